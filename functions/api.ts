@@ -1,0 +1,24 @@
+import type { RouteSpec } from '../layers/http/route';
+import { authRoutes } from './auth/spec';
+import { metricsRoutes } from './metrics/spec';
+import { operationRoutes } from './operations/spec';
+import { platformRoutes } from './platform/spec';
+import { serverRoutes } from './servers/spec';
+
+/** Every route of the API. The CDK app, the local gateway and the OpenAPI document read this list. */
+export const routes: readonly RouteSpec[] = [
+  ...platformRoutes,
+  ...authRoutes,
+  ...serverRoutes,
+  ...operationRoutes,
+  ...metricsRoutes,
+];
+
+/** The Lambda entry module of each bounded context, relative to the repo root. */
+export const contextEntries: Record<string, string> = {
+  platform: 'functions/platform/handler.ts',
+  auth: 'functions/auth/handler.ts',
+  servers: 'functions/servers/handler.ts',
+  operations: 'functions/operations/handler.ts',
+  metrics: 'functions/metrics/handler.ts',
+};

@@ -1,0 +1,22 @@
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { created, ok } from '../../layers/http/route';
+import { errors } from '../../layers/errors/app-error';
+import { authKeys, type TenantItem, toTenant, toUser } from './entity';
+import { makeLogin, makeRefresh, makeSignup } from './service';
+import { authRoutes } from './spec';
+
+export const handler = makeContextHandler(authRoutes, {
+  signup: async ({ body, platform }) => {
+    const { tenant, user } = await makeSignup(platform)(body);
+    return created({ tenant: toTenant(tenant), user: toUser(user) }, `/v1/tenants/${tenant.id}`);
+  },
+  login: async ({ body, platform }) =>
+    ok(await makeLogin({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(body)),
+  refresh: async ({ body, platform }) =>
+    ok(await makeRefresh({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(body)),
+  getTenant: async ({ params, platform }) => {
+    const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
+    if (!tenant) throw errors.notFound('tenant');
+    return ok(toTenant(tenant));
+  },
+});

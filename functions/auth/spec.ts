@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { route } from '../../layers/http/route';
+import { isoTimestamp, problemSchema, tenantParams } from '../shared-schemas';
+
+const email = z.email().max(254).transform((v) => v.toLowerCase());
+const password = z.string().min(12, 'At least 12 characters').max(256);
+
+export const signupBody = z
+  .strictObject({
+    email,
+    password,
+    name: z.string().trim().min(1).max(120),
+    tenantName: z.string().trim().min(1).max(120),
+  })
+  .meta({ id: 'SignupRequest' });
+
+export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) }).meta({ id: 'LoginRequest' });
+
+export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(200) }).meta({ id: 'RefreshRequest' });
+
+export const tenantSchema = z
+  .object({ id: z.string(), name: z.string(), status: z.enum(['active', 'suspended']), createdAt: isoTimestamp })
+  .meta({ id: 'Tenant' });
+
+export const userSchema = z
+  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), createdAt: isoTimestamp })
+  .meta({ id: 'User' });
+
+export const tokensSchema = z
+  .object({
+    tokenType: z.literal('Bearer'),
+    accessToken: z.string(),
+    expiresIn: z.number().int(),
+    refreshToken: z.string(),
+    tenantId: z.string(),
+    userId: z.string(),
+  })
+  .meta({ id: 'Tokens' });
+
+const problem = (description: string) => ({ description, schema: problemSchema });
+
+export const authRoutes = [
+  route({
+    operationId: 'signup',
+    method: 'POST',
+    path: '/v1/auth/signup',
+    context: 'auth',
+    auth: 'none',
+    summary: 'Create a tenant and its owner',
+    tags: ['auth'],
+    body: signupBody,
+    responses: {
+      201: { description: 'Tenant and owner created', schema: z.object({ tenant: tenantSchema, user: userSchema }) },
+      400: problem('Invalid request'),
+      409: problem('The email is already registered'),
+    },
+  }),
+  route({
+    operationId: 'login',
+    method: 'POST',
+    path: '/v1/auth/login',
+    context: 'auth',
+    auth: 'none',
+    summary: 'Exchange email and password for an access token and a refresh token',
+    tags: ['auth'],
+    body: loginBody,
+    responses: { 200: { description: 'Tokens', schema: tokensSchema }, 400: problem('Invalid request'), 401: problem('Wrong email or password') },
+  }),
+  route({
+    operationId: 'refresh',
+    method: 'POST',
+    path: '/v1/auth/refresh',
+    context: 'auth',
+    auth: 'none',
+    summary: 'Exchange a refresh token (used once) for new tokens',
+    tags: ['auth'],
+    body: refreshBody,
+    responses: { 200: { description: 'Tokens', schema: tokensSchema }, 400: problem('Invalid request'), 401: problem('Invalid refresh token') },
+  }),
+  route({
+    operationId: 'getTenant',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}',
+    context: 'auth',
+    auth: 'user',
+    summary: 'Get a tenant',
+    tags: ['tenants'],
+    params: tenantParams,
+    responses: { 200: { description: 'The tenant', schema: tenantSchema }, 401: problem('Missing or invalid token'), 404: problem('No such tenant') },
+  }),
+] as const;

@@ -1,0 +1,125 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { logger, metrics } from '../../layers/observability/logger';
+import { getPlatform, type Platform } from '../../layers/runtime/platform';
+import { serverKeys } from '../servers/entity';
+import type { RollupItem } from './entity';
+import { rollupKeys } from './entity';
+import { mergeIntoRollup } from './rollup';
+import { gauges, minuteOf, type Sample, sampleSchema } from './sample';
+
+const MAX_ATTEMPTS = 5;
+
+interface Parsed {
+  sample: Sample;
+  sequenceNumber: string;
+}
+
+function parse(record: KinesisStreamRecord): Sample | undefined {
+  try {
+    const result = sampleSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+    if (result.success) return result.data;
+    logger.warn('Dropping an invalid metrics sample', { sequenceNumber: record.kinesis.sequenceNumber, issues: result.error.issues });
+  } catch {
+    logger.warn('Dropping a metrics record that is not JSON', { sequenceNumber: record.kinesis.sequenceNumber });
+  }
+  metrics.addMetric('InvalidSamples', 'Count', 1);
+  return undefined;
+}
+
+/** Read, merge, write with optimistic locking; a concurrent writer makes it read again. */
+async function applyToRollup(platform: Platform, samples: Sample[]): Promise<void> {
+  const first = samples[0];
+  if (!first) return;
+  const key = rollupKeys.item(first.tenantId, first.serverId, minuteOf(first.at));
+  for (let attempt = 1; ; attempt += 1) {
+    const existing = await platform.store.get<RollupItem>(key, true);
+    const merged = mergeIntoRollup(existing, samples);
+    if (!merged) return;
+    try {
+      await platform.store.client.send(
+        new PutCommand({
+          TableName: platform.store.tableName,
+          Item: merged,
+          ConditionExpression: existing ? '#version = :version' : 'attribute_not_exists(pk)',
+          ...(existing
+            ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': existing.version } }
+            : {}),
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Keeps the newest sample on the server item; an older or unknown server's sample changes nothing. */
+async function applyLatest(platform: Platform, sample: Sample): Promise<void> {
+  const latest = { at: sample.at, ...Object.fromEntries(gauges.map((g) => [g, sample[g]])) };
+  try {
+    await platform.store.client.send(
+      new UpdateCommand({
+        TableName: platform.store.tableName,
+        Key: serverKeys.item(sample.tenantId, sample.serverId),
+        UpdateExpression: 'SET #latest = :latest',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#latest) OR #latest.#at < :at)',
+        ExpressionAttributeNames: { '#latest': 'latest', '#at': 'at' },
+        ExpressionAttributeValues: { ':latest': latest, ':at': sample.at },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/**
+ * Turns a batch of metrics samples into 1-minute rollups and each server's latest sample.
+ * Writes are idempotent, so when a group fails the batch reports the lowest sequence number
+ * it did not finish and Lambda redelivers from there (ReportBatchItemFailures).
+ */
+export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse> {
+  const platform = await getPlatform();
+  const parsed: Parsed[] = [];
+  for (const record of event.Records) {
+    const sample = parse(record);
+    if (sample) parsed.push({ sample, sequenceNumber: record.kinesis.sequenceNumber });
+  }
+  const groups = new Map<string, Parsed[]>();
+  const newest = new Map<string, Parsed>();
+  for (const entry of parsed) {
+    const { sample } = entry;
+    const groupKey = `${sample.tenantId}/${sample.serverId}/${minuteOf(sample.at)}`;
+    groups.set(groupKey, [...(groups.get(groupKey) ?? []), entry]);
+    const serverKey = `${sample.tenantId}/${sample.serverId}`;
+    const current = newest.get(serverKey);
+    if (!current || current.sample.at < sample.at) newest.set(serverKey, entry);
+  }
+  const failed: string[] = [];
+  await Promise.allSettled(
+    [...groups.values()].map(async (entries) => {
+      try {
+        await applyToRollup(platform, entries.map((e) => e.sample));
+      } catch (error) {
+        logger.error('Rollup write failed', { error: error as Error });
+        failed.push(...entries.map((e) => e.sequenceNumber));
+      }
+    }),
+  );
+  await Promise.allSettled(
+    [...newest.values()].map(async (entry) => {
+      try {
+        await applyLatest(platform, entry.sample);
+      } catch (error) {
+        logger.error('Latest sample write failed', { error: error as Error });
+        failed.push(entry.sequenceNumber);
+      }
+    }),
+  );
+  metrics.addMetric('SamplesAggregated', 'Count', parsed.length);
+  metrics.publishStoredMetrics();
+  if (failed.length === 0) return { batchItemFailures: [] };
+  const lowest = failed.reduce((a, b) => (BigInt(a) <= BigInt(b) ? a : b));
+  return { batchItemFailures: [{ itemIdentifier: lowest }] };
+}

@@ -1,0 +1,66 @@
+import { errors } from '../../layers/errors/app-error';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { ok } from '../../layers/http/route';
+import type { StoredItem } from '../../layers/store/store';
+import { type ServerItem, serverKeys, serverStatuses } from '../servers/entity';
+import { type RollupItem, rollupKeys } from './entity';
+import { toPoint } from './rollup';
+import { minuteOf } from './sample';
+import { metricsRoutes } from './spec';
+
+const HOUR = 3600_000;
+
+export const handler = makeContextHandler(metricsRoutes, {
+  getServerMetrics: async ({ params, query, platform }) => {
+    const now = platform.clock.now();
+    const to = query.to ? new Date(query.to) : now;
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - HOUR);
+    const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
+    if (!server) throw errors.notFound('server');
+    const points: RollupItem[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await platform.store.query<RollupItem>({
+        pk: rollupKeys.partition(params.tenantId, params.serverId),
+        skBetween: [minuteOf(from.toISOString()), minuteOf(to.toISOString())],
+        limit: 500,
+        cursor,
+        tenantId: params.tenantId,
+        scope: `metrics:${params.serverId}`,
+      });
+      points.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return ok({
+      serverId: server.id,
+      resolution: '1m',
+      from: from.toISOString(),
+      to: to.toISOString(),
+      points: points.map(toPoint),
+    });
+  },
+
+  /** Two DynamoDB requests whatever the fleet size: the counters item and one page of servers. */
+  getDashboard: async ({ params, query, platform }) => {
+    const [counters, page] = await Promise.all([
+      platform.store.get<StoredItem>(serverKeys.counters(params.tenantId)),
+      platform.store.query<ServerItem>({
+        pk: serverKeys.item(params.tenantId, '').pk,
+        skPrefix: serverKeys.prefix,
+        limit: query.limit,
+        cursor: query.cursor,
+        tenantId: params.tenantId,
+        scope: 'dashboard',
+      }),
+    ]);
+    const counts = Object.fromEntries(
+      serverStatuses.map((status) => [status, Number(counters?.[`servers_${status}`] ?? 0)]),
+    ) as Record<(typeof serverStatuses)[number], number>;
+    const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    return ok({
+      counts: { total, ...counts },
+      servers: page.items.map((s) => ({ id: s.id, name: s.name, status: s.status, latest: s.latest ?? null })),
+      nextCursor: page.nextCursor,
+    });
+  },
+});

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { route } from '../../layers/http/route';
+import { problemSchema, prefixedId, tenantParams } from '../shared-schemas';
+import { serverStatuses } from '../servers/entity';
+import { gauges } from './sample';
+
+const stat = z.object({
+  count: z.number(),
+  sum: z.number(),
+  min: z.number(),
+  max: z.number(),
+  last: z.number(),
+  avg: z.number(),
+});
+
+export const MAX_METRICS_RANGE_SECONDS = 24 * 3600;
+
+export const metricsQuery = z
+  .strictObject({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
+    path: ['from'],
+    message: 'Must not be after to',
+  })
+  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_METRICS_RANGE_SECONDS * 1000, {
+    path: ['to'],
+    message: 'The range is at most 24 hours',
+  });
+
+export const metricsResponse = z
+  .object({
+    serverId: z.string(),
+    resolution: z.literal('1m'),
+    from: z.string(),
+    to: z.string(),
+    points: z.array(
+      z.object({ minute: z.string(), count: z.number(), metrics: z.object(Object.fromEntries(gauges.map((g) => [g, stat]))) }),
+    ),
+  })
+  .meta({ id: 'ServerMetrics' });
+
+const latest = z
+  .object(Object.fromEntries([['at', z.string()], ...gauges.map((g) => [g, z.number()])]))
+  .nullable();
+
+export const dashboardResponse = z
+  .object({
+    counts: z.object({ total: z.number(), ...Object.fromEntries(serverStatuses.map((s) => [s, z.number()])) }),
+    servers: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(serverStatuses), latest })),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: 'Dashboard' });
+
+const problems = {
+  400: { description: 'Invalid request', schema: problemSchema },
+  401: { description: 'Missing or invalid token', schema: problemSchema },
+  404: { description: 'No such tenant or server', schema: problemSchema },
+};
+
+export const metricsRoutes = [
+  route({
+    operationId: 'getServerMetrics',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/metrics',
+    context: 'metrics',
+    auth: 'user',
+    summary: '1-minute rollups of a server (default: the last hour; at most 24 hours)',
+    tags: ['metrics'],
+    params: tenantParams.extend({ serverId: prefixedId('srv') }),
+    query: metricsQuery,
+    responses: { 200: { description: 'Rollups', schema: metricsResponse }, ...problems },
+  }),
+  route({
+    operationId: 'getDashboard',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/dashboard',
+    context: 'metrics',
+    auth: 'user',
+    summary: 'Server counts by status and each server with its latest sample',
+    tags: ['metrics'],
+    params: tenantParams,
+    query: z.strictObject({
+      limit: z.coerce.number().int().min(1).max(100).default(100),
+      cursor: z.string().min(1).max(2048).optional(),
+    }),
+    responses: { 200: { description: 'The dashboard', schema: dashboardResponse }, ...problems },
+  }),
+] as const;

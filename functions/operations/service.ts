@@ -1,0 +1,82 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Store } from '../../layers/store/store';
+import { type OperationItem, type OperationStatus, operationKeys, type StepRecord } from './entity';
+
+export type StepChanges = Record<string, Partial<StepRecord>>;
+
+/**
+ * Records step changes (and optionally the operation's own status) in one UpdateItem on
+ * nested attributes, so concurrent writers to different steps never overwrite each other.
+ * Setting a field to the value it already has is harmless: workflow tasks may run twice.
+ */
+export async function recordSteps(
+  store: Store,
+  ref: { tenantId: string; operationId: string },
+  at: string,
+  steps: StepChanges,
+  operation: { status?: OperationStatus; error?: OperationItem['error']; result?: Record<string, unknown> } = {},
+): Promise<void> {
+  const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':at': at };
+  const sets = ['#updatedAt = :at'];
+  let n = 0;
+  for (const [step, fields] of Object.entries(steps)) {
+    const s = `#s${n}`;
+    names[s] = step;
+    for (const [field, value] of Object.entries(fields)) {
+      if (value === undefined) continue;
+      n += 1;
+      names[`#f${n}`] = field;
+      values[`:v${n}`] = value;
+      sets.push(`#steps.${s}.#f${n} = :v${n}`);
+    }
+    n += 1;
+  }
+  for (const [field, value] of Object.entries(operation)) {
+    if (value === undefined) continue;
+    n += 1;
+    names[`#o${n}`] = field;
+    values[`:o${n}`] = value;
+    sets.push(`#o${n} = :o${n}`);
+  }
+  await store.client.send(
+    new UpdateCommand({
+      TableName: store.tableName,
+      Key: operationKeys.item(ref.tenantId, ref.operationId),
+      UpdateExpression: `SET ${sets.join(', ')}`,
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    }),
+  );
+}
+
+/** A new operation item with every step pending. */
+export function newOperation(input: {
+  tenantId: string;
+  operationId: string;
+  kind: string;
+  targetId: string;
+  steps: readonly string[];
+  correlationId: string;
+  now: string;
+}): OperationItem {
+  return {
+    ...operationKeys.item(input.tenantId, input.operationId),
+    gsi1pk: operationKeys.byTarget(input.tenantId, input.targetId).gsi1pk,
+    gsi1sk: `OP#${input.operationId}`,
+    entity: 'operation',
+    id: input.operationId,
+    tenantId: input.tenantId,
+    kind: input.kind,
+    targetType: 'server',
+    targetId: input.targetId,
+    status: 'pending',
+    stepOrder: [...input.steps],
+    steps: Object.fromEntries(input.steps.map((name) => [name, { status: 'pending' }])),
+    correlationId: input.correlationId,
+    createdAt: input.now,
+    updatedAt: input.now,
+    version: 1,
+  };
+}

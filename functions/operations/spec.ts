@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { route } from '../../layers/http/route';
+import { isoTimestamp, listOf, pageQuery, prefixedId, problemSchema, tenantParams } from '../shared-schemas';
+import { operationStatuses } from './entity';
+
+const output = z.object({ head: z.string(), tail: z.string(), truncated: z.boolean() });
+const errorSchema = z.object({ code: z.string(), message: z.string() });
+
+export const operationSchema = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    status: z.enum(operationStatuses),
+    target: z.object({ type: z.string(), id: z.string() }),
+    steps: z.array(
+      z.object({
+        name: z.string(),
+        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+        startedAt: isoTimestamp.nullable(),
+        endedAt: isoTimestamp.nullable(),
+        output: z
+          .object({ exitCode: z.number().int().optional(), stdout: output.optional(), stderr: output.optional() })
+          .catchall(z.unknown())
+          .optional(),
+        error: errorSchema.optional(),
+      }),
+    ),
+    error: errorSchema.nullable(),
+    result: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: isoTimestamp,
+    updatedAt: isoTimestamp,
+  })
+  .meta({ id: 'Operation' });
+
+const problems = {
+  400: { description: 'Invalid request', schema: problemSchema },
+  401: { description: 'Missing or invalid token', schema: problemSchema },
+  404: { description: 'No such tenant or operation', schema: problemSchema },
+};
+
+export const operationRoutes = [
+  route({
+    operationId: 'getOperation',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/operations/{operationId}',
+    context: 'operations',
+    auth: 'user',
+    summary: 'Get an operation with its steps',
+    tags: ['operations'],
+    params: tenantParams.extend({ operationId: prefixedId('op') }),
+    responses: { 200: { description: 'The operation', schema: operationSchema }, ...problems },
+  }),
+  route({
+    operationId: 'listServerOperations',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/operations',
+    context: 'operations',
+    auth: 'user',
+    summary: "List a server's operations, oldest first",
+    tags: ['operations'],
+    params: tenantParams.extend({ serverId: prefixedId('srv') }),
+    query: z.strictObject({ ...pageQuery }),
+    responses: { 200: { description: 'A page of operations', schema: listOf(operationSchema) }, ...problems },
+  }),
+] as const;

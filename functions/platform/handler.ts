@@ -1,0 +1,26 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { ok } from '../../layers/http/route';
+import { AppError } from '../../layers/errors/app-error';
+import { logger } from '../../layers/observability/logger';
+import { routes } from '../api';
+import { buildOpenApi } from './openapi';
+import { platformRoutes } from './spec';
+
+/** Generated once per cold start; it depends only on the route table. */
+const document = buildOpenApi(routes, { title: 'VIP Hosting Panel API', version: '1.0.0' });
+
+export const handler = makeContextHandler(platformRoutes, {
+  health: async ({ platform }) => {
+    try {
+      await platform.store.client.send(
+        new GetCommand({ TableName: platform.store.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
+      );
+    } catch (cause) {
+      logger.error('Health check failed', { error: cause as Error });
+      throw new AppError('unavailable', 503, 'Service unavailable', { cause });
+    }
+    return ok({ status: 'ok', checks: { table: 'ok' } });
+  },
+  openapi: async () => ok(document, { 'Cache-Control': 'public, max-age=300' }),
+});

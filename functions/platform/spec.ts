@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { route } from '../../layers/http/route';
+
+export const platformRoutes = [
+  route({
+    operationId: 'health',
+    method: 'GET',
+    path: '/v1/health',
+    context: 'platform',
+    auth: 'none',
+    summary: 'Liveness, with a check that the table answers',
+    tags: ['platform'],
+    responses: {
+      200: { description: 'Healthy', schema: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }) },
+      503: { description: 'A dependency is down' },
+    },
+  }),
+  route({
+    operationId: 'openapi',
+    method: 'GET',
+    path: '/v1/openapi.json',
+    context: 'platform',
+    auth: 'none',
+    summary: 'This API as an OpenAPI 3.1 document, generated from the request schemas',
+    tags: ['platform'],
+    responses: { 200: { description: 'OpenAPI 3.1 document' } },
+  }),
+] as const;

@@ -1,0 +1,64 @@
+import type { StoredItem } from '../../layers/store/store';
+
+export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
+export type ServerStatus = (typeof serverStatuses)[number];
+
+export const providers = ['local'] as const;
+export const webServers = ['nginx', 'apache', 'openlitespeed', 'caddy'] as const;
+
+/** The newest metrics sample, kept on the server item so the dashboard reads it with the server. */
+export interface LatestSample {
+  at: string;
+  cpuPercent: number;
+  memoryUsedPercent: number;
+  diskUsedPercent: number;
+  load1: number;
+  networkRxBytes: number;
+  networkTxBytes: number;
+}
+
+export interface ServerItem extends StoredItem {
+  entity: 'server';
+  id: string;
+  tenantId: string;
+  name: string;
+  provider: (typeof providers)[number];
+  region: string;
+  size: string;
+  webServer: (typeof webServers)[number];
+  status: ServerStatus;
+  hostId?: string;
+  instanceId?: string;
+  activationId?: string;
+  ipv4?: string;
+  lastOperationId: string;
+  latest?: LatestSample;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export const serverKeys = {
+  item: (tenantId: string, serverId: string) => ({ pk: `T#${tenantId}`, sk: `SERVER#${serverId}` }),
+  prefix: 'SERVER#',
+  /** per-tenant counters, one attribute per status, kept in the same transaction as every status change */
+  counters: (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'COUNTERS' }),
+};
+
+export const counterAttribute = (status: ServerStatus): string => `servers_${status}`;
+
+export function toServer(item: ServerItem) {
+  return {
+    id: item.id,
+    name: item.name,
+    provider: item.provider,
+    region: item.region,
+    size: item.size,
+    webServer: item.webServer,
+    status: item.status,
+    instanceId: item.instanceId ?? null,
+    ipv4: item.ipv4 ?? null,
+    lastOperationId: item.lastOperationId,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}

@@ -1,0 +1,147 @@
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { logger } from '../../layers/observability/logger';
+import { type Store, TransactionFailedError } from '../../layers/store/store';
+import type { OperationItem } from '../operations/entity';
+import { newOperation, recordSteps } from '../operations/service';
+import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
+import type { createServerBody } from './spec';
+import type { z } from 'zod';
+
+/** The steps of the provision-server workflow, in order, as operations show them. */
+export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'activate'] as const;
+
+/** What the provision-server state machine is started with: ids only; it reads the server itself. */
+export interface ProvisionInput {
+  tenantId: string;
+  serverId: string;
+  operationId: string;
+  correlationId: string;
+}
+
+export interface ServerDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/**
+ * Writes the server, its operation and the counter in one transaction, then starts the
+ * workflow under the operation's id as execution name (a retried start is a no-op). If the
+ * start fails, both records are marked failed before the error goes on: nothing is left
+ * claiming to be in progress.
+ */
+export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: ServerDeps) {
+  return async (tenantId: string, input: z.output<typeof createServerBody>, correlationId: string) => {
+    const now = clock.now().toISOString();
+    const serverId = ids.next('srv');
+    const operationId = ids.next('op');
+    const server: ServerItem = {
+      ...serverKeys.item(tenantId, serverId),
+      entity: 'server',
+      id: serverId,
+      tenantId,
+      ...input,
+      status: 'provisioning',
+      lastOperationId: operationId,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    const operation = newOperation({
+      tenantId,
+      operationId,
+      kind: 'provision-server',
+      targetId: serverId,
+      steps: provisionSteps,
+      correlationId,
+      now,
+    });
+    try {
+      await store.transact([
+        { Put: { Item: server, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            Key: serverKeys.counters(tenantId),
+            UpdateExpression: 'ADD #c :one',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#c': counterAttribute('provisioning') },
+            ExpressionAttributeValues: { ':one': 1 },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
+        throw errors.notFound('tenant');
+      }
+      throw error;
+    }
+    const executionInput: ProvisionInput = { tenantId, serverId, operationId, correlationId };
+    try {
+      await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(executionInput) }),
+      );
+    } catch (cause) {
+      logger.error('Could not start provisioning', { error: cause as Error, serverId, operationId });
+      const failure = { code: 'workflow-not-started', message: 'The provisioning workflow could not be started.' };
+      await recordSteps(store, { tenantId, operationId }, clock.now().toISOString(), {}, { status: 'failed', error: failure });
+      await transitionServer(store, clock, { tenantId, serverId, from: 'provisioning', to: 'failed' });
+      throw cause;
+    }
+    return { server, operation: operation as OperationItem };
+  };
+}
+
+/**
+ * Moves a server from one status to another and the tenant's counters with it, atomically.
+ * Returns false when the server is not in `from` any more (the move already happened).
+ */
+export async function transitionServer(
+  store: Store,
+  clock: Clock,
+  move: { tenantId: string; serverId: string; from: ServerStatus; to: ServerStatus; changes?: Record<string, unknown> },
+): Promise<boolean> {
+  const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':from': move.from, ':one': 1 };
+  const sets: string[] = [];
+  const removes: string[] = [];
+  Object.entries(changes).forEach(([field, value], i) => {
+    names[`#f${i}`] = field;
+    if (value === undefined) {
+      removes.push(`#f${i}`);
+    } else {
+      values[`:v${i}`] = value;
+      sets.push(`#f${i} = :v${i}`);
+    }
+  });
+  try {
+    await store.transact([
+      {
+        Update: {
+          Key: serverKeys.item(move.tenantId, move.serverId),
+          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: { ...names, '#version': 'version' },
+          ExpressionAttributeValues: values,
+        },
+      },
+      {
+        Update: {
+          Key: serverKeys.counters(move.tenantId),
+          UpdateExpression: 'ADD #from :minus, #to :one',
+          ExpressionAttributeNames: { '#from': counterAttribute(move.from), '#to': counterAttribute(move.to) },
+          ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+        },
+      },
+    ]);
+    return true;
+  } catch (error) {
+    if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') return false;
+    throw error;
+  }
+}

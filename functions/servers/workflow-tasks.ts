@@ -1,0 +1,223 @@
+import {
+  CreateActivationCommand,
+  DeleteActivationCommand,
+  DeregisterManagedInstanceCommand,
+  InvalidActivation,
+  InvalidInstanceId,
+} from '@aws-sdk/client-ssm';
+import { ssmClient } from '../../layers/aws/clients';
+import { logger, withCorrelation } from '../../layers/observability/logger';
+import { getPlatform, type Platform } from '../../layers/runtime/platform';
+import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
+import { recordSteps, type StepChanges } from '../operations/service';
+import { type ServerItem, serverKeys } from './entity';
+import { providerFor } from './providers';
+import { renderUserData } from './providers/provider';
+import { type ProvisionInput, provisionSteps, transitionServer } from './service';
+
+/** The subset of GetCommandInvocation's response the workflow passes on. */
+interface Invocation {
+  Status?: string;
+  StatusDetails?: string;
+  ResponseCode?: number;
+  StandardOutputContent?: string;
+  StandardErrorContent?: string;
+}
+
+type TaskEvent =
+  | { action: 'createHost'; input: ProvisionInput }
+  | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
+  | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
+  | { action: 'fail'; input: ProvisionInput; failure: { Error?: string; Cause?: string }; invocation?: Invocation };
+
+const MAX_MESSAGE = 2000;
+
+/** The part of a Step Functions error cause a person can read: a Lambda's errorMessage, or the text itself. */
+export function readableCause(cause: string | undefined): string {
+  if (!cause) return 'No details were given.';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown; message?: unknown };
+    const message = parsed.errorMessage ?? parsed.message;
+    if (typeof message === 'string') return message.slice(0, MAX_MESSAGE);
+  } catch {
+    // not JSON: the cause is already text
+  }
+  return cause.slice(0, MAX_MESSAGE);
+}
+
+const commandOutput = (invocation: Invocation) => ({
+  exitCode: invocation.ResponseCode ?? -1,
+  stdout: invocation.StandardOutputContent ?? '',
+  stderr: invocation.StandardErrorContent ?? '',
+});
+
+async function loadServer(platform: Platform, input: ProvisionInput): Promise<ServerItem> {
+  const server = await platform.store.get<ServerItem>(serverKeys.item(input.tenantId, input.serverId), true);
+  if (!server) throw new Error(`Server ${input.serverId} does not exist`);
+  return server;
+}
+
+const now = (platform: Platform) => platform.clock.now().toISOString();
+
+const tasks = {
+  /** Creates a one-use SSM hybrid activation and the host, whose user data registers it with SSM. */
+  async createHost(platform: Platform, event: Extract<TaskEvent, { action: 'createHost' }>) {
+    const { input } = event;
+    const server = await loadServer(platform, input);
+    if (server.hostId && server.activationId) return { hostId: server.hostId, activationId: server.activationId };
+    await recordSteps(platform.store, input, now(platform), { createHost: { status: 'running', startedAt: now(platform) } }, {
+      status: 'running',
+    });
+    const { config } = platform;
+    const activation = await ssmClient().send(
+      new CreateActivationCommand({
+        IamRole: config.HOST_ACTIVATION_ROLE,
+        RegistrationLimit: 1,
+        DefaultInstanceName: server.name,
+        ExpirationDate: new Date(platform.clock.now().getTime() + 3600_000),
+        Description: `Server ${server.id}`,
+        Tags: [
+          { Key: 'vip:tenantId', Value: input.tenantId },
+          { Key: 'vip:serverId', Value: input.serverId },
+        ],
+      }),
+    );
+    if (!activation.ActivationId || !activation.ActivationCode) throw new Error('SSM returned no activation');
+    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+      activationId: activation.ActivationId,
+      updatedAt: now(platform),
+    });
+    const host = await providerFor(server).createHost({
+      name: server.name,
+      region: server.region,
+      size: server.size,
+      userData: renderUserData({ code: activation.ActivationCode, id: activation.ActivationId, region: config.AWS_REGION }),
+      labels: { 'vip-server-id': server.id, 'vip-tenant-id': input.tenantId },
+    });
+    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+      hostId: host.id,
+      ipv4: host.ipv4 ?? undefined,
+      updatedAt: now(platform),
+    });
+    await recordSteps(platform.store, input, now(platform), {
+      createHost: { status: 'succeeded', endedAt: now(platform), output: { hostId: host.id, ipv4: host.ipv4 } },
+      waitForAgent: { status: 'running', startedAt: now(platform) },
+    });
+    return { hostId: host.id, activationId: activation.ActivationId };
+  },
+
+  async agentOnline(platform: Platform, event: Extract<TaskEvent, { action: 'agentOnline' }>) {
+    const { input, instanceId } = event;
+    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), { instanceId, updatedAt: now(platform) });
+    await recordSteps(platform.store, input, now(platform), {
+      waitForAgent: { status: 'succeeded', endedAt: now(platform), output: { instanceId } },
+      bootstrap: { status: 'running', startedAt: now(platform) },
+    });
+    return { instanceId };
+  },
+
+  async activate(platform: Platform, event: Extract<TaskEvent, { action: 'activate' }>) {
+    const { input, invocation } = event;
+    const at = now(platform);
+    await recordSteps(platform.store, input, at, {
+      bootstrap: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
+      activate: { status: 'running', startedAt: at },
+    });
+    await transitionServer(platform.store, platform.clock, {
+      tenantId: input.tenantId,
+      serverId: input.serverId,
+      from: 'provisioning',
+      to: 'active',
+    });
+    const done = now(platform);
+    await recordSteps(
+      platform.store,
+      input,
+      done,
+      { activate: { status: 'succeeded', endedAt: done } },
+      { status: 'succeeded', result: { serverId: input.serverId, status: 'active' } },
+    );
+    return { status: 'active' };
+  },
+
+  /**
+   * Marks the step that was running as failed, undoes what provisioning made (the host, its
+   * managed-instance registration, the activation) and fails the server and the operation.
+   * Each undo tolerates "already gone", so running this twice is safe.
+   */
+  async fail(platform: Platform, event: Extract<TaskEvent, { action: 'fail' }>) {
+    const { input, failure, invocation } = event;
+    const operation = await platform.store.get<OperationItem>(operationKeys.item(input.tenantId, input.operationId), true);
+    const server = await loadServer(platform, input);
+    const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
+    const order = operation?.stepOrder ?? [...provisionSteps];
+    const failedIndex = Math.max(
+      0,
+      order.findIndex((name) => operation?.steps[name]?.status === 'running'),
+    );
+    const compensation: string[] = [];
+    if (server.hostId) {
+      await providerFor(server).deleteHost(server.hostId);
+      compensation.push(`deleted host ${server.hostId}`);
+    }
+    const ssm = ssmClient();
+    if (server.instanceId) {
+      await ignoring(InvalidInstanceId, () => ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })));
+      compensation.push(`deregistered managed instance ${server.instanceId}`);
+    }
+    if (server.activationId) {
+      await ignoring(InvalidActivation, () => ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })));
+      compensation.push(`deleted activation ${server.activationId}`);
+    }
+    const at = now(platform);
+    const changes: StepChanges = {};
+    order.forEach((name, index) => {
+      if (index === failedIndex) {
+        const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
+        if (!operation?.steps[name]?.startedAt) step.startedAt = at;
+        if (invocation) step.output = commandOutput(invocation);
+        changes[name] = step;
+      } else if (index > failedIndex) {
+        changes[name] = { status: 'skipped' };
+      }
+    });
+    await recordSteps(platform.store, input, at, changes, {
+      status: 'failed',
+      error,
+      result: { compensation },
+    });
+    await transitionServer(platform.store, platform.clock, {
+      tenantId: input.tenantId,
+      serverId: input.serverId,
+      from: 'provisioning',
+      to: 'failed',
+      changes: { hostId: undefined, instanceId: undefined, activationId: undefined },
+    });
+    logger.warn('Provisioning failed and was compensated', { serverId: input.serverId, error, compensation });
+    return { status: 'failed', compensation };
+  },
+};
+
+async function ignoring<E extends abstract new (...args: never[]) => Error>(kind: E, action: () => Promise<unknown>) {
+  try {
+    await action();
+  } catch (error) {
+    if (!(error instanceof kind)) throw error;
+  }
+}
+
+/** The Lambda the server workflows call for the steps that are more than one AWS API call. */
+export async function handler(event: TaskEvent): Promise<unknown> {
+  withCorrelation(event.input.correlationId);
+  const platform = await getPlatform();
+  switch (event.action) {
+    case 'createHost':
+      return tasks.createHost(platform, event);
+    case 'agentOnline':
+      return tasks.agentOnline(platform, event);
+    case 'activate':
+      return tasks.activate(platform, event);
+    case 'fail':
+      return tasks.fail(platform, event);
+  }
+}

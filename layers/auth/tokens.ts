@@ -1,0 +1,78 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createLocalJWKSet, importJWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { z } from 'zod';
+import type { Clock } from '../ids/ids';
+import { JWT_ALG, type PlatformSecrets } from './secrets';
+
+export const roles = ['owner', 'admin', 'developer', 'billing', 'read-only'] as const;
+export type Role = (typeof roles)[number];
+
+/** Who is calling, as established by the authorizer from a verified token. */
+export interface Principal {
+  tenantId: string;
+  userId: string;
+  role: Role;
+}
+
+const claimsSchema = z.object({
+  sub: z.string().min(1),
+  tid: z.string().min(1),
+  role: z.enum(roles),
+});
+
+export interface TokenSettings {
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+}
+
+/** Signs access tokens with the newest key, naming it in the `kid` header. */
+export async function makeTokenSigner(secrets: PlatformSecrets, settings: TokenSettings, clock: Clock) {
+  const current = secrets.signingKeys[0];
+  if (!current) throw new Error('No signing key');
+  const key = await importJWK(current.privateJwk, JWT_ALG);
+  return {
+    async sign(principal: Principal): Promise<{ token: string; expiresIn: number }> {
+      const issuedAt = Math.floor(clock.now().getTime() / 1000);
+      const token = await new SignJWT({ tid: principal.tenantId, role: principal.role })
+        .setProtectedHeader({ alg: JWT_ALG, kid: current.kid, typ: 'at+jwt' })
+        .setSubject(principal.userId)
+        .setIssuer(settings.issuer)
+        .setAudience(settings.audience)
+        .setIssuedAt(issuedAt)
+        .setExpirationTime(issuedAt + settings.accessTokenTtlSeconds)
+        .setJti(randomBytes(12).toString('base64url'))
+        .sign(key);
+      return { token, expiresIn: settings.accessTokenTtlSeconds };
+    },
+  };
+}
+
+/**
+ * Verifies access tokens against every published public key (so keys can rotate), with the
+ * algorithm pinned: `alg: none` and HMAC tokens are rejected whatever they claim.
+ */
+export function makeTokenVerifier(secrets: PlatformSecrets, settings: Omit<TokenSettings, 'accessTokenTtlSeconds'>, clock: Clock) {
+  const jwks = createLocalJWKSet({ keys: secrets.signingKeys.map((k) => k.publicJwk) });
+  return {
+    async verify(token: string): Promise<Principal> {
+      const { payload } = await jwtVerify<JWTPayload>(token, jwks, {
+        algorithms: [JWT_ALG],
+        issuer: settings.issuer,
+        audience: settings.audience,
+        currentDate: clock.now(),
+        typ: 'at+jwt',
+      });
+      const claims = claimsSchema.parse(payload);
+      return { tenantId: claims.tid, userId: claims.sub, role: claims.role };
+    },
+  };
+}
+
+/** Opaque refresh tokens: random, handed out once, stored only as a SHA-256 hash. */
+export function newRefreshToken(): { token: string; hash: string } {
+  const token = `vrt_${randomBytes(32).toString('base64url')}`;
+  return { token, hash: hashToken(token) };
+}
+
+export const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+
+const optionalUrl = z.url().optional();
+
+/** The environment every runtime component reads; validated once per process. */
+export const configSchema = z.object({
+  STAGE: z.string().min(1).default('local'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  TABLE_NAME: z.string().min(3),
+  METRICS_STREAM_NAME: z.string().min(1),
+  SECRETS_PARAMETER_NAME: z.string().startsWith('/'),
+  PROVISION_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  BOOTSTRAP_DOCUMENT_NAME: z.string().min(1),
+  /** the IAM role hybrid-activated hosts assume (the SSM service role for managed instances) */
+  HOST_ACTIVATION_ROLE: z.string().min(1).default('vip-managed-host'),
+  JWT_ISSUER: z.string().min(1).default('https://api.vip-hosting-panel.local'),
+  JWT_AUDIENCE: z.string().min(1).default('vip-hosting-panel'),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(900),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  CORS_ORIGINS: z.string().default('*'),
+  /** Endpoints are set only by the local runtime; in AWS the SDK resolves them itself. */
+  DYNAMODB_ENDPOINT: optionalUrl,
+  KINESIS_ENDPOINT: optionalUrl,
+  SSM_ENDPOINT: optionalUrl,
+  SFN_ENDPOINT: optionalUrl,
+  LOCAL_PROVIDER_ENDPOINT: optionalUrl,
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+let cached: Config | undefined;
+
+/** Parses the process environment once and returns the same object afterwards. */
+export function getConfig(): Config {
+  if (!cached) {
+    const parsed = configSchema.safeParse(process.env);
+    if (!parsed.success) {
+      const fields = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new Error(`Invalid configuration: ${fields}`);
+    }
+    cached = parsed.data;
+  }
+  return cached;
+}
+
+/** Forgets the parsed configuration; the local runtime calls it after it sets the environment. */
+export function resetConfig(): void {
+  cached = undefined;
+}

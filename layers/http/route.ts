@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+/**
+ * One route of the API, written once: the CDK builds API Gateway resources from it, the
+ * local gateway matches requests with it, handlers validate with its schemas and the
+ * OpenAPI document is generated from it.
+ */
+export interface RouteSpec {
+  operationId: string;
+  method: HttpMethod;
+  /** API Gateway resource path, for example `/v1/tenants/{tenantId}/servers/{serverId}` */
+  path: string;
+  /** the bounded context, which is the Lambda function that serves the route */
+  context: string;
+  auth: 'none' | 'user';
+  summary: string;
+  tags: string[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** POST routes that honour Idempotency-Key */
+  idempotent?: boolean;
+  responses: Record<number, ResponseSpec>;
+}
+
+/** Declares a route with its literal types kept. */
+export const route = <const R extends RouteSpec>(spec: R): R => spec;
+
+export interface HttpResult {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** 201 with the resource and its Location. */
+export const created = (body: unknown, location: string, headers: Record<string, string> = {}): HttpResult => ({
+  status: 201,
+  body,
+  headers: { Location: location, ...headers },
+});
+
+/** 202 for long work, pointing at the operation. */
+export const accepted = (body: unknown, location: string): HttpResult => ({
+  status: 202,
+  body,
+  headers: { Location: location },
+});
+
+export const ok = (body: unknown, headers: Record<string, string> = {}): HttpResult => ({ status: 200, body, headers });
+
+/** A strong ETag from an item version. */
+export const etag = (version: number | undefined): string => `"v${version ?? 0}"`;

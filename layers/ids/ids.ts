@@ -1,0 +1,23 @@
+import { monotonicFactory } from 'ulid';
+
+/** Generates prefixed ULIDs; injectable so tests can predict ids. */
+export interface IdGenerator {
+  next(prefix: IdPrefix): string;
+}
+
+export type IdPrefix = 'ten' | 'usr' | 'srv' | 'op' | 'req' | 'host' | 'rt';
+
+export function ulidIds(): IdGenerator {
+  const ulid = monotonicFactory();
+  return { next: (prefix) => `${prefix}_${ulid().toLowerCase()}` };
+}
+
+/** An injectable clock. */
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+/** The `{prefix}_{ulid}` shape of every id the API hands out. */
+export const idPattern = (prefix: IdPrefix): RegExp => new RegExp(`^${prefix}_[0-9a-hjkmnp-tv-z]{26}$`);

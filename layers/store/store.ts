@@ -1,0 +1,266 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { Clock } from '../ids/ids';
+import type { CursorCodec } from './cursor';
+import { type IndexName, tableDefinition } from './table-definition';
+
+/** The primary key of an item. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** What every stored item carries besides its own attributes. */
+export interface StoredItem extends ItemKey {
+  version?: number;
+  expiresAt?: number;
+  [attribute: string]: unknown;
+}
+
+/** A conditional write did not hold: the item exists, is missing, or changed since it was read. */
+export class ConditionFailedError extends Error {
+  constructor(cause?: unknown) {
+    super('Condition failed', { cause });
+    this.name = 'ConditionFailedError';
+  }
+}
+
+/** A transaction was cancelled; `reasons` lists each item's cancellation code in order. */
+export class TransactionFailedError extends Error {
+  readonly reasons: string[];
+  constructor(reasons: string[], cause?: unknown) {
+    super(`Transaction cancelled: ${reasons.join(', ')}`, { cause });
+    this.name = 'TransactionFailedError';
+    this.reasons = reasons;
+  }
+}
+
+type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** One write of a transaction; the store fills in the table name. */
+export type TransactItem = { [K in keyof TransactWriteItem]?: Omit<NonNullable<TransactWriteItem[K]>, 'TableName'> };
+
+export interface QueryOptions {
+  pk: string;
+  skPrefix?: string;
+  skBetween?: [string, string];
+  index?: IndexName;
+  limit: number;
+  cursor?: string | undefined;
+  /** the tenant and list the cursor is bound to */
+  tenantId: string;
+  scope: string;
+  ascending?: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface UpdateOptions {
+  /** optimistic locking: the write holds only if the stored version is this one */
+  expectedVersion?: number;
+  /** extra condition, ANDed with existence and version */
+  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+}
+
+export interface StoreDeps {
+  client: DynamoDBDocumentClient;
+  tableName: string;
+  clock: Clock;
+  cursors: CursorCodec;
+}
+
+const isExpired = (item: StoredItem | undefined, nowSeconds: number): boolean =>
+  typeof item?.expiresAt === 'number' && item.expiresAt <= nowSeconds;
+
+/**
+ * The single-table store. Reads ignore items whose TTL has passed (DynamoDB deletes them
+ * only eventually, and DynamoDB Local never does); writes are conditional.
+ */
+export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
+  const now = () => Math.floor(clock.now().getTime() / 1000);
+
+  async function get<T extends StoredItem>(key: ItemKey, consistent = false): Promise<T | undefined> {
+    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }));
+    return isExpired(Item as T | undefined, now()) ? undefined : (Item as T | undefined);
+  }
+
+  async function batchGet<T extends StoredItem>(keys: ItemKey[]): Promise<T[]> {
+    if (keys.length === 0) return [];
+    const found: T[] = [];
+    let pending: Record<string, unknown>[] | undefined = keys.map((k) => ({ ...k }));
+    while (pending && pending.length > 0) {
+      const result = await client.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+      );
+      found.push(...((result.Responses?.[tableName] ?? []) as T[]));
+      pending = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
+    }
+    return found.filter((item) => !isExpired(item, now()));
+  }
+
+  /** Writes a new item; fails with ConditionFailedError if one with the same key exists (and has not expired). */
+  async function create<T extends StoredItem>(item: T): Promise<T> {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { version: 1, ...item },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': now() },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(error);
+      throw error;
+    }
+    return { version: 1, ...item };
+  }
+
+  /**
+   * Sets attributes of an existing item and bumps its version. Fails with
+   * ConditionFailedError if the item is missing or its version is not `expectedVersion`.
+   */
+  async function update<T extends StoredItem>(
+    key: ItemKey,
+    changes: Record<string, unknown>,
+    options: UpdateOptions = {},
+  ): Promise<T> {
+    const names: Record<string, string> = { '#pk': 'pk', '#version': 'version' };
+    const values: Record<string, unknown> = { ':one': 1, ...(options.condition?.values ?? {}) };
+    const sets: string[] = [];
+    const removes: string[] = [];
+    Object.entries(changes).forEach(([attribute, value], i) => {
+      names[`#a${i}`] = attribute;
+      if (value === undefined) {
+        removes.push(`#a${i}`);
+      } else {
+        values[`:v${i}`] = value;
+        sets.push(`#a${i} = :v${i}`);
+      }
+    });
+    const conditions = ['attribute_exists(#pk)'];
+    if (options.expectedVersion !== undefined) {
+      conditions.push('#version = :expected');
+      values[':expected'] = options.expectedVersion;
+    }
+    if (options.condition) {
+      conditions.push(`(${options.condition.expression})`);
+      Object.assign(names, options.condition.names ?? {});
+    }
+    const expression = [
+      `SET ${[...sets, '#version = if_not_exists(#version, :zero) + :one'].join(', ')}`,
+      removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
+    ].join(' ');
+    values[':zero'] = 0;
+    try {
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: expression.trim(),
+          ConditionExpression: conditions.join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as T;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(error);
+      throw error;
+    }
+  }
+
+  /** Deletes an item; with `mustExist`, fails with ConditionFailedError when it is already gone. */
+  async function remove(key: ItemKey, options: { mustExist?: boolean } = {}): Promise<void> {
+    try {
+      await client.send(
+        new DeleteCommand({
+          TableName: tableName,
+          Key: key,
+          ...(options.mustExist ? { ConditionExpression: 'attribute_exists(pk)' } : {}),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(error);
+      throw error;
+    }
+  }
+
+  /** One page of a partition (or an index partition), continuing from a signed cursor. */
+  async function query<T extends StoredItem>(options: QueryOptions): Promise<Page<T>> {
+    const index = tableDefinition.indexes.find((i) => i.indexName === options.index);
+    const pkName = index?.partitionKey ?? tableDefinition.partitionKey;
+    const skName = index?.sortKey ?? tableDefinition.sortKey;
+    const names: Record<string, string> = { '#pk': pkName };
+    const values: Record<string, unknown> = { ':pk': options.pk, ':now': now() };
+    let condition = '#pk = :pk';
+    if (options.skPrefix !== undefined) {
+      names['#sk'] = skName;
+      values[':prefix'] = options.skPrefix;
+      condition += ' AND begins_with(#sk, :prefix)';
+    } else if (options.skBetween) {
+      names['#sk'] = skName;
+      values[':from'] = options.skBetween[0];
+      values[':to'] = options.skBetween[1];
+      condition += ' AND #sk BETWEEN :from AND :to';
+    }
+    const startKey = options.cursor
+      ? cursors.decode(options.cursor, options.tenantId, options.scope)
+      : undefined;
+    const result = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        ...(index ? { IndexName: index.indexName } : {}),
+        KeyConditionExpression: condition,
+        FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        Limit: options.limit,
+        ScanIndexForward: options.ascending ?? true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    const last = result.LastEvaluatedKey;
+    return {
+      items: (result.Items ?? []) as T[],
+      nextCursor: last ? cursors.encode(options.tenantId, options.scope, last) : null,
+    };
+  }
+
+  /** Writes all or nothing; a failed condition surfaces as TransactionFailedError with its reasons. */
+  async function transact(items: TransactItem[]): Promise<void> {
+    const withTable = items.map((entry) => {
+      const [kind, body] = Object.entries(entry)[0] as [string, Record<string, unknown>];
+      return { [kind]: { TableName: tableName, ...body } };
+    });
+    try {
+      await client.send(new TransactWriteCommand({ TransactItems: withTable as TransactWriteCommandInput['TransactItems'] }));
+    } catch (error) {
+      if (error instanceof TransactionCanceledException) {
+        throw new TransactionFailedError(
+          (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None'),
+          error,
+        );
+      }
+      throw error;
+    }
+  }
+
+  return { tableName, client, get, batchGet, create, update, remove, query, transact, nowSeconds: now };
+}
+
+export type Store = ReturnType<typeof makeStore>;
