@@ -28,7 +28,13 @@ type TaskEvent =
   | { action: 'createHost'; input: ProvisionInput }
   | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
-  | { action: 'fail'; input: ProvisionInput; failure: { Error?: string; Cause?: string }; invocation?: Invocation };
+  | {
+      action: 'fail';
+      input: ProvisionInput;
+      failure: { Error?: string; Cause?: string };
+      /** the workflow state when it failed; it holds the command invocation if one ran */
+      state?: { invocation?: Invocation };
+    };
 
 const MAX_MESSAGE = 2000;
 
@@ -146,7 +152,8 @@ const tasks = {
    * Each undo tolerates "already gone", so running this twice is safe.
    */
   async fail(platform: Platform, event: Extract<TaskEvent, { action: 'fail' }>) {
-    const { input, failure, invocation } = event;
+    const { input, failure } = event;
+    const invocation = failure.Error === 'BootstrapFailed' ? event.state?.invocation : undefined;
     const operation = await platform.store.get<OperationItem>(operationKeys.item(input.tenantId, input.operationId), true);
     const server = await loadServer(platform, input);
     const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };

@@ -110,7 +110,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
 
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(httpCors({ origins: config.CORS_ORIGINS.split(','), exposeHeaders: 'Location,ETag,X-Request-Id' }))
-    .use(httpSecurityHeaders())
+    .use(httpSecurityHeaders({ poweredBy: false, reportTo: false, contentSecurityPolicy: { 'default-src': "'none'", 'frame-ancestors': "'none'" } }))
     .use(problemErrors())
     .use(requestContext())
     .use(jsonBody({ maxBytes: config.MAX_BODY_BYTES }))

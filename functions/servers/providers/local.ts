@@ -9,7 +9,7 @@ export function localProvider(endpoint: string): HostProvider {
   async function call(method: string, path: string, body?: unknown): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(new URL(path, endpoint), {
+      response = await fetch(`${endpoint.replace(/\/$/, '')}${path}`, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -1,0 +1,28 @@
+/**
+ * Sizes and settings of the shared resources, read by the CDK app and by the local runtime,
+ * so both run with the same numbers.
+ */
+export const metricsStream = {
+  shardCount: 2,
+  retentionHours: 24,
+} as const;
+
+/** The aggregator's Kinesis event source mapping. */
+export const aggregatorMapping = {
+  batchSize: 200,
+  maxBatchingWindowSeconds: 2,
+  retryAttempts: 5,
+  bisectBatchOnFunctionError: true,
+  reportBatchItemFailures: true,
+  startingPosition: 'TRIM_HORIZON',
+} as const;
+
+/** Resource names for a stage; the local runtime uses the stage `local`. */
+export const resourceNames = (stage: string) => ({
+  table: `vip-${stage}`,
+  metricsStream: `vip-${stage}-metrics`,
+  secretsParameter: `/vip/${stage}/platform-secrets`,
+  bootstrapDocument: `vip-${stage}-bootstrap-server`,
+  provisionServerStateMachine: `vip-${stage}-provision-server`,
+  workflowTasksFunction: `vip-${stage}-workflow-tasks`,
+});

@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayTokenAuthorizerEvent,
+  Context,
+} from 'aws-lambda';
+import { AUTHORIZER_CACHE_SECONDS, GATEWAY_MAX_BODY_BYTES, type GatewayResponseType, gatewayProblem, gatewayResponses } from '../../functions/gateway';
+import type { RouteSpec } from '../../layers/http/route';
+
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+export interface GatewayOptions {
+  routes: readonly RouteSpec[];
+  handlers: Record<string, ProxyHandler>;
+  authorizer: Authorizer;
+  stage: string;
+  region: string;
+  corsOrigins: string;
+}
+
+interface CompiledRoute {
+  spec: RouteSpec;
+  pattern: RegExp;
+  names: string[];
+}
+
+const API_ID = 'local';
+const ACCOUNT = '000000000000';
+
+function compile(spec: RouteSpec): CompiledRoute {
+  const names: string[] = [];
+  const source = spec.path
+    .split('/')
+    .map((segment) => {
+      const parameter = /^\{([A-Za-z0-9_]+)\}$/.exec(segment)?.[1];
+      if (!parameter) return segment.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(parameter);
+      return '([^/]+)';
+    })
+    .join('/');
+  return { spec, pattern: new RegExp(`^${source}$`), names };
+}
+
+function lambdaContext(functionName: string, requestId: string): Context {
+  const deadline = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * API Gateway, locally: it matches the same route table, runs the same TOKEN authorizer
+ * (caching its answer per token as API Gateway does), builds the same REST proxy event for
+ * the bounded context's handler module and answers its own errors with the same gateway
+ * responses the CDK app installs.
+ */
+export function makeGateway(options: GatewayOptions) {
+  const compiled = options.routes.map(compile);
+  const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult | 'deny'; until: number }>();
+
+  function send(response: ServerResponse, result: APIGatewayProxyResult) {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
+    response.writeHead(result.statusCode, headers);
+    response.end(result.body);
+  }
+
+  function gatewayError(response: ServerResponse, type: GatewayResponseType, requestId: string, path: string) {
+    const spec = gatewayResponses[type];
+    send(response, {
+      statusCode: spec.status,
+      headers: {
+        'Content-Type': 'application/problem+json',
+        'Access-Control-Allow-Origin': options.corsOrigins.split(',')[0] ?? '*',
+        'X-Request-Id': requestId,
+        ...('headers' in spec ? spec.headers : {}),
+      },
+      body: JSON.stringify(gatewayProblem(type, requestId, path)),
+    });
+  }
+
+  async function authorize(token: string | undefined, methodArn: string) {
+    if (!token) return undefined;
+    const cached = authorizerCache.get(token);
+    if (cached && cached.until > Date.now()) return cached.result;
+    let result: APIGatewayAuthorizerResult | 'deny';
+    try {
+      result = await options.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn });
+    } catch {
+      result = 'deny';
+    }
+    authorizerCache.set(token, { result, until: Date.now() + AUTHORIZER_CACHE_SECONDS * 1000 });
+    return result;
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse) {
+    const requestId = randomUUID();
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const method = (request.method ?? 'GET').toUpperCase();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > GATEWAY_MAX_BODY_BYTES) {
+        gatewayError(response, 'REQUEST_TOO_LARGE', requestId, url.pathname);
+        return;
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const matches = compiled.filter((r) => r.pattern.test(url.pathname));
+    if (method === 'OPTIONS' && matches.length > 0) {
+      response.writeHead(204, {
+        'Access-Control-Allow-Origin': options.corsOrigins.split(',')[0] ?? '*',
+        'Access-Control-Allow-Methods': [...new Set(matches.map((m) => m.spec.method)), 'OPTIONS'].join(','),
+        'Access-Control-Allow-Headers': 'Authorization,Content-Type,Idempotency-Key,If-Match,X-Request-Id',
+        'Access-Control-Max-Age': '600',
+      });
+      response.end();
+      return;
+    }
+    const route = matches.find((r) => r.spec.method === method);
+    if (!route) {
+      gatewayError(response, 'MISSING_AUTHENTICATION_TOKEN', requestId, url.pathname);
+      return;
+    }
+    const values = route.pattern.exec(url.pathname)?.slice(1) ?? [];
+    const headers: Record<string, string> = {};
+    const multiValueHeaders: Record<string, string[]> = {};
+    for (let i = 0; i < request.rawHeaders.length; i += 2) {
+      const name = request.rawHeaders[i] ?? '';
+      const value = request.rawHeaders[i + 1] ?? '';
+      headers[name] = value;
+      multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+    }
+    const methodArn = `arn:aws:execute-api:${options.region}:${ACCOUNT}:${API_ID}/${options.stage}/${method}${route.spec.path}`;
+    let authorizer: Record<string, unknown> | null = null;
+    if (route.spec.auth === 'user') {
+      const token = headers[Object.keys(headers).find((h) => h.toLowerCase() === 'authorization') ?? ''];
+      const result = await authorize(token, methodArn);
+      if (!result || result === 'deny') {
+        gatewayError(response, 'UNAUTHORIZED', requestId, url.pathname);
+        return;
+      }
+      const allowed = result.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
+      if (!allowed) {
+        gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname);
+        return;
+      }
+      authorizer = { principalId: result.principalId, integrationLatency: 0, ...(result.context ?? {}) };
+    }
+    const query: Record<string, string> = {};
+    const multiQuery: Record<string, string[]> = {};
+    for (const [key, value] of url.searchParams) {
+      query[key] = value;
+      multiQuery[key] = [...(multiQuery[key] ?? []), value];
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    const sourceIp = (request.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    const event: APIGatewayProxyEvent = {
+      resource: route.spec.path,
+      path: url.pathname,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: Object.keys(query).length > 0 ? query : null,
+      multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
+      pathParameters: route.names.length > 0 ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')])) : null,
+      stageVariables: null,
+      body: body.length > 0 ? body : null,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: ACCOUNT,
+        apiId: API_ID,
+        authorizer,
+        httpMethod: method,
+        path: `/${options.stage}${url.pathname}`,
+        protocol: 'HTTP/1.1',
+        requestId,
+        requestTimeEpoch: Date.now(),
+        resourceId: route.spec.operationId,
+        resourcePath: route.spec.path,
+        stage: options.stage,
+        identity: {
+          sourceIp,
+          userAgent: String(request.headers['user-agent'] ?? ''),
+          accessKey: null,
+          accountId: null,
+          apiKey: null,
+          apiKeyId: null,
+          caller: null,
+          clientCert: null,
+          cognitoAuthenticationProvider: null,
+          cognitoAuthenticationType: null,
+          cognitoIdentityId: null,
+          cognitoIdentityPoolId: null,
+          principalOrgId: null,
+          user: null,
+          userArn: null,
+        },
+      },
+    };
+    const handler = options.handlers[route.spec.context];
+    if (!handler) throw new Error(`No handler module for context ${route.spec.context}`);
+    try {
+      send(response, await handler(event, lambdaContext(route.spec.context, requestId)));
+    } catch {
+      // A Lambda that throws past its own error handling is a 502 at API Gateway.
+      gatewayError(response, 'DEFAULT_5XX', requestId, url.pathname);
+    }
+  }
+
+  return {
+    listen(port: number, host = '127.0.0.1'): Promise<Server> {
+      const server = createServer((request, response) => {
+        handle(request, response).catch(() => {
+          if (!response.headersSent) gatewayError(response, 'DEFAULT_5XX', randomUUID(), request.url ?? '/');
+        });
+      });
+      server.keepAliveTimeout = 5_000;
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve(server));
+      });
+    },
+  };
+}

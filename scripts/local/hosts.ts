@@ -1,0 +1,265 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type KinesisClient, PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { monotonicFactory } from 'ulid';
+import { jsonFile } from './json-file';
+import { makeMachineSampler } from './machine-sampler';
+import type { AgentDirectory, CommandResult, CommandToRun, LocalSsm } from './ssm';
+
+const SHIM = join(dirname(fileURLToPath(import.meta.url)), 'host-shim.sh');
+const METRICS_SERVICE = 'vip-metrics-agent';
+
+interface HostRecord {
+  id: string;
+  name: string;
+  region: string;
+  size: string;
+  labels: Record<string, string>;
+  userData: string;
+  status: 'creating' | 'running';
+  ipv4: string;
+  instanceId?: string;
+  createdAt: string;
+}
+
+export interface LocalHostsOptions {
+  /** where sandboxes live; each host's root file system is a folder here */
+  hostsDir: string;
+  /** the host registry file; none keeps it in memory */
+  registryPath?: string | undefined;
+  ssm: LocalSsm;
+  kinesis: KinesisClient;
+  streamName: string;
+  bootDelayMs: number;
+  pingIntervalMs: number;
+  metricsIntervalMs: number;
+  /** packages the sandbox's package shim reports as missing, as apt would */
+  unavailablePackages?: string[];
+  log: (message: string) => void;
+}
+
+interface Agent {
+  timers: NodeJS.Timeout[];
+  children: Set<ChildProcess>;
+  metrics?: NodeJS.Timeout;
+}
+
+/**
+ * Local hosts: a provider API that "creates servers" as sandboxed root folders on this
+ * machine, and for each one an agent that boots it from its cloud-init user data (SSM
+ * registration), pings, runs Run Command scripts under bash and, once the bootstrap has
+ * enabled the metrics agent, streams samples of this machine into Kinesis.
+ */
+export function makeLocalHosts(options: LocalHostsOptions) {
+  const registry = jsonFile(options.registryPath, { hosts: {} as Record<string, HostRecord> });
+  const agents = new Map<string, Agent>();
+  const ulid = monotonicFactory();
+  const hostDir = (id: string) => join(options.hostsDir, id);
+  const rootOf = (id: string) => join(hostDir(id), 'root');
+
+  function boot(host: HostRecord) {
+    const agent: Agent = { timers: [], children: new Set() };
+    agents.set(host.id, agent);
+    const start = () => {
+      if (!registry.data.hosts[host.id]) return;
+      if (!host.instanceId) {
+        const registration = /-code "([^"]+)" -id "([^"]+)"/.exec(host.userData);
+        if (!registration?.[1] || !registration[2]) {
+          options.log(`host ${host.id}: user data has no SSM registration; the agent stays unregistered`);
+          return;
+        }
+        try {
+          host.instanceId = options.ssm.register(registration[1], registration[2], { computerName: host.name, ip: host.ipv4 }).InstanceId;
+        } catch (error) {
+          options.log(`host ${host.id}: registration failed: ${(error as Error).message}`);
+          return;
+        }
+        host.status = 'running';
+        registry.save();
+      }
+      const instanceId = host.instanceId;
+      options.ssm.ping(instanceId);
+      agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
+      maybeStartMetrics(host);
+    };
+    agent.timers.push(setTimeout(start, options.bootDelayMs));
+  }
+
+  function servicesOf(id: string): string[] {
+    const file = join(rootOf(id), 'var/lib/vip/services');
+    return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+  }
+
+  function maybeStartMetrics(host: HostRecord) {
+    const agent = agents.get(host.id);
+    const instance = host.instanceId ? options.ssm.instance(host.instanceId) : undefined;
+    if (!agent || agent.metrics || !instance || !servicesOf(host.id).includes(METRICS_SERVICE)) return;
+    const tenantId = instance.tags['vip:tenantId'];
+    const serverId = instance.tags['vip:serverId'];
+    if (!tenantId || !serverId) return;
+    const sample = makeMachineSampler(rootOf(host.id));
+    const send = async () => {
+      const record = { sampleId: ulid(), tenantId, serverId, at: new Date().toISOString(), ...sample() };
+      try {
+        await options.kinesis.send(
+          new PutRecordCommand({
+            StreamName: options.streamName,
+            PartitionKey: serverId,
+            Data: Buffer.from(JSON.stringify(record)),
+          }),
+        );
+      } catch (error) {
+        options.log(`host ${host.id}: metrics not sent: ${(error as Error).message}`);
+      }
+    };
+    // The first sample goes out after one interval, so CPU and network rates cover a whole one.
+    agent.metrics = setInterval(send, options.metricsIntervalMs);
+  }
+
+  function runStep(host: HostRecord, agent: Agent, command: CommandToRun, step: CommandToRun['steps'][number]) {
+    const workDir = join(hostDir(host.id), 'commands', command.commandId);
+    mkdirSync(workDir, { recursive: true });
+    const script = join(workDir, `${step.name}.sh`);
+    writeFileSync(script, step.script, { mode: 0o700 });
+    return new Promise<CommandResult>((resolve) => {
+      const child = spawn('bash', [script], {
+        cwd: rootOf(host.id),
+        env: {
+          PATH: `${join(hostDir(host.id), 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+          HOME: rootOf(host.id),
+          LANG: 'C.UTF-8',
+          VIP_HOST_ROOT: rootOf(host.id),
+          VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
+          AWS_SSM_INSTANCE_ID: host.instanceId ?? '',
+          AWS_SSM_REGION_NAME: host.region,
+        },
+      });
+      agent.children.add(child);
+      let stdout = '';
+      let stderr = '';
+      let timedOut = false;
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, step.timeoutSeconds * 1000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        agent.children.delete(child);
+        const exitCode = timedOut ? -1 : (code ?? -1);
+        resolve({ status: timedOut ? 'TimedOut' : exitCode === 0 ? 'Success' : 'Failed', exitCode, stdout, stderr });
+      });
+    });
+  }
+
+  const directory: AgentDirectory = {
+    isOnline(instanceId) {
+      return Object.values(registry.data.hosts).some((h) => h.instanceId === instanceId && agents.has(h.id));
+    },
+    run(instanceId, command) {
+      const host = Object.values(registry.data.hosts).find((h) => h.instanceId === instanceId);
+      const agent = host ? agents.get(host.id) : undefined;
+      if (!host || !agent) return undefined;
+      return (async () => {
+        options.log(`host ${host.id}: running command ${command.commandId} (${command.comment})`);
+        const combined: CommandResult = { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
+        for (const step of command.steps) {
+          const result = await runStep(host, agent, command, step);
+          combined.stdout += result.stdout;
+          combined.stderr += result.stderr;
+          combined.exitCode = result.exitCode;
+          combined.status = result.status;
+          if (result.status !== 'Success') break;
+        }
+        maybeStartMetrics(host);
+        return combined;
+      })();
+    },
+  };
+  options.ssm.attachAgents(directory);
+
+  function stopAgent(id: string) {
+    const agent = agents.get(id);
+    if (!agent) return;
+    for (const timer of agent.timers) clearTimeout(timer);
+    if (agent.metrics) clearInterval(agent.metrics);
+    for (const child of agent.children) child.kill('SIGKILL');
+    agents.delete(id);
+  }
+
+  // Hosts kept from an earlier run start again, as machines would after a reboot.
+  for (const host of Object.values(registry.data.hosts)) boot(host);
+
+  return {
+    /** The provider API: POST /v1/hosts, GET /v1/hosts/{id}, DELETE /v1/hosts/{id}. */
+    handle(method: string, path: string, body: unknown): { status: number; body?: unknown } {
+      const match = /^\/v1\/hosts(?:\/([A-Za-z0-9_-]+))?$/.exec(path);
+      if (!match) return { status: 404, body: { error: { code: 'not_found', message: 'No such route' } } };
+      const id = match[1];
+      if (!id && method === 'POST') {
+        const input = (body ?? {}) as Partial<HostRecord>;
+        if (typeof input.name !== 'string' || typeof input.userData !== 'string') {
+          return { status: 422, body: { error: { code: 'invalid_input', message: 'name and userData are required' } } };
+        }
+        const host: HostRecord = {
+          id: `host_${randomBytes(8).toString('hex')}`,
+          name: input.name,
+          region: String(input.region ?? 'local-1'),
+          size: String(input.size ?? 'small'),
+          labels: input.labels ?? {},
+          userData: input.userData,
+          status: 'creating',
+          ipv4: '127.0.0.1',
+          createdAt: new Date().toISOString(),
+        };
+        mkdirSync(rootOf(host.id), { recursive: true });
+        mkdirSync(join(hostDir(host.id), 'bin'), { recursive: true });
+        copyFileSync(SHIM, join(hostDir(host.id), 'bin', 'vip-host'));
+        chmodSync(join(hostDir(host.id), 'bin', 'vip-host'), 0o755);
+        registry.data.hosts[host.id] = host;
+        registry.save();
+        boot(host);
+        options.log(`host ${host.id}: created for ${host.name}`);
+        return { status: 201, body: { host: view(host) } };
+      }
+      const host = id ? registry.data.hosts[id] : undefined;
+      if (!host) return { status: 404, body: { error: { code: 'not_found', message: `Host ${id ?? ''} not found` } } };
+      if (method === 'GET') return { status: 200, body: { host: view(host) } };
+      if (method === 'DELETE') {
+        stopAgent(host.id);
+        rmSync(hostDir(host.id), { recursive: true, force: true });
+        delete registry.data.hosts[host.id];
+        registry.save();
+        options.log(`host ${host.id}: deleted`);
+        return { status: 204 };
+      }
+      return { status: 405, body: { error: { code: 'method_not_allowed', message: method } } };
+    },
+    /** The hosts that exist now (for fault-injection counts and tests). */
+    list: () => Object.values(registry.data.hosts).map(view),
+    rootOf,
+    stop() {
+      for (const id of [...agents.keys()]) stopAgent(id);
+    },
+  };
+}
+
+const view = (host: HostRecord) => ({
+  id: host.id,
+  name: host.name,
+  status: host.status,
+  ipv4: host.ipv4,
+  instanceId: host.instanceId ?? null,
+  labels: host.labels,
+  createdAt: host.createdAt,
+});
+
+export type LocalHosts = ReturnType<typeof makeLocalHosts>;

@@ -1,0 +1,83 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalRuntime } from './local/runtime';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT ?? '3000' },
+    'data-dir': { type: 'string', default: process.env.VIP_DATA_DIR ?? '.data' },
+    'in-memory': { type: 'boolean', default: false },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const port = Number(values.port);
+const dataDir = values['in-memory'] ? undefined : resolve(values['data-dir'] ?? '.data');
+const say = (message: string) => process.stdout.write(`${message}\n`);
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const portBusy = (p: number) =>
+  new Promise<boolean>((resolveBusy) => {
+    const socket = createConnection({ port: p, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolveBusy(true);
+    });
+    socket.once('error', () => resolveBusy(false));
+  });
+
+async function main() {
+  const started = Date.now();
+  const lockDir = dataDir ?? resolve('.data');
+  mkdirSync(lockDir, { recursive: true });
+  const lockFile = join(lockDir, 'control-plane.lock');
+  if (existsSync(lockFile)) {
+    const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; url: string };
+    if (pidAlive(lock.pid) && lock.pid !== process.pid) {
+      say(`The control plane is already running (pid ${lock.pid}) at ${lock.url}. Stop it with Ctrl-C there first.`);
+      process.exit(1);
+    }
+  }
+  if (await portBusy(port)) {
+    say(`Port ${port} is in use by another program. Start on another port with: npm start -- --port 3001`);
+    process.exit(1);
+  }
+  say(`Starting VIP Hosting Panel locally (${dataDir ? `data in ${dataDir}` : 'in memory'})...`);
+  const runtime = await startLocalRuntime({
+    port,
+    dataDir,
+    logLevel: values.quiet ? 'WARN' : 'INFO',
+    ...(values.quiet ? {} : { log: (message: string) => say(`[local] ${message}`) }),
+  });
+  writeFileSync(lockFile, JSON.stringify({ pid: process.pid, url: runtime.url }));
+  say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (API docs: ${runtime.url}/v1/openapi.json)`);
+  say('Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal}: stopping...`);
+    await runtime.stop();
+    rmSync(lockFile, { force: true });
+    say('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
