@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A prefixed ULID path parameter; anything else is a 400 naming the parameter. */
 export const prefixedId = (prefix: string) =>

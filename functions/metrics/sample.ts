@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The gauges a host reports; every rollup keeps count, sum, min, max and last of each. */
 export const gauges = [

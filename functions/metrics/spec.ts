@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { problemSchema, prefixedId, tenantParams } from '../shared-schemas';
 import { serverStatuses } from '../servers/entity';

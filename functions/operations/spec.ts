@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { isoTimestamp, listOf, pageQuery, prefixedId, problemSchema, tenantParams } from '../shared-schemas';
 import { operationStatuses } from './entity';

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteSpec } from '../../layers/http/route';
 
 type JsonSchema = Record<string, unknown>;

@@ -7,7 +7,7 @@ import type { OperationItem } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** The steps of the provision-server workflow, in order, as operations show them. */
 export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'activate'] as const;

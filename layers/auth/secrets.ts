@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetParameterCommand, ParameterAlreadyExists, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The signing algorithm of every access token: asymmetric, so verifiers hold only public keys. */
 export const JWT_ALG = 'ES256';

@@ -1,0 +1,122 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { resourceNames } from '../../layers/config/resources';
+import { tableDefinition } from '../../layers/store/table-definition';
+import { acknowledge, functionFindings } from '../nag';
+
+/** The repository root, where entries, the lock file and node_modules are. */
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface HouseFunctionProps {
+  /** the entry module, relative to the repo root */
+  entry: string;
+  description: string;
+  stage: string;
+  memorySize?: number;
+  timeout?: Duration;
+  environment?: Record<string, string>;
+}
+
+/**
+ * Every Lambda of the control plane: Node.js 22 on arm64, an ESM bundle minified by esbuild
+ * with source maps, X-Ray tracing, a JSON log group with a retention, and Powertools
+ * settings. The grant helpers give a permission and set the variable that goes with it.
+ */
+export class HouseFunction extends Construct {
+  readonly fn: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: HouseFunctionProps) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: join(REPO_ROOT, props.entry),
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(29),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
+      environment: {
+        STAGE: props.stage,
+        POWERTOOLS_SERVICE_NAME: `vip-${id.toLowerCase()}`,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        mainFields: ['module', 'main'],
+        // The Node.js 22 runtime ships the AWS SDK v3; leaving it out keeps each bundle small.
+        externalModules: ['@aws-sdk/*', '@smithy/*'],
+        // Some CommonJS dependencies call require(); give the ESM bundle one.
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+      },
+    });
+    acknowledge(this, functionFindings);
+  }
+
+  /** Read (and write) on the table, its indexes by name (no wildcard) and its key, with TABLE_NAME set. */
+  grantTable(table: dynamodb.Table, access: 'read' | 'readWrite' = 'readWrite'): this {
+    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
+    const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: access === 'read' ? read : [...read, ...write],
+        resources: [table.tableArn, ...tableDefinition.indexes.map((i) => `${table.tableArn}/index/${i.indexName}`)],
+      }),
+    );
+    if (access === 'read') table.encryptionKey?.grantDecrypt(this.fn);
+    else table.encryptionKey?.grantEncryptDecrypt(this.fn);
+    this.fn.addEnvironment('TABLE_NAME', table.tableName);
+    return this;
+  }
+
+  /** Read of the platform secrets parameter, decrypted with its key, with SECRETS_PARAMETER_NAME set. */
+  grantSecrets(secrets: { name: string; arn: string; key: kms.IKey }): this {
+    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [secrets.arn] }));
+    secrets.key.grantDecrypt(this.fn);
+    this.fn.addEnvironment('SECRETS_PARAMETER_NAME', secrets.name);
+    return this;
+  }
+
+  setEnvironment(values: Record<string, string>): this {
+    for (const [key, value] of Object.entries(values)) this.fn.addEnvironment(key, value);
+    return this;
+  }
+}
+
+/** The configuration every function validates at cold start (layers/config), for a stage. */
+export function platformEnvironment(stack: Stack, stage: string): Record<string, string> {
+  const names = resourceNames(stage);
+  return {
+    METRICS_STREAM_NAME: names.metricsStream,
+    BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
+    PROVISION_SERVER_STATE_MACHINE_ARN: stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: names.provisionServerStateMachine,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,
+    JWT_AUDIENCE: 'vip-hosting-panel',
+  };
+}

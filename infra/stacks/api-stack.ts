@@ -1,0 +1,163 @@
+import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { acknowledge } from '../nag';
+import type { Construct } from 'constructs';
+import { contextEntries, routes } from '../../functions/api';
+import { AUTHORIZER_CACHE_SECONDS, type GatewayResponseType, gatewayProblem, gatewayResponses } from '../../functions/gateway';
+import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+
+export interface ApiStackProps extends StackProps {
+  stage: string;
+  table: dynamodb.Table;
+  secrets: { name: string; arn: string; key: kms.IKey };
+  provisionServer: sfn.IStateMachine;
+  /** requests per 5 minutes per IP before the WAF blocks */
+  wafRateLimit?: number;
+}
+
+/** The REST API: one Lambda per bounded context, the TOKEN authorizer, WAF, access logs and problem+json gateway responses. */
+export class ApiStack extends Stack {
+  readonly api: apigw.RestApi;
+  readonly functions: Record<string, HouseFunction>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const environment = platformEnvironment(this, props.stage);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.api = new apigw.RestApi(this, 'Api', {
+      restApiName: `vip-${props.stage}-api`,
+      description: 'VIP Hosting Panel REST API',
+      endpointTypes: [apigw.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: props.stage,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: apigw.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigw.AccessLogFormat.jsonWithStandardFields(),
+        throttlingRateLimit: 500,
+        throttlingBurstLimit: 1000,
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: apigw.Cors.ALL_ORIGINS,
+        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
+        maxAge: Duration.minutes(10),
+      },
+    });
+
+    for (const [type, response] of Object.entries(gatewayResponses) as [GatewayResponseType, (typeof gatewayResponses)[GatewayResponseType]][]) {
+      const problem = gatewayProblem(type, '$context.requestId', '$context.path');
+      this.api.addGatewayResponse(`Gateway${type}`, {
+        type: apigw.ResponseType.of(type),
+        statusCode: String(response.status),
+        responseHeaders: {
+          'Content-Type': "'application/problem+json'",
+          'Access-Control-Allow-Origin': "'*'",
+          ...Object.fromEntries(Object.entries('headers' in response ? response.headers : {}).map(([k, v]) => [k, `'${v}'`])),
+        },
+        templates: { 'application/json': JSON.stringify(problem) },
+      });
+    }
+
+    const authorizerFn = new HouseFunction(this, 'Authorizer', {
+      entry: 'functions/auth/authorizer.ts',
+      description: 'Verifies bearer JWTs for API Gateway',
+      stage: props.stage,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+    })
+      .grantTable(props.table, 'read')
+      .grantSecrets(props.secrets)
+      .setEnvironment(environment);
+    const authorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {
+      handler: authorizerFn.fn,
+      identitySource: apigw.IdentitySource.header('Authorization'),
+      validationRegex: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+      resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
+    });
+
+    this.functions = {};
+    for (const [context, entry] of Object.entries(contextEntries)) {
+      const fn = new HouseFunction(this, `Context${context[0]?.toUpperCase()}${context.slice(1)}`, {
+        entry,
+        description: `API: ${context}`,
+        stage: props.stage,
+      })
+        .grantTable(props.table)
+        .grantSecrets(props.secrets)
+        .setEnvironment(environment);
+      this.functions[context] = fn;
+    }
+    props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+
+    const integrations = new Map(
+      Object.entries(this.functions).map(([context, fn]) => [context, new apigw.LambdaIntegration(fn.fn, { allowTestInvoke: false })]),
+    );
+    for (const route of routes) {
+      const integration = integrations.get(route.context);
+      if (!integration) throw new Error(`Route ${route.operationId}: no function for context ${route.context}`);
+      this.api.root.resourceForPath(route.path).addMethod(route.method, integration, {
+        operationName: route.operationId,
+        ...(route.auth === 'user'
+          ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+          : { authorizationType: apigw.AuthorizationType.NONE }),
+      });
+    }
+
+    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: `vip-${props.stage}-api`, sampledRequestsEnabled: true },
+      rules: [
+        managedRule('AWSManagedRulesAmazonIpReputationList', 0),
+        managedRule('AWSManagedRulesCommonRuleSet', 1),
+        managedRule('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'RateLimitPerIp',
+          priority: 3,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: props.wafRateLimit ?? 2000, aggregateKeyType: 'IP' } },
+          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RateLimitPerIp', sampledRequestsEnabled: true },
+        },
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+
+    acknowledge(
+      this.api,
+      [
+        { id: 'AwsSolutions-APIG2', reason: 'Every handler validates path, query and body with zod and answers problem+json with field errors.' },
+        { id: 'AwsSolutions-APIG4', reason: 'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the TOKEN authorizer.' },
+        { id: 'AwsSolutions-COG4', reason: 'Users are authenticated by our own JWTs (TOKEN authorizer), not Cognito.' },
+        {
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
+        },
+      ]);
+  }
+}
+
+function managedRule(name: string, priority: number): wafv2.CfnWebACL.RuleProperty {
+  return {
+    name,
+    priority,
+    overrideAction: { none: {} },
+    statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  };
+}
