@@ -1,0 +1,72 @@
+import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../scripts/local/runtime';
+
+/** The whole local control plane on free ports, in memory, with short waits. */
+export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
+  return startLocalRuntime({
+    port: 0,
+    dataDir: undefined,
+    waitMs: 100,
+    retryIntervalMs: 50,
+    metricsIntervalMs: 400,
+    hostBootDelayMs: 100,
+    logLevel: 'ERROR',
+    ...options,
+  });
+}
+
+/** A small HTTP client for the local gateway that keeps the last token. */
+export function apiClient(baseUrl: string) {
+  return {
+    async call(
+      method: string,
+      path: string,
+      options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+    ) {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let body: string | undefined;
+      if (options.raw !== undefined) body = options.raw;
+      else if (options.body !== undefined) body = JSON.stringify(options.body);
+      if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
+        headers['content-type'] = 'application/json';
+      }
+      const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const text = await response.text();
+      let json: any;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, headers: response.headers, json, text };
+    },
+  };
+}
+
+/** Polls until `check` returns a value, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+/** Signs up a tenant and logs its owner in. */
+export async function signUp(api: ReturnType<typeof apiClient>, email: string) {
+  const password = 'a long enough password';
+  const signup = await api.call('POST', '/v1/auth/signup', {
+    body: { email, password, name: 'Owner', tenantName: `Tenant of ${email}` },
+  });
+  if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${signup.text}`);
+  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string, refreshToken: login.json.refreshToken as string, password };
+}
