@@ -84,11 +84,13 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
         execution.status = 'SUCCEEDED';
         execution.output = output;
       },
-      (error: Error & { cause?: unknown }) => {
+      (thrown: Error & { cause?: unknown }) => {
         if (execution.status === 'ABORTED') return;
+        // aws-local-stepfunctions wraps the state machine's own error (a Fail state's Error and Cause).
+        const error = thrown.name === 'ExecutionError' && thrown.cause instanceof Error ? thrown.cause : thrown;
         execution.status = 'FAILED';
         execution.error = error.name;
-        execution.cause = typeof error.cause === 'string' ? error.cause : error.message;
+        execution.cause = error.message;
         options.log(`execution ${name} failed: ${execution.error}: ${execution.cause}`);
       },
     ).finally(() => {

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let owner: Awaited<ReturnType<typeof signUp>>;
+
+beforeAll(async () => {
+  // The local hosts' package shim reports apache2 as missing, exactly as apt would.
+  runtime = await startTestRuntime({ unavailablePackages: ['apache2'] });
+  api = apiClient(runtime.url);
+  owner = await signUp(api, 'owner@example.com');
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('Feature: a bootstrap command that fails', () => {
+  it('fails the operation with the command stderr visible and undoes what provisioning made', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'apache-1', provider: 'local', webServer: 'apache' },
+    });
+    expect(created.status).toBe(202);
+    const operationPath = created.headers.get('location') ?? '';
+
+    const operation = await eventually(async () => {
+      const response = await api.call('GET', operationPath, { token: owner.token });
+      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+    }, 45_000, 'the operation to end');
+
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toEqual({ code: 'BootstrapFailed', message: 'The bootstrap command ended Failed with exit code 100.' });
+    const steps = Object.fromEntries(operation.steps.map((s: { name: string }) => [s.name, s]));
+    expect(steps.createHost.status).toBe('succeeded');
+    expect(steps.waitForAgent.status).toBe('succeeded');
+    expect(steps.bootstrap.status).toBe('failed');
+    expect(steps.bootstrap.output.exitCode).toBe(100);
+    expect(steps.bootstrap.output.stderr.head).toContain('E: Unable to locate package apache2');
+    expect(steps.activate.status).toBe('skipped');
+    expect(operation.result.compensation).toEqual([
+      expect.stringMatching(/^deleted host host_/),
+      expect.stringMatching(/^deregistered managed instance mi-/),
+      expect.stringMatching(/^deleted activation /),
+    ]);
+
+    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, { token: owner.token });
+    expect(server.json).toMatchObject({ status: 'failed', instanceId: null });
+
+    // Nothing is left behind: no host, no managed instance, no activation; the counters moved.
+    expect(runtime.hosts.list()).toEqual([]);
+    expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
+    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, { token: owner.token });
+    expect(dashboard.json.counts).toMatchObject({ total: 1, failed: 1, provisioning: 0, active: 0 });
+
+    const executions = runtime.stepFunctions.executions();
+    expect(executions).toHaveLength(1);
+    expect(executions[0]).toMatchObject({ status: 'FAILED', error: 'ProvisioningFailed' });
+  });
+});
