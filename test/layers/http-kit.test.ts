@@ -1,0 +1,151 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createServerBody } from '../../functions/servers/spec';
+import { signupBody } from '../../functions/auth/spec';
+import { AppError, errors } from '../../layers/errors/app-error';
+import { type ApiEvent, jsonBody, problemErrors, requestContext } from '../../layers/http/middlewares';
+import { toProblem } from '../../layers/http/problem';
+import { parsePart } from '../../layers/http/validation';
+
+const context = { awsRequestId: 'req-1', functionName: 'test', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+
+function event(body: string | null, headers: Record<string, string> = { 'Content-Type': 'application/json' }): ApiEvent {
+  return {
+    body,
+    headers,
+    isBase64Encoded: false,
+    httpMethod: 'POST',
+    path: '/v1/things',
+    resource: '/v1/things',
+    requestContext: { requestId: 'gw-request-id' },
+  } as unknown as ApiEvent;
+}
+
+const kit = (handler: (e: ApiEvent) => Promise<APIGatewayProxyResult>) =>
+  middy<ApiEvent, APIGatewayProxyResult>()
+    .use(problemErrors())
+    .use(requestContext())
+    .use(jsonBody({ maxBytes: 100 }))
+    .handler(handler);
+
+const echo = kit(async (e) => ({ statusCode: 200, body: JSON.stringify(e.parsedBody ?? null) }));
+
+describe('Module: HTTP kit middlewares', () => {
+  it('parses a JSON body and tags the response with the request id', async () => {
+    const response = await echo(event('{"a":1}'), context);
+    expect(response).toMatchObject({ statusCode: 200, body: '{"a":1}' });
+    expect(response.headers?.['X-Request-Id']).toBe('gw-request-id');
+  });
+
+  it('keeps a well-formed X-Request-Id from the client and ignores a malformed one', async () => {
+    const kept = await echo(event('{}', { 'content-type': 'application/json', 'x-request-id': 'client-abc-123' }), context);
+    expect(kept.headers?.['X-Request-Id']).toBe('client-abc-123');
+    const ignored = await echo(event('{}', { 'content-type': 'application/json', 'x-request-id': 'bad id\n' }), context);
+    expect(ignored.headers?.['X-Request-Id']).toBe('gw-request-id');
+  });
+
+  it('answers 413, 415 and 400 as problem+json for oversized, non-JSON and malformed bodies', async () => {
+    const tooLarge = await echo(event(JSON.stringify({ x: 'y'.repeat(200) })), context);
+    const notJson = await echo(event('a=b', { 'content-type': 'text/plain' }), context);
+    const malformed = await echo(event('{"a":'), context);
+    expect([tooLarge.statusCode, notJson.statusCode, malformed.statusCode]).toEqual([413, 415, 400]);
+    for (const response of [tooLarge, notJson, malformed]) {
+      expect(response.headers?.['Content-Type']).toBe('application/problem+json');
+      expect(JSON.parse(response.body).errors[0].path).toBe('body');
+    }
+  });
+
+  it('turns an unexpected error into a 500 that reveals nothing', async () => {
+    const failing = kit(async () => {
+      throw new Error('connection string postgres://secret@db');
+    });
+    const response = await failing(event(null), context);
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toContain('secret');
+    expect(JSON.parse(response.body)).toMatchObject({ title: 'Internal error', status: 500, requestId: 'gw-request-id' });
+  });
+});
+
+describe('Module: problem rendering', () => {
+  it('renders an exposed AppError with its field errors and extensions', () => {
+    const problem = toProblem(errors.validation([{ path: 'body.name', message: 'Required' }]), 'r1', '/v1/x');
+    expect(problem).toEqual({
+      type: 'https://docs.vip-hosting-panel.dev/problems/validation-failed',
+      title: 'Validation failed',
+      status: 400,
+      detail: 'The request is not valid.',
+      instance: '/v1/x',
+      requestId: 'r1',
+      errors: [{ path: 'body.name', message: 'Required' }],
+    });
+  });
+
+  it('hides the detail of a 5xx AppError', () => {
+    const problem = toProblem(new AppError('db-down', 503, 'Table unreachable', { detail: 'host 10.0.0.1' }), 'r2', '/');
+    expect(problem).toMatchObject({ status: 503, title: 'Internal error' });
+    expect(JSON.stringify(problem)).not.toContain('10.0.0.1');
+  });
+});
+
+/** Every way a request body can be wrong must end in a 400 naming fields under `body`, never another error. */
+function expectOnlyValidationErrors(schema: Parameters<typeof parsePart>[0], value: unknown) {
+  try {
+    parsePart(schema, value, 'body');
+    return true;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    const appError = error as AppError;
+    expect(appError.status).toBe(400);
+    expect(appError.errors?.length).toBeGreaterThan(0);
+    for (const field of appError.errors ?? []) expect(field.path.startsWith('body')).toBe(true);
+    return false;
+  }
+}
+
+describe('Property: request schemas', () => {
+  it('answers any JSON value sent as a create-server body with a result or a field-level 400', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expectOnlyValidationErrors(createServerBody, value);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('accepts every well-formed create-server body', () => {
+    const valid = fc.record({
+      name: fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/),
+      provider: fc.constant('local'),
+      webServer: fc.constantFrom('nginx', 'apache', 'openlitespeed', 'caddy'),
+    });
+    fc.assert(
+      fc.property(valid, (body) => {
+        expect(expectOnlyValidationErrors(createServerBody, body)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('names every unknown field of a signup body', () => {
+    const extra = fc.dictionary(
+      fc.string({ minLength: 1 }).filter((k) => !['email', 'password', 'name', 'tenantName', '__proto__'].includes(k)),
+      fc.jsonValue(),
+      { minKeys: 1, maxKeys: 4 },
+    );
+    fc.assert(
+      fc.property(extra, (fields) => {
+        const body = { email: 'a@example.com', password: 'long enough password', name: 'A', tenantName: 'T', ...fields };
+        try {
+          parsePart(signupBody, body, 'body');
+          throw new Error('accepted unknown fields');
+        } catch (error) {
+          const paths = ((error as AppError).errors ?? []).map((e) => e.path);
+          for (const key of Object.keys(fields)) expect(paths).toContain(`body.${key}`);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
