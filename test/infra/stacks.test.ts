@@ -1,0 +1,165 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/api';
+import { AUTHORIZER_CACHE_SECONDS } from '../../functions/gateway';
+import { aggregatorMapping } from '../../layers/config/resources';
+import { tableDefinition } from '../../layers/store/table-definition';
+import { buildStacks } from '../../infra/stacks';
+
+let templates: Record<'data' | 'workflows' | 'api' | 'metrics', Template>;
+
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stacks = buildStacks(app, { stage: 'test' });
+  templates = {
+    data: Template.fromStack(stacks.data),
+    workflows: Template.fromStack(stacks.workflows),
+    api: Template.fromStack(stacks.api),
+    metrics: Template.fromStack(stacks.metrics),
+  };
+});
+
+describe('Stack: data', () => {
+  it('creates the table from the shared definition with TTL, PITR, streams and a customer managed key', () => {
+    templates.data.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: tableDefinition.partitionKey, KeyType: 'HASH' },
+        { AttributeName: tableDefinition.sortKey, KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: tableDefinition.ttlAttribute, Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+      GlobalSecondaryIndexes: tableDefinition.indexes.map((index) =>
+        Match.objectLike({ IndexName: index.indexName, Projection: { ProjectionType: 'ALL' } }),
+      ),
+    });
+  });
+
+  it('creates an encrypted metrics stream and the secrets parameter through a custom resource', () => {
+    templates.data.hasResourceProperties('AWS::Kinesis::Stream', {
+      StreamEncryption: Match.objectLike({ EncryptionType: 'KMS' }),
+    });
+    templates.data.hasResourceProperties('AWS::CloudFormation::CustomResource', { ParameterName: '/vip/test/platform-secrets' });
+    templates.data.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+});
+
+describe('Stack: workflows', () => {
+  it('loads the state machine from the ASL file with its substitutions, traced and logged', () => {
+    const machine = Object.values(templates.workflows.findResources('AWS::StepFunctions::StateMachine'))[0];
+    const props = machine?.Properties as Record<string, any>;
+    expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(['BootstrapDocumentName', 'TableName', 'WorkflowTasksFunctionArn']);
+    expect(props.TracingConfiguration).toEqual({ Enabled: true });
+    expect(props.LoggingConfiguration.Level).toBe('ALL');
+  });
+
+  it('gives the state machine only the actions its definition uses', () => {
+    const policies = templates.workflows.findResources('AWS::IAM::Policy');
+    const machinePolicy = Object.entries(policies).find(([id]) => id.startsWith('ProvisionServerRole'));
+    const actions = (machinePolicy?.[1].Properties.PolicyDocument.Statement as { Action: string | string[] }[]).flatMap((s) =>
+      Array.isArray(s.Action) ? s.Action : [s.Action],
+    );
+    expect(new Set(actions)).toEqual(
+      new Set([
+        'lambda:InvokeFunction',
+        'dynamodb:GetItem',
+        'kms:Decrypt',
+        'ssm:SendCommand',
+        'ssm:DescribeInstanceInformation',
+        'ssm:GetCommandInvocation',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'xray:GetSamplingRules',
+        'xray:GetSamplingTargets',
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+      ]),
+    );
+  });
+
+  it('creates the bootstrap document as an SSM Command document', () => {
+    templates.workflows.hasResourceProperties('AWS::SSM::Document', {
+      DocumentType: 'Command',
+      Name: 'vip-test-bootstrap-server',
+      Content: Match.objectLike({ schemaVersion: '2.2' }),
+    });
+  });
+});
+
+describe('Stack: API', () => {
+  it('has a method for every route, with the authorizer on exactly the user routes', () => {
+    const methods = Object.values(templates.api.findResources('AWS::ApiGateway::Method')).map((m) => m.Properties as Record<string, any>);
+    for (const route of routes) {
+      const method = methods.find((m) => m.OperationName === route.operationId);
+      expect(method, route.operationId).toBeDefined();
+      expect(method?.HttpMethod).toBe(route.method);
+      expect(method?.AuthorizationType).toBe(route.auth === 'user' ? 'CUSTOM' : 'NONE');
+    }
+  });
+
+  it('caches the TOKEN authorizer for the documented time', () => {
+    templates.api.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      Type: 'TOKEN',
+      AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
+      IdentitySource: 'method.request.header.Authorization',
+    });
+  });
+
+  it('answers its own errors as problem+json', () => {
+    templates.api.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'UNAUTHORIZED',
+      StatusCode: '401',
+      ResponseParameters: Match.objectLike({ 'gatewayresponse.header.Content-Type': "'application/problem+json'" }),
+    });
+  });
+
+  it('puts a WAF web ACL with managed rules and a rate rule in front of the stage', () => {
+    templates.api.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({ Name: 'AWSManagedRulesCommonRuleSet' }),
+        Match.objectLike({ Name: 'RateLimitPerIp', Statement: { RateBasedStatement: Match.objectLike({ AggregateKeyType: 'IP' }) } }),
+      ]),
+    });
+    templates.api.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    templates.api.hasResourceProperties('AWS::ApiGateway::Stage', {
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      TracingEnabled: true,
+    });
+  });
+
+  it('runs every function on Node.js 22, arm64, traced', () => {
+    for (const template of Object.values(templates)) {
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        const props = fn.Properties as Record<string, any>;
+        if (props.Handler !== 'index.handler') continue;
+        expect(props.Runtime).toBe('nodejs22.x');
+        expect(props.Architectures).toEqual(['arm64']);
+        expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      }
+    }
+  });
+});
+
+describe('Stack: metrics', () => {
+  it('maps the stream to the aggregator with batching, bisect, partial failures and an on-failure queue', () => {
+    templates.metrics.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: aggregatorMapping.batchSize,
+      MaximumBatchingWindowInSeconds: aggregatorMapping.maxBatchingWindowSeconds,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: aggregatorMapping.retryAttempts,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      StartingPosition: 'TRIM_HORIZON',
+      DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+});

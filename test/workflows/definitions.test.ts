@@ -1,0 +1,69 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { makeTaskResolver, taskStates } from '../../scripts/local/task-resources';
+import { hostDocuments, loadHostDocument, loadWorkflow, readWorkflow, workflows } from '../../step-functions/workflows';
+
+const require = createRequire(import.meta.url);
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+
+const substitutions = {
+  TableName: 'vip-test',
+  WorkflowTasksFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:vip-test-workflow-tasks',
+  BootstrapDocumentName: 'vip-test-bootstrap-server',
+};
+
+describe('Step Functions definitions', () => {
+  for (const name of Object.keys(workflows) as (keyof typeof workflows)[]) {
+    it(`${name} is valid ASL once its substitutions are filled`, () => {
+      const result = aslValidator(loadWorkflow(name, substitutions));
+      expect(result.errorsText('\n')).toBe('');
+      expect(result.isValid).toBe(true);
+    });
+
+    it(`${name} names only placeholders both runtimes fill`, () => {
+      const placeholders = [...readWorkflow(name).matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]);
+      expect(new Set(placeholders)).toEqual(new Set(Object.keys(substitutions)));
+    });
+
+    it(`${name} has a local implementation for every Task resource`, () => {
+      const resolve = makeTaskResolver({
+        lambdas: { 'vip-test-workflow-tasks': async () => ({}) },
+        clients: { dynamodb: {} as never, ssm: {} as never },
+      });
+      const definition = loadWorkflow(name, substitutions) as never;
+      const tasks = taskStates(definition);
+      expect(tasks.length).toBeGreaterThan(0);
+      for (const [, resource] of tasks) expect(typeof resolve(resource)).toBe('function');
+    });
+
+    it(`${name} catches every Task failure into compensation`, () => {
+      const definition = loadWorkflow(name, substitutions) as { States: Record<string, Record<string, unknown>> };
+      for (const [state, spec] of Object.entries(definition.States)) {
+        if (spec.Type !== 'Task' || state === 'RecordFailure') continue;
+        expect(spec.Catch, state).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' })]);
+      }
+    });
+  }
+
+  it('refuses to load a definition with a placeholder left empty', () => {
+    expect(() => loadWorkflow('provision-server', { ...substitutions, TableName: undefined } as never)).toThrow(/TableName/);
+  });
+});
+
+describe('Host documents', () => {
+  for (const name of Object.keys(hostDocuments) as (keyof typeof hostDocuments)[]) {
+    it(`${name} is an SSM Command document of schema 2.2 running shell scripts`, () => {
+      const document = loadHostDocument(name) as {
+        schemaVersion: string;
+        parameters: Record<string, { type: string }>;
+        mainSteps: { action: string; inputs: { runCommand: string[] } }[];
+      };
+      expect(document.schemaVersion).toBe('2.2');
+      for (const step of document.mainSteps) {
+        expect(step.action).toBe('aws:runShellScript');
+        const used = [...step.inputs.runCommand.join('\n').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
+        for (const parameter of used) expect(document.parameters).toHaveProperty(parameter as string);
+      }
+    });
+  }
+});
