@@ -26,11 +26,36 @@ export const gatewayResponses = {
     detail: 'A valid bearer token is required.',
     headers: { 'WWW-Authenticate': 'Bearer' },
   },
-  ACCESS_DENIED: { status: 403, code: 'forbidden', title: 'Forbidden', detail: 'You are not allowed to do this.' },
-  MISSING_AUTHENTICATION_TOKEN: { status: 404, code: 'not-found', title: 'Not found', detail: 'There is no such route.' },
-  REQUEST_TOO_LARGE: { status: 413, code: 'payload-too-large', title: 'Payload too large', detail: 'The request is too large.' },
-  THROTTLED: { status: 429, code: 'rate-limited', title: 'Too many requests', detail: 'Slow down and retry later.' },
-  DEFAULT_5XX: { status: 502, code: 'internal-error', title: 'Internal error', detail: 'Something went wrong on our side.' },
+  ACCESS_DENIED: {
+    status: 403,
+    code: 'forbidden',
+    title: 'Forbidden',
+    detail: 'You are not allowed to do this.',
+  },
+  MISSING_AUTHENTICATION_TOKEN: {
+    status: 404,
+    code: 'not-found',
+    title: 'Not found',
+    detail: 'There is no such route.',
+  },
+  REQUEST_TOO_LARGE: {
+    status: 413,
+    code: 'payload-too-large',
+    title: 'Payload too large',
+    detail: 'The request is too large.',
+  },
+  THROTTLED: {
+    status: 429,
+    code: 'rate-limited',
+    title: 'Too many requests',
+    detail: 'Slow down and retry later.',
+  },
+  DEFAULT_5XX: {
+    status: 502,
+    code: 'internal-error',
+    title: 'Internal error',
+    detail: 'Something went wrong on our side.',
+  },
 } satisfies Record<string, GatewayResponse>;
 
 export type GatewayResponseType = keyof typeof gatewayResponses;

@@ -10,7 +10,8 @@ export interface Finding {
 /** Acknowledges AwsSolutions findings on constructs and everything under them, each with its reason. */
 export function acknowledge(scope: IConstruct | IConstruct[], findings: Finding[]): void {
   for (const construct of Array.isArray(scope) ? scope : [scope]) {
-    for (const { id, reason } of findings) Validations.of(construct).acknowledge({ id: `AwsSolutions::${id}`, reason });
+    for (const { id, reason } of findings)
+      Validations.of(construct).acknowledge({ id: `AwsSolutions::${id}`, reason });
   }
 }
 
@@ -18,7 +19,8 @@ export function acknowledge(scope: IConstruct | IConstruct[], findings: Finding[
 export const functionFindings: Finding[] = [
   {
     id: 'AwsSolutions-L1',
-    reason: 'Functions run on Node.js 22, the runtime the bundles are built, typed and tested for; moving to 24 is a deliberate upgrade.',
+    reason:
+      'Functions run on Node.js 22, the runtime the bundles are built, typed and tested for; moving to 24 is a deliberate upgrade.',
   },
   {
     id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -31,7 +33,8 @@ export const functionFindings: Finding[] = [
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-    reason: 'Reading and writing the CMK-encrypted table and stream needs the data-key family of actions on that one key.',
+    reason:
+      'Reading and writing the CMK-encrypted table and stream needs the data-key family of actions on that one key.',
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',

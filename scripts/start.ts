@@ -44,7 +44,9 @@ async function main() {
   if (existsSync(lockFile)) {
     const lock = JSON.parse(readFileSync(lockFile, 'utf8')) as { pid: number; url: string };
     if (pidAlive(lock.pid) && lock.pid !== process.pid) {
-      say(`The control plane is already running (pid ${lock.pid}) at ${lock.url}. Stop it with Ctrl-C there first.`);
+      say(
+        `The control plane is already running (pid ${lock.pid}) at ${lock.url}. Stop it with Ctrl-C there first.`,
+      );
       process.exit(1);
     }
   }
@@ -60,7 +62,9 @@ async function main() {
     ...(values.quiet ? {} : { log: (message: string) => say(`[local] ${message}`) }),
   });
   writeFileSync(lockFile, JSON.stringify({ pid: process.pid, url: runtime.url }));
-  say(`Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (API docs: ${runtime.url}/v1/openapi.json)`);
+  say(
+    `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (API docs: ${runtime.url}/v1/openapi.json)`,
+  );
   say('Press Ctrl-C to stop.');
 
   let stopping = false;
@@ -78,6 +82,8 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `Could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

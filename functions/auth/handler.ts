@@ -1,6 +1,6 @@
+import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
-import { errors } from '../../layers/errors/app-error';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import { makeLogin, makeRefresh, makeSignup } from './service';
 import { authRoutes } from './spec';
@@ -11,9 +11,17 @@ export const handler = makeContextHandler(authRoutes, {
     return created({ tenant: toTenant(tenant), user: toUser(user) }, `/v1/tenants/${tenant.id}`);
   },
   login: async ({ body, platform }) =>
-    ok(await makeLogin({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(body)),
+    ok(
+      await makeLogin({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
+        body,
+      ),
+    ),
   refresh: async ({ body, platform }) =>
-    ok(await makeRefresh({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(body)),
+    ok(
+      await makeRefresh({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
+        body,
+      ),
+    ),
   getTenant: async ({ params, platform }) => {
     const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (!tenant) throw errors.notFound('tenant');

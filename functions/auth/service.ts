@@ -85,7 +85,9 @@ async function issueTokens(deps: AuthDeps, principal: Principal) {
 export function makeLogin(deps: AuthDeps) {
   return async (input: { email: string; password: string }) => {
     const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
-    const user = claim ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId)) : undefined;
+    const user = claim
+      ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId))
+      : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
     if (!user || !valid) throw errors.invalidCredentials();
     const tenant = await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId));

@@ -2,7 +2,10 @@ import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { isoTimestamp, problemSchema, tenantParams } from '../shared-schemas';
 
-const email = z.email().max(254).transform((v) => v.toLowerCase());
+const email = z
+  .email()
+  .max(254)
+  .transform((v) => v.toLowerCase());
 const password = z.string().min(12, 'At least 12 characters').max(256);
 
 export const signupBody = z
@@ -14,12 +17,21 @@ export const signupBody = z
   })
   .meta({ id: 'SignupRequest' });
 
-export const loginBody = z.strictObject({ email, password: z.string().min(1).max(256) }).meta({ id: 'LoginRequest' });
+export const loginBody = z
+  .strictObject({ email, password: z.string().min(1).max(256) })
+  .meta({ id: 'LoginRequest' });
 
-export const refreshBody = z.strictObject({ refreshToken: z.string().min(1).max(200) }).meta({ id: 'RefreshRequest' });
+export const refreshBody = z
+  .strictObject({ refreshToken: z.string().min(1).max(200) })
+  .meta({ id: 'RefreshRequest' });
 
 export const tenantSchema = z
-  .object({ id: z.string(), name: z.string(), status: z.enum(['active', 'suspended']), createdAt: isoTimestamp })
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z.enum(['active', 'suspended']),
+    createdAt: isoTimestamp,
+  })
   .meta({ id: 'Tenant' });
 
 export const userSchema = z
@@ -50,7 +62,10 @@ export const authRoutes = [
     tags: ['auth'],
     body: signupBody,
     responses: {
-      201: { description: 'Tenant and owner created', schema: z.object({ tenant: tenantSchema, user: userSchema }) },
+      201: {
+        description: 'Tenant and owner created',
+        schema: z.object({ tenant: tenantSchema, user: userSchema }),
+      },
       400: problem('Invalid request'),
       409: problem('The email is already registered'),
     },
@@ -64,7 +79,11 @@ export const authRoutes = [
     summary: 'Exchange email and password for an access token and a refresh token',
     tags: ['auth'],
     body: loginBody,
-    responses: { 200: { description: 'Tokens', schema: tokensSchema }, 400: problem('Invalid request'), 401: problem('Wrong email or password') },
+    responses: {
+      200: { description: 'Tokens', schema: tokensSchema },
+      400: problem('Invalid request'),
+      401: problem('Wrong email or password'),
+    },
   }),
   route({
     operationId: 'refresh',
@@ -75,7 +94,11 @@ export const authRoutes = [
     summary: 'Exchange a refresh token (used once) for new tokens',
     tags: ['auth'],
     body: refreshBody,
-    responses: { 200: { description: 'Tokens', schema: tokensSchema }, 400: problem('Invalid request'), 401: problem('Invalid refresh token') },
+    responses: {
+      200: { description: 'Tokens', schema: tokensSchema },
+      400: problem('Invalid request'),
+      401: problem('Invalid refresh token'),
+    },
   }),
   route({
     operationId: 'getTenant',
@@ -86,6 +109,10 @@ export const authRoutes = [
     summary: 'Get a tenant',
     tags: ['tenants'],
     params: tenantParams,
-    responses: { 200: { description: 'The tenant', schema: tenantSchema }, 401: problem('Missing or invalid token'), 404: problem('No such tenant') },
+    responses: {
+      200: { description: 'The tenant', schema: tenantSchema },
+      401: problem('Missing or invalid token'),
+      404: problem('No such tenant'),
+    },
   }),
 ] as const;

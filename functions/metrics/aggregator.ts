@@ -18,11 +18,18 @@ interface Parsed {
 
 function parse(record: KinesisStreamRecord): Sample | undefined {
   try {
-    const result = sampleSchema.safeParse(JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')));
+    const result = sampleSchema.safeParse(
+      JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')),
+    );
     if (result.success) return result.data;
-    logger.warn('Dropping an invalid metrics sample', { sequenceNumber: record.kinesis.sequenceNumber, issues: result.error.issues });
+    logger.warn('Dropping an invalid metrics sample', {
+      sequenceNumber: record.kinesis.sequenceNumber,
+      issues: result.error.issues,
+    });
   } catch {
-    logger.warn('Dropping a metrics record that is not JSON', { sequenceNumber: record.kinesis.sequenceNumber });
+    logger.warn('Dropping a metrics record that is not JSON', {
+      sequenceNumber: record.kinesis.sequenceNumber,
+    });
   }
   metrics.addMetric('InvalidSamples', 'Count', 1);
   return undefined;
@@ -44,7 +51,10 @@ async function applyToRollup(platform: Platform, samples: Sample[]): Promise<voi
           Item: merged,
           ConditionExpression: existing ? '#version = :version' : 'attribute_not_exists(pk)',
           ...(existing
-            ? { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': existing.version } }
+            ? {
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':version': existing.version },
+              }
             : {}),
         }),
       );
@@ -100,7 +110,10 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   await Promise.allSettled(
     [...groups.values()].map(async (entries) => {
       try {
-        await applyToRollup(platform, entries.map((e) => e.sample));
+        await applyToRollup(
+          platform,
+          entries.map((e) => e.sample),
+        );
       } catch (error) {
         logger.error('Rollup write failed', { error: error as Error });
         failed.push(...entries.map((e) => e.sequenceNumber));

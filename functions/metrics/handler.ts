@@ -59,7 +59,12 @@ export const handler = makeContextHandler(metricsRoutes, {
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
     return ok({
       counts: { total, ...counts },
-      servers: page.items.map((s) => ({ id: s.id, name: s.name, status: s.status, latest: s.latest ?? null })),
+      servers: page.items.map((s) => ({
+        id: s.id,
+        name: s.name,
+        status: s.status,
+        latest: s.latest ?? null,
+      })),
       nextCursor: page.nextCursor,
     });
   },

@@ -1,5 +1,5 @@
 import type { RollupItem, Stat } from './entity';
-import { rollupKeys, ROLLUP_RETENTION_SECONDS } from './entity';
+import { ROLLUP_RETENTION_SECONDS, rollupKeys } from './entity';
 import { type Gauge, gauges, minuteOf, type Sample } from './sample';
 
 const addTo = (stat: Stat | undefined, value: number, newest: boolean): Stat =>

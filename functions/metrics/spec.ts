@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { problemSchema, prefixedId, tenantParams } from '../shared-schemas';
 import { serverStatuses } from '../servers/entity';
+import { prefixedId, problemSchema, tenantParams } from '../shared-schemas';
 import { gauges } from './sample';
 
 const stat = z.object({
@@ -24,10 +24,13 @@ export const metricsQuery = z
     path: ['from'],
     message: 'Must not be after to',
   })
-  .refine((q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_METRICS_RANGE_SECONDS * 1000, {
-    path: ['to'],
-    message: 'The range is at most 24 hours',
-  });
+  .refine(
+    (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_METRICS_RANGE_SECONDS * 1000,
+    {
+      path: ['to'],
+      message: 'The range is at most 24 hours',
+    },
+  );
 
 export const metricsResponse = z
   .object({
@@ -36,7 +39,11 @@ export const metricsResponse = z
     from: z.string(),
     to: z.string(),
     points: z.array(
-      z.object({ minute: z.string(), count: z.number(), metrics: z.object(Object.fromEntries(gauges.map((g) => [g, stat]))) }),
+      z.object({
+        minute: z.string(),
+        count: z.number(),
+        metrics: z.object(Object.fromEntries(gauges.map((g) => [g, stat]))),
+      }),
     ),
   })
   .meta({ id: 'ServerMetrics' });
@@ -47,7 +54,10 @@ const latest = z
 
 export const dashboardResponse = z
   .object({
-    counts: z.object({ total: z.number(), ...Object.fromEntries(serverStatuses.map((s) => [s, z.number()])) }),
+    counts: z.object({
+      total: z.number(),
+      ...Object.fromEntries(serverStatuses.map((s) => [s, z.number()])),
+    }),
     servers: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(serverStatuses), latest })),
     nextCursor: z.string().nullable(),
   })

@@ -7,7 +7,9 @@ import { operationRoutes } from './spec';
 
 export const handler = makeContextHandler(operationRoutes, {
   getOperation: async ({ params, platform }) => {
-    const item = await platform.store.get<OperationItem>(operationKeys.item(params.tenantId, params.operationId));
+    const item = await platform.store.get<OperationItem>(
+      operationKeys.item(params.tenantId, params.operationId),
+    );
     if (!item) throw errors.notFound('operation');
     return ok(toOperation(item));
   },

@@ -14,7 +14,11 @@ export async function recordSteps(
   ref: { tenantId: string; operationId: string },
   at: string,
   steps: StepChanges,
-  operation: { status?: OperationStatus; error?: OperationItem['error']; result?: Record<string, unknown> } = {},
+  operation: {
+    status?: OperationStatus;
+    error?: OperationItem['error'];
+    result?: Record<string, unknown>;
+  } = {},
 ): Promise<void> {
   const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':at': at };

@@ -19,7 +19,11 @@ export const operationSchema = z
         startedAt: isoTimestamp.nullable(),
         endedAt: isoTimestamp.nullable(),
         output: z
-          .object({ exitCode: z.number().int().optional(), stdout: output.optional(), stderr: output.optional() })
+          .object({
+            exitCode: z.number().int().optional(),
+            stdout: output.optional(),
+            stderr: output.optional(),
+          })
           .catchall(z.unknown())
           .optional(),
         error: errorSchema.optional(),

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { AppError } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
-import { AppError } from '../../layers/errors/app-error';
 import { logger } from '../../layers/observability/logger';
 import { routes } from '../api';
 import { buildOpenApi } from './openapi';

@@ -4,7 +4,10 @@ import type { RouteSpec } from '../../layers/http/route';
 
 type JsonSchema = Record<string, unknown>;
 
-const problemResponse = { description: 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } };
+const problemResponse = {
+  description: 'Problem',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+};
 
 /**
  * Builds the OpenAPI 3.1 document from the same zod schemas that validate requests, so the
@@ -12,17 +15,25 @@ const problemResponse = { description: 'Problem', content: { 'application/proble
  * components; where a request's input shape differs from the response shape (defaults make
  * fields optional on input), the input one is named `<id>Input`.
  */
-export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string; version: string; serverUrl?: string }) {
+export function buildOpenApi(
+  routes: readonly RouteSpec[],
+  info: { title: string; version: string; serverUrl?: string },
+) {
   const components: Record<string, JsonSchema> = {};
 
   function convert(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-    const { $schema: _drop, $defs, ...json } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema & {
+    const {
+      $schema: _drop,
+      $defs,
+      ...json
+    } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema & {
       $defs?: Record<string, JsonSchema>;
     };
     const names = new Map<string, string>();
     for (const [id, def] of Object.entries($defs ?? {})) {
       let name = id;
-      if (components[name] && !isDeepStrictEqual(components[name], def)) name = `${id}${io === 'input' ? 'Input' : 'Output'}`;
+      if (components[name] && !isDeepStrictEqual(components[name], def))
+        name = `${id}${io === 'input' ? 'Input' : 'Output'}`;
       names.set(id, name);
     }
     const rewrite = (value: unknown): unknown => {
@@ -65,7 +76,10 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
         return [
           status,
           response.schema
-            ? { description: response.description, content: { 'application/json': { schema: convert(response.schema, 'output') } } }
+            ? {
+                description: response.description,
+                content: { 'application/json': { schema: convert(response.schema, 'output') } },
+              }
             : { description: response.description },
         ];
       }),
@@ -78,7 +92,12 @@ export function buildOpenApi(routes: readonly RouteSpec[], info: { title: string
       ...(spec.auth === 'user' ? { security: [{ bearer: [] }] } : { security: [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
       ...(spec.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: convert(spec.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: convert(spec.body, 'input') } },
+            },
+          }
         : {}),
       responses: { ...responses, default: { ...problemResponse, description: 'Error' } },
     };

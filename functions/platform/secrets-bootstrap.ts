@@ -9,7 +9,9 @@ const ssm = new SSMClient({});
  * parameter (JWT signing keys, cursor key) on first deploy and never overwrites it, so a
  * redeploy keeps every issued token valid. The parameter is kept when the stack is deleted.
  */
-export async function handler(event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string }> {
+export async function handler(
+  event: CloudFormationCustomResourceEvent,
+): Promise<{ PhysicalResourceId: string }> {
   const name = String(event.ResourceProperties.ParameterName);
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const keyId = event.ResourceProperties.KeyId ? String(event.ResourceProperties.KeyId) : undefined;

@@ -11,7 +11,10 @@ export const platformRoutes = [
     summary: 'Liveness, with a check that the table answers',
     tags: ['platform'],
     responses: {
-      200: { description: 'Healthy', schema: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }) },
+      200: {
+        description: 'Healthy',
+        schema: z.object({ status: z.literal('ok'), checks: z.record(z.string(), z.string()) }),
+      },
       503: { description: 'A dependency is down' },
     },
   }),

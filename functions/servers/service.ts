@@ -1,4 +1,5 @@
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
@@ -7,7 +8,6 @@ import type { OperationItem } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
-import type * as z from 'zod';
 
 /** The steps of the provision-server workflow, in order, as operations show them. */
 export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'activate'] as const;
@@ -83,12 +83,25 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
     const executionInput: ProvisionInput = { tenantId, serverId, operationId, correlationId };
     try {
       await sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(executionInput) }),
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: operationId,
+          input: JSON.stringify(executionInput),
+        }),
       );
     } catch (cause) {
       logger.error('Could not start provisioning', { error: cause as Error, serverId, operationId });
-      const failure = { code: 'workflow-not-started', message: 'The provisioning workflow could not be started.' };
-      await recordSteps(store, { tenantId, operationId }, clock.now().toISOString(), {}, { status: 'failed', error: failure });
+      const failure = {
+        code: 'workflow-not-started',
+        message: 'The provisioning workflow could not be started.',
+      };
+      await recordSteps(
+        store,
+        { tenantId, operationId },
+        clock.now().toISOString(),
+        {},
+        { status: 'failed', error: failure },
+      );
       await transitionServer(store, clock, { tenantId, serverId, from: 'provisioning', to: 'failed' });
       throw cause;
     }
@@ -103,7 +116,13 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
 export async function transitionServer(
   store: Store,
   clock: Clock,
-  move: { tenantId: string; serverId: string; from: ServerStatus; to: ServerStatus; changes?: Record<string, unknown> },
+  move: {
+    tenantId: string;
+    serverId: string;
+    from: ServerStatus;
+    to: ServerStatus;
+    changes?: Record<string, unknown>;
+  },
 ): Promise<boolean> {
   const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
   const names: Record<string, string> = { '#status': 'status' };
@@ -134,14 +153,18 @@ export async function transitionServer(
         Update: {
           Key: serverKeys.counters(move.tenantId),
           UpdateExpression: 'ADD #from :minus, #to :one',
-          ExpressionAttributeNames: { '#from': counterAttribute(move.from), '#to': counterAttribute(move.to) },
+          ExpressionAttributeNames: {
+            '#from': counterAttribute(move.from),
+            '#to': counterAttribute(move.to),
+          },
           ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
         },
       },
     ]);
     return true;
   } catch (error) {
-    if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') return false;
+    if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed')
+      return false;
     throw error;
   }
 }

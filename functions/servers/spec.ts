@@ -8,7 +8,10 @@ const hostname = z
   .string()
   .min(1)
   .max(63)
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'Use lowercase letters, digits and inner hyphens (a hostname label)');
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    'Use lowercase letters, digits and inner hyphens (a hostname label)',
+  );
 
 export const createServerBody = z
   .strictObject({
@@ -58,7 +61,10 @@ export const serverRoutes = [
     body: createServerBody,
     idempotent: true,
     responses: {
-      202: { description: 'Provisioning started', schema: serverSchema.extend({ operation: operationSchema }) },
+      202: {
+        description: 'Provisioning started',
+        schema: serverSchema.extend({ operation: operationSchema }),
+      },
       ...problems,
     },
   }),

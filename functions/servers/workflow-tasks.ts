@@ -70,10 +70,17 @@ const tasks = {
   async createHost(platform: Platform, event: Extract<TaskEvent, { action: 'createHost' }>) {
     const { input } = event;
     const server = await loadServer(platform, input);
-    if (server.hostId && server.activationId) return { hostId: server.hostId, activationId: server.activationId };
-    await recordSteps(platform.store, input, now(platform), { createHost: { status: 'running', startedAt: now(platform) } }, {
-      status: 'running',
-    });
+    if (server.hostId && server.activationId)
+      return { hostId: server.hostId, activationId: server.activationId };
+    await recordSteps(
+      platform.store,
+      input,
+      now(platform),
+      { createHost: { status: 'running', startedAt: now(platform) } },
+      {
+        status: 'running',
+      },
+    );
     const { config } = platform;
     const activation = await ssmClient().send(
       new CreateActivationCommand({
@@ -97,7 +104,11 @@ const tasks = {
       name: server.name,
       region: server.region,
       size: server.size,
-      userData: renderUserData({ code: activation.ActivationCode, id: activation.ActivationId, region: config.AWS_REGION }),
+      userData: renderUserData({
+        code: activation.ActivationCode,
+        id: activation.ActivationId,
+        region: config.AWS_REGION,
+      }),
       labels: { 'vip-server-id': server.id, 'vip-tenant-id': input.tenantId },
     });
     await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
@@ -106,7 +117,11 @@ const tasks = {
       updatedAt: now(platform),
     });
     await recordSteps(platform.store, input, now(platform), {
-      createHost: { status: 'succeeded', endedAt: now(platform), output: { hostId: host.id, ipv4: host.ipv4 } },
+      createHost: {
+        status: 'succeeded',
+        endedAt: now(platform),
+        output: { hostId: host.id, ipv4: host.ipv4 },
+      },
       waitForAgent: { status: 'running', startedAt: now(platform) },
     });
     return { hostId: host.id, activationId: activation.ActivationId };
@@ -114,7 +129,10 @@ const tasks = {
 
   async agentOnline(platform: Platform, event: Extract<TaskEvent, { action: 'agentOnline' }>) {
     const { input, instanceId } = event;
-    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), { instanceId, updatedAt: now(platform) });
+    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+      instanceId,
+      updatedAt: now(platform),
+    });
     await recordSteps(platform.store, input, now(platform), {
       waitForAgent: { status: 'succeeded', endedAt: now(platform), output: { instanceId } },
       bootstrap: { status: 'running', startedAt: now(platform) },
@@ -154,7 +172,10 @@ const tasks = {
   async fail(platform: Platform, event: Extract<TaskEvent, { action: 'fail' }>) {
     const { input, failure } = event;
     const invocation = failure.Error === 'BootstrapFailed' ? event.state?.invocation : undefined;
-    const operation = await platform.store.get<OperationItem>(operationKeys.item(input.tenantId, input.operationId), true);
+    const operation = await platform.store.get<OperationItem>(
+      operationKeys.item(input.tenantId, input.operationId),
+      true,
+    );
     const server = await loadServer(platform, input);
     const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
     const order = operation?.stepOrder ?? [...provisionSteps];
@@ -169,11 +190,15 @@ const tasks = {
     }
     const ssm = ssmClient();
     if (server.instanceId) {
-      await ignoring(InvalidInstanceId, () => ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })));
+      await ignoring(InvalidInstanceId, () =>
+        ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })),
+      );
       compensation.push(`deregistered managed instance ${server.instanceId}`);
     }
     if (server.activationId) {
-      await ignoring(InvalidActivation, () => ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })));
+      await ignoring(InvalidActivation, () =>
+        ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })),
+      );
       compensation.push(`deleted activation ${server.activationId}`);
     }
     const at = now(platform);
@@ -205,7 +230,10 @@ const tasks = {
   },
 };
 
-async function ignoring<E extends abstract new (...args: never[]) => Error>(kind: E, action: () => Promise<unknown>) {
+async function ignoring<E extends abstract new (...args: never[]) => Error>(
+  kind: E,
+  action: () => Promise<unknown>,
+) {
   try {
     await action();
   } catch (error) {

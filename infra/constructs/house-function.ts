@@ -76,12 +76,25 @@ export class HouseFunction extends Construct {
 
   /** Read (and write) on the table, its indexes by name (no wildcard) and its key, with TABLE_NAME set. */
   grantTable(table: dynamodb.Table, access: 'read' | 'readWrite' = 'readWrite'): this {
-    const read = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem'];
-    const write = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
+    const read = [
+      'dynamodb:GetItem',
+      'dynamodb:BatchGetItem',
+      'dynamodb:Query',
+      'dynamodb:ConditionCheckItem',
+    ];
+    const write = [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+    ];
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: access === 'read' ? read : [...read, ...write],
-        resources: [table.tableArn, ...tableDefinition.indexes.map((i) => `${table.tableArn}/index/${i.indexName}`)],
+        resources: [
+          table.tableArn,
+          ...tableDefinition.indexes.map((i) => `${table.tableArn}/index/${i.indexName}`),
+        ],
       }),
     );
     if (access === 'read') table.encryptionKey?.grantDecrypt(this.fn);
@@ -92,7 +105,9 @@ export class HouseFunction extends Construct {
 
   /** Read of the platform secrets parameter, decrypted with its key, with SECRETS_PARAMETER_NAME set. */
   grantSecrets(secrets: { name: string; arn: string; key: kms.IKey }): this {
-    this.fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [secrets.arn] }));
+    this.fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameter'], resources: [secrets.arn] }),
+    );
     secrets.key.grantDecrypt(this.fn);
     this.fn.addEnvironment('SECRETS_PARAMETER_NAME', secrets.name);
     return this;

@@ -5,11 +5,16 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { acknowledge } from '../nag';
 import type { Construct } from 'constructs';
 import { contextEntries, routes } from '../../functions/api';
-import { AUTHORIZER_CACHE_SECONDS, type GatewayResponseType, gatewayProblem, gatewayResponses } from '../../functions/gateway';
+import {
+  AUTHORIZER_CACHE_SECONDS,
+  type GatewayResponseType,
+  gatewayProblem,
+  gatewayResponses,
+} from '../../functions/gateway';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+import { acknowledge } from '../nag';
 
 export interface ApiStackProps extends StackProps {
   stage: string;
@@ -57,7 +62,10 @@ export class ApiStack extends Stack {
       },
     });
 
-    for (const [type, response] of Object.entries(gatewayResponses) as [GatewayResponseType, (typeof gatewayResponses)[GatewayResponseType]][]) {
+    for (const [type, response] of Object.entries(gatewayResponses) as [
+      GatewayResponseType,
+      (typeof gatewayResponses)[GatewayResponseType],
+    ][]) {
       const problem = gatewayProblem(type, '$context.requestId', '$context.path');
       this.api.addGatewayResponse(`Gateway${type}`, {
         type: apigw.ResponseType.of(type),
@@ -65,7 +73,9 @@ export class ApiStack extends Stack {
         responseHeaders: {
           'Content-Type': "'application/problem+json'",
           'Access-Control-Allow-Origin': "'*'",
-          ...Object.fromEntries(Object.entries('headers' in response ? response.headers : {}).map(([k, v]) => [k, `'${v}'`])),
+          ...Object.fromEntries(
+            Object.entries('headers' in response ? response.headers : {}).map(([k, v]) => [k, `'${v}'`]),
+          ),
         },
         templates: { 'application/json': JSON.stringify(problem) },
       });
@@ -103,11 +113,15 @@ export class ApiStack extends Stack {
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
 
     const integrations = new Map(
-      Object.entries(this.functions).map(([context, fn]) => [context, new apigw.LambdaIntegration(fn.fn, { allowTestInvoke: false })]),
+      Object.entries(this.functions).map(([context, fn]) => [
+        context,
+        new apigw.LambdaIntegration(fn.fn, { allowTestInvoke: false }),
+      ]),
     );
     for (const route of routes) {
       const integration = integrations.get(route.context);
-      if (!integration) throw new Error(`Route ${route.operationId}: no function for context ${route.context}`);
+      if (!integration)
+        throw new Error(`Route ${route.operationId}: no function for context ${route.context}`);
       this.api.root.resourceForPath(route.path).addMethod(route.method, integration, {
         operationName: route.operationId,
         ...(route.auth === 'user'
@@ -119,7 +133,11 @@ export class ApiStack extends Stack {
     const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: `vip-${props.stage}-api`, sampledRequestsEnabled: true },
+      visibilityConfig: {
+        cloudWatchMetricsEnabled: true,
+        metricName: `vip-${props.stage}-api`,
+        sampledRequestsEnabled: true,
+      },
       rules: [
         managedRule('AWSManagedRulesAmazonIpReputationList', 0),
         managedRule('AWSManagedRulesCommonRuleSet', 1),
@@ -129,7 +147,11 @@ export class ApiStack extends Stack {
           priority: 3,
           action: { block: {} },
           statement: { rateBasedStatement: { limit: props.wafRateLimit ?? 2000, aggregateKeyType: 'IP' } },
-          visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'RateLimitPerIp', sampledRequestsEnabled: true },
+          visibilityConfig: {
+            cloudWatchMetricsEnabled: true,
+            metricName: 'RateLimitPerIp',
+            sampledRequestsEnabled: true,
+          },
         },
       ],
     });
@@ -138,17 +160,26 @@ export class ApiStack extends Stack {
       webAclArn: webAcl.attrArn,
     });
 
-    acknowledge(
-      this.api,
-      [
-        { id: 'AwsSolutions-APIG2', reason: 'Every handler validates path, query and body with zod and answers problem+json with field errors.' },
-        { id: 'AwsSolutions-APIG4', reason: 'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the TOKEN authorizer.' },
-        { id: 'AwsSolutions-COG4', reason: 'Users are authenticated by our own JWTs (TOKEN authorizer), not Cognito.' },
-        {
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-          reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
-        },
-      ]);
+    acknowledge(this.api, [
+      {
+        id: 'AwsSolutions-APIG2',
+        reason:
+          'Every handler validates path, query and body with zod and answers problem+json with field errors.',
+      },
+      {
+        id: 'AwsSolutions-APIG4',
+        reason:
+          'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the TOKEN authorizer.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'Users are authenticated by our own JWTs (TOKEN authorizer), not Cognito.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
+      },
+    ]);
   }
 }
 

@@ -1,14 +1,21 @@
-import { type CfnResource, CustomResource, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  type CfnResource,
+  CustomResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { acknowledge, functionFindings } from '../nag';
 import type { Construct } from 'constructs';
 import { metricsStream, resourceNames } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import { HouseFunction } from '../constructs/house-function';
+import { acknowledge, functionFindings } from '../nag';
 
 export interface DataStackProps extends StackProps {
   stage: string;
@@ -74,7 +81,10 @@ export class DataStack extends Stack {
       timeout: Duration.minutes(1),
     });
     bootstrap.fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter', 'ssm:GetParameter'], resources: [parameterArn] }),
+      new iam.PolicyStatement({
+        actions: ['ssm:PutParameter', 'ssm:GetParameter'],
+        resources: [parameterArn],
+      }),
     );
     this.key.grantEncryptDecrypt(bootstrap.fn);
     const provider = new cr.Provider(this, 'SecretsProvider', { onEventHandler: bootstrap.fn });
@@ -87,10 +97,17 @@ export class DataStack extends Stack {
     const onEvent = Stack.of(this).getLogicalId(bootstrap.fn.node.defaultChild as CfnResource);
     acknowledge(provider, [
       ...functionFindings,
-      { id: `AwsSolutions-IAM5[Resource::<${onEvent}.Arn>:*]`, reason: 'The provider framework may invoke any version of its onEvent function.' },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${onEvent}.Arn>:*]`,
+        reason: 'The provider framework may invoke any version of its onEvent function.',
+      },
     ]);
     acknowledge(this.stream, [
-      { id: 'AwsSolutions-KDS3', reason: 'Host metrics are tenant data; they are encrypted with the same customer managed key as the table.' },
+      {
+        id: 'AwsSolutions-KDS3',
+        reason:
+          'Host metrics are tenant data; they are encrypted with the same customer managed key as the table.',
+      },
     ]);
   }
 }

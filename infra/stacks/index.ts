@@ -10,7 +10,12 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
   const env = options.env ? { env: options.env } : {};
   const prefix = `Vip-${stage}`;
   const data = new DataStack(app, `${prefix}-Data`, { stage, ...env });
-  const workflows = new WorkflowsStack(app, `${prefix}-Workflows`, { stage, table: data.table, secrets: data.secrets, ...env });
+  const workflows = new WorkflowsStack(app, `${prefix}-Workflows`, {
+    stage,
+    table: data.table,
+    secrets: data.secrets,
+    ...env,
+  });
   const api = new ApiStack(app, `${prefix}-Api`, {
     stage,
     table: data.table,

@@ -5,10 +5,10 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { acknowledge } from '../nag';
 import type { Construct } from 'constructs';
 import { aggregatorMapping } from '../../layers/config/resources';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+import { acknowledge } from '../nag';
 
 export interface MetricsStackProps extends StackProps {
   stage: string;
@@ -50,7 +50,10 @@ export class MetricsStack extends Stack {
       }),
     );
     acknowledge(this.failures, [
-      { id: 'AwsSolutions-SQS3', reason: 'This queue is itself the on-failure destination of the event source mapping.' },
+      {
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the on-failure destination of the event source mapping.',
+      },
     ]);
   }
 }

@@ -3,13 +3,13 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { acknowledge } from '../nag';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { resourceNames } from '../../layers/config/resources';
 import { loadHostDocument, readWorkflow } from '../../step-functions/workflows';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+import { acknowledge } from '../nag';
 
 export interface WorkflowsStackProps extends StackProps {
   stage: string;
@@ -63,7 +63,11 @@ export class WorkflowsStack extends Stack {
       }),
     );
     tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [hostRole.roleArn], conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } } }),
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [hostRole.roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+      }),
     );
 
     const logGroup = new logs.LogGroup(this, 'ProvisionServerLogs', {
@@ -91,11 +95,18 @@ export class WorkflowsStack extends Stack {
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
     );
     props.table.encryptionKey?.grantDecrypt(this.provisionServer);
-    const documentArn = this.formatArn({ service: 'ssm', resource: 'document', resourceName: names.bootstrapDocument });
+    const documentArn = this.formatArn({
+      service: 'ssm',
+      resource: 'document',
+      resourceName: names.bootstrapDocument,
+    });
     this.provisionServer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
-        resources: [documentArn, this.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' })],
+        resources: [
+          documentArn,
+          this.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
+        ],
       }),
     );
     this.provisionServer.addToRolePolicy(
@@ -108,17 +119,20 @@ export class WorkflowsStack extends Stack {
     acknowledge(hostRole, [
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
-        reason: 'AmazonSSMManagedInstanceCore is the policy AWS documents for the hybrid-activation service role.',
+        reason:
+          'AmazonSSMManagedInstanceCore is the policy AWS documents for the hybrid-activation service role.',
       },
     ]);
     acknowledge(this.provisionServer, [
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions; X-Ray takes "*".',
+        reason:
+          'ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions; X-Ray takes "*".',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
-        reason: 'The workflow runs the bootstrap document on the managed instance it just registered, whose id it cannot know at deploy time.',
+        reason:
+          'The workflow runs the bootstrap document on the managed instance it just registered, whose id it cannot know at deploy time.',
       },
     ]);
   }

@@ -1,5 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { GetParameterCommand, ParameterAlreadyExists, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  PutParameterCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import * as z from 'zod';
 

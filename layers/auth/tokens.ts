@@ -52,7 +52,11 @@ export async function makeTokenSigner(secrets: PlatformSecrets, settings: TokenS
  * Verifies access tokens against every published public key (so keys can rotate), with the
  * algorithm pinned: `alg: none` and HMAC tokens are rejected whatever they claim.
  */
-export function makeTokenVerifier(secrets: PlatformSecrets, settings: Omit<TokenSettings, 'accessTokenTtlSeconds'>, clock: Clock) {
+export function makeTokenVerifier(
+  secrets: PlatformSecrets,
+  settings: Omit<TokenSettings, 'accessTokenTtlSeconds'>,
+  clock: Clock,
+) {
   const jwks = createLocalJWKSet({ keys: secrets.signingKeys.map((k) => k.publicJwk) });
   return {
     async verify(token: string): Promise<Principal> {

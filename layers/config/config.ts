@@ -16,8 +16,16 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('https://api.vip-hosting-panel.local'),
   JWT_AUDIENCE: z.string().min(1).default('vip-hosting-panel'),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(900),
-  REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 3600),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(64 * 1024),
+  REFRESH_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
   CORS_ORIGINS: z.string().default('*'),
   /** Endpoints are set only by the local runtime; in AWS the SDK resolves them itself. */
   DYNAMODB_ENDPOINT: optionalUrl,

@@ -36,7 +36,11 @@ export type Implementations<Routes extends readonly RouteSpec[]> = {
 function principalFrom(event: ApiEvent): Principal {
   const context = event.requestContext.authorizer ?? {};
   const { tenantId, userId, role } = context as Record<string, unknown>;
-  if (typeof tenantId !== 'string' || typeof userId !== 'string' || !roles.includes(role as Principal['role'])) {
+  if (
+    typeof tenantId !== 'string' ||
+    typeof userId !== 'string' ||
+    !roles.includes(role as Principal['role'])
+  ) {
     throw errors.unauthorized();
   }
   return { tenantId, userId, role: role as Principal['role'] };
@@ -110,7 +114,13 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
 
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(httpCors({ origins: config.CORS_ORIGINS.split(','), exposeHeaders: 'Location,ETag,X-Request-Id' }))
-    .use(httpSecurityHeaders({ poweredBy: false, reportTo: false, contentSecurityPolicy: { 'default-src': "'none'", 'frame-ancestors': "'none'" } }))
+    .use(
+      httpSecurityHeaders({
+        poweredBy: false,
+        reportTo: false,
+        contentSecurityPolicy: { 'default-src': "'none'", 'frame-ancestors': "'none'" },
+      }),
+    )
     .use(problemErrors())
     .use(requestContext())
     .use(jsonBody({ maxBytes: config.MAX_BODY_BYTES }))

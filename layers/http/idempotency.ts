@@ -30,10 +30,14 @@ export function makeIdempotency(store: Store) {
       execute: () => Promise<HttpResult>,
     ): Promise<HttpResult> {
       if (!KEY_PATTERN.test(scope.key)) {
-        throw errors.validation([{ path: 'Idempotency-Key', message: 'Use 1 to 255 letters, digits or _.:-' }]);
+        throw errors.validation([
+          { path: 'Idempotency-Key', message: 'Use 1 to 255 letters, digits or _.:-' },
+        ]);
       }
       const key = itemKey(scope.tenantId, scope.operationId, scope.key);
-      const requestHash = createHash('sha256').update(JSON.stringify(scope.body ?? null)).digest('base64url');
+      const requestHash = createHash('sha256')
+        .update(JSON.stringify(scope.body ?? null))
+        .digest('base64url');
       try {
         await store.create<IdempotencyRecord>({
           ...key,

@@ -29,7 +29,10 @@ export const requestContext = (): Middleware => ({
   },
   after: (request) => {
     if (request.response) {
-      request.response.headers = { ...request.response.headers, 'X-Request-Id': request.event.requestIdResolved ?? '' };
+      request.response.headers = {
+        ...request.response.headers,
+        'X-Request-Id': request.event.requestIdResolved ?? '',
+      };
     }
   },
 });

@@ -40,7 +40,11 @@ export interface HttpResult {
 }
 
 /** 201 with the resource and its Location. */
-export const created = (body: unknown, location: string, headers: Record<string, string> = {}): HttpResult => ({
+export const created = (
+  body: unknown,
+  location: string,
+  headers: Record<string, string> = {},
+): HttpResult => ({
   status: 201,
   body,
   headers: { Location: location, ...headers },
@@ -53,7 +57,11 @@ export const accepted = (body: unknown, location: string): HttpResult => ({
   headers: { Location: location },
 });
 
-export const ok = (body: unknown, headers: Record<string, string> = {}): HttpResult => ({ status: 200, body, headers });
+export const ok = (body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  status: 200,
+  body,
+  headers,
+});
 
 /** A strong ETag from an item version. */
 export const etag = (version: number | undefined): string => `"v${version ?? 0}"`;

@@ -1,5 +1,5 @@
-import { makeTokenSigner, makeTokenVerifier } from '../auth/tokens';
 import { loadSecrets } from '../auth/secrets';
+import { makeTokenSigner, makeTokenVerifier } from '../auth/tokens';
 import { documentClient, ssmClient } from '../aws/clients';
 import { getConfig } from '../config/config';
 import { systemClock, ulidIds } from '../ids/ids';

@@ -21,9 +21,9 @@ export function makeCursorCodec(secret: string) {
   const sign = (body: string) => createHmac('sha256', secret).update(body).digest('base64url');
   return {
     encode(tenantId: string, scope: string, lastKey: Key): string {
-      const body = Buffer.from(JSON.stringify({ t: tenantId, s: scope, k: lastKey } satisfies CursorPayload)).toString(
-        'base64url',
-      );
+      const body = Buffer.from(
+        JSON.stringify({ t: tenantId, s: scope, k: lastKey } satisfies CursorPayload),
+      ).toString('base64url');
       return `${body}.${sign(body)}`;
     },
     decode(cursor: string, tenantId: string, scope: string): Key {
@@ -38,7 +38,8 @@ export function makeCursorCodec(secret: string) {
       } catch {
         throw errors.invalidCursor();
       }
-      if (payload.t !== tenantId || payload.s !== scope || typeof payload.k !== 'object') throw errors.invalidCursor();
+      if (payload.t !== tenantId || payload.s !== scope || typeof payload.k !== 'object')
+        throw errors.invalidCursor();
       return payload.k;
     },
   };

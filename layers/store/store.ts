@@ -48,7 +48,9 @@ export class TransactionFailedError extends Error {
 type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
 /** One write of a transaction; the store fills in the table name. */
-export type TransactItem = { [K in keyof TransactWriteItem]?: Omit<NonNullable<TransactWriteItem[K]>, 'TableName'> };
+export type TransactItem = {
+  [K in keyof TransactWriteItem]?: Omit<NonNullable<TransactWriteItem[K]>, 'TableName'>;
+};
 
 export interface QueryOptions {
   pk: string;
@@ -93,7 +95,9 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
   const now = () => Math.floor(clock.now().getTime() / 1000);
 
   async function get<T extends StoredItem>(key: ItemKey, consistent = false): Promise<T | undefined> {
-    const { Item } = await client.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }));
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: key, ConsistentRead: consistent }),
+    );
     return isExpired(Item as T | undefined, now()) ? undefined : (Item as T | undefined);
   }
 
@@ -248,7 +252,9 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
       return { [kind]: { TableName: tableName, ...body } };
     });
     try {
-      await client.send(new TransactWriteCommand({ TransactItems: withTable as TransactWriteCommandInput['TransactItems'] }));
+      await client.send(
+        new TransactWriteCommand({ TransactItems: withTable as TransactWriteCommandInput['TransactItems'] }),
+      );
     } catch (error) {
       if (error instanceof TransactionCanceledException) {
         throw new TransactionFailedError(

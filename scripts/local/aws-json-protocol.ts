@@ -43,7 +43,10 @@ export async function serveJsonProtocol(
     if (error instanceof AwsServiceError) {
       send(error.status, { __type: error.type, message: error.message });
     } else {
-      send(500, { __type: 'InternalServerError', message: error instanceof Error ? error.message : String(error) });
+      send(500, {
+        __type: 'InternalServerError',
+        message: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -7,7 +7,13 @@ import type {
   APIGatewayTokenAuthorizerEvent,
   Context,
 } from 'aws-lambda';
-import { AUTHORIZER_CACHE_SECONDS, GATEWAY_MAX_BODY_BYTES, type GatewayResponseType, gatewayProblem, gatewayResponses } from '../../functions/gateway';
+import {
+  AUTHORIZER_CACHE_SECONDS,
+  GATEWAY_MAX_BODY_BYTES,
+  type GatewayResponseType,
+  gatewayProblem,
+  gatewayResponses,
+} from '../../functions/gateway';
 import type { RouteSpec } from '../../layers/http/route';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -45,6 +51,20 @@ function compile(spec: RouteSpec): CompiledRoute {
   return { spec, pattern: new RegExp(`^${source}$`), names };
 }
 
+/** The request body, or undefined when it is larger than API Gateway accepts. */
+function readBody(request: IncomingMessage): Promise<Buffer[] | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= GATEWAY_MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > GATEWAY_MAX_BODY_BYTES ? undefined : chunks));
+    request.on('error', reject);
+  });
+}
+
 function lambdaContext(functionName: string, requestId: string): Context {
   const deadline = Date.now() + 29_000;
   return {
@@ -80,7 +100,12 @@ export function makeGateway(options: GatewayOptions) {
     response.end(result.body);
   }
 
-  function gatewayError(response: ServerResponse, type: GatewayResponseType, requestId: string, path: string) {
+  function gatewayError(
+    response: ServerResponse,
+    type: GatewayResponseType,
+    requestId: string,
+    path: string,
+  ) {
     const spec = gatewayResponses[type];
     send(response, {
       statusCode: spec.status,
@@ -112,15 +137,10 @@ export function makeGateway(options: GatewayOptions) {
     const requestId = randomUUID();
     const url = new URL(request.url ?? '/', 'http://localhost');
     const method = (request.method ?? 'GET').toUpperCase();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of request) {
-      size += (chunk as Buffer).length;
-      if (size > GATEWAY_MAX_BODY_BYTES) {
-        gatewayError(response, 'REQUEST_TOO_LARGE', requestId, url.pathname);
-        return;
-      }
-      chunks.push(chunk as Buffer);
+    const chunks = await readBody(request);
+    if (!chunks) {
+      gatewayError(response, 'REQUEST_TOO_LARGE', requestId, url.pathname);
+      return;
     }
     const matches = compiled.filter((r) => r.pattern.test(url.pathname));
     if (method === 'OPTIONS' && matches.length > 0) {
@@ -179,7 +199,10 @@ export function makeGateway(options: GatewayOptions) {
       multiValueHeaders,
       queryStringParameters: Object.keys(query).length > 0 ? query : null,
       multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
-      pathParameters: route.names.length > 0 ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')])) : null,
+      pathParameters:
+        route.names.length > 0
+          ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')]))
+          : null,
       stageVariables: null,
       body: body.length > 0 ? body : null,
       isBase64Encoded: false,

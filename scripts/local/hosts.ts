@@ -72,7 +72,10 @@ export function makeLocalHosts(options: LocalHostsOptions) {
           return;
         }
         try {
-          host.instanceId = options.ssm.register(registration[1], registration[2], { computerName: host.name, ip: host.ipv4 }).InstanceId;
+          host.instanceId = options.ssm.register(registration[1], registration[2], {
+            computerName: host.name,
+            ip: host.ipv4,
+          }).InstanceId;
         } catch (error) {
           options.log(`host ${host.id}: registration failed: ${(error as Error).message}`);
           return;
@@ -119,7 +122,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     agent.metrics = setInterval(send, options.metricsIntervalMs);
   }
 
-  function runStep(host: HostRecord, agent: Agent, command: CommandToRun, step: CommandToRun['steps'][number]) {
+  function runStep(
+    host: HostRecord,
+    agent: Agent,
+    command: CommandToRun,
+    step: CommandToRun['steps'][number],
+  ) {
     const workDir = join(hostDir(host.id), 'commands', command.commandId);
     mkdirSync(workDir, { recursive: true });
     const script = join(workDir, `${step.name}.sh`);
@@ -155,7 +163,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         clearTimeout(timer);
         agent.children.delete(child);
         const exitCode = timedOut ? -1 : (code ?? -1);
-        resolve({ status: timedOut ? 'TimedOut' : exitCode === 0 ? 'Success' : 'Failed', exitCode, stdout, stderr });
+        resolve({
+          status: timedOut ? 'TimedOut' : exitCode === 0 ? 'Success' : 'Failed',
+          exitCode,
+          stdout,
+          stderr,
+        });
       });
     });
   }
@@ -207,7 +220,10 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       if (!id && method === 'POST') {
         const input = (body ?? {}) as Partial<HostRecord>;
         if (typeof input.name !== 'string' || typeof input.userData !== 'string') {
-          return { status: 422, body: { error: { code: 'invalid_input', message: 'name and userData are required' } } };
+          return {
+            status: 422,
+            body: { error: { code: 'invalid_input', message: 'name and userData are required' } },
+          };
         }
         const host: HostRecord = {
           id: `host_${randomBytes(8).toString('hex')}`,
@@ -231,7 +247,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         return { status: 201, body: { host: view(host) } };
       }
       const host = id ? registry.data.hosts[id] : undefined;
-      if (!host) return { status: 404, body: { error: { code: 'not_found', message: `Host ${id ?? ''} not found` } } };
+      if (!host)
+        return { status: 404, body: { error: { code: 'not_found', message: `Host ${id ?? ''} not found` } } };
       if (method === 'GET') return { status: 200, body: { host: view(host) } };
       if (method === 'DELETE') {
         stopAgent(host.id);

@@ -1,9 +1,9 @@
 import {
+  type _Record,
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
-  type _Record,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { jsonFile } from './json-file';
@@ -120,14 +120,18 @@ export function startKinesisPoller(options: KinesisPollerOptions) {
         new GetShardIteratorCommand({
           StreamName: mapping.streamName,
           ShardId: shardId,
-          ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: 'TRIM_HORIZON' }),
+          ...(after
+            ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+            : { ShardIteratorType: 'TRIM_HORIZON' }),
         }),
       )
     ).ShardIterator;
     let buffer: _Record[] = [];
     let windowStart = Date.now();
     while (running && iterator) {
-      const result = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: mapping.batchSize }));
+      const result = await client.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: mapping.batchSize }),
+      );
       iterator = result.NextShardIterator;
       buffer.push(...(result.Records ?? []));
       const windowOver = Date.now() - windowStart >= mapping.maxBatchingWindowMs;

@@ -1,12 +1,17 @@
 import './polyfills';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -19,12 +24,12 @@ import { aggregatorMapping, metricsStream, resourceNames } from '../../layers/co
 import { createTableInput } from '../../layers/store/table-definition';
 import { loadHostDocument, loadWorkflow } from '../../step-functions/workflows';
 import { serveJsonProtocol } from './aws-json-protocol';
+import { makeGateway } from './gateway';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
 import { makeLocalSsm } from './ssm';
 import { makeLocalStepFunctions } from './step-functions';
 import { makeTaskResolver } from './task-resources';
-import { makeGateway } from './gateway';
 
 const require = createRequire(import.meta.url);
 const REGION = 'us-east-1';
@@ -218,19 +223,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     cleanups.push(() => hosts.stop());
 
     // The handler modules, imported once the environment points at the local engines.
-    const [auth, authorizer, servers, operations, metrics, platform, workflowTasks, aggregator] = await Promise.all([
-      import('../../functions/auth/handler'),
-      import('../../functions/auth/authorizer'),
-      import('../../functions/servers/handler'),
-      import('../../functions/operations/handler'),
-      import('../../functions/metrics/handler'),
-      import('../../functions/platform/handler'),
-      import('../../functions/servers/workflow-tasks'),
-      import('../../functions/metrics/aggregator'),
-    ]);
+    const [auth, authorizer, servers, operations, metrics, platform, workflowTasks, aggregator] =
+      await Promise.all([
+        import('../../functions/auth/handler'),
+        import('../../functions/auth/authorizer'),
+        import('../../functions/servers/handler'),
+        import('../../functions/operations/handler'),
+        import('../../functions/metrics/handler'),
+        import('../../functions/platform/handler'),
+        import('../../functions/servers/workflow-tasks'),
+        import('../../functions/metrics/aggregator'),
+      ]);
 
     const resolveTask = makeTaskResolver({
-      lambdas: { [names.workflowTasksFunction]: workflowTasks.handler as (event: unknown) => Promise<unknown> },
+      lambdas: {
+        [names.workflowTasksFunction]: workflowTasks.handler as (event: unknown) => Promise<unknown>,
+      },
       clients: { dynamodb: dynamoClient, ssm: ssmClient },
     });
     const stepFunctions = makeLocalStepFunctions({
@@ -258,7 +266,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         const body = Buffer.concat(chunks).toString('utf8');
         const url = request.url ?? '/';
         if (url.startsWith('/provider/')) {
-          const result = hosts.handle(request.method ?? 'GET', url.slice('/provider'.length), body ? JSON.parse(body) : undefined);
+          const result = hosts.handle(
+            request.method ?? 'GET',
+            url.slice('/provider'.length),
+            body ? JSON.parse(body) : undefined,
+          );
           response.writeHead(result.status, { 'content-type': 'application/json' });
           response.end(result.body === undefined ? '' : JSON.stringify(result.body));
           return;
@@ -336,7 +348,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         await Promise.all(httpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
         for (const client of [dynamoClient, kinesisClient, ssmClient]) client.destroy();
         killChildren();
-        await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)));
+        await Promise.all(
+          children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+        );
         process.removeListener('exit', killChildren);
         if (inMemory) rmSync(dataDir, { recursive: true, force: true });
       },

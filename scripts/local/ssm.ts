@@ -35,7 +35,10 @@ export interface ManagedInstance {
 
 interface HostDocument {
   schemaVersion: string;
-  parameters?: Record<string, { type: string; default?: string; allowedValues?: string[]; allowedPattern?: string }>;
+  parameters?: Record<
+    string,
+    { type: string; default?: string; allowedValues?: string[]; allowedPattern?: string }
+  >;
   mainSteps: { action: string; name: string; inputs: { runCommand: string[]; timeoutSeconds?: string } }[];
 }
 
@@ -82,7 +85,11 @@ const PING_FRESH_MS = 30_000;
  * instances, Command documents and Run Command invocations, with the request, response and
  * error shapes of the real API for the operations this product calls.
  */
-export function makeLocalSsm(options: { dataDir?: string | undefined; documents: Record<string, HostDocument>; region: string }) {
+export function makeLocalSsm(options: {
+  dataDir?: string | undefined;
+  documents: Record<string, HostDocument>;
+  region: string;
+}) {
   const state = jsonFile(options.dataDir ? join(options.dataDir, 'ssm.json') : undefined, {
     parameters: {} as Record<string, Parameter>,
     activations: {} as Record<string, Activation>,
@@ -93,24 +100,36 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
 
   const instance = (id: unknown): ManagedInstance => {
     const found = typeof id === 'string' ? state.data.instances[id] : undefined;
-    if (!found || found.deregistered) throw new AwsServiceError('InvalidInstanceId', `Instance ${String(id)} is not a managed instance`);
+    if (!found || found.deregistered)
+      throw new AwsServiceError('InvalidInstanceId', `Instance ${String(id)} is not a managed instance`);
     return found;
   };
 
-  function resolveParameters(document: HostDocument, given: Record<string, string[]> = {}): Record<string, string> {
+  function resolveParameters(
+    document: HostDocument,
+    given: Record<string, string[]> = {},
+  ): Record<string, string> {
     const declared = document.parameters ?? {};
     const resolved: Record<string, string> = {};
     for (const name of Object.keys(given)) {
-      if (!declared[name]) throw new AwsServiceError('InvalidParameters', `Parameter "${name}" is not defined in the document`);
+      if (!declared[name])
+        throw new AwsServiceError('InvalidParameters', `Parameter "${name}" is not defined in the document`);
     }
     for (const [name, spec] of Object.entries(declared)) {
       const value = given[name]?.[0] ?? spec.default;
-      if (value === undefined) throw new AwsServiceError('InvalidParameters', `Parameter "${name}" is required`);
+      if (value === undefined)
+        throw new AwsServiceError('InvalidParameters', `Parameter "${name}" is required`);
       if (spec.allowedValues && !spec.allowedValues.includes(value)) {
-        throw new AwsServiceError('InvalidParameters', `Parameter "${name}" must be one of ${spec.allowedValues.join(', ')}`);
+        throw new AwsServiceError(
+          'InvalidParameters',
+          `Parameter "${name}" must be one of ${spec.allowedValues.join(', ')}`,
+        );
       }
       if (spec.allowedPattern && !new RegExp(spec.allowedPattern).test(value)) {
-        throw new AwsServiceError('InvalidParameters', `Parameter "${name}" does not match ${spec.allowedPattern}`);
+        throw new AwsServiceError(
+          'InvalidParameters',
+          `Parameter "${name}" does not match ${spec.allowedPattern}`,
+        );
       }
       resolved[name] = value;
     }
@@ -123,13 +142,21 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
   const operations: JsonOperations = {
     GetParameter(input) {
       const parameter = state.data.parameters[String(input.Name)];
-      if (!parameter) throw new AwsServiceError('ParameterNotFound', `Parameter ${String(input.Name)} not found`);
-      return { Parameter: { ...parameter, ARN: `arn:aws:ssm:${options.region}:000000000000:parameter${parameter.Name}`, DataType: 'text' } };
+      if (!parameter)
+        throw new AwsServiceError('ParameterNotFound', `Parameter ${String(input.Name)} not found`);
+      return {
+        Parameter: {
+          ...parameter,
+          ARN: `arn:aws:ssm:${options.region}:000000000000:parameter${parameter.Name}`,
+          DataType: 'text',
+        },
+      };
     },
     PutParameter(input) {
       const name = String(input.Name);
       const existing = state.data.parameters[name];
-      if (existing && input.Overwrite !== true) throw new AwsServiceError('ParameterAlreadyExists', `Parameter ${name} already exists`);
+      if (existing && input.Overwrite !== true)
+        throw new AwsServiceError('ParameterAlreadyExists', `Parameter ${name} already exists`);
       const version = (existing?.Version ?? 0) + 1;
       state.data.parameters[name] = {
         Name: name,
@@ -158,7 +185,8 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
     },
     DeleteActivation(input) {
       const id = String(input.ActivationId);
-      if (!state.data.activations[id]) throw new AwsServiceError('InvalidActivation', `Activation ${id} does not exist`);
+      if (!state.data.activations[id])
+        throw new AwsServiceError('InvalidActivation', `Activation ${id} does not exist`);
       delete state.data.activations[id];
       state.save();
       return {};
@@ -180,7 +208,10 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
           ActivationId: i.ActivationId,
           ComputerName: i.ComputerName,
           IPAddress: i.IPAddress,
-          PingStatus: agents?.isOnline(i.InstanceId) && Date.now() - i.LastPingDateTime * 1000 < PING_FRESH_MS ? 'Online' : 'ConnectionLost',
+          PingStatus:
+            agents?.isOnline(i.InstanceId) && Date.now() - i.LastPingDateTime * 1000 < PING_FRESH_MS
+              ? 'Online'
+              : 'ConnectionLost',
           LastPingDateTime: i.LastPingDateTime,
           RegistrationDate: i.RegistrationDate,
           PlatformType: 'Linux',
@@ -206,7 +237,8 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
       const commandId = randomUUID();
       const comment = String(input.Comment ?? '');
       const steps = document.mainSteps.map((step) => {
-        if (step.action !== 'aws:runShellScript') throw new AwsServiceError('InvalidDocument', `Unsupported action ${step.action}`);
+        if (step.action !== 'aws:runShellScript')
+          throw new AwsServiceError('InvalidDocument', `Unsupported action ${step.action}`);
         return {
           name: step.name,
           script: fill(step.inputs.runCommand.join('\n'), values),
@@ -265,7 +297,8 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
     },
     GetCommandInvocation(input) {
       const invocation = invocations.get(`${String(input.CommandId)}/${String(input.InstanceId)}`);
-      if (!invocation) throw new AwsServiceError('InvocationDoesNotExist', 'The command invocation does not exist');
+      if (!invocation)
+        throw new AwsServiceError('InvocationDoesNotExist', 'The command invocation does not exist');
       return { ...invocation };
     },
   };
@@ -276,11 +309,16 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
       agents = directory;
     },
     /** What the SSM agent's `-register` does: trade an activation code for a managed instance id. */
-    register(code: string, activationId: string, host: { computerName: string; ip: string }): ManagedInstance {
+    register(
+      code: string,
+      activationId: string,
+      host: { computerName: string; ip: string },
+    ): ManagedInstance {
       const activation = state.data.activations[activationId];
       if (!activation || activation.ActivationCode !== code) throw new Error('Invalid activation code or id');
       if (activation.ExpirationDate < epochSeconds()) throw new Error('Activation expired');
-      if (activation.RegistrationsCount >= activation.RegistrationLimit) throw new Error('Activation registration limit reached');
+      if (activation.RegistrationsCount >= activation.RegistrationLimit)
+        throw new Error('Activation registration limit reached');
       activation.RegistrationsCount += 1;
       const registered: ManagedInstance = {
         InstanceId: `mi-${randomBytes(9).toString('hex').slice(0, 17)}`,
@@ -306,7 +344,9 @@ export function makeLocalSsm(options: { dataDir?: string | undefined; documents:
     inventory() {
       return {
         activations: Object.keys(state.data.activations),
-        instances: Object.values(state.data.instances).filter((i) => !i.deregistered).map((i) => i.InstanceId),
+        instances: Object.values(state.data.instances)
+          .filter((i) => !i.deregistered)
+          .map((i) => i.InstanceId),
       };
     },
     persist: () => state.save(),

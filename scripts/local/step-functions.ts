@@ -45,19 +45,28 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
       const taskResourceLocalHandlers = Object.fromEntries(
         taskStates(definition).map(([state, resource]) => [state, options.resolveTask(resource)]),
       );
-      const waitTimeOverrides = Object.fromEntries(waitStates(definition).map((state) => [state, options.waitMs]));
+      const waitTimeOverrides = Object.fromEntries(
+        waitStates(definition).map((state) => [state, options.waitMs]),
+      );
       const retryIntervalOverrides = Object.fromEntries(
         Object.entries(definition.States)
           .filter(([, state]) => Array.isArray(state.Retry))
           .map(([name, state]) => [name, (state.Retry as unknown[]).map(() => options.retryIntervalMs)]),
       );
-      return [arn, { machine, overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } }];
+      return [
+        arn,
+        { machine, overrides: { taskResourceLocalHandlers, waitTimeOverrides, retryIntervalOverrides } },
+      ];
     }),
   );
 
   function start(stateMachineArn: string, name: string, input: unknown): Execution {
     const entry = prepared[stateMachineArn];
-    if (!entry) throw new AwsServiceError('StateMachineDoesNotExist', `State machine ${stateMachineArn} does not exist`);
+    if (!entry)
+      throw new AwsServiceError(
+        'StateMachineDoesNotExist',
+        `State machine ${stateMachineArn} does not exist`,
+      );
     const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
     const existing = executions.get(executionArn);
     if (existing) {
@@ -79,23 +88,26 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
       abort: run.abort,
       done: Promise.resolve(),
     };
-    execution.done = run.result.then(
-      (output: unknown) => {
-        execution.status = 'SUCCEEDED';
-        execution.output = output;
-      },
-      (thrown: Error & { cause?: unknown }) => {
-        if (execution.status === 'ABORTED') return;
-        // aws-local-stepfunctions wraps the state machine's own error (a Fail state's Error and Cause).
-        const error = thrown.name === 'ExecutionError' && thrown.cause instanceof Error ? thrown.cause : thrown;
-        execution.status = 'FAILED';
-        execution.error = error.name;
-        execution.cause = error.message;
-        options.log(`execution ${name} failed: ${execution.error}: ${execution.cause}`);
-      },
-    ).finally(() => {
-      execution.stopDate = new Date();
-    });
+    execution.done = run.result
+      .then(
+        (output: unknown) => {
+          execution.status = 'SUCCEEDED';
+          execution.output = output;
+        },
+        (thrown: Error & { cause?: unknown }) => {
+          if (execution.status === 'ABORTED') return;
+          // aws-local-stepfunctions wraps the state machine's own error (a Fail state's Error and Cause).
+          const error =
+            thrown.name === 'ExecutionError' && thrown.cause instanceof Error ? thrown.cause : thrown;
+          execution.status = 'FAILED';
+          execution.error = error.name;
+          execution.cause = error.message;
+          options.log(`execution ${name} failed: ${execution.error}: ${execution.cause}`);
+        },
+      )
+      .finally(() => {
+        execution.stopDate = new Date();
+      });
     executions.set(executionArn, execution);
     return execution;
   }
@@ -114,7 +126,8 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
 
   const find = (arn: unknown) => {
     const execution = typeof arn === 'string' ? executions.get(arn) : undefined;
-    if (!execution) throw new AwsServiceError('ExecutionDoesNotExist', `Execution ${String(arn)} does not exist`);
+    if (!execution)
+      throw new AwsServiceError('ExecutionDoesNotExist', `Execution ${String(arn)} does not exist`);
     return execution;
   };
 

@@ -43,12 +43,18 @@ const stripMetadata = (output: unknown) => {
  */
 export function makeTaskResolver(deps: TaskResourceDeps) {
   const services: Record<string, SdkService> = {
-    dynamodb: { errorPrefix: 'DynamoDb', module: dynamodb as unknown as SdkModule, client: deps.clients.dynamodb },
+    dynamodb: {
+      errorPrefix: 'DynamoDb',
+      module: dynamodb as unknown as SdkModule,
+      client: deps.clients.dynamodb,
+    },
     ssm: { errorPrefix: 'Ssm', module: ssm as unknown as SdkModule, client: deps.clients.ssm },
   };
 
   return function resolve(resource: string): LocalTask {
-    const lambda = /^arn:aws:lambda:[^:]+:\d{12}:function:([A-Za-z0-9_-]+)(:[A-Za-z0-9_$-]+)?$/.exec(resource);
+    const lambda = /^arn:aws:lambda:[^:]+:\d{12}:function:([A-Za-z0-9_-]+)(:[A-Za-z0-9_$-]+)?$/.exec(
+      resource,
+    );
     if (lambda?.[1]) {
       const handler = deps.lambdas[lambda[1]];
       if (!handler) throw new Error(`No local handler for Lambda function ${lambda[1]}`);
@@ -83,11 +89,14 @@ export function makeTaskResolver(deps: TaskResourceDeps) {
 }
 
 /** Every Task state in a definition, nested Parallel branches and Map iterators included. */
-export function taskStates(definition: { States: Record<string, Record<string, unknown>> }): [string, string][] {
+export function taskStates(definition: {
+  States: Record<string, Record<string, unknown>>;
+}): [string, string][] {
   const found: [string, string][] = [];
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type === 'Task' && typeof state.Resource === 'string') found.push([name, state.Resource]);
-    for (const branch of (state.Branches as (typeof definition)[] | undefined) ?? []) found.push(...taskStates(branch));
+    for (const branch of (state.Branches as (typeof definition)[] | undefined) ?? [])
+      found.push(...taskStates(branch));
     const iterator = (state.ItemProcessor ?? state.Iterator) as typeof definition | undefined;
     if (iterator) found.push(...taskStates(iterator));
   }

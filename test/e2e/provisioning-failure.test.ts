@@ -26,13 +26,20 @@ describe('Feature: a bootstrap command that fails', () => {
     expect(created.status).toBe(202);
     const operationPath = created.headers.get('location') ?? '';
 
-    const operation = await eventually(async () => {
-      const response = await api.call('GET', operationPath, { token: owner.token });
-      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
-    }, 45_000, 'the operation to end');
+    const operation = await eventually(
+      async () => {
+        const response = await api.call('GET', operationPath, { token: owner.token });
+        return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+      },
+      45_000,
+      'the operation to end',
+    );
 
     expect(operation.status).toBe('failed');
-    expect(operation.error).toEqual({ code: 'BootstrapFailed', message: 'The bootstrap command ended Failed with exit code 100.' });
+    expect(operation.error).toEqual({
+      code: 'BootstrapFailed',
+      message: 'The bootstrap command ended Failed with exit code 100.',
+    });
     const steps = Object.fromEntries(operation.steps.map((s: { name: string }) => [s.name, s]));
     expect(steps.createHost.status).toBe('succeeded');
     expect(steps.waitForAgent.status).toBe('succeeded');
@@ -46,13 +53,17 @@ describe('Feature: a bootstrap command that fails', () => {
       expect.stringMatching(/^deleted activation /),
     ]);
 
-    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, { token: owner.token });
+    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
     expect(server.json).toMatchObject({ status: 'failed', instanceId: null });
 
     // Nothing is left behind: no host, no managed instance, no activation; the counters moved.
     expect(runtime.hosts.list()).toEqual([]);
     expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
-    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, { token: owner.token });
+    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
+      token: owner.token,
+    });
     expect(dashboard.json.counts).toMatchObject({ total: 1, failed: 1, provisioning: 0, active: 0 });
 
     const executions = runtime.stepFunctions.executions();

@@ -1,7 +1,7 @@
-import { PutRecordCommand } from '@aws-sdk/client-kinesis';
-import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PutRecordCommand } from '@aws-sdk/client-kinesis';
+import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
@@ -27,7 +27,11 @@ afterAll(async () => {
 const expectProblem = (response: { status: number; headers: Headers; json: any }, status: number) => {
   expect(response.status).toBe(status);
   expect(response.headers.get('content-type')).toContain('application/problem+json');
-  expect(response.json).toMatchObject({ status, type: expect.stringContaining('/problems/'), requestId: expect.any(String) });
+  expect(response.json).toMatchObject({
+    status,
+    type: expect.stringContaining('/problems/'),
+    requestId: expect.any(String),
+  });
 };
 
 describe('Feature: auth', () => {
@@ -40,16 +44,27 @@ describe('Feature: auth', () => {
   });
 
   it('answers the same 401 for a wrong password and for an unknown email', async () => {
-    const wrong = await api.call('POST', '/v1/auth/login', { body: { email: 'alice@example.com', password: 'not it at all' } });
-    const unknown = await api.call('POST', '/v1/auth/login', { body: { email: 'nobody@example.com', password: 'not it at all' } });
+    const wrong = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'alice@example.com', password: 'not it at all' },
+    });
+    const unknown = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'nobody@example.com', password: 'not it at all' },
+    });
     expectProblem(wrong, 401);
     expectProblem(unknown, 401);
-    expect({ ...wrong.json, requestId: '', instance: '' }).toEqual({ ...unknown.json, requestId: '', instance: '' });
+    expect({ ...wrong.json, requestId: '', instance: '' }).toEqual({
+      ...unknown.json,
+      requestId: '',
+      instance: '',
+    });
   });
 
   it('issues an ES256 access token with a kid', async () => {
     const [header] = alice.token.split('.');
-    expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString())).toMatchObject({ alg: 'ES256', kid: expect.any(String) });
+    expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString())).toMatchObject({
+      alg: 'ES256',
+      kid: expect.any(String),
+    });
   });
 
   it('rotates a refresh token, which then works only once', async () => {
@@ -70,7 +85,11 @@ describe('Feature: provisioning a local server', () => {
       body: { name: 'web-1', provider: 'local', webServer: 'nginx' },
     });
     expect(response.status).toBe(202);
-    expect(response.json).toMatchObject({ name: 'web-1', status: 'provisioning', operation: { status: 'pending' } });
+    expect(response.json).toMatchObject({
+      name: 'web-1',
+      status: 'provisioning',
+      operation: { status: 'pending' },
+    });
     expect(response.json.operation.steps.map((s: { name: string }) => s.name)).toEqual([
       'createHost',
       'waitForAgent',
@@ -83,10 +102,16 @@ describe('Feature: provisioning a local server', () => {
   });
 
   it('runs the state machine to the end and shows every step with times and output', async () => {
-    const operation = await eventually(async () => {
-      const response = await api.call('GET', operationPath, { token: alice.token });
-      return response.json?.status === 'succeeded' || response.json?.status === 'failed' ? response.json : undefined;
-    }, 45_000, 'provisioning to end');
+    const operation = await eventually(
+      async () => {
+        const response = await api.call('GET', operationPath, { token: alice.token });
+        return response.json?.status === 'succeeded' || response.json?.status === 'failed'
+          ? response.json
+          : undefined;
+      },
+      45_000,
+      'provisioning to end',
+    );
     expect(operation.status).toBe('succeeded');
     for (const step of operation.steps) {
       expect(step.status).toBe('succeeded');
@@ -97,8 +122,14 @@ describe('Feature: provisioning a local server', () => {
     expect(bootstrap.output.stdout.head).toContain('bootstrap complete');
     expect(operation.steps[1].output.instanceId).toMatch(/^mi-/);
 
-    const server = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
-    expect(server.json).toMatchObject({ status: 'active', instanceId: expect.stringMatching(/^mi-/), ipv4: '127.0.0.1' });
+    const server = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, {
+      token: alice.token,
+    });
+    expect(server.json).toMatchObject({
+      status: 'active',
+      instanceId: expect.stringMatching(/^mi-/),
+      ipv4: '127.0.0.1',
+    });
     expect(server.headers.get('etag')).toMatch(/^"v\d+"$/);
   });
 
@@ -106,7 +137,9 @@ describe('Feature: provisioning a local server', () => {
     const [host] = runtime.hosts.list();
     expect(host).toBeDefined();
     const root = runtime.hosts.rootOf(host?.id ?? '');
-    expect(readFileSync(join(root, 'etc/ssh/sshd_config.d/50-vip-hardening.conf'), 'utf8')).toContain('PasswordAuthentication no');
+    expect(readFileSync(join(root, 'etc/ssh/sshd_config.d/50-vip-hardening.conf'), 'utf8')).toContain(
+      'PasswordAuthentication no',
+    );
     expect(readFileSync(join(root, 'etc/vip/server.env'), 'utf8')).toContain('WEB_SERVER=nginx');
     expect(readFileSync(join(root, 'var/lib/vip/packages'), 'utf8').split('\n')).toEqual(
       expect.arrayContaining(['nginx', 'fail2ban', 'unattended-upgrades']),
@@ -115,7 +148,9 @@ describe('Feature: provisioning a local server', () => {
   });
 
   it('changes nothing when the bootstrap document runs again on the same host', async () => {
-    const server = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
+    const server = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, {
+      token: alice.token,
+    });
     const instanceId = server.json.instanceId as string;
     const { Command } = await runtime.clients.ssm.send(
       new SendCommandCommand({
@@ -131,14 +166,18 @@ describe('Feature: provisioning a local server', () => {
       return result.Status === 'InProgress' || result.Status === 'Pending' ? undefined : result;
     });
     expect(invocation.Status).toBe('Success');
-    expect(invocation.StandardOutputContent).toContain('unchanged /etc/ssh/sshd_config.d/50-vip-hardening.conf');
+    expect(invocation.StandardOutputContent).toContain(
+      'unchanged /etc/ssh/sshd_config.d/50-vip-hardening.conf',
+    );
     expect(invocation.StandardOutputContent).not.toContain(' wrote ');
   });
 
   it('lists the server and its operations', async () => {
     const list = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token: alice.token });
     expect(list.json).toEqual({ items: [expect.objectContaining({ id: serverId })], nextCursor: null });
-    const operations = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/operations`, { token: alice.token });
+    const operations = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/operations`, {
+      token: alice.token,
+    });
     expect(operations.json.items).toHaveLength(1);
     expect(operations.json.items[0].status).toBe('succeeded');
   });
@@ -146,11 +185,20 @@ describe('Feature: provisioning a local server', () => {
 
 describe('Feature: metrics', () => {
   it('turns the host agent samples from Kinesis into rollups and a latest snapshot', async () => {
-    const metrics = await eventually(async () => {
-      const response = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics`, { token: alice.token });
-      const total = (response.json?.points ?? []).reduce((n: number, p: { count: number }) => n + p.count, 0);
-      return total >= 3 ? response.json : undefined;
-    }, 30_000, 'three samples');
+    const metrics = await eventually(
+      async () => {
+        const response = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics`, {
+          token: alice.token,
+        });
+        const total = (response.json?.points ?? []).reduce(
+          (n: number, p: { count: number }) => n + p.count,
+          0,
+        );
+        return total >= 3 ? response.json : undefined;
+      },
+      30_000,
+      'three samples',
+    );
     const point = metrics.points.at(-1);
     expect(point.minute).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d$/);
     const memory = point.metrics.memoryUsedPercent;
@@ -158,9 +206,15 @@ describe('Feature: metrics', () => {
     expect(memory.avg).toBeCloseTo(memory.sum / memory.count);
     expect(memory.max).toBeGreaterThan(0);
 
-    const dashboard = await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
+    const dashboard = await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, {
+      token: alice.token,
+    });
     expect(dashboard.json.counts).toMatchObject({ total: 1, active: 1, provisioning: 0, failed: 0 });
-    expect(dashboard.json.servers[0]).toMatchObject({ id: serverId, status: 'active', latest: { at: expect.any(String) } });
+    expect(dashboard.json.servers[0]).toMatchObject({
+      id: serverId,
+      status: 'active',
+      latest: { at: expect.any(String) },
+    });
     expect(dashboard.json.servers[0].latest.memoryUsedPercent).toBeGreaterThan(0);
   });
 
@@ -187,47 +241,74 @@ describe('Feature: metrics', () => {
     };
     for (let i = 0; i < 3; i += 1) {
       await runtime.clients.kinesis.send(
-        new PutRecordCommand({ StreamName: runtime.names.metricsStream, PartitionKey: serverId, Data: Buffer.from(JSON.stringify(sample)) }),
+        new PutRecordCommand({
+          StreamName: runtime.names.metricsStream,
+          PartitionKey: serverId,
+          Data: Buffer.from(JSON.stringify(sample)),
+        }),
       );
     }
     const from = new Date(minute.getTime() - 5 * 60_000).toISOString();
     const to = new Date(minute.getTime() + 5 * 60_000).toISOString();
     const query = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
-    const point = await eventually(async () => {
-      const response = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${query}`, { token: alice.token });
-      return response.json?.points?.[0];
-    }, 20_000, 'the old sample');
+    const point = await eventually(
+      async () => {
+        const response = await api.call(
+          'GET',
+          `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${query}`,
+          { token: alice.token },
+        );
+        return response.json?.points?.[0];
+      },
+      20_000,
+      'the old sample',
+    );
     // give the poller time to deliver the duplicates too
     await new Promise((r) => setTimeout(r, 1500));
-    const response = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${query}`, { token: alice.token });
+    const response = await api.call(
+      'GET',
+      `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${query}`,
+      { token: alice.token },
+    );
     expect(point.minute).toBe(at.slice(0, 16));
     expect(response.json.points).toHaveLength(1);
     expect(response.json.points[0].count).toBe(1);
     expect(response.json.points[0].metrics.cpuPercent).toMatchObject({ sum: 12, min: 12, max: 12, last: 12 });
-    const dashboard = await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
+    const dashboard = await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, {
+      token: alice.token,
+    });
     expect(dashboard.json.servers[0].latest.at > at).toBe(true);
   });
 
   it('rejects a range over 24 hours and from after to, naming the field', async () => {
-    const long = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z`, { token: alice.token });
+    const long = await api.call(
+      'GET',
+      `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z`,
+      { token: alice.token },
+    );
     expectProblem(long, 400);
     expect(long.json.errors).toEqual([{ path: 'query.to', message: expect.any(String) }]);
-    const reversed = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-03T00:00:00Z&to=2026-01-01T00:00:00Z`, { token: alice.token });
+    const reversed = await api.call(
+      'GET',
+      `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-03T00:00:00Z&to=2026-01-01T00:00:00Z`,
+      { token: alice.token },
+    );
     expect(reversed.json.errors[0].path).toBe('query.from');
   });
 });
 
 describe('Feature: tenancy', () => {
-  const aliceRoutes = () => [
-    ['GET', `/v1/tenants/${alice.tenantId}`],
-    ['GET', `/v1/tenants/${alice.tenantId}/servers`],
-    ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`],
-    ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/operations`],
-    ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics`],
-    ['GET', operationPath],
-    ['GET', `/v1/tenants/${alice.tenantId}/dashboard`],
-    ['POST', `/v1/tenants/${alice.tenantId}/servers`],
-  ] as const;
+  const aliceRoutes = () =>
+    [
+      ['GET', `/v1/tenants/${alice.tenantId}`],
+      ['GET', `/v1/tenants/${alice.tenantId}/servers`],
+      ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`],
+      ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/operations`],
+      ['GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics`],
+      ['GET', operationPath],
+      ['GET', `/v1/tenants/${alice.tenantId}/dashboard`],
+      ['POST', `/v1/tenants/${alice.tenantId}/servers`],
+    ] as const;
 
   it("answers 404 with no data on every one of another tenant's routes", async () => {
     for (const [method, path] of aliceRoutes()) {
@@ -244,9 +325,15 @@ describe('Feature: tenancy', () => {
   });
 
   it("answers 404 for another tenant's server id under one's own tenant", async () => {
-    const response = await api.call('GET', `/v1/tenants/${bob.tenantId}/servers/${serverId}`, { token: bob.token });
+    const response = await api.call('GET', `/v1/tenants/${bob.tenantId}/servers/${serverId}`, {
+      token: bob.token,
+    });
     expectProblem(response, 404);
-    const ops = await api.call('GET', `/v1/tenants/${bob.tenantId}/operations/${operationPath.split('/').at(-1)}`, { token: bob.token });
+    const ops = await api.call(
+      'GET',
+      `/v1/tenants/${bob.tenantId}/operations/${operationPath.split('/').at(-1)}`,
+      { token: bob.token },
+    );
     expectProblem(ops, 404);
   });
 
@@ -256,28 +343,47 @@ describe('Feature: tenancy', () => {
     expectProblem(await api.call('GET', path, { headers: { authorization: 'Basic abc' } }), 401);
     const [header, payload] = alice.token.split('.');
     const forgedPayload = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()), tid: bob.tenantId }),
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()),
+        tid: bob.tenantId,
+      }),
     ).toString('base64url');
-    expectProblem(await api.call('GET', path, { token: `${header}.${forgedPayload}.${alice.token.split('.')[2]}` }), 401);
+    expectProblem(
+      await api.call('GET', path, { token: `${header}.${forgedPayload}.${alice.token.split('.')[2]}` }),
+      401,
+    );
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
     expectProblem(await api.call('GET', path, { token: none }), 401);
   });
 
   it('rejects a list cursor replayed by another tenant or tampered with', async () => {
-    await api.call('POST', `/v1/tenants/${bob.tenantId}/servers`, { token: bob.token, body: { name: 'b-1', provider: 'local' } });
-    await api.call('POST', `/v1/tenants/${bob.tenantId}/servers`, { token: bob.token, body: { name: 'b-2', provider: 'local' } });
+    await api.call('POST', `/v1/tenants/${bob.tenantId}/servers`, {
+      token: bob.token,
+      body: { name: 'b-1', provider: 'local' },
+    });
+    await api.call('POST', `/v1/tenants/${bob.tenantId}/servers`, {
+      token: bob.token,
+      body: { name: 'b-2', provider: 'local' },
+    });
     const page = await api.call('GET', `/v1/tenants/${bob.tenantId}/servers?limit=1`, { token: bob.token });
     expect(page.json.items).toHaveLength(1);
     const cursor = page.json.nextCursor as string;
     expect(cursor).toEqual(expect.any(String));
-    const next = await api.call('GET', `/v1/tenants/${bob.tenantId}/servers?limit=1&cursor=${cursor}`, { token: bob.token });
+    const next = await api.call('GET', `/v1/tenants/${bob.tenantId}/servers?limit=1&cursor=${cursor}`, {
+      token: bob.token,
+    });
     expect(next.json.items[0].id).not.toBe(page.json.items[0].id);
 
-    const replayed = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers?limit=1&cursor=${cursor}`, { token: alice.token });
+    const replayed = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers?limit=1&cursor=${cursor}`, {
+      token: alice.token,
+    });
     expectProblem(replayed, 400);
     expect(replayed.json.errors).toEqual([{ path: 'cursor', message: 'Invalid cursor' }]);
     const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('AA') ? 'BB' : 'AA'}`;
-    expectProblem(await api.call('GET', `/v1/tenants/${bob.tenantId}/servers?cursor=${tampered}`, { token: bob.token }), 400);
+    expectProblem(
+      await api.call('GET', `/v1/tenants/${bob.tenantId}/servers?cursor=${tampered}`, { token: bob.token }),
+      400,
+    );
   });
 });
 
@@ -294,7 +400,10 @@ describe('Feature: bad input', () => {
   it('answers 400 naming each wrong-typed and unknown field', async () => {
     const response = await create({ body: { name: 42, provider: 'local', colour: 'blue' } });
     expectProblem(response, 400);
-    expect(response.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['body.colour', 'body.name']);
+    expect(response.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'body.colour',
+      'body.name',
+    ]);
   });
 
   it('answers 400 for a missing body', async () => {
@@ -305,15 +414,25 @@ describe('Feature: bad input', () => {
 
   it('answers 413 for an oversized body and 415 for a non-JSON one', async () => {
     expectProblem(await create({ raw: JSON.stringify({ name: 'x'.repeat(70_000) }) }), 413);
-    expectProblem(await create({ raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
+    expectProblem(
+      await create({ raw: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+    );
   });
 
   it('answers 400 naming path and query parameters', async () => {
-    const badId = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/not-an-id`, { token: alice.token });
+    const badId = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/not-an-id`, {
+      token: alice.token,
+    });
     expectProblem(badId, 400);
     expect(badId.json.errors[0].path).toBe('path.serverId');
-    const badLimit = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers?limit=1000&sort=name`, { token: alice.token });
-    expect(badLimit.json.errors.map((e: { path: string }) => e.path).sort()).toEqual(['query.limit', 'query.sort']);
+    const badLimit = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers?limit=1000&sort=name`, {
+      token: alice.token,
+    });
+    expect(badLimit.json.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'query.limit',
+      'query.sort',
+    ]);
   });
 
   it('answers 404 problem+json for a route that does not exist', async () => {
@@ -365,10 +484,14 @@ describe('Feature: platform routes', () => {
     const response = await api.call('GET', '/v1/openapi.json');
     expect(response.json.openapi).toBe('3.1.0');
     for (const route of routes) {
-      expect(response.json.paths[route.path]?.[route.method.toLowerCase()]?.operationId).toBe(route.operationId);
+      expect(response.json.paths[route.path]?.[route.method.toLowerCase()]?.operationId).toBe(
+        route.operationId,
+      );
     }
     const create = response.json.paths['/v1/tenants/{tenantId}/servers'].post;
-    expect(create.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/CreateServerRequest');
+    expect(create.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/CreateServerRequest',
+    );
     expect(response.json.components.schemas.CreateServerRequest.additionalProperties).toBe(false);
   });
 

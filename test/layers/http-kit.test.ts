@@ -2,16 +2,23 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createServerBody } from '../../functions/servers/spec';
 import { signupBody } from '../../functions/auth/spec';
+import { createServerBody } from '../../functions/servers/spec';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from '../../layers/http/middlewares';
 import { toProblem } from '../../layers/http/problem';
 import { parsePart } from '../../layers/http/validation';
 
-const context = { awsRequestId: 'req-1', functionName: 'test', getRemainingTimeInMillis: () => 1000 } as unknown as Context;
+const context = {
+  awsRequestId: 'req-1',
+  functionName: 'test',
+  getRemainingTimeInMillis: () => 1000,
+} as unknown as Context;
 
-function event(body: string | null, headers: Record<string, string> = { 'Content-Type': 'application/json' }): ApiEvent {
+function event(
+  body: string | null,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+): ApiEvent {
   return {
     body,
     headers,
@@ -40,9 +47,15 @@ describe('Module: HTTP kit middlewares', () => {
   });
 
   it('keeps a well-formed X-Request-Id from the client and ignores a malformed one', async () => {
-    const kept = await echo(event('{}', { 'content-type': 'application/json', 'x-request-id': 'client-abc-123' }), context);
+    const kept = await echo(
+      event('{}', { 'content-type': 'application/json', 'x-request-id': 'client-abc-123' }),
+      context,
+    );
     expect(kept.headers?.['X-Request-Id']).toBe('client-abc-123');
-    const ignored = await echo(event('{}', { 'content-type': 'application/json', 'x-request-id': 'bad id\n' }), context);
+    const ignored = await echo(
+      event('{}', { 'content-type': 'application/json', 'x-request-id': 'bad id\n' }),
+      context,
+    );
     expect(ignored.headers?.['X-Request-Id']).toBe('gw-request-id');
   });
 
@@ -64,7 +77,11 @@ describe('Module: HTTP kit middlewares', () => {
     const response = await failing(event(null), context);
     expect(response.statusCode).toBe(500);
     expect(response.body).not.toContain('secret');
-    expect(JSON.parse(response.body)).toMatchObject({ title: 'Internal error', status: 500, requestId: 'gw-request-id' });
+    expect(JSON.parse(response.body)).toMatchObject({
+      title: 'Internal error',
+      status: 500,
+      requestId: 'gw-request-id',
+    });
   });
 });
 
@@ -83,7 +100,11 @@ describe('Module: problem rendering', () => {
   });
 
   it('hides the detail of a 5xx AppError', () => {
-    const problem = toProblem(new AppError('db-down', 503, 'Table unreachable', { detail: 'host 10.0.0.1' }), 'r2', '/');
+    const problem = toProblem(
+      new AppError('db-down', 503, 'Table unreachable', { detail: 'host 10.0.0.1' }),
+      'r2',
+      '/',
+    );
     expect(problem).toMatchObject({ status: 503, title: 'Internal error' });
     expect(JSON.stringify(problem)).not.toContain('10.0.0.1');
   });
@@ -130,13 +151,21 @@ describe('Property: request schemas', () => {
 
   it('names every unknown field of a signup body', () => {
     const extra = fc.dictionary(
-      fc.string({ minLength: 1 }).filter((k) => !['email', 'password', 'name', 'tenantName', '__proto__'].includes(k)),
+      fc
+        .string({ minLength: 1 })
+        .filter((k) => !['email', 'password', 'name', 'tenantName', '__proto__'].includes(k)),
       fc.jsonValue(),
       { minKeys: 1, maxKeys: 4 },
     );
     fc.assert(
       fc.property(extra, (fields) => {
-        const body = { email: 'a@example.com', password: 'long enough password', name: 'A', tenantName: 'T', ...fields };
+        const body = {
+          email: 'a@example.com',
+          password: 'long enough password',
+          name: 'A',
+          tenantName: 'T',
+          ...fields,
+        };
         try {
           parsePart(signupBody, body, 'body');
           throw new Error('accepted unknown fields');

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../layers/errors/app-error';
 import type { Clock } from '../../layers/ids/ids';
 import { makeCursorCodec } from '../../layers/store/cursor';
-import { ConditionFailedError, makeStore, type Store, TransactionFailedError } from '../../layers/store/store';
+import {
+  ConditionFailedError,
+  makeStore,
+  type Store,
+  TransactionFailedError,
+} from '../../layers/store/store';
 import { startDynamoDbLocal } from '../support/dynamodb';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
@@ -27,7 +32,9 @@ afterAll(async () => {
 describe('Module: store (DynamoDB Local)', () => {
   it('creates an item once and refuses a second create with the same key', async () => {
     await store.create({ pk: 'T#a', sk: 'ITEM#1', name: 'one' });
-    await expect(store.create({ pk: 'T#a', sk: 'ITEM#1', name: 'again' })).rejects.toBeInstanceOf(ConditionFailedError);
+    await expect(store.create({ pk: 'T#a', sk: 'ITEM#1', name: 'again' })).rejects.toBeInstanceOf(
+      ConditionFailedError,
+    );
     expect(await store.get({ pk: 'T#a', sk: 'ITEM#1' })).toMatchObject({ name: 'one', version: 1 });
   });
 
@@ -35,14 +42,16 @@ describe('Module: store (DynamoDB Local)', () => {
     await store.create({ pk: 'T#a', sk: 'ITEM#2', name: 'v1' });
     const updated = await store.update({ pk: 'T#a', sk: 'ITEM#2' }, { name: 'v2' }, { expectedVersion: 1 });
     expect(updated).toMatchObject({ name: 'v2', version: 2 });
-    await expect(store.update({ pk: 'T#a', sk: 'ITEM#2' }, { name: 'lost' }, { expectedVersion: 1 })).rejects.toBeInstanceOf(
-      ConditionFailedError,
-    );
+    await expect(
+      store.update({ pk: 'T#a', sk: 'ITEM#2' }, { name: 'lost' }, { expectedVersion: 1 }),
+    ).rejects.toBeInstanceOf(ConditionFailedError);
     expect(await store.get({ pk: 'T#a', sk: 'ITEM#2' })).toMatchObject({ name: 'v2', version: 2 });
   });
 
   it('refuses to update an item that does not exist', async () => {
-    await expect(store.update({ pk: 'T#a', sk: 'MISSING' }, { name: 'x' })).rejects.toBeInstanceOf(ConditionFailedError);
+    await expect(store.update({ pk: 'T#a', sk: 'MISSING' }, { name: 'x' })).rejects.toBeInstanceOf(
+      ConditionFailedError,
+    );
     expect(await store.get({ pk: 'T#a', sk: 'MISSING' })).toBeUndefined();
   });
 
@@ -69,23 +78,41 @@ describe('Module: store (DynamoDB Local)', () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await store.query({ pk: 'T#pages', skPrefix: 'SERVER#', limit: 2, cursor, tenantId: 'pages', scope: 'servers' });
+      const page = await store.query({
+        pk: 'T#pages',
+        skPrefix: 'SERVER#',
+        limit: 2,
+        cursor,
+        tenantId: 'pages',
+        scope: 'servers',
+      });
       seen.push(...page.items.map((i) => i.sk));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     expect(seen).toEqual(['SERVER#0', 'SERVER#1', 'SERVER#2', 'SERVER#3', 'SERVER#4']);
 
-    const first = await store.query({ pk: 'T#pages', skPrefix: 'SERVER#', limit: 2, tenantId: 'pages', scope: 'servers' });
+    const first = await store.query({
+      pk: 'T#pages',
+      skPrefix: 'SERVER#',
+      limit: 2,
+      tenantId: 'pages',
+      scope: 'servers',
+    });
     const valid = first.nextCursor ?? '';
     const replay = (tenantId: string, scope: string, c = valid) =>
       store.query({ pk: 'T#pages', limit: 2, cursor: c, tenantId, scope });
-    await expect(replay('someone-else', 'servers')).rejects.toMatchObject({ status: 400, code: 'invalid-cursor' });
+    await expect(replay('someone-else', 'servers')).rejects.toMatchObject({
+      status: 400,
+      code: 'invalid-cursor',
+    });
     await expect(replay('pages', 'operations')).rejects.toBeInstanceOf(AppError);
     const [body] = valid.split('.');
     const forgedBody = Buffer.from(
       JSON.stringify({ ...JSON.parse(Buffer.from(body ?? '', 'base64url').toString()), t: 'someone-else' }),
     ).toString('base64url');
-    await expect(replay('someone-else', 'servers', `${forgedBody}.${valid.split('.')[1]}`)).rejects.toMatchObject({ status: 400 });
+    await expect(
+      replay('someone-else', 'servers', `${forgedBody}.${valid.split('.')[1]}`),
+    ).rejects.toMatchObject({ status: 400 });
     await expect(replay('pages', 'servers', 'garbage')).rejects.toMatchObject({ status: 400 });
   });
 
@@ -112,7 +139,8 @@ describe('Module: store (DynamoDB Local)', () => {
   it('deletes conditionally when asked to', async () => {
     await store.create({ pk: 'T#del', sk: 'ONCE' });
     await store.remove({ pk: 'T#del', sk: 'ONCE' }, { mustExist: true });
-    await expect(store.remove({ pk: 'T#del', sk: 'ONCE' }, { mustExist: true })).rejects.toBeInstanceOf(ConditionFailedError);
+    await expect(store.remove({ pk: 'T#del', sk: 'ONCE' }, { mustExist: true })).rejects.toBeInstanceOf(
+      ConditionFailedError,
+    );
   });
 });
-

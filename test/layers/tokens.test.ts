@@ -28,8 +28,12 @@ describe('Module: access tokens', () => {
 
   it('rejects a wrong audience or issuer', async () => {
     const { token } = await (await makeTokenSigner(secrets, settings, clock)).sign(principal);
-    await expect(makeTokenVerifier(secrets, { ...settings, audience: 'other' }, clock).verify(token)).rejects.toThrow();
-    await expect(makeTokenVerifier(secrets, { ...settings, issuer: 'https://evil' }, clock).verify(token)).rejects.toThrow();
+    await expect(
+      makeTokenVerifier(secrets, { ...settings, audience: 'other' }, clock).verify(token),
+    ).rejects.toThrow();
+    await expect(
+      makeTokenVerifier(secrets, { ...settings, issuer: 'https://evil' }, clock).verify(token),
+    ).rejects.toThrow();
   });
 
   it('rejects alg none', async () => {

@@ -37,7 +37,9 @@ export async function startDynamoDbLocal(tableName = 'vip-test') {
     }
   }
   await client.send(new CreateTableCommand(createTableInput(tableName)));
-  const documentClient = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  const documentClient = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
   return {
     client,
     documentClient,

@@ -20,7 +20,12 @@ export function apiClient(baseUrl: string) {
     async call(
       method: string,
       path: string,
-      options: { token?: string | undefined; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+      options: {
+        token?: string | undefined;
+        body?: unknown;
+        raw?: string;
+        headers?: Record<string, string>;
+      } = {},
     ) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -30,7 +35,11 @@ export function apiClient(baseUrl: string) {
       if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) {
         headers['content-type'] = 'application/json';
       }
-      const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await response.text();
       let json: any;
       try {
@@ -44,7 +53,11 @@ export function apiClient(baseUrl: string) {
 }
 
 /** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -68,5 +81,10 @@ export async function signUp(api: ReturnType<typeof apiClient>, email: string) {
   if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${signup.text}`);
   const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-  return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string, refreshToken: login.json.refreshToken as string, password };
+  return {
+    tenantId: login.json.tenantId as string,
+    token: login.json.accessToken as string,
+    refreshToken: login.json.refreshToken as string,
+    password,
+  };
 }

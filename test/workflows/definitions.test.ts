@@ -1,10 +1,19 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { makeTaskResolver, taskStates } from '../../scripts/local/task-resources';
-import { hostDocuments, loadHostDocument, loadWorkflow, readWorkflow, workflows } from '../../step-functions/workflows';
+import {
+  hostDocuments,
+  loadHostDocument,
+  loadWorkflow,
+  readWorkflow,
+  workflows,
+} from '../../step-functions/workflows';
 
 const require = createRequire(import.meta.url);
-const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: (sep?: string) => string };
+const aslValidator = require('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText: (sep?: string) => string;
+};
 
 const substitutions = {
   TableName: 'vip-test',
@@ -37,16 +46,22 @@ describe('Step Functions definitions', () => {
     });
 
     it(`${name} catches every Task failure into compensation`, () => {
-      const definition = loadWorkflow(name, substitutions) as { States: Record<string, Record<string, unknown>> };
+      const definition = loadWorkflow(name, substitutions) as {
+        States: Record<string, Record<string, unknown>>;
+      };
       for (const [state, spec] of Object.entries(definition.States)) {
         if (spec.Type !== 'Task' || state === 'RecordFailure') continue;
-        expect(spec.Catch, state).toEqual([expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' })]);
+        expect(spec.Catch, state).toEqual([
+          expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' }),
+        ]);
       }
     });
   }
 
   it('refuses to load a definition with a placeholder left empty', () => {
-    expect(() => loadWorkflow('provision-server', { ...substitutions, TableName: undefined } as never)).toThrow(/TableName/);
+    expect(() =>
+      loadWorkflow('provision-server', { ...substitutions, TableName: undefined } as never),
+    ).toThrow(/TableName/);
   });
 });
 

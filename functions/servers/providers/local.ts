@@ -25,7 +25,8 @@ export function localProvider(endpoint: string): HostProvider {
   return {
     async createHost(input) {
       const response = await call('POST', '/v1/hosts', input);
-      if (response.status !== 201) throw new Error(`Host creation refused: ${response.status} ${await response.text()}`);
+      if (response.status !== 201)
+        throw new Error(`Host creation refused: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { host: ProviderHost }).host;
     },
     async deleteHost(hostId) {

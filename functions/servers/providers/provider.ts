@@ -15,7 +15,13 @@ export class ProviderTransientError extends Error {
 
 /** What every provider client implements. */
 export interface HostProvider {
-  createHost(input: { name: string; region: string; size: string; userData: string; labels: Record<string, string> }): Promise<ProviderHost>;
+  createHost(input: {
+    name: string;
+    region: string;
+    size: string;
+    userData: string;
+    labels: Record<string, string>;
+  }): Promise<ProviderHost>;
   /** Deleting a host that is already gone succeeds. */
   deleteHost(hostId: string): Promise<void>;
 }
