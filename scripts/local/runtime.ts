@@ -47,7 +47,7 @@ export interface LocalRuntimeOptions {
   metricsIntervalMs?: number;
   hostBootDelayMs?: number;
   unavailablePackages?: string[];
-  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   log?: (message: string) => void;
 }
 
@@ -72,6 +72,23 @@ async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 60_
       await new Promise((r) => setTimeout(r, 200));
     }
   }
+}
+
+/** Runs a shutdown step, giving up on it after a few seconds so one stuck piece cannot hang the stop. */
+async function bounded(
+  step: () => Promise<void> | void,
+  log: (message: string) => void,
+  ms = 5_000,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  const outcome = await Promise.race([Promise.resolve().then(step), timeout]).catch((error: unknown) => {
+    log(`shutdown step failed: ${String(error)}`);
+  });
+  clearTimeout(timer);
+  if (outcome === 'timeout') log(`a shutdown step took over ${ms} ms; going on`);
 }
 
 function watchChild(name: string, child: ChildProcess, logFile: string) {
@@ -344,8 +361,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const cleanup of cleanups.reverse()) await cleanup();
-        await Promise.all(httpServers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        for (const cleanup of cleanups.reverse()) await bounded(cleanup, log);
+        await Promise.all(
+          httpServers.map((server) => {
+            const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+            server.closeAllConnections();
+            return closed;
+          }),
+        );
         for (const client of [dynamoClient, kinesisClient, ssmClient]) client.destroy();
         killChildren();
         await Promise.all(
@@ -356,7 +379,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       },
     };
   } catch (error) {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+    for (const cleanup of cleanups.reverse()) await bounded(cleanup, log);
     for (const server of httpServers) server.close();
     killChildren();
     if (inMemory) rmSync(dataDir, { recursive: true, force: true });

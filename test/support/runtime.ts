@@ -9,7 +9,10 @@ export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Pr
     retryIntervalMs: 50,
     metricsIntervalMs: 400,
     hostBootDelayMs: 100,
-    logLevel: 'ERROR',
+    logLevel: 'SILENT',
+    log: (message) => {
+      if (/shutdown/.test(message)) process.stderr.write(`[local runtime] ${message}\n`);
+    },
     ...options,
   });
 }
