@@ -372,7 +372,18 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         for (const client of [dynamoClient, kinesisClient, ssmClient]) client.destroy();
         killChildren();
         await Promise.all(
-          children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : undefined)),
+          children.map((child) =>
+            child.exitCode === null && child.signalCode === null
+              ? new Promise<void>((resolve) => {
+                  // An engine that ignores SIGTERM for 5 s is killed.
+                  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
+                  child.once('exit', () => {
+                    clearTimeout(force);
+                    resolve();
+                  });
+                })
+              : undefined,
+          ),
         );
         process.removeListener('exit', killChildren);
         if (inMemory) rmSync(dataDir, { recursive: true, force: true });
