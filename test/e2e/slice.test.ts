@@ -218,6 +218,32 @@ describe('Feature: metrics', () => {
     expect(dashboard.json.servers[0].latest.memoryUsedPercent).toBeGreaterThan(0);
   });
 
+  it('reads the dashboard in two DynamoDB requests and a server in one', async () => {
+    const { documentClient } = await import('../../layers/aws/clients');
+    const sent: string[] = [];
+    const client = documentClient();
+    const name = 'count-dynamodb-requests';
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        // The aggregator runs in this process too; its reads are consistent and its writes are not reads.
+        const input = args.input as { ConsistentRead?: boolean };
+        const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
+        if (read && !input.ConsistentRead) sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
+      expect(sent.sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+      sent.length = 0;
+      await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
+      expect(sent).toEqual(['GetItemCommand']);
+    } finally {
+      client.middlewareStack.remove(name);
+    }
+  });
+
   it('counts a redelivered Kinesis record once', async () => {
     // two hours ago: inside the rollups' retention, and older than the live samples
     const minute = new Date(Date.now() - 2 * 3600_000);
