@@ -28,3 +28,10 @@ export const problemSchema = z
   .meta({ id: 'Problem' });
 
 export const isoTimestamp = z.iso.datetime();
+
+/** The problems every tenant-scoped route can answer, for the OpenAPI document. */
+export const tenantRouteProblems = (what: string) => ({
+  400: { description: 'Invalid request', schema: problemSchema },
+  401: { description: 'Missing or invalid token', schema: problemSchema },
+  404: { description: `No such tenant or ${what}`, schema: problemSchema },
+});

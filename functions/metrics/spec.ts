@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { serverStatuses } from '../servers/entity';
-import { prefixedId, problemSchema, tenantParams } from '../shared-schemas';
+import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { gauges } from './sample';
 
 const stat = z.object({
@@ -63,11 +63,7 @@ export const dashboardResponse = z
   })
   .meta({ id: 'Dashboard' });
 
-const problems = {
-  400: { description: 'Invalid request', schema: problemSchema },
-  401: { description: 'Missing or invalid token', schema: problemSchema },
-  404: { description: 'No such tenant or server', schema: problemSchema },
-};
+const problems = tenantRouteProblems('server');
 
 export const metricsRoutes = [
   route({

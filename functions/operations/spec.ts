@@ -1,6 +1,13 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { isoTimestamp, listOf, pageQuery, prefixedId, problemSchema, tenantParams } from '../shared-schemas';
+import {
+  isoTimestamp,
+  listOf,
+  pageQuery,
+  prefixedId,
+  tenantParams,
+  tenantRouteProblems,
+} from '../shared-schemas';
 import { operationStatuses } from './entity';
 
 const output = z.object({ head: z.string(), tail: z.string(), truncated: z.boolean() });
@@ -36,11 +43,7 @@ export const operationSchema = z
   })
   .meta({ id: 'Operation' });
 
-const problems = {
-  400: { description: 'Invalid request', schema: problemSchema },
-  401: { description: 'Missing or invalid token', schema: problemSchema },
-  404: { description: 'No such tenant or operation', schema: problemSchema },
-};
+const problems = tenantRouteProblems('operation');
 
 export const operationRoutes = [
   route({

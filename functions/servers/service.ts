@@ -3,7 +3,7 @@ import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
-import { type Store, TransactionFailedError } from '../../layers/store/store';
+import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
 import type { OperationItem } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
@@ -125,28 +125,16 @@ export async function transitionServer(
   },
 ): Promise<boolean> {
   const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
-  const names: Record<string, string> = { '#status': 'status' };
-  const values: Record<string, unknown> = { ':from': move.from, ':one': 1 };
-  const sets: string[] = [];
-  const removes: string[] = [];
-  Object.entries(changes).forEach(([field, value], i) => {
-    names[`#f${i}`] = field;
-    if (value === undefined) {
-      removes.push(`#f${i}`);
-    } else {
-      values[`:v${i}`] = value;
-      sets.push(`#f${i} = :v${i}`);
-    }
-  });
+  const update = versionedUpdate(changes);
   try {
     await store.transact([
       {
         Update: {
           Key: serverKeys.item(move.tenantId, move.serverId),
-          UpdateExpression: `SET ${sets.join(', ')} ADD #version :one${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          UpdateExpression: update.expression,
           ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: { ...names, '#version': 'version' },
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: { ...update.names, '#status': 'status' },
+          ExpressionAttributeValues: { ...update.values, ':from': move.from },
         },
       },
       {

@@ -1,7 +1,14 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { operationSchema } from '../operations/spec';
-import { isoTimestamp, listOf, pageQuery, prefixedId, problemSchema, tenantParams } from '../shared-schemas';
+import {
+  isoTimestamp,
+  listOf,
+  pageQuery,
+  prefixedId,
+  tenantParams,
+  tenantRouteProblems,
+} from '../shared-schemas';
 import { providers, serverStatuses, webServers } from './entity';
 
 const hostname = z
@@ -42,11 +49,7 @@ export const serverSchema = z
 
 export const serverParams = tenantParams.extend({ serverId: prefixedId('srv') });
 
-const problems = {
-  400: { description: 'Invalid request', schema: problemSchema },
-  401: { description: 'Missing or invalid token', schema: problemSchema },
-  404: { description: 'No such tenant or server', schema: problemSchema },
-};
+const problems = tenantRouteProblems('server');
 
 export const serverRoutes = [
   route({

@@ -84,6 +84,28 @@ export interface StoreDeps {
   cursors: CursorCodec;
 }
 
+/**
+ * One UpdateExpression for a set of changes: SET for defined values, REMOVE for undefined
+ * ones, and the version bumped, with placeholders for every name and value.
+ */
+export function versionedUpdate(changes: Record<string, unknown>) {
+  const names: Record<string, string> = { '#version': 'version' };
+  const values: Record<string, unknown> = { ':one': 1, ':zero': 0 };
+  const sets = ['#version = if_not_exists(#version, :zero) + :one'];
+  const removes: string[] = [];
+  Object.entries(changes).forEach(([attribute, value], i) => {
+    names[`#a${i}`] = attribute;
+    if (value === undefined) {
+      removes.push(`#a${i}`);
+    } else {
+      values[`:v${i}`] = value;
+      sets.push(`#a${i} = :v${i}`);
+    }
+  });
+  const expression = `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`;
+  return { expression, names, values };
+}
+
 const isExpired = (item: StoredItem | undefined, nowSeconds: number): boolean =>
   typeof item?.expiresAt === 'number' && item.expiresAt <= nowSeconds;
 
@@ -142,19 +164,9 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     changes: Record<string, unknown>,
     options: UpdateOptions = {},
   ): Promise<T> {
-    const names: Record<string, string> = { '#pk': 'pk', '#version': 'version' };
-    const values: Record<string, unknown> = { ':one': 1, ...(options.condition?.values ?? {}) };
-    const sets: string[] = [];
-    const removes: string[] = [];
-    Object.entries(changes).forEach(([attribute, value], i) => {
-      names[`#a${i}`] = attribute;
-      if (value === undefined) {
-        removes.push(`#a${i}`);
-      } else {
-        values[`:v${i}`] = value;
-        sets.push(`#a${i} = :v${i}`);
-      }
-    });
+    const update = versionedUpdate(changes);
+    const names: Record<string, string> = { '#pk': 'pk', ...update.names };
+    const values: Record<string, unknown> = { ...update.values, ...(options.condition?.values ?? {}) };
     const conditions = ['attribute_exists(#pk)'];
     if (options.expectedVersion !== undefined) {
       conditions.push('#version = :expected');
@@ -164,17 +176,12 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
       conditions.push(`(${options.condition.expression})`);
       Object.assign(names, options.condition.names ?? {});
     }
-    const expression = [
-      `SET ${[...sets, '#version = if_not_exists(#version, :zero) + :one'].join(', ')}`,
-      removes.length > 0 ? `REMOVE ${removes.join(', ')}` : '',
-    ].join(' ');
-    values[':zero'] = 0;
     try {
       const { Attributes } = await client.send(
         new UpdateCommand({
           TableName: tableName,
           Key: key,
-          UpdateExpression: expression.trim(),
+          UpdateExpression: update.expression,
           ConditionExpression: conditions.join(' AND '),
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
