@@ -31,6 +31,26 @@ export interface RefreshTokenItem extends StoredItem {
   entity: 'refresh-token';
   tenantId: string;
   userId: string;
+  /** every token rotated from one login shares a family; reusing any of them revokes it whole */
+  family: string;
+  usedAt?: string;
+  expiresAt: number;
+}
+
+export interface RefreshFamilyItem extends StoredItem {
+  entity: 'refresh-family';
+  tenantId: string;
+  userId: string;
+  revokedAt?: string;
+  revokedBecause?: 'reuse' | 'logout';
+  expiresAt: number;
+}
+
+/** Failed logins of one email address (known or not), so lockout reveals nothing about accounts. */
+export interface LoginAttemptsItem extends StoredItem {
+  entity: 'login-attempts';
+  failures: number;
+  lockedUntil?: number;
   expiresAt: number;
 }
 
@@ -39,6 +59,8 @@ export const authKeys = {
   user: (tenantId: string, userId: string) => ({ pk: `T#${tenantId}`, sk: `USER#${userId}` }),
   email: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'EMAIL' }),
   refreshToken: (hash: string) => ({ pk: `RT#${hash}`, sk: 'RT' }),
+  refreshFamily: (family: string) => ({ pk: `RTF#${family}`, sk: 'RTF' }),
+  loginAttempts: (email: string) => ({ pk: `LOGIN#${email.toLowerCase()}`, sk: 'ATTEMPTS' }),
 };
 
 export const toTenant = (item: TenantItem) => ({

@@ -2,7 +2,7 @@ import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
-import { makeLogin, makeRefresh, makeSignup } from './service';
+import { makeLogin, makeLogout, makeRefresh, makeSignup } from './service';
 import { authRoutes } from './spec';
 
 export const handler = makeContextHandler(authRoutes, {
@@ -22,6 +22,12 @@ export const handler = makeContextHandler(authRoutes, {
         body,
       ),
     ),
+  logout: async ({ body, platform }) => {
+    await makeLogout({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
+      body,
+    );
+    return { status: 204 };
+  },
   getTenant: async ({ params, platform }) => {
     const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (!tenant) throw errors.notFound('tenant');

@@ -1,10 +1,19 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
 import { serverKeys } from '../servers/entity';
-import { authKeys, type EmailItem, type RefreshTokenItem, type TenantItem, type UserItem } from './entity';
+import {
+  authKeys,
+  type EmailItem,
+  type LoginAttemptsItem,
+  type RefreshFamilyItem,
+  type RefreshTokenItem,
+  type TenantItem,
+  type UserItem,
+} from './entity';
 
 export interface AuthDeps {
   store: Store;
@@ -60,16 +69,31 @@ export function makeSignup({ store, clock, ids }: Pick<AuthDeps, 'store' | 'cloc
   };
 }
 
-/** Issues an access token and a stored, single-use refresh token. */
-async function issueTokens(deps: AuthDeps, principal: Principal) {
+/** Lockout: this many failures within the window lock the email address for the window. */
+export const LOCKOUT = { maxFailures: 5, windowSeconds: 15 * 60 } as const;
+
+/** Issues an access token and a stored, single-use refresh token in the given (or a new) family. */
+async function issueTokens(deps: AuthDeps, principal: Principal, family?: string) {
   const access = await deps.signer.sign(principal);
   const refresh = newRefreshToken();
+  const expiresAt = deps.store.nowSeconds() + deps.refreshTokenTtlSeconds;
+  const familyId = family ?? deps.ids.next('rt');
+  if (!family) {
+    await deps.store.create<RefreshFamilyItem>({
+      ...authKeys.refreshFamily(familyId),
+      entity: 'refresh-family',
+      tenantId: principal.tenantId,
+      userId: principal.userId,
+      expiresAt,
+    });
+  }
   await deps.store.create<RefreshTokenItem>({
     ...authKeys.refreshToken(refresh.hash),
     entity: 'refresh-token',
     tenantId: principal.tenantId,
     userId: principal.userId,
-    expiresAt: deps.store.nowSeconds() + deps.refreshTokenTtlSeconds,
+    family: familyId,
+    expiresAt,
   });
   return {
     tokenType: 'Bearer' as const,
@@ -81,37 +105,115 @@ async function issueTokens(deps: AuthDeps, principal: Principal) {
   };
 }
 
-/** Checks a password in constant time; an unknown email costs the same hash and gets the same answer. */
+/**
+ * Checks a password in constant time; an unknown email costs the same hash and gets the same
+ * answer. Five failures within 15 minutes lock the email address (known or not, so the lock
+ * reveals nothing) for 15 minutes; a success clears the count.
+ */
 export function makeLogin(deps: AuthDeps) {
   return async (input: { email: string; password: string }) => {
+    const attemptsKey = authKeys.loginAttempts(input.email);
+    const now = deps.store.nowSeconds();
+    const attempts = await deps.store.get<LoginAttemptsItem>(attemptsKey, true);
+    if (attempts?.lockedUntil && attempts.lockedUntil > now) throw errors.locked(attempts.lockedUntil - now);
     const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
     const user = claim
       ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId))
       : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-    if (!user || !valid) throw errors.invalidCredentials();
-    const tenant = await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId));
-    if (tenant?.status !== 'active') throw errors.invalidCredentials();
+    const tenant =
+      user && valid ? await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId)) : undefined;
+    if (!user || !valid || tenant?.status !== 'active') {
+      await recordFailure(deps, attemptsKey, attempts, now);
+      throw errors.invalidCredentials();
+    }
+    if (attempts) await deps.store.remove(attemptsKey);
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
   };
 }
 
-/** Rotates a refresh token: the old one is deleted conditionally, so it works exactly once. */
+async function recordFailure(
+  deps: AuthDeps,
+  key: { pk: string; sk: string },
+  previous: LoginAttemptsItem | undefined,
+  now: number,
+): Promise<void> {
+  // A lock that has run out starts a new window.
+  const fresh = !previous || (previous.lockedUntil !== undefined && previous.lockedUntil <= now);
+  const failures = fresh ? 1 : previous.failures + 1;
+  const lockedUntil = failures >= LOCKOUT.maxFailures ? now + LOCKOUT.windowSeconds : undefined;
+  await deps.store.client.send(
+    new UpdateCommand({
+      TableName: deps.store.tableName,
+      Key: key,
+      UpdateExpression: fresh
+        ? 'SET #entity = :entity, #failures = :one, #expiresAt = :expires REMOVE #lockedUntil'
+        : `SET #failures = if_not_exists(#failures, :zero) + :one${lockedUntil ? ', #lockedUntil = :locked, #expiresAt = :locked' : ''}`,
+      ExpressionAttributeNames: {
+        '#failures': 'failures',
+        ...(fresh ? { '#entity': 'entity', '#expiresAt': 'expiresAt', '#lockedUntil': 'lockedUntil' } : {}),
+        ...(!fresh && lockedUntil ? { '#lockedUntil': 'lockedUntil', '#expiresAt': 'expiresAt' } : {}),
+      },
+      ExpressionAttributeValues: {
+        ':one': 1,
+        ...(fresh ? {} : { ':zero': 0 }),
+        ...(fresh ? { ':entity': 'login-attempts', ':expires': now + LOCKOUT.windowSeconds } : {}),
+        ...(!fresh && lockedUntil ? { ':locked': lockedUntil } : {}),
+      },
+    }),
+  );
+}
+
+const invalidRefresh = () => errors.unauthorized('The refresh token is not valid.');
+
+/**
+ * Rotates a refresh token: each works once. Presenting one that was already used means it
+ * leaked, so its whole family (every token rotated from the same login) is revoked.
+ */
 export function makeRefresh(deps: AuthDeps) {
   return async (input: { refreshToken: string }) => {
     const key = authKeys.refreshToken(hashToken(input.refreshToken));
     const stored = await deps.store.get<RefreshTokenItem>(key, true);
-    if (!stored) throw errors.unauthorized('The refresh token is not valid.');
+    if (!stored) throw invalidRefresh();
+    const family = await deps.store.get<RefreshFamilyItem>(authKeys.refreshFamily(stored.family), true);
+    if (!family || family.revokedAt) throw invalidRefresh();
     try {
-      await deps.store.remove(key, { mustExist: true });
+      await deps.store.update(
+        key,
+        { usedAt: deps.clock.now().toISOString() },
+        {
+          condition: { expression: 'attribute_not_exists(#usedAt)', names: { '#usedAt': 'usedAt' } },
+        },
+      );
     } catch (error) {
-      if (error instanceof ConditionFailedError) {
-        throw errors.unauthorized('The refresh token is not valid.');
-      }
-      throw error;
+      if (!(error instanceof ConditionFailedError)) throw error;
+      await revokeFamily(deps, stored.family, 'reuse');
+      throw invalidRefresh();
     }
     const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));
-    if (!user) throw errors.unauthorized('The refresh token is not valid.');
-    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
+    if (!user) throw invalidRefresh();
+    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role }, stored.family);
+  };
+}
+
+async function revokeFamily(deps: AuthDeps, family: string, because: 'reuse' | 'logout') {
+  try {
+    await deps.store.update(authKeys.refreshFamily(family), {
+      revokedAt: deps.clock.now().toISOString(),
+      revokedBecause: because,
+    });
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+  }
+}
+
+/** Logout ends the session: the refresh token's family is revoked. Unknown tokens are accepted silently. */
+export function makeLogout(deps: AuthDeps) {
+  return async (input: { refreshToken: string }) => {
+    const stored = await deps.store.get<RefreshTokenItem>(
+      authKeys.refreshToken(hashToken(input.refreshToken)),
+      true,
+    );
+    if (stored) await revokeFamily(deps, stored.family, 'logout');
   };
 }

@@ -101,6 +101,17 @@ export const authRoutes = [
     },
   }),
   route({
+    operationId: 'logout',
+    method: 'POST',
+    path: '/v1/auth/logout',
+    context: 'auth',
+    auth: 'none',
+    summary: "End a session: revokes the refresh token's whole family",
+    tags: ['auth'],
+    body: refreshBody,
+    responses: { 204: { description: 'Logged out' }, 400: problem('Invalid request') },
+  }),
+  route({
     operationId: 'getTenant',
     method: 'GET',
     path: '/v1/tenants/{tenantId}',

@@ -28,4 +28,19 @@ export const platformRoutes = [
     tags: ['platform'],
     responses: { 200: { description: 'OpenAPI 3.1 document' } },
   }),
+  route({
+    operationId: 'jwks',
+    method: 'GET',
+    path: '/.well-known/jwks.json',
+    context: 'platform',
+    auth: 'none',
+    summary: 'The public keys that verify access tokens (JWKS)',
+    tags: ['platform'],
+    responses: {
+      200: {
+        description: 'JSON Web Key Set',
+        schema: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }),
+      },
+    },
+  }),
 ] as const;

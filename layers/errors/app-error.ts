@@ -85,6 +85,11 @@ export const errors = {
       detail: 'Send the body as application/json.',
       errors: [{ path: 'body', message: 'Content-Type must be application/json' }],
     }),
+  locked: (retryAfterSeconds: number) =>
+    new AppError('too-many-attempts', 429, 'Too many attempts', {
+      detail: 'Too many failed logins for this email address. Try again later.',
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+    }),
   idempotencyMismatch: () =>
     new AppError('idempotency-key-reused', 422, 'Idempotency key reused', {
       detail: 'This Idempotency-Key was used with a different request.',

@@ -28,6 +28,8 @@ async function build() {
     store,
     signer: await makeTokenSigner(secrets, tokenSettings, clock),
     verifier: makeTokenVerifier(secrets, tokenSettings, clock),
+    /** the public signing keys, newest first, as published at /.well-known/jwks.json */
+    jwks: { keys: secrets.signingKeys.map((k) => k.publicJwk) },
   };
 }
 

@@ -1,0 +1,96 @@
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+const login = (email: string, password: string) =>
+  api.call('POST', '/v1/auth/login', { body: { email, password } });
+const refresh = (refreshToken: string) => api.call('POST', '/v1/auth/refresh', { body: { refreshToken } });
+
+describe('Feature: login lockout', () => {
+  it('locks an account after 5 failures, refusing even the right password, with Retry-After', async () => {
+    const { password } = await signUp(api, 'locked@example.com');
+    for (let i = 0; i < 5; i += 1)
+      expect((await login('locked@example.com', 'wrong password!')).status).toBe(401);
+    const locked = await login('locked@example.com', password);
+    expect(locked.status).toBe(429);
+    expect(locked.json).toMatchObject({ status: 429, title: 'Too many attempts' });
+    expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(800);
+  });
+
+  it('locks an unknown email the same way, so a lock reveals nothing', async () => {
+    for (let i = 0; i < 5; i += 1)
+      expect((await login('ghost@example.com', 'wrong password!')).status).toBe(401);
+    const locked = await login('ghost@example.com', 'wrong password!');
+    expect(locked.status).toBe(429);
+  });
+
+  it('clears the count after a successful login', async () => {
+    const { password } = await signUp(api, 'recovers@example.com');
+    for (let i = 0; i < 4; i += 1) await login('recovers@example.com', 'wrong password!');
+    expect((await login('recovers@example.com', password)).status).toBe(200);
+    for (let i = 0; i < 4; i += 1) await login('recovers@example.com', 'wrong password!');
+    expect((await login('recovers@example.com', password)).status).toBe(200);
+  });
+});
+
+describe('Feature: refresh token families', () => {
+  it('revokes the whole family when a used refresh token is presented again', async () => {
+    const session = await signUp(api, 'family@example.com');
+    const second = await refresh(session.refreshToken);
+    expect(second.status).toBe(200);
+    const third = await refresh(second.json.refreshToken);
+    expect(third.status).toBe(200);
+    // the first token leaked and is replayed: the family dies, including the newest token
+    expect((await refresh(session.refreshToken)).status).toBe(401);
+    expect((await refresh(third.json.refreshToken)).status).toBe(401);
+    // another login starts a new family
+    expect(
+      (await refresh((await login('family@example.com', session.password)).json.refreshToken)).status,
+    ).toBe(200);
+  });
+
+  it('ends the session on logout', async () => {
+    const session = await signUp(api, 'logout@example.com');
+    const logout = await api.call('POST', '/v1/auth/logout', {
+      body: { refreshToken: session.refreshToken },
+    });
+    expect(logout.status).toBe(204);
+    expect((await refresh(session.refreshToken)).status).toBe(401);
+    expect(
+      (await api.call('POST', '/v1/auth/logout', { body: { refreshToken: 'vrt_unknown' } })).status,
+    ).toBe(204);
+  });
+});
+
+describe('Feature: JWKS', () => {
+  it('publishes the public keys that verify access tokens, and no private parts', async () => {
+    const session = await signUp(api, 'jwks@example.com');
+    const jwks = await api.call('GET', '/.well-known/jwks.json');
+    expect(jwks.status).toBe(200);
+    for (const key of jwks.json.keys) {
+      expect(key).toMatchObject({
+        kty: 'EC',
+        crv: 'P-256',
+        alg: 'ES256',
+        use: 'sig',
+        kid: expect.any(String),
+      });
+      expect(key).not.toHaveProperty('d');
+    }
+    const { payload } = await jwtVerify(session.token, createLocalJWKSet(jwks.json));
+    expect(payload.tid).toBe(session.tenantId);
+  });
+});
