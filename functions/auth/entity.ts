@@ -17,6 +17,13 @@ export interface UserItem extends StoredItem {
   name: string;
   role: Role;
   passwordHash: string;
+  /** a TOTP secret waiting for its first code */
+  totpPendingSecret?: string;
+  totpSecret?: string;
+  totpEnabledAt?: string;
+  /** the last time step a code was accepted for: a code works once */
+  totpLastStep?: number;
+  recoveryCodeHashes?: string[];
   createdAt: string;
 }
 
@@ -75,5 +82,6 @@ export const toUser = (item: UserItem) => ({
   email: item.email,
   name: item.name,
   role: item.role,
+  twoFactorEnabled: item.totpEnabledAt !== undefined,
   createdAt: item.createdAt,
 });

@@ -4,6 +4,7 @@ import { created, ok } from '../../layers/http/route';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import { makeLogin, makeLogout, makeRefresh, makeSignup } from './service';
 import { authRoutes } from './spec';
+import { makeConfirmTotpEnrollment, makeDisableTotp, makeStartTotpEnrollment } from './two-factor';
 
 export const handler = makeContextHandler(authRoutes, {
   signup: async ({ body, platform }) => {
@@ -26,6 +27,14 @@ export const handler = makeContextHandler(authRoutes, {
     await makeLogout({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
       body,
     );
+    return { status: 204 };
+  },
+  startTotpEnrollment: async ({ principal, platform }) =>
+    ok(await makeStartTotpEnrollment(platform)(principal)),
+  confirmTotpEnrollment: async ({ principal, body, platform }) =>
+    ok(await makeConfirmTotpEnrollment(platform)(principal, body.code)),
+  disableTotp: async ({ principal, body, platform }) => {
+    await makeDisableTotp(platform)(principal, body.code);
     return { status: 204 };
   },
   getTenant: async ({ params, platform }) => {

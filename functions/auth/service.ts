@@ -14,6 +14,7 @@ import {
   type TenantItem,
   type UserItem,
 } from './entity';
+import { useSecondFactor } from './two-factor';
 
 export interface AuthDeps {
   store: Store;
@@ -111,7 +112,7 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
  * reveals nothing) for 15 minutes; a success clears the count.
  */
 export function makeLogin(deps: AuthDeps) {
-  return async (input: { email: string; password: string }) => {
+  return async (input: { email: string; password: string; otp?: string | undefined }) => {
     const attemptsKey = authKeys.loginAttempts(input.email);
     const now = deps.store.nowSeconds();
     const attempts = await deps.store.get<LoginAttemptsItem>(attemptsKey, true);
@@ -126,6 +127,13 @@ export function makeLogin(deps: AuthDeps) {
     if (!user || !valid || tenant?.status !== 'active') {
       await recordFailure(deps, attemptsKey, attempts, now);
       throw errors.invalidCredentials();
+    }
+    if (user.totpEnabledAt) {
+      if (!input.otp) throw errors.secondFactorRequired();
+      if (!(await useSecondFactor(deps, user, input.otp))) {
+        await recordFailure(deps, attemptsKey, attempts, now);
+        throw errors.invalidCredentials();
+      }
     }
     if (attempts) await deps.store.remove(attemptsKey);
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });

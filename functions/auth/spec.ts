@@ -18,8 +18,17 @@ export const signupBody = z
   .meta({ id: 'SignupRequest' });
 
 export const loginBody = z
-  .strictObject({ email, password: z.string().min(1).max(256) })
+  .strictObject({
+    email,
+    password: z.string().min(1).max(256),
+    /** the authenticator code, or a recovery code, for accounts with two-factor authentication */
+    otp: z.string().trim().min(6).max(32).optional(),
+  })
   .meta({ id: 'LoginRequest' });
+
+export const totpCodeBody = z
+  .strictObject({ code: z.string().trim().min(6).max(32) })
+  .meta({ id: 'TotpCodeRequest' });
 
 export const refreshBody = z
   .strictObject({ refreshToken: z.string().min(1).max(200) })
@@ -35,7 +44,14 @@ export const tenantSchema = z
   .meta({ id: 'Tenant' });
 
 export const userSchema = z
-  .object({ id: z.string(), email: z.string(), name: z.string(), role: z.string(), createdAt: isoTimestamp })
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: z.string(),
+    twoFactorEnabled: z.boolean(),
+    createdAt: isoTimestamp,
+  })
   .meta({ id: 'User' });
 
 export const tokensSchema = z
@@ -110,6 +126,57 @@ export const authRoutes = [
     tags: ['auth'],
     body: refreshBody,
     responses: { 204: { description: 'Logged out' }, 400: problem('Invalid request') },
+  }),
+  route({
+    operationId: 'startTotpEnrollment',
+    method: 'POST',
+    path: '/v1/auth/2fa/totp',
+    context: 'auth',
+    auth: 'user',
+    summary: 'Start two-factor enrollment: a new TOTP secret and its otpauth URI',
+    tags: ['auth'],
+    responses: {
+      200: {
+        description: 'Scan the URI, then confirm with a code',
+        schema: z.object({ secret: z.string(), otpauthUri: z.string() }),
+      },
+      401: problem('Missing or invalid token'),
+      409: problem('Two-factor authentication is already on'),
+    },
+  }),
+  route({
+    operationId: 'confirmTotpEnrollment',
+    method: 'POST',
+    path: '/v1/auth/2fa/totp/confirm',
+    context: 'auth',
+    auth: 'user',
+    summary: 'Turn two-factor authentication on with a first code; answers the recovery codes, once',
+    tags: ['auth'],
+    body: totpCodeBody,
+    responses: {
+      200: {
+        description: 'Two-factor authentication is on',
+        schema: z.object({ recoveryCodes: z.array(z.string()) }),
+      },
+      400: problem('Invalid code'),
+      401: problem('Missing or invalid token'),
+      409: problem('No enrollment was started'),
+    },
+  }),
+  route({
+    operationId: 'disableTotp',
+    method: 'POST',
+    path: '/v1/auth/2fa/totp/disable',
+    context: 'auth',
+    auth: 'user',
+    summary: 'Turn two-factor authentication off, with a current code or a recovery code',
+    tags: ['auth'],
+    body: totpCodeBody,
+    responses: {
+      204: { description: 'Off' },
+      400: problem('Invalid code'),
+      401: problem('Missing or invalid token'),
+    },
   }),
   route({
     operationId: 'getTenant',

@@ -61,6 +61,12 @@ export const errors = {
     new AppError('invalid-credentials', 401, 'Invalid credentials', {
       detail: 'The email or password is not correct.',
     }),
+  secondFactorRequired: () =>
+    new AppError('second-factor-required', 401, 'Second factor required', {
+      detail:
+        'This account uses two-factor authentication: send the code from the authenticator app (or a recovery code) as otp.',
+      errors: [{ path: 'body.otp', message: 'Required for this account' }],
+    }),
   forbidden: (detail = 'You are not allowed to do this.') =>
     new AppError('forbidden', 403, 'Forbidden', { detail }),
   notFound: (what = 'resource') =>

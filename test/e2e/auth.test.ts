@@ -1,4 +1,6 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import { Secret } from 'otpauth';
+import { totpCode } from '../../layers/auth/totp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, signUp, startTestRuntime } from '../support/runtime';
@@ -92,5 +94,55 @@ describe('Feature: JWKS', () => {
     }
     const { payload } = await jwtVerify(session.token, createLocalJWKSet(jwks.json));
     expect(payload.tid).toBe(session.tenantId);
+  });
+});
+
+describe('Feature: two-factor authentication (TOTP)', () => {
+  it('enrolls with an otpauth URI, confirms with a code, then requires a second factor at login', async () => {
+    const session = await signUp(api, 'totp@example.com');
+    const started = await api.call('POST', '/v1/auth/2fa/totp', { token: session.token });
+    expect(started.status).toBe(200);
+    expect(new URL(started.json.otpauthUri).searchParams.get('secret')).toBe(started.json.secret);
+    const secret = Secret.fromBase32(started.json.secret);
+
+    const wrong = await api.call('POST', '/v1/auth/2fa/totp/confirm', { token: session.token, body: { code: '000000' } });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.errors[0].path).toBe('body.code');
+    // the code of the previous time step is accepted for clock drift; the current one is kept for login
+    const confirmCode = totpCode(secret, new Date(Date.now() - 30_000));
+    const confirmed = await api.call('POST', '/v1/auth/2fa/totp/confirm', { token: session.token, body: { code: confirmCode } });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.json.recoveryCodes).toHaveLength(10);
+
+    const withoutCode = await login('totp@example.com', session.password);
+    expect(withoutCode.status).toBe(401);
+    expect(withoutCode.json).toMatchObject({ title: 'Second factor required', errors: [{ path: 'body.otp' }] });
+
+    const code = totpCode(secret, new Date());
+    const withCode = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'totp@example.com', password: session.password, otp: code },
+    });
+    expect(withCode.status).toBe(200);
+    const replayed = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'totp@example.com', password: session.password, otp: code },
+    });
+    expect(replayed.status).toBe(401);
+
+    const recoveryCode = confirmed.json.recoveryCodes[0];
+    const withRecovery = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'totp@example.com', password: session.password, otp: recoveryCode },
+    });
+    expect(withRecovery.status).toBe(200);
+    const recoveryAgain = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'totp@example.com', password: session.password, otp: recoveryCode },
+    });
+    expect(recoveryAgain.status).toBe(401);
+
+    const disabled = await api.call('POST', '/v1/auth/2fa/totp/disable', {
+      token: withRecovery.json.accessToken,
+      body: { code: confirmed.json.recoveryCodes[1] },
+    });
+    expect(disabled.status).toBe(204);
+    expect((await login('totp@example.com', session.password)).status).toBe(200);
   });
 });
