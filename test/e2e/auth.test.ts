@@ -1,7 +1,7 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { Secret } from 'otpauth';
-import { totpCode } from '../../layers/auth/totp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { totpCode } from '../../layers/auth/totp';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, signUp, startTestRuntime } from '../support/runtime';
 
@@ -105,18 +105,27 @@ describe('Feature: two-factor authentication (TOTP)', () => {
     expect(new URL(started.json.otpauthUri).searchParams.get('secret')).toBe(started.json.secret);
     const secret = Secret.fromBase32(started.json.secret);
 
-    const wrong = await api.call('POST', '/v1/auth/2fa/totp/confirm', { token: session.token, body: { code: '000000' } });
+    const wrong = await api.call('POST', '/v1/auth/2fa/totp/confirm', {
+      token: session.token,
+      body: { code: '000000' },
+    });
     expect(wrong.status).toBe(400);
     expect(wrong.json.errors[0].path).toBe('body.code');
     // the code of the previous time step is accepted for clock drift; the current one is kept for login
     const confirmCode = totpCode(secret, new Date(Date.now() - 30_000));
-    const confirmed = await api.call('POST', '/v1/auth/2fa/totp/confirm', { token: session.token, body: { code: confirmCode } });
+    const confirmed = await api.call('POST', '/v1/auth/2fa/totp/confirm', {
+      token: session.token,
+      body: { code: confirmCode },
+    });
     expect(confirmed.status).toBe(200);
     expect(confirmed.json.recoveryCodes).toHaveLength(10);
 
     const withoutCode = await login('totp@example.com', session.password);
     expect(withoutCode.status).toBe(401);
-    expect(withoutCode.json).toMatchObject({ title: 'Second factor required', errors: [{ path: 'body.otp' }] });
+    expect(withoutCode.json).toMatchObject({
+      title: 'Second factor required',
+      errors: [{ path: 'body.otp' }],
+    });
 
     const code = totpCode(secret, new Date());
     const withCode = await api.call('POST', '/v1/auth/login', {
