@@ -3,6 +3,7 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
+import { can } from '../auth/permissions';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
 import { errors } from '../errors/app-error';
@@ -79,6 +80,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
     if (principal && params && 'tenantId' in params && params.tenantId !== principal.tenantId) {
       throw errors.notFound('tenant');
+    }
+    if (principal && (!spec.permission || !can(principal.role, spec.permission))) {
+      throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
     }
     const query = spec.query ? parsePart(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     if (!spec.body && event.parsedBody !== undefined) {

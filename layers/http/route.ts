@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import type { Permission } from '../auth/permissions';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -20,6 +21,8 @@ export interface RouteSpec {
   /** the bounded context, which is the Lambda function that serves the route */
   context: string;
   auth: 'none' | 'user';
+  /** what a user route needs (docs/permissions.md); a role without it answers 403 */
+  permission?: Permission;
   summary: string;
   tags: string[];
   params?: z.ZodObject;

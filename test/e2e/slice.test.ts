@@ -413,6 +413,38 @@ describe('Feature: tenancy', () => {
   });
 });
 
+describe('Feature: roles', () => {
+  const tokenFor = async (tenantId: string, role: 'read-only' | 'billing' | 'developer') => {
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const { signer } = await getPlatform();
+    return (await signer.sign({ tenantId, userId: 'usr_01m8d8kezsnz8bnfr2sppqj9ge', role })).token;
+  };
+
+  it('lets read-only read and answers 403 when it writes', async () => {
+    const token = await tokenFor(alice.tenantId, 'read-only');
+    expect(
+      (await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token })).status,
+    ).toBe(200);
+    const write = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
+      token,
+      body: { name: 'not-allowed', provider: 'local' },
+    });
+    expectProblem(write, 403);
+  });
+
+  it('keeps billing away from servers and metrics', async () => {
+    const token = await tokenFor(alice.tenantId, 'billing');
+    expect((await api.call('GET', `/v1/tenants/${alice.tenantId}`, { token })).status).toBe(200);
+    expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token }), 403);
+    expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token }), 403);
+  });
+
+  it("answers 404, not 403, for another tenant's resources whatever the role", async () => {
+    const token = await tokenFor(bob.tenantId, 'billing');
+    expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token }), 404);
+  });
+});
+
 describe('Feature: bad input', () => {
   const create = (options: { raw?: string; body?: unknown; headers?: Record<string, string> }) =>
     api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, { token: alice.token, ...options });

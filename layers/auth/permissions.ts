@@ -1,0 +1,19 @@
+import type { Role } from './tokens';
+
+/**
+ * What each role may do: the one table the API enforces (every user route names its
+ * permission) and docs/permissions.md describes (a test keeps the two the same).
+ */
+export const permissionMatrix = {
+  'tenant:read': ['owner', 'admin', 'developer', 'billing', 'read-only'],
+  'servers:read': ['owner', 'admin', 'developer', 'read-only'],
+  'servers:write': ['owner', 'admin', 'developer'],
+  'operations:read': ['owner', 'admin', 'developer', 'read-only'],
+  'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
+  'account:write': ['owner', 'admin', 'developer', 'billing', 'read-only'],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissionMatrix;
+
+export const can = (role: Role, permission: Permission): boolean =>
+  (permissionMatrix[permission] as readonly Role[]).includes(role);
