@@ -4,11 +4,13 @@ import { metricsRoutes } from './metrics/spec';
 import { operationRoutes } from './operations/spec';
 import { platformRoutes } from './platform/spec';
 import { serverRoutes } from './servers/spec';
+import { tenantRoutes } from './tenants/spec';
 
 /** Every route of the API. The CDK app, the local gateway and the OpenAPI document read this list. */
 export const routes: readonly RouteSpec[] = [
   ...platformRoutes,
   ...authRoutes,
+  ...tenantRoutes,
   ...serverRoutes,
   ...operationRoutes,
   ...metricsRoutes,
@@ -18,6 +20,7 @@ export const routes: readonly RouteSpec[] = [
 export const contextEntries: Record<string, string> = {
   platform: 'functions/platform/handler.ts',
   auth: 'functions/auth/handler.ts',
+  tenants: 'functions/tenants/handler.ts',
   servers: 'functions/servers/handler.ts',
   operations: 'functions/operations/handler.ts',
   metrics: 'functions/metrics/handler.ts',

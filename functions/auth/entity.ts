@@ -1,11 +1,33 @@
+import { tenantKey } from '../../layers/auth/tenancy';
 import type { Role } from '../../layers/auth/tokens';
 import type { StoredItem } from '../../layers/store/store';
+
+export const tenantKinds = ['reseller', 'customer'] as const;
+export type TenantKind = (typeof tenantKinds)[number];
+
+/** How deep the tenant tree goes: a top-level tenant is at depth 1. */
+export const MAX_TENANT_DEPTH = 3;
 
 export interface TenantItem extends StoredItem {
   entity: 'tenant';
   id: string;
   name: string;
+  kind: TenantKind;
   status: 'active' | 'suspended';
+  parentId?: string;
+  /** every tenant above this one, top first: a tenant may act on another only if it is among them */
+  ancestors: string[];
+  createdAt: string;
+  updatedAt?: string;
+}
+
+/** A parent's link to a direct child, so a reseller lists its customers with one Query. */
+export interface ChildLinkItem extends StoredItem {
+  entity: 'child';
+  id: string;
+  name: string;
+  kind: TenantKind;
+  status: TenantItem['status'];
   createdAt: string;
 }
 
@@ -62,7 +84,9 @@ export interface LoginAttemptsItem extends StoredItem {
 }
 
 export const authKeys = {
-  tenant: (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' }),
+  tenant: tenantKey,
+  child: (parentId: string, childId: string) => ({ pk: `T#${parentId}`, sk: `CHILD#${childId}` }),
+  childPrefix: 'CHILD#',
   user: (tenantId: string, userId: string) => ({ pk: `T#${tenantId}`, sk: `USER#${userId}` }),
   email: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'EMAIL' }),
   refreshToken: (hash: string) => ({ pk: `RT#${hash}`, sk: 'RT' }),
@@ -73,7 +97,9 @@ export const authKeys = {
 export const toTenant = (item: TenantItem) => ({
   id: item.id,
   name: item.name,
+  kind: item.kind,
   status: item.status,
+  parentId: item.parentId ?? null,
   createdAt: item.createdAt,
 });
 

@@ -1,10 +1,10 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
+import { decoyHash, verifyPassword } from '../../layers/auth/passwords';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
-import { serverKeys } from '../servers/entity';
+import { ConditionFailedError, type Store } from '../../layers/store/store';
+import { makeCreateTenant } from '../tenants/service';
 import {
   authKeys,
   type EmailItem,
@@ -12,6 +12,7 @@ import {
   type RefreshFamilyItem,
   type RefreshTokenItem,
   type TenantItem,
+  type TenantKind,
   type UserItem,
 } from './entity';
 import { useSecondFactor } from './two-factor';
@@ -24,50 +25,15 @@ export interface AuthDeps {
   refreshTokenTtlSeconds: number;
 }
 
-/** Creates the tenant, its owner and the email claim in one transaction: all three or none. */
-export function makeSignup({ store, clock, ids }: Pick<AuthDeps, 'store' | 'clock' | 'ids'>) {
-  return async (input: { email: string; password: string; name: string; tenantName: string }) => {
-    const now = clock.now().toISOString();
-    const tenantId = ids.next('ten');
-    const userId = ids.next('usr');
-    const tenant: TenantItem = {
-      ...authKeys.tenant(tenantId),
-      entity: 'tenant',
-      id: tenantId,
+/** Signup: a new top-level tenant (a customer, or a reseller that will have customers) and its owner. */
+export function makeSignup(deps: Pick<AuthDeps, 'store' | 'clock' | 'ids'>) {
+  const createTenant = makeCreateTenant(deps);
+  return (input: { email: string; password: string; name: string; tenantName: string; kind: TenantKind }) =>
+    createTenant({
       name: input.tenantName,
-      status: 'active',
-      createdAt: now,
-      version: 1,
-    };
-    const user: UserItem = {
-      ...authKeys.user(tenantId, userId),
-      entity: 'user',
-      id: userId,
-      tenantId,
-      email: input.email,
-      name: input.name,
-      role: 'owner',
-      passwordHash: await hashPassword(input.password),
-      createdAt: now,
-      version: 1,
-    };
-    const claim: EmailItem = { ...authKeys.email(input.email), entity: 'email', tenantId, userId };
-    const notExists = { ConditionExpression: 'attribute_not_exists(pk)' };
-    try {
-      await store.transact([
-        { Put: { Item: tenant, ...notExists } },
-        { Put: { Item: user, ...notExists } },
-        { Put: { Item: claim, ...notExists } },
-        { Put: { Item: { ...serverKeys.counters(tenantId), entity: 'counters' }, ...notExists } },
-      ]);
-    } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
-        throw errors.conflict('An account with this email already exists.', 'body.email');
-      }
-      throw error;
-    }
-    return { tenant, user };
-  };
+      kind: input.kind,
+      owner: { email: input.email, name: input.name, password: input.password },
+    });
 }
 
 /** Lockout: this many failures within the window lock the email address for the window. */

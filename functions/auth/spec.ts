@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { isoTimestamp, problemSchema, tenantParams } from '../shared-schemas';
+import { tenantKinds } from './entity';
 
 const email = z
   .email()
@@ -14,6 +15,8 @@ export const signupBody = z
     password,
     name: z.string().trim().min(1).max(120),
     tenantName: z.string().trim().min(1).max(120),
+    /** a reseller runs customers of its own through the same API */
+    kind: z.enum(tenantKinds).default('customer'),
   })
   .meta({ id: 'SignupRequest' });
 
@@ -38,7 +41,9 @@ export const tenantSchema = z
   .object({
     id: z.string(),
     name: z.string(),
+    kind: z.enum(tenantKinds),
     status: z.enum(['active', 'suspended']),
+    parentId: z.string().nullable(),
     createdAt: isoTimestamp,
   })
   .meta({ id: 'Tenant' });

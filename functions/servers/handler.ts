@@ -8,13 +8,13 @@ import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
 
 export const handler = makeContextHandler(serverRoutes, {
-  createServer: async ({ params, body, principal, requestId, platform }) => {
+  createServer: async ({ params, body, requestId, platform }) => {
     const createServer = makeCreateServer({
       ...platform,
       sfn: sfnClient(),
       stateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
     });
-    const { server, operation } = await createServer(principal.tenantId, body, requestId);
+    const { server, operation } = await createServer(params.tenantId, body, requestId);
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,

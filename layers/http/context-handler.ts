@@ -4,6 +4,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { can } from '../auth/permissions';
+import { canActOn } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
 import { errors } from '../errors/app-error';
@@ -78,8 +79,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     const platform = await getPlatform();
     const principal = spec.auth === 'user' ? principalFrom(event) : undefined;
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
-    if (principal && params && 'tenantId' in params && params.tenantId !== principal.tenantId) {
-      throw errors.notFound('tenant');
+    if (principal && params && 'tenantId' in params && typeof params.tenantId === 'string') {
+      if (!(await canActOn(platform.store, principal.tenantId, params.tenantId)))
+        throw errors.notFound('tenant');
     }
     if (principal && (!spec.permission || !can(principal.role, spec.permission))) {
       throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -32,6 +33,7 @@ import { makeLocalStepFunctions } from './step-functions';
 import { makeTaskResolver } from './task-resources';
 
 const require = createRequire(import.meta.url);
+const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const STAGE = 'local';
@@ -239,18 +241,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     cleanups.push(() => hosts.stop());
 
-    // The handler modules, imported once the environment points at the local engines.
-    const [auth, authorizer, servers, operations, metrics, platform, workflowTasks, aggregator] =
-      await Promise.all([
-        import('../../functions/auth/handler'),
-        import('../../functions/auth/authorizer'),
-        import('../../functions/servers/handler'),
-        import('../../functions/operations/handler'),
-        import('../../functions/metrics/handler'),
-        import('../../functions/platform/handler'),
-        import('../../functions/servers/workflow-tasks'),
-        import('../../functions/metrics/aggregator'),
-      ]);
+    // The handler modules, imported once the environment points at the local engines: every
+    // bounded context of the route table, the authorizer, the workflow tasks and the aggregator.
+    const { routes, contextEntries } = await import('../../functions/api');
+    const contextHandlers = Object.fromEntries(
+      await Promise.all(
+        Object.entries(contextEntries).map(async ([context, entry]) => {
+          const module = (await import(join(REPO_ROOT, entry))) as { handler: unknown };
+          return [context, module.handler] as const;
+        }),
+      ),
+    );
+    const [authorizer, workflowTasks, aggregator] = await Promise.all([
+      import('../../functions/auth/authorizer'),
+      import('../../functions/servers/workflow-tasks'),
+      import('../../functions/metrics/aggregator'),
+    ]);
 
     const resolveTask = makeTaskResolver({
       lambdas: {
@@ -327,16 +333,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     cleanups.push(() => poller.stop());
 
-    const { routes } = await import('../../functions/api');
     const gateway = makeGateway({
       routes,
-      handlers: {
-        auth: auth.handler,
-        servers: servers.handler,
-        operations: operations.handler,
-        metrics: metrics.handler,
-        platform: platform.handler,
-      } as never,
+      handlers: contextHandlers as never,
       authorizer: authorizer.handler,
       stage: STAGE,
       region: REGION,

@@ -31,6 +31,7 @@ beforeAll(async () => {
     password: 'the right password',
     name: 'O',
     tenantName: 'T',
+    kind: 'customer',
   });
   login = makeLogin({ store, clock, ids, signer, refreshTokenTtlSeconds: 3600 });
 });

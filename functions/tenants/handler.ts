@@ -1,0 +1,79 @@
+import { errors } from '../../layers/errors/app-error';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { created, etag, ok } from '../../layers/http/route';
+import { ConditionFailedError } from '../../layers/store/store';
+import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
+import { makeCreateTenant } from './service';
+import { tenantRoutes } from './spec';
+
+/** Loads a direct customer of the reseller; anything else answers 404. */
+async function customerOf(
+  store: Parameters<typeof makeCreateTenant>[0]['store'],
+  parentId: string,
+  customerId: string,
+) {
+  const customer = await store.get<TenantItem>(authKeys.tenant(customerId));
+  if (!customer || customer.parentId !== parentId) throw errors.notFound('customer');
+  return customer;
+}
+
+/** A strong ETag (`"v3"`) or a weak one (`W/"v3"`) both name version 3. */
+const versionFromIfMatch = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"v(\d+)"$/.exec(value.trim());
+  if (!match?.[1]) throw errors.preconditionFailed();
+  return Number(match[1]);
+};
+
+export const handler = makeContextHandler(tenantRoutes, {
+  createCustomer: async ({ params, body, platform }) => {
+    const parent = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
+    if (!parent) throw errors.notFound('tenant');
+    const { tenant } = await makeCreateTenant(platform)(body, parent);
+    return created(toTenant(tenant), `/v1/tenants/${params.tenantId}/customers/${tenant.id}`, {
+      ETag: etag(tenant.version),
+    });
+  },
+  listCustomers: async ({ params, query, platform }) => {
+    const page = await platform.store.query<ChildLinkItem>({
+      pk: authKeys.tenant(params.tenantId).pk,
+      skPrefix: authKeys.childPrefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: 'customers',
+    });
+    return ok({
+      items: page.items.map((c) => ({
+        id: c.id,
+        name: c.name,
+        kind: c.kind,
+        status: c.status,
+        createdAt: c.createdAt,
+      })),
+      nextCursor: page.nextCursor,
+    });
+  },
+  getCustomer: async ({ params, platform }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    return ok(toTenant(customer), { ETag: etag(customer.version) });
+  },
+  updateCustomer: async ({ params, body, headers, platform }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    const expectedVersion = versionFromIfMatch(headers('if-match')) ?? customer.version ?? 1;
+    const now = platform.clock.now().toISOString();
+    let updated: TenantItem;
+    try {
+      updated = await platform.store.update<TenantItem>(
+        authKeys.tenant(customer.id),
+        { name: body.name, updatedAt: now },
+        { expectedVersion },
+      );
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
+      throw error;
+    }
+    await platform.store.update(authKeys.child(params.tenantId, customer.id), { name: body.name });
+    return ok(toTenant(updated), { ETag: etag(updated.version) });
+  },
+});

@@ -1,0 +1,103 @@
+import * as z from 'zod';
+import { route } from '../../layers/http/route';
+import { tenantKinds } from '../auth/entity';
+import { tenantSchema } from '../auth/spec';
+import { listOf, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+
+export const createCustomerBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(120),
+    kind: z.enum(tenantKinds).default('customer'),
+    owner: z.strictObject({
+      email: z
+        .email()
+        .max(254)
+        .transform((v) => v.toLowerCase()),
+      name: z.string().trim().min(1).max(120),
+      password: z.string().min(12, 'At least 12 characters').max(256),
+    }),
+  })
+  .meta({ id: 'CreateCustomerRequest' });
+
+export const updateCustomerBody = z
+  .strictObject({ name: z.string().trim().min(1).max(120) })
+  .meta({ id: 'UpdateCustomerRequest' });
+
+export const customerSummarySchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(tenantKinds),
+    status: z.enum(['active', 'suspended']),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'CustomerSummary' });
+
+const customerParams = tenantParams.extend({ customerId: prefixedId('ten') });
+const problems = tenantRouteProblems('customer');
+
+export const tenantRoutes = [
+  route({
+    operationId: 'createCustomer',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/customers',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary: "Create a customer (or a sub-reseller) under a reseller, with its owner's login",
+    tags: ['resellers'],
+    params: tenantParams,
+    body: createCustomerBody,
+    idempotent: true,
+    responses: {
+      201: { description: 'The customer tenant', schema: tenantSchema },
+      ...problems,
+      409: { description: 'The email is taken, or the tree would be too deep' },
+    },
+  }),
+  route({
+    operationId: 'listCustomers',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/customers',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:read',
+    summary: "A reseller's direct customers",
+    tags: ['resellers'],
+    params: tenantParams,
+    query: z.strictObject({ ...pageQuery }),
+    responses: {
+      200: { description: 'A page of customers', schema: listOf(customerSummarySchema) },
+      ...problems,
+    },
+  }),
+  route({
+    operationId: 'getCustomer',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:read',
+    summary: 'One of the reseller’s customers',
+    tags: ['resellers'],
+    params: customerParams,
+    responses: { 200: { description: 'The customer tenant', schema: tenantSchema }, ...problems },
+  }),
+  route({
+    operationId: 'updateCustomer',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary: 'Rename a customer (If-Match makes it conditional on the ETag)',
+    tags: ['resellers'],
+    params: customerParams,
+    body: updateCustomerBody,
+    responses: {
+      200: { description: 'The customer tenant', schema: tenantSchema },
+      ...problems,
+      412: { description: 'If-Match does not match the current ETag' },
+    },
+  }),
+] as const;

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+const password = 'a long enough password';
+
+async function account(email: string, kind: 'reseller' | 'customer') {
+  const signup = await api.call('POST', '/v1/auth/signup', {
+    body: { email, password, name: 'Owner', tenantName: email, kind },
+  });
+  expect(signup.status).toBe(201);
+  return logIn(email);
+}
+
+async function logIn(email: string) {
+  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
+  expect(login.status).toBe(200);
+  return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
+}
+
+async function createCustomer(parent: { tenantId: string; token: string }, email: string, kind = 'customer') {
+  return api.call('POST', `/v1/tenants/${parent.tenantId}/customers`, {
+    token: parent.token,
+    body: { name: `Customer ${email}`, kind, owner: { email, name: 'Owner', password } },
+  });
+}
+
+let reseller: Awaited<ReturnType<typeof account>>;
+let otherReseller: Awaited<ReturnType<typeof account>>;
+let customer: { tenantId: string; token: string };
+let sibling: { tenantId: string; token: string };
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  reseller = await account('reseller@example.com', 'reseller');
+  otherReseller = await account('other-reseller@example.com', 'reseller');
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('Feature: a reseller runs its customers', () => {
+  it('creates a customer whose owner can log in', async () => {
+    const created = await createCustomer(reseller, 'c1@example.com');
+    expect(created.status).toBe(201);
+    expect(created.json).toMatchObject({ kind: 'customer', parentId: reseller.tenantId, status: 'active' });
+    expect(created.headers.get('location')).toBe(
+      `/v1/tenants/${reseller.tenantId}/customers/${created.json.id}`,
+    );
+    customer = await logIn('c1@example.com');
+    expect(customer.tenantId).toBe(created.json.id);
+    expect((await createCustomer(reseller, 'c2@example.com')).status).toBe(201);
+    sibling = await logIn('c2@example.com');
+  });
+
+  it('lists its direct customers', async () => {
+    const list = await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers`, {
+      token: reseller.token,
+    });
+    expect(list.json.items.map((c: { id: string }) => c.id).sort()).toEqual(
+      [customer.tenantId, sibling.tenantId].sort(),
+    );
+  });
+
+  it("acts on a customer's resources through the customer's own routes", async () => {
+    const server = await api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {
+      token: reseller.token,
+      body: { name: 'made-by-reseller', provider: 'local' },
+    });
+    expect(server.status).toBe(202);
+    const seenByCustomer = await api.call(
+      'GET',
+      `/v1/tenants/${customer.tenantId}/servers/${server.json.id}`,
+      {
+        token: customer.token,
+      },
+    );
+    expect(seenByCustomer.status).toBe(200);
+    expect(
+      (await api.call('GET', `/v1/tenants/${customer.tenantId}`, { token: reseller.token })).status,
+    ).toBe(200);
+  });
+
+  it('renames a customer, conditional on its ETag', async () => {
+    const path = `/v1/tenants/${reseller.tenantId}/customers/${customer.tenantId}`;
+    const current = await api.call('GET', path, { token: reseller.token });
+    const etag = current.headers.get('etag') ?? '';
+    const renamed = await api.call('PATCH', path, {
+      token: reseller.token,
+      body: { name: 'Renamed' },
+      headers: { 'If-Match': etag },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.json.name).toBe('Renamed');
+    expect(renamed.headers.get('etag')).not.toBe(etag);
+    const stale = await api.call('PATCH', path, {
+      token: reseller.token,
+      body: { name: 'Lost update' },
+      headers: { 'If-Match': etag },
+    });
+    expect(stale.status).toBe(412);
+    const list = await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers`, {
+      token: reseller.token,
+    });
+    expect(list.json.items.find((c: { id: string }) => c.id === customer.tenantId).name).toBe('Renamed');
+  });
+});
+
+describe('Feature: the tenant tree keeps everyone else out', () => {
+  it("answers 404 to another reseller on this reseller's customers", async () => {
+    for (const path of [
+      `/v1/tenants/${customer.tenantId}`,
+      `/v1/tenants/${customer.tenantId}/servers`,
+      `/v1/tenants/${reseller.tenantId}/customers`,
+      `/v1/tenants/${reseller.tenantId}/customers/${customer.tenantId}`,
+      `/v1/tenants/${otherReseller.tenantId}/customers/${customer.tenantId}`,
+    ]) {
+      const response = await api.call('GET', path, { token: otherReseller.token });
+      expect(response.status, path).toBe(404);
+    }
+  });
+
+  it('answers 404 to a customer on its sibling and on its reseller', async () => {
+    expect(
+      (await api.call('GET', `/v1/tenants/${sibling.tenantId}/servers`, { token: customer.token })).status,
+    ).toBe(404);
+    expect(
+      (await api.call('GET', `/v1/tenants/${reseller.tenantId}`, { token: customer.token })).status,
+    ).toBe(404);
+  });
+
+  it('answers 403 to a customer that tries to have customers', async () => {
+    const response = await createCustomer(customer, 'nested@example.com');
+    expect(response.status).toBe(403);
+  });
+
+  it('rejects a customer-list cursor replayed by another reseller', async () => {
+    const page = await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers?limit=1`, {
+      token: reseller.token,
+    });
+    const cursor = page.json.nextCursor as string;
+    expect(cursor).toEqual(expect.any(String));
+    const replay = await api.call('GET', `/v1/tenants/${otherReseller.tenantId}/customers?cursor=${cursor}`, {
+      token: otherReseller.token,
+    });
+    expect(replay.status).toBe(400);
+  });
+
+  it('nests at most three levels deep', async () => {
+    const sub = await createCustomer(reseller, 'sub@example.com', 'reseller');
+    expect(sub.status).toBe(201);
+    const subReseller = await logIn('sub@example.com');
+    const subSub = await createCustomer(subReseller, 'subsub@example.com', 'reseller');
+    expect(subSub.status).toBe(201);
+    // the top reseller reaches two levels down
+    expect((await api.call('GET', `/v1/tenants/${subSub.json.id}`, { token: reseller.token })).status).toBe(
+      200,
+    );
+    const tooDeep = await createCustomer(await logIn('subsub@example.com'), 'deep@example.com');
+    expect(tooDeep.status).toBe(409);
+  });
+});
