@@ -1,4 +1,5 @@
 import type { RouteSpec } from '../layers/http/route';
+import { auditRoutes } from './audit/spec';
 import { authRoutes } from './auth/spec';
 import { metricsRoutes } from './metrics/spec';
 import { operationRoutes } from './operations/spec';
@@ -14,6 +15,7 @@ export const routes: readonly RouteSpec[] = [
   ...serverRoutes,
   ...operationRoutes,
   ...metricsRoutes,
+  ...auditRoutes,
 ];
 
 /** The Lambda entry module of each bounded context, relative to the repo root. */
@@ -24,4 +26,5 @@ export const contextEntries: Record<string, string> = {
   servers: 'functions/servers/handler.ts',
   operations: 'functions/operations/handler.ts',
   metrics: 'functions/metrics/handler.ts',
+  audit: 'functions/audit/handler.ts',
 };

@@ -1,32 +1,50 @@
+import { recordAudit } from '../../layers/audit/audit';
 import { errors } from '../../layers/errors/app-error';
+import type { ApiRequest } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import type { RouteSpec } from '../../layers/http/route';
 import { created, ok } from '../../layers/http/route';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
-import { makeLogin, makeLogout, makeRefresh, makeSignup } from './service';
+import { type AuthDeps, makeLogin, makeLogout, makeRefresh, makeSignup } from './service';
 import { authRoutes } from './spec';
 import { makeConfirmTotpEnrollment, makeDisableTotp, makeStartTotpEnrollment } from './two-factor';
+
+/** The auth services' dependencies, with auth events going to the user's tenant audit log. */
+function authDeps(
+  request: Pick<ApiRequest<RouteSpec>, 'platform' | 'sourceIp' | 'headers' | 'requestId'>,
+): AuthDeps {
+  const { platform } = request;
+  return {
+    ...platform,
+    refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS,
+    audit: async (event) => {
+      await recordAudit(
+        { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
+        {
+          tenantId: event.tenantId,
+          actor: { userId: event.userId, tenantId: event.tenantId },
+          action: event.action,
+          target: `user:${event.userId}`,
+          result: event.result,
+          status: event.status,
+          ip: request.sourceIp,
+          userAgent: request.headers('user-agent') ?? '',
+          requestId: request.requestId,
+        },
+      );
+    },
+  };
+}
 
 export const handler = makeContextHandler(authRoutes, {
   signup: async ({ body, platform }) => {
     const { tenant, user } = await makeSignup(platform)(body);
     return created({ tenant: toTenant(tenant), user: toUser(user) }, `/v1/tenants/${tenant.id}`);
   },
-  login: async ({ body, platform }) =>
-    ok(
-      await makeLogin({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
-        body,
-      ),
-    ),
-  refresh: async ({ body, platform }) =>
-    ok(
-      await makeRefresh({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
-        body,
-      ),
-    ),
-  logout: async ({ body, platform }) => {
-    await makeLogout({ ...platform, refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS })(
-      body,
-    );
+  login: async (request) => ok(await makeLogin(authDeps(request))(request.body)),
+  refresh: async (request) => ok(await makeRefresh(authDeps(request))(request.body)),
+  logout: async (request) => {
+    await makeLogout(authDeps(request))(request.body);
     return { status: 204 };
   },
   startTotpEnrollment: async ({ principal, platform }) =>

@@ -23,7 +23,17 @@ export interface AuthDeps {
   ids: IdGenerator;
   signer: { sign(principal: Principal): Promise<{ token: string; expiresIn: number }> };
   refreshTokenTtlSeconds: number;
+  /** records auth events in the user's tenant audit log, with the request's IP and user agent */
+  audit?: AuthAudit;
 }
+
+export type AuthAudit = (event: {
+  tenantId: string;
+  userId: string;
+  action: 'auth.login.succeeded' | 'auth.login.failed' | 'auth.login.locked' | 'auth.refresh.reused';
+  result: 'succeeded' | 'failed' | 'denied';
+  status: number;
+}) => Promise<void>;
 
 /** Signup: a new top-level tenant (a customer, or a reseller that will have customers) and its owner. */
 export function makeSignup(deps: Pick<AuthDeps, 'store' | 'clock' | 'ids'>) {
@@ -90,18 +100,28 @@ export function makeLogin(deps: AuthDeps) {
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
     const tenant =
       user && valid ? await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId)) : undefined;
-    if (!user || !valid || tenant?.status !== 'active') {
-      await recordFailure(deps, attemptsKey, attempts, now);
-      throw errors.invalidCredentials();
-    }
+    const fail = async () => {
+      const locked = await recordFailure(deps, attemptsKey, attempts, now);
+      if (user) {
+        const event = { tenantId: user.tenantId, userId: user.id, status: 401 } as const;
+        await deps.audit?.({ ...event, action: 'auth.login.failed', result: 'denied' });
+        if (locked) await deps.audit?.({ ...event, action: 'auth.login.locked', result: 'denied' });
+      }
+      return errors.invalidCredentials();
+    };
+    if (!user || !valid || tenant?.status !== 'active') throw await fail();
     if (user.totpEnabledAt) {
       if (!input.otp) throw errors.secondFactorRequired();
-      if (!(await useSecondFactor(deps, user, input.otp))) {
-        await recordFailure(deps, attemptsKey, attempts, now);
-        throw errors.invalidCredentials();
-      }
+      if (!(await useSecondFactor(deps, user, input.otp))) throw await fail();
     }
     if (attempts) await deps.store.remove(attemptsKey);
+    await deps.audit?.({
+      tenantId: user.tenantId,
+      userId: user.id,
+      action: 'auth.login.succeeded',
+      result: 'succeeded',
+      status: 200,
+    });
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
   };
 }
@@ -111,7 +131,7 @@ async function recordFailure(
   key: { pk: string; sk: string },
   previous: LoginAttemptsItem | undefined,
   now: number,
-): Promise<void> {
+): Promise<boolean> {
   // A lock that has run out starts a new window.
   const fresh = !previous || (previous.lockedUntil !== undefined && previous.lockedUntil <= now);
   const failures = fresh ? 1 : previous.failures + 1;
@@ -136,6 +156,7 @@ async function recordFailure(
       },
     }),
   );
+  return lockedUntil !== undefined;
 }
 
 const invalidRefresh = () => errors.unauthorized('The refresh token is not valid.');
@@ -162,6 +183,13 @@ export function makeRefresh(deps: AuthDeps) {
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       await revokeFamily(deps, stored.family, 'reuse');
+      await deps.audit?.({
+        tenantId: stored.tenantId,
+        userId: stored.userId,
+        action: 'auth.refresh.reused',
+        result: 'denied',
+        status: 401,
+      });
       throw invalidRefresh();
     }
     const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));

@@ -12,6 +12,7 @@ export const permissionMatrix = {
   'servers:write': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
+  'audit:read': ['owner', 'admin'],
   'account:write': ['owner', 'admin', 'developer', 'billing', 'read-only'],
 } as const satisfies Record<string, readonly Role[]>;
 

@@ -21,6 +21,7 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(30 * 24 * 3600),
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

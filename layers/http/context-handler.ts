@@ -3,11 +3,13 @@ import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
+import { recordAudit } from '../audit/audit';
 import { can } from '../auth/permissions';
 import { canActOn } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
-import { errors } from '../errors/app-error';
+import { AppError, errors } from '../errors/app-error';
+import { logger } from '../observability/logger';
 import { getPlatform, type Platform } from '../runtime/platform';
 import { makeIdempotency } from './idempotency';
 import { type ApiEvent, headerValue, jsonBody, problemErrors, requestContext } from './middlewares';
@@ -48,6 +50,45 @@ function principalFrom(event: ApiEvent): Principal {
   return { tenantId, userId, role: role as Principal['role'] };
 }
 
+/**
+ * Every mutation by a signed-in caller goes into the audit log of the tenant it acted on (or,
+ * when it was refused as not its own, of the caller's tenant), whatever its outcome. A failed
+ * audit write is logged and never changes the answer.
+ */
+async function audit(
+  platform: Platform,
+  event: ApiEvent,
+  spec: RouteSpec,
+  principal: Principal,
+  tenantId: string,
+  status: number,
+  location?: string,
+): Promise<void> {
+  try {
+    await recordAudit(
+      { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
+      {
+        tenantId,
+        actor: { userId: principal.userId, tenantId: principal.tenantId, role: principal.role },
+        action: spec.operationId,
+        target: location ?? event.path,
+        result:
+          status < 400
+            ? 'succeeded'
+            : status === 401 || status === 403 || status === 404
+              ? 'denied'
+              : 'failed',
+        status,
+        ip: event.requestContext.identity?.sourceIp ?? '',
+        userAgent: headerValue(event, 'user-agent') ?? '',
+        requestId: event.requestIdResolved ?? event.requestContext.requestId,
+      },
+    );
+  } catch (error) {
+    logger.error('Audit entry not written', { error: error as Error, action: spec.operationId });
+  }
+}
+
 const toResponse = (result: HttpResult): APIGatewayProxyResult => ({
   statusCode: result.status,
   headers: {
@@ -79,10 +120,37 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     const platform = await getPlatform();
     const principal = spec.auth === 'user' ? principalFrom(event) : undefined;
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
-    if (principal && params && 'tenantId' in params && typeof params.tenantId === 'string') {
-      if (!(await canActOn(platform.store, principal.tenantId, params.tenantId)))
-        throw errors.notFound('tenant');
+    const target =
+      params && 'tenantId' in params && typeof params.tenantId === 'string' ? params.tenantId : undefined;
+    if (principal && target && !(await canActOn(platform.store, principal.tenantId, target))) {
+      if (spec.method !== 'GET') await audit(platform, event, spec, principal, principal.tenantId, 404);
+      throw errors.notFound('tenant');
     }
+    if (!principal || spec.method === 'GET')
+      return handle(event, spec, implementation, platform, principal, params);
+    let status = 500;
+    let location: string | undefined;
+    try {
+      const response = await handle(event, spec, implementation, platform, principal, params);
+      status = response.statusCode;
+      location = response.headers?.Location as string | undefined;
+      return response;
+    } catch (error) {
+      status = error instanceof AppError ? error.status : 500;
+      throw error;
+    } finally {
+      await audit(platform, event, spec, principal, target ?? principal.tenantId, status, location);
+    }
+  };
+
+  async function handle(
+    event: ApiEvent,
+    spec: RouteSpec,
+    implementation: Implementation<RouteSpec>,
+    platform: Platform,
+    principal: Principal | undefined,
+    params: unknown,
+  ): Promise<APIGatewayProxyResult> {
     if (principal && (!spec.permission || !can(principal.role, spec.permission))) {
       throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
     }
@@ -116,7 +184,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
           )
         : await run();
     return toResponse(result);
-  };
+  }
 
   return middy<ApiEvent, APIGatewayProxyResult>()
     .use(httpCors({ origins: config.CORS_ORIGINS.split(','), exposeHeaders: 'Location,ETag,X-Request-Id' }))

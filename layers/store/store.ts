@@ -63,6 +63,8 @@ export interface QueryOptions {
   tenantId: string;
   scope: string;
   ascending?: boolean;
+  /** narrows the page after the key condition; pages may then hold fewer than `limit` items */
+  filter?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
 }
 
 export interface Page<T> {
@@ -237,9 +239,11 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
         TableName: tableName,
         ...(index ? { IndexName: index.indexName } : {}),
         KeyConditionExpression: condition,
-        FilterExpression: 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
+        FilterExpression: options.filter
+          ? `(attribute_not_exists(expiresAt) OR expiresAt > :now) AND (${options.filter.expression})`
+          : 'attribute_not_exists(expiresAt) OR expiresAt > :now',
+        ExpressionAttributeNames: { ...names, ...(options.filter?.names ?? {}) },
+        ExpressionAttributeValues: { ...values, ...(options.filter?.values ?? {}) },
         Limit: options.limit,
         ScanIndexForward: options.ascending ?? true,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),

@@ -164,3 +164,60 @@ describe('Feature: the tenant tree keeps everyone else out', () => {
     expect(tooDeep.status).toBe(409);
   });
 });
+
+describe('Feature: audit log', () => {
+  const auditLog = (tenantId: string, token: string, query = '') =>
+    api.call('GET', `/v1/tenants/${tenantId}/audit-log${query}`, { token });
+
+  it("records the reseller's mutations and the customer's logins in the customer's log, newest first", async () => {
+    await api.call('POST', '/v1/auth/login', {
+      body: { email: 'c1@example.com', password: 'not the password' },
+    });
+    const log = await auditLog(customer.tenantId, customer.token);
+    expect(log.status).toBe(200);
+    const actions = log.json.items.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['createServer', 'auth.login.succeeded', 'auth.login.failed']),
+    );
+    const times = log.json.items.map((e: { at: string }) => e.at);
+    expect([...times].sort().reverse()).toEqual(times);
+    const created = log.json.items.find((e: { action: string }) => e.action === 'createServer');
+    expect(created).toMatchObject({
+      actor: { tenantId: reseller.tenantId, role: 'owner' },
+      result: 'succeeded',
+      status: 202,
+      target: expect.stringContaining(`/v1/tenants/${customer.tenantId}/operations/op_`),
+      ip: expect.any(String),
+      requestId: expect.any(String),
+    });
+  });
+
+  it("lets the reseller read its customer's log and nobody else", async () => {
+    expect((await auditLog(customer.tenantId, reseller.token)).status).toBe(200);
+    expect((await auditLog(customer.tenantId, otherReseller.token)).status).toBe(404);
+    expect((await auditLog(reseller.tenantId, customer.token)).status).toBe(404);
+  });
+
+  it('filters by action and records refused mutations as denied', async () => {
+    await createCustomer(customer, 'refused@example.com');
+    const refused = await auditLog(customer.tenantId, customer.token, '?action=createCustomer');
+    // this attempt and the one refused earlier in this file
+    expect(refused.json.items).toHaveLength(2);
+    for (const entry of refused.json.items) {
+      expect(entry).toMatchObject({ action: 'createCustomer', result: 'denied', status: 403 });
+    }
+    const logins = await auditLog(customer.tenantId, customer.token, '?action=auth.login.failed');
+    expect(logins.json.items.every((e: { action: string }) => e.action === 'auth.login.failed')).toBe(true);
+  });
+
+  it('has no route that changes or deletes entries', async () => {
+    expect(
+      (await api.call('DELETE', `/v1/tenants/${customer.tenantId}/audit-log`, { token: customer.token }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await api.call('PATCH', `/v1/tenants/${customer.tenantId}/audit-log`, { token: customer.token }))
+        .status,
+    ).toBe(404);
+  });
+});

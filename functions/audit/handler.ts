@@ -1,0 +1,51 @@
+import { type AuditItem, auditKeys } from '../../layers/audit/audit';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { ok } from '../../layers/http/route';
+import { auditRoutes } from './spec';
+
+const toEntry = ({
+  pk: _pk,
+  sk: _sk,
+  entity: _entity,
+  tenantId: _tenant,
+  expiresAt: _ttl,
+  version: _v,
+  ...entry
+}: AuditItem) => entry;
+
+export const handler = makeContextHandler(auditRoutes, {
+  listAuditLog: async ({ params, query, platform }) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    if (query.actor) {
+      names['#actor'] = 'actor';
+      names['#userId'] = 'userId';
+      values[':actor'] = query.actor;
+      conditions.push('#actor.#userId = :actor');
+    }
+    if (query.action) {
+      names['#action'] = 'action';
+      values[':action'] = query.action;
+      conditions.push('#action = :action');
+    }
+    if (query.target) {
+      names['#target'] = 'target';
+      values[':target'] = query.target;
+      conditions.push('begins_with(#target, :target)');
+    }
+    const from = query.from ? new Date(query.from).toISOString() : '0000';
+    const to = query.to ? `${new Date(query.to).toISOString()}~` : '9999';
+    const page = await platform.store.query<AuditItem>({
+      pk: auditKeys.partition(params.tenantId),
+      skBetween: [from, to],
+      ascending: false,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: 'audit-log',
+      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+    });
+    return ok({ items: page.items.map(toEntry), nextCursor: page.nextCursor });
+  },
+});

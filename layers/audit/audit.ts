@@ -1,0 +1,64 @@
+import { ulid } from 'ulid';
+import type { Clock } from '../ids/ids';
+import type { Store, StoredItem } from '../store/store';
+
+/** How long audit entries are kept, unless AUDIT_RETENTION_DAYS says otherwise. */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
+
+export interface AuditEntryInput {
+  /** the tenant whose log the entry goes in */
+  tenantId: string;
+  actor: {
+    userId: string | null;
+    tenantId: string | null;
+    role?: string | undefined;
+    email?: string | undefined;
+  };
+  /** what was done: the route's operationId, or an auth event such as `auth.login.failed` */
+  action: string;
+  /** what it was done to, for example `server:srv_…` */
+  target: string | null;
+  result: 'succeeded' | 'failed' | 'denied';
+  status: number;
+  ip: string;
+  userAgent: string;
+  requestId: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditItem extends StoredItem, Omit<AuditEntryInput, 'tenantId'> {
+  entity: 'audit';
+  id: string;
+  tenantId: string;
+  at: string;
+}
+
+/** Audit entries live in their own partition per tenant, sorted by time. */
+export const auditKeys = {
+  partition: (tenantId: string) => `T#${tenantId}#AUDIT`,
+};
+
+/**
+ * Appends an entry to a tenant's audit log. Entries are never updated: the API has no route
+ * that changes or deletes them, and they expire by TTL after the retention period.
+ */
+export async function recordAudit(
+  deps: { store: Store; clock: Clock; retentionDays: number },
+  entry: AuditEntryInput,
+): Promise<AuditItem> {
+  const { store } = deps;
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const id = `aud_${ulid(now.getTime()).toLowerCase()}`;
+  const item: AuditItem = {
+    pk: auditKeys.partition(entry.tenantId),
+    sk: `${at}#${id}`,
+    entity: 'audit',
+    id,
+    at,
+    ...entry,
+    expiresAt: Math.floor(now.getTime() / 1000) + deps.retentionDays * 24 * 3600,
+  };
+  await store.create(item);
+  return item;
+}
