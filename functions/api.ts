@@ -6,6 +6,7 @@ import { operationRoutes } from './operations/spec';
 import { platformRoutes } from './platform/spec';
 import { serverRoutes } from './servers/spec';
 import { tenantRoutes } from './tenants/spec';
+import { tokenRoutes } from './tokens/spec';
 
 /** Every route of the API. The CDK app, the local gateway and the OpenAPI document read this list. */
 export const routes: readonly RouteSpec[] = [
@@ -16,6 +17,7 @@ export const routes: readonly RouteSpec[] = [
   ...operationRoutes,
   ...metricsRoutes,
   ...auditRoutes,
+  ...tokenRoutes,
 ];
 
 /** The Lambda entry module of each bounded context, relative to the repo root. */
@@ -27,4 +29,5 @@ export const contextEntries: Record<string, string> = {
   operations: 'functions/operations/handler.ts',
   metrics: 'functions/metrics/handler.ts',
   audit: 'functions/audit/handler.ts',
+  tokens: 'functions/tokens/handler.ts',
 };

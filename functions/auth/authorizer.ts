@@ -1,31 +1,49 @@
-import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import type { Principal } from '../../layers/auth/tokens';
 import { logger } from '../../layers/observability/logger';
 import { getPlatform } from '../../layers/runtime/platform';
+import { TOKEN_PREFIX } from '../tokens/entity';
+import { verifyApiToken } from '../tokens/service';
+
+const bearer = (headers: APIGatewayRequestAuthorizerEvent['headers']): string | undefined => {
+  const value = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  return /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(value ?? '')?.[1];
+};
 
 /**
- * The API Gateway TOKEN authorizer. It verifies the bearer JWT and hands the principal to
- * handlers in the request context. The policy allows every route of the stage, so API
- * Gateway can cache one answer per token; handlers still check tenancy on each request.
- * Throwing `Unauthorized` is how API Gateway is told to answer 401.
+ * The API Gateway REQUEST authorizer: a user's JWT, or an API token (`vhp_…`) checked for
+ * revocation, expiry and its IP allow-list. API Gateway caches the answer per token and
+ * source IP (60 s); handlers still check tenancy and permissions on every request. Throwing
+ * `Unauthorized` is how API Gateway is told to answer 401.
  */
-export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(event.authorizationToken ?? '');
-  if (!match?.[1]) throw new Error('Unauthorized');
-  const { verifier } = await getPlatform();
-  let principal: Awaited<ReturnType<typeof verifier.verify>>;
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const token = bearer(event.headers);
+  if (!token) throw new Error('Unauthorized');
+  const platform = await getPlatform();
+  const sourceIp = event.requestContext?.identity?.sourceIp ?? '';
+  let principal: Principal | undefined;
   try {
-    principal = await verifier.verify(match[1]);
+    principal = token.startsWith(TOKEN_PREFIX)
+      ? await verifyApiToken(platform, token, sourceIp)
+      : await platform.verifier.verify(token);
   } catch (error) {
     logger.info('Token rejected', { reason: error instanceof Error ? error.message : String(error) });
-    throw new Error('Unauthorized');
   }
+  if (!principal) throw new Error('Unauthorized');
   const [arnPrefix, stage] = event.methodArn.split('/');
   return {
-    principalId: principal.userId,
+    principalId: principal.tokenId ?? principal.userId,
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnPrefix}/${stage}/*` }],
     },
-    context: { tenantId: principal.tenantId, userId: principal.userId, role: principal.role },
+    context: {
+      tenantId: principal.tenantId,
+      userId: principal.userId,
+      role: principal.role,
+      ...(principal.tokenId
+        ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
+        : {}),
+    },
   };
 }

@@ -25,7 +25,7 @@ export interface ApiStackProps extends StackProps {
   wafRateLimit?: number;
 }
 
-/** The REST API: one Lambda per bounded context, the TOKEN authorizer, WAF, access logs and problem+json gateway responses. */
+/** The REST API: one Lambda per bounded context, the REQUEST authorizer, WAF, access logs and problem+json gateway responses. */
 export class ApiStack extends Stack {
   readonly api: apigw.RestApi;
   readonly functions: Record<string, HouseFunction>;
@@ -91,10 +91,13 @@ export class ApiStack extends Stack {
       .grantTable(props.table, 'read')
       .grantSecrets(props.secrets)
       .setEnvironment(environment);
-    const authorizer = new apigw.TokenAuthorizer(this, 'TokenAuthorizer', {
+    // A REQUEST authorizer, cached per token and source IP, so API tokens' IP allow-lists hold.
+    const authorizer = new apigw.RequestAuthorizer(this, 'RequestAuthorizer', {
       handler: authorizerFn.fn,
-      identitySource: apigw.IdentitySource.header('Authorization'),
-      validationRegex: '^Bearer [A-Za-z0-9._~+/-]+=*$',
+      identitySources: [
+        apigw.IdentitySource.header('Authorization'),
+        apigw.IdentitySource.context('identity.sourceIp'),
+      ],
       resultsCacheTtl: Duration.seconds(AUTHORIZER_CACHE_SECONDS),
     });
 
@@ -169,11 +172,11 @@ export class ApiStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the TOKEN authorizer.',
+          'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the REQUEST authorizer.',
       },
       {
         id: 'AwsSolutions-COG4',
-        reason: 'Users are authenticated by our own JWTs (TOKEN authorizer), not Cognito.',
+        reason: 'Callers are authenticated by our own JWTs and API tokens (REQUEST authorizer), not Cognito.',
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

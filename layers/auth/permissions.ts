@@ -1,4 +1,4 @@
-import type { Role } from './tokens';
+import type { Principal, Role } from './tokens';
 
 /**
  * What each role may do: the one table the API enforces (every user route names its
@@ -13,6 +13,8 @@ export const permissionMatrix = {
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],
+  'tokens:read': ['owner', 'admin'],
+  'tokens:write': ['owner', 'admin'],
   'account:write': ['owner', 'admin', 'developer', 'billing', 'read-only'],
 } as const satisfies Record<string, readonly Role[]>;
 
@@ -20,3 +22,13 @@ export type Permission = keyof typeof permissionMatrix;
 
 export const can = (role: Role, permission: Permission): boolean =>
   (permissionMatrix[permission] as readonly Role[]).includes(role);
+
+/** Permissions an API token may carry: never the ones over sign-in settings or tokens themselves. */
+export const tokenScopes = (Object.keys(permissionMatrix) as Permission[]).filter(
+  (p) => p !== 'account:write' && !p.startsWith('tokens:'),
+);
+
+/** The role must allow it, and an API token must also carry it as a scope. */
+export const allows = (principal: Principal, permission: Permission): boolean =>
+  can(principal.role, permission) &&
+  (principal.scopes === undefined || principal.scopes.includes(permission));

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, importJWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import type { Clock } from '../ids/ids';
+import type { Permission } from './permissions';
 import { JWT_ALG, type PlatformSecrets } from './secrets';
 
 export const roles = ['owner', 'admin', 'developer', 'billing', 'read-only'] as const;
@@ -12,6 +13,9 @@ export interface Principal {
   tenantId: string;
   userId: string;
   role: Role;
+  /** set when the caller uses an API token: it may do only these, within its creator's role */
+  scopes?: Permission[];
+  tokenId?: string;
 }
 
 const claimsSchema = z.object({

@@ -4,7 +4,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAudit } from '../audit/audit';
-import { can } from '../auth/permissions';
+import { allows, type Permission } from '../auth/permissions';
 import { canActOn } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
@@ -39,7 +39,7 @@ export type Implementations<Routes extends readonly RouteSpec[]> = {
 /** Reads the principal the authorizer put in the request context; absent or malformed means 401. */
 function principalFrom(event: ApiEvent): Principal {
   const context = event.requestContext.authorizer ?? {};
-  const { tenantId, userId, role } = context as Record<string, unknown>;
+  const { tenantId, userId, role, scopes, tokenId } = context as Record<string, unknown>;
   if (
     typeof tenantId !== 'string' ||
     typeof userId !== 'string' ||
@@ -47,7 +47,19 @@ function principalFrom(event: ApiEvent): Principal {
   ) {
     throw errors.unauthorized();
   }
-  return { tenantId, userId, role: role as Principal['role'] };
+  return {
+    tenantId,
+    userId,
+    role: role as Principal['role'],
+    ...(typeof tokenId === 'string' && tokenId
+      ? {
+          tokenId,
+          scopes: String(scopes ?? '')
+            .split(',')
+            .filter(Boolean) as Permission[],
+        }
+      : {}),
+  };
 }
 
 /**
@@ -69,7 +81,12 @@ async function audit(
       { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
       {
         tenantId,
-        actor: { userId: principal.userId, tenantId: principal.tenantId, role: principal.role },
+        actor: {
+          userId: principal.userId,
+          tenantId: principal.tenantId,
+          role: principal.role,
+          ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+        },
         action: spec.operationId,
         target: location ?? event.path,
         result:
@@ -151,7 +168,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     principal: Principal | undefined,
     params: unknown,
   ): Promise<APIGatewayProxyResult> {
-    if (principal && (!spec.permission || !can(principal.role, spec.permission))) {
+    if (principal && (!spec.permission || !allows(principal, spec.permission))) {
       throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
     }
     const query = spec.query ? parsePart(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;

@@ -4,7 +4,7 @@ import type {
   APIGatewayAuthorizerResult,
   APIGatewayProxyEvent,
   APIGatewayProxyResult,
-  APIGatewayTokenAuthorizerEvent,
+  APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
 import {
@@ -17,7 +17,7 @@ import {
 import type { RouteSpec } from '../../layers/http/route';
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type Authorizer = (event: APIGatewayTokenAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 export interface GatewayOptions {
   routes: readonly RouteSpec[];
@@ -84,7 +84,7 @@ function lambdaContext(functionName: string, requestId: string): Context {
 }
 
 /**
- * API Gateway, locally: it matches the same route table, runs the same TOKEN authorizer
+ * API Gateway, locally: it matches the same route table, runs the same REQUEST authorizer
  * (caching its answer per token as API Gateway does), builds the same REST proxy event for
  * the bounded context's handler module and answers its own errors with the same gateway
  * responses the CDK app installs.
@@ -119,17 +119,31 @@ export function makeGateway(options: GatewayOptions) {
     });
   }
 
-  async function authorize(token: string | undefined, methodArn: string) {
-    if (!token) return undefined;
-    const cached = authorizerCache.get(token);
+  /** Runs the REQUEST authorizer, caching its answer per token and source IP as API Gateway does. */
+  async function authorize(token: string, event: APIGatewayProxyEvent, methodArn: string) {
+    const cacheKey = `${token} ${event.requestContext.identity.sourceIp}`;
+    const cached = authorizerCache.get(cacheKey);
     if (cached && cached.until > Date.now()) return cached.result;
     let result: APIGatewayAuthorizerResult | 'deny';
     try {
-      result = await options.authorizer({ type: 'TOKEN', authorizationToken: token, methodArn });
+      result = await options.authorizer({
+        type: 'REQUEST',
+        methodArn,
+        resource: event.resource,
+        path: event.path,
+        httpMethod: event.httpMethod,
+        headers: event.headers,
+        multiValueHeaders: event.multiValueHeaders,
+        pathParameters: event.pathParameters,
+        queryStringParameters: event.queryStringParameters,
+        multiValueQueryStringParameters: event.multiValueQueryStringParameters,
+        stageVariables: event.stageVariables,
+        requestContext: event.requestContext as APIGatewayRequestAuthorizerEvent['requestContext'],
+      });
     } catch {
       result = 'deny';
     }
-    authorizerCache.set(token, { result, until: Date.now() + AUTHORIZER_CACHE_SECONDS * 1000 });
+    authorizerCache.set(cacheKey, { result, until: Date.now() + AUTHORIZER_CACHE_SECONDS * 1000 });
     return result;
   }
 
@@ -168,21 +182,6 @@ export function makeGateway(options: GatewayOptions) {
       multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
     }
     const methodArn = `arn:aws:execute-api:${options.region}:${ACCOUNT}:${API_ID}/${options.stage}/${method}${route.spec.path}`;
-    let authorizer: Record<string, unknown> | null = null;
-    if (route.spec.auth === 'user') {
-      const token = headers[Object.keys(headers).find((h) => h.toLowerCase() === 'authorization') ?? ''];
-      const result = await authorize(token, methodArn);
-      if (!result || result === 'deny') {
-        gatewayError(response, 'UNAUTHORIZED', requestId, url.pathname);
-        return;
-      }
-      const allowed = result.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
-      if (!allowed) {
-        gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname);
-        return;
-      }
-      authorizer = { principalId: result.principalId, integrationLatency: 0, ...(result.context ?? {}) };
-    }
     const query: Record<string, string> = {};
     const multiQuery: Record<string, string[]> = {};
     for (const [key, value] of url.searchParams) {
@@ -209,7 +208,7 @@ export function makeGateway(options: GatewayOptions) {
       requestContext: {
         accountId: ACCOUNT,
         apiId: API_ID,
-        authorizer,
+        authorizer: null,
         httpMethod: method,
         path: `/${options.stage}${url.pathname}`,
         protocol: 'HTTP/1.1',
@@ -237,6 +236,25 @@ export function makeGateway(options: GatewayOptions) {
         },
       },
     };
+    if (route.spec.auth === 'user') {
+      // API Gateway answers 401 itself when the identity source (the Authorization header) is missing.
+      const token = headers[Object.keys(headers).find((h) => h.toLowerCase() === 'authorization') ?? ''];
+      const result = token ? await authorize(token, event, methodArn) : undefined;
+      if (!result || result === 'deny') {
+        gatewayError(response, 'UNAUTHORIZED', requestId, url.pathname);
+        return;
+      }
+      const allowed = result.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
+      if (!allowed) {
+        gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname);
+        return;
+      }
+      event.requestContext.authorizer = {
+        principalId: result.principalId,
+        integrationLatency: 0,
+        ...(result.context ?? {}),
+      };
+    }
     const handler = options.handlers[route.spec.context];
     if (!handler) throw new Error(`No handler module for context ${route.spec.context}`);
     try {

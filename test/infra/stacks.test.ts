@@ -115,11 +115,11 @@ describe('Stack: API', () => {
     }
   });
 
-  it('caches the TOKEN authorizer for the documented time', () => {
+  it('caches the REQUEST authorizer per token and source IP for the documented time', () => {
     templates.api.hasResourceProperties('AWS::ApiGateway::Authorizer', {
-      Type: 'TOKEN',
+      Type: 'REQUEST',
       AuthorizerResultTtlInSeconds: AUTHORIZER_CACHE_SECONDS,
-      IdentitySource: 'method.request.header.Authorization',
+      IdentitySource: 'method.request.header.Authorization,context.identity.sourceIp',
     });
   });
 

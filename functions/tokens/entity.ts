@@ -1,0 +1,43 @@
+import type { Permission } from '../../layers/auth/permissions';
+import type { Role } from '../../layers/auth/tokens';
+import type { StoredItem } from '../../layers/store/store';
+
+/** The token's own record, found by its id (the part of the token before the secret). */
+export interface ApiTokenItem extends StoredItem {
+  entity: 'api-token';
+  id: string;
+  tenantId: string;
+  name: string;
+  /** SHA-256 of the secret part; the secret itself is shown once and never stored */
+  secretHash: string;
+  scopes: Permission[];
+  createdBy: { userId: string; role: Role };
+  allowedCidrs: string[];
+  tokenExpiresAt: string | null;
+  lastUsedAt: string | null;
+  lastUsedIp: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+export const apiTokenKeys = {
+  item: (tokenId: string) => ({ pk: `TOKEN#${tokenId}`, sk: 'TOKEN' }),
+  /** the tenant's link to the token, so its tokens list with one Query */
+  link: (tenantId: string, tokenId: string) => ({ pk: `T#${tenantId}`, sk: `TOKEN#${tokenId}` }),
+  linkPrefix: 'TOKEN#',
+};
+
+/** The public prefix that makes a leaked token recognisable to secret scanners. */
+export const TOKEN_PREFIX = 'vhp_';
+
+export const toApiToken = (item: ApiTokenItem) => ({
+  id: item.id,
+  name: item.name,
+  scopes: item.scopes,
+  allowedCidrs: item.allowedCidrs,
+  expiresAt: item.tokenExpiresAt,
+  lastUsedAt: item.lastUsedAt,
+  lastUsedIp: item.lastUsedIp,
+  revokedAt: item.revokedAt,
+  createdAt: item.createdAt,
+});

@@ -1,0 +1,35 @@
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { created, ok } from '../../layers/http/route';
+import { type ApiTokenItem, apiTokenKeys, toApiToken } from './entity';
+import { makeCreateApiToken, makeRevokeApiToken } from './service';
+import { tokenRoutes } from './spec';
+
+export const handler = makeContextHandler(tokenRoutes, {
+  createApiToken: async ({ params, body, principal, platform }) => {
+    const { item, token } = await makeCreateApiToken(platform)(params.tenantId, principal, body);
+    return created({ ...toApiToken(item), token }, `/v1/tenants/${params.tenantId}/api-tokens/${item.id}`);
+  },
+  listApiTokens: async ({ params, query, platform }) => {
+    const page = await platform.store.query<ApiTokenItem>({
+      pk: apiTokenKeys.link(params.tenantId, '').pk,
+      skPrefix: apiTokenKeys.linkPrefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: 'api-tokens',
+    });
+    // The links give the page; the tokens' own records carry their last use.
+    const tokens = await platform.store.batchGet<ApiTokenItem>(
+      page.items.map((link) => apiTokenKeys.item(link.id)),
+    );
+    const byId = new Map(tokens.map((t) => [t.id, t]));
+    return ok({
+      items: page.items.map((link) => toApiToken(byId.get(link.id) ?? link)),
+      nextCursor: page.nextCursor,
+    });
+  },
+  revokeApiToken: async ({ params, platform }) => {
+    await makeRevokeApiToken(platform)(params.tenantId, params.tokenId);
+    return { status: 204 };
+  },
+});

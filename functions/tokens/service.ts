@@ -1,0 +1,117 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { BlockList, isIP } from 'node:net';
+import { allows, type Permission } from '../../layers/auth/permissions';
+import type { Principal } from '../../layers/auth/tokens';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import type { Store } from '../../layers/store/store';
+import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from './entity';
+
+const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
+
+/** Whether an address falls in one of the CIDR blocks (IPv4 or IPv6). */
+export function ipAllowed(ip: string, cidrs: string[]): boolean {
+  if (cidrs.length === 0) return true;
+  const family = isIP(ip);
+  if (family === 0) return false;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [network = '', prefix = ''] = cidr.split('/');
+    const type = isIP(network) === 6 ? 'ipv6' : 'ipv4';
+    list.addSubnet(network, Number(prefix), type);
+  }
+  return list.check(ip, family === 6 ? 'ipv6' : 'ipv4');
+}
+
+export interface TokenDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/**
+ * Creates an API token for a tenant. The token is `vhp_<id>_<secret>`: handed out once,
+ * stored as a hash. Its scopes must be ones the creator's role allows.
+ */
+export function makeCreateApiToken({ store, clock, ids }: TokenDeps) {
+  return async (
+    tenantId: string,
+    creator: Principal,
+    input: { name: string; scopes: Permission[]; expiresAt?: string | undefined; allowedCidrs: string[] },
+  ) => {
+    const denied = input.scopes.filter((scope) => !allows(creator, scope));
+    if (denied.length > 0) {
+      throw errors.validation(
+        denied.map((scope) => ({ path: 'body.scopes', message: `Your role cannot grant ${scope}` })),
+      );
+    }
+    const now = clock.now().toISOString();
+    const id = ids.next('tok');
+    const secret = randomBytes(32).toString('base64url');
+    const item: ApiTokenItem = {
+      ...apiTokenKeys.item(id),
+      entity: 'api-token',
+      id,
+      tenantId,
+      name: input.name,
+      secretHash: hashSecret(secret).toString('base64url'),
+      scopes: [...new Set(input.scopes)],
+      createdBy: { userId: creator.userId, role: creator.role },
+      allowedCidrs: input.allowedCidrs,
+      tokenExpiresAt: input.expiresAt ?? null,
+      lastUsedAt: null,
+      lastUsedIp: null,
+      revokedAt: null,
+      createdAt: now,
+      version: 1,
+    };
+    const { secretHash: _hash, pk: _pk, sk: _sk, ...summary } = item;
+    await store.transact([
+      { Put: { Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+      { Put: { Item: { ...apiTokenKeys.link(tenantId, id), ...summary, entity: 'api-token-link' } } },
+    ]);
+    return { item, token: `${TOKEN_PREFIX}${id.slice(4)}_${secret}` };
+  };
+}
+
+/** Revokes a token of the tenant; the authorizer's cache lets it work at most that long after. */
+export function makeRevokeApiToken({ store, clock }: TokenDeps) {
+  return async (tenantId: string, tokenId: string) => {
+    const item = await store.get<ApiTokenItem>(apiTokenKeys.item(tokenId), true);
+    if (!item || item.tenantId !== tenantId) throw errors.notFound('token');
+    const at = clock.now().toISOString();
+    await store.update(apiTokenKeys.item(tokenId), { revokedAt: item.revokedAt ?? at });
+    await store.update(apiTokenKeys.link(tenantId, tokenId), { revokedAt: item.revokedAt ?? at });
+  };
+}
+
+/**
+ * Checks an API token as the authorizer sees it: its secret (constant time), revocation,
+ * expiry and IP allow-list. Records when and from where it was last used.
+ */
+export async function verifyApiToken(
+  deps: Pick<TokenDeps, 'store' | 'clock'>,
+  token: string,
+  sourceIp: string,
+): Promise<Principal | undefined> {
+  const match = /^vhp_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match?.[1] || !match[2]) return undefined;
+  const id = `tok_${match[1]}`;
+  const item = await deps.store.get<ApiTokenItem>(apiTokenKeys.item(id));
+  if (!item) return undefined;
+  const expected = Buffer.from(item.secretHash, 'base64url');
+  const actual = hashSecret(match[2]);
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+  const now = deps.clock.now();
+  if (item.revokedAt) return undefined;
+  if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= now.getTime()) return undefined;
+  if (!ipAllowed(sourceIp, item.allowedCidrs)) return undefined;
+  await deps.store.update(apiTokenKeys.item(id), { lastUsedAt: now.toISOString(), lastUsedIp: sourceIp });
+  return {
+    tenantId: item.tenantId,
+    userId: item.createdBy.userId,
+    role: item.createdBy.role,
+    scopes: item.scopes,
+    tokenId: item.id,
+  };
+}

@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyApiToken } from '../../functions/tokens/service';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let owner: Awaited<ReturnType<typeof signUp>>;
+let stranger: Awaited<ReturnType<typeof signUp>>;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  owner = await signUp(api, 'tokens@example.com');
+  stranger = await signUp(api, 'stranger@example.com');
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+const createToken = (body: Record<string, unknown>, as = owner) =>
+  api.call('POST', `/v1/tenants/${as.tenantId}/api-tokens`, { token: as.token, body });
+
+describe('Feature: API tokens', () => {
+  it('hands out a prefixed token once and lists it without its secret', async () => {
+    const created = await createToken({ name: 'billing sync', scopes: ['servers:read'] });
+    expect(created.status).toBe(201);
+    expect(created.json.token).toMatch(/^vhp_[0-9a-z]{26}_[A-Za-z0-9_-]{43}$/);
+    const list = await api.call('GET', `/v1/tenants/${owner.tenantId}/api-tokens`, { token: owner.token });
+    expect(list.json.items).toHaveLength(1);
+    expect(JSON.stringify(list.json)).not.toContain(created.json.token.split('_')[2]);
+    expect(list.json.items[0]).toMatchObject({
+      name: 'billing sync',
+      scopes: ['servers:read'],
+      revokedAt: null,
+    });
+  });
+
+  it('allows what its scopes allow and answers 403 to the rest', async () => {
+    const { json } = await createToken({ name: 'reader', scopes: ['servers:read'] });
+    const servers = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: json.token });
+    expect(servers.status).toBe(200);
+    const write = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: json.token,
+      body: { name: 'nope', provider: 'local' },
+    });
+    expect(write.status).toBe(403);
+    const mint = await createToken(
+      { name: 'escalate', scopes: ['servers:read'] },
+      { ...owner, token: json.token },
+    );
+    expect(mint.status).toBe(403);
+    const used = await api.call('GET', `/v1/tenants/${owner.tenantId}/api-tokens`, { token: owner.token });
+    const reader = used.json.items.find((t: { name: string }) => t.name === 'reader');
+    expect(reader.lastUsedAt).toEqual(expect.any(String));
+    expect(reader.lastUsedIp).toBe('127.0.0.1');
+  });
+
+  it('refuses scopes that tokens cannot carry', async () => {
+    const response = await createToken({ name: 'bad', scopes: ['tokens:write'] });
+    expect(response.status).toBe(400);
+    expect(response.json.errors[0].path).toBe('body.scopes.0');
+  });
+
+  it('holds its IP allow-list', async () => {
+    const elsewhere = await createToken({
+      name: 'office',
+      scopes: ['servers:read'],
+      allowedCidrs: ['198.51.100.0/24'],
+    });
+    expect(
+      (await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: elsewhere.json.token }))
+        .status,
+    ).toBe(401);
+    const local = await createToken({
+      name: 'local',
+      scopes: ['servers:read'],
+      allowedCidrs: ['127.0.0.0/8', '::1/128'],
+    });
+    expect(
+      (await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: local.json.token })).status,
+    ).toBe(200);
+    const invalid = await createToken({
+      name: 'bad',
+      scopes: ['servers:read'],
+      allowedCidrs: ['10.0.0.0/33'],
+    });
+    expect(invalid.status).toBe(400);
+    expect(invalid.json.errors[0].path).toBe('body.allowedCidrs.0');
+  });
+
+  it('stops working once revoked (within the authorizer cache time), and only its tenant can revoke it', async () => {
+    const { json } = await createToken({ name: 'short-lived', scopes: ['servers:read'] });
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const platform = await getPlatform();
+    expect(await verifyApiToken(platform, json.token, '127.0.0.1')).toMatchObject({
+      tenantId: owner.tenantId,
+    });
+    const foreign = await api.call('DELETE', `/v1/tenants/${stranger.tenantId}/api-tokens/${json.id}`, {
+      token: stranger.token,
+    });
+    expect(foreign.status).toBe(404);
+    const revoked = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/api-tokens/${json.id}`, {
+      token: owner.token,
+    });
+    expect(revoked.status).toBe(204);
+    expect(await verifyApiToken(platform, json.token, '127.0.0.1')).toBeUndefined();
+  });
+
+  it('refuses a token past its expiry and one with a wrong secret', async () => {
+    const expiresAt = new Date(Date.now() + 60_000).toISOString();
+    const { json } = await createToken({ name: 'expiring', scopes: ['servers:read'], expiresAt });
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const platform = await getPlatform();
+    const later = { ...platform, clock: { now: () => new Date(Date.now() + 61_000) } };
+    expect(await verifyApiToken(later, json.token, '127.0.0.1')).toBeUndefined();
+    const tampered = `${json.token.slice(0, -1)}${json.token.endsWith('A') ? 'B' : 'A'}`;
+    expect(await verifyApiToken(platform, tampered, '127.0.0.1')).toBeUndefined();
+    expect((await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: tampered })).status).toBe(
+      401,
+    );
+  });
+});
