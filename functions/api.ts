@@ -1,6 +1,7 @@
 import type { RouteSpec } from '../layers/http/route';
 import { auditRoutes } from './audit/spec';
 import { authRoutes } from './auth/spec';
+import { memberRoutes } from './members/spec';
 import { metricsRoutes } from './metrics/spec';
 import { operationRoutes } from './operations/spec';
 import { platformRoutes } from './platform/spec';
@@ -18,6 +19,7 @@ export const routes: readonly RouteSpec[] = [
   ...metricsRoutes,
   ...auditRoutes,
   ...tokenRoutes,
+  ...memberRoutes,
 ];
 
 /** The Lambda entry module of each bounded context, relative to the repo root. */
@@ -30,4 +32,5 @@ export const contextEntries: Record<string, string> = {
   metrics: 'functions/metrics/handler.ts',
   audit: 'functions/audit/handler.ts',
   tokens: 'functions/tokens/handler.ts',
+  members: 'functions/members/handler.ts',
 };

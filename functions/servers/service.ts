@@ -95,6 +95,7 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
         code: 'workflow-not-started',
         message: 'The provisioning workflow could not be started.',
       };
+      await transitionServer(store, clock, { tenantId, serverId, from: 'provisioning', to: 'failed' });
       await recordSteps(
         store,
         { tenantId, operationId },
@@ -102,7 +103,6 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
         {},
         { status: 'failed', error: failure },
       );
-      await transitionServer(store, clock, { tenantId, serverId, from: 'provisioning', to: 'failed' });
       throw cause;
     }
     return { server, operation: operation as OperationItem };

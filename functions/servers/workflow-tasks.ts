@@ -213,17 +213,18 @@ const tasks = {
         changes[name] = { status: 'skipped' };
       }
     });
-    await recordSteps(platform.store, input, at, changes, {
-      status: 'failed',
-      error,
-      result: { compensation },
-    });
+    // The server moves first: a client that sees the operation end sees the server's final state too.
     await transitionServer(platform.store, platform.clock, {
       tenantId: input.tenantId,
       serverId: input.serverId,
       from: 'provisioning',
       to: 'failed',
       changes: { hostId: undefined, instanceId: undefined, activationId: undefined },
+    });
+    await recordSteps(platform.store, input, at, changes, {
+      status: 'failed',
+      error,
+      result: { compensation },
     });
     logger.warn('Provisioning failed and was compensated', { serverId: input.serverId, error, compensation });
     return { status: 'failed', compensation };

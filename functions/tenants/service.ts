@@ -69,7 +69,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
       { Put: { Item: tenant, ...notExists } },
       { Put: { Item: user, ...notExists } },
       { Put: { Item: claim, ...notExists } },
-      { Put: { Item: { ...serverKeys.counters(tenantId), entity: 'counters' }, ...notExists } },
+      { Put: { Item: { ...serverKeys.counters(tenantId), entity: 'counters', owners: 1 }, ...notExists } },
     ];
     if (parent) {
       const link: ChildLinkItem = {

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -114,6 +115,21 @@ export class ApiStack extends Stack {
       this.functions[context] = fn;
     }
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    const members = this.functions.members;
+    if (members) {
+      members.fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ses:SendEmail'],
+          resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+        }),
+      );
+      acknowledge(members, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+          reason: 'Invitations go out from whichever SES identity the operator verified for MAIL_FROM.',
+        },
+      ]);
+    }
 
     const integrations = new Map(
       Object.entries(this.functions).map(([context, fn]) => [

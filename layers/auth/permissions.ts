@@ -13,6 +13,8 @@ export const permissionMatrix = {
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],
+  'members:read': ['owner', 'admin'],
+  'members:write': ['owner', 'admin'],
   'tokens:read': ['owner', 'admin'],
   'tokens:write': ['owner', 'admin'],
   'account:write': ['owner', 'admin', 'developer', 'billing', 'read-only'],

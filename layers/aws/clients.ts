@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -40,3 +41,5 @@ export const kinesisClient = once(() => {
 export const ssmClient = once(() => new SSMClient(base(getConfig().SSM_ENDPOINT)));
 
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
+
+export const sesClient = once(() => new SESv2Client(base(getConfig().SES_ENDPOINT)));

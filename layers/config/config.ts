@@ -33,6 +33,11 @@ export const configSchema = z.object({
   KINESIS_ENDPOINT: optionalUrl,
   SSM_ENDPOINT: optionalUrl,
   SFN_ENDPOINT: optionalUrl,
+  SES_ENDPOINT: optionalUrl,
+  /** the address invitations and resets are sent from (a verified SES identity in AWS) */
+  MAIL_FROM: z.string().min(3).default('VIP Hosting Panel <no-reply@vip-hosting-panel.local>'),
+  /** where links in emails point: the web app */
+  APP_URL: z.url().default('http://localhost:3000'),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
 });
 

@@ -28,6 +28,7 @@ import { serveJsonProtocol } from './aws-json-protocol';
 import { makeGateway } from './gateway';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
+import { makeLocalSes } from './ses';
 import { makeLocalSsm } from './ssm';
 import { makeLocalStepFunctions } from './step-functions';
 import { makeTaskResolver } from './task-resources';
@@ -180,6 +181,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       KINESIS_ENDPOINT: endpoints.kinesis,
       SSM_ENDPOINT: endpoints.services,
       SFN_ENDPOINT: endpoints.services,
+      SES_ENDPOINT: endpoints.services,
       LOCAL_PROVIDER_ENDPOINT: `${endpoints.services}/provider`,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -282,12 +284,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       await stepFunctions.settle();
     });
 
+    const ses = makeLocalSes(join(dataDir, 'outbox.jsonl'));
     const services = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const url = request.url ?? '/';
+        const mail = ses.handle(request.method ?? 'GET', url, body);
+        if (mail) {
+          response.writeHead(mail.status, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(mail.body));
+          return;
+        }
         if (url.startsWith('/provider/')) {
           const result = hosts.handle(
             request.method ?? 'GET',
@@ -354,6 +363,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       endpoints,
       clients: { dynamodb: dynamoClient, kinesis: kinesisClient, ssm: ssmClient },
       names,
+      outboxPath: ses.outboxPath,
       hosts,
       ssm,
       stepFunctions,

@@ -1,0 +1,31 @@
+import type { Role } from '../../layers/auth/tokens';
+import type { StoredItem } from '../../layers/store/store';
+
+/** An invitation, found by the hash of its token (the token is only in the email). */
+export interface InvitationItem extends StoredItem {
+  entity: 'invitation';
+  id: string;
+  tenantId: string;
+  email: string;
+  role: Role;
+  invitedBy: string;
+  createdAt: string;
+  expiresAt: number;
+}
+
+export const invitationKeys = {
+  byToken: (tokenHash: string) => ({ pk: `INVITE#${tokenHash}`, sk: 'INVITE' }),
+  /** the tenant's link to a pending invitation (it expires with it) */
+  link: (tenantId: string, invitationId: string) => ({ pk: `T#${tenantId}`, sk: `INVITE#${invitationId}` }),
+  linkPrefix: 'INVITE#',
+};
+
+export const INVITATION_TTL_SECONDS = 7 * 24 * 3600;
+
+export const toInvitation = (item: InvitationItem) => ({
+  id: item.id,
+  email: item.email,
+  role: item.role,
+  createdAt: item.createdAt,
+  expiresAt: new Date(item.expiresAt * 1000).toISOString(),
+});
