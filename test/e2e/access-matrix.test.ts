@@ -52,7 +52,6 @@ let victim: Account;
 let intruder: Account;
 let reseller: Account;
 let rivalReseller: Account;
-let customer: Account;
 const victimIds: Record<string, string> = {};
 
 beforeAll(async () => {
