@@ -4,6 +4,7 @@ import { authRoutes } from './auth/spec';
 import { memberRoutes } from './members/spec';
 import { metricsRoutes } from './metrics/spec';
 import { operationRoutes } from './operations/spec';
+import { planRoutes } from './plans/spec';
 import { platformRoutes } from './platform/spec';
 import { serverRoutes } from './servers/spec';
 import { tenantRoutes } from './tenants/spec';
@@ -20,6 +21,7 @@ export const routes: readonly RouteSpec[] = [
   ...auditRoutes,
   ...tokenRoutes,
   ...memberRoutes,
+  ...planRoutes,
 ];
 
 /** The Lambda entry module of each bounded context, relative to the repo root. */
@@ -33,4 +35,5 @@ export const contextEntries: Record<string, string> = {
   audit: 'functions/audit/handler.ts',
   tokens: 'functions/tokens/handler.ts',
   members: 'functions/members/handler.ts',
+  plans: 'functions/plans/handler.ts',
 };

@@ -1,11 +1,11 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type * as z from 'zod';
-import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
 import type { OperationItem } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
+import { quotaExceeded, returnQuota, takeQuota } from '../plans/quota';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
 
@@ -60,6 +60,7 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
       correlationId,
       now,
     });
+    const quota = takeQuota('servers');
     try {
       await store.transact([
         { Put: { Item: server, ConditionExpression: 'attribute_not_exists(pk)' } },
@@ -67,16 +68,16 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
         {
           Update: {
             Key: serverKeys.counters(tenantId),
-            UpdateExpression: 'ADD #c :one',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#c': counterAttribute('provisioning') },
-            ExpressionAttributeValues: { ':one': 1 },
+            UpdateExpression: `ADD #c :one, ${quota.add}`,
+            ConditionExpression: `attribute_exists(pk) AND ${quota.condition}`,
+            ExpressionAttributeNames: { '#c': counterAttribute('provisioning'), ...quota.names },
+            ExpressionAttributeValues: { ':one': 1, ...quota.values },
           },
         },
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
-        throw errors.notFound('tenant');
+        throw await quotaExceeded(store, tenantId, 'servers');
       }
       throw error;
     }
@@ -126,6 +127,7 @@ export async function transitionServer(
 ): Promise<boolean> {
   const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
   const update = versionedUpdate(changes);
+  const giveBack = move.to === 'failed' ? returnQuota('servers') : undefined;
   try {
     await store.transact([
       {
@@ -140,12 +142,14 @@ export async function transitionServer(
       {
         Update: {
           Key: serverKeys.counters(move.tenantId),
-          UpdateExpression: 'ADD #from :minus, #to :one',
+          // A server that failed to provision gives its unit of quota back.
+          UpdateExpression: `ADD #from :minus, #to :one${giveBack ? `, ${giveBack.add}` : ''}`,
           ExpressionAttributeNames: {
             '#from': counterAttribute(move.from),
             '#to': counterAttribute(move.to),
+            ...(giveBack?.names ?? {}),
           },
-          ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+          ExpressionAttributeValues: { ':minus': -1, ':one': 1, ...(giveBack?.values ?? {}) },
         },
       },
     ]);

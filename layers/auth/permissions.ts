@@ -8,6 +8,8 @@ export const permissionMatrix = {
   'tenant:read': ['owner', 'admin', 'developer', 'billing', 'read-only'],
   'customers:read': ['owner', 'admin', 'billing', 'read-only'],
   'customers:write': ['owner', 'admin'],
+  'plans:read': ['owner', 'admin', 'billing', 'read-only'],
+  'plans:write': ['owner', 'admin'],
   'servers:read': ['owner', 'admin', 'developer', 'read-only'],
   'servers:write': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],

@@ -77,6 +77,11 @@ export const errors = {
       detail,
       ...(path ? { errors: [{ path, message: detail }] } : {}),
     }),
+  quotaExceeded: (quota: string, limit: number, used: number) =>
+    new AppError('quota-exceeded', 409, 'Quota exceeded', {
+      detail: `The plan allows ${limit} ${quota} and ${used} are in use.`,
+      extensions: { quota, limit, used },
+    }),
   preconditionFailed: () =>
     new AppError('precondition-failed', 412, 'Precondition failed', {
       detail: 'The resource has changed since you read it (If-Match does not match its ETag).',

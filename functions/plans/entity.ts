@@ -1,0 +1,38 @@
+import type { StoredItem } from '../../layers/store/store';
+
+/** What a plan limits; each is also a usage counter on the tenant's counters item. */
+export const quotas = [
+  'servers',
+  'sites',
+  'databases',
+  'mailboxes',
+  'dnsZones',
+  'backupRetentionDays',
+  'backupStorageBytes',
+] as const;
+export type Quota = (typeof quotas)[number];
+
+export interface PlanItem extends StoredItem {
+  entity: 'plan';
+  id: string;
+  ownerTenantId: string;
+  name: string;
+  limits: Record<Quota, number>;
+  createdAt: string;
+}
+
+export const planKeys = {
+  item: (ownerTenantId: string, planId: string) => ({ pk: `T#${ownerTenantId}`, sk: `PLAN#${planId}` }),
+  prefix: 'PLAN#',
+};
+
+/** On the counters item: `limit_servers` (absent means unlimited) and `used_servers`. */
+export const limitAttribute = (quota: Quota) => `limit_${quota}`;
+export const usedAttribute = (quota: Quota) => `used_${quota}`;
+
+export const toPlan = (item: PlanItem) => ({
+  id: item.id,
+  name: item.name,
+  limits: item.limits,
+  createdAt: item.createdAt,
+});

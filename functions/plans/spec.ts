@@ -1,0 +1,95 @@
+import * as z from 'zod';
+import { route } from '../../layers/http/route';
+import { listOf, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+import { type Quota, quotas } from './entity';
+
+const limits = z.strictObject(
+  Object.fromEntries(quotas.map((q) => [q, z.number().int().min(0).max(1_000_000_000_000_000)])) as Record<
+    Quota,
+    z.ZodNumber
+  >,
+);
+
+export const createPlanBody = z
+  .strictObject({ name: z.string().trim().min(1).max(100), limits })
+  .meta({ id: 'CreatePlanRequest' });
+
+export const assignPlanBody = z
+  .strictObject({ planId: prefixedId('plan') })
+  .meta({ id: 'AssignPlanRequest' });
+
+export const planSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    limits: z.record(z.string(), z.number()),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Plan' });
+
+export const usageSchema = z
+  .object({
+    planId: z.string().nullable(),
+    quotas: z.record(z.string(), z.object({ limit: z.number().nullable(), used: z.number() })),
+  })
+  .meta({ id: 'Usage' });
+
+const problems = tenantRouteProblems('plan');
+
+export const planRoutes = [
+  route({
+    operationId: 'createPlan',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/plans',
+    context: 'plans',
+    auth: 'user',
+    permission: 'plans:write',
+    summary: 'Create a plan (a reseller sells plans to its customers)',
+    tags: ['resellers'],
+    params: tenantParams,
+    body: createPlanBody,
+    idempotent: true,
+    responses: { 201: { description: 'The plan', schema: planSchema }, ...problems },
+  }),
+  route({
+    operationId: 'listPlans',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/plans',
+    context: 'plans',
+    auth: 'user',
+    permission: 'plans:read',
+    summary: "A reseller's plans",
+    tags: ['resellers'],
+    params: tenantParams,
+    query: z.strictObject({ ...pageQuery }),
+    responses: { 200: { description: 'A page of plans', schema: listOf(planSchema) }, ...problems },
+  }),
+  route({
+    operationId: 'assignPlan',
+    method: 'PUT',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}/plan',
+    context: 'plans',
+    auth: 'user',
+    permission: 'plans:write',
+    summary: "Put a customer on one of the reseller's plans; its limits apply from now on",
+    tags: ['resellers'],
+    params: tenantParams.extend({ customerId: prefixedId('ten') }),
+    body: assignPlanBody,
+    responses: {
+      200: { description: "The customer's usage against the plan", schema: usageSchema },
+      ...problems,
+    },
+  }),
+  route({
+    operationId: 'getUsage',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/usage',
+    context: 'plans',
+    auth: 'user',
+    permission: 'tenant:read',
+    summary: "A tenant's use of each quota against its plan (a reseller reads its customers')",
+    tags: ['resellers'],
+    params: tenantParams,
+    responses: { 200: { description: 'Usage', schema: usageSchema }, ...problems },
+  }),
+] as const;
