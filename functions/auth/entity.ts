@@ -46,6 +46,8 @@ export interface UserItem extends StoredItem {
   /** the last time step a code was accepted for: a code works once */
   totpLastStep?: number;
   recoveryCodeHashes?: string[];
+  /** sessions (refresh-token families) started before this moment are over: set by password changes */
+  sessionsValidAfter?: string;
   createdAt: string;
 }
 
@@ -72,6 +74,15 @@ export interface RefreshFamilyItem extends StoredItem {
   userId: string;
   revokedAt?: string;
   revokedBecause?: 'reuse' | 'logout';
+  createdAt: string;
+  expiresAt: number;
+}
+
+/** A password reset, found by the hash of its emailed token; it works once, within an hour. */
+export interface PasswordResetItem extends StoredItem {
+  entity: 'password-reset';
+  tenantId: string;
+  userId: string;
   expiresAt: number;
 }
 
@@ -91,6 +102,7 @@ export const authKeys = {
   email: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: 'EMAIL' }),
   refreshToken: (hash: string) => ({ pk: `RT#${hash}`, sk: 'RT' }),
   refreshFamily: (family: string) => ({ pk: `RTF#${family}`, sk: 'RTF' }),
+  passwordReset: (hash: string) => ({ pk: `RESET#${hash}`, sk: 'RESET' }),
   loginAttempts: (email: string) => ({ pk: `LOGIN#${email.toLowerCase()}`, sk: 'ATTEMPTS' }),
 };
 

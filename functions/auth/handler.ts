@@ -4,8 +4,18 @@ import type { ApiRequest } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
 import { created, ok } from '../../layers/http/route';
+import { sendMail } from '../../layers/mail/mailer';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
-import { type AuthDeps, makeLogin, makeLogout, makeRefresh, makeSignup } from './service';
+import {
+  type AuthDeps,
+  makeChangePassword,
+  makeConfirmPasswordReset,
+  makeLogin,
+  makeLogout,
+  makeRefresh,
+  makeRequestPasswordReset,
+  makeSignup,
+} from './service';
 import { authRoutes } from './spec';
 import { makeConfirmTotpEnrollment, makeDisableTotp, makeStartTotpEnrollment } from './two-factor';
 
@@ -55,6 +65,20 @@ export const handler = makeContextHandler(authRoutes, {
     await makeDisableTotp(platform)(principal, body.code);
     return { status: 204 };
   },
+  requestPasswordReset: async (request) => {
+    await makeRequestPasswordReset({
+      ...authDeps(request),
+      sendMail,
+      appUrl: request.platform.config.APP_URL,
+    })(request.body);
+    return { status: 202 };
+  },
+  confirmPasswordReset: async (request) => {
+    await makeConfirmPasswordReset(authDeps(request))(request.body);
+    return { status: 204 };
+  },
+  changePassword: async (request) =>
+    ok(await makeChangePassword(authDeps(request))(request.principal, request.body)),
   getTenant: async ({ params, platform }) => {
     const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (!tenant) throw errors.notFound('tenant');

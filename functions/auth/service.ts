@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { decoyHash, verifyPassword } from '../../layers/auth/passwords';
+import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
@@ -9,6 +10,7 @@ import {
   authKeys,
   type EmailItem,
   type LoginAttemptsItem,
+  type PasswordResetItem,
   type RefreshFamilyItem,
   type RefreshTokenItem,
   type TenantItem,
@@ -61,6 +63,7 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
       entity: 'refresh-family',
       tenantId: principal.tenantId,
       userId: principal.userId,
+      createdAt: deps.clock.now().toISOString(),
       expiresAt,
     });
   }
@@ -194,6 +197,7 @@ export function makeRefresh(deps: AuthDeps) {
     }
     const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));
     if (!user) throw invalidRefresh();
+    if (user.sessionsValidAfter && family.createdAt < user.sessionsValidAfter) throw invalidRefresh();
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role }, stored.family);
   };
 }
@@ -217,5 +221,82 @@ export function makeLogout(deps: AuthDeps) {
       true,
     );
     if (stored) await revokeFamily(deps, stored.family, 'logout');
+  };
+}
+
+const RESET_TTL_SECONDS = 3600;
+
+/**
+ * Starts a password reset: for a known email, a single-use token valid one hour goes out by
+ * email. The answer is the same whether the email is known or not.
+ */
+export function makeRequestPasswordReset(
+  deps: AuthDeps & {
+    sendMail: (mail: { to: string; subject: string; text: string }) => Promise<unknown>;
+    appUrl: string;
+  },
+) {
+  return async (input: { email: string }) => {
+    const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
+    if (!claim) return;
+    const token = `vpr_${randomBytes(32).toString('base64url')}`;
+    await deps.store.create<PasswordResetItem>({
+      ...authKeys.passwordReset(hashToken(token)),
+      entity: 'password-reset',
+      tenantId: claim.tenantId,
+      userId: claim.userId,
+      expiresAt: deps.store.nowSeconds() + RESET_TTL_SECONDS,
+    });
+    await deps.sendMail({
+      to: input.email,
+      subject: 'Reset your VIP Hosting Panel password',
+      text: [
+        'Someone asked to reset the password of this account. If it was you, choose a new one within an hour:',
+        `${deps.appUrl.replace(/\/$/, '')}/password-reset?token=${token}`,
+        '',
+        `If it was not you, ignore this email. Your reset token: ${token}`,
+      ].join('\n'),
+    });
+  };
+}
+
+/** Sets a new password and ends every session of the user. */
+async function setPassword(deps: AuthDeps, user: UserItem, password: string) {
+  await deps.store.update(authKeys.user(user.tenantId, user.id), {
+    passwordHash: await hashPassword(password),
+    sessionsValidAfter: deps.clock.now().toISOString(),
+  });
+}
+
+/** Completes a password reset with the emailed token (once); every existing session ends. */
+export function makeConfirmPasswordReset(deps: AuthDeps) {
+  return async (input: { token: string; password: string }) => {
+    const key = authKeys.passwordReset(hashToken(input.token));
+    const reset = await deps.store.get<PasswordResetItem>(key, true);
+    if (!reset) throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
+    try {
+      await deps.store.remove(key, { mustExist: true });
+    } catch (error) {
+      if (error instanceof ConditionFailedError) {
+        throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
+      }
+      throw error;
+    }
+    const user = await deps.store.get<UserItem>(authKeys.user(reset.tenantId, reset.userId), true);
+    if (!user) throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
+    await setPassword(deps, user, input.password);
+  };
+}
+
+/** Changes the password of the signed-in user; other sessions end, and this one gets new tokens. */
+export function makeChangePassword(deps: AuthDeps) {
+  return async (principal: Principal, input: { currentPassword: string; newPassword: string }) => {
+    const user = await deps.store.get<UserItem>(authKeys.user(principal.tenantId, principal.userId), true);
+    if (!user) throw errors.unauthorized();
+    if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+      throw errors.validation([{ path: 'body.currentPassword', message: 'Not the current password' }]);
+    }
+    await setPassword(deps, user, input.newPassword);
+    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
   };
 }

@@ -33,6 +33,16 @@ export const totpCodeBody = z
   .strictObject({ code: z.string().trim().min(6).max(32) })
   .meta({ id: 'TotpCodeRequest' });
 
+export const passwordResetBody = z.strictObject({ email }).meta({ id: 'PasswordResetRequest' });
+
+export const passwordResetConfirmBody = z
+  .strictObject({ token: z.string().regex(/^vpr_[A-Za-z0-9_-]{43}$/, 'Not a reset token'), password })
+  .meta({ id: 'PasswordResetConfirmRequest' });
+
+export const changePasswordBody = z
+  .strictObject({ currentPassword: z.string().min(1).max(256), newPassword: password })
+  .meta({ id: 'ChangePasswordRequest' });
+
 export const refreshBody = z
   .strictObject({ refreshToken: z.string().min(1).max(200) })
   .meta({ id: 'RefreshRequest' });
@@ -183,6 +193,47 @@ export const authRoutes = [
     responses: {
       204: { description: 'Off' },
       400: problem('Invalid code'),
+      401: problem('Missing or invalid token'),
+    },
+  }),
+  route({
+    operationId: 'requestPasswordReset',
+    method: 'POST',
+    path: '/v1/auth/password-reset',
+    context: 'auth',
+    auth: 'none',
+    summary: 'Email a one-hour reset link; the answer is the same whether the email is known or not',
+    tags: ['auth'],
+    body: passwordResetBody,
+    responses: {
+      202: { description: 'If the email is known, a reset link is on its way' },
+      400: problem('Invalid request'),
+    },
+  }),
+  route({
+    operationId: 'confirmPasswordReset',
+    method: 'POST',
+    path: '/v1/auth/password-reset/confirm',
+    context: 'auth',
+    auth: 'none',
+    summary: 'Set a new password with the emailed token; every session ends',
+    tags: ['auth'],
+    body: passwordResetConfirmBody,
+    responses: { 204: { description: 'Password changed' }, 400: problem('Invalid or expired token') },
+  }),
+  route({
+    operationId: 'changePassword',
+    method: 'POST',
+    path: '/v1/auth/password',
+    context: 'auth',
+    auth: 'user',
+    permission: 'account:write',
+    summary: 'Change one’s password; other sessions end and this one gets new tokens',
+    tags: ['auth'],
+    body: changePasswordBody,
+    responses: {
+      200: { description: 'New tokens', schema: tokensSchema },
+      400: problem('Invalid request or wrong current password'),
       401: problem('Missing or invalid token'),
     },
   }),

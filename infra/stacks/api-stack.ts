@@ -115,18 +115,20 @@ export class ApiStack extends Stack {
       this.functions[context] = fn;
     }
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    const members = this.functions.members;
-    if (members) {
-      members.fn.addToRolePolicy(
+    // Invitations and password resets go out by email.
+    for (const context of ['auth', 'members']) {
+      const fn = this.functions[context];
+      if (!fn) continue;
+      fn.fn.addToRolePolicy(
         new iam.PolicyStatement({
           actions: ['ses:SendEmail'],
           resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
         }),
       );
-      acknowledge(members, [
+      acknowledge(fn, [
         {
           id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
-          reason: 'Invitations go out from whichever SES identity the operator verified for MAIL_FROM.',
+          reason: 'Mail goes out from whichever SES identity the operator verified for MAIL_FROM.',
         },
       ]);
     }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,5 +154,60 @@ describe('Feature: two-factor authentication (TOTP)', () => {
     });
     expect(disabled.status).toBe(204);
     expect((await login('totp@example.com', session.password)).status).toBe(200);
+  });
+});
+
+describe('Feature: passwords', () => {
+  const resetTokenFor = (email: string) => {
+    const mails = readFileSync(runtime.outboxPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const mail = mails.filter((m: { to: string[] }) => m.to.includes(email)).at(-1);
+    return /token=(vpr_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? '';
+  };
+
+  it('resets a forgotten password by emailed token, once, ending every session', async () => {
+    const session = await signUp(api, 'forgot@example.com');
+    const known = await api.call('POST', '/v1/auth/password-reset', {
+      body: { email: 'forgot@example.com' },
+    });
+    const unknown = await api.call('POST', '/v1/auth/password-reset', {
+      body: { email: 'nobody-here@example.com' },
+    });
+    expect([known.status, unknown.status]).toEqual([202, 202]);
+    expect(known.text).toBe(unknown.text);
+    const token = resetTokenFor('forgot@example.com');
+    expect(token).toMatch(/^vpr_/);
+    const confirmed = await api.call('POST', '/v1/auth/password-reset/confirm', {
+      body: { token, password: 'a brand new password' },
+    });
+    expect(confirmed.status).toBe(204);
+    const again = await api.call('POST', '/v1/auth/password-reset/confirm', {
+      body: { token, password: 'yet another password' },
+    });
+    expect(again.status).toBe(400);
+    expect(again.json.errors[0].path).toBe('body.token');
+    expect((await refresh(session.refreshToken)).status).toBe(401);
+    expect((await login('forgot@example.com', session.password)).status).toBe(401);
+    expect((await login('forgot@example.com', 'a brand new password')).status).toBe(200);
+  });
+
+  it('changes the password with the current one, ending other sessions', async () => {
+    const session = await signUp(api, 'change@example.com');
+    const other = await login('change@example.com', session.password);
+    const wrong = await api.call('POST', '/v1/auth/password', {
+      token: session.token,
+      body: { currentPassword: 'not the password', newPassword: 'a changed password' },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.errors[0].path).toBe('body.currentPassword');
+    const changed = await api.call('POST', '/v1/auth/password', {
+      token: session.token,
+      body: { currentPassword: session.password, newPassword: 'a changed password' },
+    });
+    expect(changed.status).toBe(200);
+    expect((await refresh(other.json.refreshToken)).status).toBe(401);
+    expect((await refresh(changed.json.refreshToken)).status).toBe(200);
   });
 });
