@@ -22,6 +22,6 @@ export const handler = makeContextHandler(platformRoutes, {
     }
     return ok({ status: 'ok', checks: { table: 'ok' } });
   },
-  jwks: async ({ platform }) => ok(platform.jwks, { 'Cache-Control': 'public, max-age=300' }),
+  jwks: async ({ platform }) => ok(await platform.jwks(), { 'Cache-Control': 'public, max-age=300' }),
   openapi: async () => ok(document, { 'Cache-Control': 'public, max-age=300' }),
 });

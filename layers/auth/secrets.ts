@@ -73,3 +73,30 @@ export async function ensureSecrets(
     if (!(error instanceof ParameterAlreadyExists)) throw error;
   }
 }
+
+/**
+ * Puts a new signing key first (it signs from now on) and keeps the newest `keep` keys, so
+ * tokens signed by the previous keys stay valid until they expire. The cursor key is kept.
+ */
+export async function rotateSigningKey(
+  ssm: SSMClient,
+  name: string,
+  options: { now: Date; keep?: number; keyId?: string },
+): Promise<PlatformSecrets> {
+  const current = await loadSecrets(ssm, name);
+  const fresh = await generateSecrets(options.now);
+  const rotated: PlatformSecrets = {
+    ...current,
+    signingKeys: [...fresh.signingKeys, ...current.signingKeys].slice(0, options.keep ?? 3),
+  };
+  await ssm.send(
+    new PutParameterCommand({
+      Name: name,
+      Type: 'SecureString',
+      Value: JSON.stringify(rotated),
+      Overwrite: true,
+      ...(options.keyId ? { KeyId: options.keyId } : {}),
+    }),
+  );
+  return rotated;
+}

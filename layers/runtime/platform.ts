@@ -1,35 +1,72 @@
-import { loadSecrets } from '../auth/secrets';
-import { makeTokenSigner, makeTokenVerifier } from '../auth/tokens';
+import { loadSecrets, type PlatformSecrets } from '../auth/secrets';
+import { makeTokenSigner, makeTokenVerifier, type Principal } from '../auth/tokens';
 import { documentClient, ssmClient } from '../aws/clients';
 import { getConfig } from '../config/config';
 import { systemClock, ulidIds } from '../ids/ids';
 import { makeCursorCodec } from '../store/cursor';
 import { makeStore } from '../store/store';
 
+/** Signing keys are read again this often, so a rotated key reaches every warm function. */
+const KEYS_REFRESH_MS = 10 * 60_000;
+
 async function build() {
   const config = getConfig();
   const clock = systemClock;
-  const secrets = await loadSecrets(ssmClient(), config.SECRETS_PARAMETER_NAME);
-  const store = makeStore({
-    client: documentClient(),
-    tableName: config.TABLE_NAME,
-    clock,
-    cursors: makeCursorCodec(secrets.cursorSecret),
-  });
   const tokenSettings = {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   };
+  const readKeys = async (secrets: PlatformSecrets) => ({
+    loadedAt: Date.now(),
+    signer: await makeTokenSigner(secrets, tokenSettings, clock),
+    verifier: makeTokenVerifier(secrets, tokenSettings, clock),
+    jwks: { keys: secrets.signingKeys.map((k) => k.publicJwk) },
+  });
+  const secrets = await loadSecrets(ssmClient(), config.SECRETS_PARAMETER_NAME);
+  let keys = await readKeys(secrets);
+  const reload = async () => {
+    keys = await readKeys(await loadSecrets(ssmClient(), config.SECRETS_PARAMETER_NAME));
+  };
+  const fresh = async () => {
+    if (Date.now() - keys.loadedAt > KEYS_REFRESH_MS) await reload();
+    return keys;
+  };
   return {
     config,
     clock,
     ids: ulidIds(),
-    store,
-    signer: await makeTokenSigner(secrets, tokenSettings, clock),
-    verifier: makeTokenVerifier(secrets, tokenSettings, clock),
+    store: makeStore({
+      client: documentClient(),
+      tableName: config.TABLE_NAME,
+      clock,
+      cursors: makeCursorCodec(secrets.cursorSecret),
+    }),
+    /** Signs with the newest key this function has read. */
+    signer: {
+      sign: async (principal: Principal) => (await fresh()).signer.sign(principal),
+    },
+    /**
+     * Verifies against every published key. A key id it does not know (a key rotated in since
+     * the keys were read) makes it read them again once, so rotation needs no downtime.
+     */
+    verifier: {
+      async verify(token: string): Promise<Principal> {
+        const current = await fresh();
+        try {
+          return await current.verifier.verify(token);
+        } catch (error) {
+          const unknownKey = (error as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY';
+          // An unknown key id re-reads the keys at most once per throttle period, so forged key ids cannot flood SSM.
+          const throttleMs = config.SIGNING_KEYS_RELOAD_THROTTLE_SECONDS * 1000;
+          if (!unknownKey || Date.now() - keys.loadedAt < throttleMs) throw error;
+          await reload();
+          return keys.verifier.verify(token);
+        }
+      },
+    },
     /** the public signing keys, newest first, as published at /.well-known/jwks.json */
-    jwks: { keys: secrets.signingKeys.map((k) => k.publicJwk) },
+    jwks: async () => (await fresh()).jwks,
   };
 }
 

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { Secret } from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rotateSigningKey } from '../../layers/auth/secrets';
+import { makeTokenSigner } from '../../layers/auth/tokens';
 import { totpCode } from '../../layers/auth/totp';
+import { systemClock } from '../../layers/ids/ids';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, signUp, startTestRuntime } from '../support/runtime';
 
@@ -10,6 +13,8 @@ let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
+  // re-read signing keys on the first unknown key id, so rotation is visible at once here
+  process.env.SIGNING_KEYS_RELOAD_THROTTLE_SECONDS = '0';
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
 });
@@ -209,5 +214,39 @@ describe('Feature: passwords', () => {
     expect(changed.status).toBe(200);
     expect((await refresh(other.json.refreshToken)).status).toBe(401);
     expect((await refresh(changed.json.refreshToken)).status).toBe(200);
+  });
+});
+
+describe('Feature: signing key rotation', () => {
+  it('rotates the signing key without logging anyone out', async () => {
+    const session = await signUp(api, 'rotate@example.com');
+    const rotated = await rotateSigningKey(runtime.clients.ssm, runtime.names.secretsParameter, {
+      now: new Date(),
+    });
+    expect(rotated.signingKeys).toHaveLength(2);
+    // a token of the old key still works
+    expect((await api.call('GET', `/v1/tenants/${session.tenantId}`, { token: session.token })).status).toBe(
+      200,
+    );
+    // a token of the new key works before this function has read the keys again
+    const { getConfig } = await import('../../layers/config/config');
+    const config = getConfig();
+    const signer = await makeTokenSigner(
+      rotated,
+      { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, accessTokenTtlSeconds: 60 },
+      systemClock,
+    );
+    const { token } = await signer.sign({
+      tenantId: session.tenantId,
+      userId: 'usr_00000000000000000000000000',
+      role: 'owner',
+    });
+    expect((await api.call('GET', `/v1/tenants/${session.tenantId}`, { token })).status).toBe(200);
+    const jwks = await api.call('GET', '/.well-known/jwks.json');
+    expect(jwks.json.keys.map((k: { kid: string }) => k.kid)).toEqual(rotated.signingKeys.map((k) => k.kid));
+    // new logins are signed with the new key
+    const fresh = await login('rotate@example.com', session.password);
+    const [header] = fresh.json.accessToken.split('.');
+    expect(JSON.parse(Buffer.from(header, 'base64url').toString()).kid).toBe(rotated.signingKeys[0]?.kid);
   });
 });
