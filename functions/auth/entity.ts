@@ -17,6 +17,7 @@ export interface TenantItem extends StoredItem {
   parentId?: string;
   /** every tenant above this one, top first: a tenant may act on another only if it is among them */
   ancestors: string[];
+  suspension?: { reason: string; at: string; by: string };
   createdAt: string;
   updatedAt?: string;
 }
@@ -112,6 +113,7 @@ export const toTenant = (item: TenantItem) => ({
   kind: item.kind,
   status: item.status,
   parentId: item.parentId ?? null,
+  suspension: item.suspension ?? null,
   createdAt: item.createdAt,
 });
 

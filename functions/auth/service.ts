@@ -198,6 +198,8 @@ export function makeRefresh(deps: AuthDeps) {
     const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));
     if (!user) throw invalidRefresh();
     if (user.sessionsValidAfter && family.createdAt < user.sessionsValidAfter) throw invalidRefresh();
+    const tenant = await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId));
+    if (tenant?.status !== 'active') throw invalidRefresh();
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role }, stored.family);
   };
 }

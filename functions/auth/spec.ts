@@ -54,6 +54,7 @@ export const tenantSchema = z
     kind: z.enum(tenantKinds),
     status: z.enum(['active', 'suspended']),
     parentId: z.string().nullable(),
+    suspension: z.object({ reason: z.string(), at: z.string(), by: z.string() }).nullable(),
     createdAt: isoTimestamp,
   })
   .meta({ id: 'Tenant' });

@@ -1,6 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, etag, ok } from '../../layers/http/route';
+import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
 import { makeCreateTenant } from './service';
@@ -24,6 +25,23 @@ const versionFromIfMatch = (value: string | undefined): number | undefined => {
   if (!match?.[1]) throw errors.preconditionFailed();
   return Number(match[1]);
 };
+
+/** Sets a customer's status on its record and on the reseller's link to it. */
+async function setStatus(
+  platform: Platform,
+  parentId: string,
+  customer: TenantItem,
+  status: TenantItem['status'],
+  suspension: TenantItem['suspension'],
+) {
+  const updated = await platform.store.update<TenantItem>(authKeys.tenant(customer.id), {
+    status,
+    suspension,
+    updatedAt: platform.clock.now().toISOString(),
+  });
+  await platform.store.update(authKeys.child(parentId, customer.id), { status });
+  return updated;
+}
 
 export const handler = makeContextHandler(tenantRoutes, {
   createCustomer: async ({ params, body, platform }) => {
@@ -57,6 +75,15 @@ export const handler = makeContextHandler(tenantRoutes, {
   getCustomer: async ({ params, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     return ok(toTenant(customer), { ETag: etag(customer.version) });
+  },
+  suspendCustomer: async ({ params, body, principal, platform }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    const suspension = { reason: body.reason, at: platform.clock.now().toISOString(), by: principal.userId };
+    return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'suspended', suspension)));
+  },
+  unsuspendCustomer: async ({ params, platform }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'active', undefined)));
   },
   updateCustomer: async ({ params, body, headers, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);

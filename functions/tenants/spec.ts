@@ -23,6 +23,10 @@ export const updateCustomerBody = z
   .strictObject({ name: z.string().trim().min(1).max(120) })
   .meta({ id: 'UpdateCustomerRequest' });
 
+export const suspendBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(500) })
+  .meta({ id: 'SuspendRequest' });
+
 export const customerSummarySchema = z
   .object({
     id: z.string(),
@@ -99,5 +103,30 @@ export const tenantRoutes = [
       ...problems,
       412: { description: 'If-Match does not match the current ETag' },
     },
+  }),
+  route({
+    operationId: 'suspendCustomer',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}/suspend',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary: 'Suspend a customer: its logins, sessions and tokens are refused from the next request',
+    tags: ['resellers'],
+    params: customerParams,
+    body: suspendBody,
+    responses: { 200: { description: 'The customer tenant', schema: tenantSchema }, ...problems },
+  }),
+  route({
+    operationId: 'unsuspendCustomer',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}/unsuspend',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary: 'Lift a suspension',
+    tags: ['resellers'],
+    params: customerParams,
+    responses: { 200: { description: 'The customer tenant', schema: tenantSchema }, ...problems },
   }),
 ] as const;

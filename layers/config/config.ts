@@ -24,6 +24,8 @@ export const configSchema = z.object({
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** how often an unknown key id may make a function read the signing keys again */
   SIGNING_KEYS_RELOAD_THROTTLE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
+  /** how long a function instance trusts a tenant's status: a suspension takes effect within it */
+  TENANT_STATUS_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(2),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

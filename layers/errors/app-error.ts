@@ -67,6 +67,10 @@ export const errors = {
         'This account uses two-factor authentication: send the code from the authenticator app (or a recovery code) as otp.',
       errors: [{ path: 'body.otp', message: 'Required for this account' }],
     }),
+  tenantSuspended: () =>
+    new AppError('tenant-suspended', 403, 'Account suspended', {
+      detail: 'This account is suspended. Contact your provider.',
+    }),
   forbidden: (detail = 'You are not allowed to do this.') =>
     new AppError('forbidden', 403, 'Forbidden', { detail }),
   notFound: (what = 'resource') =>

@@ -5,7 +5,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAudit } from '../audit/audit';
 import { allows, type Permission } from '../auth/permissions';
-import { canActOn } from '../auth/tenancy';
+import { canActOn, tenantActive } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
 import { AppError, errors } from '../errors/app-error';
@@ -136,6 +136,11 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     if (!spec || !implementation) throw errors.notFound('route');
     const platform = await getPlatform();
     const principal = spec.auth === 'user' ? principalFrom(event) : undefined;
+    // Suspension takes effect within TENANT_STATUS_CACHE_SECONDS: the caller's tenant is checked alongside the work.
+    const active = principal
+      ? tenantActive(platform.store, principal.tenantId, platform.config.TENANT_STATUS_CACHE_SECONDS)
+      : Promise.resolve(true);
+    active.catch(() => undefined);
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
     const target =
       params && 'tenantId' in params && typeof params.tenantId === 'string' ? params.tenantId : undefined;
@@ -143,11 +148,22 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       if (spec.method !== 'GET') await audit(platform, event, spec, principal, principal.tenantId, 404);
       throw errors.notFound('tenant');
     }
-    if (!principal || spec.method === 'GET')
-      return handle(event, spec, implementation, platform, principal, params);
+    if (!principal) return handle(event, spec, implementation, platform, principal, params);
+    if (spec.method === 'GET') {
+      // A read changes nothing, so it runs while the tenant is checked; a suspended caller gets no answer.
+      const [response, isActive] = await Promise.allSettled([
+        handle(event, spec, implementation, platform, principal, params),
+        active,
+      ]);
+      if (isActive.status === 'rejected') throw isActive.reason;
+      if (!isActive.value) throw errors.tenantSuspended();
+      if (response.status === 'rejected') throw response.reason;
+      return response.value;
+    }
     let status = 500;
     let location: string | undefined;
     try {
+      if (!(await active)) throw errors.tenantSuspended();
       const response = await handle(event, spec, implementation, platform, principal, params);
       status = response.statusCode;
       location = response.headers?.Location as string | undefined;

@@ -33,6 +33,8 @@ let customer: { tenantId: string; token: string };
 let sibling: { tenantId: string; token: string };
 
 beforeAll(async () => {
+  // no status cache here, so a suspension is visible on the very next request
+  process.env.TENANT_STATUS_CACHE_SECONDS = '0';
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
   reseller = await account('reseller@example.com', 'reseller');
@@ -162,6 +164,52 @@ describe('Feature: the tenant tree keeps everyone else out', () => {
     );
     const tooDeep = await createCustomer(await logIn('subsub@example.com'), 'deep@example.com');
     expect(tooDeep.status).toBe(409);
+  });
+});
+
+describe('Feature: suspension', () => {
+  it("refuses a suspended customer's sessions, logins and refreshes at once, and lifts with unsuspend", async () => {
+    const login = await api.call('POST', '/v1/auth/login', { body: { email: 'c2@example.com', password } });
+    const base = `/v1/tenants/${reseller.tenantId}/customers/${sibling.tenantId}`;
+    const suspended = await api.call('POST', `${base}/suspend`, {
+      token: reseller.token,
+      body: { reason: 'Unpaid invoice' },
+    });
+    expect(suspended.status).toBe(200);
+    expect(suspended.json).toMatchObject({ status: 'suspended', suspension: { reason: 'Unpaid invoice' } });
+
+    const read = await api.call('GET', `/v1/tenants/${sibling.tenantId}/servers`, {
+      token: login.json.accessToken,
+    });
+    expect(read.status).toBe(403);
+    expect(read.json.title).toBe('Account suspended');
+    const write = await api.call('POST', `/v1/tenants/${sibling.tenantId}/servers`, {
+      token: login.json.accessToken,
+      body: { name: 'while-suspended', provider: 'local' },
+    });
+    expect(write.status).toBe(403);
+    expect(
+      (await api.call('POST', '/v1/auth/login', { body: { email: 'c2@example.com', password } })).status,
+    ).toBe(401);
+    expect(
+      (await api.call('POST', '/v1/auth/refresh', { body: { refreshToken: login.json.refreshToken } }))
+        .status,
+    ).toBe(401);
+    // the reseller still manages the suspended customer
+    expect(
+      (await api.call('GET', `/v1/tenants/${sibling.tenantId}/servers`, { token: reseller.token })).status,
+    ).toBe(200);
+    const list = await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers`, {
+      token: reseller.token,
+    });
+    expect(list.json.items.find((c: { id: string }) => c.id === sibling.tenantId).status).toBe('suspended');
+
+    const lifted = await api.call('POST', `${base}/unsuspend`, { token: reseller.token });
+    expect(lifted.json).toMatchObject({ status: 'active', suspension: null });
+    expect(
+      (await api.call('GET', `/v1/tenants/${sibling.tenantId}/servers`, { token: login.json.accessToken }))
+        .status,
+    ).toBe(200);
   });
 });
 

@@ -234,6 +234,9 @@ describe('Feature: metrics', () => {
       { step: 'initialize', name },
     );
     try {
+      // the tenant's status is read at most every 2 s per function instance; this request warms it
+      await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token: alice.token });
+      sent.length = 0;
       await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
       expect(sent.sort()).toEqual(['GetItemCommand', 'QueryCommand']);
       sent.length = 0;
