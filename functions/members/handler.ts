@@ -1,5 +1,6 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
-import { created, ok } from '../../layers/http/route';
+import { listPage } from '../../layers/http/list';
+import { created } from '../../layers/http/route';
 import { sendMail } from '../../layers/mail/mailer';
 import { authKeys, toUser, type UserItem } from '../auth/entity';
 import { type InvitationItem, invitationKeys, toInvitation } from './entity';
@@ -15,32 +16,34 @@ export const handler = makeContextHandler(memberRoutes, {
     );
     return created(toInvitation(invitation), `/v1/tenants/${params.tenantId}/invitations/${invitation.id}`);
   },
-  listInvitations: async ({ params, query, platform }) => {
-    const page = await platform.store.query<InvitationItem>({
-      pk: invitationKeys.link(params.tenantId, '').pk,
-      skPrefix: invitationKeys.linkPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'invitations',
-    });
-    return ok({ items: page.items.map(toInvitation), nextCursor: page.nextCursor });
-  },
+  listInvitations: async ({ params, query, platform }) =>
+    listPage<InvitationItem, ReturnType<typeof toInvitation>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: invitationKeys.link(params.tenantId, '').pk,
+        skPrefix: invitationKeys.linkPrefix,
+        scope: 'invitations',
+        query,
+      },
+      toInvitation,
+    ),
   acceptInvitation: async ({ body, platform }) => {
     const user = await makeAcceptInvitation(platform)(body);
     return created(toUser(user), `/v1/tenants/${user.tenantId}/members/${user.id}`);
   },
-  listMembers: async ({ params, query, platform }) => {
-    const page = await platform.store.query<UserItem>({
-      pk: authKeys.user(params.tenantId, '').pk,
-      skPrefix: 'USER#',
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'members',
-    });
-    return ok({ items: page.items.map(toUser), nextCursor: page.nextCursor });
-  },
+  listMembers: async ({ params, query, platform }) =>
+    listPage<UserItem, ReturnType<typeof toUser>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: authKeys.user(params.tenantId, '').pk,
+        skPrefix: 'USER#',
+        scope: 'members',
+        query,
+      },
+      toUser,
+    ),
   removeMember: async ({ params, principal, platform }) => {
     await makeRemoveMember(platform)(params.tenantId, principal, params.userId);
     return { status: 204 };

@@ -1,5 +1,6 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { created, ok } from '../../layers/http/route';
 import type { StoredItem } from '../../layers/store/store';
 import { authKeys, type TenantItem } from '../auth/entity';
@@ -24,17 +25,18 @@ export const handler = makeContextHandler(planRoutes, {
     });
     return created(toPlan(plan), `/v1/tenants/${params.tenantId}/plans/${id}`);
   },
-  listPlans: async ({ params, query, platform }) => {
-    const page = await platform.store.query<PlanItem>({
-      pk: planKeys.item(params.tenantId, '').pk,
-      skPrefix: planKeys.prefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'plans',
-    });
-    return ok({ items: page.items.map(toPlan), nextCursor: page.nextCursor });
-  },
+  listPlans: async ({ params, query, platform }) =>
+    listPage<PlanItem, ReturnType<typeof toPlan>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: planKeys.item(params.tenantId, '').pk,
+        skPrefix: planKeys.prefix,
+        scope: 'plans',
+        query,
+      },
+      toPlan,
+    ),
   assignPlan: async ({ params, body, platform }) => {
     const [customer, plan] = await Promise.all([
       platform.store.get<TenantItem>(authKeys.tenant(params.customerId)),

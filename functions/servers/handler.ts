@@ -1,6 +1,7 @@
 import { sfnClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok } from '../../layers/http/route';
 import { toOperation } from '../operations/entity';
 import { type ServerItem, serverKeys, toServer } from './entity';
@@ -20,17 +21,18 @@ export const handler = makeContextHandler(serverRoutes, {
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
     );
   },
-  listServers: async ({ params, query, platform }) => {
-    const page = await platform.store.query<ServerItem>({
-      pk: serverKeys.item(params.tenantId, '').pk,
-      skPrefix: serverKeys.prefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'servers',
-    });
-    return ok({ items: page.items.map(toServer), nextCursor: page.nextCursor });
-  },
+  listServers: async ({ params, query, platform }) =>
+    listPage<ServerItem, ReturnType<typeof toServer>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: serverKeys.item(params.tenantId, '').pk,
+        skPrefix: serverKeys.prefix,
+        scope: 'servers',
+        query,
+      },
+      toServer,
+    ),
   getServer: async ({ params, platform }) => {
     const item = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!item) throw errors.notFound('server');

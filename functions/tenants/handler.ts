@@ -1,5 +1,6 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { created, etag, ok } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
@@ -52,26 +53,18 @@ export const handler = makeContextHandler(tenantRoutes, {
       ETag: etag(tenant.version),
     });
   },
-  listCustomers: async ({ params, query, platform }) => {
-    const page = await platform.store.query<ChildLinkItem>({
-      pk: authKeys.tenant(params.tenantId).pk,
-      skPrefix: authKeys.childPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'customers',
-    });
-    return ok({
-      items: page.items.map((c) => ({
-        id: c.id,
-        name: c.name,
-        kind: c.kind,
-        status: c.status,
-        createdAt: c.createdAt,
-      })),
-      nextCursor: page.nextCursor,
-    });
-  },
+  listCustomers: async ({ params, query, platform }) =>
+    listPage<ChildLinkItem, object>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: authKeys.tenant(params.tenantId).pk,
+        skPrefix: authKeys.childPrefix,
+        scope: 'customers',
+        query,
+      },
+      (c) => ({ id: c.id, name: c.name, kind: c.kind, status: c.status, createdAt: c.createdAt }),
+    ),
   getCustomer: async ({ params, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     return ok(toTenant(customer), { ETag: etag(customer.version) });
