@@ -1,3 +1,4 @@
+import { hashPassword } from '../../layers/auth/passwords';
 import { tenantKey } from '../../layers/auth/tenancy';
 import type { Role } from '../../layers/auth/tokens';
 import type { StoredItem } from '../../layers/store/store';
@@ -125,3 +126,34 @@ export const toUser = (item: UserItem) => ({
   twoFactorEnabled: item.totpEnabledAt !== undefined,
   createdAt: item.createdAt,
 });
+
+/** A new user with its password hashed, and the claim that makes its email address its own. */
+export async function newUser(input: {
+  tenantId: string;
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  password: string;
+  now: string;
+}): Promise<{ user: UserItem; claim: EmailItem }> {
+  const user: UserItem = {
+    ...authKeys.user(input.tenantId, input.userId),
+    entity: 'user',
+    id: input.userId,
+    tenantId: input.tenantId,
+    email: input.email,
+    name: input.name,
+    role: input.role,
+    passwordHash: await hashPassword(input.password),
+    createdAt: input.now,
+    version: 1,
+  };
+  const claim: EmailItem = {
+    ...authKeys.email(input.email),
+    entity: 'email',
+    tenantId: input.tenantId,
+    userId: input.userId,
+  };
+  return { user, claim };
+}

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { hashPassword } from '../../layers/auth/passwords';
 import { hashToken, type Principal, type Role } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { type Store, TransactionFailedError } from '../../layers/store/store';
-import { authKeys, type EmailItem, type TenantItem, type UserItem } from '../auth/entity';
+import { authKeys, newUser, type TenantItem, type UserItem } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
 import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from './entity';
 
@@ -62,24 +61,15 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
     const invitation = await deps.store.get<InvitationItem>(key, true);
     if (!invitation) throw errors.notFound('invitation');
     const userId = deps.ids.next('usr');
-    const user: UserItem = {
-      ...authKeys.user(invitation.tenantId, userId),
-      entity: 'user',
-      id: userId,
+    const { user, claim } = await newUser({
       tenantId: invitation.tenantId,
+      userId,
       email: invitation.email,
       name: input.name,
       role: invitation.role,
-      passwordHash: await hashPassword(input.password),
-      createdAt: deps.clock.now().toISOString(),
-      version: 1,
-    };
-    const claim: EmailItem = {
-      ...authKeys.email(invitation.email),
-      entity: 'email',
-      tenantId: invitation.tenantId,
-      userId,
-    };
+      password: input.password,
+      now: deps.clock.now().toISOString(),
+    });
     try {
       await deps.store.transact([
         { Delete: { Key: key, ConditionExpression: 'attribute_exists(pk)' } },

@@ -1,15 +1,13 @@
-import { hashPassword } from '../../layers/auth/passwords';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { type Store, type TransactItem, TransactionFailedError } from '../../layers/store/store';
 import {
   authKeys,
   type ChildLinkItem,
-  type EmailItem,
   MAX_TENANT_DEPTH,
+  newUser,
   type TenantItem,
   type TenantKind,
-  type UserItem,
 } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
 
@@ -51,19 +49,15 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
       createdAt: now,
       version: 1,
     };
-    const user: UserItem = {
-      ...authKeys.user(tenantId, userId),
-      entity: 'user',
-      id: userId,
+    const { user, claim } = await newUser({
       tenantId,
+      userId,
       email: input.owner.email,
       name: input.owner.name,
       role: 'owner',
-      passwordHash: await hashPassword(input.owner.password),
-      createdAt: now,
-      version: 1,
-    };
-    const claim: EmailItem = { ...authKeys.email(input.owner.email), entity: 'email', tenantId, userId };
+      password: input.owner.password,
+      now,
+    });
     const notExists = { ConditionExpression: 'attribute_not_exists(pk)' };
     const writes: TransactItem[] = [
       { Put: { Item: tenant, ...notExists } },
