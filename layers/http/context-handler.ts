@@ -208,7 +208,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       idempotencyKey !== undefined
         ? await makeIdempotency(platform.store).run(
             {
-              tenantId: principal?.tenantId ?? 'public',
+              // keyed by the tenant acted on, so a reseller's key for one customer never replays for another
+              tenantId:
+                (params as { tenantId?: string } | undefined)?.tenantId ?? principal?.tenantId ?? 'public',
               operationId: spec.operationId,
               key: idempotencyKey,
               body: event.parsedBody,

@@ -87,6 +87,20 @@ describe('Feature: a reseller runs its customers', () => {
     ).toBe(200);
   });
 
+  it("keeps one Idempotency-Key apart across the reseller's customers", async () => {
+    const create = (tenantId: string) =>
+      api.call('POST', `/v1/tenants/${tenantId}/servers`, {
+        token: reseller.token,
+        headers: { 'Idempotency-Key': 'same-key' },
+        body: { name: 'same-body', provider: 'local' },
+      });
+    const first = await create(customer.tenantId);
+    const second = await create(sibling.tenantId);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    expect(second.json.id).not.toBe(first.json.id);
+  });
+
   it('renames a customer, conditional on its ETag', async () => {
     const path = `/v1/tenants/${reseller.tenantId}/customers/${customer.tenantId}`;
     const current = await api.call('GET', path, { token: reseller.token });
