@@ -26,7 +26,7 @@ export const hostDocuments = {
 
 export type HostDocumentName = keyof typeof hostDocuments;
 
-export const workflowPath = (name: WorkflowName): string => join(here, workflows[name]);
+const workflowPath = (name: WorkflowName): string => join(here, workflows[name]);
 
 /** The raw ASL text with its `${...}` placeholders, as the CDK passes it to DefinitionBody with substitutions. */
 export const readWorkflow = (name: WorkflowName): string => readFileSync(workflowPath(name), 'utf8');

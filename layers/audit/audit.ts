@@ -2,9 +2,6 @@ import { ulid } from 'ulid';
 import type { Clock } from '../ids/ids';
 import type { Store, StoredItem } from '../store/store';
 
-/** How long audit entries are kept, unless AUDIT_RETENTION_DAYS says otherwise. */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 90;
-
 export interface AuditEntryInput {
   /** the tenant whose log the entry goes in */
   tenantId: string;
