@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
+import { readStanding } from '../../layers/auth/tenancy';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
@@ -13,7 +14,6 @@ import {
   type PasswordResetItem,
   type RefreshFamilyItem,
   type RefreshTokenItem,
-  type TenantItem,
   type TenantKind,
   type UserItem,
 } from './entity';
@@ -101,8 +101,7 @@ export function makeLogin(deps: AuthDeps) {
       ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId))
       : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-    const tenant =
-      user && valid ? await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId)) : undefined;
+    const standing = user && valid ? await readStanding(deps.store, user.tenantId) : undefined;
     const fail = async () => {
       const locked = await recordFailure(deps, attemptsKey, attempts, now);
       if (user) {
@@ -112,7 +111,7 @@ export function makeLogin(deps: AuthDeps) {
       }
       return errors.invalidCredentials();
     };
-    if (!user || !valid || tenant?.status !== 'active') throw await fail();
+    if (!user || !valid || !standing?.active) throw await fail();
     if (user.totpEnabledAt) {
       if (!input.otp) throw errors.secondFactorRequired();
       if (!(await useSecondFactor(deps, user, input.otp))) throw await fail();
@@ -198,8 +197,7 @@ export function makeRefresh(deps: AuthDeps) {
     const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));
     if (!user) throw invalidRefresh();
     if (user.sessionsValidAfter && family.createdAt < user.sessionsValidAfter) throw invalidRefresh();
-    const tenant = await deps.store.get<TenantItem>(authKeys.tenant(user.tenantId));
-    if (tenant?.status !== 'active') throw invalidRefresh();
+    if (!(await readStanding(deps.store, user.tenantId)).active) throw invalidRefresh();
     return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role }, stored.family);
   };
 }

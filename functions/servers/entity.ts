@@ -33,6 +33,8 @@ export interface ServerItem extends StoredItem {
   ipv4?: string;
   lastOperationId: string;
   latest?: LatestSample;
+  /** set while the tenant (or a tenant above it) is suspended */
+  suspendedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -55,6 +57,7 @@ export function toServer(item: ServerItem) {
     size: item.size,
     webServer: item.webServer,
     status: item.status,
+    suspended: item.suspendedAt !== undefined,
     instanceId: item.instanceId ?? null,
     ipv4: item.ipv4 ?? null,
     lastOperationId: item.lastOperationId,

@@ -39,6 +39,7 @@ export const serverSchema = z
     size: z.string(),
     webServer: z.enum(webServers),
     status: z.enum(serverStatuses),
+    suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
     instanceId: z.string().nullable(),
     ipv4: z.string().nullable(),
     lastOperationId: z.string(),

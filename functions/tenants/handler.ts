@@ -7,6 +7,7 @@ import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
 import { makeCreateTenant } from './service';
 import { tenantRoutes } from './spec';
+import { markSubtreeSuspended } from './suspension';
 
 /** Loads a direct customer of the reseller; anything else answers 404. */
 async function customerOf(
@@ -27,7 +28,10 @@ const versionFromIfMatch = (value: string | undefined): number | undefined => {
   return Number(match[1]);
 };
 
-/** Sets a customer's status on its record and on the reseller's link to it. */
+/**
+ * Sets a customer's status on its record and on the reseller's link to it, then marks its
+ * resources and those of every tenant below it.
+ */
 async function setStatus(
   platform: Platform,
   parentId: string,
@@ -41,6 +45,12 @@ async function setStatus(
     updatedAt: platform.clock.now().toISOString(),
   });
   await platform.store.update(authKeys.child(parentId, customer.id), { status });
+  await markSubtreeSuspended(
+    platform.store,
+    customer.id,
+    status === 'suspended',
+    platform.clock.now().toISOString(),
+  );
   return updated;
 }
 

@@ -3,6 +3,12 @@ import type { Store, StoredItem } from '../store/store';
 /** The key of a tenant's own record. */
 export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' });
 
+interface TenantRecord extends StoredItem {
+  status?: string;
+  ancestors?: string[];
+  requestsPerMinute?: number;
+}
+
 /**
  * Whether the caller's tenant may act on `targetId`: its own tenant, or one below it in the
  * tenant tree (a reseller on its customers). Acting on its own tenant costs no request; on
@@ -10,26 +16,57 @@ export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENA
  */
 export async function canActOn(store: Store, callerTenantId: string, targetId: string): Promise<boolean> {
   if (callerTenantId === targetId) return true;
-  const target = await store.get<StoredItem & { ancestors?: string[] }>(tenantKey(targetId));
+  const target = await store.get<TenantRecord>(tenantKey(targetId));
   return target?.ancestors?.includes(callerTenantId) ?? false;
 }
 
-const statusCache = new Map<string, { active: boolean; until: number }>();
+/** What every request of a tenant's principals needs to know about the tenant. */
+export interface TenantStanding {
+  /** false when the tenant or any tenant above it is suspended */
+  active: boolean;
+  /** the per-principal request limit of its plan, when the plan sets one */
+  requestsPerMinute: number | undefined;
+}
 
 /**
- * Whether a tenant is active: a suspended tenant's users and tokens are refused. Each function
- * instance remembers a tenant's status for `cacheSeconds` (2 s by default), so a suspension
- * takes effect everywhere within that time while a busy tenant costs no extra read per request.
+ * A tenant's standing: it is active only while it and every tenant above it are, so
+ * suspending a reseller suspends its whole subtree at once without rewriting it. One
+ * GetItem, and one BatchGetItem for a tenant with ancestors.
  */
-export async function tenantActive(store: Store, tenantId: string, cacheSeconds: number): Promise<boolean> {
+export async function readStanding(store: Store, tenantId: string): Promise<TenantStanding> {
+  const tenant = await store.get<TenantRecord>(tenantKey(tenantId));
+  if (!tenant) return { active: false, requestsPerMinute: undefined };
+  const ancestors = tenant.ancestors ?? [];
+  const above = ancestors.length > 0 ? await store.batchGet<TenantRecord>(ancestors.map(tenantKey)) : [];
+  const active =
+    tenant.status === 'active' &&
+    above.length === ancestors.length &&
+    above.every((ancestor) => ancestor.status === 'active');
+  return {
+    active,
+    requestsPerMinute: typeof tenant.requestsPerMinute === 'number' ? tenant.requestsPerMinute : undefined,
+  };
+}
+
+const standingCache = new Map<string, { standing: TenantStanding; until: number }>();
+
+/**
+ * A tenant's standing as a request sees it. Each function instance remembers it for
+ * `cacheSeconds` (2 s by default), so a suspension takes effect everywhere within that time
+ * while a busy tenant costs no extra read per request.
+ */
+export async function tenantStanding(
+  store: Store,
+  tenantId: string,
+  cacheSeconds: number,
+): Promise<TenantStanding> {
   const now = Date.now();
-  const cached = statusCache.get(tenantId);
-  if (cached && cached.until > now) return cached.active;
-  const tenant = await store.get<StoredItem & { status?: string }>(tenantKey(tenantId));
-  const active = tenant?.status === 'active';
+  const cached = standingCache.get(tenantId);
+  if (cached && cached.until > now) return cached.standing;
+  const standing = await readStanding(store, tenantId);
   if (cacheSeconds > 0) {
-    if (statusCache.size > 10_000) statusCache.clear();
-    statusCache.set(tenantId, { active, until: now + cacheSeconds * 1000 });
+    if (standingCache.size > 10_000) standingCache.clear();
+    standingCache.set(tenantId, { standing, until: now + cacheSeconds * 1000 });
   }
-  return active;
+  return standing;
 }

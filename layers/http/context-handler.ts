@@ -5,7 +5,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAudit } from '../audit/audit';
 import { allows, type Permission } from '../auth/permissions';
-import { canActOn, tenantActive } from '../auth/tenancy';
+import { canActOn, tenantStanding } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
 import { AppError, errors } from '../errors/app-error';
@@ -138,7 +138,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     const principal = spec.auth === 'user' ? principalFrom(event) : undefined;
     // Suspension takes effect within TENANT_STATUS_CACHE_SECONDS: the caller's tenant is checked alongside the work.
     const active = principal
-      ? tenantActive(platform.store, principal.tenantId, platform.config.TENANT_STATUS_CACHE_SECONDS)
+      ? tenantStanding(platform.store, principal.tenantId, platform.config.TENANT_STATUS_CACHE_SECONDS).then(
+          (standing) => standing.active,
+        )
       : Promise.resolve(true);
     active.catch(() => undefined);
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;

@@ -225,6 +225,41 @@ describe('Feature: suspension', () => {
         .status,
     ).toBe(200);
   });
+  it("suspends a sub-reseller's whole subtree and marks every resource in it", async () => {
+    const sub = await createCustomer(reseller, 'sub-reseller@example.com', 'reseller');
+    expect(sub.status).toBe(201);
+    const subReseller = await logIn('sub-reseller@example.com');
+    expect((await createCustomer(subReseller, 'grandchild@example.com')).status).toBe(201);
+    const grandchild = await logIn('grandchild@example.com');
+    const server = await api.call('POST', `/v1/tenants/${grandchild.tenantId}/servers`, {
+      token: grandchild.token,
+      body: { name: 'shop', provider: 'local' },
+    });
+    expect(server.status).toBe(202);
+    const serverPath = `/v1/tenants/${grandchild.tenantId}/servers/${server.json.id}`;
+    expect((await api.call('GET', serverPath, { token: grandchild.token })).json.suspended).toBe(false);
+
+    const base = `/v1/tenants/${reseller.tenantId}/customers/${subReseller.tenantId}`;
+    const suspended = await api.call('POST', `${base}/suspend`, {
+      token: reseller.token,
+      body: { reason: 'Chargeback' },
+    });
+    expect(suspended.status).toBe(200);
+    // the customer of the suspended sub-reseller is refused too, though its own status is unchanged
+    expect((await api.call('GET', serverPath, { token: grandchild.token })).status).toBe(403);
+    expect(
+      (await api.call('POST', '/v1/auth/login', { body: { email: 'grandchild@example.com', password } }))
+        .status,
+    ).toBe(401);
+    const seenByReseller = await api.call('GET', serverPath, { token: reseller.token });
+    expect(seenByReseller.json).toMatchObject({ id: server.json.id, suspended: true });
+
+    // lifting the sub-reseller lifts its whole subtree
+    await api.call('POST', `${base}/unsuspend`, { token: reseller.token });
+    expect((await api.call('GET', serverPath, { token: reseller.token })).json.suspended).toBe(false);
+    const again = await logIn('grandchild@example.com');
+    expect((await api.call('GET', serverPath, { token: again.token })).status).toBe(200);
+  });
 });
 
 describe('Feature: audit log', () => {

@@ -1,0 +1,49 @@
+import { readStanding } from '../../layers/auth/tenancy';
+import type { Store, StoredItem } from '../../layers/store/store';
+import { authKeys, type ChildLinkItem } from '../auth/entity';
+import { type ServerItem, serverKeys } from '../servers/entity';
+
+/** Every item of a partition under a sort-key prefix, page after page. */
+async function* everyItem<T extends StoredItem>(
+  store: Store,
+  tenantId: string,
+  pk: string,
+  skPrefix: string,
+) {
+  let cursor: string | undefined;
+  do {
+    const page = await store.query<T>({ pk, skPrefix, limit: 100, cursor, tenantId, scope: 'suspension' });
+    yield* page.items;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+}
+
+/**
+ * Marks (or unmarks) the resources of a tenant and of every tenant below it as suspended.
+ * Logins and tokens of the subtree are already refused by the tenants' standing; this makes
+ * the suspension visible on each resource. Unmarking skips a subtree whose own tenant is
+ * still suspended, and does nothing while a tenant above is suspended.
+ */
+export async function markSubtreeSuspended(
+  store: Store,
+  rootId: string,
+  suspended: boolean,
+  at: string,
+): Promise<{ tenants: number; servers: number }> {
+  if (!suspended && !(await readStanding(store, rootId)).active) return { tenants: 0, servers: 0 };
+  const counts = { tenants: 0, servers: 0 };
+  const pending = [rootId];
+  while (pending.length > 0) {
+    const tenantId = pending.shift() as string;
+    counts.tenants += 1;
+    const { pk } = serverKeys.counters(tenantId);
+    for await (const server of everyItem<ServerItem>(store, tenantId, pk, serverKeys.prefix)) {
+      await store.update(serverKeys.item(tenantId, server.id), { suspendedAt: suspended ? at : undefined });
+      counts.servers += 1;
+    }
+    for await (const child of everyItem<ChildLinkItem>(store, tenantId, pk, authKeys.childPrefix)) {
+      if (suspended || child.status === 'active') pending.push(child.id);
+    }
+  }
+  return counts;
+}
