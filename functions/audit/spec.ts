@@ -10,6 +10,11 @@ export const auditEntrySchema = z
       userId: z.string().nullable(),
       tenantId: z.string().nullable(),
       role: z.string().optional(),
+      tokenId: z.string().optional(),
+      impersonatedBy: z
+        .object({ userId: z.string(), tenantId: z.string() })
+        .optional()
+        .meta({ description: 'set on entries caused by a login-as session: who really acted' }),
     }),
     action: z.string(),
     target: z.string().nullable(),

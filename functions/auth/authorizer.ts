@@ -44,6 +44,9 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       ...(principal.tokenId
         ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
         : {}),
+      ...(principal.actor
+        ? { actorUserId: principal.actor.userId, actorTenantId: principal.actor.tenantId }
+        : {}),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { recordAudit } from '../../layers/audit/audit';
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
@@ -83,6 +84,33 @@ export const handler = makeContextHandler(tenantRoutes, {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     const suspension = { reason: body.reason, at: platform.clock.now().toISOString(), by: principal.userId };
     return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'suspended', suspension)));
+  },
+  impersonateCustomer: async ({ params, body, principal, platform, sourceIp, requestId, headers }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    if (customer.status !== 'active') throw errors.conflict('The customer is suspended.');
+    // a nested login-as keeps naming the user who really acts
+    const actor = principal.actor ?? { userId: principal.userId, tenantId: principal.tenantId };
+    const role = 'admin' as const;
+    const { token, expiresIn } = await platform.signer.sign(
+      { tenantId: customer.id, userId: actor.userId, role, actor },
+      platform.config.IMPERSONATION_TTL_SECONDS,
+    );
+    await recordAudit(
+      { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
+      {
+        tenantId: customer.id,
+        actor: { userId: actor.userId, tenantId: actor.tenantId, role, impersonatedBy: actor },
+        action: 'auth.impersonation.started',
+        target: `tenant:${customer.id}`,
+        result: 'succeeded',
+        status: 200,
+        ip: sourceIp,
+        userAgent: headers('user-agent') ?? '',
+        requestId,
+        detail: { reason: body.reason, expiresIn },
+      },
+    );
+    return ok({ tokenType: 'Bearer', accessToken: token, expiresIn, tenantId: customer.id, role, actor });
   },
   unsuspendCustomer: async ({ params, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);

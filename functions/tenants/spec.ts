@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { roles } from '../../layers/auth/tokens';
 import { route } from '../../layers/http/route';
 import { tenantKinds } from '../auth/entity';
 import { tenantSchema } from '../auth/spec';
@@ -26,6 +27,21 @@ export const updateCustomerBody = z
 export const suspendBody = z
   .strictObject({ reason: z.string().trim().min(1).max(500) })
   .meta({ id: 'SuspendRequest' });
+
+export const impersonateBody = z
+  .strictObject({ reason: z.string().trim().min(1).max(500) })
+  .meta({ id: 'ImpersonateRequest' });
+
+export const impersonationSchema = z
+  .object({
+    tokenType: z.literal('Bearer'),
+    accessToken: z.string(),
+    expiresIn: z.number().int(),
+    tenantId: z.string(),
+    role: z.enum(roles),
+    actor: z.object({ userId: z.string(), tenantId: z.string() }),
+  })
+  .meta({ id: 'Impersonation' });
 
 export const customerSummarySchema = z
   .object({
@@ -128,5 +144,24 @@ export const tenantRoutes = [
     tags: ['resellers'],
     params: customerParams,
     responses: { 200: { description: 'The customer tenant', schema: tenantSchema }, ...problems },
+  }),
+  route({
+    operationId: 'impersonateCustomer',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}/impersonate',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary:
+      "Log in as a customer: a short-lived admin token for the customer's tenant, that cannot be refreshed, " +
+      'cannot touch sign-in settings or API tokens, and marks every audit entry it causes with who really acted',
+    tags: ['resellers'],
+    params: customerParams,
+    body: impersonateBody,
+    responses: {
+      200: { description: 'An access token for the customer', schema: impersonationSchema },
+      ...problems,
+      409: { description: 'The customer is suspended' },
+    },
   }),
 ] as const;

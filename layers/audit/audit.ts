@@ -10,6 +10,9 @@ export interface AuditEntryInput {
     tenantId: string | null;
     role?: string | undefined;
     email?: string | undefined;
+    tokenId?: string | undefined;
+    /** set on every entry caused by a login-as session: the reseller's user who really acted */
+    impersonatedBy?: { userId: string; tenantId: string } | undefined;
   };
   /** what was done: the route's operationId, or an auth event such as `auth.login.failed` */
   action: string;

@@ -32,7 +32,21 @@ export const tokenScopes = (Object.keys(permissionMatrix) as Permission[]).filte
   (p) => p !== 'account:write' && !p.startsWith('tokens:'),
 );
 
-/** The role must allow it, and an API token must also carry it as a scope. */
+/**
+ * What a login-as session may never do, whatever the role: change the sign-in settings of
+ * the user it runs as, or see and mint API tokens that would outlive it.
+ */
+export const deniedWhileImpersonating: readonly Permission[] = [
+  'account:write',
+  'tokens:read',
+  'tokens:write',
+];
+
+/**
+ * The role must allow it, an API token must also carry it as a scope, and a login-as session
+ * must not be reaching for sign-in settings or tokens.
+ */
 export const allows = (principal: Principal, permission: Permission): boolean =>
   can(principal.role, permission) &&
-  (principal.scopes === undefined || principal.scopes.includes(permission));
+  (principal.scopes === undefined || principal.scopes.includes(permission)) &&
+  (principal.actor === undefined || !deniedWhileImpersonating.includes(permission));

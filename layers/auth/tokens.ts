@@ -16,12 +16,16 @@ export interface Principal {
   /** set when the caller uses an API token: it may do only these, within its creator's role */
   scopes?: Permission[];
   tokenId?: string;
+  /** set while someone of a tenant above acts as this tenant (login-as): who really acts */
+  actor?: { userId: string; tenantId: string };
 }
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
   tid: z.string().min(1),
   role: z.enum(roles),
+  /** RFC 8693 actor claim: the reseller's user acting as this tenant */
+  act: z.object({ sub: z.string().min(1), tid: z.string().min(1) }).optional(),
 });
 
 export interface TokenSettings {
@@ -36,18 +40,23 @@ export async function makeTokenSigner(secrets: PlatformSecrets, settings: TokenS
   if (!current) throw new Error('No signing key');
   const key = await importJWK(current.privateJwk, JWT_ALG);
   return {
-    async sign(principal: Principal): Promise<{ token: string; expiresIn: number }> {
+    async sign(principal: Principal, ttlSeconds = settings.accessTokenTtlSeconds) {
       const issuedAt = Math.floor(clock.now().getTime() / 1000);
-      const token = await new SignJWT({ tid: principal.tenantId, role: principal.role })
+      const claims = {
+        tid: principal.tenantId,
+        role: principal.role,
+        ...(principal.actor ? { act: { sub: principal.actor.userId, tid: principal.actor.tenantId } } : {}),
+      };
+      const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: JWT_ALG, kid: current.kid, typ: 'at+jwt' })
         .setSubject(principal.userId)
         .setIssuer(settings.issuer)
         .setAudience(settings.audience)
         .setIssuedAt(issuedAt)
-        .setExpirationTime(issuedAt + settings.accessTokenTtlSeconds)
+        .setExpirationTime(issuedAt + ttlSeconds)
         .setJti(randomBytes(12).toString('base64url'))
         .sign(key);
-      return { token, expiresIn: settings.accessTokenTtlSeconds };
+      return { token, expiresIn: ttlSeconds };
     },
   };
 }
@@ -72,7 +81,12 @@ export function makeTokenVerifier(
         typ: 'at+jwt',
       });
       const claims = claimsSchema.parse(payload);
-      return { tenantId: claims.tid, userId: claims.sub, role: claims.role };
+      return {
+        tenantId: claims.tid,
+        userId: claims.sub,
+        role: claims.role,
+        ...(claims.act ? { actor: { userId: claims.act.sub, tenantId: claims.act.tid } } : {}),
+      };
     },
   };
 }

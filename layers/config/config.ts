@@ -21,6 +21,8 @@ export const configSchema = z.object({
     .int()
     .positive()
     .default(30 * 24 * 3600),
+  /** a login-as (impersonation) token lives this long and cannot be refreshed */
+  IMPERSONATION_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** how often an unknown key id may make a function read the signing keys again */
   SIGNING_KEYS_RELOAD_THROTTLE_SECONDS: z.coerce.number().min(0).max(3600).default(10),

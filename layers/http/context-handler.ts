@@ -39,7 +39,10 @@ export type Implementations<Routes extends readonly RouteSpec[]> = {
 /** Reads the principal the authorizer put in the request context; absent or malformed means 401. */
 function principalFrom(event: ApiEvent): Principal {
   const context = event.requestContext.authorizer ?? {};
-  const { tenantId, userId, role, scopes, tokenId } = context as Record<string, unknown>;
+  const { tenantId, userId, role, scopes, tokenId, actorUserId, actorTenantId } = context as Record<
+    string,
+    unknown
+  >;
   if (
     typeof tenantId !== 'string' ||
     typeof userId !== 'string' ||
@@ -58,6 +61,9 @@ function principalFrom(event: ApiEvent): Principal {
             .split(',')
             .filter(Boolean) as Permission[],
         }
+      : {}),
+    ...(typeof actorUserId === 'string' && typeof actorTenantId === 'string' && actorUserId
+      ? { actor: { userId: actorUserId, tenantId: actorTenantId } }
       : {}),
   };
 }
@@ -86,6 +92,7 @@ async function audit(
           tenantId: principal.tenantId,
           role: principal.role,
           ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+          ...(principal.actor ? { impersonatedBy: principal.actor } : {}),
         },
         action: spec.operationId,
         target: location ?? event.path,

@@ -44,7 +44,8 @@ async function build() {
     }),
     /** Signs with the newest key this function has read. */
     signer: {
-      sign: async (principal: Principal) => (await fresh()).signer.sign(principal),
+      sign: async (principal: Principal, ttlSeconds?: number) =>
+        (await fresh()).signer.sign(principal, ttlSeconds),
     },
     /**
      * Verifies against every published key. A key id it does not know (a key rotated in since

@@ -318,3 +318,76 @@ describe('Feature: audit log', () => {
     ).toBe(404);
   });
 });
+
+describe('Feature: login-as', () => {
+  const impersonate = (as: { tenantId: string; token: string }, customerId: string, reason = 'Ticket 4711') =>
+    api.call('POST', `/v1/tenants/${as.tenantId}/customers/${customerId}/impersonate`, {
+      token: as.token,
+      body: { reason },
+    });
+
+  it('gives the reseller a short-lived admin token for its customer that every audit entry names', async () => {
+    const issued = await impersonate(reseller, customer.tenantId);
+    expect(issued.status).toBe(200);
+    expect(issued.json).toMatchObject({
+      tokenType: 'Bearer',
+      tenantId: customer.tenantId,
+      role: 'admin',
+      expiresIn: 900,
+      actor: { tenantId: reseller.tenantId },
+    });
+    expect(issued.json.refreshToken).toBeUndefined();
+    const token = issued.json.accessToken as string;
+
+    const created = await api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {
+      token,
+      body: { name: 'fixed-by-support', provider: 'local' },
+    });
+    expect(created.status).toBe(202);
+    const log = await api.call('GET', `/v1/tenants/${customer.tenantId}/audit-log`, {
+      token: customer.token,
+    });
+    const byAction = (action: string) => log.json.items.find((e: { action: string }) => e.action === action);
+    expect(byAction('auth.impersonation.started')).toMatchObject({
+      actor: { impersonatedBy: issued.json.actor },
+      detail: { reason: 'Ticket 4711' },
+    });
+    expect(byAction('createServer')).toMatchObject({
+      actor: { tenantId: customer.tenantId, impersonatedBy: issued.json.actor },
+      status: 202,
+    });
+    // and the reseller's own log keeps who logged in as whom
+    const own = await api.call(
+      'GET',
+      `/v1/tenants/${reseller.tenantId}/audit-log?action=impersonateCustomer`,
+      {
+        token: reseller.token,
+      },
+    );
+    expect(own.json.items[0]).toMatchObject({ result: 'succeeded', status: 200 });
+  });
+
+  it('cannot reach sign-in settings, API tokens or any other tenant', async () => {
+    const token = (await impersonate(reseller, customer.tenantId)).json.accessToken as string;
+    const tokens = await api.call('POST', `/v1/tenants/${customer.tenantId}/api-tokens`, {
+      token,
+      body: { name: 'backdoor', scopes: ['servers:read'] },
+    });
+    expect(tokens.status).toBe(403);
+    expect((await api.call('POST', '/v1/auth/2fa/totp', { token })).status).toBe(403);
+    expect((await api.call('GET', `/v1/tenants/${sibling.tenantId}/servers`, { token })).status).toBe(404);
+    expect((await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers`, { token })).status).toBe(404);
+  });
+
+  it("is refused to anyone but the customer's resellers, and for a suspended customer", async () => {
+    expect((await impersonate(otherReseller, customer.tenantId)).status).toBe(404);
+    expect((await impersonate(customer, sibling.tenantId)).status).toBe(404);
+    const bad = await impersonate(reseller, customer.tenantId, '');
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe('body.reason');
+    const base = `/v1/tenants/${reseller.tenantId}/customers/${sibling.tenantId}`;
+    await api.call('POST', `${base}/suspend`, { token: reseller.token, body: { reason: 'Abuse' } });
+    expect((await impersonate(reseller, sibling.tenantId)).status).toBe(409);
+    await api.call('POST', `${base}/unsuspend`, { token: reseller.token });
+  });
+});
