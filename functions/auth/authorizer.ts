@@ -24,7 +24,15 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   let principal: Principal | undefined;
   try {
     principal = token.startsWith(TOKEN_PREFIX)
-      ? await verifyApiToken(platform, token, sourceIp)
+      ? await verifyApiToken(
+          { ...platform, auditRetentionDays: platform.config.AUDIT_RETENTION_DAYS },
+          token,
+          {
+            sourceIp,
+            userAgent: event.requestContext?.identity?.userAgent ?? '',
+            requestId: event.requestContext?.requestId ?? '',
+          },
+        )
       : await platform.verifier.verify(token);
   } catch (error) {
     logger.info('Token rejected', { reason: error instanceof Error ? error.message : String(error) });
@@ -41,6 +49,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       tenantId: principal.tenantId,
       userId: principal.userId,
       role: principal.role,
+      twoFactor: principal.twoFactor ? 'true' : 'false',
       ...(principal.tokenId
         ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
         : {}),

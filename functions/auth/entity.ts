@@ -19,6 +19,8 @@ export interface TenantItem extends StoredItem {
   /** every tenant above this one, top first: a tenant may act on another only if it is among them */
   ancestors: string[];
   suspension?: { reason: string; at: string; by: string };
+  /** its users must sign in with a second factor before they may do anything but enroll */
+  requireTwoFactor?: boolean;
   createdAt: string;
   updatedAt?: string;
 }
@@ -76,6 +78,8 @@ export interface RefreshFamilyItem extends StoredItem {
   userId: string;
   revokedAt?: string;
   revokedBecause?: 'reuse' | 'logout';
+  /** whether the login that started the family gave a second factor */
+  twoFactor?: boolean;
   createdAt: string;
   expiresAt: number;
 }
@@ -115,6 +119,7 @@ export const toTenant = (item: TenantItem) => ({
   status: item.status,
   parentId: item.parentId ?? null,
   suspension: item.suspension ?? null,
+  requireTwoFactor: item.requireTwoFactor ?? false,
   createdAt: item.createdAt,
 });
 

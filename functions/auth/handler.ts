@@ -3,8 +3,9 @@ import { errors } from '../../layers/errors/app-error';
 import type { ApiRequest } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
-import { created, ok } from '../../layers/http/route';
+import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { sendMail } from '../../layers/mail/mailer';
+import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import {
   type AuthDeps,
@@ -79,6 +80,29 @@ export const handler = makeContextHandler(authRoutes, {
   },
   changePassword: async (request) =>
     ok(await makeChangePassword(authDeps(request))(request.principal, request.body)),
+  updateTenant: async ({ params, body, headers, platform }) => {
+    const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId), true);
+    if (!tenant) throw errors.notFound('tenant');
+    let updated: TenantItem;
+    try {
+      updated = await platform.store.update<TenantItem>(
+        authKeys.tenant(tenant.id),
+        {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.requireTwoFactor !== undefined ? { requireTwoFactor: body.requireTwoFactor } : {}),
+          updatedAt: platform.clock.now().toISOString(),
+        },
+        { expectedVersion: versionFromIfMatch(headers('if-match')) ?? tenant.version ?? 1 },
+      );
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
+      throw error;
+    }
+    if (body.name !== undefined && tenant.parentId) {
+      await platform.store.update(authKeys.child(tenant.parentId, tenant.id), { name: body.name });
+    }
+    return ok(toTenant(updated), { ETag: etag(updated.version) });
+  },
   getTenant: async ({ params, platform }) => {
     const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (!tenant) throw errors.notFound('tenant');

@@ -63,6 +63,7 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
       entity: 'refresh-family',
       tenantId: principal.tenantId,
       userId: principal.userId,
+      twoFactor: principal.twoFactor ?? false,
       createdAt: deps.clock.now().toISOString(),
       expiresAt,
     });
@@ -124,7 +125,12 @@ export function makeLogin(deps: AuthDeps) {
       result: 'succeeded',
       status: 200,
     });
-    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
+    return issueTokens(deps, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      role: user.role,
+      twoFactor: user.totpEnabledAt !== undefined,
+    });
   };
 }
 
@@ -198,7 +204,11 @@ export function makeRefresh(deps: AuthDeps) {
     if (!user) throw invalidRefresh();
     if (user.sessionsValidAfter && family.createdAt < user.sessionsValidAfter) throw invalidRefresh();
     if (!(await readStanding(deps.store, user.tenantId)).active) throw invalidRefresh();
-    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role }, stored.family);
+    return issueTokens(
+      deps,
+      { tenantId: user.tenantId, userId: user.id, role: user.role, twoFactor: family.twoFactor ?? false },
+      stored.family,
+    );
   };
 }
 
@@ -297,6 +307,11 @@ export function makeChangePassword(deps: AuthDeps) {
       throw errors.validation([{ path: 'body.currentPassword', message: 'Not the current password' }]);
     }
     await setPassword(deps, user, input.newPassword);
-    return issueTokens(deps, { tenantId: user.tenantId, userId: user.id, role: user.role });
+    return issueTokens(deps, {
+      tenantId: user.tenantId,
+      userId: user.id,
+      role: user.role,
+      twoFactor: principal.twoFactor ?? false,
+    });
   };
 }

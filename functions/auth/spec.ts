@@ -55,9 +55,24 @@ export const tenantSchema = z
     status: z.enum(['active', 'suspended']),
     parentId: z.string().nullable(),
     suspension: z.object({ reason: z.string(), at: z.string(), by: z.string() }).nullable(),
+    requireTwoFactor: z.boolean().meta({ description: 'its users must sign in with a second factor' }),
     createdAt: isoTimestamp,
   })
   .meta({ id: 'Tenant' });
+
+export const updateTenantBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(120).optional(),
+    requireTwoFactor: z
+      .boolean()
+      .optional()
+      .meta({ description: 'when true, a user who signed in without a second factor may only enroll one' }),
+  })
+  .refine((body) => body.name !== undefined || body.requireTwoFactor !== undefined, {
+    message: 'Give name or requireTwoFactor',
+    path: ['name'],
+  })
+  .meta({ id: 'UpdateTenantRequest' });
 
 export const userSchema = z
   .object({
@@ -252,6 +267,27 @@ export const authRoutes = [
       200: { description: 'The tenant', schema: tenantSchema },
       401: problem('Missing or invalid token'),
       404: problem('No such tenant'),
+    },
+  }),
+  route({
+    operationId: 'updateTenant',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}',
+    context: 'auth',
+    auth: 'user',
+    permission: 'tenant:write',
+    summary:
+      'Rename a tenant or require two-factor authentication of its users (If-Match makes it conditional on the ETag)',
+    tags: ['tenants'],
+    params: tenantParams,
+    body: updateTenantBody,
+    responses: {
+      200: { description: 'The tenant', schema: tenantSchema },
+      400: problem('Invalid request'),
+      401: problem('Missing or invalid token'),
+      403: problem('Not allowed for this role'),
+      404: problem('No such tenant'),
+      412: problem('If-Match does not match the current ETag'),
     },
   }),
 ] as const;

@@ -2,7 +2,7 @@ import { recordAudit } from '../../layers/audit/audit';
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { created, etag, ok } from '../../layers/http/route';
+import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
@@ -20,14 +20,6 @@ async function customerOf(
   if (!customer || customer.parentId !== parentId) throw errors.notFound('customer');
   return customer;
 }
-
-/** A strong ETag (`"v3"`) or a weak one (`W/"v3"`) both name version 3. */
-const versionFromIfMatch = (value: string | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  const match = /^(?:W\/)?"v(\d+)"$/.exec(value.trim());
-  if (!match?.[1]) throw errors.preconditionFailed();
-  return Number(match[1]);
-};
 
 /**
  * Sets a customer's status on its record and on the reseller's link to it, then marks its

@@ -16,6 +16,8 @@ export interface ApiTokenItem extends StoredItem {
   tokenExpiresAt: string | null;
   lastUsedAt: string | null;
   lastUsedIp: string | null;
+  /** the source addresses it has been used from, newest last (a use from another one is audited) */
+  knownIps?: string[];
   revokedAt: string | null;
   createdAt: string;
 }

@@ -1,11 +1,15 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
+import { recordAudit } from '../../layers/audit/audit';
 import { allows, type Permission } from '../../layers/auth/permissions';
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Store } from '../../layers/store/store';
 import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from './entity';
+
+/** How many source addresses a token remembers; a use from any other is audited. */
+const KNOWN_IPS_KEPT = 50;
 
 const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
 
@@ -90,9 +94,9 @@ export function makeRevokeApiToken({ store, clock }: TokenDeps) {
  * expiry and IP allow-list. Records when and from where it was last used.
  */
 export async function verifyApiToken(
-  deps: Pick<TokenDeps, 'store' | 'clock'>,
+  deps: Pick<TokenDeps, 'store' | 'clock'> & { auditRetentionDays: number },
   token: string,
-  sourceIp: string,
+  { sourceIp, userAgent = '', requestId = '' }: { sourceIp: string; userAgent?: string; requestId?: string },
 ): Promise<Principal | undefined> {
   const match = /^vhp_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match?.[1] || !match[2]) return undefined;
@@ -106,7 +110,35 @@ export async function verifyApiToken(
   if (item.revokedAt) return undefined;
   if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= now.getTime()) return undefined;
   if (!ipAllowed(sourceIp, item.allowedCidrs)) return undefined;
-  await deps.store.update(apiTokenKeys.item(id), { lastUsedAt: now.toISOString(), lastUsedIp: sourceIp });
+  const knownIps = item.knownIps ?? [];
+  const newIp = !knownIps.includes(sourceIp);
+  await deps.store.update(apiTokenKeys.item(id), {
+    lastUsedAt: now.toISOString(),
+    lastUsedIp: sourceIp,
+    ...(newIp ? { knownIps: [...knownIps, sourceIp].slice(-KNOWN_IPS_KEPT) } : {}),
+  });
+  if (newIp) {
+    await recordAudit(
+      { store: deps.store, clock: deps.clock, retentionDays: deps.auditRetentionDays },
+      {
+        tenantId: item.tenantId,
+        actor: {
+          userId: item.createdBy.userId,
+          tenantId: item.tenantId,
+          role: item.createdBy.role,
+          tokenId: id,
+        },
+        action: 'auth.token.new-ip',
+        target: `api-token:${id}`,
+        result: 'succeeded',
+        status: 200,
+        ip: sourceIp,
+        userAgent,
+        requestId,
+        detail: { firstUse: knownIps.length === 0 },
+      },
+    );
+  }
   return {
     tenantId: item.tenantId,
     userId: item.createdBy.userId,

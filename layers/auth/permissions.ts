@@ -6,6 +6,7 @@ import type { Principal, Role } from './tokens';
  */
 export const permissionMatrix = {
   'tenant:read': ['owner', 'admin', 'developer', 'billing', 'read-only'],
+  'tenant:write': ['owner', 'admin'],
   'customers:read': ['owner', 'admin', 'billing', 'read-only'],
   'customers:write': ['owner', 'admin'],
   'plans:read': ['owner', 'admin', 'billing', 'read-only'],

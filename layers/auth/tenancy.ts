@@ -7,6 +7,7 @@ interface TenantRecord extends StoredItem {
   status?: string;
   ancestors?: string[];
   requestsPerMinute?: number;
+  requireTwoFactor?: boolean;
 }
 
 /**
@@ -26,6 +27,8 @@ export interface TenantStanding {
   active: boolean;
   /** the per-principal request limit of its plan, when the plan sets one */
   requestsPerMinute: number | undefined;
+  /** its users must sign in with a second factor */
+  requireTwoFactor: boolean;
 }
 
 /**
@@ -35,7 +38,7 @@ export interface TenantStanding {
  */
 export async function readStanding(store: Store, tenantId: string): Promise<TenantStanding> {
   const tenant = await store.get<TenantRecord>(tenantKey(tenantId));
-  if (!tenant) return { active: false, requestsPerMinute: undefined };
+  if (!tenant) return { active: false, requestsPerMinute: undefined, requireTwoFactor: false };
   const ancestors = tenant.ancestors ?? [];
   const above = ancestors.length > 0 ? await store.batchGet<TenantRecord>(ancestors.map(tenantKey)) : [];
   const active =
@@ -45,6 +48,7 @@ export async function readStanding(store: Store, tenantId: string): Promise<Tena
   return {
     active,
     requestsPerMinute: typeof tenant.requestsPerMinute === 'number' ? tenant.requestsPerMinute : undefined,
+    requireTwoFactor: tenant.requireTwoFactor === true,
   };
 }
 

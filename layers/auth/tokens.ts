@@ -16,6 +16,8 @@ export interface Principal {
   /** set when the caller uses an API token: it may do only these, within its creator's role */
   scopes?: Permission[];
   tokenId?: string;
+  /** whether the session was started with a second factor (the `amr` claim holds `otp`) */
+  twoFactor?: boolean;
   /** set while someone of a tenant above acts as this tenant (login-as): who really acts */
   actor?: { userId: string; tenantId: string };
 }
@@ -26,6 +28,8 @@ const claimsSchema = z.object({
   role: z.enum(roles),
   /** RFC 8693 actor claim: the reseller's user acting as this tenant */
   act: z.object({ sub: z.string().min(1), tid: z.string().min(1) }).optional(),
+  /** RFC 8176 authentication methods: `pwd`, and `otp` when a second factor was given */
+  amr: z.array(z.string()).optional(),
 });
 
 export interface TokenSettings {
@@ -45,6 +49,7 @@ export async function makeTokenSigner(secrets: PlatformSecrets, settings: TokenS
       const claims = {
         tid: principal.tenantId,
         role: principal.role,
+        amr: principal.twoFactor ? ['pwd', 'otp'] : ['pwd'],
         ...(principal.actor ? { act: { sub: principal.actor.userId, tid: principal.actor.tenantId } } : {}),
       };
       const token = await new SignJWT(claims)
@@ -85,6 +90,7 @@ export function makeTokenVerifier(
         tenantId: claims.tid,
         userId: claims.sub,
         role: claims.role,
+        twoFactor: claims.amr?.includes('otp') ?? false,
         ...(claims.act ? { actor: { userId: claims.act.sub, tenantId: claims.act.tid } } : {}),
       };
     },

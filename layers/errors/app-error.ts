@@ -67,6 +67,11 @@ export const errors = {
         'This account uses two-factor authentication: send the code from the authenticator app (or a recovery code) as otp.',
       errors: [{ path: 'body.otp', message: 'Required for this account' }],
     }),
+  twoFactorEnrollmentRequired: () =>
+    new AppError('two-factor-enrollment-required', 403, 'Two-factor authentication required', {
+      detail:
+        'This account requires two-factor authentication. Enroll (POST /v1/auth/2fa/totp, then confirm), then log in again with a code.',
+    }),
   tenantSuspended: () =>
     new AppError('tenant-suspended', 403, 'Account suspended', {
       detail: 'This account is suspended. Contact your provider.',

@@ -39,10 +39,8 @@ export type Implementations<Routes extends readonly RouteSpec[]> = {
 /** Reads the principal the authorizer put in the request context; absent or malformed means 401. */
 function principalFrom(event: ApiEvent): Principal {
   const context = event.requestContext.authorizer ?? {};
-  const { tenantId, userId, role, scopes, tokenId, actorUserId, actorTenantId } = context as Record<
-    string,
-    unknown
-  >;
+  const { tenantId, userId, role, scopes, tokenId, actorUserId, actorTenantId, twoFactor } =
+    context as Record<string, unknown>;
   if (
     typeof tenantId !== 'string' ||
     typeof userId !== 'string' ||
@@ -54,6 +52,7 @@ function principalFrom(event: ApiEvent): Principal {
     tenantId,
     userId,
     role: role as Principal['role'],
+    twoFactor: twoFactor === 'true' || twoFactor === true,
     ...(typeof tokenId === 'string' && tokenId
       ? {
           tokenId,
@@ -144,12 +143,21 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     const platform = await getPlatform();
     const principal = spec.auth === 'user' ? principalFrom(event) : undefined;
     // Suspension takes effect within TENANT_STATUS_CACHE_SECONDS: the caller's tenant is checked alongside the work.
-    const active = principal
-      ? tenantStanding(platform.store, principal.tenantId, platform.config.TENANT_STATUS_CACHE_SECONDS).then(
-          (standing) => standing.active,
-        )
-      : Promise.resolve(true);
-    active.catch(() => undefined);
+    const standing = principal
+      ? tenantStanding(platform.store, principal.tenantId, platform.config.TENANT_STATUS_CACHE_SECONDS)
+      : undefined;
+    standing?.catch(() => undefined);
+    // Resolves when the caller may go on; throws the problem that stops it.
+    const admitted = async () => {
+      if (!principal || !standing) return;
+      const { active, requireTwoFactor } = await standing;
+      if (!active) throw errors.tenantSuspended();
+      // A tenant that requires 2FA lets a password-only session do nothing but enroll.
+      const passwordOnly = !principal.twoFactor && !principal.tokenId && !principal.actor;
+      if (requireTwoFactor && passwordOnly && spec.permission !== 'account:write') {
+        throw errors.twoFactorEnrollmentRequired();
+      }
+    };
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
     const target =
       params && 'tenantId' in params && typeof params.tenantId === 'string' ? params.tenantId : undefined;
@@ -160,19 +168,18 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     if (!principal) return handle(event, spec, implementation, platform, principal, params);
     if (spec.method === 'GET') {
       // A read changes nothing, so it runs while the tenant is checked; a suspended caller gets no answer.
-      const [response, isActive] = await Promise.allSettled([
+      const [response, admission] = await Promise.allSettled([
         handle(event, spec, implementation, platform, principal, params),
-        active,
+        admitted(),
       ]);
-      if (isActive.status === 'rejected') throw isActive.reason;
-      if (!isActive.value) throw errors.tenantSuspended();
+      if (admission.status === 'rejected') throw admission.reason;
       if (response.status === 'rejected') throw response.reason;
       return response.value;
     }
     let status = 500;
     let location: string | undefined;
     try {
-      if (!(await active)) throw errors.tenantSuspended();
+      await admitted();
       const response = await handle(event, spec, implementation, platform, principal, params);
       status = response.statusCode;
       location = response.headers?.Location as string | undefined;

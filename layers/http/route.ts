@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import type { Permission } from '../auth/permissions';
+import { errors } from '../errors/app-error';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -68,3 +69,11 @@ export const ok = (body: unknown, headers: Record<string, string> = {}): HttpRes
 
 /** A strong ETag from an item version. */
 export const etag = (version: number | undefined): string => `"v${version ?? 0}"`;
+
+/** A strong ETag (`"v3"`) or a weak one (`W/"v3"`) both name version 3. */
+export const versionFromIfMatch = (value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"v(\d+)"$/.exec(value.trim());
+  if (!match?.[1]) throw errors.preconditionFailed();
+  return Number(match[1]);
+};

@@ -94,7 +94,9 @@ describe('Feature: API tokens', () => {
     const { json } = await createToken({ name: 'short-lived', scopes: ['servers:read'] });
     const { getPlatform } = await import('../../layers/runtime/platform');
     const platform = await getPlatform();
-    expect(await verifyApiToken(platform, json.token, '127.0.0.1')).toMatchObject({
+    expect(
+      await verifyApiToken(withRetention(platform), json.token, { sourceIp: '127.0.0.1' }),
+    ).toMatchObject({
       tenantId: owner.tenantId,
     });
     const foreign = await api.call('DELETE', `/v1/tenants/${stranger.tenantId}/api-tokens/${json.id}`, {
@@ -105,7 +107,9 @@ describe('Feature: API tokens', () => {
       token: owner.token,
     });
     expect(revoked.status).toBe(204);
-    expect(await verifyApiToken(platform, json.token, '127.0.0.1')).toBeUndefined();
+    expect(
+      await verifyApiToken(withRetention(platform), json.token, { sourceIp: '127.0.0.1' }),
+    ).toBeUndefined();
   });
 
   it('refuses a token past its expiry and one with a wrong secret', async () => {
@@ -114,11 +118,37 @@ describe('Feature: API tokens', () => {
     const { getPlatform } = await import('../../layers/runtime/platform');
     const platform = await getPlatform();
     const later = { ...platform, clock: { now: () => new Date(Date.now() + 61_000) } };
-    expect(await verifyApiToken(later, json.token, '127.0.0.1')).toBeUndefined();
+    expect(await verifyApiToken(withRetention(later), json.token, { sourceIp: '127.0.0.1' })).toBeUndefined();
     const tampered = `${json.token.slice(0, -1)}${json.token.endsWith('A') ? 'B' : 'A'}`;
-    expect(await verifyApiToken(platform, tampered, '127.0.0.1')).toBeUndefined();
+    expect(
+      await verifyApiToken(withRetention(platform), tampered, { sourceIp: '127.0.0.1' }),
+    ).toBeUndefined();
     expect((await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: tampered })).status).toBe(
       401,
     );
   });
+
+  it('records in the audit log the first use of a token from each new address', async () => {
+    const { json } = await createToken({ name: 'roaming', scopes: ['servers:read'] });
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const platform = withRetention(await getPlatform());
+    for (const sourceIp of ['198.51.100.7', '198.51.100.7', '203.0.113.9', '198.51.100.7']) {
+      expect(
+        await verifyApiToken(platform, json.token, { sourceIp, userAgent: 'billing-sync/1.0' }),
+      ).toBeDefined();
+    }
+    const log = await api.call(
+      'GET',
+      `/v1/tenants/${owner.tenantId}/audit-log?action=auth.token.new-ip&target=api-token:${json.id}`,
+      { token: owner.token },
+    );
+    expect(log.json.items.map((e: { ip: string }) => e.ip)).toEqual(['203.0.113.9', '198.51.100.7']);
+    expect(log.json.items[1]).toMatchObject({
+      actor: { tokenId: json.id },
+      userAgent: 'billing-sync/1.0',
+      detail: { firstUse: true },
+    });
+  });
 });
+
+const withRetention = <P extends object>(platform: P) => ({ ...platform, auditRetentionDays: 90 });

@@ -15,6 +15,8 @@ let api: ReturnType<typeof apiClient>;
 beforeAll(async () => {
   // re-read signing keys on the first unknown key id, so rotation is visible at once here
   process.env.SIGNING_KEYS_RELOAD_THROTTLE_SECONDS = '0';
+  // and see a tenant's settings on the very next request
+  process.env.TENANT_STATUS_CACHE_SECONDS = '0';
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
 });
@@ -159,6 +161,59 @@ describe('Feature: two-factor authentication (TOTP)', () => {
     });
     expect(disabled.status).toBe(204);
     expect((await login('totp@example.com', session.password)).status).toBe(200);
+  });
+});
+
+describe('Feature: a tenant that requires two-factor authentication', () => {
+  it('lets a password-only session do nothing but enroll, until its user logs in with a code', async () => {
+    const session = await signUp(api, 'strict@example.com');
+    const tenantPath = `/v1/tenants/${session.tenantId}`;
+    const before = await api.call('GET', tenantPath, { token: session.token });
+    expect(before.json.requireTwoFactor).toBe(false);
+    const stale = await api.call('PATCH', tenantPath, {
+      token: session.token,
+      body: { requireTwoFactor: true },
+      headers: { 'if-match': '"v9"' },
+    });
+    expect(stale.status).toBe(412);
+    const required = await api.call('PATCH', tenantPath, {
+      token: session.token,
+      body: { requireTwoFactor: true },
+    });
+    expect(required.status).toBe(200);
+    expect(required.json.requireTwoFactor).toBe(true);
+
+    const refused = await api.call('GET', `${tenantPath}/servers`, { token: session.token });
+    expect(refused.status).toBe(403);
+    expect(refused.json.type).toMatch(/two-factor-enrollment-required$/);
+    // a refresh of the password-only session is just as limited
+    const refreshed = await refresh(session.refreshToken);
+    expect((await api.call('GET', tenantPath, { token: refreshed.json.accessToken })).status).toBe(403);
+
+    const started = await api.call('POST', '/v1/auth/2fa/totp', { token: session.token });
+    expect(started.status).toBe(200);
+    const secret = Secret.fromBase32(started.json.secret);
+    const confirmed = await api.call('POST', '/v1/auth/2fa/totp/confirm', {
+      token: session.token,
+      body: { code: totpCode(secret, new Date(Date.now() - 30_000)) },
+    });
+    expect(confirmed.status).toBe(200);
+    const withCode = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'strict@example.com', password: session.password, otp: totpCode(secret, new Date()) },
+    });
+    expect(withCode.status).toBe(200);
+    const allowed = await api.call('GET', `${tenantPath}/servers`, { token: withCode.json.accessToken });
+    expect(allowed.status).toBe(200);
+  });
+
+  it('names the field when the update is empty', async () => {
+    const session = await signUp(api, 'empty-update@example.com');
+    const empty = await api.call('PATCH', `/v1/tenants/${session.tenantId}`, {
+      token: session.token,
+      body: {},
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.json.errors[0].path).toBe('body.name');
   });
 });
 
