@@ -7,7 +7,7 @@ import type { Clock } from '../../layers/ids/ids';
 
 const clock: Clock = { now: () => new Date('2026-11-27T10:00:00Z') };
 const settings = { issuer: 'https://issuer.test', audience: 'vip', accessTokenTtlSeconds: 900 };
-const principal = { tenantId: 'ten_1', userId: 'usr_1', role: 'owner' as const };
+const principal = { tenantId: 'ten_1', userId: 'usr_1', role: 'owner' as const, twoFactor: false };
 let secrets: PlatformSecrets;
 
 beforeAll(async () => {
@@ -18,6 +18,25 @@ describe('Module: access tokens', () => {
   it('verifies a token it signed and returns the principal', async () => {
     const { token } = await (await makeTokenSigner(secrets, settings, clock)).sign(principal);
     await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual(principal);
+  });
+
+  it('carries the second factor (amr) and a login-as actor (act), with a shorter lifetime', async () => {
+    const impersonation = {
+      ...principal,
+      tenantId: 'ten_2',
+      role: 'admin' as const,
+      twoFactor: true,
+      actor: { userId: 'usr_1', tenantId: 'ten_1' },
+    };
+    const { token, expiresIn } = await (await makeTokenSigner(secrets, settings, clock)).sign(
+      impersonation,
+      300,
+    );
+    expect(expiresIn).toBe(300);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+    expect(claims).toMatchObject({ amr: ['pwd', 'otp'], act: { sub: 'usr_1', tid: 'ten_1' } });
+    expect(claims.exp - claims.iat).toBe(300);
+    await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual(impersonation);
   });
 
   it('rejects an expired token', async () => {
