@@ -78,6 +78,7 @@ export const memberRoutes = [
     path: '/v1/invitations/accept',
     context: 'members',
     auth: 'none',
+    rateLimit: 'sign-in',
     summary: 'Accept an invitation with the token from the email, choosing a name and password',
     tags: ['members'],
     body: acceptInvitationBody,

@@ -18,6 +18,8 @@ export interface PlanItem extends StoredItem {
   ownerTenantId: string;
   name: string;
   limits: Record<Quota, number>;
+  /** the API rate limit of each principal of a tenant on this plan */
+  requestsPerMinute?: number;
   createdAt: string;
 }
 
@@ -34,5 +36,6 @@ export const toPlan = (item: PlanItem) => ({
   id: item.id,
   name: item.name,
   limits: item.limits,
+  requestsPerMinute: item.requestsPerMinute ?? null,
   createdAt: item.createdAt,
 });

@@ -21,6 +21,7 @@ export const handler = makeContextHandler(planRoutes, {
       ownerTenantId: params.tenantId,
       name: body.name,
       limits: body.limits,
+      ...(body.requestsPerMinute !== undefined ? { requestsPerMinute: body.requestsPerMinute } : {}),
       createdAt: platform.clock.now().toISOString(),
     });
     return created(toPlan(plan), `/v1/tenants/${params.tenantId}/plans/${id}`);
@@ -49,6 +50,8 @@ export const handler = makeContextHandler(planRoutes, {
       planId: plan.id,
       ...Object.fromEntries(quotas.map((q) => [limitAttribute(q), plan.limits[q]])),
     });
+    // The rate limit sits on the tenant record, which every request's standing check reads anyway.
+    await platform.store.update(authKeys.tenant(customer.id), { requestsPerMinute: plan.requestsPerMinute });
     return ok(await readUsage(platform.store, customer.id));
   },
   getUsage: async ({ params, platform }) => {

@@ -11,7 +11,13 @@ const limits = z.strictObject(
 );
 
 export const createPlanBody = z
-  .strictObject({ name: z.string().trim().min(1).max(100), limits })
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    limits,
+    requestsPerMinute: z.number().int().min(10).max(100_000).optional().meta({
+      description: "API requests a minute for each of the customer's users and tokens (default 600)",
+    }),
+  })
   .meta({ id: 'CreatePlanRequest' });
 
 export const assignPlanBody = z
@@ -23,6 +29,7 @@ export const planSchema = z
     id: z.string(),
     name: z.string(),
     limits: z.record(z.string(), z.number()),
+    requestsPerMinute: z.number().int().nullable(),
     createdAt: z.string(),
   })
   .meta({ id: 'Plan' });

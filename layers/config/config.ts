@@ -28,6 +28,10 @@ export const configSchema = z.object({
   SIGNING_KEYS_RELOAD_THROTTLE_SECONDS: z.coerce.number().min(0).max(3600).default(10),
   /** how long a function instance trusts a tenant's status: a suspension takes effect within it */
   TENANT_STATUS_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(2),
+  /** requests a minute per source address, and per account named in the body, on the sign-in routes */
+  AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** requests a minute per user or API token when the tenant's plan sets no limit */
+  DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

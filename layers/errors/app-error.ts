@@ -110,6 +110,11 @@ export const errors = {
       detail: 'Too many failed logins for this email address. Try again later.',
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     }),
+  rateLimited: (retryAfterSeconds: number, headers: Record<string, string>) =>
+    new AppError('rate-limited', 429, 'Too many requests', {
+      detail: `Rate limit reached: try again in ${retryAfterSeconds} s.`,
+      headers: { ...headers, 'Retry-After': String(retryAfterSeconds) },
+    }),
   idempotencyMismatch: () =>
     new AppError('idempotency-key-reused', 422, 'Idempotency key reused', {
       detail: 'This Idempotency-Key was used with a different request.',

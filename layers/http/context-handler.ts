@@ -5,7 +5,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAudit } from '../audit/audit';
 import { allows, type Permission } from '../auth/permissions';
-import { canActOn, tenantStanding } from '../auth/tenancy';
+import { canActOn, type TenantStanding, tenantStanding } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
 import { AppError, errors } from '../errors/app-error';
@@ -13,6 +13,7 @@ import { logger } from '../observability/logger';
 import { getPlatform, type Platform } from '../runtime/platform';
 import { makeIdempotency } from './idempotency';
 import { type ApiEvent, headerValue, jsonBody, problemErrors, requestContext } from './middlewares';
+import { admit, against, count, type RateLimitState } from './rate-limit';
 import type { HttpResult, RouteSpec } from './route';
 import { parsePart } from './validation';
 
@@ -112,6 +113,52 @@ async function audit(
   }
 }
 
+const withHeaders = (
+  response: APIGatewayProxyResult,
+  headers: Record<string, string>,
+): APIGatewayProxyResult => ({
+  ...response,
+  headers: { ...response.headers, ...headers },
+});
+
+/**
+ * Counts the request against its rate limits, in parallel with everything else: a user
+ * route per principal (user or API token) at its tenant plan's rate, a sign-in route per
+ * source address and per account named in the body.
+ */
+async function countRequest(
+  platform: Platform,
+  spec: RouteSpec,
+  event: ApiEvent,
+  principal: Principal | undefined,
+  standing: Promise<TenantStanding> | undefined,
+): Promise<RateLimitState[]> {
+  const now = platform.clock.now().getTime();
+  const { config, store } = platform;
+  if (principal && standing) {
+    const subject = principal.tokenId ?? principal.actor?.userId ?? principal.userId;
+    const limit = (await standing).requestsPerMinute ?? config.DEFAULT_REQUESTS_PER_MINUTE;
+    const counter = { pk: `T#${principal.tenantId}#RATE`, subject, windowSeconds: 60 };
+    return [against(await count(store, counter, now, { exact: false, limit }), limit)];
+  }
+  if (spec.rateLimit !== 'sign-in') return [];
+  const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
+  const email = (event.parsedBody as { email?: unknown } | undefined)?.email;
+  const counters = [{ pk: `RATE#ip#${ip}`, subject: 'sign-in', windowSeconds: 60 }];
+  if (typeof email === 'string' && email.length <= 254) {
+    counters.push({
+      pk: `RATE#account#${email.trim().toLowerCase()}`,
+      subject: 'sign-in',
+      windowSeconds: 60,
+    });
+  }
+  const limit = config.AUTH_RATE_LIMIT_PER_MINUTE;
+  const counted = await Promise.all(
+    counters.map((counter) => count(store, counter, now, { exact: true, limit })),
+  );
+  return counted.map((c) => against(c, limit));
+}
+
 const toResponse = (result: HttpResult): APIGatewayProxyResult => ({
   statusCode: result.status,
   headers: {
@@ -158,6 +205,8 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
         throw errors.twoFactorEnrollmentRequired();
       }
     };
+    const limits = countRequest(platform, spec, event, principal, standing);
+    limits.catch(() => undefined);
     const params = spec.params ? parsePart(spec.params, event.pathParameters ?? {}, 'path') : undefined;
     const target =
       params && 'tenantId' in params && typeof params.tenantId === 'string' ? params.tenantId : undefined;
@@ -165,22 +214,35 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       if (spec.method !== 'GET') await audit(platform, event, spec, principal, principal.tenantId, 404);
       throw errors.notFound('tenant');
     }
-    if (!principal) return handle(event, spec, implementation, platform, principal, params);
+    if (!principal) {
+      const limitHeaders = admit(await limits);
+      return withHeaders(
+        await handle(event, spec, implementation, platform, principal, params),
+        limitHeaders,
+      );
+    }
     if (spec.method === 'GET') {
-      // A read changes nothing, so it runs while the tenant is checked; a suspended caller gets no answer.
-      const [response, admission] = await Promise.allSettled([
+      // A read changes nothing, so it runs while the tenant and the rate limit are checked;
+      // a suspended or limited caller gets no answer.
+      const [response, admission, limited] = await Promise.allSettled([
         handle(event, spec, implementation, platform, principal, params),
         admitted(),
+        limits.then(admit),
       ]);
       if (admission.status === 'rejected') throw admission.reason;
+      if (limited.status === 'rejected') throw limited.reason;
       if (response.status === 'rejected') throw response.reason;
-      return response.value;
+      return withHeaders(response.value, limited.value);
     }
     let status = 500;
     let location: string | undefined;
     try {
       await admitted();
-      const response = await handle(event, spec, implementation, platform, principal, params);
+      const limitHeaders = admit(await limits);
+      const response = withHeaders(
+        await handle(event, spec, implementation, platform, principal, params),
+        limitHeaders,
+      );
       status = response.statusCode;
       location = response.headers?.Location as string | undefined;
       return response;
@@ -238,7 +300,13 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
   }
 
   return middy<ApiEvent, APIGatewayProxyResult>()
-    .use(httpCors({ origins: config.CORS_ORIGINS.split(','), exposeHeaders: 'Location,ETag,X-Request-Id' }))
+    .use(
+      httpCors({
+        origins: config.CORS_ORIGINS.split(','),
+        exposeHeaders:
+          'Location,ETag,X-Request-Id,Retry-After,RateLimit-Policy,RateLimit-Limit,RateLimit-Remaining,RateLimit-Reset',
+      }),
+    )
     .use(
       httpSecurityHeaders({
         poweredBy: false,

@@ -29,6 +29,12 @@ export interface RouteSpec {
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
+  /**
+   * `sign-in`: a public route that guesses could be made against (login, signup, resets), so it
+   * is limited per source address and per account named in the body. Every user route is
+   * limited per principal by the tenant's plan.
+   */
+  rateLimit?: 'sign-in';
   /** POST routes that honour Idempotency-Key */
   idempotent?: boolean;
   responses: Record<number, ResponseSpec>;

@@ -92,6 +92,7 @@ function lambdaContext(functionName: string, requestId: string): Context {
 export function makeGateway(options: GatewayOptions) {
   const compiled = options.routes.map(compile);
   const authorizerCache = new Map<string, { result: APIGatewayAuthorizerResult | 'deny'; until: number }>();
+  let cacheSeconds = AUTHORIZER_CACHE_SECONDS;
 
   function send(response: ServerResponse, result: APIGatewayProxyResult) {
     const headers: Record<string, string> = {};
@@ -143,7 +144,7 @@ export function makeGateway(options: GatewayOptions) {
     } catch {
       result = 'deny';
     }
-    authorizerCache.set(cacheKey, { result, until: Date.now() + AUTHORIZER_CACHE_SECONDS * 1000 });
+    if (cacheSeconds > 0) authorizerCache.set(cacheKey, { result, until: Date.now() + cacheSeconds * 1000 });
     return result;
   }
 
@@ -266,6 +267,12 @@ export function makeGateway(options: GatewayOptions) {
   }
 
   return {
+    /** Turns the authorizer cache off (0) or back on, as a benchmark compares both. */
+    setAuthorizerCacheSeconds(seconds: number) {
+      if (seconds === cacheSeconds) return;
+      cacheSeconds = seconds;
+      authorizerCache.clear();
+    },
     listen(port: number, host = '127.0.0.1'): Promise<Server> {
       const server = createServer((request, response) => {
         handle(request, response).catch(() => {

@@ -364,6 +364,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       clients: { dynamodb: dynamoClient, kinesis: kinesisClient, ssm: ssmClient },
       names,
       outboxPath: ses.outboxPath,
+      gateway,
       hosts,
       ssm,
       stepFunctions,

@@ -46,9 +46,10 @@ describe('Feature: plans and quotas', () => {
   it('creates a plan and puts a customer on it', async () => {
     const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
       token: reseller.token,
-      body: { name: 'Starter', limits },
+      body: { name: 'Starter', limits, requestsPerMinute: 120 },
     });
     expect(plan.status).toBe(201);
+    expect(plan.json.requestsPerMinute).toBe(120);
     planId = plan.json.id;
     const assigned = await api.call(
       'PUT',
@@ -60,6 +61,11 @@ describe('Feature: plans and quotas', () => {
     );
     expect(assigned.status).toBe(200);
     expect(assigned.json).toMatchObject({ planId, quotas: { servers: { limit: 3, used: 0 } } });
+    // the plan's request rate applies to the customer's users and tokens (within the 2 s status cache)
+    await eventually(async () => {
+      const read = await api.call('GET', `/v1/tenants/${customer.tenantId}/usage`, { token: customer.token });
+      return read.headers.get('ratelimit-limit') === '120' ? true : undefined;
+    }, 5_000);
   });
 
   it('never overshoots a quota under concurrent creates, and names the quota when it refuses', async () => {

@@ -1,7 +1,13 @@
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../scripts/local/runtime';
 
-/** The whole local control plane on free ports, in memory, with short waits. */
+/**
+ * The whole local control plane on free ports, in memory, with short waits. Test files sign
+ * up and log in far more often than a person does, so unless a file sets them, the rate
+ * limits are lifted well above what a file sends (test/e2e/rate-limits.test.ts checks them).
+ */
 export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
+  process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.DEFAULT_REQUESTS_PER_MINUTE ??= '100000';
   return startLocalRuntime({
     port: 0,
     dataDir: undefined,
