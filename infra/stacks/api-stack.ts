@@ -14,8 +14,16 @@ import {
   gatewayProblem,
   gatewayResponses,
 } from '../../functions/gateway';
+import {
+  leadingKeysCondition,
+  TENANT_SESSION_TAG,
+  TENANT_TAG_PATTERN,
+  tenantDataActions,
+} from '../../layers/auth/tenant-policy';
+import { resourceNames, tenantDataContexts } from '../../layers/config/resources';
+import { tableDefinition } from '../../layers/store/table-definition';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
-import { acknowledge } from '../nag';
+import { acknowledge, functionFindings } from '../nag';
 
 export interface ApiStackProps extends StackProps {
   stage: string;
@@ -30,6 +38,7 @@ export interface ApiStackProps extends StackProps {
 export class ApiStack extends Stack {
   readonly api: apigw.RestApi;
   readonly functions: Record<string, HouseFunction>;
+  readonly tenantDataRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -114,6 +123,7 @@ export class ApiStack extends Stack {
         .setEnvironment(environment);
       this.functions[context] = fn;
     }
+    this.tenantDataRole = this.tenantData(props);
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     // Invitations and password resets go out by email.
     for (const context of ['auth', 'members']) {
@@ -201,6 +211,56 @@ export class ApiStack extends Stack {
         reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
       },
     ]);
+  }
+
+  /**
+   * Invariant 3 in IAM: one role, assumed by the tenant-data contexts' functions with a
+   * `tenant` session tag, whose policy allows only items under that tenant's key prefix
+   * (`dynamodb:LeadingKeys` against the tag). A bug that builds another tenant's key is
+   * refused by DynamoDB itself.
+   */
+  private tenantData(props: ApiStackProps): iam.Role {
+    // Only the tenant-data functions, and only with a `tenant` tag naming a tenant id and no other tag.
+    const trusted = tenantDataContexts
+      .map((context) => this.functions[context]?.fn.role)
+      .filter((caller) => caller !== undefined)
+      .map((caller) =>
+        new iam.ArnPrincipal(caller.roleArn).withSessionTags().withConditions({
+          StringLike: { [`aws:RequestTag/${TENANT_SESSION_TAG}`]: TENANT_TAG_PATTERN },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': [TENANT_SESSION_TAG] },
+        }),
+      );
+    const role = new iam.Role(this, 'TenantDataRole', {
+      roleName: resourceNames(props.stage).tenantDataRole,
+      description: 'Tenant-scoped data access for API handlers (session tag: tenant)',
+      assumedBy: new iam.CompositePrincipal(...trusted),
+      maxSessionDuration: Duration.hours(1),
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'TenantItemsOnly',
+        actions: [...tenantDataActions],
+        resources: [
+          props.table.tableArn,
+          ...tableDefinition.indexes.map((i) => `${props.table.tableArn}/index/${i.indexName}`),
+        ],
+        conditions: leadingKeysCondition(),
+      }),
+    );
+    props.table.encryptionKey?.grantEncryptDecrypt(role);
+    for (const context of tenantDataContexts) {
+      const fn = this.functions[context];
+      if (!fn) continue;
+      fn.fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['sts:AssumeRole', 'sts:TagSession'], resources: [role.roleArn] }),
+      );
+      fn.fn.addEnvironment('TENANT_DATA_ROLE_ARN', role.roleArn);
+    }
+    acknowledge(
+      role,
+      functionFindings.filter((f) => f.id.startsWith('AwsSolutions-IAM5[Action::kms:')),
+    );
+    return role;
   }
 }
 

@@ -3,8 +3,10 @@ import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+import { TENANT_SESSION_TAG } from '../auth/tenant-policy';
 import { getConfig } from '../config/config';
 
 /** Memoizes a factory so each client is built once per process, on first use. */
@@ -28,6 +30,49 @@ export const documentClient = once(() =>
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   }),
 );
+
+/** One HTTP handler for every tenant-scoped client, so they share connections. */
+const sharedDynamoHandler = once(
+  () => new NodeHttpHandler({ httpsAgent: { keepAlive: true, maxSockets: 50 } }),
+);
+
+/** Hooks the local runtime registers to play the part of IAM on tenant sessions. */
+const tenantClientHooks: ((client: DynamoDBClient) => void)[] = [];
+export function onTenantClient(hook: (client: DynamoDBClient) => void): () => void {
+  tenantClientHooks.push(hook);
+  return () => {
+    tenantClientHooks.splice(tenantClientHooks.indexOf(hook), 1);
+  };
+}
+
+/**
+ * A document client whose requests run under the tenant's own credentials: the tenant data
+ * role assumed with the tenant's session tag, refreshed before it expires. IAM then refuses
+ * any item outside the tenant's key prefix, whatever the calling code asked for.
+ */
+export function tenantDocumentClient(roleArn: string, tenantId: string): DynamoDBDocumentClient {
+  const config = getConfig();
+  const client = new DynamoDBClient({
+    ...base(config.DYNAMODB_ENDPOINT),
+    requestHandler: sharedDynamoHandler(),
+    credentials: fromTemporaryCredentials({
+      params: {
+        RoleArn: roleArn,
+        RoleSessionName: `tenant-${tenantId}`.slice(0, 64),
+        DurationSeconds: 900,
+        Tags: [{ Key: TENANT_SESSION_TAG, Value: tenantId }],
+      },
+      clientConfig: {
+        region: config.AWS_REGION,
+        ...(config.STS_ENDPOINT ? { endpoint: config.STS_ENDPOINT } : {}),
+      },
+    }),
+  });
+  for (const hook of tenantClientHooks) hook(client);
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  });
+}
 
 /** Kinesis; locally it must speak HTTP/1.1, which kinesis-local requires. */
 export const kinesisClient = once(() => {

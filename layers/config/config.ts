@@ -44,6 +44,12 @@ export const configSchema = z.object({
   SSM_ENDPOINT: optionalUrl,
   SFN_ENDPOINT: optionalUrl,
   SES_ENDPOINT: optionalUrl,
+  STS_ENDPOINT: optionalUrl,
+  /**
+   * The role API functions assume, tagged with the tenant a request acts on, to reach that
+   * tenant's items only (layers/auth/tenant-policy.ts). Unset, handlers use their own role.
+   */
+  TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
   /** the address invitations and resets are sent from (a verified SES identity in AWS) */
   MAIL_FROM: z.string().min(3).default('VIP Hosting Panel <no-reply@vip-hosting-panel.local>'),
   /** where links in emails point: the web app */

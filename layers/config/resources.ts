@@ -25,4 +25,13 @@ export const resourceNames = (stage: string) => ({
   bootstrapDocument: `vip-${stage}-bootstrap-server`,
   provisionServerStateMachine: `vip-${stage}-provision-server`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
+  /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
+  tenantDataRole: `vip-${stage}-tenant-data`,
 });
+
+/**
+ * The API contexts that touch only the data of the tenant named in the path. Their handlers
+ * reach it under the tenant data role, assumed with the tenant's session tag; the CDK app
+ * lets exactly these functions assume it.
+ */
+export const tenantDataContexts = ['servers', 'operations', 'metrics', 'audit'] as const;

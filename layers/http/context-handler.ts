@@ -8,6 +8,7 @@ import { allows, type Permission } from '../auth/permissions';
 import { canActOn, type TenantStanding, tenantStanding } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
+import { tenantDataContexts } from '../config/resources';
 import { AppError, errors } from '../errors/app-error';
 import { logger } from '../observability/logger';
 import { getPlatform, type Platform } from '../runtime/platform';
@@ -179,6 +180,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
   routes: Routes,
   implementations: Implementations<Routes>,
 ) {
+  // A context that touches only the data of the tenant in the path gets a store under that
+  // tenant's credentials (invariant 3); the checks around it keep the function's own.
+  const tenantData = (tenantDataContexts as readonly string[]).includes(routes[0]?.context ?? '');
   const byKey = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
   const impls = implementations as Record<string, Implementation<RouteSpec>>;
   const config = getConfig();
@@ -270,6 +274,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       throw errors.validation([{ path: 'body', message: 'This route takes no body' }]);
     }
     const body = spec.body ? parsePart(spec.body, event.parsedBody, 'body') : undefined;
+    const tenantId = (params as { tenantId?: string } | undefined)?.tenantId;
     const request = {
       params,
       query,
@@ -278,7 +283,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       headers: (name: string) => headerValue(event, name),
       requestId: event.requestIdResolved ?? event.requestContext.requestId,
       sourceIp: event.requestContext.identity?.sourceIp ?? '',
-      platform,
+      platform: tenantId && tenantData ? { ...platform, store: platform.storeFor(tenantId) } : platform,
     } as ApiRequest<RouteSpec>;
     const idempotencyKey = spec.idempotent ? headerValue(event, 'idempotency-key') : undefined;
     const run = () => implementation(request);
@@ -287,8 +292,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
         ? await makeIdempotency(platform.store).run(
             {
               // keyed by the tenant acted on, so a reseller's key for one customer never replays for another
-              tenantId:
-                (params as { tenantId?: string } | undefined)?.tenantId ?? principal?.tenantId ?? 'public',
+              tenantId: tenantId ?? principal?.tenantId ?? 'public',
               operationId: spec.operationId,
               key: idempotencyKey,
               body: event.parsedBody,

@@ -1,10 +1,10 @@
 import { loadSecrets, type PlatformSecrets } from '../auth/secrets';
 import { makeTokenSigner, makeTokenVerifier, type Principal } from '../auth/tokens';
-import { documentClient, ssmClient } from '../aws/clients';
+import { documentClient, ssmClient, tenantDocumentClient } from '../aws/clients';
 import { getConfig } from '../config/config';
 import { systemClock, ulidIds } from '../ids/ids';
 import { makeCursorCodec } from '../store/cursor';
-import { makeStore } from '../store/store';
+import { makeStore, type Store } from '../store/store';
 
 /** Signing keys are read again this often, so a rotated key reaches every warm function. */
 const KEYS_REFRESH_MS = 10 * 60_000;
@@ -24,6 +24,9 @@ async function build() {
     jwks: { keys: secrets.signingKeys.map((k) => k.publicJwk) },
   });
   const secrets = await loadSecrets(ssmClient(), config.SECRETS_PARAMETER_NAME);
+  const cursors = makeCursorCodec(secrets.cursorSecret);
+  const store = makeStore({ client: documentClient(), tableName: config.TABLE_NAME, clock, cursors });
+  const tenantStores = new Map<string, Store>();
   let keys = await readKeys(secrets);
   const reload = async () => {
     keys = await readKeys(await loadSecrets(ssmClient(), config.SECRETS_PARAMETER_NAME));
@@ -36,12 +39,27 @@ async function build() {
     config,
     clock,
     ids: ulidIds(),
-    store: makeStore({
-      client: documentClient(),
-      tableName: config.TABLE_NAME,
-      clock,
-      cursors: makeCursorCodec(secrets.cursorSecret),
-    }),
+    store,
+    /**
+     * The store for one tenant's own data: under the tenant data role when one is set (each
+     * tenant's session cached by this instance), else the function's own.
+     */
+    storeFor(tenantId: string): Store {
+      const roleArn = config.TENANT_DATA_ROLE_ARN;
+      if (!roleArn) return store;
+      let scoped = tenantStores.get(tenantId);
+      if (!scoped) {
+        if (tenantStores.size >= 500) tenantStores.clear();
+        scoped = makeStore({
+          client: tenantDocumentClient(roleArn, tenantId),
+          tableName: config.TABLE_NAME,
+          clock,
+          cursors,
+        });
+        tenantStores.set(tenantId, scoped);
+      }
+      return scoped;
+    },
     /** Signs with the newest key this function has read. */
     signer: {
       sign: async (principal: Principal, ttlSeconds?: number) =>

@@ -31,7 +31,9 @@ import { startKinesisPoller } from './kinesis-poller';
 import { makeLocalSes } from './ses';
 import { makeLocalSsm } from './ssm';
 import { makeLocalStepFunctions } from './step-functions';
+import { makeLocalSts } from './sts';
 import { makeTaskResolver } from './task-resources';
+import { enforceTenantPolicy } from './tenant-iam';
 
 const require = createRequire(import.meta.url);
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -167,6 +169,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     };
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
+    const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
     Object.assign(process.env, {
       STAGE,
       AWS_REGION: REGION,
@@ -182,6 +185,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       SSM_ENDPOINT: endpoints.services,
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
+      STS_ENDPOINT: endpoints.services,
+      TENANT_DATA_ROLE_ARN: tenantDataRoleArn,
       LOCAL_PROVIDER_ENDPOINT: `${endpoints.services}/provider`,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -285,12 +290,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
 
     const ses = makeLocalSes(join(dataDir, 'outbox.jsonl'));
+    const sts = makeLocalSts({ assumableRoleArns: [tenantDataRoleArn], account: ACCOUNT });
+    const { onTenantClient } = await import('../../layers/aws/clients');
+    cleanups.push(onTenantClient(enforceTenantPolicy(sts)));
     const services = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         const url = request.url ?? '/';
+        const assumed = sts.handle(String(request.headers['content-type'] ?? ''), body);
+        if (assumed) {
+          response.writeHead(assumed.status, { 'content-type': 'text/xml' });
+          response.end(assumed.body);
+          return;
+        }
         const mail = ses.handle(request.method ?? 'GET', url, body);
         if (mail) {
           response.writeHead(mail.status, { 'content-type': 'application/json' });

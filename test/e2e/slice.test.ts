@@ -220,19 +220,22 @@ describe('Feature: metrics', () => {
 
   it('reads the dashboard in two DynamoDB requests and a server in one', async () => {
     const { documentClient } = await import('../../layers/aws/clients');
+    const { getPlatform } = await import('../../layers/runtime/platform');
     const sent: string[] = [];
-    const client = documentClient();
+    // the function's own client (checks around the handler) and the tenant's session (the handler's reads)
+    const clients = [documentClient(), (await getPlatform()).storeFor(alice.tenantId).client];
     const name = 'count-dynamodb-requests';
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        // The aggregator runs in this process too; its reads are consistent and its writes are not reads.
-        const input = args.input as { ConsistentRead?: boolean };
-        const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
-        if (read && !input.ConsistentRead) sent.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
+    for (const client of clients)
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          // The aggregator runs in this process too; its reads are consistent and its writes are not reads.
+          const input = args.input as { ConsistentRead?: boolean };
+          const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
+          if (read && !input.ConsistentRead) sent.push(String(context.commandName));
+          return next(args);
+        },
+        { step: 'initialize', name },
+      );
     try {
       // the tenant's status is read at most every 2 s per function instance; this request warms it
       await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token: alice.token });
@@ -243,7 +246,7 @@ describe('Feature: metrics', () => {
       await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
       expect(sent).toEqual(['GetItemCommand']);
     } finally {
-      client.middlewareStack.remove(name);
+      for (const client of clients) client.middlewareStack.remove(name);
     }
   });
 

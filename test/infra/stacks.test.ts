@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/api';
 import { AUTHORIZER_CACHE_SECONDS } from '../../functions/gateway';
 import { buildStacks } from '../../infra/stacks';
-import { aggregatorMapping } from '../../layers/config/resources';
+import { tenantDataActions } from '../../layers/auth/tenant-policy';
+import { aggregatorMapping, resourceNames, tenantDataContexts } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 
 let templates: Record<'data' | 'workflows' | 'api' | 'metrics', Template>;
@@ -161,6 +162,72 @@ describe('Stack: API', () => {
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       }
     }
+  });
+});
+
+describe('Stack: api, tenant isolation in IAM', () => {
+  const tenantRole = () => {
+    const roles = templates.api.findResources('AWS::IAM::Role', {
+      Properties: { RoleName: resourceNames('test').tenantDataRole },
+    });
+    const [id, role] = Object.entries(roles)[0] ?? [];
+    if (!id || !role) throw new Error('no tenant data role');
+    return { id, role };
+  };
+
+  it("has one tenant data role whose policy allows only the tag-named tenant's leading keys", () => {
+    const { id } = tenantRole();
+    const policies = Object.values(templates.api.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === id),
+    );
+    const statements = policies.flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Record<string, any>[],
+    );
+    const dynamo = statements.filter((st) =>
+      [st.Action].flat().some((a: string) => a.startsWith('dynamodb:')),
+    );
+    expect(dynamo).toHaveLength(1);
+    expect(dynamo[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+        'dynamodb:LeadingKeys': ['T#${aws:PrincipalTag/tenant}', 'T#${aws:PrincipalTag/tenant}#*'],
+      },
+    });
+    expect([...(dynamo[0]?.Action ?? [])].sort()).toEqual([...tenantDataActions].sort());
+    // no Scan and no BatchWriteItem: neither names a leading key the condition could hold to one tenant
+    expect(dynamo[0]?.Action).not.toContain('dynamodb:Scan');
+  });
+
+  it('is assumable only by the tenant-data functions, with exactly a tenant tag', () => {
+    const { role } = tenantRole();
+    const trust = role.Properties.AssumeRolePolicyDocument.Statement as Record<string, any>[];
+    for (const statement of trust) {
+      expect(statement).toMatchObject({
+        Effect: 'Allow',
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: {
+          StringLike: { 'aws:RequestTag/tenant': 'ten_*' },
+          'ForAllValues:StringEquals': { 'aws:TagKeys': ['tenant'] },
+        },
+      });
+    }
+    const trusted = trust
+      .flatMap((statement) => [statement.Principal.AWS].flat() as { 'Fn::GetAtt': [string] }[])
+      .map((p) => p['Fn::GetAtt'][0]);
+    expect(trusted).toHaveLength(tenantDataContexts.length);
+    for (const context of tenantDataContexts) {
+      const name = `Context${context[0]?.toUpperCase()}${context.slice(1)}`;
+      expect(trusted.some((logicalId) => logicalId.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('tells exactly the tenant-data functions which role to assume', () => {
+    const functions = Object.entries(templates.api.findResources('AWS::Lambda::Function'));
+    const withRole = functions
+      .filter(([, fn]) => fn.Properties.Environment?.Variables?.TENANT_DATA_ROLE_ARN)
+      .map(([id]) => id);
+    expect(withRole).toHaveLength(tenantDataContexts.length);
+    expect(withRole.some((id) => id.startsWith('ContextAuth'))).toBe(false);
   });
 });
 
