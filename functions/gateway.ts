@@ -32,6 +32,12 @@ export const gatewayResponses = {
     title: 'Forbidden',
     detail: 'You are not allowed to do this.',
   },
+  INVALID_API_KEY: {
+    status: 403,
+    code: 'forbidden',
+    title: 'Forbidden',
+    detail: 'This caller has no usage plan.',
+  },
   MISSING_AUTHENTICATION_TOKEN: {
     status: 404,
     code: 'not-found',

@@ -1,5 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import type { Principal } from '../../layers/auth/tokens';
+import { standardUsageKey } from '../../layers/config/resources';
 import { logger } from '../../layers/observability/logger';
 import { getPlatform } from '../../layers/runtime/platform';
 import { TOKEN_PREFIX } from '../tokens/entity';
@@ -21,7 +22,7 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   if (!token) throw new Error('Unauthorized');
   const platform = await getPlatform();
   const sourceIp = event.requestContext?.identity?.sourceIp ?? '';
-  let principal: Principal | undefined;
+  let principal: (Principal & { usageKey?: string }) | undefined;
   try {
     principal = token.startsWith(TOKEN_PREFIX)
       ? await verifyApiToken(
@@ -41,6 +42,8 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const [arnPrefix, stage] = event.methodArn.split('/');
   return {
     principalId: principal.tokenId ?? principal.userId,
+    // API Gateway's usage plans: a reseller's tokens count against its own key, everyone else the standard one.
+    usageIdentifierKey: principal.usageKey ?? standardUsageKey(platform.config.STAGE),
     policyDocument: {
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: `${arnPrefix}/${stage}/*` }],

@@ -21,6 +21,8 @@ export interface TenantItem extends StoredItem {
   suspension?: { reason: string; at: string; by: string };
   /** its users must sign in with a second factor before they may do anything but enroll */
   requireTwoFactor?: boolean;
+  /** a reseller's API Gateway usage key, once it has one */
+  usageKeyId?: string;
   createdAt: string;
   updatedAt?: string;
 }

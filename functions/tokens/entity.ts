@@ -12,6 +12,8 @@ export interface ApiTokenItem extends StoredItem {
   secretHash: string;
   scopes: Permission[];
   createdBy: { userId: string; role: Role };
+  /** the reseller's usage key value the authorizer hands API Gateway for this token */
+  usageKey?: string;
   allowedCidrs: string[];
   tokenExpiresAt: string | null;
   lastUsedAt: string | null;

@@ -3,10 +3,12 @@ import { created, ok } from '../../layers/http/route';
 import { type ApiTokenItem, apiTokenKeys, toApiToken } from './entity';
 import { makeCreateApiToken, makeRevokeApiToken } from './service';
 import { tokenRoutes } from './spec';
+import { ensureResellerUsageKey } from './usage-keys';
 
 export const handler = makeContextHandler(tokenRoutes, {
   createApiToken: async ({ params, body, principal, platform }) => {
-    const { item, token } = await makeCreateApiToken(platform)(params.tenantId, principal, body);
+    const usageKey = await ensureResellerUsageKey(platform, params.tenantId);
+    const { item, token } = await makeCreateApiToken(platform)(params.tenantId, principal, body, usageKey);
     return created({ ...toApiToken(item), token }, `/v1/tenants/${params.tenantId}/api-tokens/${item.id}`);
   },
   listApiTokens: async ({ params, query, platform }) => {

@@ -42,6 +42,7 @@ export function makeCreateApiToken({ store, clock, ids }: TokenDeps) {
     tenantId: string,
     creator: Principal,
     input: { name: string; scopes: Permission[]; expiresAt?: string | undefined; allowedCidrs: string[] },
+    usageKey?: string,
   ) => {
     const denied = input.scopes.filter((scope) => !allows(creator, scope));
     if (denied.length > 0) {
@@ -61,6 +62,7 @@ export function makeCreateApiToken({ store, clock, ids }: TokenDeps) {
       secretHash: hashSecret(secret).toString('base64url'),
       scopes: [...new Set(input.scopes)],
       createdBy: { userId: creator.userId, role: creator.role },
+      ...(usageKey ? { usageKey } : {}),
       allowedCidrs: input.allowedCidrs,
       tokenExpiresAt: input.expiresAt ?? null,
       lastUsedAt: null,
@@ -69,7 +71,7 @@ export function makeCreateApiToken({ store, clock, ids }: TokenDeps) {
       createdAt: now,
       version: 1,
     };
-    const { secretHash: _hash, pk: _pk, sk: _sk, ...summary } = item;
+    const { secretHash: _hash, pk: _pk, sk: _sk, usageKey: _usageKey, ...summary } = item;
     await store.transact([
       { Put: { Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
       { Put: { Item: { ...apiTokenKeys.link(tenantId, id), ...summary, entity: 'api-token-link' } } },
@@ -97,7 +99,7 @@ export async function verifyApiToken(
   deps: Pick<TokenDeps, 'store' | 'clock'> & { auditRetentionDays: number },
   token: string,
   { sourceIp, userAgent = '', requestId = '' }: { sourceIp: string; userAgent?: string; requestId?: string },
-): Promise<Principal | undefined> {
+): Promise<(Principal & { usageKey?: string }) | undefined> {
   const match = /^vhp_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match?.[1] || !match[2]) return undefined;
   const id = `tok_${match[1]}`;
@@ -145,5 +147,6 @@ export async function verifyApiToken(
     role: item.createdBy.role,
     scopes: item.scopes,
     tokenId: item.id,
+    ...(item.usageKey ? { usageKey: item.usageKey } : {}),
   };
 }

@@ -20,7 +20,12 @@ import {
   TENANT_TAG_PATTERN,
   tenantDataActions,
 } from '../../layers/auth/tenant-policy';
-import { resourceNames, tenantDataContexts } from '../../layers/config/resources';
+import {
+  resourceNames,
+  standardUsageKey,
+  tenantDataContexts,
+  usagePlans,
+} from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
 import { acknowledge, functionFindings } from '../nag';
@@ -52,6 +57,8 @@ export class ApiStack extends Stack {
       restApiName: `vip-${props.stage}-api`,
       description: 'VIP Hosting Panel REST API',
       endpointTypes: [apigw.EndpointType.REGIONAL],
+      // usage plans count the key the authorizer names, never one a client sends
+      apiKeySourceType: apigw.ApiKeySourceType.AUTHORIZER,
       cloudWatchRole: true,
       cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
       deployOptions: {
@@ -156,10 +163,11 @@ export class ApiStack extends Stack {
       this.api.root.resourceForPath(route.path).addMethod(route.method, integration, {
         operationName: route.operationId,
         ...(route.auth === 'user'
-          ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM }
+          ? { authorizer, authorizationType: apigw.AuthorizationType.CUSTOM, apiKeyRequired: true }
           : { authorizationType: apigw.AuthorizationType.NONE }),
       });
     }
+    this.usagePlans(props.stage);
 
     const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
@@ -209,6 +217,59 @@ export class ApiStack extends Stack {
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
         reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
+      },
+    ]);
+  }
+
+  /**
+   * Usage plans (layers/config/resources.ts): the standard plan with its one shared key, and
+   * the resellers' plan that the tokens context puts each reseller's own key in.
+   */
+  private usagePlans(stage: string) {
+    const apiStages = [{ stage: this.api.deploymentStage }];
+    const standard = this.api.addUsagePlan('StandardPlan', {
+      name: resourceNames(stage).standardUsagePlan,
+      description: 'Web-app sessions and customers’ API tokens',
+      throttle: usagePlans.standard.throttle,
+      apiStages,
+    });
+    standard.addApiKey(
+      this.api.addApiKey('StandardUsageKey', {
+        apiKeyName: `vip-${stage}-standard`,
+        value: standardUsageKey(stage),
+        description: 'Named by the authorizer only (key source AUTHORIZER); not a secret',
+      }),
+    );
+    this.api.addUsagePlan('ResellersPlan', {
+      name: resourceNames(stage).resellersUsagePlan,
+      description: 'One key per reseller, shared by its API tokens',
+      throttle: usagePlans.resellers.throttle,
+      quota: {
+        limit: usagePlans.resellers.quota.limit,
+        period: apigw.Period[usagePlans.resellers.quota.period],
+      },
+      apiStages,
+    });
+    const tokens = this.functions.tokens;
+    if (!tokens) return;
+    // by name: the plan's id would make the function depend on the stage that serves it
+    tokens.fn.addEnvironment('RESELLER_USAGE_PLAN_NAME', resourceNames(stage).resellersUsagePlan);
+    const apigatewayArn = (path: string) => `arn:${this.partition}:apigateway:${this.region}::${path}`;
+    tokens.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['apigateway:POST', 'apigateway:GET'],
+        resources: [
+          apigatewayArn('/apikeys'),
+          apigatewayArn('/usageplans'),
+          apigatewayArn('/usageplans/*/keys'),
+        ],
+      }),
+    );
+    acknowledge(tokens, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/usageplans/*/keys]',
+        reason:
+          "The resellers' plan is found by name at run time (its id would make the function depend on the API stage); keys go only into it.",
       },
     ]);
   }

@@ -1,3 +1,4 @@
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -88,3 +89,6 @@ export const ssmClient = once(() => new SSMClient(base(getConfig().SSM_ENDPOINT)
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
 
 export const sesClient = once(() => new SESv2Client(base(getConfig().SES_ENDPOINT)));
+
+/** API Gateway's management API, for resellers' usage keys. */
+export const apiGatewayClient = once(() => new APIGatewayClient(base(getConfig().APIGATEWAY_ENDPOINT)));

@@ -45,6 +45,9 @@ export const configSchema = z.object({
   SFN_ENDPOINT: optionalUrl,
   SES_ENDPOINT: optionalUrl,
   STS_ENDPOINT: optionalUrl,
+  APIGATEWAY_ENDPOINT: optionalUrl,
+  /** the usage plan (by name) a reseller's usage key joins when it creates its first API token */
+  RESELLER_USAGE_PLAN_NAME: z.string().min(1).optional(),
   /**
    * The role API functions assume, tagged with the tenant a request acts on, to reach that
    * tenant's items only (layers/auth/tenant-policy.ts). Unset, handlers use their own role.

@@ -27,6 +27,8 @@ export const resourceNames = (stage: string) => ({
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,
+  standardUsagePlan: `vip-${stage}-standard`,
+  resellersUsagePlan: `vip-${stage}-resellers`,
 });
 
 /**
@@ -35,3 +37,23 @@ export const resourceNames = (stage: string) => ({
  * lets exactly these functions assume it.
  */
 export const tenantDataContexts = ['servers', 'operations', 'metrics', 'audit'] as const;
+
+/**
+ * API Gateway usage plans. Every signed-in request carries a usage key, which the
+ * authorizer names (the API's key source is AUTHORIZER, so a client cannot pick one): a
+ * reseller's API tokens share their reseller's own key on the `resellers` plan; everyone
+ * else shares the `standard` key. The WAF rate rule still stands in front of both.
+ */
+export const usagePlans = {
+  standard: { throttle: { rateLimit: 500, burstLimit: 1000 } },
+  resellers: {
+    throttle: { rateLimit: 50, burstLimit: 100 },
+    quota: { limit: 1_000_000, period: 'DAY' as const },
+  },
+} as const;
+
+/** The usage key value of the standard plan. Not a secret: only the authorizer can present it. */
+export const standardUsageKey = (stage: string) => `vip-${stage}-standard-usage`;
+
+/** A reseller's usage key value, created with its first API token. */
+export const resellerUsageKey = (stage: string, tenantId: string) => `vip-${stage}-reseller-${tenantId}`;

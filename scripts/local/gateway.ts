@@ -26,6 +26,8 @@ export interface GatewayOptions {
   stage: string;
   region: string;
   corsOrigins: string;
+  /** usage plans: every route with the authorizer requires the usage key it names */
+  usageKeys?: { admit(value: string | undefined): 'ok' | 'forbidden' | 'throttled' };
 }
 
 interface CompiledRoute {
@@ -248,6 +250,15 @@ export function makeGateway(options: GatewayOptions) {
       const allowed = result.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
       if (!allowed) {
         gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname);
+        return;
+      }
+      const usage = options.usageKeys?.admit(result.usageIdentifierKey ?? undefined);
+      if (usage === 'forbidden') {
+        gatewayError(response, 'INVALID_API_KEY', requestId, url.pathname);
+        return;
+      }
+      if (usage === 'throttled') {
+        gatewayError(response, 'THROTTLED', requestId, url.pathname);
         return;
       }
       event.requestContext.authorizer = {

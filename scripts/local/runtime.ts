@@ -21,9 +21,16 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { aggregatorMapping, metricsStream, resourceNames } from '../../layers/config/resources';
+import {
+  aggregatorMapping,
+  metricsStream,
+  resourceNames,
+  standardUsageKey,
+  usagePlans,
+} from '../../layers/config/resources';
 import { createTableInput } from '../../layers/store/table-definition';
 import { loadHostDocument, loadWorkflow } from '../../step-functions/workflows';
+import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
 import { makeGateway } from './gateway';
 import { makeLocalHosts } from './hosts';
@@ -52,6 +59,8 @@ export interface LocalRuntimeOptions {
   metricsIntervalMs?: number;
   hostBootDelayMs?: number;
   unavailablePackages?: string[];
+  /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
+  resellerThrottle?: { rateLimit: number; burstLimit: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   log?: (message: string) => void;
 }
@@ -186,6 +195,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
       STS_ENDPOINT: endpoints.services,
+      APIGATEWAY_ENDPOINT: endpoints.services,
+      RESELLER_USAGE_PLAN_NAME: names.resellersUsagePlan,
       TENANT_DATA_ROLE_ARN: tenantDataRoleArn,
       LOCAL_PROVIDER_ENDPOINT: `${endpoints.services}/provider`,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
@@ -290,6 +301,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
 
     const ses = makeLocalSes(join(dataDir, 'outbox.jsonl'));
+    const apiKeys = makeLocalApiKeys({ registryPath: persist('api-keys.json') });
+    apiKeys.definePlan({ id: 'standard', name: names.standardUsagePlan, ...usagePlans.standard }, [
+      standardUsageKey(STAGE),
+    ]);
+    apiKeys.definePlan({
+      id: 'resellers',
+      name: names.resellersUsagePlan,
+      ...usagePlans.resellers,
+      throttle: options.resellerThrottle ?? usagePlans.resellers.throttle,
+    });
     const sts = makeLocalSts({ assumableRoleArns: [tenantDataRoleArn], account: ACCOUNT });
     const { onTenantClient } = await import('../../layers/aws/clients');
     cleanups.push(onTenantClient(enforceTenantPolicy(sts)));
@@ -303,6 +324,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         if (assumed) {
           response.writeHead(assumed.status, { 'content-type': 'text/xml' });
           response.end(assumed.body);
+          return;
+        }
+        const management = apiKeys.handle(request.method ?? 'GET', url, body);
+        if (management) {
+          response.writeHead(management.status, { 'content-type': 'application/json' });
+          response.end(JSON.stringify(management.body));
           return;
         }
         const mail = ses.handle(request.method ?? 'GET', url, body);
@@ -363,6 +390,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       stage: STAGE,
       region: REGION,
       corsOrigins: process.env.CORS_ORIGINS ?? '*',
+      usageKeys: apiKeys,
     });
     const api = await gateway.listen(options.port);
     httpServers.push(api);
@@ -379,6 +407,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       names,
       outboxPath: ses.outboxPath,
       gateway,
+      apiKeys,
       hosts,
       ssm,
       stepFunctions,

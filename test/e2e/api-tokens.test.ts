@@ -9,7 +9,8 @@ let owner: Awaited<ReturnType<typeof signUp>>;
 let stranger: Awaited<ReturnType<typeof signUp>>;
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  // a small reseller plan, so its throttle is reached with a few requests
+  runtime = await startTestRuntime({ resellerThrottle: { rateLimit: 2, burstLimit: 10 } });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'tokens@example.com');
   stranger = await signUp(api, 'stranger@example.com');
@@ -152,3 +153,41 @@ describe('Feature: API tokens', () => {
 });
 
 const withRetention = <P extends object>(platform: P) => ({ ...platform, auditRetentionDays: 90 });
+
+describe('Feature: usage plans at the gateway', () => {
+  it("puts a reseller's tokens on its own usage key in the resellers' plan, everyone else on the standard one", async () => {
+    const reseller = await signUp(api, 'usage-reseller@example.com', 'reseller');
+    const first = await createToken({ name: 'provisioning', scopes: ['servers:read'] }, reseller);
+    const second = await createToken({ name: 'billing', scopes: ['servers:read'] }, reseller);
+    expect([first.status, second.status]).toEqual([201, 201]);
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const platform = withRetention(await getPlatform());
+    const principals = await Promise.all(
+      [first, second].map((t) => verifyApiToken(platform, t.json.token, { sourceIp: '127.0.0.1' })),
+    );
+    // one key per reseller, shared by its tokens
+    expect(principals[0]?.usageKey).toBe(`vip-local-reseller-${reseller.tenantId}`);
+    expect(principals[1]?.usageKey).toBe(principals[0]?.usageKey);
+    expect(runtime.apiKeys.planOf(principals[0]?.usageKey ?? '')).toBe('resellers');
+    // a customer's token carries none, so the authorizer names the standard key
+    const customers = await createToken({ name: 'plain', scopes: ['servers:read'] });
+    expect(
+      (await verifyApiToken(platform, customers.json.token, { sourceIp: '127.0.0.1' }))?.usageKey,
+    ).toBeUndefined();
+    expect(runtime.apiKeys.planOf('vip-local-standard-usage')).toBe('standard');
+  });
+
+  it("throttles a reseller's tokens at its plan's burst, answering the gateway's 429", async () => {
+    const reseller = await signUp(api, 'burst-reseller@example.com', 'reseller');
+    const token = (await createToken({ name: 'burst', scopes: ['servers:read'] }, reseller)).json.token;
+    const path = `/v1/tenants/${reseller.tenantId}/servers`;
+    expect((await api.call('GET', path, { token })).status).toBe(200);
+    const answers = await Promise.all(Array.from({ length: 30 }, () => api.call('GET', path, { token })));
+    const throttled = answers.filter((a) => a.status === 429);
+    expect(answers.filter((a) => a.status === 200).length).toBeGreaterThanOrEqual(9);
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(throttled[0]?.json).toMatchObject({ title: 'Too many requests' });
+    // the reseller's own user session is on the standard plan, untouched by its tokens' burst
+    expect((await api.call('GET', path, { token: reseller.token })).status).toBe(200);
+  });
+});

@@ -5,7 +5,13 @@ import { routes } from '../../functions/api';
 import { AUTHORIZER_CACHE_SECONDS } from '../../functions/gateway';
 import { buildStacks } from '../../infra/stacks';
 import { tenantDataActions } from '../../layers/auth/tenant-policy';
-import { aggregatorMapping, resourceNames, tenantDataContexts } from '../../layers/config/resources';
+import {
+  aggregatorMapping,
+  resourceNames,
+  standardUsageKey,
+  tenantDataContexts,
+  usagePlans,
+} from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 
 let templates: Record<'data' | 'workflows' | 'api' | 'metrics', Template>;
@@ -113,7 +119,39 @@ describe('Stack: API', () => {
       expect(method, route.operationId).toBeDefined();
       expect(method?.HttpMethod).toBe(route.method);
       expect(method?.AuthorizationType).toBe(route.auth === 'user' ? 'CUSTOM' : 'NONE');
+      // a usage key on every signed-in route, named by the authorizer
+      expect(method?.ApiKeyRequired ?? false).toBe(route.auth === 'user');
     }
+  });
+
+  it("counts signed-in requests in usage plans: a standard one with its key, and the resellers' one", () => {
+    templates.api.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'AUTHORIZER' });
+    templates.api.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: resourceNames('test').standardUsagePlan,
+      Throttle: {
+        RateLimit: usagePlans.standard.throttle.rateLimit,
+        BurstLimit: usagePlans.standard.throttle.burstLimit,
+      },
+    });
+    templates.api.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      UsagePlanName: resourceNames('test').resellersUsagePlan,
+      Throttle: {
+        RateLimit: usagePlans.resellers.throttle.rateLimit,
+        BurstLimit: usagePlans.resellers.throttle.burstLimit,
+      },
+      Quota: { Limit: usagePlans.resellers.quota.limit, Period: 'DAY' },
+    });
+    templates.api.hasResourceProperties('AWS::ApiGateway::ApiKey', {
+      Value: standardUsageKey('test'),
+      Enabled: true,
+    });
+    templates.api.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    const tokens = Object.entries(templates.api.findResources('AWS::Lambda::Function')).find(([id]) =>
+      id.startsWith('ContextTokens'),
+    );
+    expect(tokens?.[1].Properties.Environment.Variables.RESELLER_USAGE_PLAN_NAME).toBe(
+      resourceNames('test').resellersUsagePlan,
+    );
   });
 
   it('caches the REQUEST authorizer per token and source IP for the documented time', () => {

@@ -82,10 +82,14 @@ export async function eventually<T>(
 }
 
 /** Signs up a tenant and logs its owner in. */
-export async function signUp(api: ReturnType<typeof apiClient>, email: string) {
+export async function signUp(
+  api: ReturnType<typeof apiClient>,
+  email: string,
+  kind: 'customer' | 'reseller' = 'customer',
+) {
   const password = 'a long enough password';
   const signup = await api.call('POST', '/v1/auth/signup', {
-    body: { email, password, name: 'Owner', tenantName: `Tenant of ${email}` },
+    body: { email, password, name: 'Owner', tenantName: `Tenant of ${email}`, kind },
   });
   if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${signup.text}`);
   const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
