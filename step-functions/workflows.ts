@@ -15,6 +15,7 @@ export interface WorkflowSubstitutions {
 /** The state machines, each an ASL file in this folder; the CDK app and the local runtime load them from here. */
 export const workflows = {
   'provision-server': 'provision-server.asl.json',
+  'decommission-server': 'decommission-server.asl.json',
 } as const;
 
 export type WorkflowName = keyof typeof workflows;

@@ -33,6 +33,8 @@ export interface ServerItem extends StoredItem {
   ipv4?: string;
   lastOperationId: string;
   latest?: LatestSample;
+  /** what the server was when its deletion began: an active server still holds a unit of quota */
+  deletingFrom?: ServerStatus;
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;

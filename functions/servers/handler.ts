@@ -4,6 +4,7 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok } from '../../layers/http/route';
 import { toOperation } from '../operations/entity';
+import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
@@ -16,6 +17,18 @@ export const handler = makeContextHandler(serverRoutes, {
       stateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
     });
     const { server, operation } = await createServer(params.tenantId, body, requestId);
+    return accepted(
+      { ...toServer(server), operation: toOperation(operation) },
+      `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
+    );
+  },
+  deleteServer: async ({ params, requestId, platform }) => {
+    const deleteServer = makeDeleteServer({
+      ...platform,
+      sfn: sfnClient(),
+      stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
+    });
+    const { server, operation } = await deleteServer(params.tenantId, params.serverId, requestId);
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,

@@ -98,4 +98,24 @@ export const serverRoutes = [
     params: serverParams,
     responses: { 200: { description: 'The server', schema: serverSchema }, ...problems },
   }),
+  route({
+    operationId: 'deleteServer',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      'Decommission a server: deletes its host at the provider, forgets its agent and gives its quota back; answers 202 with the operation',
+    tags: ['servers'],
+    params: serverParams,
+    responses: {
+      202: {
+        description: 'Decommissioning started',
+        schema: serverSchema.extend({ operation: operationSchema }),
+      },
+      ...problems,
+      409: { description: 'The server is still being provisioned, or already being deleted' },
+    },
+  }),
 ] as const;

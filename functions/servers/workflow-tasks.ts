@@ -10,6 +10,7 @@ import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
 import { recordSteps, type StepChanges } from '../operations/service';
+import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { providerFor } from './providers';
 import { renderUserData } from './providers/provider';
@@ -28,6 +29,8 @@ type TaskEvent =
   | { action: 'createHost'; input: ProvisionInput }
   | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
+  | { action: 'deleteHost' | 'forgetAgent' | 'removeServer'; input: DecommissionInput }
+  | { action: 'decommissionFailed'; input: DecommissionInput; failure: { Error?: string; Cause?: string } }
   | {
       action: 'fail';
       input: ProvisionInput;
@@ -255,5 +258,14 @@ export async function handler(event: TaskEvent): Promise<unknown> {
       return tasks.activate(platform, event);
     case 'fail':
       return tasks.fail(platform, event);
+    case 'deleteHost':
+    case 'forgetAgent':
+    case 'removeServer':
+      return decommissionTasks[event.action](platform, event.input);
+    case 'decommissionFailed':
+      return decommissionTasks.failed(platform, event.input, {
+        code: event.failure.Error ?? 'States.Failed',
+        message: readableCause(event.failure.Cause),
+      });
   }
 }

@@ -131,6 +131,12 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
       resourceName: names.provisionServerStateMachine,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
+    DECOMMISSION_SERVER_STATE_MACHINE_ARN: stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: names.decommissionServerStateMachine,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
     JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,
     JWT_AUDIENCE: 'vip-hosting-panel',
   };

@@ -35,6 +35,7 @@ export interface ApiStackProps extends StackProps {
   table: dynamodb.Table;
   secrets: { name: string; arn: string; key: kms.IKey };
   provisionServer: sfn.IStateMachine;
+  decommissionServer: sfn.IStateMachine;
   /** requests per 5 minutes per IP before the WAF blocks */
   wafRateLimit?: number;
 }
@@ -132,6 +133,7 @@ export class ApiStack extends Stack {
     }
     this.tenantDataRole = this.tenantData(props);
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     // Invitations and password resets go out by email.
     for (const context of ['auth', 'members']) {
       const fn = this.functions[context];

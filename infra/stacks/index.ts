@@ -21,6 +21,7 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
     table: data.table,
     secrets: data.secrets,
     provisionServer: workflows.provisionServer,
+    decommissionServer: workflows.decommissionServer,
     ...env,
   });
   const metrics = new MetricsStack(app, `${prefix}-Metrics`, {

@@ -20,6 +20,7 @@ export interface WorkflowsStackProps extends StackProps {
 /** The host workflows: the bootstrap document, the tasks Lambda and the provision-server state machine. */
 export class WorkflowsStack extends Stack {
   readonly provisionServer: sfn.StateMachine;
+  readonly decommissionServer: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -115,6 +116,37 @@ export class WorkflowsStack extends Stack {
         resources: ['*'],
       }),
     );
+
+    // Decommissioning runs only the tasks Lambda: every step is more than one call and records itself.
+    this.decommissionServer = new sfn.StateMachine(this, 'DecommissionServer', {
+      stateMachineName: names.decommissionServerStateMachine,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(readWorkflow('decommission-server')),
+      definitionSubstitutions: {
+        TableName: props.table.tableName,
+        WorkflowTasksFunctionArn: tasks.fn.functionArn,
+        BootstrapDocumentName: bootstrapDocument.ref,
+      },
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'DecommissionServerLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+      timeout: Duration.minutes(30),
+    });
+    this.decommissionServer.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [tasks.fn.functionArn] }),
+    );
+    acknowledge(this.decommissionServer, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords take only "*".',
+      },
+    ]);
 
     acknowledge(hostRole, [
       {

@@ -24,6 +24,7 @@ export const resourceNames = (stage: string) => ({
   secretsParameter: `/vip/${stage}/platform-secrets`,
   bootstrapDocument: `vip-${stage}-bootstrap-server`,
   provisionServerStateMachine: `vip-${stage}-provision-server`,
+  decommissionServerStateMachine: `vip-${stage}-decommission-server`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,

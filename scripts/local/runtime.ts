@@ -178,6 +178,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     };
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
+    const decommissionArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.decommissionServerStateMachine}`;
     const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
     Object.assign(process.env, {
       STAGE,
@@ -188,6 +189,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       METRICS_STREAM_NAME: names.metricsStream,
       SECRETS_PARAMETER_NAME: names.secretsParameter,
       PROVISION_SERVER_STATE_MACHINE_ARN: stateMachineArn,
+      DECOMMISSION_SERVER_STATE_MACHINE_ARN: decommissionArn,
       BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
@@ -282,13 +284,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       },
       clients: { dynamodb: dynamoClient, ssm: ssmClient },
     });
+    const substitutions = {
+      TableName: names.table,
+      WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
+      BootstrapDocumentName: names.bootstrapDocument,
+    };
     const stepFunctions = makeLocalStepFunctions({
       machines: {
-        [stateMachineArn]: loadWorkflow('provision-server', {
-          TableName: names.table,
-          WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
-          BootstrapDocumentName: names.bootstrapDocument,
-        }) as never,
+        [stateMachineArn]: loadWorkflow('provision-server', substitutions) as never,
+        [decommissionArn]: loadWorkflow('decommission-server', substitutions) as never,
       },
       resolveTask,
       waitMs: options.waitMs ?? 1_000,

@@ -31,7 +31,8 @@ describe('Step Functions definitions', () => {
 
     it(`${name} names only placeholders both runtimes fill`, () => {
       const placeholders = [...readWorkflow(name).matchAll(/\$\{([A-Za-z0-9]+)\}/g)].map((m) => m[1]);
-      expect(new Set(placeholders)).toEqual(new Set(Object.keys(substitutions)));
+      expect(placeholders.length).toBeGreaterThan(0);
+      for (const placeholder of placeholders) expect(Object.keys(substitutions)).toContain(placeholder);
     });
 
     it(`${name} has a local implementation for every Task resource`, () => {

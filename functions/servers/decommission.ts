@@ -1,0 +1,288 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DeleteActivationCommand,
+  DeregisterManagedInstanceCommand,
+  InvalidActivation,
+  InvalidInstanceId,
+} from '@aws-sdk/client-ssm';
+import { ssmClient } from '../../layers/aws/clients';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { logger } from '../../layers/observability/logger';
+import type { Platform } from '../../layers/runtime/platform';
+import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
+import { type OperationItem, operationKeys } from '../operations/entity';
+import { newOperation, recordSteps, type StepChanges } from '../operations/service';
+import { returnQuota } from '../plans/quota';
+import { counterAttribute, type ServerItem, serverKeys } from './entity';
+import { providerFor } from './providers';
+import type { ProvisionInput } from './service';
+
+/** The steps of the decommission-server workflow, in order. */
+export const decommissionSteps = ['deleteHost', 'forgetAgent', 'removeServer'] as const;
+
+/** The execution input: ids only, as for provisioning. */
+export type DecommissionInput = ProvisionInput;
+
+export interface DecommissionDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/**
+ * Starts decommissioning a server: it moves to `deleting` together with a new operation and
+ * the counters, then the workflow deletes what the server has and finally the server itself.
+ * A server still provisioning answers 409; one whose earlier decommissioning failed starts a
+ * new run (every step tolerates what is already gone).
+ */
+export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: DecommissionDeps) {
+  return async (tenantId: string, serverId: string, correlationId: string) => {
+    const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+    if (!server) throw errors.notFound('server');
+    if (server.status === 'provisioning') {
+      throw errors.conflict('The server is still being provisioned; delete it once that has ended.');
+    }
+    if (server.status === 'deleting') {
+      const last = await store.get<OperationItem>(operationKeys.item(tenantId, server.lastOperationId), true);
+      if (last?.status !== 'failed') throw errors.conflict('The server is already being deleted.');
+    }
+    const now = clock.now().toISOString();
+    const operationId = ids.next('op');
+    const operation = newOperation({
+      tenantId,
+      operationId,
+      kind: 'decommission-server',
+      targetId: serverId,
+      steps: decommissionSteps,
+      correlationId,
+      now,
+    });
+    const rerun = server.status === 'deleting';
+    const update = versionedUpdate({
+      status: 'deleting',
+      deletingFrom: server.deletingFrom ?? server.status,
+      lastOperationId: operationId,
+      updatedAt: now,
+    });
+    try {
+      await store.transact([
+        {
+          Update: {
+            Key: serverKeys.item(tenantId, serverId),
+            UpdateExpression: update.expression,
+            ConditionExpression: '#status = :from AND #version = :version',
+            ExpressionAttributeNames: { ...update.names, '#status': 'status' },
+            ExpressionAttributeValues: {
+              ...update.values,
+              ':from': server.status,
+              ':version': server.version ?? 1,
+            },
+          },
+        },
+        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
+        ...(rerun
+          ? []
+          : [
+              {
+                Update: {
+                  Key: serverKeys.counters(tenantId),
+                  UpdateExpression: 'ADD #from :minus, #to :one',
+                  ExpressionAttributeNames: {
+                    '#from': counterAttribute(server.status),
+                    '#to': counterAttribute('deleting'),
+                  },
+                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+                },
+              },
+            ]),
+      ]);
+    } catch (error) {
+      if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') {
+        throw errors.conflict('The server changed while it was being deleted; try again.');
+      }
+      throw error;
+    }
+    try {
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: operationId,
+          input: JSON.stringify({
+            tenantId,
+            serverId,
+            operationId,
+            correlationId,
+          } satisfies DecommissionInput),
+        }),
+      );
+    } catch (cause) {
+      logger.error('Could not start decommissioning', { error: cause as Error, serverId, operationId });
+      // The server stays `deleting` with a failed operation: another DELETE starts over.
+      await recordSteps(
+        store,
+        { tenantId, operationId },
+        clock.now().toISOString(),
+        {},
+        {
+          status: 'failed',
+          error: {
+            code: 'workflow-not-started',
+            message: 'The decommissioning workflow could not be started.',
+          },
+        },
+      );
+      throw cause;
+    }
+    return { server: { ...server, status: 'deleting' as const, lastOperationId: operationId }, operation };
+  };
+}
+
+async function ignoring<E extends abstract new (...args: never[]) => Error>(
+  kind: E,
+  action: () => Promise<unknown>,
+) {
+  try {
+    await action();
+  } catch (error) {
+    if (!(error instanceof kind)) throw error;
+  }
+}
+
+const now = (platform: Platform) => platform.clock.now().toISOString();
+
+/** Runs one step, recording it running and then succeeded with its output. */
+async function step(
+  platform: Platform,
+  input: DecommissionInput,
+  name: (typeof decommissionSteps)[number],
+  work: () => Promise<Record<string, unknown>>,
+  operation: Parameters<typeof recordSteps>[4] = {},
+) {
+  await recordSteps(
+    platform.store,
+    input,
+    now(platform),
+    { [name]: { status: 'running', startedAt: now(platform) } },
+    {
+      status: 'running',
+    },
+  );
+  const output = await work();
+  await recordSteps(
+    platform.store,
+    input,
+    now(platform),
+    { [name]: { status: 'succeeded', endedAt: now(platform), output } },
+    operation,
+  );
+  return output;
+}
+
+const serverOf = (platform: Platform, input: DecommissionInput) =>
+  platform.store.get<ServerItem>(serverKeys.item(input.tenantId, input.serverId), true);
+
+/** The decommission workflow's tasks; each may run twice and finds what is already done. */
+export const decommissionTasks = {
+  deleteHost: (platform: Platform, input: DecommissionInput) =>
+    step(platform, input, 'deleteHost', async () => {
+      const server = await serverOf(platform, input);
+      if (!server?.hostId) return { host: null };
+      await providerFor(server).deleteHost(server.hostId);
+      await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+        hostId: undefined,
+        updatedAt: now(platform),
+      });
+      return { host: server.hostId, deleted: true };
+    }),
+
+  forgetAgent: (platform: Platform, input: DecommissionInput) =>
+    step(platform, input, 'forgetAgent', async () => {
+      const server = await serverOf(platform, input);
+      const ssm = ssmClient();
+      if (server?.instanceId) {
+        await ignoring(InvalidInstanceId, () =>
+          ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })),
+        );
+      }
+      if (server?.activationId) {
+        await ignoring(InvalidActivation, () =>
+          ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })),
+        );
+      }
+      if (server) {
+        await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+          instanceId: undefined,
+          activationId: undefined,
+          updatedAt: now(platform),
+        });
+      }
+      return { instance: server?.instanceId ?? null, activation: server?.activationId ?? null };
+    }),
+
+  /** Deletes the server, moves the counter and gives back the quota an active server held, together. */
+  removeServer: (platform: Platform, input: DecommissionInput) =>
+    step(
+      platform,
+      input,
+      'removeServer',
+      async () => {
+        const server = await serverOf(platform, input);
+        if (!server) return { removed: true };
+        const quota = server.deletingFrom === 'active' ? returnQuota('servers') : undefined;
+        try {
+          await platform.store.transact([
+            {
+              Delete: {
+                Key: serverKeys.item(input.tenantId, input.serverId),
+                ConditionExpression: '#status = :deleting',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':deleting': 'deleting' },
+              },
+            },
+            {
+              Update: {
+                Key: serverKeys.counters(input.tenantId),
+                UpdateExpression: `ADD #deleting :minus${quota ? `, ${quota.add}` : ''}`,
+                ExpressionAttributeNames: {
+                  '#deleting': counterAttribute('deleting'),
+                  ...(quota?.names ?? {}),
+                },
+                ExpressionAttributeValues: { ':minus': -1, ...(quota?.values ?? {}) },
+              },
+            },
+          ]);
+        } catch (error) {
+          // a second run finds the server gone; anything else is a real failure
+          if (!(error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed'))
+            throw error;
+        }
+        return { removed: true, quotaReturned: quota !== undefined };
+      },
+      { status: 'succeeded', result: { serverId: input.serverId, status: 'deleted' } },
+    ),
+
+  /** Marks the step that was running as failed, and the operation; the server stays `deleting`. */
+  async failed(platform: Platform, input: DecommissionInput, failure: { code: string; message: string }) {
+    const operation = await platform.store.get<OperationItem>(
+      operationKeys.item(input.tenantId, input.operationId),
+      true,
+    );
+    const order = operation?.stepOrder ?? [...decommissionSteps];
+    const failedIndex = Math.max(
+      0,
+      order.findIndex((name) => operation?.steps[name]?.status === 'running'),
+    );
+    const at = now(platform);
+    const changes: StepChanges = {};
+    order.forEach((name, index) => {
+      if (index === failedIndex) changes[name] = { status: 'failed', endedAt: at, error: failure };
+      else if (index > failedIndex) changes[name] = { status: 'skipped' };
+    });
+    await recordSteps(platform.store, input, at, changes, { status: 'failed', error: failure });
+    logger.warn('Decommissioning failed', { serverId: input.serverId, error: failure });
+    return { status: 'failed' };
+  },
+};
