@@ -7,10 +7,47 @@ export interface ProviderHost {
 
 /** A transient provider fault (429, 5xx, network): the workflow retries it with backoff. */
 export class ProviderTransientError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number | undefined }) {
     super(message, options);
     this.name = 'ProviderTransientError';
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+  readonly retryAfterSeconds: number | undefined;
+}
+
+/** The provider refused the credentials (401/403): retrying cannot help. */
+export class ProviderAuthError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderAuthError';
+  }
+}
+
+/** The provider refused the request itself (an unknown region or size, a bad name): the caller must change it. */
+export class ProviderRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'ProviderRequestError';
+  }
+}
+
+/** A region or size a provider offers. */
+export interface ProviderChoice {
+  id: string;
+  description: string;
+}
+
+/** What a cloud provider's client offers beyond creating and deleting: choices, state, reboot, a credentials check. */
+export interface CloudProvider extends HostProvider {
+  listRegions(): Promise<ProviderChoice[]>;
+  listSizes(): Promise<ProviderChoice[]>;
+  getHost(hostId: string): Promise<ProviderHost | undefined>;
+  rebootHost(hostId: string): Promise<void>;
+  /** Resolves when the provider accepts the credentials; throws ProviderAuthError when it does not. */
+  checkCredentials(): Promise<void>;
 }
 
 /** What every provider client implements. */
