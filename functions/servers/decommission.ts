@@ -15,7 +15,7 @@ import { type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordSteps, type StepChanges } from '../operations/service';
 import { returnQuota } from '../plans/quota';
 import { counterAttribute, type ServerItem, serverKeys } from './entity';
-import { providerFor } from './providers';
+import { providerOf } from './providers/credentials';
 import type { ProvisionInput } from './service';
 
 /** The steps of the decommission-server workflow, in order. */
@@ -190,7 +190,7 @@ export const decommissionTasks = {
     step(platform, input, 'deleteHost', async () => {
       const server = await serverOf(platform, input);
       if (!server?.hostId) return { host: null };
-      await providerFor(server).deleteHost(server.hostId);
+      await (await providerOf(platform.store, server)).deleteHost(server.hostId);
       await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
         hostId: undefined,
         updatedAt: now(platform),

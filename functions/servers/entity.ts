@@ -3,7 +3,11 @@ import type { StoredItem } from '../../layers/store/store';
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
 
-export const providers = ['local'] as const;
+export const providers = ['local', 'hetzner', 'digitalocean', 'vultr'] as const;
+export type ProviderName = (typeof providers)[number];
+/** The providers whose API needs a tenant's own credentials. */
+export const cloudProviders = ['hetzner', 'digitalocean', 'vultr'] as const;
+export type CloudProviderName = (typeof cloudProviders)[number];
 export const webServers = ['nginx', 'apache', 'openlitespeed', 'caddy'] as const;
 
 /** The newest metrics sample, kept on the server item so the dashboard reads it with the server. */

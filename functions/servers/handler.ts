@@ -6,6 +6,14 @@ import { accepted, etag, ok } from '../../layers/http/route';
 import { toOperation } from '../operations/entity';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
+import {
+  type CredentialsItem,
+  credentialsKeys,
+  deleteCredentials,
+  saveCredentials,
+  toCredentials,
+} from './providers/credentials';
+import { resolvePlacement } from './providers/placement';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
 
@@ -16,7 +24,8 @@ export const handler = makeContextHandler(serverRoutes, {
       sfn: sfnClient(),
       stateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
     });
-    const { server, operation } = await createServer(params.tenantId, body, requestId);
+    const placement = await resolvePlacement(platform.store, params.tenantId, body);
+    const { server, operation } = await createServer(params.tenantId, { ...body, ...placement }, requestId);
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
@@ -33,6 +42,24 @@ export const handler = makeContextHandler(serverRoutes, {
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
     );
+  },
+  putProviderCredentials: async ({ params, body, platform }) =>
+    ok(toCredentials(await saveCredentials(platform, params.tenantId, params.provider, body.token))),
+  listProviderCredentials: async ({ params, query, platform }) =>
+    listPage<CredentialsItem, ReturnType<typeof toCredentials>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: credentialsKeys.item(params.tenantId, '').pk,
+        skPrefix: credentialsKeys.prefix,
+        scope: 'provider-credentials',
+        query,
+      },
+      toCredentials,
+    ),
+  deleteProviderCredentials: async ({ params, platform }) => {
+    await deleteCredentials(platform, params.tenantId, params.provider);
+    return { status: 204 };
   },
   listServers: async ({ params, query, platform }) =>
     listPage<ServerItem, ReturnType<typeof toServer>>(

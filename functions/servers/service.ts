@@ -35,7 +35,11 @@ export interface ServerDeps {
  * claiming to be in progress.
  */
 export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: ServerDeps) {
-  return async (tenantId: string, input: z.output<typeof createServerBody>, correlationId: string) => {
+  return async (
+    tenantId: string,
+    input: z.output<typeof createServerBody> & { region: string; size: string },
+    correlationId: string,
+  ) => {
     const now = clock.now().toISOString();
     const serverId = ids.next('srv');
     const operationId = ids.next('op');

@@ -9,7 +9,7 @@ import {
   tenantParams,
   tenantRouteProblems,
 } from '../shared-schemas';
-import { providers, serverStatuses, webServers } from './entity';
+import { cloudProviders, providers, serverStatuses, webServers } from './entity';
 
 const hostname = z
   .string()
@@ -24,8 +24,18 @@ export const createServerBody = z
   .strictObject({
     name: hostname,
     provider: z.enum(providers),
-    region: z.string().min(1).max(32).default('local-1'),
-    size: z.string().min(1).max(32).default('small'),
+    region: z
+      .string()
+      .min(1)
+      .max(32)
+      .optional()
+      .meta({ description: "The provider's region (local: local-1); required for cloud providers" }),
+    size: z
+      .string()
+      .min(1)
+      .max(32)
+      .optional()
+      .meta({ description: "The provider's server size (local: small); required for cloud providers" }),
     webServer: z.enum(webServers).default('nginx'),
   })
   .meta({ id: 'CreateServerRequest' });
@@ -49,6 +59,25 @@ export const serverSchema = z
   .meta({ id: 'Server' });
 
 export const serverParams = tenantParams.extend({ serverId: prefixedId('srv') });
+
+export const credentialsParams = tenantParams.extend({ provider: z.enum(cloudProviders) });
+
+export const credentialsBody = z
+  .strictObject({
+    token: z.string().trim().min(8).max(512).meta({ description: "The provider's API token" }),
+  })
+  .meta({ id: 'ProviderCredentialsRequest' });
+
+export const credentialsSchema = z
+  .object({
+    provider: z.enum(cloudProviders),
+    tokenHint: z
+      .string()
+      .meta({ description: 'The last four characters; the token itself is never shown again' }),
+    validatedAt: isoTimestamp,
+    createdAt: isoTimestamp,
+  })
+  .meta({ id: 'ProviderCredentials' });
 
 const problems = tenantRouteProblems('server');
 
@@ -117,5 +146,48 @@ export const serverRoutes = [
       ...problems,
       409: { description: 'The server is still being provisioned, or already being deleted' },
     },
+  }),
+  route({
+    operationId: 'putProviderCredentials',
+    method: 'PUT',
+    path: '/v1/tenants/{tenantId}/provider-credentials/{provider}',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      "Save the tenant's API token for a provider, after the provider accepted it; stored encrypted and never shown again",
+    tags: ['servers'],
+    params: credentialsParams,
+    body: credentialsBody,
+    responses: {
+      200: { description: 'Saved', schema: credentialsSchema },
+      ...problems,
+      503: { description: 'The provider could not be reached; nothing was saved' },
+    },
+  }),
+  route({
+    operationId: 'listProviderCredentials',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/provider-credentials',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:read',
+    summary: 'The providers the tenant has saved credentials for (never the tokens)',
+    tags: ['servers'],
+    params: tenantParams,
+    query: z.strictObject({ ...pageQuery }),
+    responses: { 200: { description: 'Saved credentials', schema: listOf(credentialsSchema) }, ...problems },
+  }),
+  route({
+    operationId: 'deleteProviderCredentials',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/provider-credentials/{provider}',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary: "Forget the tenant's token for a provider",
+    tags: ['servers'],
+    params: credentialsParams,
+    responses: { 204: { description: 'Forgotten' }, ...problems },
   }),
 ] as const;

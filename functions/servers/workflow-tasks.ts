@@ -12,7 +12,7 @@ import { type OperationItem, operationKeys, type StepRecord } from '../operation
 import { recordSteps, type StepChanges } from '../operations/service';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
-import { providerFor } from './providers';
+import { providerOf } from './providers/credentials';
 import { renderUserData } from './providers/provider';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 
@@ -85,6 +85,13 @@ const tasks = {
       },
     );
     const { config } = platform;
+    // A retry after the provider failed: the earlier activation's code is gone with that attempt, so it goes too.
+    if (server.activationId) {
+      const earlier = server.activationId;
+      await ignoring(InvalidActivation, () =>
+        ssmClient().send(new DeleteActivationCommand({ ActivationId: earlier })),
+      );
+    }
     const activation = await ssmClient().send(
       new CreateActivationCommand({
         IamRole: config.HOST_ACTIVATION_ROLE,
@@ -103,7 +110,7 @@ const tasks = {
       activationId: activation.ActivationId,
       updatedAt: now(platform),
     });
-    const host = await providerFor(server).createHost({
+    const host = await (await providerOf(platform.store, server)).createHost({
       name: server.name,
       region: server.region,
       size: server.size,
@@ -188,7 +195,7 @@ const tasks = {
     );
     const compensation: string[] = [];
     if (server.hostId) {
-      await providerFor(server).deleteHost(server.hostId);
+      await (await providerOf(platform.store, server)).deleteHost(server.hostId);
       compensation.push(`deleted host ${server.hostId}`);
     }
     const ssm = ssmClient();

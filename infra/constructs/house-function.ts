@@ -141,3 +141,14 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
     JWT_AUDIENCE: 'vip-hosting-panel',
   };
 }
+
+/** The SecureString parameters that hold tenants' provider tokens, for a stage. */
+export const providerCredentialsArn = (stack: Stack, stage: string) =>
+  stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `vip/${stage}/tenants/*` });
+
+/** Why a function may touch every tenant's provider parameters. */
+export const providerCredentialsFinding = (stage: string) => ({
+  id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vip/${stage}/tenants/*]`,
+  reason:
+    "Provider tokens are one parameter per tenant and provider under this path; the handler reaches only the path's tenant (checked before) and the workflow only the server's.",
+});

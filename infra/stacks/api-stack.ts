@@ -27,7 +27,12 @@ import {
   usagePlans,
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
-import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+import {
+  HouseFunction,
+  platformEnvironment,
+  providerCredentialsArn,
+  providerCredentialsFinding,
+} from '../constructs/house-function';
 import { acknowledge, functionFindings } from '../nag';
 
 export interface ApiStackProps extends StackProps {
@@ -134,6 +139,17 @@ export class ApiStack extends Stack {
     this.tenantDataRole = this.tenantData(props);
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    // Tenants' provider tokens: SecureString parameters under one path per stage.
+    const servers = this.functions.servers;
+    if (servers) {
+      servers.fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+          resources: [providerCredentialsArn(this, props.stage)],
+        }),
+      );
+      acknowledge(servers, [providerCredentialsFinding(props.stage)]);
+    }
     // Invitations and password resets go out by email.
     for (const context of ['auth', 'members']) {
       const fn = this.functions[context];

@@ -8,7 +8,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { resourceNames } from '../../layers/config/resources';
 import { loadHostDocument, readWorkflow } from '../../step-functions/workflows';
-import { HouseFunction, platformEnvironment } from '../constructs/house-function';
+import {
+  HouseFunction,
+  platformEnvironment,
+  providerCredentialsArn,
+  providerCredentialsFinding,
+} from '../constructs/house-function';
 import { acknowledge } from '../nag';
 
 export interface WorkflowsStackProps extends StackProps {
@@ -63,6 +68,13 @@ export class WorkflowsStack extends Stack {
         conditions: { StringLike: { 'ssm:resourceTag/vip:serverId': 'srv_*' } },
       }),
     );
+    tasks.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [providerCredentialsArn(this, props.stage)],
+      }),
+    );
+    acknowledge(tasks, [providerCredentialsFinding(props.stage)]);
     tasks.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],

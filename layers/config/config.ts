@@ -59,6 +59,12 @@ export const configSchema = z.object({
   /** where links in emails point: the web app */
   APP_URL: z.url().default('http://localhost:3000'),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
+  /** the providers' public APIs; tests point them at local fakes */
+  HETZNER_API_URL: z.url().default('https://api.hetzner.cloud/v1'),
+  DIGITALOCEAN_API_URL: z.url().default('https://api.digitalocean.com/v2'),
+  VULTR_API_URL: z.url().default('https://api.vultr.com/v2'),
+  /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */
+  CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

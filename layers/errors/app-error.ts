@@ -10,6 +10,8 @@ export interface AppErrorOptions {
   headers?: Record<string, string>;
   extensions?: Record<string, unknown>;
   cause?: unknown;
+  /** shown to the client as it is; by default only 4xx are (a 503 for an unavailable upstream is too) */
+  expose?: boolean;
 }
 
 /**
@@ -30,7 +32,7 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.code = code;
     this.status = status;
-    this.expose = status < 500;
+    this.expose = options.expose ?? status < 500;
     this.detail = options.detail;
     this.errors = options.errors;
     this.headers = options.headers ?? {};
@@ -114,6 +116,12 @@ export const errors = {
     new AppError('rate-limited', 429, 'Too many requests', {
       detail: `Rate limit reached: try again in ${retryAfterSeconds} s.`,
       headers: { ...headers, 'Retry-After': String(retryAfterSeconds) },
+    }),
+  providerUnavailable: (provider: string, retryAfterSeconds = 30) =>
+    new AppError('provider-unavailable', 503, 'Provider unavailable', {
+      detail: `${provider} did not answer or is limiting requests; try again shortly.`,
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
+      expose: true,
     }),
   idempotencyMismatch: () =>
     new AppError('idempotency-key-reused', 422, 'Idempotency key reused', {

@@ -152,6 +152,14 @@ export function makeLocalSsm(options: {
         },
       };
     },
+    DeleteParameter(input) {
+      const name = String(input.Name);
+      if (!state.data.parameters[name])
+        throw new AwsServiceError('ParameterNotFound', `Parameter ${name} not found`);
+      delete state.data.parameters[name];
+      state.save();
+      return {};
+    },
     PutParameter(input) {
       const name = String(input.Name);
       const existing = state.data.parameters[name];

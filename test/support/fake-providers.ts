@@ -36,12 +36,15 @@ const catalogue = {
  */
 export async function startFakeProvider(
   kind: FakeProviderKind,
-  options: { token: string; bootMs?: number; onCreate?: (machine: FakeMachine) => void } = {
-    token: 'good-token',
-  },
+  options: {
+    token: string;
+    bootMs?: number;
+    onCreate?: (machine: FakeMachine) => void;
+    onDelete?: (machine: FakeMachine) => void;
+  } = { token: 'good-token' },
 ) {
   const machines = new Map<string, FakeMachine>();
-  const faults: number[] = [];
+  const faults: { status: number; method?: string; path?: string }[] = [];
   const requests: { method: string; path: string; body: unknown }[] = [];
   let nextId = 1000;
 
@@ -185,6 +188,7 @@ export async function startFakeProvider(
       if (method === 'GET') return { status: 200, body: machineView(machine) };
       if (method === 'DELETE') {
         machines.delete(machine.id);
+        options.onDelete?.(machine);
         return kind === 'hetzner'
           ? { status: 200, body: { action: { command: 'delete_server' } } }
           : { status: 204 };
@@ -216,7 +220,8 @@ export async function startFakeProvider(
     const method = request.method ?? 'GET';
     requests.push({ method, path, body });
     let answer: Answer;
-    const fault = faults.shift();
+    const index = faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path === path));
+    const fault = index >= 0 ? faults.splice(index, 1)[0]?.status : undefined;
     if (request.headers.authorization !== `Bearer ${options.token}`) {
       answer = error(401, 'unauthorized', 'Unable to authenticate you');
     } else if (fault === 429) {
@@ -252,7 +257,15 @@ export async function startFakeProvider(
     requests,
     /** The next requests answer these statuses (429, 500, 503...) instead of their real answer. */
     failNext(...statuses: number[]) {
-      faults.push(...statuses);
+      faults.push(...statuses.map((status) => ({ status })));
+    },
+    /** The next requests of this method and path answer these statuses. */
+    failOn(method: string, path: string, ...statuses: number[]) {
+      faults.push(...statuses.map((status) => ({ status, method, path })));
+    },
+    /** Drops every injected fault not used yet. */
+    clearFaults() {
+      faults.length = 0;
     },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

@@ -1,16 +1,32 @@
 import { getConfig } from '../../../layers/config/config';
-import type { ServerItem } from '../entity';
+import type { CloudProviderName, ProviderName } from '../entity';
+import { digitalOceanProvider } from './digitalocean';
+import { hetznerProvider } from './hetzner';
 import { localProvider } from './local';
-import type { HostProvider } from './provider';
+import type { CloudProvider, HostProvider } from './provider';
+import { vultrProvider } from './vultr';
 
-/** The client for a server's provider. */
-export function providerFor(server: Pick<ServerItem, 'provider'>): HostProvider {
-  switch (server.provider) {
-    case 'local': {
-      const endpoint = getConfig().LOCAL_PROVIDER_ENDPOINT;
-      if (!endpoint)
-        throw new Error('LOCAL_PROVIDER_ENDPOINT is not set: the local provider runs only with npm start');
-      return localProvider(endpoint);
-    }
+/** A cloud provider's client with a tenant's token. */
+export function cloudProviderClient(provider: CloudProviderName, token: string): CloudProvider {
+  const config = getConfig();
+  switch (provider) {
+    case 'hetzner':
+      return hetznerProvider({ baseUrl: config.HETZNER_API_URL, token });
+    case 'digitalocean':
+      return digitalOceanProvider({ baseUrl: config.DIGITALOCEAN_API_URL, token });
+    case 'vultr':
+      return vultrProvider({ baseUrl: config.VULTR_API_URL, token });
   }
+}
+
+/** The client for a server's provider; a cloud provider needs the tenant's token. */
+export function providerFor(server: { provider: ProviderName }, token?: string): HostProvider {
+  if (server.provider === 'local') {
+    const endpoint = getConfig().LOCAL_PROVIDER_ENDPOINT;
+    if (!endpoint)
+      throw new Error('LOCAL_PROVIDER_ENDPOINT is not set: the local provider runs only with npm start');
+    return localProvider(endpoint);
+  }
+  if (!token) throw new Error(`No credentials for ${server.provider}`);
+  return cloudProviderClient(server.provider, token);
 }

@@ -1,0 +1,136 @@
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ssmClient } from '../../../layers/aws/clients';
+import { errors } from '../../../layers/errors/app-error';
+import type { Platform } from '../../../layers/runtime/platform';
+import type { Store, StoredItem } from '../../../layers/store/store';
+import type { CloudProviderName, ProviderName } from '../entity';
+import { cloudProviderClient, providerFor } from './index';
+import { type HostProvider, ProviderAuthError, ProviderTransientError } from './provider';
+
+/** What the API shows of saved credentials: never the token, only its last four characters. */
+export interface CredentialsItem extends StoredItem {
+  entity: 'provider-credentials';
+  provider: CloudProviderName;
+  tokenHint: string;
+  parameterName: string;
+  validatedAt: string;
+  createdAt: string;
+}
+
+export const credentialsKeys = {
+  item: (tenantId: string, provider: string) => ({ pk: `T#${tenantId}`, sk: `PROVIDER#${provider}` }),
+  prefix: 'PROVIDER#',
+};
+
+/** Where a tenant's token for a provider lives: an encrypted SecureString parameter. */
+export const credentialsParameter = (stage: string, tenantId: string, provider: string) =>
+  `/vip/${stage}/tenants/${tenantId}/providers/${provider}`;
+
+export const toCredentials = (item: CredentialsItem) => ({
+  provider: item.provider,
+  tokenHint: item.tokenHint,
+  validatedAt: item.validatedAt,
+  createdAt: item.createdAt,
+});
+
+/**
+ * Saves a tenant's token for a provider after the provider accepted it: the token goes to
+ * Parameter Store as a SecureString, the table keeps only where it is and its last four
+ * characters. A token the provider rejects answers 400 naming body.token; a provider that
+ * cannot be reached answers 503, and nothing is saved in either case.
+ */
+export async function saveCredentials(
+  platform: Platform,
+  tenantId: string,
+  provider: CloudProviderName,
+  token: string,
+) {
+  try {
+    await cloudProviderClient(provider, token).checkCredentials();
+  } catch (error) {
+    if (error instanceof ProviderAuthError) {
+      throw errors.validation([{ path: 'body.token', message: `${provider} rejected this token` }]);
+    }
+    if (error instanceof ProviderTransientError)
+      throw errors.providerUnavailable(provider, error.retryAfterSeconds);
+    throw error;
+  }
+  const { config } = platform;
+  const parameterName = credentialsParameter(config.STAGE, tenantId, provider);
+  await ssmClient().send(
+    new PutParameterCommand({
+      Name: parameterName,
+      Value: token,
+      Type: 'SecureString',
+      Overwrite: true,
+      Description: `${provider} API token of tenant ${tenantId}`,
+      ...(config.CREDENTIALS_KMS_KEY_ID ? { KeyId: config.CREDENTIALS_KMS_KEY_ID } : {}),
+    }),
+  );
+  const now = platform.clock.now().toISOString();
+  const existing = await platform.store.get<CredentialsItem>(credentialsKeys.item(tenantId, provider), true);
+  const item: CredentialsItem = {
+    ...credentialsKeys.item(tenantId, provider),
+    entity: 'provider-credentials',
+    provider,
+    tokenHint: `…${token.slice(-4)}`,
+    parameterName,
+    validatedAt: now,
+    createdAt: existing?.createdAt ?? now,
+    version: (existing?.version ?? 0) + 1,
+  };
+  await platform.store.client.send(new PutCommand({ TableName: platform.store.tableName, Item: item }));
+  return item;
+}
+
+/** A tenant's token for a provider, decrypted; undefined when none is saved. */
+export async function readToken(
+  store: Store,
+  tenantId: string,
+  provider: CloudProviderName,
+): Promise<string | undefined> {
+  const item = await store.get<CredentialsItem>(credentialsKeys.item(tenantId, provider), true);
+  if (!item) return undefined;
+  try {
+    const { Parameter } = await ssmClient().send(
+      new GetParameterCommand({ Name: item.parameterName, WithDecryption: true }),
+    );
+    return Parameter?.Value;
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return undefined;
+    throw error;
+  }
+}
+
+/** Forgets a tenant's token for a provider: the parameter and the table's record. */
+export async function deleteCredentials(platform: Platform, tenantId: string, provider: CloudProviderName) {
+  const item = await platform.store.get<CredentialsItem>(credentialsKeys.item(tenantId, provider), true);
+  if (!item) throw errors.notFound('provider credentials');
+  try {
+    await ssmClient().send(new DeleteParameterCommand({ Name: item.parameterName }));
+  } catch (error) {
+    if (!(error instanceof ParameterNotFound)) throw error;
+  }
+  await platform.store.remove(credentialsKeys.item(tenantId, provider));
+}
+
+/**
+ * The client for a server's provider, with the tenant's saved token for a cloud provider.
+ * A token removed since the server was created fails the step, and its compensation says so.
+ */
+export async function providerOf(
+  store: Store,
+  server: { tenantId: string; provider: ProviderName },
+): Promise<HostProvider> {
+  if (server.provider === 'local') return providerFor(server);
+  const token = await readToken(store, server.tenantId, server.provider);
+  if (!token)
+    throw new Error(`The tenant's ${server.provider} credentials are gone; save them again and retry`);
+  return providerFor(server, token);
+}

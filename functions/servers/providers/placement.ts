@@ -1,0 +1,71 @@
+import { errors } from '../../../layers/errors/app-error';
+import type { Store } from '../../../layers/store/store';
+import type { ProviderName } from '../entity';
+import { readToken } from './credentials';
+import { cloudProviderClient } from './index';
+import { ProviderAuthError, type ProviderChoice, ProviderTransientError } from './provider';
+
+const LOCAL = { region: 'local-1', size: 'small' };
+
+const choiceList = (choices: ProviderChoice[]) =>
+  choices
+    .slice(0, 12)
+    .map((c) => c.id)
+    .join(', ');
+
+/**
+ * Where a new server goes: for `local`, this machine; for a cloud provider, a region and a
+ * size it offers, checked against its API with the tenant's saved token before anything is
+ * written. Each problem names the field: no saved credentials (body.provider), a token the
+ * provider now rejects (body.provider), an unknown region or size (with the valid ones).
+ */
+export async function resolvePlacement(
+  store: Store,
+  tenantId: string,
+  input: { provider: ProviderName; region?: string | undefined; size?: string | undefined },
+): Promise<{ region: string; size: string }> {
+  if (input.provider === 'local')
+    return { region: input.region ?? LOCAL.region, size: input.size ?? LOCAL.size };
+  const missing = (['region', 'size'] as const).filter((field) => input[field] === undefined);
+  if (missing.length > 0) {
+    throw errors.validation(
+      missing.map((field) => ({ path: `body.${field}`, message: `Required for ${input.provider}` })),
+    );
+  }
+  const token = await readToken(store, tenantId, input.provider);
+  if (!token) {
+    throw errors.validation([
+      {
+        path: 'body.provider',
+        message: `No ${input.provider} credentials saved: PUT /v1/tenants/${tenantId}/provider-credentials/${input.provider} first`,
+      },
+    ]);
+  }
+  const client = cloudProviderClient(input.provider, token);
+  let regions: ProviderChoice[];
+  let sizes: ProviderChoice[];
+  try {
+    [regions, sizes] = await Promise.all([client.listRegions(), client.listSizes()]);
+  } catch (error) {
+    if (error instanceof ProviderAuthError) {
+      throw errors.validation([
+        { path: 'body.provider', message: `${input.provider} rejects the saved token` },
+      ]);
+    }
+    if (error instanceof ProviderTransientError)
+      throw errors.providerUnavailable(input.provider, error.retryAfterSeconds);
+    throw error;
+  }
+  const wrong = [];
+  if (!regions.some((r) => r.id === input.region)) {
+    wrong.push({
+      path: 'body.region',
+      message: `Not a ${input.provider} region; one of ${choiceList(regions)}`,
+    });
+  }
+  if (!sizes.some((s) => s.id === input.size)) {
+    wrong.push({ path: 'body.size', message: `Not a ${input.provider} size; one of ${choiceList(sizes)}` });
+  }
+  if (wrong.length > 0) throw errors.validation(wrong);
+  return { region: input.region as string, size: input.size as string };
+}

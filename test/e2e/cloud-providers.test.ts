@@ -1,0 +1,165 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { type FakeProvider, startFakeProvider } from '../support/fake-providers';
+import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let hetzner: FakeProvider;
+let owner: Awaited<ReturnType<typeof signUp>>;
+const token = 'hcloud-good-token-7e3f';
+/** Hetzner machine id → the local host that plays it, booted from the same user data. */
+const hosts = new Map<string, string>();
+
+beforeAll(async () => {
+  hetzner = await startFakeProvider('hetzner', {
+    token,
+    bootMs: 30,
+    // The "VM" is a local host booted from the cloud-init user data Hetzner received.
+    onCreate: (machine) => {
+      const booted = runtime.hosts.handle('POST', '/v1/hosts', {
+        name: machine.name,
+        region: machine.region,
+        size: machine.size,
+        userData: machine.userData,
+        labels: { 'hetzner-id': machine.id },
+      });
+      hosts.set(machine.id, (booted.body as { host: { id: string } }).host.id);
+    },
+    onDelete: (machine) => {
+      const hostId = hosts.get(machine.id);
+      if (hostId) runtime.hosts.handle('DELETE', `/v1/hosts/${hostId}`, undefined);
+    },
+  });
+  process.env.HETZNER_API_URL = hetzner.baseUrl;
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  owner = await signUp(api, 'cloud@example.com');
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+  await hetzner?.stop();
+});
+
+const credentialsPath = () => `/v1/tenants/${owner.tenantId}/provider-credentials`;
+const createServer = (body: Record<string, unknown>) =>
+  api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+    token: owner.token,
+    body: { provider: 'hetzner', ...body },
+  });
+const ended = (path: string) =>
+  eventually(
+    async () => {
+      const response = await api.call('GET', path, { token: owner.token });
+      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+    },
+    45_000,
+    `${path} to end`,
+  );
+
+describe('Feature: provider credentials', () => {
+  it('refuses a token the provider rejects, and saves nothing', async () => {
+    const rejected = await api.call('PUT', `${credentialsPath()}/hetzner`, {
+      token: owner.token,
+      body: { token: 'hcloud-revoked-token' },
+    });
+    expect(rejected.status).toBe(400);
+    expect(rejected.json.errors).toEqual([{ path: 'body.token', message: 'hetzner rejected this token' }]);
+    expect((await api.call('GET', credentialsPath(), { token: owner.token })).json.items).toEqual([]);
+  });
+
+  it('answers 503 with Retry-After when the provider is down, and saves nothing', async () => {
+    hetzner.failNext(503);
+    const down = await api.call('PUT', `${credentialsPath()}/hetzner`, {
+      token: owner.token,
+      body: { token },
+    });
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBeTruthy();
+    expect((await api.call('GET', credentialsPath(), { token: owner.token })).json.items).toEqual([]);
+  });
+
+  it('saves a token the provider accepts and never shows it again', async () => {
+    const saved = await api.call('PUT', `${credentialsPath()}/hetzner`, {
+      token: owner.token,
+      body: { token },
+    });
+    expect(saved.status).toBe(200);
+    expect(saved.json).toMatchObject({ provider: 'hetzner', tokenHint: '…7e3f' });
+    const list = await api.call('GET', credentialsPath(), { token: owner.token });
+    expect(list.json.items).toHaveLength(1);
+    expect(list.text).not.toContain(token);
+    expect(saved.text).not.toContain(token);
+  });
+});
+
+describe('Feature: provisioning at a cloud provider', () => {
+  it('names the fields when region or size is missing or not offered', async () => {
+    const missing = await createServer({ name: 'web-1' });
+    expect(missing.status).toBe(400);
+    expect(missing.json.errors.map((e: { path: string }) => e.path)).toEqual(['body.region', 'body.size']);
+    const unknown = await createServer({ name: 'web-1', region: 'mars-1', size: 'cx22' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.errors).toEqual([{ path: 'body.region', message: expect.stringContaining('fsn1') }]);
+    const noCredentials = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'web-1', provider: 'vultr', region: 'fra', size: 'vc2-1c-1gb' },
+    });
+    expect(noCredentials.json.errors[0].path).toBe('body.provider');
+  });
+
+  it('creates the VM with cloud-init user data through the provider API, riding out a 429, and bootstraps it', async () => {
+    hetzner.failOn('POST', '/v1/servers', 429);
+    const created = await createServer({ name: 'web-1', region: 'fsn1', size: 'cx22' });
+    expect(created.status).toBe(202);
+    const operation = await ended(created.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    const posts = hetzner.requests.filter((r) => r.method === 'POST' && r.path === '/v1/servers');
+    // the first was answered 429; the workflow's retry went through
+    expect(posts).toHaveLength(2);
+    expect(posts.at(-1)?.body).toMatchObject({
+      name: 'web-1',
+      server_type: 'cx22',
+      location: 'fsn1',
+      image: 'ubuntu-24.04',
+      user_data: expect.stringContaining('amazon-ssm-agent -register'),
+      labels: { 'vip-server-id': created.json.id, 'vip-tenant-id': owner.tenantId },
+    });
+    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect(server.json).toMatchObject({
+      status: 'active',
+      provider: 'hetzner',
+      region: 'fsn1',
+      ipv4: expect.stringMatching(/^203\.0\.113\./),
+    });
+
+    // and decommissioning deletes the VM at the provider
+    const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect((await ended(deleted.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(hetzner.machines.size).toBe(0);
+    expect(runtime.hosts.list()).toEqual([]);
+  });
+
+  it('fails cleanly when the provider keeps answering 5xx: nothing left at the provider, quota given back', async () => {
+    hetzner.failOn('POST', '/v1/servers', ...Array(10).fill(503));
+    const created = await createServer({ name: 'web-2', region: 'fsn1', size: 'cx22' });
+    expect(created.status).toBe(202);
+    const operation = await ended(created.headers.get('location') ?? '');
+    hetzner.clearFaults();
+    expect(operation.status).toBe('failed');
+    expect(operation.error.code).toBe('ProviderTransientError');
+    expect(operation.error.message).toContain('Hetzner Cloud answered 503');
+    expect(operation.steps[0]).toMatchObject({ name: 'createHost', status: 'failed' });
+    expect(hetzner.machines.size).toBe(0);
+    expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
+    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
+      token: owner.token,
+    });
+    expect(dashboard.json.counts).toMatchObject({ provisioning: 0, failed: 1 });
+  });
+});
