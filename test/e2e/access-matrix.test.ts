@@ -40,6 +40,7 @@ const missing: Record<string, string> = {
   customerId: 'ten_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
   userId: 'usr_00000000000000000000000000',
+  provider: 'hetzner',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */
