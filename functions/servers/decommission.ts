@@ -39,9 +39,11 @@ export interface DecommissionDeps {
  * new run (every step tolerates what is already gone).
  */
 export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: DecommissionDeps) {
-  return async (tenantId: string, serverId: string, correlationId: string) => {
+  return async (tenantId: string, serverId: string, correlationId: string, expectedVersion?: number) => {
     const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
     if (!server) throw errors.notFound('server');
+    if (expectedVersion !== undefined && expectedVersion !== (server.version ?? 1))
+      throw errors.preconditionFailed();
     if (server.status === 'provisioning') {
       throw errors.conflict('The server is still being provisioned; delete it once that has ended.');
     }

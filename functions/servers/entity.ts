@@ -31,6 +31,8 @@ export interface ServerItem extends StoredItem {
   size: string;
   webServer: (typeof webServers)[number];
   status: ServerStatus;
+  /** the customer's own labels, for filtering lists */
+  tags?: string[];
   hostId?: string;
   instanceId?: string;
   activationId?: string;
@@ -63,6 +65,7 @@ export function toServer(item: ServerItem) {
     size: item.size,
     webServer: item.webServer,
     status: item.status,
+    tags: item.tags ?? [],
     suspended: item.suspendedAt !== undefined,
     instanceId: item.instanceId ?? null,
     ipv4: item.ipv4 ?? null,

@@ -2,7 +2,8 @@ import { sfnClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { accepted, etag, ok } from '../../layers/http/route';
+import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { ConditionFailedError } from '../../layers/store/store';
 import { toOperation } from '../operations/entity';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
@@ -31,13 +32,18 @@ export const handler = makeContextHandler(serverRoutes, {
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
     );
   },
-  deleteServer: async ({ params, requestId, platform }) => {
+  deleteServer: async ({ params, requestId, headers, platform }) => {
     const deleteServer = makeDeleteServer({
       ...platform,
       sfn: sfnClient(),
       stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
     });
-    const { server, operation } = await deleteServer(params.tenantId, params.serverId, requestId);
+    const { server, operation } = await deleteServer(
+      params.tenantId,
+      params.serverId,
+      requestId,
+      versionFromIfMatch(headers('if-match')),
+    );
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
@@ -61,18 +67,56 @@ export const handler = makeContextHandler(serverRoutes, {
     await deleteCredentials(platform, params.tenantId, params.provider);
     return { status: 204 };
   },
-  listServers: async ({ params, query, platform }) =>
-    listPage<ServerItem, ReturnType<typeof toServer>>(
-      platform.store,
-      {
-        tenantId: params.tenantId,
-        pk: serverKeys.item(params.tenantId, '').pk,
-        skPrefix: serverKeys.prefix,
-        scope: 'servers',
-        query,
-      },
-      toServer,
-    ),
+  listServers: async ({ params, query, platform }) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    for (const field of ['status', 'provider'] as const) {
+      if (query[field] === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = query[field];
+      conditions.push(`#${field} = :${field}`);
+    }
+    if (query.tag !== undefined) {
+      names['#tags'] = 'tags';
+      values[':tag'] = query.tag;
+      conditions.push('contains(#tags, :tag)');
+    }
+    const page = await platform.store.query<ServerItem>({
+      pk: serverKeys.item(params.tenantId, '').pk,
+      skPrefix: serverKeys.prefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      // a cursor works only with the filters it was made with
+      scope: `servers?${query.status ?? ''}&${query.provider ?? ''}&${query.tag ?? ''}`,
+      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+    });
+    return ok({ items: page.items.map(toServer), nextCursor: page.nextCursor });
+  },
+  updateServer: async ({ params, body, headers, platform }) => {
+    const item = await platform.store.get<ServerItem>(
+      serverKeys.item(params.tenantId, params.serverId),
+      true,
+    );
+    if (!item) throw errors.notFound('server');
+    let updated: ServerItem;
+    try {
+      updated = await platform.store.update<ServerItem>(
+        serverKeys.item(params.tenantId, params.serverId),
+        {
+          ...(body.name !== undefined ? { name: body.name } : {}),
+          ...(body.tags !== undefined ? { tags: body.tags } : {}),
+          updatedAt: platform.clock.now().toISOString(),
+        },
+        { expectedVersion: versionFromIfMatch(headers('if-match')) ?? item.version ?? 1 },
+      );
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
+      throw error;
+    }
+    return ok(toServer(updated), { ETag: etag(updated.version) });
+  },
   getServer: async ({ params, platform }) => {
     const item = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!item) throw errors.notFound('server');

@@ -20,6 +20,17 @@ const hostname = z
     'Use lowercase letters, digits and inner hyphens (a hostname label)',
   );
 
+const tag = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z0-9][a-z0-9:._-]*$/, 'Lowercase letters, digits and : . _ -');
+
+const tagList = z
+  .array(tag)
+  .max(20)
+  .refine((tags) => new Set(tags).size === tags.length, 'Each tag once');
+
 export const createServerBody = z
   .strictObject({
     name: hostname,
@@ -37,6 +48,7 @@ export const createServerBody = z
       .optional()
       .meta({ description: "The provider's server size (local: small); required for cloud providers" }),
     webServer: z.enum(webServers).default('nginx'),
+    tags: tagList.default([]),
   })
   .meta({ id: 'CreateServerRequest' });
 
@@ -49,6 +61,7 @@ export const serverSchema = z
     size: z.string(),
     webServer: z.enum(webServers),
     status: z.enum(serverStatuses),
+    tags: z.array(z.string()),
     suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
     instanceId: z.string().nullable(),
     ipv4: z.string().nullable(),
@@ -59,6 +72,24 @@ export const serverSchema = z
   .meta({ id: 'Server' });
 
 export const serverParams = tenantParams.extend({ serverId: prefixedId('srv') });
+
+export const updateServerBody = z
+  .strictObject({
+    name: hostname.optional(),
+    tags: tagList.optional().meta({ description: 'Replaces the tags' }),
+  })
+  .refine((body) => body.name !== undefined || body.tags !== undefined, {
+    message: 'Give name or tags',
+    path: ['name'],
+  })
+  .meta({ id: 'UpdateServerRequest' });
+
+export const listServersQuery = z.strictObject({
+  ...pageQuery,
+  status: z.enum(serverStatuses).optional(),
+  provider: z.enum(providers).optional(),
+  tag: tag.optional(),
+});
 
 export const credentialsParams = tenantParams.extend({ provider: z.enum(cloudProviders) });
 
@@ -109,10 +140,10 @@ export const serverRoutes = [
     context: 'servers',
     auth: 'user',
     permission: 'servers:read',
-    summary: 'List servers',
+    summary: 'List servers, filtered by status, provider or tag (a filtered page may hold fewer than limit)',
     tags: ['servers'],
     params: tenantParams,
-    query: z.strictObject({ ...pageQuery }),
+    query: listServersQuery,
     responses: { 200: { description: 'A page of servers', schema: listOf(serverSchema) }, ...problems },
   }),
   route({
@@ -126,6 +157,23 @@ export const serverRoutes = [
     tags: ['servers'],
     params: serverParams,
     responses: { 200: { description: 'The server', schema: serverSchema }, ...problems },
+  }),
+  route({
+    operationId: 'updateServer',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary: 'Rename a server or replace its tags (If-Match makes it conditional on the ETag)',
+    tags: ['servers'],
+    params: serverParams,
+    body: updateServerBody,
+    responses: {
+      200: { description: 'The server', schema: serverSchema },
+      ...problems,
+      412: { description: 'If-Match does not match the current ETag' },
+    },
   }),
   route({
     operationId: 'deleteServer',
@@ -145,6 +193,7 @@ export const serverRoutes = [
       },
       ...problems,
       409: { description: 'The server is still being provisioned, or already being deleted' },
+      412: { description: 'If-Match does not match the current ETag' },
     },
   }),
   route({

@@ -160,3 +160,58 @@ describe('Feature: decommissioning a server', () => {
     ).toBe('active');
   });
 });
+
+describe('Feature: naming, tagging and finding servers', () => {
+  it('renames and retags conditionally on the ETag, and filters lists by status, provider and tag', async () => {
+    // the plan allows one server: the one the test above left goes first
+    const list = await api.call('GET', `/v1/tenants/${customer.tenantId}/servers`, { token: customer.token });
+    for (const existing of list.json.items) {
+      const gone = await api.call('DELETE', `/v1/tenants/${customer.tenantId}/servers/${existing.id}`, {
+        token: customer.token,
+      });
+      await ended(gone.headers.get('location') ?? '', customer.token);
+    }
+    const server = await api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {
+      token: customer.token,
+      body: { name: 'tagged', provider: 'local', tags: ['shop', 'eu'] },
+    });
+    expect(server.status).toBe(202);
+    expect(server.json.tags).toEqual(['shop', 'eu']);
+    await ended(server.headers.get('location') ?? '', customer.token);
+    const path = `/v1/tenants/${customer.tenantId}/servers/${server.json.id}`;
+    const read = await api.call('GET', path, { token: customer.token });
+    const stale = await api.call('PATCH', path, {
+      token: customer.token,
+      headers: { 'if-match': '"v1"' },
+      body: { name: 'renamed' },
+    });
+    expect(stale.status).toBe(412);
+    const renamed = await api.call('PATCH', path, {
+      token: customer.token,
+      headers: { 'if-match': read.headers.get('etag') ?? '' },
+      body: { name: 'renamed', tags: ['shop', 'production'] },
+    });
+    expect(renamed.status).toBe(200);
+    expect(renamed.json).toMatchObject({ name: 'renamed', tags: ['shop', 'production'] });
+    const bad = await api.call('PATCH', path, { token: customer.token, body: { tags: ['Shop!'] } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe('body.tags.0');
+
+    const filtered = (query: string) =>
+      api.call('GET', `/v1/tenants/${customer.tenantId}/servers?${query}`, { token: customer.token });
+    const ids = async (query: string) => (await filtered(query)).json.items.map((s: { id: string }) => s.id);
+    expect(await ids('tag=production')).toEqual([server.json.id]);
+    expect(await ids('tag=eu')).toEqual([]);
+    expect(await ids('status=active&provider=local')).toEqual([server.json.id]);
+    expect(await ids('status=failed')).toEqual([]);
+    expect((await filtered('status=sleeping')).json.errors[0].path).toBe('query.status');
+
+    // DELETE honours If-Match too
+    const staleDelete = await api.call('DELETE', path, {
+      token: customer.token,
+      headers: { 'if-match': '"v1"' },
+    });
+    expect(staleDelete.status).toBe(412);
+    expect((await api.call('GET', path, { token: customer.token })).json.status).toBe('active');
+  });
+});
