@@ -10,12 +10,14 @@ export interface WorkflowSubstitutions {
   TableName: string;
   WorkflowTasksFunctionArn: string;
   BootstrapDocumentName: string;
+  RunCommandDocumentName: string;
 }
 
 /** The state machines, each an ASL file in this folder; the CDK app and the local runtime load them from here. */
 export const workflows = {
   'provision-server': 'provision-server.asl.json',
   'decommission-server': 'decommission-server.asl.json',
+  'run-command': 'run-command.asl.json',
 } as const;
 
 export type WorkflowName = keyof typeof workflows;
@@ -23,6 +25,7 @@ export type WorkflowName = keyof typeof workflows;
 /** The SSM Command documents the workflows run on hosts; the key is the document's name suffix. */
 export const hostDocuments = {
   'bootstrap-server': 'documents/bootstrap-server.yaml',
+  'run-command': 'documents/run-command.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

@@ -37,6 +37,9 @@ export const operationKeys = {
   byTarget: (tenantId: string, targetId: string) => ({ gsi1pk: `T#${tenantId}#TARGET#${targetId}` }),
 };
 
+/** The one step of a command operation (a service restart, a recipe run). */
+export const commandStep = 'run';
+
 const HEAD_TAIL = 2048;
 
 /** Long command output is shown as its head and tail, the way an operator reads a log. */

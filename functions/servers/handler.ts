@@ -3,8 +3,10 @@ import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { toOperation } from '../operations/entity';
+import { makeRunCommand, webServerUnits } from './commands';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
 import {
@@ -17,6 +19,13 @@ import {
 import { resolvePlacement } from './providers/placement';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
+
+const runCommand = (platform: Platform) =>
+  makeRunCommand({
+    ...platform,
+    sfn: sfnClient(),
+    stateMachineArn: platform.config.RUN_COMMAND_STATE_MACHINE_ARN,
+  });
 
 export const handler = makeContextHandler(serverRoutes, {
   createServer: async ({ params, body, requestId, platform }) => {
@@ -48,6 +57,32 @@ export const handler = makeContextHandler(serverRoutes, {
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
     );
+  },
+  restartService: async ({ params, requestId, platform }) => {
+    const server = await platform.store.get<ServerItem>(
+      serverKeys.item(params.tenantId, params.serverId),
+      true,
+    );
+    if (server && server.webServer !== params.service) {
+      throw errors.validation([
+        {
+          path: 'path.service',
+          message: `Not installed on this server; its web server is ${server.webServer}`,
+        },
+      ]);
+    }
+    const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
+      kind: 'restart-service',
+      service: webServerUnits[params.service],
+    });
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
+  },
+  runRecipe: async ({ params, body, requestId, platform }) => {
+    const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
+      kind: 'run-recipe',
+      script: body.script,
+    });
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   putProviderCredentials: async ({ params, body, platform }) =>
     ok(toCredentials(await saveCredentials(platform, params.tenantId, params.provider, body.token))),

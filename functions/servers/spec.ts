@@ -197,6 +197,44 @@ export const serverRoutes = [
     },
   }),
   route({
+    operationId: 'restartService',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/services/{service}/restart',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      "Restart one of the server's services; answers 202 with the operation, whose output is the command's",
+    tags: ['servers'],
+    params: serverParams.extend({ service: z.enum(webServers) }),
+    responses: {
+      202: { description: 'The restart started', schema: operationSchema },
+      ...problems,
+      409: { description: 'The server is not active' },
+    },
+  }),
+  route({
+    operationId: 'runRecipe',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/recipe-runs',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      'Run a recipe (a bash script, as root) on the server; answers 202 with the operation, which captures its exit code, stdout and stderr',
+    tags: ['servers'],
+    params: serverParams,
+    body: z
+      .strictObject({ script: z.string().min(1).max(8000).meta({ description: 'The bash script to run' }) })
+      .meta({ id: 'RecipeRunRequest' }),
+    idempotent: true,
+    responses: {
+      202: { description: 'The recipe started', schema: operationSchema },
+      ...problems,
+      409: { description: 'The server is not active' },
+    },
+  }),
+  route({
     operationId: 'putProviderCredentials',
     method: 'PUT',
     path: '/v1/tenants/{tenantId}/provider-credentials/{provider}',

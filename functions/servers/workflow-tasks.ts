@@ -10,6 +10,7 @@ import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
 import { recordSteps, type StepChanges } from '../operations/service';
+import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
@@ -30,6 +31,14 @@ type TaskEvent =
   | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
   | { action: 'deleteHost' | 'forgetAgent' | 'removeServer'; input: DecommissionInput }
+  | { action: 'commandStarted'; input: CommandInput }
+  | { action: 'commandFinished'; input: CommandInput; invocation: Invocation }
+  | {
+      action: 'commandFailed';
+      input: CommandInput;
+      failure: { Error?: string; Cause?: string };
+      state?: { invocation?: Invocation };
+    }
   | { action: 'decommissionFailed'; input: DecommissionInput; failure: { Error?: string; Cause?: string } }
   | {
       action: 'fail';
@@ -269,6 +278,15 @@ export async function handler(event: TaskEvent): Promise<unknown> {
     case 'forgetAgent':
     case 'removeServer':
       return decommissionTasks[event.action](platform, event.input);
+    case 'commandStarted':
+      return commandTasks.started(platform, event.input);
+    case 'commandFinished':
+      return commandTasks.ended(platform, event.input, { output: commandOutput(event.invocation) });
+    case 'commandFailed':
+      return commandTasks.ended(platform, event.input, {
+        ...(event.state?.invocation ? { output: commandOutput(event.state.invocation) } : {}),
+        error: { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
+      });
     case 'decommissionFailed':
       return decommissionTasks.failed(platform, event.input, {
         code: event.failure.Error ?? 'States.Failed',

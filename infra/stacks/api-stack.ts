@@ -41,6 +41,7 @@ export interface ApiStackProps extends StackProps {
   secrets: { name: string; arn: string; key: kms.IKey };
   provisionServer: sfn.IStateMachine;
   decommissionServer: sfn.IStateMachine;
+  runCommand: sfn.IStateMachine;
   /** requests per 5 minutes per IP before the WAF blocks */
   wafRateLimit?: number;
 }
@@ -139,6 +140,7 @@ export class ApiStack extends Stack {
     this.tenantDataRole = this.tenantData(props);
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    props.runCommand.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     // Tenants' provider tokens: SecureString parameters under one path per stage.
     const servers = this.functions.servers;
     if (servers) {

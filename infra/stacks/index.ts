@@ -22,6 +22,7 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
     secrets: data.secrets,
     provisionServer: workflows.provisionServer,
     decommissionServer: workflows.decommissionServer,
+    runCommand: workflows.runCommand,
     ...env,
   });
   const metrics = new MetricsStack(app, `${prefix}-Metrics`, {

@@ -7,7 +7,12 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { resourceNames } from '../../layers/config/resources';
-import { loadHostDocument, readWorkflow } from '../../step-functions/workflows';
+import {
+  loadHostDocument,
+  readWorkflow,
+  type WorkflowName,
+  type WorkflowSubstitutions,
+} from '../../step-functions/workflows';
 import {
   HouseFunction,
   platformEnvironment,
@@ -26,6 +31,7 @@ export interface WorkflowsStackProps extends StackProps {
 export class WorkflowsStack extends Stack {
   readonly provisionServer: sfn.StateMachine;
   readonly decommissionServer: sfn.StateMachine;
+  readonly runCommand: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -83,27 +89,87 @@ export class WorkflowsStack extends Stack {
       }),
     );
 
-    const logGroup = new logs.LogGroup(this, 'ProvisionServerLogs', {
-      retention: logs.RetentionDays.THREE_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
+    const runCommandDocument = new ssm.CfnDocument(this, 'RunCommandDocument', {
+      name: names.runCommandDocument,
+      documentType: 'Command',
+      documentFormat: 'YAML',
+      content: loadHostDocument('run-command'),
+      updateMethod: 'NewVersion',
     });
-    this.provisionServer = new sfn.StateMachine(this, 'ProvisionServer', {
-      stateMachineName: names.provisionServerStateMachine,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(readWorkflow('provision-server')),
-      definitionSubstitutions: {
-        TableName: props.table.tableName,
-        WorkflowTasksFunctionArn: tasks.fn.functionArn,
-        BootstrapDocumentName: bootstrapDocument.ref,
-      },
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      timeout: Duration.hours(1),
-    });
-    // Least privilege, one statement per integration the definition uses.
-    this.provisionServer.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [tasks.fn.functionArn] }),
+    const substitutions: WorkflowSubstitutions = {
+      TableName: props.table.tableName,
+      WorkflowTasksFunctionArn: tasks.fn.functionArn,
+      BootstrapDocumentName: bootstrapDocument.ref,
+      RunCommandDocumentName: runCommandDocument.ref,
+    };
+    /** A standard workflow from its ASL file, traced, fully logged, allowed to call the tasks Lambda. */
+    const machine = (id: string, stateMachineName: string, workflow: WorkflowName, timeout: Duration) => {
+      const stateMachine = new sfn.StateMachine(this, id, {
+        stateMachineName,
+        stateMachineType: sfn.StateMachineType.STANDARD,
+        definitionBody: sfn.DefinitionBody.fromString(readWorkflow(workflow)),
+        definitionSubstitutions: { ...substitutions },
+        tracingEnabled: true,
+        logs: {
+          destination: new logs.LogGroup(this, `${id}Logs`, {
+            retention: logs.RetentionDays.THREE_MONTHS,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }),
+          level: sfn.LogLevel.ALL,
+          includeExecutionData: true,
+        },
+        timeout,
+      });
+      stateMachine.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [tasks.fn.functionArn] }),
+      );
+      acknowledge(stateMachine, [
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions; X-Ray takes "*".',
+        },
+      ]);
+      return stateMachine;
+    };
+    this.provisionServer = machine(
+      'ProvisionServer',
+      names.provisionServerStateMachine,
+      'provision-server',
+      Duration.hours(1),
     );
+    // Decommissioning runs only the tasks Lambda: every step is more than one call and records itself.
+    this.decommissionServer = machine(
+      'DecommissionServer',
+      names.decommissionServerStateMachine,
+      'decommission-server',
+      Duration.minutes(30),
+    );
+    this.runCommand = machine(
+      'RunCommand',
+      names.runCommandStateMachine,
+      'run-command',
+      Duration.minutes(30),
+    );
+    const managedInstances = this.formatArn({
+      service: 'ssm',
+      resource: 'managed-instance',
+      resourceName: '*',
+    });
+    this.runCommand.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [
+          this.formatArn({ service: 'ssm', resource: 'document', resourceName: names.runCommandDocument }),
+          managedInstances,
+        ],
+      }),
+    );
+    this.runCommand.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
+
+    // Least privilege, one statement per integration the definition uses.
     this.provisionServer.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
     );
@@ -116,10 +182,7 @@ export class WorkflowsStack extends Stack {
     this.provisionServer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
-        resources: [
-          documentArn,
-          this.formatArn({ service: 'ssm', resource: 'managed-instance', resourceName: '*' }),
-        ],
+        resources: [documentArn, managedInstances],
       }),
     );
     this.provisionServer.addToRolePolicy(
@@ -129,37 +192,6 @@ export class WorkflowsStack extends Stack {
       }),
     );
 
-    // Decommissioning runs only the tasks Lambda: every step is more than one call and records itself.
-    this.decommissionServer = new sfn.StateMachine(this, 'DecommissionServer', {
-      stateMachineName: names.decommissionServerStateMachine,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(readWorkflow('decommission-server')),
-      definitionSubstitutions: {
-        TableName: props.table.tableName,
-        WorkflowTasksFunctionArn: tasks.fn.functionArn,
-        BootstrapDocumentName: bootstrapDocument.ref,
-      },
-      tracingEnabled: true,
-      logs: {
-        destination: new logs.LogGroup(this, 'DecommissionServerLogs', {
-          retention: logs.RetentionDays.THREE_MONTHS,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
-        level: sfn.LogLevel.ALL,
-        includeExecutionData: true,
-      },
-      timeout: Duration.minutes(30),
-    });
-    this.decommissionServer.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [tasks.fn.functionArn] }),
-    );
-    acknowledge(this.decommissionServer, [
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments/PutTelemetryRecords take only "*".',
-      },
-    ]);
-
     acknowledge(hostRole, [
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore]',
@@ -167,17 +199,15 @@ export class WorkflowsStack extends Stack {
           'AmazonSSMManagedInstanceCore is the policy AWS documents for the hybrid-activation service role.',
       },
     ]);
-    acknowledge(this.provisionServer, [
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ssm:DescribeInstanceInformation and ssm:GetCommandInvocation support no resource-level permissions; X-Ray takes "*".',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
-        reason:
-          'The workflow runs the bootstrap document on the managed instance it just registered, whose id it cannot know at deploy time.',
-      },
-    ]);
+    acknowledge(
+      [this.provisionServer, this.runCommand],
+      [
+        {
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
+          reason:
+            "The workflows run their documents on a server's managed instance, whose id exists only once the server registered.",
+        },
+      ],
+    );
   }
 }

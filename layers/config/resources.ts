@@ -25,6 +25,8 @@ export const resourceNames = (stage: string) => ({
   bootstrapDocument: `vip-${stage}-bootstrap-server`,
   provisionServerStateMachine: `vip-${stage}-provision-server`,
   decommissionServerStateMachine: `vip-${stage}-decommission-server`,
+  runCommandStateMachine: `vip-${stage}-run-command`,
+  runCommandDocument: `vip-${stage}-run-command`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,

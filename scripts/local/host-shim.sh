@@ -21,6 +21,7 @@ case "$action" in
     ;;
   enable) remember "$state/services" "$1" ;;
   reload) remember "$state/reloads" "$1" ;;
+  restart) printf '%s %s\n' "$(date -u +%FT%TZ)" "$1" >>"$state/restarts" ;;
   *)
     echo "vip-host: unknown action '$action'" >&2
     exit 2

@@ -179,6 +179,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
     const decommissionArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.decommissionServerStateMachine}`;
+    const runCommandArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.runCommandStateMachine}`;
     const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
     Object.assign(process.env, {
       STAGE,
@@ -190,6 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       SECRETS_PARAMETER_NAME: names.secretsParameter,
       PROVISION_SERVER_STATE_MACHINE_ARN: stateMachineArn,
       DECOMMISSION_SERVER_STATE_MACHINE_ARN: decommissionArn,
+      RUN_COMMAND_STATE_MACHINE_ARN: runCommandArn,
       BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
@@ -244,7 +246,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     // SSM (Parameter Store, Run Command) and the local hosts behind it.
     const ssm = makeLocalSsm({
       dataDir: persist('ssm'),
-      documents: { [names.bootstrapDocument]: loadHostDocument('bootstrap-server') as never },
+      documents: {
+        [names.bootstrapDocument]: loadHostDocument('bootstrap-server') as never,
+        [names.runCommandDocument]: loadHostDocument('run-command') as never,
+      },
       region: REGION,
     });
     const hosts = makeLocalHosts({
@@ -288,11 +293,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       TableName: names.table,
       WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
       BootstrapDocumentName: names.bootstrapDocument,
+      RunCommandDocumentName: names.runCommandDocument,
     };
     const stepFunctions = makeLocalStepFunctions({
       machines: {
         [stateMachineArn]: loadWorkflow('provision-server', substitutions) as never,
         [decommissionArn]: loadWorkflow('decommission-server', substitutions) as never,
+        [runCommandArn]: loadWorkflow('run-command', substitutions) as never,
       },
       resolveTask,
       waitMs: options.waitMs ?? 1_000,

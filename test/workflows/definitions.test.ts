@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { makeTaskResolver, taskStates } from '../../scripts/local/task-resources';
@@ -19,6 +20,7 @@ const substitutions = {
   TableName: 'vip-test',
   WorkflowTasksFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:vip-test-workflow-tasks',
   BootstrapDocumentName: 'vip-test-bootstrap-server',
+  RunCommandDocumentName: 'vip-test-run-command',
 };
 
 describe('Step Functions definitions', () => {
@@ -79,6 +81,23 @@ describe('Host documents', () => {
         expect(step.action).toBe('aws:runShellScript');
         const used = [...step.inputs.runCommand.join('\n').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]);
         for (const parameter of used) expect(document.parameters).toHaveProperty(parameter as string);
+      }
+    });
+
+    it(`${name} passes shellcheck with its parameters filled in`, () => {
+      const document = loadHostDocument(name) as {
+        mainSteps: { inputs: { runCommand: string[] } }[];
+      };
+      for (const step of document.mainSteps) {
+        // SSM puts each parameter's value where {{ name }} stands; a plain word stands in for it here.
+        const script = step.inputs.runCommand.join('\n').replace(/\{\{\s*(\w+)\s*\}\}/g, 'value');
+        const result = spawnSync('shellcheck', ['--shell=bash', '--severity=style', '-'], {
+          input: script,
+          encoding: 'utf8',
+        });
+        expect(result.error, 'shellcheck must be installed (.ci/run installs it)').toBeUndefined();
+        expect(result.stdout, result.stdout).toBe('');
+        expect(result.status).toBe(0);
       }
     });
   }

@@ -1,0 +1,143 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import type { Platform } from '../../layers/runtime/platform';
+import type { Store } from '../../layers/store/store';
+import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
+import { newOperation, recordSteps } from '../operations/service';
+import { type ServerItem, serverKeys } from './entity';
+
+/** What the run-command workflow is started with: the server's instance and the document's parameters. */
+export interface CommandInput {
+  tenantId: string;
+  serverId: string;
+  operationId: string;
+  correlationId: string;
+  kind: 'restart-service' | 'run-recipe';
+  instanceId: string;
+  parameters: Record<string, string[]>;
+}
+
+/** The systemd unit of each web server the bootstrap installs. */
+export const webServerUnits = {
+  nginx: 'nginx',
+  apache: 'apache2',
+  openlitespeed: 'lshttpd',
+  caddy: 'caddy',
+} as const;
+
+export interface CommandDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/**
+ * Starts a change on an active server through the run-command workflow: an operation with
+ * one step, `run`, whose output is the command's exit code, stdout and stderr.
+ */
+export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: CommandDeps) {
+  return async (
+    tenantId: string,
+    serverId: string,
+    correlationId: string,
+    command: { kind: CommandInput['kind']; service?: string; script?: string },
+  ) => {
+    const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+    if (!server) throw errors.notFound('server');
+    if (server.status !== 'active' || !server.instanceId) {
+      throw errors.conflict(`The server is ${server.status}; commands run on active servers only.`);
+    }
+    const now = clock.now().toISOString();
+    const operationId = ids.next('op');
+    const operation = newOperation({
+      tenantId,
+      operationId,
+      kind: command.kind,
+      targetId: serverId,
+      steps: [commandStep],
+      correlationId,
+      now,
+    });
+    await store.create(operation);
+    const input: CommandInput = {
+      tenantId,
+      serverId,
+      operationId,
+      correlationId,
+      kind: command.kind,
+      instanceId: server.instanceId,
+      parameters: {
+        action: [command.kind === 'restart-service' ? 'restart-service' : 'recipe'],
+        service: [command.service ?? ''],
+        scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+        correlationId: [correlationId.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 128) || 'none'],
+      },
+    };
+    try {
+      await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
+      );
+    } catch (cause) {
+      await recordSteps(
+        store,
+        { tenantId, operationId },
+        clock.now().toISOString(),
+        {},
+        {
+          status: 'failed',
+          error: { code: 'workflow-not-started', message: 'The command workflow could not be started.' },
+        },
+      );
+      throw cause;
+    }
+    await store.update(serverKeys.item(tenantId, serverId), { lastOperationId: operationId, updatedAt: now });
+    return { server, operation: operation as OperationItem };
+  };
+}
+
+/** The run-command workflow's tasks: mark the step running, then record how the command ended. */
+export const commandTasks = {
+  async started(platform: Platform, input: CommandInput) {
+    const at = platform.clock.now().toISOString();
+    await recordSteps(
+      platform.store,
+      input,
+      at,
+      { [commandStep]: { status: 'running', startedAt: at } },
+      { status: 'running' },
+    );
+    return {};
+  },
+  async ended(
+    platform: Platform,
+    input: CommandInput,
+    outcome: { output?: Record<string, unknown>; error?: { code: string; message: string } },
+  ) {
+    const at = platform.clock.now().toISOString();
+    const operation = await platform.store.get<OperationItem>(
+      operationKeys.item(input.tenantId, input.operationId),
+      true,
+    );
+    await recordSteps(
+      platform.store,
+      input,
+      at,
+      {
+        [commandStep]: {
+          status: outcome.error ? 'failed' : 'succeeded',
+          ...(operation?.steps[commandStep]?.startedAt ? {} : { startedAt: at }),
+          endedAt: at,
+          ...(outcome.output ? { output: outcome.output } : {}),
+          ...(outcome.error ? { error: outcome.error } : {}),
+        },
+      },
+      outcome.error
+        ? { status: 'failed', error: outcome.error }
+        : { status: 'succeeded', result: { serverId: input.serverId } },
+    );
+    return {};
+  },
+};

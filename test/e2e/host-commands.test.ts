@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let owner: Awaited<ReturnType<typeof signUp>>;
+let serverPath: string;
+
+const ended = (path: string) =>
+  eventually(
+    async () => {
+      const response = await api.call('GET', path, { token: owner.token });
+      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+    },
+    45_000,
+    `${path} to end`,
+  );
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  owner = await signUp(api, 'commands@example.com');
+  const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+    token: owner.token,
+    body: { name: 'web-1', provider: 'local' },
+  });
+  serverPath = `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`;
+  // a command on a server still provisioning is refused
+  const early = await api.call('POST', `${serverPath}/recipe-runs`, {
+    token: owner.token,
+    body: { script: 'true' },
+  });
+  expect(early.status).toBe(409);
+  expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('Feature: commands on a server', () => {
+  it("restarts the server's web server through the host shim, and shows the command's output", async () => {
+    const restarted = await api.call('POST', `${serverPath}/services/nginx/restart`, { token: owner.token });
+    expect(restarted.status).toBe(202);
+    expect(restarted.json).toMatchObject({ kind: 'restart-service', status: 'pending' });
+    const operation = await ended(restarted.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    expect(operation.steps[0]).toMatchObject({ name: 'run', status: 'succeeded', output: { exitCode: 0 } });
+    expect(operation.steps[0].output.stdout.head).toContain('restarted nginx');
+    const [host] = runtime.hosts.list();
+    const restarts = readFileSync(join(runtime.hosts.rootOf(host?.id ?? ''), 'var/lib/vip/restarts'), 'utf8');
+    expect(restarts).toMatch(/ nginx\n$/);
+  });
+
+  it('refuses a service the server does not run, naming it', async () => {
+    const wrong = await api.call('POST', `${serverPath}/services/apache/restart`, { token: owner.token });
+    expect(wrong.status).toBe(400);
+    expect(wrong.json.errors[0]).toMatchObject({
+      path: 'path.service',
+      message: expect.stringContaining('nginx'),
+    });
+    const unknown = await api.call('POST', `${serverPath}/services/postfix/restart`, { token: owner.token });
+    expect(unknown.status).toBe(400);
+  });
+
+  it('runs a recipe as it was written and captures its exit code, stdout and stderr', async () => {
+    // quotes, dollars and a heredoc: the recipe reaches the host byte for byte
+    const script = [
+      'greeting="it\'s $((6 * 7))"',
+      'echo "$greeting"',
+      "cat <<'END'",
+      '{{ not a parameter }} $HOME',
+      'END',
+      'echo "to stderr" >&2',
+    ].join('\n');
+    const run = await api.call('POST', `${serverPath}/recipe-runs`, { token: owner.token, body: { script } });
+    expect(run.status).toBe(202);
+    const operation = await ended(run.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    const output = operation.steps[0].output;
+    expect(output.exitCode).toBe(0);
+    expect(output.stdout.head).toBe("it's 42\n{{ not a parameter }} $HOME\n");
+    expect(output.stderr.head).toBe('to stderr\n');
+  });
+
+  it('fails the operation with the exit code and output of a failing recipe', async () => {
+    const run = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'echo "checking disk"\necho "disk full" >&2\nexit 3' },
+    });
+    const operation = await ended(run.headers.get('location') ?? '');
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toEqual({
+      code: 'CommandFailed',
+      message: 'The command ended Failed with exit code 3.',
+    });
+    expect(operation.steps[0]).toMatchObject({ status: 'failed', output: { exitCode: 3 } });
+    expect(operation.steps[0].output.stderr.head).toContain('disk full');
+    // the server is untouched by a failed command
+    expect((await api.call('GET', serverPath, { token: owner.token })).json.status).toBe('active');
+  });
+
+  it('names the field of an empty recipe', async () => {
+    const empty = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: '' },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.json.errors[0].path).toBe('body.script');
+  });
+});
