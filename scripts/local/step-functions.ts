@@ -19,6 +19,8 @@ interface Execution {
   cause?: string;
   abort: () => void;
   done: Promise<void>;
+  /** states entered, retries included: what Step Functions bills as state transitions */
+  transitions: number;
 }
 
 export interface LocalStepFunctionsOptions {
@@ -87,7 +89,17 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
       startDate,
       abort: run.abort,
       done: Promise.resolve(),
+      transitions: 0,
     };
+    void (async () => {
+      try {
+        for await (const event of run.eventLogs) {
+          if (event.type === 'StateEntered' || event.type === 'StateRetried') execution.transitions += 1;
+        }
+      } catch {
+        // the execution's own outcome is recorded from its result
+      }
+    })();
     execution.done = run.result
       .then(
         (output: unknown) => {
@@ -150,7 +162,7 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
 
   return {
     operations,
-    executions: () => [...executions.values()].map(describe),
+    executions: () => [...executions.values()].map((e) => ({ ...describe(e), transitions: e.transitions })),
     /** Resolves when every execution has ended (used on shutdown and by tests). */
     async settle(): Promise<void> {
       await Promise.all([...executions.values()].map((e) => e.done));

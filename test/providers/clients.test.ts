@@ -8,7 +8,7 @@ import {
   ProviderTransientError,
 } from '../../functions/servers/providers/provider';
 import { vultrProvider } from '../../functions/servers/providers/vultr';
-import { type FakeProvider, type FakeProviderKind, startFakeProvider } from '../support/fake-providers';
+import { type FakeProvider, type FakeProviderKind, startFakeProvider } from '../../scripts/fakes/providers';
 
 const clients: Record<FakeProviderKind, (options: { baseUrl: string; token: string }) => CloudProvider> = {
   hetzner: hetznerProvider,
