@@ -41,6 +41,7 @@ const missing: Record<string, string> = {
   tokenId: 'tok_00000000000000000000000000',
   userId: 'usr_00000000000000000000000000',
   provider: 'hetzner',
+  service: 'nginx',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */

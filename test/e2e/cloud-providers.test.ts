@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalRuntime } from '../../scripts/local/runtime';
 import { type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
+import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;

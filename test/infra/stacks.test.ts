@@ -62,11 +62,32 @@ describe('Stack: workflows', () => {
     const props = machine?.Properties as Record<string, any>;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapDocumentName',
+      'RunCommandDocumentName',
       'TableName',
       'WorkflowTasksFunctionArn',
     ]);
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
     expect(props.LoggingConfiguration.Level).toBe('ALL');
+  });
+
+  const machineActions = (prefix: string) => {
+    const policies = templates.workflows.findResources('AWS::IAM::Policy');
+    const machinePolicy = Object.entries(policies).find(([id]) => id.startsWith(prefix));
+    expect(machinePolicy, prefix).toBeDefined();
+    return new Set(
+      ((machinePolicy?.[1].Properties.PolicyDocument.Statement ?? []) as { Action: string | string[] }[])
+        .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]))
+        .filter((action) => !action.startsWith('xray:') && !action.startsWith('logs:')),
+    );
+  };
+
+  it('gives the other workflows only the actions their definitions use', () => {
+    expect(machineActions('DecommissionServerRole')).toEqual(new Set(['lambda:InvokeFunction']));
+    expect(machineActions('RunCommandRole')).toEqual(
+      new Set(['lambda:InvokeFunction', 'ssm:SendCommand', 'ssm:GetCommandInvocation']),
+    );
+    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', 2);
   });
 
   it('gives the state machine only the actions its definition uses', () => {
