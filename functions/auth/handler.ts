@@ -1,11 +1,11 @@
 import { recordAudit } from '../../layers/audit/audit';
 import { errors } from '../../layers/errors/app-error';
+import { updateIfMatch } from '../../layers/http/conditional';
 import type { ApiRequest } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
-import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { created, etag, ok } from '../../layers/http/route';
 import { sendMail } from '../../layers/mail/mailer';
-import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import {
   type AuthDeps,
@@ -83,21 +83,17 @@ export const handler = makeContextHandler(authRoutes, {
   updateTenant: async ({ params, body, headers, platform }) => {
     const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId), true);
     if (!tenant) throw errors.notFound('tenant');
-    let updated: TenantItem;
-    try {
-      updated = await platform.store.update<TenantItem>(
-        authKeys.tenant(tenant.id),
-        {
-          ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.requireTwoFactor !== undefined ? { requireTwoFactor: body.requireTwoFactor } : {}),
-          updatedAt: platform.clock.now().toISOString(),
-        },
-        { expectedVersion: versionFromIfMatch(headers('if-match')) ?? tenant.version ?? 1 },
-      );
-    } catch (error) {
-      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
-      throw error;
-    }
+    const updated = await updateIfMatch<TenantItem>(
+      platform.store,
+      authKeys.tenant(tenant.id),
+      {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.requireTwoFactor !== undefined ? { requireTwoFactor: body.requireTwoFactor } : {}),
+        updatedAt: platform.clock.now().toISOString(),
+      },
+      headers('if-match'),
+      tenant.version,
+    );
     if (body.name !== undefined && tenant.parentId) {
       await platform.store.update(authKeys.child(tenant.parentId, tenant.id), { name: body.name });
     }

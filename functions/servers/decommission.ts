@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-ssm';
 import { ssmClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
@@ -140,17 +141,6 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
     }
     return { server: { ...server, status: 'deleting' as const, lastOperationId: operationId }, operation };
   };
-}
-
-async function ignoring<E extends abstract new (...args: never[]) => Error>(
-  kind: E,
-  action: () => Promise<unknown>,
-) {
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof kind)) throw error;
-  }
 }
 
 const now = (platform: Platform) => platform.clock.now().toISOString();

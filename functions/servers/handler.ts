@@ -1,10 +1,10 @@
 import { sfnClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
+import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError } from '../../layers/store/store';
 import { toOperation } from '../operations/entity';
 import { makeRunCommand, webServerUnits } from './commands';
 import { makeDeleteServer } from './decommission';
@@ -135,21 +135,17 @@ export const handler = makeContextHandler(serverRoutes, {
       true,
     );
     if (!item) throw errors.notFound('server');
-    let updated: ServerItem;
-    try {
-      updated = await platform.store.update<ServerItem>(
-        serverKeys.item(params.tenantId, params.serverId),
-        {
-          ...(body.name !== undefined ? { name: body.name } : {}),
-          ...(body.tags !== undefined ? { tags: body.tags } : {}),
-          updatedAt: platform.clock.now().toISOString(),
-        },
-        { expectedVersion: versionFromIfMatch(headers('if-match')) ?? item.version ?? 1 },
-      );
-    } catch (error) {
-      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
-      throw error;
-    }
+    const updated = await updateIfMatch<ServerItem>(
+      platform.store,
+      serverKeys.item(params.tenantId, params.serverId),
+      {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.tags !== undefined ? { tags: body.tags } : {}),
+        updatedAt: platform.clock.now().toISOString(),
+      },
+      headers('if-match'),
+      item.version,
+    );
     return ok(toServer(updated), { ETag: etag(updated.version) });
   },
   getServer: async ({ params, platform }) => {

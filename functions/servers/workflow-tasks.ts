@@ -6,6 +6,7 @@ import {
   InvalidInstanceId,
 } from '@aws-sdk/client-ssm';
 import { ssmClient } from '../../layers/aws/clients';
+import { ignoring } from '../../layers/errors/ignoring';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
@@ -249,17 +250,6 @@ const tasks = {
     return { status: 'failed', compensation };
   },
 };
-
-async function ignoring<E extends abstract new (...args: never[]) => Error>(
-  kind: E,
-  action: () => Promise<unknown>,
-) {
-  try {
-    await action();
-  } catch (error) {
-    if (!(error instanceof kind)) throw error;
-  }
-}
 
 /** The Lambda the server workflows call for the steps that are more than one AWS API call. */
 export async function handler(event: TaskEvent): Promise<unknown> {

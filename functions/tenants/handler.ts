@@ -1,10 +1,10 @@
 import { recordAudit } from '../../layers/audit/audit';
 import { errors } from '../../layers/errors/app-error';
+import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { created, etag, ok } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError } from '../../layers/store/store';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
 import { makeCreateTenant } from './service';
 import { tenantRoutes } from './spec';
@@ -110,19 +110,13 @@ export const handler = makeContextHandler(tenantRoutes, {
   },
   updateCustomer: async ({ params, body, headers, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
-    const expectedVersion = versionFromIfMatch(headers('if-match')) ?? customer.version ?? 1;
-    const now = platform.clock.now().toISOString();
-    let updated: TenantItem;
-    try {
-      updated = await platform.store.update<TenantItem>(
-        authKeys.tenant(customer.id),
-        { name: body.name, updatedAt: now },
-        { expectedVersion },
-      );
-    } catch (error) {
-      if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
-      throw error;
-    }
+    const updated = await updateIfMatch<TenantItem>(
+      platform.store,
+      authKeys.tenant(customer.id),
+      { name: body.name, updatedAt: platform.clock.now().toISOString() },
+      headers('if-match'),
+      customer.version,
+    );
     await platform.store.update(authKeys.child(params.tenantId, customer.id), { name: body.name });
     return ok(toTenant(updated), { ETag: etag(updated.version) });
   },

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -48,15 +48,7 @@ const createServer = (body: Record<string, unknown>) =>
     token: owner.token,
     body: { provider: 'hetzner', ...body },
   });
-const ended = (path: string) =>
-  eventually(
-    async () => {
-      const response = await api.call('GET', path, { token: owner.token });
-      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
-    },
-    45_000,
-    `${path} to end`,
-  );
+const ended = (path: string) => operationEnded(api, path, owner.token);
 
 describe('Feature: provider credentials', () => {
   it('refuses a token the provider rejects, and saves nothing', async () => {

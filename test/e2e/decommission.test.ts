@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, startTestRuntime } from '../support/runtime';
+import { apiClient, operationEnded, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -13,16 +13,7 @@ async function logIn(email: string) {
   return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
 }
 
-/** Waits for an operation to end and answers it. */
-const ended = (path: string, token: string) =>
-  eventually(
-    async () => {
-      const response = await api.call('GET', path, { token });
-      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
-    },
-    45_000,
-    `${path} to end`,
-  );
+const ended = (path: string, token: string) => operationEnded(api, path, token);
 
 const createServer = (name: string, webServer = 'nginx') =>
   api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {

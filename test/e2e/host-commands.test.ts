@@ -2,22 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
 let serverPath: string;
 
-const ended = (path: string) =>
-  eventually(
-    async () => {
-      const response = await api.call('GET', path, { token: owner.token });
-      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
-    },
-    45_000,
-    `${path} to end`,
-  );
+const ended = (path: string) => operationEnded(api, path, owner.token);
 
 beforeAll(async () => {
   runtime = await startTestRuntime();

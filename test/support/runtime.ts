@@ -101,3 +101,14 @@ export async function signUp(
     password,
   };
 }
+
+/** Waits for an operation to end (succeeded or failed) and answers it. */
+export const operationEnded = (api: ReturnType<typeof apiClient>, path: string, token: string) =>
+  eventually(
+    async () => {
+      const response = await api.call('GET', path, { token });
+      return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+    },
+    45_000,
+    `${path} to end`,
+  );
