@@ -3,7 +3,7 @@ import type { StoredItem } from '../../layers/store/store';
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
 
-export const providers = ['local', 'hetzner', 'digitalocean', 'vultr'] as const;
+export const providers = ['local', 'hetzner', 'digitalocean', 'vultr', 'custom'] as const;
 export type ProviderName = (typeof providers)[number];
 /** The providers whose API needs a tenant's own credentials. */
 export const cloudProviders = ['hetzner', 'digitalocean', 'vultr'] as const;
@@ -38,6 +38,8 @@ export interface ServerItem extends StoredItem {
   activationId?: string;
   ipv4?: string;
   lastOperationId: string;
+  /** custom servers: the one line to run on the machine, until its agent registers */
+  installCommand?: string;
   latest?: LatestSample;
   /** what the server was when its deletion began: an active server still holds a unit of quota */
   deletingFrom?: ServerStatus;
@@ -68,6 +70,7 @@ export function toServer(item: ServerItem) {
     tags: item.tags ?? [],
     suspended: item.suspendedAt !== undefined,
     instanceId: item.instanceId ?? null,
+    installCommand: item.installCommand ?? null,
     ipv4: item.ipv4 ?? null,
     lastOperationId: item.lastOperationId,
     createdAt: item.createdAt,

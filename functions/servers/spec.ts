@@ -64,6 +64,10 @@ export const serverSchema = z
     tags: z.array(z.string()),
     suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
     instanceId: z.string().nullable(),
+    installCommand: z
+      .string()
+      .nullable()
+      .meta({ description: 'custom servers: run this once as root on the machine; it registers the server' }),
     ipv4: z.string().nullable(),
     lastOperationId: z.string(),
     createdAt: isoTimestamp,

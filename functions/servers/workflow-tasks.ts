@@ -15,6 +15,7 @@ import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
+import { renderInstallCommand } from './providers/custom';
 import { renderUserData } from './providers/provider';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 
@@ -83,8 +84,10 @@ const tasks = {
   async createHost(platform: Platform, event: Extract<TaskEvent, { action: 'createHost' }>) {
     const { input } = event;
     const server = await loadServer(platform, input);
+    // A custom machine may take its owner a while to set up: an hour of polls, not five minutes.
+    const maxAgentPolls = server.provider === 'custom' ? 720 : 60;
     if (server.hostId && server.activationId)
-      return { hostId: server.hostId, activationId: server.activationId };
+      return { hostId: server.hostId, activationId: server.activationId, maxAgentPolls };
     await recordSteps(
       platform.store,
       input,
@@ -131,26 +134,37 @@ const tasks = {
       }),
       labels: { 'vip-server-id': server.id, 'vip-tenant-id': input.tenantId },
     });
+    const installCommand =
+      server.provider === 'custom'
+        ? renderInstallCommand({
+            code: activation.ActivationCode,
+            id: activation.ActivationId,
+            region: config.AWS_REGION,
+          })
+        : undefined;
     await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
       hostId: host.id,
       ipv4: host.ipv4 ?? undefined,
+      installCommand,
       updatedAt: now(platform),
     });
     await recordSteps(platform.store, input, now(platform), {
       createHost: {
         status: 'succeeded',
         endedAt: now(platform),
-        output: { hostId: host.id, ipv4: host.ipv4 },
+        output: { hostId: host.id, ipv4: host.ipv4, ...(installCommand ? { installCommand } : {}) },
       },
       waitForAgent: { status: 'running', startedAt: now(platform) },
     });
-    return { hostId: host.id, activationId: activation.ActivationId };
+    return { hostId: host.id, activationId: activation.ActivationId, maxAgentPolls };
   },
 
   async agentOnline(platform: Platform, event: Extract<TaskEvent, { action: 'agentOnline' }>) {
     const { input, instanceId } = event;
     await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
       instanceId,
+      // a custom machine's install command has done its work; its activation allows one registration
+      installCommand: undefined,
       updatedAt: now(platform),
     });
     await recordSteps(platform.store, input, now(platform), {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderUserData } from '../../functions/servers/providers/provider';
 import { type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -153,5 +154,36 @@ describe('Feature: provisioning at a cloud provider', () => {
       token: owner.token,
     });
     expect(dashboard.json.counts).toMatchObject({ provisioning: 0, failed: 1 });
+  });
+});
+
+describe('Feature: bring your own server', () => {
+  it('shows a one-line install command that registers the machine, and activates it once its agent is online', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'own-box', provider: 'custom' },
+    });
+    expect(created.status).toBe(202);
+    const path = `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`;
+    const command = await eventually(async () => {
+      const read = await api.call('GET', path, { token: owner.token });
+      return (read.json.installCommand as string | null) ?? undefined;
+    });
+    expect(command).toMatch(
+      /^curl -fsSL https:\/\/amazon-ssm-[a-z0-9-]+\.s3\.[a-z0-9-]+\.amazonaws\.com\/latest\/linux_amd64\/ssm-setup-cli /,
+    );
+    const [, code, id, region] =
+      /-activation-code "([^"]+)" -activation-id "([^"]+)" -region "([^"]+)"/.exec(command) ?? [];
+    expect(code && id && region).toBeTruthy();
+    // the customer runs it on its machine: here, a local host registers with the same code and id
+    runtime.hosts.handle('POST', '/v1/hosts', {
+      name: 'own-box',
+      userData: renderUserData({ code: code ?? '', id: id ?? '', region: region ?? '' }),
+    });
+    const operation = await ended(created.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    expect(operation.steps[0].output.installCommand).toBe(command);
+    const server = await api.call('GET', path, { token: owner.token });
+    expect(server.json).toMatchObject({ status: 'active', provider: 'custom', installCommand: null });
   });
 });

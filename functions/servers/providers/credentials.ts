@@ -126,9 +126,9 @@ export async function deleteCredentials(platform: Platform, tenantId: string, pr
  */
 export async function providerOf(
   store: Store,
-  server: { tenantId: string; provider: ProviderName },
+  server: { id: string; tenantId: string; provider: ProviderName },
 ): Promise<HostProvider> {
-  if (server.provider === 'local') return providerFor(server);
+  if (server.provider === 'local' || server.provider === 'custom') return providerFor(server);
   const token = await readToken(store, server.tenantId, server.provider);
   if (!token)
     throw new Error(`The tenant's ${server.provider} credentials are gone; save them again and retry`);

@@ -1,5 +1,6 @@
 import { getConfig } from '../../../layers/config/config';
 import type { CloudProviderName, ProviderName } from '../entity';
+import { customProvider } from './custom';
 import { digitalOceanProvider } from './digitalocean';
 import { hetznerProvider } from './hetzner';
 import { localProvider } from './local';
@@ -20,7 +21,8 @@ export function cloudProviderClient(provider: CloudProviderName, token: string):
 }
 
 /** The client for a server's provider; a cloud provider needs the tenant's token. */
-export function providerFor(server: { provider: ProviderName }, token?: string): HostProvider {
+export function providerFor(server: { id: string; provider: ProviderName }, token?: string): HostProvider {
+  if (server.provider === 'custom') return customProvider(server.id);
   if (server.provider === 'local') {
     const endpoint = getConfig().LOCAL_PROVIDER_ENDPOINT;
     if (!endpoint)

@@ -26,6 +26,7 @@ export async function resolvePlacement(
 ): Promise<{ region: string; size: string }> {
   if (input.provider === 'local')
     return { region: input.region ?? LOCAL.region, size: input.size ?? LOCAL.size };
+  if (input.provider === 'custom') return { region: input.region ?? 'custom', size: input.size ?? 'custom' };
   const missing = (['region', 'size'] as const).filter((field) => input[field] === undefined);
   if (missing.length > 0) {
     throw errors.validation(
