@@ -40,12 +40,18 @@ export interface DecommissionDeps {
  * new run (every step tolerates what is already gone).
  */
 export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: DecommissionDeps) {
-  return async (tenantId: string, serverId: string, correlationId: string, expectedVersion?: number) => {
+  return async (
+    tenantId: string,
+    serverId: string,
+    correlationId: string,
+    expectedVersion?: number,
+    options: { cancelling?: boolean } = {},
+  ) => {
     const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
     if (!server) throw errors.notFound('server');
     if (expectedVersion !== undefined && expectedVersion !== (server.version ?? 1))
       throw errors.preconditionFailed();
-    if (server.status === 'provisioning') {
+    if (server.status === 'provisioning' && !options.cancelling) {
       throw errors.conflict('The server is still being provisioned; delete it once that has ended.');
     }
     if (server.status === 'deleting') {
@@ -223,7 +229,11 @@ export const decommissionTasks = {
       async () => {
         const server = await serverOf(platform, input);
         if (!server) return { removed: true };
-        const quota = server.deletingFrom === 'active' ? returnQuota('servers') : undefined;
+        // active and provisioning servers hold a unit of quota; a failed one gave it back already
+        const quota =
+          server.deletingFrom === 'active' || server.deletingFrom === 'provisioning'
+            ? returnQuota('servers')
+            : undefined;
         try {
           await platform.store.transact([
             {

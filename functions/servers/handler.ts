@@ -6,6 +6,7 @@ import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { toOperation } from '../operations/entity';
+import { makeCancelProvisioning } from './cancel';
 import { makeRunCommand, webServerUnits } from './commands';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
@@ -53,6 +54,19 @@ export const handler = makeContextHandler(serverRoutes, {
       requestId,
       versionFromIfMatch(headers('if-match')),
     );
+    return accepted(
+      { ...toServer(server), operation: toOperation(operation) },
+      `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
+    );
+  },
+  cancelOperation: async ({ params, principal, requestId, platform }) => {
+    const cancel = makeCancelProvisioning({
+      ...platform,
+      sfn: sfnClient(),
+      stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
+      provisionStateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
+    });
+    const { server, operation } = await cancel(params.tenantId, params.operationId, principal, requestId);
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,

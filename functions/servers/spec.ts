@@ -201,6 +201,26 @@ export const serverRoutes = [
     },
   }),
   route({
+    operationId: 'cancelOperation',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/operations/{operationId}/cancel',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      'Cancel a provisioning: its workflow stops, the operation ends cancelled and the server is decommissioned (answers 202 with that operation)',
+    tags: ['operations'],
+    params: tenantParams.extend({ operationId: prefixedId('op') }),
+    responses: {
+      202: {
+        description: 'Cancelled; decommissioning started',
+        schema: serverSchema.extend({ operation: operationSchema }),
+      },
+      ...problems,
+      409: { description: 'The operation is not a provisioning, or has ended' },
+    },
+  }),
+  route({
     operationId: 'restartService',
     method: 'POST',
     path: '/v1/tenants/{tenantId}/servers/{serverId}/services/{service}/restart',

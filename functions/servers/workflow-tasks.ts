@@ -9,6 +9,7 @@ import { ssmClient } from '../../layers/aws/clients';
 import { ignoring } from '../../layers/errors/ignoring';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
+import { ConditionFailedError } from '../../layers/store/store';
 import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
 import { recordSteps, type StepChanges } from '../operations/service';
 import { type CommandInput, commandTasks } from './commands';
@@ -79,6 +80,40 @@ async function loadServer(platform: Platform, input: ProvisionInput): Promise<Se
 
 const now = (platform: Platform) => platform.clock.now().toISOString();
 
+/** Thrown by a provisioning task that finds its server no longer provisioning (it was cancelled). */
+class ProvisioningCancelled extends Error {
+  constructor() {
+    super('The provisioning was cancelled');
+    this.name = 'ProvisioningCancelled';
+  }
+}
+
+/**
+ * Records what a provisioning task made, only while the server is still provisioning. If it
+ * was cancelled meanwhile, decommissioning may already have looked for what to delete, so the
+ * task undoes its own work and stops.
+ */
+async function whileProvisioning(
+  platform: Platform,
+  input: ProvisionInput,
+  changes: Record<string, unknown>,
+  undo: () => Promise<unknown>,
+) {
+  try {
+    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), changes, {
+      condition: {
+        expression: '#status = :provisioning',
+        names: { '#status': 'status' },
+        values: { ':provisioning': 'provisioning' },
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+    await undo();
+    throw new ProvisioningCancelled();
+  }
+}
+
 const tasks = {
   /** Creates a one-use SSM hybrid activation and the host, whose user data registers it with SSM. */
   async createHost(platform: Platform, event: Extract<TaskEvent, { action: 'createHost' }>) {
@@ -119,10 +154,12 @@ const tasks = {
       }),
     );
     if (!activation.ActivationId || !activation.ActivationCode) throw new Error('SSM returned no activation');
-    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
-      activationId: activation.ActivationId,
-      updatedAt: now(platform),
-    });
+    const activationId = activation.ActivationId;
+    await whileProvisioning(platform, input, { activationId, updatedAt: now(platform) }, () =>
+      ignoring(InvalidActivation, () =>
+        ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
+      ),
+    );
     const host = await (await providerOf(platform.store, server)).createHost({
       name: server.name,
       region: server.region,
@@ -142,12 +179,17 @@ const tasks = {
             region: config.AWS_REGION,
           })
         : undefined;
-    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
-      hostId: host.id,
-      ipv4: host.ipv4 ?? undefined,
-      installCommand,
-      updatedAt: now(platform),
-    });
+    await whileProvisioning(
+      platform,
+      input,
+      { hostId: host.id, ipv4: host.ipv4 ?? undefined, installCommand, updatedAt: now(platform) },
+      async () => {
+        await (await providerOf(platform.store, server)).deleteHost(host.id);
+        await ignoring(InvalidActivation, () =>
+          ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
+        );
+      },
+    );
     await recordSteps(platform.store, input, now(platform), {
       createHost: {
         status: 'succeeded',
@@ -161,12 +203,16 @@ const tasks = {
 
   async agentOnline(platform: Platform, event: Extract<TaskEvent, { action: 'agentOnline' }>) {
     const { input, instanceId } = event;
-    await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
-      instanceId,
+    await whileProvisioning(
+      platform,
+      input,
       // a custom machine's install command has done its work; its activation allows one registration
-      installCommand: undefined,
-      updatedAt: now(platform),
-    });
+      { instanceId, installCommand: undefined, updatedAt: now(platform) },
+      () =>
+        ignoring(InvalidInstanceId, () =>
+          ssmClient().send(new DeregisterManagedInstanceCommand({ InstanceId: instanceId })),
+        ),
+    );
     await recordSteps(platform.store, input, now(platform), {
       waitForAgent: { status: 'succeeded', endedAt: now(platform), output: { instanceId } },
       bootstrap: { status: 'running', startedAt: now(platform) },
@@ -181,12 +227,14 @@ const tasks = {
       bootstrap: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
       activate: { status: 'running', startedAt: at },
     });
-    await transitionServer(platform.store, platform.clock, {
+    const activated = await transitionServer(platform.store, platform.clock, {
       tenantId: input.tenantId,
       serverId: input.serverId,
       from: 'provisioning',
       to: 'active',
     });
+    // cancelled meanwhile: decommissioning owns the server now, and the operation says cancelled
+    if (!activated) return { status: 'cancelled' };
     const done = now(platform);
     await recordSteps(
       platform.store,

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -141,6 +141,30 @@ export class ApiStack extends Stack {
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.runCommand.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    // cancelling a provisioning stops its execution (named after its operation)
+    const provisionExecutions = resourceNames(props.stage).provisionServerStateMachine;
+    this.functions.servers?.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StopExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${provisionExecutions}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    if (this.functions.servers) {
+      acknowledge(this.functions.servers, [
+        {
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${provisionExecutions}:*]`,
+          reason:
+            'A provisioning is cancelled by stopping its execution, which is named after its operation id.',
+        },
+      ]);
+    }
     // Tenants' provider tokens: SecureString parameters under one path per stage.
     const servers = this.functions.servers;
     if (servers) {

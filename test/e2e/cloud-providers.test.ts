@@ -18,6 +18,8 @@ beforeAll(async () => {
     bootMs: 30,
     // The "VM" is a local host booted from the cloud-init user data Hetzner received.
     onCreate: (machine) => {
+      // a machine named quiet-… never runs its user data: its agent never comes online
+      if (machine.name.startsWith('quiet-')) return;
       const booted = runtime.hosts.handle('POST', '/v1/hosts', {
         name: machine.name,
         region: machine.region,
@@ -185,5 +187,54 @@ describe('Feature: bring your own server', () => {
     expect(operation.steps[0].output.installCommand).toBe(command);
     const server = await api.call('GET', path, { token: owner.token });
     expect(server.json).toMatchObject({ status: 'active', provider: 'custom', installCommand: null });
+  });
+});
+
+describe('Feature: cancelling a provisioning', () => {
+  it('stops the workflow mid-way, ends the operation cancelled and undoes everything', async () => {
+    // the custom server above stays; nothing of this one may be added to what SSM holds
+    const before = runtime.ssm.inventory();
+    const created = await createServer({ name: 'quiet-1', region: 'fsn1', size: 'cx22' });
+    expect(created.status).toBe(202);
+    const operationPath = created.headers.get('location') ?? '';
+    // wait until the VM exists and the workflow waits for an agent that will never come
+    await eventually(async () => {
+      const read = await api.call('GET', operationPath, { token: owner.token });
+      return read.json.steps[1].status === 'running' ? true : undefined;
+    });
+    expect(hetzner.machines.size).toBe(1);
+    const cancelled = await api.call('POST', `${operationPath}/cancel`, { token: owner.token });
+    expect(cancelled.status).toBe(202);
+    expect(cancelled.json).toMatchObject({ status: 'deleting', operation: { kind: 'decommission-server' } });
+
+    const provisioning = await api.call('GET', operationPath, { token: owner.token });
+    expect(provisioning.json).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+    expect(provisioning.json.steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
+      'failed',
+      'skipped',
+      'skipped',
+    ]);
+    expect((await ended(cancelled.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(
+      (
+        await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+          token: owner.token,
+        })
+      ).status,
+    ).toBe(404);
+    expect(hetzner.machines.size).toBe(0);
+    expect(runtime.ssm.inventory()).toEqual(before);
+    const aborted = runtime.stepFunctions.executions().find((e) => e.name === created.json.operation.id);
+    expect(aborted?.status).toBe('ABORTED');
+    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
+      token: owner.token,
+    });
+    expect(dashboard.json.counts).toMatchObject({ provisioning: 0 });
+
+    // an ended operation, and anything but a provisioning, cannot be cancelled
+    expect((await api.call('POST', `${operationPath}/cancel`, { token: owner.token })).status).toBe(409);
+    const decommission = cancelled.headers.get('location') ?? '';
+    expect((await api.call('POST', `${decommission}/cancel`, { token: owner.token })).status).toBe(409);
   });
 });
