@@ -10,7 +10,7 @@ import { type LocalRuntime, startLocalRuntime } from '../local/runtime';
  *    each run costs (what Step Functions bills), with `npm start`'s own waits;
  * 2. a fault-injection run: N provisionings through a fake Hetzner Cloud API, each with a
  *    fault injected at a random step (provider 429s and 5xx, a host that never comes
- *    online, a bootstrap that fails), then every active server decommissioned with a
+ *    online, a bootstrap that fails, a cancel mid-way), then active servers decommissioned with a
  *    provider 5xx on the way, and the VMs, managed instances, activations and quota units
  *    left behind counted (target: zero).
  * Prints figures; it never fails on a timing.
@@ -108,7 +108,14 @@ async function timedRuns() {
   }
 }
 
-const faults = ['none', 'provider-429', 'provider-5xx', 'never-online', 'bootstrap-fails'] as const;
+const faults = [
+  'none',
+  'provider-429',
+  'provider-5xx',
+  'never-online',
+  'bootstrap-fails',
+  'cancelled',
+] as const;
 type Fault = (typeof faults)[number];
 
 async function faultInjection() {
@@ -164,7 +171,7 @@ async function faultInjection() {
       const name = `fault-${i}`;
       if (fault === 'provider-429') hetzner.failOn('POST', '/v1/servers', 429, 429);
       if (fault === 'provider-5xx') hetzner.failOn('POST', '/v1/servers', ...Array(10).fill(503));
-      if (fault === 'never-online') silent.add(name);
+      if (fault === 'never-online' || fault === 'cancelled') silent.add(name);
       const created = await api(
         'POST',
         `/v1/tenants/${owner.tenantId}/servers`,
@@ -180,6 +187,19 @@ async function faultInjection() {
       if (created.status !== 202)
         throw new Error(`run ${i}: ${created.status} ${JSON.stringify(created.json)}`);
       runs.push({ fault, path: created.location, serverId: created.json.id });
+      if (fault === 'cancelled') {
+        // cancel while the workflow waits for an agent that never comes
+        for (let polls = 0; polls < 600; polls += 1) {
+          const { json } = await api('GET', created.location, undefined, owner.token);
+          if (json.steps[1]?.status === 'running') break;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        const cancel = await api('POST', `${created.location}/cancel`, undefined, owner.token);
+        const decommission = await ended(api, cancel.location, owner.token);
+        const key = `cancelled -> decommission ${decommission.status}`;
+        outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        continue;
+      }
       const operation = await ended(api, created.location, owner.token);
       hetzner.clearFaults();
       const key = `${fault} -> ${operation.status}${operation.error ? ` (${operation.error.code})` : ''}`;
