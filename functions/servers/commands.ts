@@ -2,10 +2,11 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
-import type { Store } from '../../layers/store/store';
+import type { Store, TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
+import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
 export interface CommandInput {
@@ -13,10 +14,20 @@ export interface CommandInput {
   serverId: string;
   operationId: string;
   correlationId: string;
-  kind: 'restart-service' | 'run-recipe';
+  kind: 'restart-service' | 'run-recipe' | 'authorize-ssh-key' | 'revoke-ssh-key';
   instanceId: string;
+  /** the SSH key the command authorises or revokes */
+  keyId?: string;
   parameters: Record<string, string[]>;
 }
+
+/** The run-command document's action for each kind of command. */
+const documentAction: Record<CommandInput['kind'], string> = {
+  'restart-service': 'restart-service',
+  'run-recipe': 'recipe',
+  'authorize-ssh-key': 'authorize-key',
+  'revoke-ssh-key': 'revoke-key',
+};
 
 /** The systemd unit of each web server the bootstrap installs. */
 export const webServerUnits = {
@@ -43,7 +54,15 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     tenantId: string,
     serverId: string,
     correlationId: string,
-    command: { kind: CommandInput['kind']; service?: string; script?: string },
+    command: {
+      kind: CommandInput['kind'];
+      service?: string;
+      script?: string;
+      publicKey?: string;
+      keyId?: string;
+      /** written with the operation, in one transaction */
+      alongside?: (operationId: string) => TransactItem[];
+    },
   ) => {
     const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
     if (!server) throw errors.notFound('server');
@@ -61,7 +80,10 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
       correlationId,
       now,
     });
-    await store.create(operation);
+    await store.transact([
+      { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
+      ...(command.alongside?.(operationId) ?? []),
+    ]);
     const input: CommandInput = {
       tenantId,
       serverId,
@@ -69,8 +91,10 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
       correlationId,
       kind: command.kind,
       instanceId: server.instanceId,
+      ...(command.keyId ? { keyId: command.keyId } : {}),
       parameters: {
-        action: [command.kind === 'restart-service' ? 'restart-service' : 'recipe'],
+        action: [documentAction[command.kind]],
+        publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
         service: [command.service ?? ''],
         scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
         correlationId: [correlationId.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 128) || 'none'],
@@ -138,6 +162,17 @@ export const commandTasks = {
         ? { status: 'failed', error: outcome.error }
         : { status: 'succeeded', result: { serverId: input.serverId } },
     );
+    if (input.keyId) await settleSshKey(platform, input, outcome.error === undefined);
     return {};
   },
 };
+
+/** An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise. */
+async function settleSshKey(platform: Platform, input: CommandInput, succeeded: boolean) {
+  const key = sshKeyKeys.item(input.tenantId, input.serverId, input.keyId ?? '');
+  const item = await platform.store.get<SshKeyItem>(key, true);
+  // only the key's latest command decides
+  if (!item || item.lastOperationId !== input.operationId) return;
+  if (succeeded && input.kind === 'revoke-ssh-key') await platform.store.remove(key);
+  else await platform.store.update(key, { status: succeeded ? 'authorized' : 'failed' });
+}

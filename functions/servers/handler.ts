@@ -20,6 +20,7 @@ import {
 import { resolvePlacement } from './providers/placement';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
+import { parsePublicKey, type SshKeyItem, sshKeyKeys, toSshKey } from './ssh-keys';
 
 const runCommand = (platform: Platform) =>
   makeRunCommand({
@@ -71,6 +72,79 @@ export const handler = makeContextHandler(serverRoutes, {
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
     );
+  },
+  authorizeSshKey: async ({ params, body, requestId, platform }) => {
+    const parsed = parsePublicKey(body.publicKey);
+    if (!parsed) throw errors.validation([{ path: 'body.publicKey', message: 'Not an OpenSSH public key' }]);
+    const existing = await platform.store.query<SshKeyItem>({
+      pk: serverKeys.item(params.tenantId, '').pk,
+      skPrefix: sshKeyKeys.prefix(params.serverId),
+      limit: 100,
+      tenantId: params.tenantId,
+      scope: 'ssh-keys',
+    });
+    if (existing.items.some((k) => k.fingerprint === parsed.fingerprint)) {
+      throw errors.conflict('This key is already on the server.', 'body.publicKey');
+    }
+    const keyId = platform.ids.next('key');
+    let key: SshKeyItem | undefined;
+    const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
+      kind: 'authorize-ssh-key',
+      publicKey: parsed.publicKey,
+      keyId,
+      alongside: (operationId) => {
+        key = {
+          ...sshKeyKeys.item(params.tenantId, params.serverId, keyId),
+          entity: 'ssh-key',
+          id: keyId,
+          serverId: params.serverId,
+          name: body.name,
+          ...parsed,
+          status: 'authorizing',
+          lastOperationId: operationId,
+          createdAt: platform.clock.now().toISOString(),
+        };
+        return [{ Put: { Item: key, ConditionExpression: 'attribute_not_exists(pk)' } }];
+      },
+    });
+    return accepted(
+      { ...toSshKey(key as SshKeyItem), operation: toOperation(operation) },
+      `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
+    );
+  },
+  listSshKeys: async ({ params, query, platform }) =>
+    listPage<SshKeyItem, ReturnType<typeof toSshKey>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        pk: serverKeys.item(params.tenantId, '').pk,
+        skPrefix: sshKeyKeys.prefix(params.serverId),
+        scope: `ssh-keys:${params.serverId}`,
+        query,
+      },
+      toSshKey,
+    ),
+  revokeSshKey: async ({ params, requestId, platform }) => {
+    const keyRef = sshKeyKeys.item(params.tenantId, params.serverId, params.keyId);
+    const key = await platform.store.get<SshKeyItem>(keyRef, true);
+    if (!key) throw errors.notFound('SSH key');
+    const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
+      kind: 'revoke-ssh-key',
+      publicKey: key.publicKey,
+      keyId: key.id,
+      alongside: (operationId) => [
+        {
+          Update: {
+            Key: keyRef,
+            UpdateExpression: 'SET #status = :revoking, #op = :op',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#status': 'status', '#op': 'lastOperationId' },
+            ExpressionAttributeValues: { ':revoking': 'revoking', ':op': operationId },
+          },
+        },
+      ],
+    });
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   restartService: async ({ params, requestId, platform }) => {
     const server = await platform.store.get<ServerItem>(

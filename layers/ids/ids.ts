@@ -5,7 +5,7 @@ export interface IdGenerator {
   next(prefix: IdPrefix): string;
 }
 
-export type IdPrefix = 'ten' | 'usr' | 'srv' | 'op' | 'req' | 'host' | 'rt' | 'tok' | 'inv' | 'plan';
+export type IdPrefix = 'ten' | 'usr' | 'srv' | 'op' | 'req' | 'host' | 'rt' | 'tok' | 'inv' | 'plan' | 'key';
 
 export function ulidIds(): IdGenerator {
   const ulid = monotonicFactory();

@@ -42,6 +42,7 @@ const missing: Record<string, string> = {
   userId: 'usr_00000000000000000000000000',
   provider: 'hetzner',
   service: 'nginx',
+  keyId: 'key_00000000000000000000000000',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */

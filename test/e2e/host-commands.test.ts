@@ -104,3 +104,64 @@ describe('Feature: commands on a server', () => {
     expect(empty.json.errors[0].path).toBe('body.script');
   });
 });
+
+describe('Feature: SSH keys on a server', () => {
+  // an ed25519 key as ssh-keygen writes it
+  const publicKey =
+    'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKxvVhS/9Q8FZb4m7wqQ3d3qJ6mDqg2bZrVXlJk0a7p3 dev@laptop';
+  const keysPath = () => `${serverPath}/ssh-keys`;
+  const authorizedKeys = () => {
+    const [host] = runtime.hosts.list();
+    return readFileSync(join(runtime.hosts.rootOf(host?.id ?? ''), 'root/.ssh/authorized_keys'), 'utf8');
+  };
+
+  it('authorises a key for root on the host, once, and shows it with its fingerprint', async () => {
+    const added = await api.call('POST', keysPath(), {
+      token: owner.token,
+      body: { name: 'laptop', publicKey },
+    });
+    expect(added.status).toBe(202);
+    expect(added.json).toMatchObject({
+      name: 'laptop',
+      status: 'authorizing',
+      // as `ssh-keygen -lf` prints it for this key
+      fingerprint: 'SHA256:CCrEFXzfufbHabSY+S6TzyO/JBcAzkaqMDbGEXDxHFo',
+      operation: { kind: 'authorize-ssh-key' },
+    });
+    expect((await ended(added.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(authorizedKeys()).toBe(`${publicKey}\n`);
+    const list = await api.call('GET', keysPath(), { token: owner.token });
+    expect(list.json.items).toEqual([expect.objectContaining({ id: added.json.id, status: 'authorized' })]);
+    const again = await api.call('POST', keysPath(), {
+      token: owner.token,
+      body: { name: 'again', publicKey },
+    });
+    expect(again.status).toBe(409);
+    expect(again.json.errors[0].path).toBe('body.publicKey');
+  });
+
+  it('refuses what is not an OpenSSH public key, naming the field', async () => {
+    for (const bad of [
+      'ssh-ed25519 not-base64!',
+      'ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIKxvVhS/9Q8FZb4m7wqQ3d3qJ6mDqg2bZrVXlJk0a7p3',
+      '-----BEGIN PUBLIC KEY-----',
+    ]) {
+      const refused = await api.call('POST', keysPath(), {
+        token: owner.token,
+        body: { name: 'bad', publicKey: bad },
+      });
+      expect(refused.status, bad).toBe(400);
+      expect(refused.json.errors[0].path).toBe('body.publicKey');
+    }
+  });
+
+  it('revokes a key from the host and forgets it', async () => {
+    const [key] = (await api.call('GET', keysPath(), { token: owner.token })).json.items;
+    const revoked = await api.call('DELETE', `${keysPath()}/${key.id}`, { token: owner.token });
+    expect(revoked.status).toBe(202);
+    expect((await ended(revoked.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(authorizedKeys()).toBe('');
+    expect((await api.call('GET', keysPath(), { token: owner.token })).json.items).toEqual([]);
+    expect((await api.call('DELETE', `${keysPath()}/${key.id}`, { token: owner.token })).status).toBe(404);
+  });
+});
