@@ -140,6 +140,8 @@ export const commandTasks = {
     input: CommandInput,
     outcome: { output?: Record<string, unknown>; error?: { code: string; message: string } },
   ) {
+    // The key's record settles first: whoever sees the operation end sees the key as it is.
+    if (input.keyId) await settleSshKey(platform, input, outcome.error === undefined);
     const at = platform.clock.now().toISOString();
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),
@@ -162,7 +164,6 @@ export const commandTasks = {
         ? { status: 'failed', error: outcome.error }
         : { status: 'succeeded', result: { serverId: input.serverId } },
     );
-    if (input.keyId) await settleSshKey(platform, input, outcome.error === undefined);
     return {};
   },
 };
