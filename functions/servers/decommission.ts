@@ -1,13 +1,5 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import {
-  DeleteActivationCommand,
-  DeregisterManagedInstanceCommand,
-  InvalidActivation,
-  InvalidInstanceId,
-} from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
-import { ignoring } from '../../layers/errors/ignoring';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
@@ -15,6 +7,7 @@ import { type Store, TransactionFailedError, versionedUpdate } from '../../layer
 import { type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordSteps, type StepChanges } from '../operations/service';
 import { returnQuota } from '../plans/quota';
+import { forgetAgent } from './agents';
 import { counterAttribute, type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
 import type { ProvisionInput } from './service';
@@ -199,25 +192,14 @@ export const decommissionTasks = {
   forgetAgent: (platform: Platform, input: DecommissionInput) =>
     step(platform, input, 'forgetAgent', async () => {
       const server = await serverOf(platform, input);
-      const ssm = ssmClient();
-      if (server?.instanceId) {
-        await ignoring(InvalidInstanceId, () =>
-          ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })),
-        );
-      }
-      if (server?.activationId) {
-        await ignoring(InvalidActivation, () =>
-          ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })),
-        );
-      }
-      if (server) {
-        await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
-          instanceId: undefined,
-          activationId: undefined,
-          updatedAt: now(platform),
-        });
-      }
-      return { instance: server?.instanceId ?? null, activation: server?.activationId ?? null };
+      if (!server) return { instances: [], activation: null };
+      const { instances } = await forgetAgent(server);
+      await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
+        instanceId: undefined,
+        activationId: undefined,
+        updatedAt: now(platform),
+      });
+      return { instances, activation: server.activationId ?? null };
     }),
 
   /** Deletes the server, moves the counter and gives back the quota an active server held, together. */

@@ -12,6 +12,7 @@ import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
 import { recordSteps, type StepChanges } from '../operations/service';
+import { forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
@@ -31,6 +32,7 @@ interface Invocation {
 
 type TaskEvent =
   | { action: 'createHost'; input: ProvisionInput }
+  | { action: 'hostStatus'; input: ProvisionInput }
   | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
   | { action: 'deleteHost' | 'forgetAgent' | 'removeServer'; input: DecommissionInput }
@@ -190,15 +192,39 @@ const tasks = {
         );
       },
     );
+    // the step ends when the provider says the host runs (hostStatus)
     await recordSteps(platform.store, input, now(platform), {
       createHost: {
-        status: 'succeeded',
-        endedAt: now(platform),
         output: { hostId: host.id, ipv4: host.ipv4, ...(installCommand ? { installCommand } : {}) },
       },
-      waitForAgent: { status: 'running', startedAt: now(platform) },
     });
     return { hostId: host.id, activationId: activation.ActivationId, maxAgentPolls };
+  },
+
+  /** Whether the provider runs the host yet; once it does, the createHost step ends and the wait for its agent begins. */
+  async hostStatus(platform: Platform, event: Extract<TaskEvent, { action: 'hostStatus' }>) {
+    const { input } = event;
+    const server = await loadServer(platform, input);
+    if (!server.hostId) throw new Error('The server has no host to wait for');
+    const host = await (await providerOf(platform.store, server)).getHost(server.hostId);
+    const status = host?.status ?? 'gone';
+    if (host && status === 'running') {
+      const ipv4 = host.ipv4 ?? server.ipv4;
+      await whileProvisioning(platform, input, { ipv4, updatedAt: now(platform) }, async () => undefined);
+      await recordSteps(platform.store, input, now(platform), {
+        createHost: {
+          status: 'succeeded',
+          endedAt: now(platform),
+          output: {
+            hostId: host.id,
+            ipv4: ipv4 ?? null,
+            ...(server.installCommand ? { installCommand: server.installCommand } : {}),
+          },
+        },
+        waitForAgent: { status: 'running', startedAt: now(platform) },
+      });
+    }
+    return { status };
   },
 
   async agentOnline(platform: Platform, event: Extract<TaskEvent, { action: 'agentOnline' }>) {
@@ -270,19 +296,7 @@ const tasks = {
       await (await providerOf(platform.store, server)).deleteHost(server.hostId);
       compensation.push(`deleted host ${server.hostId}`);
     }
-    const ssm = ssmClient();
-    if (server.instanceId) {
-      await ignoring(InvalidInstanceId, () =>
-        ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: server.instanceId })),
-      );
-      compensation.push(`deregistered managed instance ${server.instanceId}`);
-    }
-    if (server.activationId) {
-      await ignoring(InvalidActivation, () =>
-        ssm.send(new DeleteActivationCommand({ ActivationId: server.activationId })),
-      );
-      compensation.push(`deleted activation ${server.activationId}`);
-    }
+    compensation.push(...(await forgetAgent(server)).done);
     const at = now(platform);
     const changes: StepChanges = {};
     order.forEach((name, index) => {
@@ -320,6 +334,8 @@ export async function handler(event: TaskEvent): Promise<unknown> {
   switch (event.action) {
     case 'createHost':
       return tasks.createHost(platform, event);
+    case 'hostStatus':
+      return tasks.hostStatus(platform, event);
     case 'agentOnline':
       return tasks.agentOnline(platform, event);
     case 'activate':

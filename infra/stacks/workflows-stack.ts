@@ -63,7 +63,8 @@ export class WorkflowsStack extends Stack {
       .setEnvironment({ ...platformEnvironment(this, props.stage), HOST_ACTIVATION_ROLE: hostRole.roleName });
     tasks.fn.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['ssm:CreateActivation', 'ssm:AddTagsToResource'],
+        // DescribeInstanceInformation finds every instance an activation registered, to forget them all
+        actions: ['ssm:CreateActivation', 'ssm:AddTagsToResource', 'ssm:DescribeInstanceInformation'],
         resources: ['*'],
       }),
     );

@@ -41,6 +41,8 @@ export async function startFakeProvider(
     bootMs?: number;
     onCreate?: (machine: FakeMachine) => void;
     onDelete?: (machine: FakeMachine) => void;
+    /** whether a new machine ever reaches running (default: always) */
+    boots?: (machine: FakeMachine) => boolean;
   } = { token: 'good-token' },
 ) {
   const machines = new Map<string, FakeMachine>();
@@ -134,7 +136,9 @@ export async function startFakeProvider(
     };
     machines.set(machine.id, machine);
     setTimeout(() => {
-      if (machines.get(machine.id)?.status === 'creating') machine.status = 'running';
+      if (machines.get(machine.id)?.status === 'creating' && (options.boots?.(machine) ?? true)) {
+        machine.status = 'running';
+      }
     }, options.bootMs ?? 50).unref();
     options.onCreate?.(machine);
     const view = machineView(machine);

@@ -29,6 +29,8 @@ beforeAll(async () => {
       });
       hosts.set(machine.id, (booted.body as { host: { id: string } }).host.id);
     },
+    // a machine named stuck-… never leaves "initializing"
+    boots: (machine) => !machine.name.startsWith('stuck-'),
     onDelete: (machine) => {
       const hostId = hosts.get(machine.id);
       if (hostId) runtime.hosts.handle('DELETE', `/v1/hosts/${hostId}`, undefined);
@@ -236,5 +238,26 @@ describe('Feature: cancelling a provisioning', () => {
     expect((await api.call('POST', `${operationPath}/cancel`, { token: owner.token })).status).toBe(409);
     const decommission = cancelled.headers.get('location') ?? '';
     expect((await api.call('POST', `${decommission}/cancel`, { token: owner.token })).status).toBe(409);
+  });
+});
+
+describe('Feature: a VM that never runs', () => {
+  it('gives up after its checks, names the state it was in and deletes it', async () => {
+    const before = runtime.ssm.inventory();
+    const created = await createServer({ name: 'stuck-1', region: 'fsn1', size: 'cx22' });
+    const operation = await ended(created.headers.get('location') ?? '');
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toEqual({
+      code: 'HostNotRunning',
+      message: 'The host was creating after 60 checks, not running.',
+    });
+    expect(operation.steps.map((s: { status: string }) => s.status)).toEqual([
+      'failed',
+      'skipped',
+      'skipped',
+      'skipped',
+    ]);
+    expect([...hetzner.machines.values()].some((m) => m.name === 'stuck-1')).toBe(false);
+    expect(runtime.ssm.inventory()).toEqual(before);
   });
 });

@@ -29,6 +29,12 @@ export function localProvider(endpoint: string): HostProvider {
         throw new Error(`Host creation refused: ${response.status} ${await response.text()}`);
       return ((await response.json()) as { host: ProviderHost }).host;
     },
+    async getHost(hostId) {
+      const response = await call('GET', `/v1/hosts/${encodeURIComponent(hostId)}`);
+      if (response.status === 404) return undefined;
+      if (response.status !== 200) throw new Error(`Host lookup refused: ${response.status}`);
+      return ((await response.json()) as { host: ProviderHost }).host;
+    },
     async deleteHost(hostId) {
       const response = await call('DELETE', `/v1/hosts/${encodeURIComponent(hostId)}`);
       if (response.status !== 204 && response.status !== 404) {

@@ -61,6 +61,8 @@ export interface HostProvider {
   }): Promise<ProviderHost>;
   /** Deleting a host that is already gone succeeds. */
   deleteHost(hostId: string): Promise<void>;
+  /** The host as the provider sees it now; undefined when it is gone. */
+  getHost(hostId: string): Promise<ProviderHost | undefined>;
 }
 
 /**
