@@ -5,7 +5,10 @@ import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
-import { type ServerItem, serverKeys } from './entity';
+import { type ServerItem, serverKeys, type webServers } from './entity';
+
+type WebServer = (typeof webServers)[number];
+
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
@@ -56,7 +59,8 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     correlationId: string,
     command: {
       kind: CommandInput['kind'];
-      service?: string;
+      /** restart-service: the web server to restart, which must be the server's own */
+      service?: WebServer;
       script?: string;
       publicKey?: string;
       keyId?: string;
@@ -68,6 +72,14 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     if (!server) throw errors.notFound('server');
     if (server.status !== 'active' || !server.instanceId) {
       throw errors.conflict(`The server is ${server.status}; commands run on active servers only.`);
+    }
+    if (command.service !== undefined && command.service !== server.webServer) {
+      throw errors.validation([
+        {
+          path: 'path.service',
+          message: `Not installed on this server; its web server is ${server.webServer}`,
+        },
+      ]);
     }
     const now = clock.now().toISOString();
     const operationId = ids.next('op');
@@ -95,7 +107,7 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
       parameters: {
         action: [documentAction[command.kind]],
         publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-        service: [command.service ?? ''],
+        service: [command.service ? webServerUnits[command.service] : ''],
         scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
         correlationId: [correlationId.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 128) || 'none'],
       },

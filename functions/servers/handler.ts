@@ -7,7 +7,7 @@ import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route'
 import type { Platform } from '../../layers/runtime/platform';
 import { toOperation } from '../operations/entity';
 import { makeCancelProvisioning } from './cancel';
-import { makeRunCommand, webServerUnits } from './commands';
+import { makeRunCommand } from './commands';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
 import {
@@ -147,21 +147,9 @@ export const handler = makeContextHandler(serverRoutes, {
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   restartService: async ({ params, requestId, platform }) => {
-    const server = await platform.store.get<ServerItem>(
-      serverKeys.item(params.tenantId, params.serverId),
-      true,
-    );
-    if (server && server.webServer !== params.service) {
-      throw errors.validation([
-        {
-          path: 'path.service',
-          message: `Not installed on this server; its web server is ${server.webServer}`,
-        },
-      ]);
-    }
     const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
       kind: 'restart-service',
-      service: webServerUnits[params.service],
+      service: params.service,
     });
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },

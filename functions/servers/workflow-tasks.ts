@@ -192,7 +192,7 @@ const tasks = {
         );
       },
     );
-    // the step ends when the provider says the host runs (hostStatus)
+    // the step ends when the provider says the host runs (hostStatus); the server item keeps its address
     await recordSteps(platform.store, input, now(platform), {
       createHost: {
         output: { hostId: host.id, ipv4: host.ipv4, ...(installCommand ? { installCommand } : {}) },
@@ -212,15 +212,8 @@ const tasks = {
       const ipv4 = host.ipv4 ?? server.ipv4;
       await whileProvisioning(platform, input, { ipv4, updatedAt: now(platform) }, async () => undefined);
       await recordSteps(platform.store, input, now(platform), {
-        createHost: {
-          status: 'succeeded',
-          endedAt: now(platform),
-          output: {
-            hostId: host.id,
-            ipv4: ipv4 ?? null,
-            ...(server.installCommand ? { installCommand: server.installCommand } : {}),
-          },
-        },
+        // its output (host id, address at creation, install command) was recorded by createHost
+        createHost: { status: 'succeeded', endedAt: now(platform) },
         waitForAgent: { status: 'running', startedAt: now(platform) },
       });
     }

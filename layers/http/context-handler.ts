@@ -221,7 +221,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     if (!principal) {
       const limitHeaders = admit(await limits);
       return withHeaders(
-        await handle(event, spec, implementation, platform, principal, params),
+        await handle(event, spec, implementation, platform, principal, params, target),
         limitHeaders,
       );
     }
@@ -229,7 +229,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       // A read changes nothing, so it runs while the tenant and the rate limit are checked;
       // a suspended or limited caller gets no answer.
       const [response, admission, limited] = await Promise.allSettled([
-        handle(event, spec, implementation, platform, principal, params),
+        handle(event, spec, implementation, platform, principal, params, target),
         admitted(),
         limits.then(admit),
       ]);
@@ -244,7 +244,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       await admitted();
       const limitHeaders = admit(await limits);
       const response = withHeaders(
-        await handle(event, spec, implementation, platform, principal, params),
+        await handle(event, spec, implementation, platform, principal, params, target),
         limitHeaders,
       );
       status = response.statusCode;
@@ -265,6 +265,8 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     platform: Platform,
     principal: Principal | undefined,
     params: unknown,
+    /** the tenant the path names, when it names one */
+    target: string | undefined,
   ): Promise<APIGatewayProxyResult> {
     if (principal && (!spec.permission || !allows(principal, spec.permission))) {
       throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
@@ -274,7 +276,6 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       throw errors.validation([{ path: 'body', message: 'This route takes no body' }]);
     }
     const body = spec.body ? parsePart(spec.body, event.parsedBody, 'body') : undefined;
-    const tenantId = (params as { tenantId?: string } | undefined)?.tenantId;
     const request = {
       params,
       query,
@@ -283,7 +284,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       headers: (name: string) => headerValue(event, name),
       requestId: event.requestIdResolved ?? event.requestContext.requestId,
       sourceIp: event.requestContext.identity?.sourceIp ?? '',
-      platform: tenantId && tenantData ? { ...platform, store: platform.storeFor(tenantId) } : platform,
+      platform: target && tenantData ? { ...platform, store: platform.storeFor(target) } : platform,
     } as ApiRequest<RouteSpec>;
     const idempotencyKey = spec.idempotent ? headerValue(event, 'idempotency-key') : undefined;
     const run = () => implementation(request);
@@ -292,7 +293,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
         ? await makeIdempotency(platform.store).run(
             {
               // keyed by the tenant acted on, so a reseller's key for one customer never replays for another
-              tenantId: tenantId ?? principal?.tenantId ?? 'public',
+              tenantId: target ?? principal?.tenantId ?? 'public',
               operationId: spec.operationId,
               key: idempotencyKey,
               body: event.parsedBody,

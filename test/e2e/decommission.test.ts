@@ -129,10 +129,6 @@ describe('Feature: decommissioning a server', () => {
   it("answers 404 to another tenant's DELETE and leaves the server alone", async () => {
     const created = await createServer('mine');
     await ended(created.headers.get('location') ?? '', customer.token);
-    const foreign = await api.call('DELETE', `/v1/tenants/${customer.tenantId}/servers/${created.json.id}`, {
-      token: reseller.token.replace(/.$/, ''),
-    });
-    expect(foreign.status).toBe(401);
     const stranger = await api.call('POST', '/v1/auth/signup', {
       body: { email: 'decom-stranger@example.com', password, name: 'X', tenantName: 'X' },
     });

@@ -259,6 +259,23 @@ describe('Feature: suspension', () => {
     expect((await api.call('GET', serverPath, { token: reseller.token })).json.suspended).toBe(false);
     const again = await logIn('grandchild@example.com');
     expect((await api.call('GET', serverPath, { token: again.token })).status).toBe(200);
+
+    // a customer suspended on its own stays suspended when the tenant above it is lifted
+    const own = `/v1/tenants/${subReseller.tenantId}/customers/${grandchild.tenantId}`;
+    const subAgain = await logIn('sub-reseller@example.com');
+    expect(
+      (await api.call('POST', `${own}/suspend`, { token: subAgain.token, body: { reason: 'Own reasons' } }))
+        .status,
+    ).toBe(200);
+    await api.call('POST', `${base}/suspend`, { token: reseller.token, body: { reason: 'Chargeback' } });
+    await api.call('POST', `${base}/unsuspend`, { token: reseller.token });
+    expect((await api.call('GET', serverPath, { token: reseller.token })).json.suspended).toBe(true);
+    expect(
+      (await api.call('POST', '/v1/auth/login', { body: { email: 'grandchild@example.com', password } }))
+        .status,
+    ).toBe(401);
+    await api.call('POST', `${own}/unsuspend`, { token: subAgain.token });
+    expect((await api.call('GET', serverPath, { token: reseller.token })).json.suspended).toBe(false);
   });
 });
 

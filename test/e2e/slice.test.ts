@@ -229,17 +229,17 @@ describe('Feature: metrics', () => {
       client.middlewareStack.add(
         (next, context) => async (args) => {
           // The aggregator runs in this process too; its reads are consistent and its writes are not reads.
-          const input = args.input as { ConsistentRead?: boolean };
+          // The tenant's standing (its TENANT record, read at most every 2 s per instance) is counted
+          // apart by the benchmark: under a loaded test run the 2 s can pass between two requests.
+          const input = args.input as { ConsistentRead?: boolean; Key?: { sk?: unknown } };
           const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
-          if (read && !input.ConsistentRead) sent.push(String(context.commandName));
+          const standing = input.Key?.sk === 'TENANT';
+          if (read && !input.ConsistentRead && !standing) sent.push(String(context.commandName));
           return next(args);
         },
         { step: 'initialize', name },
       );
     try {
-      // the tenant's status is read at most every 2 s per function instance; this request warms it
-      await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token: alice.token });
-      sent.length = 0;
       await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
       expect(sent.sort()).toEqual(['GetItemCommand', 'QueryCommand']);
       sent.length = 0;
