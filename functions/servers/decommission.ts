@@ -10,6 +10,7 @@ import { returnQuota } from '../plans/quota';
 import { forgetAgent } from './agents';
 import { counterAttribute, type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
+import { deleteServerHosts } from './providers/provider';
 import type { ProvisionInput } from './service';
 
 /** The steps of the decommission-server workflow, in order. */
@@ -181,12 +182,16 @@ export const decommissionTasks = {
     step(platform, input, 'deleteHost', async () => {
       const server = await serverOf(platform, input);
       if (!server?.hostId) return { host: null };
-      await (await providerOf(platform.store, server)).deleteHost(server.hostId);
+      const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
       await platform.store.update(serverKeys.item(input.tenantId, input.serverId), {
         hostId: undefined,
         updatedAt: now(platform),
       });
-      return { host: server.hostId, deleted: true };
+      return {
+        host: server.hostId,
+        deleted: true,
+        ...(deleted.length > 1 ? { alsoDeleted: deleted.slice(1) } : {}),
+      };
     }),
 
   forgetAgent: (platform: Platform, input: DecommissionInput) =>

@@ -18,7 +18,7 @@ import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
-import { renderUserData } from './providers/provider';
+import { deleteServerHosts, renderUserData, SERVER_LABEL } from './providers/provider';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 
 /** The subset of GetCommandInvocation's response the workflow passes on. */
@@ -135,8 +135,26 @@ const tasks = {
       },
     );
     const { config } = platform;
-    // A retry after the provider failed: the earlier activation's code is gone with that attempt, so it goes too.
+    const provider = await providerOf(platform.store, server);
     if (server.activationId) {
+      // A retry: an earlier attempt may have made the host and lost the provider's answer. Its
+      // user data registers with the earlier activation, so the host is adopted with it.
+      const [adopted, ...strays] = await provider.hostsLabelled(SERVER_LABEL, server.id);
+      if (adopted) {
+        for (const stray of strays) await provider.deleteHost(stray.id);
+        const activationId = server.activationId;
+        await whileProvisioning(
+          platform,
+          input,
+          { hostId: adopted.id, ipv4: adopted.ipv4 ?? undefined, updatedAt: now(platform) },
+          async () => deleteServerHosts(provider, server),
+        );
+        await recordSteps(platform.store, input, now(platform), {
+          createHost: { output: { hostId: adopted.id, ipv4: adopted.ipv4, adopted: true } },
+        });
+        return { hostId: adopted.id, activationId, maxAgentPolls };
+      }
+      // No host was made: the earlier activation's code is gone with that attempt, so it goes too.
       const earlier = server.activationId;
       await ignoring(InvalidActivation, () =>
         ssmClient().send(new DeleteActivationCommand({ ActivationId: earlier })),
@@ -162,7 +180,7 @@ const tasks = {
         ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
       ),
     );
-    const host = await (await providerOf(platform.store, server)).createHost({
+    const host = await provider.createHost({
       name: server.name,
       region: server.region,
       size: server.size,
@@ -171,7 +189,7 @@ const tasks = {
         id: activation.ActivationId,
         region: config.AWS_REGION,
       }),
-      labels: { 'vip-server-id': server.id, 'vip-tenant-id': input.tenantId },
+      labels: { [SERVER_LABEL]: server.id, 'vip-tenant-id': input.tenantId },
     });
     const installCommand =
       server.provider === 'custom'
@@ -186,7 +204,7 @@ const tasks = {
       input,
       { hostId: host.id, ipv4: host.ipv4 ?? undefined, installCommand, updatedAt: now(platform) },
       async () => {
-        await (await providerOf(platform.store, server)).deleteHost(host.id);
+        await deleteServerHosts(provider, { id: server.id, hostId: host.id });
         await ignoring(InvalidActivation, () =>
           ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
         );
@@ -246,6 +264,12 @@ const tasks = {
       bootstrap: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
       activate: { status: 'running', startedAt: at },
     });
+    // a host made by an attempt whose answer came back after its retry had made another
+    const server = await loadServer(platform, input);
+    const provider = await providerOf(platform.store, server);
+    for (const stray of await provider.hostsLabelled(SERVER_LABEL, server.id)) {
+      if (stray.id !== server.hostId) await provider.deleteHost(stray.id);
+    }
     const activated = await transitionServer(platform.store, platform.clock, {
       tenantId: input.tenantId,
       serverId: input.serverId,
@@ -285,9 +309,10 @@ const tasks = {
       order.findIndex((name) => operation?.steps[name]?.status === 'running'),
     );
     const compensation: string[] = [];
-    if (server.hostId) {
-      await (await providerOf(platform.store, server)).deleteHost(server.hostId);
-      compensation.push(`deleted host ${server.hostId}`);
+    // with an activation, createHost reached the provider: a host may exist even where none is recorded
+    if (server.hostId || server.activationId) {
+      const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
+      compensation.push(...deleted.map((id) => `deleted host ${id}`));
     }
     compensation.push(...(await forgetAgent(server)).done);
     const at = now(platform);

@@ -11,6 +11,8 @@ export interface FakeMachine {
   size: string;
   userData: string;
   status: 'creating' | 'running' | 'off';
+  /** labels as `key=value` (Hetzner's labels, DigitalOcean's and Vultr's `key:value` tags) */
+  labels: Record<string, string>;
   rebootCount: number;
   ipv4: string;
 }
@@ -46,7 +48,7 @@ export async function startFakeProvider(
   } = { token: 'good-token' },
 ) {
   const machines = new Map<string, FakeMachine>();
-  const faults: { status: number; method?: string; path?: string }[] = [];
+  const faults: { status: number; method?: string; path?: string; afterDoing?: boolean }[] = [];
   const requests: { method: string; path: string; body: unknown }[] = [];
   let nextId = 1000;
 
@@ -124,6 +126,15 @@ export async function startFakeProvider(
         : error(422, 'unprocessable_entity', `Invalid size or plan: ${size}`);
     }
     const rawUserData = String(body.user_data ?? '');
+    const labels: Record<string, string> =
+      kind === 'hetzner'
+        ? ((body.labels ?? {}) as Record<string, string>)
+        : Object.fromEntries(
+            ((body.tags ?? []) as string[]).map((tag) => {
+              const [key = '', value = ''] = tag.split(/:(.*)/s);
+              return [key, value];
+            }),
+          );
     const machine: FakeMachine = {
       id: String(nextId++),
       name,
@@ -131,6 +142,7 @@ export async function startFakeProvider(
       size,
       userData: kind === 'vultr' ? Buffer.from(rawUserData, 'base64').toString('utf8') : rawUserData,
       status: 'creating',
+      labels,
       rebootCount: 0,
       ipv4: `203.0.113.${nextId % 250}`,
     };
@@ -150,7 +162,23 @@ export async function startFakeProvider(
     return { status: 202, body: view };
   }
 
-  function route(method: string, path: string, body: Record<string, unknown>): Answer {
+  /** The list filter each API documents: Hetzner's label_selector `k==v`, DigitalOcean's tag_name and Vultr's tag `k:v`. */
+  function listed(query: URLSearchParams): FakeMachine[] {
+    const filter =
+      kind === 'hetzner'
+        ? query.get('label_selector')?.split('==')
+        : (query.get(kind === 'digitalocean' ? 'tag_name' : 'tag') ?? undefined)?.split(/:(.*)/s);
+    return [...machines.values()].filter(
+      (m) => !filter || (filter[0] !== undefined && m.labels[filter[0]] === filter[1]),
+    );
+  }
+
+  function route(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    query: URLSearchParams,
+  ): Answer {
     const prefix = kind === 'hetzner' ? '/v1' : '/v2';
     if (!path.startsWith(prefix)) return error(404, 'not_found', 'no such route');
     const rest = path.slice(prefix.length);
@@ -184,7 +212,10 @@ export async function startFakeProvider(
     }
     if (method === 'GET' && rest === '/account')
       return { status: 200, body: { account: { status: 'active' } } };
-    if (method === 'GET' && rest === collection) return { status: 200, body: { [collection.slice(1)]: [] } };
+    if (method === 'GET' && rest === collection) {
+      const views = listed(query).map((m) => Object.values(machineView(m))[0]);
+      return { status: 200, body: { [collection.slice(1)]: views } };
+    }
     if (method === 'POST' && rest === collection) return create(body);
     if (one?.[1]) {
       const machine = machines.get(one[1]);
@@ -220,14 +251,19 @@ export async function startFakeProvider(
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
     const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    const [path = '/', search = ''] = (request.url ?? '/').split('?');
     const method = request.method ?? 'GET';
     requests.push({ method, path, body });
     let answer: Answer;
     const index = faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path === path));
-    const fault = index >= 0 ? faults.splice(index, 1)[0]?.status : undefined;
+    const injected = index >= 0 ? faults.splice(index, 1)[0] : undefined;
+    const fault = injected?.status;
     if (request.headers.authorization !== `Bearer ${options.token}`) {
       answer = error(401, 'unauthorized', 'Unable to authenticate you');
+    } else if (injected?.afterDoing) {
+      // the provider did the work, but its answer is lost on the way (a gateway timeout)
+      route(method, path, body, new URLSearchParams(search));
+      answer = error(injected.status, 'gateway_timeout', 'Gateway timeout');
     } else if (fault === 429) {
       answer = error(
         429,
@@ -237,7 +273,7 @@ export async function startFakeProvider(
     } else if (fault !== undefined) {
       answer = error(fault, 'server_error', 'Server error, please try again later');
     } else {
-      answer = route(method, path, body);
+      answer = route(method, path, body, new URLSearchParams(search));
     }
     response.writeHead(answer.status, {
       ...(answer.body === undefined ? {} : { 'content-type': 'application/json' }),
@@ -266,6 +302,10 @@ export async function startFakeProvider(
     /** The next requests of this method and path answer these statuses. */
     failOn(method: string, path: string, ...statuses: number[]) {
       faults.push(...statuses.map((status) => ({ status, method, path })));
+    },
+    /** The next request of this method and path is carried out, but answers this status (its answer is lost). */
+    loseAnswerOn(method: string, path: string, status = 504) {
+      faults.push({ status, method, path, afterDoing: true });
     },
     /** Drops every injected fault not used yet. */
     clearFaults() {

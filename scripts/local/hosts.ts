@@ -212,11 +212,18 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   for (const host of Object.values(registry.data.hosts)) boot(host);
 
   return {
-    /** The provider API: POST /v1/hosts, GET /v1/hosts/{id}, DELETE /v1/hosts/{id}. */
-    handle(method: string, path: string, body: unknown): { status: number; body?: unknown } {
+    /** The provider API: POST /v1/hosts, GET /v1/hosts?label=k=v, GET /v1/hosts/{id}, DELETE /v1/hosts/{id}. */
+    handle(method: string, url: string, body: unknown): { status: number; body?: unknown } {
+      const [path = '', query = ''] = url.split('?');
       const match = /^\/v1\/hosts(?:\/([A-Za-z0-9_-]+))?$/.exec(path);
       if (!match) return { status: 404, body: { error: { code: 'not_found', message: 'No such route' } } };
       const id = match[1];
+      if (!id && method === 'GET') {
+        const label = new URLSearchParams(query).get('label') ?? '';
+        const [key = '', value = ''] = label.split(/=(.*)/s);
+        const hosts = Object.values(registry.data.hosts).filter((h) => !key || h.labels[key] === value);
+        return { status: 200, body: { hosts: hosts.map(view) } };
+      }
       if (!id && method === 'POST') {
         const input = (body ?? {}) as Partial<HostRecord>;
         if (typeof input.name !== 'string' || typeof input.userData !== 'string') {

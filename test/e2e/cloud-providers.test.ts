@@ -142,6 +142,31 @@ describe('Feature: provisioning at a cloud provider', () => {
     expect(runtime.hosts.list()).toEqual([]);
   });
 
+  it('adopts the VM whose create answer was lost instead of making a second one', async () => {
+    hetzner.loseAnswerOn('POST', '/v1/servers', 504);
+    const created = await createServer({ name: 'web-lost', region: 'fsn1', size: 'cx22' });
+    expect(created.status).toBe(202);
+    const operation = await ended(created.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    // the retry looked the server's label up and found the VM the lost answer was about
+    const posts = hetzner.requests.filter((r) => r.method === 'POST' && r.path === '/v1/servers');
+    expect(posts.filter((r) => (r.body as { name?: string }).name === 'web-lost')).toHaveLength(1);
+    expect(operation.steps[0]).toMatchObject({
+      name: 'createHost',
+      status: 'succeeded',
+      output: { adopted: true },
+    });
+    expect([...hetzner.machines.values()].filter((m) => m.name === 'web-lost')).toHaveLength(1);
+    expect(runtime.ssm.inventory().activations).toHaveLength(1);
+
+    const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect((await ended(deleted.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(hetzner.machines.size).toBe(0);
+    expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
+  });
+
   it('fails cleanly when the provider keeps answering 5xx: nothing left at the provider, quota given back', async () => {
     hetzner.failOn('POST', '/v1/servers', ...Array(10).fill(503));
     const created = await createServer({ name: 'web-2', region: 'fsn1', size: 'cx22' });

@@ -62,6 +62,26 @@ describe.each(Object.keys(clients) as FakeProviderKind[])('Contract: the %s clie
     expect(await client.getHost(host.id)).toBeUndefined();
   });
 
+  it('finds the hosts carrying a label, and only those', async () => {
+    const mine = await client.createHost({
+      name: 'web-3',
+      ...choices[kind],
+      userData,
+      labels: { 'vip-server-id': 'srv_mine' },
+    });
+    const other = await client.createHost({
+      name: 'web-4',
+      ...choices[kind],
+      userData,
+      labels: { 'vip-server-id': 'srv_other' },
+    });
+    expect((await client.hostsLabelled('vip-server-id', 'srv_mine')).map((h) => h.id)).toEqual([mine.id]);
+    expect(await client.hostsLabelled('vip-server-id', 'srv_none')).toEqual([]);
+    await client.deleteHost(mine.id);
+    await client.deleteHost(other.id);
+    expect(await client.hostsLabelled('vip-server-id', 'srv_mine')).toEqual([]);
+  });
+
   it('tells a rate limit and a server error (retry) from rejected credentials and a bad request (do not)', async () => {
     fake.failNext(429);
     const limited = await client.listRegions().catch((e: unknown) => e);

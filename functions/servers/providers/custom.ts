@@ -10,6 +10,10 @@ export const customProvider = (serverId: string): HostProvider => ({
     return { id: `custom-${serverId}`, status: 'creating', ipv4: null };
   },
   async deleteHost() {},
+  // the only host is the customer's machine, which is never ours to find or delete
+  async hostsLabelled() {
+    return [];
+  },
   // the machine runs already: it is its agent the workflow waits for
   async getHost(hostId) {
     return { id: hostId, status: 'running', ipv4: null };

@@ -63,6 +63,13 @@ export function digitalOceanProvider(options: { baseUrl: string; token: string }
       );
       return status === 404 ? undefined : toHost(body.droplet);
     },
+    async hostsLabelled(key, value) {
+      const { body } = await call<{ droplets: Droplet[] }>(
+        'GET',
+        `/droplets?tag_name=${encodeURIComponent(`${key}:${value}`)}&per_page=200`,
+      );
+      return body.droplets.map(toHost);
+    },
     async rebootHost(hostId) {
       await call('POST', `/droplets/${encodeURIComponent(hostId)}/actions`, { type: 'reboot' });
     },

@@ -68,6 +68,14 @@ export function hetznerProvider(options: { baseUrl: string; token: string }): Cl
       );
       return status === 404 ? undefined : toHost(body.server);
     },
+    async hostsLabelled(key, value) {
+      const selector = encodeURIComponent(`${key}==${value}`);
+      const { body } = await call<{ servers: HetznerServer[] }>(
+        'GET',
+        `/servers?label_selector=${selector}&per_page=50`,
+      );
+      return body.servers.filter((server) => server.status !== 'deleting').map(toHost);
+    },
     async rebootHost(hostId) {
       await call('POST', `/servers/${encodeURIComponent(hostId)}/actions/reboot`);
     },

@@ -35,6 +35,11 @@ export function localProvider(endpoint: string): HostProvider {
       if (response.status !== 200) throw new Error(`Host lookup refused: ${response.status}`);
       return ((await response.json()) as { host: ProviderHost }).host;
     },
+    async hostsLabelled(key, value) {
+      const response = await call('GET', `/v1/hosts?label=${encodeURIComponent(`${key}=${value}`)}`);
+      if (response.status !== 200) throw new Error(`Host lookup refused: ${response.status}`);
+      return ((await response.json()) as { hosts: ProviderHost[] }).hosts;
+    },
     async deleteHost(hostId) {
       const response = await call('DELETE', `/v1/hosts/${encodeURIComponent(hostId)}`);
       if (response.status !== 204 && response.status !== 404) {

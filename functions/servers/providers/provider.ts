@@ -63,6 +63,28 @@ export interface HostProvider {
   deleteHost(hostId: string): Promise<void>;
   /** The host as the provider sees it now; undefined when it is gone. */
   getHost(hostId: string): Promise<ProviderHost | undefined>;
+  /**
+   * The hosts carrying this label (not those being deleted): how a retried creation finds a
+   * host whose create answer was lost, and how compensation finds every host it made.
+   */
+  hostsLabelled(key: string, value: string): Promise<ProviderHost[]>;
+}
+
+/** The label every host carries with its server's id; the provider's list filter finds a server's hosts by it. */
+export const SERVER_LABEL = 'vip-server-id';
+
+/**
+ * Deletes the host a server records and every other host the provider holds under the
+ * server's label (one made by an attempt whose create answer was lost). Returns their ids.
+ */
+export async function deleteServerHosts(
+  provider: HostProvider,
+  server: { id: string; hostId?: string | undefined },
+): Promise<string[]> {
+  const ids = new Set<string>(server.hostId ? [server.hostId] : []);
+  for (const host of await provider.hostsLabelled(SERVER_LABEL, server.id)) ids.add(host.id);
+  for (const id of ids) await provider.deleteHost(id);
+  return [...ids];
 }
 
 /**

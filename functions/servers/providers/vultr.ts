@@ -71,6 +71,13 @@ export function vultrProvider(options: { baseUrl: string; token: string }): Clou
       );
       return status === 404 ? undefined : toHost(body.instance);
     },
+    async hostsLabelled(key, value) {
+      const { body } = await call<{ instances: VultrInstance[] }>(
+        'GET',
+        `/instances?tag=${encodeURIComponent(`${key}:${value}`)}&per_page=500`,
+      );
+      return body.instances.map(toHost);
+    },
     async rebootHost(hostId) {
       await call('POST', `/instances/${encodeURIComponent(hostId)}/reboot`);
     },
