@@ -5,11 +5,9 @@ import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordSteps } from '../operations/service';
-import { type ServerItem, serverKeys, type webServers } from './entity';
-
-type WebServer = (typeof webServers)[number];
-
+import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
+import { documentSafe, type RestartableService, unitsOf } from './stack';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
 export interface CommandInput {
@@ -32,14 +30,6 @@ const documentAction: Record<CommandInput['kind'], string> = {
   'revoke-ssh-key': 'revoke-key',
 };
 
-/** The systemd unit of each web server the bootstrap installs. */
-export const webServerUnits = {
-  nginx: 'nginx',
-  apache: 'apache2',
-  openlitespeed: 'lshttpd',
-  caddy: 'caddy',
-} as const;
-
 export interface CommandDeps {
   store: Store;
   clock: Clock;
@@ -59,8 +49,8 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     correlationId: string,
     command: {
       kind: CommandInput['kind'];
-      /** restart-service: the web server to restart, which must be the server's own */
-      service?: WebServer;
+      /** restart-service: the service to restart, which the server's stack must have */
+      service?: RestartableService;
       script?: string;
       publicKey?: string;
       keyId?: string;
@@ -73,14 +63,8 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     if (server.status !== 'active' || !server.instanceId) {
       throw errors.conflict(`The server is ${server.status}; commands run on active servers only.`);
     }
-    if (command.service !== undefined && command.service !== server.webServer) {
-      throw errors.validation([
-        {
-          path: 'path.service',
-          message: `Not installed on this server; its web server is ${server.webServer}`,
-        },
-      ]);
-    }
+    const units = command.service === undefined ? [] : unitsOf(server.stack, command.service);
+    if (typeof units === 'string') throw errors.validation([{ path: 'path.service', message: units }]);
     const now = clock.now().toISOString();
     const operationId = ids.next('op');
     const operation = newOperation({
@@ -107,9 +91,9 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
       parameters: {
         action: [documentAction[command.kind]],
         publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-        service: [command.service ? webServerUnits[command.service] : ''],
+        service: [units.join(' ')],
         scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
-        correlationId: [correlationId.replace(/[^A-Za-z0-9._-]/g, '').slice(0, 128) || 'none'],
+        correlationId: [documentSafe(correlationId)],
       },
     };
     try {

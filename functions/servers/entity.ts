@@ -1,4 +1,5 @@
 import type { StoredItem } from '../../layers/store/store';
+import type { ServerStack } from './stack';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
@@ -8,7 +9,6 @@ export type ProviderName = (typeof providers)[number];
 /** The providers whose API needs a tenant's own credentials. */
 export const cloudProviders = ['hetzner', 'digitalocean', 'vultr'] as const;
 export type CloudProviderName = (typeof cloudProviders)[number];
-export const webServers = ['nginx', 'apache', 'openlitespeed', 'caddy'] as const;
 
 /** The newest metrics sample, kept on the server item so the dashboard reads it with the server. */
 export interface LatestSample {
@@ -29,7 +29,7 @@ export interface ServerItem extends StoredItem {
   provider: (typeof providers)[number];
   region: string;
   size: string;
-  webServer: (typeof webServers)[number];
+  stack: ServerStack;
   status: ServerStatus;
   /** the customer's own labels, for filtering lists */
   tags?: string[];
@@ -65,7 +65,7 @@ export function toServer(item: ServerItem) {
     provider: item.provider,
     region: item.region,
     size: item.size,
-    webServer: item.webServer,
+    stack: item.stack,
     status: item.status,
     tags: item.tags ?? [],
     suspended: item.suspendedAt !== undefined,

@@ -10,7 +10,7 @@ import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from
 import type { createServerBody } from './spec';
 
 /** The steps of the provision-server workflow, in order, as operations show them. */
-export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'activate'] as const;
+export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'healthCheck', 'activate'] as const;
 
 /** What the provision-server state machine is started with: ids only; it reads the server itself. */
 export interface ProvisionInput {

@@ -9,8 +9,9 @@ import {
   tenantParams,
   tenantRouteProblems,
 } from '../shared-schemas';
-import { cloudProviders, providers, serverStatuses, webServers } from './entity';
+import { cloudProviders, providers, serverStatuses } from './entity';
 import { sshKeyBody, sshKeySchema } from './ssh-keys';
+import { restartableServices, stackSchema } from './stack';
 
 const hostname = z
   .string()
@@ -48,7 +49,7 @@ export const createServerBody = z
       .max(32)
       .optional()
       .meta({ description: "The provider's server size (local: small); required for cloud providers" }),
-    webServer: z.enum(webServers).default('nginx'),
+    stack: stackSchema.prefault({}).meta({ description: 'What the bootstrap installs' }),
     tags: tagList.default([]),
   })
   .meta({ id: 'CreateServerRequest' });
@@ -60,7 +61,7 @@ export const serverSchema = z
     provider: z.enum(providers),
     region: z.string(),
     size: z.string(),
-    webServer: z.enum(webServers),
+    stack: stackSchema,
     status: z.enum(serverStatuses),
     tags: z.array(z.string()),
     suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
@@ -276,9 +277,9 @@ export const serverRoutes = [
     auth: 'user',
     permission: 'servers:write',
     summary:
-      "Restart one of the server's services; answers 202 with the operation, whose output is the command's",
+      "Restart one of the server's services (its web server by name, php-fpm for every PHP version, database, redis); answers 202 with the operation, whose output is the command's",
     tags: ['servers'],
-    params: serverParams.extend({ service: z.enum(webServers) }),
+    params: serverParams.extend({ service: z.enum(restartableServices) }),
     responses: {
       202: { description: 'The restart started', schema: operationSchema },
       ...problems,

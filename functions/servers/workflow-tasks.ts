@@ -20,6 +20,7 @@ import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
 import { deleteServerHosts, renderUserData, SERVER_LABEL } from './providers/provider';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
+import { bootstrapParameters } from './stack';
 
 /** The subset of GetCommandInvocation's response the workflow passes on. */
 interface Invocation {
@@ -34,6 +35,7 @@ type TaskEvent =
   | { action: 'createHost'; input: ProvisionInput }
   | { action: 'hostStatus'; input: ProvisionInput }
   | { action: 'agentOnline'; input: ProvisionInput; instanceId: string }
+  | { action: 'bootstrapped'; input: ProvisionInput; invocation: Invocation }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
   | { action: 'deleteHost' | 'forgetAgent' | 'removeServer'; input: DecommissionInput }
   | { action: 'commandStarted'; input: CommandInput }
@@ -254,14 +256,25 @@ const tasks = {
       waitForAgent: { status: 'succeeded', endedAt: now(platform), output: { instanceId } },
       bootstrap: { status: 'running', startedAt: now(platform) },
     });
-    return { instanceId };
+    const server = await loadServer(platform, input);
+    // the bootstrap document's parameters: the server's stack, as the document takes it
+    return { instanceId, parameters: bootstrapParameters(server.stack, input.correlationId) };
+  },
+
+  async bootstrapped(platform: Platform, event: Extract<TaskEvent, { action: 'bootstrapped' }>) {
+    const at = now(platform);
+    await recordSteps(platform.store, event.input, at, {
+      bootstrap: { status: 'succeeded', endedAt: at, output: commandOutput(event.invocation) },
+      healthCheck: { status: 'running', startedAt: at },
+    });
+    return {};
   },
 
   async activate(platform: Platform, event: Extract<TaskEvent, { action: 'activate' }>) {
     const { input, invocation } = event;
     const at = now(platform);
     await recordSteps(platform.store, input, at, {
-      bootstrap: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
+      healthCheck: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
       activate: { status: 'running', startedAt: at },
     });
     // a host made by an attempt whose answer came back after its retry had made another
@@ -296,7 +309,10 @@ const tasks = {
    */
   async fail(platform: Platform, event: Extract<TaskEvent, { action: 'fail' }>) {
     const { input, failure } = event;
-    const invocation = failure.Error === 'BootstrapFailed' ? event.state?.invocation : undefined;
+    const invocation =
+      failure.Error === 'BootstrapFailed' || failure.Error === 'HealthCheckFailed'
+        ? event.state?.invocation
+        : undefined;
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),
       true,
@@ -356,6 +372,8 @@ export async function handler(event: TaskEvent): Promise<unknown> {
       return tasks.hostStatus(platform, event);
     case 'agentOnline':
       return tasks.agentOnline(platform, event);
+    case 'bootstrapped':
+      return tasks.bootstrapped(platform, event);
     case 'activate':
       return tasks.activate(platform, event);
     case 'fail':

@@ -152,6 +152,8 @@ export class WorkflowsStack extends Stack {
       'run-command',
       Duration.minutes(30),
     );
+    const documentArn = (resourceName: string) =>
+      this.formatArn({ service: 'ssm', resource: 'document', resourceName });
     const managedInstances = this.formatArn({
       service: 'ssm',
       resource: 'managed-instance',
@@ -160,10 +162,7 @@ export class WorkflowsStack extends Stack {
     this.runCommand.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
-        resources: [
-          this.formatArn({ service: 'ssm', resource: 'document', resourceName: names.runCommandDocument }),
-          managedInstances,
-        ],
+        resources: [documentArn(names.runCommandDocument), managedInstances],
       }),
     );
     this.runCommand.addToRolePolicy(
@@ -175,15 +174,15 @@ export class WorkflowsStack extends Stack {
       new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
     );
     props.table.encryptionKey?.grantDecrypt(this.provisionServer);
-    const documentArn = this.formatArn({
-      service: 'ssm',
-      resource: 'document',
-      resourceName: names.bootstrapDocument,
-    });
+    // the bootstrap, then the run-command document's health check
     this.provisionServer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
-        resources: [documentArn, managedInstances],
+        resources: [
+          documentArn(names.bootstrapDocument),
+          documentArn(names.runCommandDocument),
+          managedInstances,
+        ],
       }),
     );
     this.provisionServer.addToRolePolicy(

@@ -180,7 +180,7 @@ async function faultInjection() {
           provider: 'hetzner',
           region: 'fsn1',
           size: 'cx22',
-          webServer: fault === 'bootstrap-fails' ? 'caddy' : 'nginx',
+          stack: { webServer: fault === 'bootstrap-fails' ? 'caddy' : 'nginx' },
         },
         owner.token,
       );

@@ -19,7 +19,21 @@ case "$action" in
     done
     for package in "$@"; do remember "$state/packages" "$package"; done
     ;;
+  refresh) : ;;
+  repository) remember "$state/repositories" "$1" ;;
+  install-node) remember "$state/runtimes" "node-$1" ;;
   enable) remember "$state/services" "$1" ;;
+  is-active)
+    # a unit that starts and then dies (VIP_CRASHING_SERVICES) is enabled but not active
+    if [[ " ${VIP_CRASHING_SERVICES:-} " == *" $1 "* ]]; then exit 3; fi
+    grep -qxF "$1" "$state/services" 2>/dev/null
+    ;;
+  probe-http)
+    # a sandbox serves nothing: the web server answers once it has been enabled
+    # shellcheck source=/dev/null
+    . "$root/etc/vip/server.env"
+    grep -qxF "$WEB_SERVICE" "$state/services" 2>/dev/null
+    ;;
   reload) remember "$state/reloads" "$1" ;;
   restart) printf '%s %s\n' "$(date -u +%FT%TZ)" "$1" >>"$state/restarts" ;;
   *)

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ export interface LocalHostsOptions {
   metricsIntervalMs: number;
   /** packages the sandbox's package shim reports as missing, as apt would */
   unavailablePackages?: string[];
+  /** units the sandbox's service shim reports as not active after they were enabled, as a crashed service is */
+  crashingServices?: string[];
   log: (message: string) => void;
 }
 
@@ -45,7 +47,12 @@ interface Agent {
   timers: NodeJS.Timeout[];
   children: Set<ChildProcess>;
   metrics?: NodeJS.Timeout;
+  /** set while the host restarts: its agent is offline */
+  rebooting?: boolean;
 }
+
+/** SSM's exit code for "reboot the host, then run this script again". */
+const REBOOT_EXIT_CODE = 194;
 
 /**
  * Local hosts: a provider API that "creates servers" as sandboxed root folders on this
@@ -84,11 +91,37 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         registry.save();
       }
       const instanceId = host.instanceId;
+      newBootId(host.id);
       options.ssm.ping(instanceId);
       agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
       maybeStartMetrics(host);
     };
     agent.timers.push(setTimeout(start, options.bootDelayMs));
+  }
+
+  /** Each boot of a host has its own id, where Linux keeps it (relative to the sandbox's root). */
+  function newBootId(id: string) {
+    const file = join(rootOf(id), 'proc/sys/kernel/random/boot_id');
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${randomUUID()}\n`);
+  }
+
+  /** Restarts a host as a machine would: its agent goes offline, boots again after the boot delay, pings again. */
+  async function reboot(host: HostRecord, agent: Agent) {
+    options.log(`host ${host.id}: rebooting`);
+    agent.rebooting = true;
+    for (const timer of agent.timers) clearTimeout(timer);
+    agent.timers = [];
+    if (agent.metrics) clearInterval(agent.metrics);
+    delete agent.metrics;
+    await new Promise((resolve) => setTimeout(resolve, options.bootDelayMs));
+    if (!agents.has(host.id) || !host.instanceId) return;
+    const instanceId = host.instanceId;
+    newBootId(host.id);
+    agent.rebooting = false;
+    options.ssm.ping(instanceId);
+    agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
+    maybeStartMetrics(host);
   }
 
   function servicesOf(id: string): string[] {
@@ -141,6 +174,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
           LANG: 'C.UTF-8',
           VIP_HOST_ROOT: rootOf(host.id),
           VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
+          VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
           AWS_SSM_INSTANCE_ID: host.instanceId ?? '',
           AWS_SSM_REGION_NAME: host.region,
         },
@@ -175,7 +209,9 @@ export function makeLocalHosts(options: LocalHostsOptions) {
 
   const directory: AgentDirectory = {
     isOnline(instanceId) {
-      return Object.values(registry.data.hosts).some((h) => h.instanceId === instanceId && agents.has(h.id));
+      return Object.values(registry.data.hosts).some(
+        (h) => h.instanceId === instanceId && agents.has(h.id) && !agents.get(h.id)?.rebooting,
+      );
     },
     run(instanceId, command) {
       const host = Object.values(registry.data.hosts).find((h) => h.instanceId === instanceId);
@@ -185,7 +221,15 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         options.log(`host ${host.id}: running command ${command.commandId} (${command.comment})`);
         const combined: CommandResult = { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
         for (const step of command.steps) {
-          const result = await runStep(host, agent, command, step);
+          let result = await runStep(host, agent, command, step);
+          // as the SSM agent does: reboot, then run the same script again (it finds its own marker)
+          for (let reboots = 0; result.exitCode === REBOOT_EXIT_CODE && reboots < 5; reboots++) {
+            combined.stdout += result.stdout;
+            combined.stderr += result.stderr;
+            await reboot(host, agent);
+            if (!agents.has(host.id)) break;
+            result = await runStep(host, agent, command, step);
+          }
           combined.stdout += result.stdout;
           combined.stderr += result.stderr;
           combined.exitCode = result.exitCode;

@@ -59,6 +59,8 @@ export interface LocalRuntimeOptions {
   metricsIntervalMs?: number;
   hostBootDelayMs?: number;
   unavailablePackages?: string[];
+  /** units the local hosts report as crashed after they were enabled */
+  crashingServices?: string[];
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
   resellerThrottle?: { rateLimit: number; burstLimit: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -262,6 +264,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       pingIntervalMs: 5_000,
       metricsIntervalMs: options.metricsIntervalMs ?? 5_000,
       unavailablePackages: options.unavailablePackages ?? [],
+      crashingServices: options.crashingServices ?? [],
       log,
     });
     cleanups.push(() => hosts.stop());

@@ -18,7 +18,7 @@ const ended = (path: string, token: string) => operationEnded(api, path, token);
 const createServer = (name: string, webServer = 'nginx') =>
   api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {
     token: customer.token,
-    body: { name, provider: 'local', webServer },
+    body: { name, provider: 'local', stack: { webServer } },
   });
 
 const usedServers = async () =>

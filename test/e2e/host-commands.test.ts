@@ -17,7 +17,11 @@ beforeAll(async () => {
   owner = await signUp(api, 'commands@example.com');
   const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
     token: owner.token,
-    body: { name: 'web-1', provider: 'local' },
+    body: {
+      name: 'web-1',
+      provider: 'local',
+      stack: { phpVersions: ['8.2', '8.3'], database: 'postgresql', nodeVersions: ['20', '22'] },
+    },
   });
   serverPath = `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`;
   // a command on a server still provisioning is refused
@@ -45,6 +49,48 @@ describe('Feature: commands on a server', () => {
     const [host] = runtime.hosts.list();
     const restarts = readFileSync(join(runtime.hosts.rootOf(host?.id ?? ''), 'var/lib/vip/restarts'), 'utf8');
     expect(restarts).toMatch(/ nginx\n$/);
+  });
+
+  it('installed the stack it was created with, and shows it', async () => {
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json.stack).toEqual({
+      webServer: 'nginx',
+      phpVersions: ['8.2', '8.3'],
+      database: 'postgresql',
+      redis: false,
+      nodeVersions: ['20', '22'],
+    });
+    const [host] = runtime.hosts.list();
+    const state = (file: string) =>
+      readFileSync(join(runtime.hosts.rootOf(host?.id ?? ''), 'var/lib/vip', file), 'utf8').split('\n');
+    expect(state('packages')).toEqual(
+      expect.arrayContaining(['nginx', 'php8.2-fpm', 'php8.3-fpm', 'php8.3-pgsql', 'postgresql']),
+    );
+    expect(state('packages')).not.toContain('mariadb-server');
+    expect(state('packages')).not.toContain('redis-server');
+    expect(state('runtimes')).toEqual(['node-20', 'node-22', '']);
+    expect(state('services')).toEqual(
+      expect.arrayContaining(['nginx', 'php8.2-fpm', 'php8.3-fpm', 'postgresql', 'fail2ban', 'nftables']),
+    );
+    const ini = join(runtime.hosts.rootOf(host?.id ?? ''), 'etc/php/8.2/fpm/conf.d/90-vip.ini');
+    expect(readFileSync(ini, 'utf8')).toContain('expose_php = Off');
+  });
+
+  it('restarts every PHP-FPM version for php-fpm, and the database engine for database', async () => {
+    const php = await api.call('POST', `${serverPath}/services/php-fpm/restart`, { token: owner.token });
+    expect(php.status).toBe(202);
+    const phpRun = await ended(php.headers.get('location') ?? '');
+    expect(phpRun.steps[0].output.stdout.head).toBe('restarted php8.2-fpm\nrestarted php8.3-fpm\n');
+    const database = await api.call('POST', `${serverPath}/services/database/restart`, {
+      token: owner.token,
+    });
+    const databaseRun = await ended(database.headers.get('location') ?? '');
+    expect(databaseRun.steps[0].output.stdout.head).toBe('restarted postgresql\n');
+    const redis = await api.call('POST', `${serverPath}/services/redis/restart`, { token: owner.token });
+    expect(redis.status).toBe(400);
+    expect(redis.json.errors).toEqual([
+      { path: 'path.service', message: 'Redis is not installed on this server' },
+    ]);
   });
 
   it('refuses a service the server does not run, naming it', async () => {

@@ -103,7 +103,7 @@ describe('Feature: plans and quotas', () => {
     });
     const failing = await api.call('POST', `/v1/tenants/${customer.tenantId}/servers`, {
       token: customer.token,
-      body: { name: 'caddy-1', provider: 'local', webServer: 'caddy' },
+      body: { name: 'caddy-1', provider: 'local', stack: { webServer: 'caddy' } },
     });
     expect(failing.status).toBe(202);
     const path = failing.headers.get('location') ?? '';

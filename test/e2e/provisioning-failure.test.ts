@@ -7,8 +7,9 @@ let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
 
 beforeAll(async () => {
-  // The local hosts' package shim reports apache2 as missing, exactly as apt would.
-  runtime = await startTestRuntime({ unavailablePackages: ['apache2'] });
+  // The local hosts' package shim reports apache2 as missing, exactly as apt would, and
+  // redis-server as a unit that starts and then dies.
+  runtime = await startTestRuntime({ unavailablePackages: ['apache2'], crashingServices: ['redis-server'] });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'owner@example.com');
 });
@@ -21,7 +22,7 @@ describe('Feature: a bootstrap command that fails', () => {
   it('fails the operation with the command stderr visible and undoes what provisioning made', async () => {
     const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
       token: owner.token,
-      body: { name: 'apache-1', provider: 'local', webServer: 'apache' },
+      body: { name: 'apache-1', provider: 'local', stack: { webServer: 'apache' } },
     });
     expect(created.status).toBe(202);
     const operationPath = created.headers.get('location') ?? '';
@@ -69,5 +70,38 @@ describe('Feature: a bootstrap command that fails', () => {
     const executions = runtime.stepFunctions.executions();
     expect(executions).toHaveLength(1);
     expect(executions[0]).toMatchObject({ status: 'FAILED', error: 'ProvisioningFailed' });
+  });
+});
+
+describe('Feature: a health check that fails', () => {
+  it('fails the operation naming the service that is down, and undoes what provisioning made', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'cache-1', provider: 'local', stack: { redis: true } },
+    });
+    expect(created.status).toBe(202);
+    const operation = await eventually(
+      async () => {
+        const response = await api.call('GET', created.headers.get('location') ?? '', { token: owner.token });
+        return ['succeeded', 'failed'].includes(response.json?.status) ? response.json : undefined;
+      },
+      45_000,
+      'the operation to end',
+    );
+    expect(operation.status).toBe('failed');
+    expect(operation.error.code).toBe('HealthCheckFailed');
+    expect(operation.error.message).toContain('failed: redis-server is not active');
+    const steps = Object.fromEntries(operation.steps.map((s: { name: string }) => [s.name, s]));
+    expect(steps.bootstrap.status).toBe('succeeded');
+    expect(steps.healthCheck).toMatchObject({ status: 'failed', output: { exitCode: 1 } });
+    expect(steps.healthCheck.output.stdout.head).toContain('ok: nginx is active');
+    expect(steps.activate.status).toBe('skipped');
+    expect(operation.result.compensation).toEqual([
+      expect.stringMatching(/^deleted host host_/),
+      expect.stringMatching(/^deregistered managed instance mi-/),
+      expect.stringMatching(/^deleted activation /),
+    ]);
+    expect(runtime.hosts.list()).toEqual([]);
+    expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrapParameters } from '../../functions/servers/stack';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
 
@@ -82,7 +83,7 @@ describe('Feature: provisioning a local server', () => {
   it('answers 202 with the operation and its Location', async () => {
     const response = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
       token: alice.token,
-      body: { name: 'web-1', provider: 'local', webServer: 'nginx' },
+      body: { name: 'web-1', provider: 'local', stack: { webServer: 'nginx' } },
     });
     expect(response.status).toBe(202);
     expect(response.json).toMatchObject({
@@ -94,6 +95,7 @@ describe('Feature: provisioning a local server', () => {
       'createHost',
       'waitForAgent',
       'bootstrap',
+      'healthCheck',
       'activate',
     ]);
     serverId = response.json.id;
@@ -121,6 +123,9 @@ describe('Feature: provisioning a local server', () => {
     expect(bootstrap.output.exitCode).toBe(0);
     expect(bootstrap.output.stdout.head).toContain('bootstrap complete');
     expect(operation.steps[1].output.instanceId).toMatch(/^mi-/);
+    const health = operation.steps.find((s: { name: string }) => s.name === 'healthCheck');
+    expect(health.output.stdout.head).toContain('ok: php8.3-fpm is active');
+    expect(health.output.stdout.head).toContain('ok: nginx answers HTTP on 127.0.0.1:80');
 
     const server = await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, {
       token: alice.token,
@@ -141,8 +146,13 @@ describe('Feature: provisioning a local server', () => {
       'PasswordAuthentication no',
     );
     expect(readFileSync(join(root, 'etc/vip/server.env'), 'utf8')).toContain('WEB_SERVER=nginx');
+    // the default stack: nginx, PHP 8.3 from its repository, MariaDB bound to localhost
     expect(readFileSync(join(root, 'var/lib/vip/packages'), 'utf8').split('\n')).toEqual(
-      expect.arrayContaining(['nginx', 'fail2ban', 'unattended-upgrades']),
+      expect.arrayContaining(['nginx', 'fail2ban', 'unattended-upgrades', 'php8.3-fpm', 'mariadb-server']),
+    );
+    expect(readFileSync(join(root, 'var/lib/vip/repositories'), 'utf8')).toBe('ondrej-php\n');
+    expect(readFileSync(join(root, 'etc/mysql/conf.d/90-vip.cnf'), 'utf8')).toContain(
+      'bind-address = 127.0.0.1',
     );
     expect(readFileSync(join(root, 'var/lib/vip/services'), 'utf8')).toContain('vip-metrics-agent');
   });
@@ -156,7 +166,7 @@ describe('Feature: provisioning a local server', () => {
       new SendCommandCommand({
         DocumentName: runtime.names.bootstrapDocument,
         InstanceIds: [instanceId],
-        Parameters: { webServer: ['nginx'] },
+        Parameters: bootstrapParameters(server.json.stack, 'rerun'),
       }),
     );
     const invocation = await eventually(async () => {

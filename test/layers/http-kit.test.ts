@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { signupBody } from '../../functions/auth/spec';
 import { createServerBody } from '../../functions/servers/spec';
+import { databaseEngines, nodeVersions, phpVersions, webServers } from '../../functions/servers/stack';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from '../../layers/http/middlewares';
 import { toProblem } from '../../layers/http/problem';
@@ -139,7 +140,16 @@ describe('Property: request schemas', () => {
     const valid = fc.record({
       name: fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/),
       provider: fc.constant('local'),
-      webServer: fc.constantFrom('nginx', 'apache', 'openlitespeed', 'caddy'),
+      stack: fc.record(
+        {
+          webServer: fc.constantFrom(...webServers),
+          phpVersions: fc.uniqueArray(fc.constantFrom(...phpVersions)),
+          database: fc.constantFrom(null, ...databaseEngines),
+          redis: fc.boolean(),
+          nodeVersions: fc.uniqueArray(fc.constantFrom(...nodeVersions)),
+        },
+        { requiredKeys: [] },
+      ),
     });
     fc.assert(
       fc.property(valid, (body) => {
