@@ -18,6 +18,7 @@ export const workflows = {
   'provision-server': 'provision-server.asl.json',
   'decommission-server': 'decommission-server.asl.json',
   'run-command': 'run-command.asl.json',
+  'reboot-server': 'reboot-server.asl.json',
 } as const;
 
 export type WorkflowName = keyof typeof workflows;

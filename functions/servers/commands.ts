@@ -63,6 +63,8 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
     if (server.status !== 'active' || !server.instanceId) {
       throw errors.conflict(`The server is ${server.status}; commands run on active servers only.`);
     }
+    if (server.rebootOperationId)
+      throw errors.conflict('The server is rebooting; try again once it is back.');
     const units = command.service === undefined ? [] : unitsOf(server.stack, command.service);
     if (typeof units === 'string') throw errors.validation([{ path: 'path.service', message: units }]);
     const now = clock.now().toISOString();

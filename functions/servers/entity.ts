@@ -43,6 +43,8 @@ export interface ServerItem extends StoredItem {
   latest?: LatestSample;
   /** what the server was when its deletion began: an active server still holds a unit of quota */
   deletingFrom?: ServerStatus;
+  /** the reboot under way, until it ends */
+  rebootOperationId?: string;
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;
@@ -69,6 +71,7 @@ export function toServer(item: ServerItem) {
     status: item.status,
     tags: item.tags ?? [],
     suspended: item.suspendedAt !== undefined,
+    rebooting: item.rebootOperationId !== undefined,
     instanceId: item.instanceId ?? null,
     installCommand: item.installCommand ?? null,
     ipv4: item.ipv4 ?? null,

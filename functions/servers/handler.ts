@@ -18,6 +18,7 @@ import {
   toCredentials,
 } from './providers/credentials';
 import { resolvePlacement } from './providers/placement';
+import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
 import { parsePublicKey, type SshKeyItem, sshKeyKeys, toSshKey } from './ssh-keys';
@@ -151,6 +152,15 @@ export const handler = makeContextHandler(serverRoutes, {
       kind: 'restart-service',
       service: params.service,
     });
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
+  },
+  rebootServer: async ({ params, requestId, platform }) => {
+    const reboot = makeRebootServer({
+      ...platform,
+      sfn: sfnClient(),
+      stateMachineArn: platform.config.REBOOT_SERVER_STATE_MACHINE_ARN,
+    });
+    const operation = await reboot(params.tenantId, params.serverId, requestId);
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   runRecipe: async ({ params, body, requestId, platform }) => {

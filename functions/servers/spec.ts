@@ -65,6 +65,7 @@ export const serverSchema = z
     status: z.enum(serverStatuses),
     tags: z.array(z.string()),
     suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
+    rebooting: z.boolean().meta({ description: 'true while a reboot runs; commands wait for it' }),
     instanceId: z.string().nullable(),
     installCommand: z
       .string()
@@ -284,6 +285,23 @@ export const serverRoutes = [
       202: { description: 'The restart started', schema: operationSchema },
       ...problems,
       409: { description: 'The server is not active' },
+    },
+  }),
+  route({
+    operationId: 'rebootServer',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/reboot',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      'Reboot the server through its agent, then check its health; answers 202 with the operation (steps reboot and healthCheck)',
+    tags: ['servers'],
+    params: serverParams,
+    responses: {
+      202: { description: 'The reboot started', schema: operationSchema },
+      ...problems,
+      409: { description: 'The server is not active, or is rebooting already' },
     },
   }),
   route({

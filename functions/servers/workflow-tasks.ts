@@ -19,6 +19,7 @@ import { type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
 import { deleteServerHosts, renderUserData, SERVER_LABEL } from './providers/provider';
+import { type RebootInput, rebootTasks } from './reboot';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 import { bootstrapParameters } from './stack';
 
@@ -43,6 +44,14 @@ type TaskEvent =
   | {
       action: 'commandFailed';
       input: CommandInput;
+      failure: { Error?: string; Cause?: string };
+      state?: { invocation?: Invocation };
+    }
+  | { action: 'rebootStarted'; input: RebootInput }
+  | { action: 'rebooted' | 'rebootHealthy'; input: RebootInput; invocation: Invocation }
+  | {
+      action: 'rebootFailed';
+      input: RebootInput;
       failure: { Error?: string; Cause?: string };
       state?: { invocation?: Invocation };
     }
@@ -391,6 +400,21 @@ export async function handler(event: TaskEvent): Promise<unknown> {
         ...(event.state?.invocation ? { output: commandOutput(event.state.invocation) } : {}),
         error: { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
       });
+    case 'rebootStarted':
+      return rebootTasks.started(platform, event.input);
+    case 'rebooted':
+      return rebootTasks.rebooted(platform, event.input, event.invocation);
+    case 'rebootHealthy':
+      return rebootTasks.healthy(platform, event.input, event.invocation);
+    case 'rebootFailed':
+      return rebootTasks.failed(
+        platform,
+        event.input,
+        { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
+        event.failure.Error === 'RebootFailed' || event.failure.Error === 'HealthCheckFailed'
+          ? event.state?.invocation
+          : undefined,
+      );
     case 'decommissionFailed':
       return decommissionTasks.failed(platform, event.input, {
         code: event.failure.Error ?? 'States.Failed',

@@ -143,6 +143,12 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
       resourceName: names.runCommandStateMachine,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
+    REBOOT_SERVER_STATE_MACHINE_ARN: stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: names.rebootServerStateMachine,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
     JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,
     JWT_AUDIENCE: 'vip-hosting-panel',
   };

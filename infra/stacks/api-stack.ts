@@ -42,6 +42,7 @@ export interface ApiStackProps extends StackProps {
   provisionServer: sfn.IStateMachine;
   decommissionServer: sfn.IStateMachine;
   runCommand: sfn.IStateMachine;
+  rebootServer: sfn.IStateMachine;
   /** requests per 5 minutes per IP before the WAF blocks */
   wafRateLimit?: number;
 }
@@ -141,6 +142,7 @@ export class ApiStack extends Stack {
     props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.runCommand.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
+    props.rebootServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     // cancelling a provisioning stops its execution (named after its operation)
     const provisionExecutions = resourceNames(props.stage).provisionServerStateMachine;
     this.functions.servers?.fn.addToRolePolicy(

@@ -23,6 +23,7 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
     provisionServer: workflows.provisionServer,
     decommissionServer: workflows.decommissionServer,
     runCommand: workflows.runCommand,
+    rebootServer: workflows.rebootServer,
     ...env,
   });
   const metrics = new MetricsStack(app, `${prefix}-Metrics`, {

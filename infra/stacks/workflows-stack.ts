@@ -32,6 +32,7 @@ export class WorkflowsStack extends Stack {
   readonly provisionServer: sfn.StateMachine;
   readonly decommissionServer: sfn.StateMachine;
   readonly runCommand: sfn.StateMachine;
+  readonly rebootServer: sfn.StateMachine;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -152,6 +153,13 @@ export class WorkflowsStack extends Stack {
       'run-command',
       Duration.minutes(30),
     );
+    // a reboot waits for the host to come back, then checks its health
+    this.rebootServer = machine(
+      'RebootServer',
+      names.rebootServerStateMachine,
+      'reboot-server',
+      Duration.minutes(45),
+    );
     const documentArn = (resourceName: string) =>
       this.formatArn({ service: 'ssm', resource: 'document', resourceName });
     const managedInstances = this.formatArn({
@@ -166,6 +174,15 @@ export class WorkflowsStack extends Stack {
       }),
     );
     this.runCommand.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
+    );
+    this.rebootServer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:SendCommand'],
+        resources: [documentArn(names.runCommandDocument), managedInstances],
+      }),
+    );
+    this.rebootServer.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
     );
 
@@ -200,7 +217,7 @@ export class WorkflowsStack extends Stack {
       },
     ]);
     acknowledge(
-      [this.provisionServer, this.runCommand],
+      [this.provisionServer, this.runCommand, this.rebootServer],
       [
         {
           id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',

@@ -12,6 +12,7 @@ export const configSchema = z.object({
   PROVISION_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   DECOMMISSION_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   RUN_COMMAND_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  REBOOT_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   BOOTSTRAP_DOCUMENT_NAME: z.string().min(1),
   /** the IAM role hybrid-activated hosts assume (the SSM service role for managed instances) */
   HOST_ACTIVATION_ROLE: z.string().min(1).default('vip-managed-host'),

@@ -26,6 +26,7 @@ export const resourceNames = (stage: string) => ({
   provisionServerStateMachine: `vip-${stage}-provision-server`,
   decommissionServerStateMachine: `vip-${stage}-decommission-server`,
   runCommandStateMachine: `vip-${stage}-run-command`,
+  rebootServerStateMachine: `vip-${stage}-reboot-server`,
   runCommandDocument: `vip-${stage}-run-command`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */

@@ -182,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
     const decommissionArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.decommissionServerStateMachine}`;
     const runCommandArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.runCommandStateMachine}`;
+    const rebootArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.rebootServerStateMachine}`;
     const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
     Object.assign(process.env, {
       STAGE,
@@ -194,6 +195,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       PROVISION_SERVER_STATE_MACHINE_ARN: stateMachineArn,
       DECOMMISSION_SERVER_STATE_MACHINE_ARN: decommissionArn,
       RUN_COMMAND_STATE_MACHINE_ARN: runCommandArn,
+      REBOOT_SERVER_STATE_MACHINE_ARN: rebootArn,
       BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
@@ -303,6 +305,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         [stateMachineArn]: loadWorkflow('provision-server', substitutions) as never,
         [decommissionArn]: loadWorkflow('decommission-server', substitutions) as never,
         [runCommandArn]: loadWorkflow('run-command', substitutions) as never,
+        [rebootArn]: loadWorkflow('reboot-server', substitutions) as never,
       },
       resolveTask,
       waitMs: options.waitMs ?? 1_000,

@@ -241,6 +241,7 @@ describe('Feature: cancelling a provisioning', () => {
       'failed',
       'skipped',
       'skipped',
+      'skipped',
     ]);
     expect((await ended(cancelled.headers.get('location') ?? '')).status).toBe('succeeded');
     expect(
@@ -278,6 +279,7 @@ describe('Feature: a VM that never runs', () => {
     });
     expect(operation.steps.map((s: { status: string }) => s.status)).toEqual([
       'failed',
+      'skipped',
       'skipped',
       'skipped',
       'skipped',

@@ -211,3 +211,49 @@ describe('Feature: SSH keys on a server', () => {
     expect((await api.call('DELETE', `${keysPath()}/${key.id}`, { token: owner.token })).status).toBe(404);
   });
 });
+
+describe('Feature: rebooting a server', () => {
+  it('restarts the host through its agent, waits for the new boot, checks its health, and holds commands meanwhile', async () => {
+    const [host] = runtime.hosts.list();
+    const bootIdFile = join(runtime.hosts.rootOf(host?.id ?? ''), 'proc/sys/kernel/random/boot_id');
+    const bootBefore = readFileSync(bootIdFile, 'utf8').trim();
+
+    const reboot = await api.call('POST', `${serverPath}/reboot`, { token: owner.token });
+    expect(reboot.status).toBe(202);
+    expect(reboot.json).toMatchObject({ kind: 'reboot-server', status: 'pending' });
+    expect(reboot.json.steps.map((s: { name: string }) => s.name)).toEqual(['reboot', 'healthCheck']);
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json.rebooting).toBe(true);
+    // one reboot at a time, and no command while it runs
+    expect((await api.call('POST', `${serverPath}/reboot`, { token: owner.token })).status).toBe(409);
+    const recipe = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'true' },
+    });
+    expect(recipe.status).toBe(409);
+    expect(recipe.json.detail).toContain('rebooting');
+
+    const operation = await ended(reboot.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    const bootAfter = readFileSync(bootIdFile, 'utf8').trim();
+    expect(bootAfter).not.toBe(bootBefore);
+    expect(operation.steps[0]).toMatchObject({
+      name: 'reboot',
+      status: 'succeeded',
+      output: { exitCode: 0 },
+    });
+    expect(operation.steps[0].output.stdout.head).toBe(
+      `rebooting from boot ${bootBefore}\nrebooted: boot ${bootBefore} is now ${bootAfter}\n`,
+    );
+    expect(operation.steps[1]).toMatchObject({ name: 'healthCheck', status: 'succeeded' });
+    expect(operation.steps[1].output.stdout.head).toContain('ok: postgresql is active');
+    const after = await api.call('GET', serverPath, { token: owner.token });
+    expect(after.json).toMatchObject({ status: 'active', rebooting: false });
+    // commands run again
+    const again = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'true' },
+    });
+    expect((await ended(again.headers.get('location') ?? '')).status).toBe('succeeded');
+  });
+});

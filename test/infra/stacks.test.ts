@@ -83,10 +83,12 @@ describe('Stack: workflows', () => {
 
   it('gives the other workflows only the actions their definitions use', () => {
     expect(machineActions('DecommissionServerRole')).toEqual(new Set(['lambda:InvokeFunction']));
-    expect(machineActions('RunCommandRole')).toEqual(
-      new Set(['lambda:InvokeFunction', 'ssm:SendCommand', 'ssm:GetCommandInvocation']),
-    );
-    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 3);
+    for (const role of ['RunCommandRole', 'RebootServerRole']) {
+      expect(machineActions(role)).toEqual(
+        new Set(['lambda:InvokeFunction', 'ssm:SendCommand', 'ssm:GetCommandInvocation']),
+      );
+    }
+    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     templates.workflows.resourceCountIs('AWS::SSM::Document', 2);
   });
 

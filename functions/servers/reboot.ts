@@ -1,0 +1,210 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import type { Platform } from '../../layers/runtime/platform';
+import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
+import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
+import { newOperation, recordSteps, type StepChanges } from '../operations/service';
+import { type ServerItem, serverKeys } from './entity';
+import { documentSafe } from './stack';
+
+/** The steps of the reboot-server workflow, in order. */
+export const rebootSteps = ['reboot', 'healthCheck'] as const;
+
+/** What the reboot-server workflow is started with: the instance and both commands' parameters. */
+export interface RebootInput {
+  tenantId: string;
+  serverId: string;
+  operationId: string;
+  correlationId: string;
+  instanceId: string;
+  parameters: Record<string, string[]>;
+  healthParameters: Record<string, string[]>;
+}
+
+/** The subset of GetCommandInvocation's answer the workflow passes on. */
+export interface RebootInvocation {
+  Status?: string;
+  ResponseCode?: number;
+  StandardOutputContent?: string;
+  StandardErrorContent?: string;
+}
+
+export interface RebootDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/**
+ * Starts a reboot of an active server: the operating system restarts through the agent (the
+ * run-command document exits 194, the agent reboots the host and runs it again, which checks
+ * that the boot changed), then the health check runs. One reboot at a time: the server keeps
+ * the reboot's operation id until it ends, and commands wait for it (409).
+ */
+export function makeRebootServer({ store, clock, ids, sfn, stateMachineArn }: RebootDeps) {
+  return async (tenantId: string, serverId: string, correlationId: string) => {
+    const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+    if (!server) throw errors.notFound('server');
+    if (server.status !== 'active' || !server.instanceId) {
+      throw errors.conflict(`The server is ${server.status}; only an active server can be rebooted.`);
+    }
+    if (server.rebootOperationId) throw errors.conflict('The server is rebooting already.');
+    const now = clock.now().toISOString();
+    const operationId = ids.next('op');
+    const operation = newOperation({
+      tenantId,
+      operationId,
+      kind: 'reboot-server',
+      targetId: serverId,
+      steps: rebootSteps,
+      correlationId,
+      now,
+    });
+    try {
+      await store.transact([
+        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            Key: serverKeys.item(tenantId, serverId),
+            UpdateExpression: 'SET rebootOperationId = :op, lastOperationId = :op, updatedAt = :now',
+            ConditionExpression: '#status = :active AND attribute_not_exists(rebootOperationId)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':op': operationId, ':now': now, ':active': 'active' },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (error instanceof TransactionFailedError && error.reasons[1] === 'ConditionalCheckFailed') {
+        throw errors.conflict('The server changed meanwhile (it is rebooting, or no longer active).');
+      }
+      throw error;
+    }
+    const safeCorrelation = documentSafe(correlationId);
+    const input: RebootInput = {
+      tenantId,
+      serverId,
+      operationId,
+      correlationId,
+      instanceId: server.instanceId,
+      parameters: { action: ['reboot'], requestId: [operationId], correlationId: [safeCorrelation] },
+      healthParameters: { action: ['health-check'], correlationId: [safeCorrelation] },
+    };
+    try {
+      await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
+      );
+    } catch (cause) {
+      await endReboot(store, input);
+      await recordSteps(
+        store,
+        { tenantId, operationId },
+        clock.now().toISOString(),
+        {},
+        {
+          status: 'failed',
+          error: { code: 'workflow-not-started', message: 'The reboot workflow could not be started.' },
+        },
+      );
+      throw cause;
+    }
+    return operation as OperationItem;
+  };
+}
+
+/** The server no longer reboots; a server deleted meanwhile stays deleted. */
+async function endReboot(store: Store, input: RebootInput) {
+  try {
+    await store.update(
+      serverKeys.item(input.tenantId, input.serverId),
+      { rebootOperationId: undefined },
+      {
+        condition: {
+          expression: 'rebootOperationId = :op',
+          names: {},
+          values: { ':op': input.operationId },
+        },
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+  }
+}
+
+const commandOutput = (invocation: RebootInvocation) => ({
+  exitCode: invocation.ResponseCode ?? -1,
+  stdout: invocation.StandardOutputContent ?? '',
+  stderr: invocation.StandardErrorContent ?? '',
+});
+
+/** The reboot-server workflow's tasks; each records its step, and may run twice. */
+export const rebootTasks = {
+  async started(platform: Platform, input: RebootInput) {
+    const at = platform.clock.now().toISOString();
+    await recordSteps(
+      platform.store,
+      input,
+      at,
+      { reboot: { status: 'running', startedAt: at } },
+      { status: 'running' },
+    );
+    return {};
+  },
+
+  async rebooted(platform: Platform, input: RebootInput, invocation: RebootInvocation) {
+    const at = platform.clock.now().toISOString();
+    await recordSteps(platform.store, input, at, {
+      reboot: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
+      healthCheck: { status: 'running', startedAt: at },
+    });
+    return {};
+  },
+
+  async healthy(platform: Platform, input: RebootInput, invocation: RebootInvocation) {
+    await endReboot(platform.store, input);
+    const at = platform.clock.now().toISOString();
+    await recordSteps(
+      platform.store,
+      input,
+      at,
+      { healthCheck: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) } },
+      { status: 'succeeded', result: { serverId: input.serverId } },
+    );
+    return {};
+  },
+
+  /** The step that was running fails with the reason (and the command's output); the later ones are skipped. */
+  async failed(
+    platform: Platform,
+    input: RebootInput,
+    error: { code: string; message: string },
+    invocation?: RebootInvocation,
+  ) {
+    await endReboot(platform.store, input);
+    const operation = await platform.store.get<OperationItem>(
+      operationKeys.item(input.tenantId, input.operationId),
+      true,
+    );
+    const at = platform.clock.now().toISOString();
+    const running = Math.max(
+      0,
+      rebootSteps.findIndex((name) => operation?.steps[name]?.status === 'running'),
+    );
+    const changes: StepChanges = {};
+    rebootSteps.forEach((name, index) => {
+      if (index < running) return;
+      if (index > running) {
+        changes[name] = { status: 'skipped' };
+        return;
+      }
+      const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
+      if (!operation?.steps[name]?.startedAt) step.startedAt = at;
+      if (invocation) step.output = commandOutput(invocation);
+      changes[name] = step;
+    });
+    await recordSteps(platform.store, input, at, changes, { status: 'failed', error });
+    return {};
+  },
+};
