@@ -4,10 +4,10 @@ import type { ServerStack } from './stack';
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
 
-export const providers = ['local', 'hetzner', 'digitalocean', 'vultr', 'custom'] as const;
+export const providers = ['local', 'hetzner', 'digitalocean', 'vultr', 'aws', 'custom'] as const;
 export type ProviderName = (typeof providers)[number];
 /** The providers whose API needs a tenant's own credentials. */
-export const cloudProviders = ['hetzner', 'digitalocean', 'vultr'] as const;
+export const cloudProviders = ['hetzner', 'digitalocean', 'vultr', 'aws'] as const;
 export type CloudProviderName = (typeof cloudProviders)[number];
 
 /** The newest metrics sample, kept on the server item so the dashboard reads it with the server. */

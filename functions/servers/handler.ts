@@ -13,6 +13,7 @@ import { type ServerItem, serverKeys, toServer } from './entity';
 import {
   type CredentialsItem,
   credentialsKeys,
+  credentialsSecret,
   deleteCredentials,
   saveCredentials,
   toCredentials,
@@ -171,7 +172,16 @@ export const handler = makeContextHandler(serverRoutes, {
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   putProviderCredentials: async ({ params, body, platform }) =>
-    ok(toCredentials(await saveCredentials(platform, params.tenantId, params.provider, body.token))),
+    ok(
+      toCredentials(
+        await saveCredentials(
+          platform,
+          params.tenantId,
+          params.provider,
+          credentialsSecret(params.provider, body),
+        ),
+      ),
+    ),
   listProviderCredentials: async ({ params, query, platform }) =>
     listPage<CredentialsItem, ReturnType<typeof toCredentials>>(
       platform.store,

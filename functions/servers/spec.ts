@@ -102,7 +102,23 @@ export const credentialsParams = tenantParams.extend({ provider: z.enum(cloudPro
 
 export const credentialsBody = z
   .strictObject({
-    token: z.string().trim().min(8).max(512).meta({ description: "The provider's API token" }),
+    token: z
+      .string()
+      .trim()
+      .min(8)
+      .max(512)
+      .optional()
+      .meta({ description: "The provider's API token (hetzner, digitalocean, vultr)" }),
+    accessKeyId: z
+      .string()
+      .regex(/^AKIA[A-Z0-9]{16}$/, 'An IAM access key id (AKIA followed by 16 characters)')
+      .optional()
+      .meta({ description: 'aws: an IAM user access key id, allowed EC2 in the regions it uses' }),
+    secretAccessKey: z
+      .string()
+      .regex(/^[A-Za-z0-9/+=]{40}$/, 'A 40-character secret access key')
+      .optional()
+      .meta({ description: 'aws: the secret of that access key' }),
   })
   .meta({ id: 'ProviderCredentialsRequest' });
 

@@ -65,6 +65,8 @@ export const configSchema = z.object({
   HETZNER_API_URL: z.url().default('https://api.hetzner.cloud/v1'),
   DIGITALOCEAN_API_URL: z.url().default('https://api.digitalocean.com/v2'),
   VULTR_API_URL: z.url().default('https://api.vultr.com/v2'),
+  /** EC2's endpoint for every region; unset in AWS, where each region has its own */
+  EC2_ENDPOINT: optionalUrl,
   /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */
   CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
 });

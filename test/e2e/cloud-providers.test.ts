@@ -1,42 +1,53 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderUserData } from '../../functions/servers/providers/provider';
-import { type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
+import { type FakeEc2, startFakeEc2 } from '../../scripts/fakes/ec2';
+import { type FakeMachine, type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let hetzner: FakeProvider;
+let ec2: FakeEc2;
+const awsKey = {
+  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+};
 let owner: Awaited<ReturnType<typeof signUp>>;
 const token = 'hcloud-good-token-7e3f';
 /** Hetzner machine id → the local host that plays it, booted from the same user data. */
 const hosts = new Map<string, string>();
 
+/** The "VM" is a local host booted from the cloud-init user data the provider received. */
+const boot = (machine: FakeMachine) => {
+  // a machine named quiet-… never runs its user data: its agent never comes online
+  if (machine.name.startsWith('quiet-')) return;
+  const booted = runtime.hosts.handle('POST', '/v1/hosts', {
+    name: machine.name,
+    region: machine.region,
+    size: machine.size,
+    userData: machine.userData,
+    labels: { 'provider-id': machine.id },
+  });
+  hosts.set(machine.id, (booted.body as { host: { id: string } }).host.id);
+};
+const shutDown = (machine: FakeMachine) => {
+  const hostId = hosts.get(machine.id);
+  if (hostId) runtime.hosts.handle('DELETE', `/v1/hosts/${hostId}`, undefined);
+};
+
 beforeAll(async () => {
   hetzner = await startFakeProvider('hetzner', {
     token,
     bootMs: 30,
-    // The "VM" is a local host booted from the cloud-init user data Hetzner received.
-    onCreate: (machine) => {
-      // a machine named quiet-… never runs its user data: its agent never comes online
-      if (machine.name.startsWith('quiet-')) return;
-      const booted = runtime.hosts.handle('POST', '/v1/hosts', {
-        name: machine.name,
-        region: machine.region,
-        size: machine.size,
-        userData: machine.userData,
-        labels: { 'hetzner-id': machine.id },
-      });
-      hosts.set(machine.id, (booted.body as { host: { id: string } }).host.id);
-    },
+    onCreate: boot,
     // a machine named stuck-… never leaves "initializing"
     boots: (machine) => !machine.name.startsWith('stuck-'),
-    onDelete: (machine) => {
-      const hostId = hosts.get(machine.id);
-      if (hostId) runtime.hosts.handle('DELETE', `/v1/hosts/${hostId}`, undefined);
-    },
+    onDelete: shutDown,
   });
+  ec2 = await startFakeEc2({ ...awsKey, bootMs: 30, onCreate: boot, onDelete: shutDown });
   process.env.HETZNER_API_URL = hetzner.baseUrl;
+  process.env.EC2_ENDPOINT = ec2.endpoint;
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
   owner = await signUp(api, 'cloud@example.com');
@@ -45,6 +56,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await hetzner?.stop();
+  await ec2?.stop();
 });
 
 const credentialsPath = () => `/v1/tenants/${owner.tenantId}/provider-credentials`;
@@ -62,7 +74,9 @@ describe('Feature: provider credentials', () => {
       body: { token: 'hcloud-revoked-token' },
     });
     expect(rejected.status).toBe(400);
-    expect(rejected.json.errors).toEqual([{ path: 'body.token', message: 'hetzner rejected this token' }]);
+    expect(rejected.json.errors).toEqual([
+      { path: 'body.token', message: 'hetzner rejected these credentials' },
+    ]);
     expect((await api.call('GET', credentialsPath(), { token: owner.token })).json.items).toEqual([]);
   });
 
@@ -286,5 +300,76 @@ describe('Feature: a VM that never runs', () => {
     ]);
     expect([...hetzner.machines.values()].some((m) => m.name === 'stuck-1')).toBe(false);
     expect(runtime.ssm.inventory()).toEqual(before);
+  });
+});
+
+describe("Feature: servers on AWS EC2 in the tenant's own account", () => {
+  it('saves an access key only when EC2 accepts its signature, naming the field it rejects', async () => {
+    const wrongSecret = await api.call('PUT', `${credentialsPath()}/aws`, {
+      token: owner.token,
+      body: { ...awsKey, secretAccessKey: 'x'.repeat(40) },
+    });
+    expect(wrongSecret.status).toBe(400);
+    expect(wrongSecret.json.errors).toEqual([
+      { path: 'body.secretAccessKey', message: 'aws rejected these credentials' },
+    ]);
+    const tokenInstead = await api.call('PUT', `${credentialsPath()}/aws`, {
+      token: owner.token,
+      body: { token: 'a-provider-token' },
+    });
+    expect(tokenInstead.status).toBe(400);
+    expect(tokenInstead.json.errors.map((e: { path: string }) => e.path)).toEqual([
+      'body.accessKeyId',
+      'body.secretAccessKey',
+      'body.token',
+    ]);
+    const saved = await api.call('PUT', `${credentialsPath()}/aws`, { token: owner.token, body: awsKey });
+    expect(saved.status).toBe(200);
+    expect(saved.json).toMatchObject({ provider: 'aws', tokenHint: '…MPLE' });
+    expect(JSON.stringify(saved.json)).not.toContain(awsKey.secretAccessKey);
+  });
+
+  it('provisions an instance through the EC2 API, riding out a lost RunInstances answer, and terminates it on delete', async () => {
+    const wrongPlace = await createServer({
+      provider: 'aws',
+      name: 'ec2-0',
+      region: 'mars-1',
+      size: 'x9.huge',
+    });
+    expect(wrongPlace.json.errors.map((e: { path: string }) => e.path)).toEqual(['body.region', 'body.size']);
+
+    ec2.loseAnswerOn('RunInstances');
+    const created = await createServer({
+      provider: 'aws',
+      name: 'ec2-1',
+      region: 'eu-central-1',
+      size: 't3.small',
+    });
+    expect(created.status).toBe(202);
+    const operation = await ended(created.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    const runs = ec2.requests.filter((r) => r.action === 'RunInstances');
+    expect(runs).toHaveLength(1);
+    expect(runs[0]?.region).toBe('eu-central-1');
+    expect(ec2.live()).toHaveLength(1);
+    expect(ec2.live()[0]).toMatchObject({
+      name: 'ec2-1',
+      labels: { 'vip-server-id': created.json.id, 'vip-tenant-id': owner.tenantId },
+    });
+    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect(server.json).toMatchObject({
+      status: 'active',
+      provider: 'aws',
+      ipv4: expect.stringMatching(/^198\.51\.100\./),
+    });
+
+    const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect((await ended(deleted.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(ec2.live()).toEqual([]);
+    expect(runtime.hosts.list().filter((h) => h.name === 'ec2-1')).toEqual([]);
   });
 });

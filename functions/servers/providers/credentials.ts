@@ -28,6 +28,36 @@ export const credentialsKeys = {
   prefix: 'PROVIDER#',
 };
 
+/**
+ * The secret a provider takes, from the credentials body: an API token, or for AWS an access
+ * key id and secret (kept together as JSON). The fields another provider needs are refused.
+ */
+export function credentialsSecret(
+  provider: CloudProviderName,
+  body: {
+    token?: string | undefined;
+    accessKeyId?: string | undefined;
+    secretAccessKey?: string | undefined;
+  },
+): { secret: string; hint: string } {
+  const needed = provider === 'aws' ? (['accessKeyId', 'secretAccessKey'] as const) : (['token'] as const);
+  const problems = [
+    ...needed
+      .filter((field) => body[field] === undefined)
+      .map((field) => ({ path: `body.${field}`, message: `Required for ${provider}` })),
+    ...(['token', 'accessKeyId', 'secretAccessKey'] as const)
+      .filter((field) => body[field] !== undefined && !(needed as readonly string[]).includes(field))
+      .map((field) => ({ path: `body.${field}`, message: `Not used by ${provider}` })),
+  ];
+  if (problems.length > 0) throw errors.validation(problems);
+  if (provider === 'aws') {
+    const key = { accessKeyId: body.accessKeyId as string, secretAccessKey: body.secretAccessKey as string };
+    return { secret: JSON.stringify(key), hint: `…${key.accessKeyId.slice(-4)}` };
+  }
+  const token = body.token as string;
+  return { secret: token, hint: `…${token.slice(-4)}` };
+}
+
 /** Where a tenant's token for a provider lives: an encrypted SecureString parameter. */
 export const credentialsParameter = (stage: string, tenantId: string, provider: string) =>
   `/vip/${stage}/tenants/${tenantId}/providers/${provider}`;
@@ -49,13 +79,19 @@ export async function saveCredentials(
   platform: Platform,
   tenantId: string,
   provider: CloudProviderName,
-  token: string,
+  { secret: token, hint }: { secret: string; hint: string },
 ) {
   try {
     await cloudProviderClient(provider, token).checkCredentials();
   } catch (error) {
     if (error instanceof ProviderAuthError) {
-      throw errors.validation([{ path: 'body.token', message: `${provider} rejected this token` }]);
+      const path =
+        provider !== 'aws'
+          ? 'body.token'
+          : error.message.includes('SignatureDoesNotMatch')
+            ? 'body.secretAccessKey'
+            : 'body.accessKeyId';
+      throw errors.validation([{ path, message: `${provider} rejected these credentials` }]);
     }
     if (error instanceof ProviderTransientError)
       throw errors.providerUnavailable(provider, error.retryAfterSeconds);
@@ -69,7 +105,7 @@ export async function saveCredentials(
       Value: token,
       Type: 'SecureString',
       Overwrite: true,
-      Description: `${provider} API token of tenant ${tenantId}`,
+      Description: `${provider} credentials of tenant ${tenantId}`,
       ...(config.CREDENTIALS_KMS_KEY_ID ? { KeyId: config.CREDENTIALS_KMS_KEY_ID } : {}),
     }),
   );
@@ -79,7 +115,7 @@ export async function saveCredentials(
     ...credentialsKeys.item(tenantId, provider),
     entity: 'provider-credentials',
     provider,
-    tokenHint: `…${token.slice(-4)}`,
+    tokenHint: hint,
     parameterName,
     validatedAt: now,
     createdAt: existing?.createdAt ?? now,
@@ -126,7 +162,7 @@ export async function deleteCredentials(platform: Platform, tenantId: string, pr
  */
 export async function providerOf(
   store: Store,
-  server: { id: string; tenantId: string; provider: ProviderName },
+  server: { id: string; tenantId: string; provider: ProviderName; region?: string },
 ): Promise<HostProvider> {
   if (server.provider === 'local' || server.provider === 'custom') return providerFor(server);
   const token = await readToken(store, server.tenantId, server.provider);

@@ -1,5 +1,6 @@
 import { getConfig } from '../../../layers/config/config';
 import type { CloudProviderName, ProviderName } from '../entity';
+import { type AwsAccessKey, awsProvider } from './aws';
 import { customProvider } from './custom';
 import { digitalOceanProvider } from './digitalocean';
 import { hetznerProvider } from './hetzner';
@@ -7,10 +8,19 @@ import { localProvider } from './local';
 import type { CloudProvider, HostProvider } from './provider';
 import { vultrProvider } from './vultr';
 
-/** A cloud provider's client with a tenant's token. */
-export function cloudProviderClient(provider: CloudProviderName, token: string): CloudProvider {
+/**
+ * A cloud provider's client with a tenant's saved secret: an API token, or for AWS an access
+ * key (JSON). `region` is where a server lives, for a provider whose API is regional (EC2).
+ */
+export function cloudProviderClient(
+  provider: CloudProviderName,
+  token: string,
+  region?: string,
+): CloudProvider {
   const config = getConfig();
   switch (provider) {
+    case 'aws':
+      return awsProvider({ key: JSON.parse(token) as AwsAccessKey, region, endpoint: config.EC2_ENDPOINT });
     case 'hetzner':
       return hetznerProvider({ baseUrl: config.HETZNER_API_URL, token });
     case 'digitalocean':
@@ -21,7 +31,10 @@ export function cloudProviderClient(provider: CloudProviderName, token: string):
 }
 
 /** The client for a server's provider; a cloud provider needs the tenant's token. */
-export function providerFor(server: { id: string; provider: ProviderName }, token?: string): HostProvider {
+export function providerFor(
+  server: { id: string; provider: ProviderName; region?: string },
+  token?: string,
+): HostProvider {
   if (server.provider === 'custom') return customProvider(server.id);
   if (server.provider === 'local') {
     const endpoint = getConfig().LOCAL_PROVIDER_ENDPOINT;
@@ -30,5 +43,5 @@ export function providerFor(server: { id: string; provider: ProviderName }, toke
     return localProvider(endpoint);
   }
   if (!token) throw new Error(`No credentials for ${server.provider}`);
-  return cloudProviderClient(server.provider, token);
+  return cloudProviderClient(server.provider, token, server.region);
 }

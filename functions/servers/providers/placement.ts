@@ -42,7 +42,7 @@ export async function resolvePlacement(
       },
     ]);
   }
-  const client = cloudProviderClient(input.provider, token);
+  const client = cloudProviderClient(input.provider, token, input.region);
   let regions: ProviderChoice[];
   let sizes: ProviderChoice[];
   try {
