@@ -9,8 +9,9 @@ import { type LocalRuntime, startLocalRuntime } from '../local/runtime';
  * 1. local provisioning time from POST to active, split by step, and the state transitions
  *    each run costs (what Step Functions bills), with `npm start`'s own waits;
  * 2. a fault-injection run: N provisionings through a fake Hetzner Cloud API, each with a
- *    fault injected at a random step (provider 429s and 5xx, a host that never comes
- *    online, a bootstrap that fails, a cancel mid-way), then active servers decommissioned with a
+ *    fault injected at a random step (provider 429s and 5xx, a create answer lost after the
+ *    VM was made, a host that never comes online, a bootstrap that fails, a service that
+ *    fails the health check, a cancel mid-way), then active servers decommissioned with a
  *    provider 5xx on the way, and the VMs, managed instances, activations and quota units
  *    left behind counted (target: zero).
  * Prints figures; it never fails on a timing.
@@ -112,8 +113,10 @@ const faults = [
   'none',
   'provider-429',
   'provider-5xx',
+  'lost-answer',
   'never-online',
   'bootstrap-fails',
+  'health-fails',
   'cancelled',
 ] as const;
 type Fault = (typeof faults)[number];
@@ -149,6 +152,7 @@ async function faultInjection() {
     retryIntervalMs: 20,
     hostBootDelayMs: 20,
     unavailablePackages: ['caddy'],
+    crashingServices: ['redis-server'],
   });
   try {
     const api = client(runtime);
@@ -171,6 +175,7 @@ async function faultInjection() {
       const name = `fault-${i}`;
       if (fault === 'provider-429') hetzner.failOn('POST', '/v1/servers', 429, 429);
       if (fault === 'provider-5xx') hetzner.failOn('POST', '/v1/servers', ...Array(10).fill(503));
+      if (fault === 'lost-answer') hetzner.loseAnswerOn('POST', '/v1/servers', 504);
       if (fault === 'never-online' || fault === 'cancelled') silent.add(name);
       const created = await api(
         'POST',
@@ -180,7 +185,10 @@ async function faultInjection() {
           provider: 'hetzner',
           region: 'fsn1',
           size: 'cx22',
-          stack: { webServer: fault === 'bootstrap-fails' ? 'caddy' : 'nginx' },
+          stack: {
+            webServer: fault === 'bootstrap-fails' ? 'caddy' : 'nginx',
+            redis: fault === 'health-fails',
+          },
         },
         owner.token,
       );

@@ -32,6 +32,7 @@ case "$action" in
     # a sandbox serves nothing: the web server answers once it has been enabled
     # shellcheck source=/dev/null
     . "$root/etc/vip/server.env"
+    if [[ " ${VIP_CRASHING_SERVICES:-} " == *" $WEB_SERVICE "* ]]; then exit 7; fi
     grep -qxF "$WEB_SERVICE" "$state/services" 2>/dev/null
     ;;
   reload) remember "$state/reloads" "$1" ;;

@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
+/** units the local hosts' service shim reports as dead; a test adds one to make a service crash later */
+const crashingServices = ['redis-server'];
 
 beforeAll(async () => {
   // The local hosts' package shim reports apache2 as missing, exactly as apt would, and
   // redis-server as a unit that starts and then dies.
-  runtime = await startTestRuntime({ unavailablePackages: ['apache2'], crashingServices: ['redis-server'] });
+  runtime = await startTestRuntime({ unavailablePackages: ['apache2'], crashingServices });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'owner@example.com');
 });
@@ -103,5 +105,30 @@ describe('Feature: a health check that fails', () => {
     ]);
     expect(runtime.hosts.list()).toEqual([]);
     expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
+  });
+});
+
+describe('Feature: a reboot after which a service stays down', () => {
+  it('fails the reboot operation at its health check, naming the service, and leaves the server active', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'web-reboot', provider: 'local', stack: { phpVersions: [], database: null } },
+    });
+    expect((await operationEnded(api, created.headers.get('location') ?? '', owner.token)).status).toBe(
+      'succeeded',
+    );
+    const serverPath = `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`;
+    // nginx will not come back up
+    crashingServices.push('nginx');
+    const reboot = await api.call('POST', `${serverPath}/reboot`, { token: owner.token });
+    const operation = await operationEnded(api, reboot.headers.get('location') ?? '', owner.token);
+    crashingServices.pop();
+    expect(operation.status).toBe('failed');
+    expect(operation.error.code).toBe('HealthCheckFailed');
+    expect(operation.error.message).toContain('failed: nginx is not active');
+    expect(operation.steps.map((s: { status: string }) => s.status)).toEqual(['succeeded', 'failed']);
+    expect(operation.steps[1].output.stderr.head).toContain('nginx does not answer HTTP');
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json).toMatchObject({ status: 'active', rebooting: false });
   });
 });

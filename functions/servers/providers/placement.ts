@@ -1,11 +1,28 @@
+import { createHash } from 'node:crypto';
 import { errors } from '../../../layers/errors/app-error';
 import type { Store } from '../../../layers/store/store';
-import type { ProviderName } from '../entity';
+import type { CloudProviderName, ProviderName } from '../entity';
 import { readToken } from './credentials';
 import { cloudProviderClient } from './index';
 import { ProviderAuthError, type ProviderChoice, ProviderTransientError } from './provider';
 
 const LOCAL = { region: 'local-1', size: 'small' };
+
+/** Regions and sizes change rarely: a function instance keeps what a provider said for a few minutes. */
+const CHOICES_TTL_MS = 5 * 60_000;
+const choicesCache = new Map<string, { at: number; regions: ProviderChoice[]; sizes: ProviderChoice[] }>();
+
+async function choicesOf(provider: CloudProviderName, token: string, region: string | undefined) {
+  // per token: another account may be offered other sizes; per region: EC2's sizes are regional
+  const key = `${provider}:${createHash('sha256').update(token).digest('hex')}:${provider === 'aws' ? region : ''}`;
+  const cached = choicesCache.get(key);
+  if (cached && Date.now() - cached.at < CHOICES_TTL_MS) return cached;
+  const client = cloudProviderClient(provider, token, region);
+  const [regions, sizes] = await Promise.all([client.listRegions(), client.listSizes()]);
+  const fresh = { at: Date.now(), regions, sizes };
+  choicesCache.set(key, fresh);
+  return fresh;
+}
 
 const choiceList = (choices: ProviderChoice[]) =>
   choices
@@ -42,11 +59,10 @@ export async function resolvePlacement(
       },
     ]);
   }
-  const client = cloudProviderClient(input.provider, token, input.region);
   let regions: ProviderChoice[];
   let sizes: ProviderChoice[];
   try {
-    [regions, sizes] = await Promise.all([client.listRegions(), client.listSizes()]);
+    ({ regions, sizes } = await choicesOf(input.provider, token, input.region));
   } catch (error) {
     if (error instanceof ProviderAuthError) {
       throw errors.validation([
