@@ -84,3 +84,51 @@ export function newOperation(input: {
     version: 1,
   };
 }
+
+/** Ends an operation whose workflow could not be started: nothing is left claiming to be in progress. */
+export function recordNotStarted(
+  store: Store,
+  ref: { tenantId: string; operationId: string },
+  at: string,
+  workflow: string,
+): Promise<void> {
+  return recordSteps(
+    store,
+    ref,
+    at,
+    {},
+    {
+      status: 'failed',
+      error: { code: 'workflow-not-started', message: `The ${workflow} workflow could not be started.` },
+    },
+  );
+}
+
+/**
+ * The step changes that fail an operation where it stands: the step that was running (the
+ * first one when none was) fails with the error and output, the later ones are skipped.
+ */
+export function failedSteps(
+  order: readonly string[],
+  operation: OperationItem | undefined,
+  at: string,
+  error: { code: string; message: string },
+  output?: Record<string, unknown>,
+): StepChanges {
+  const failedIndex = Math.max(
+    0,
+    order.findIndex((name) => operation?.steps[name]?.status === 'running'),
+  );
+  const changes: StepChanges = {};
+  order.forEach((name, index) => {
+    if (index === failedIndex) {
+      const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
+      if (!operation?.steps[name]?.startedAt) step.startedAt = at;
+      if (output) step.output = output;
+      changes[name] = step;
+    } else if (index > failedIndex) {
+      changes[name] = { status: 'skipped' };
+    }
+  });
+  return changes;
+}

@@ -4,7 +4,7 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
-import { newOperation, recordSteps } from '../operations/service';
+import { newOperation, recordNotStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 import { documentSafe, type RestartableService, unitsOf } from './stack';
@@ -103,16 +103,7 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
         new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
       );
     } catch (cause) {
-      await recordSteps(
-        store,
-        { tenantId, operationId },
-        clock.now().toISOString(),
-        {},
-        {
-          status: 'failed',
-          error: { code: 'workflow-not-started', message: 'The command workflow could not be started.' },
-        },
-      );
+      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'command');
       throw cause;
     }
     await store.update(serverKeys.item(tenantId, serverId), { lastOperationId: operationId, updatedAt: now });

@@ -5,7 +5,7 @@ import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
-import { newOperation, recordSteps, type StepChanges } from '../operations/service';
+import { newOperation, recordNotStarted, recordSteps, type StepChanges } from '../operations/service';
 import { returnQuota } from '../plans/quota';
 import { forgetAgent } from './agents';
 import { counterAttribute, type ServerItem, serverKeys } from './entity';
@@ -124,19 +124,7 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
     } catch (cause) {
       logger.error('Could not start decommissioning', { error: cause as Error, serverId, operationId });
       // The server stays `deleting` with a failed operation: another DELETE starts over.
-      await recordSteps(
-        store,
-        { tenantId, operationId },
-        clock.now().toISOString(),
-        {},
-        {
-          status: 'failed',
-          error: {
-            code: 'workflow-not-started',
-            message: 'The decommissioning workflow could not be started.',
-          },
-        },
-      );
+      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'decommissioning');
       throw cause;
     }
     return { server: { ...server, status: 'deleting' as const, lastOperationId: operationId }, operation };

@@ -3,9 +3,10 @@ import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
-import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
-import { newOperation, recordSteps, type StepChanges } from '../operations/service';
+import { type OperationItem, operationKeys } from '../operations/entity';
+import { failedSteps, newOperation, recordNotStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
+import { commandOutput, type Invocation } from './invocation';
 import { documentSafe } from './stack';
 
 /** The steps of the reboot-server workflow, in order. */
@@ -20,14 +21,6 @@ export interface RebootInput {
   instanceId: string;
   parameters: Record<string, string[]>;
   healthParameters: Record<string, string[]>;
-}
-
-/** The subset of GetCommandInvocation's answer the workflow passes on. */
-export interface RebootInvocation {
-  Status?: string;
-  ResponseCode?: number;
-  StandardOutputContent?: string;
-  StandardErrorContent?: string;
 }
 
 export interface RebootDeps {
@@ -98,16 +91,7 @@ export function makeRebootServer({ store, clock, ids, sfn, stateMachineArn }: Re
       );
     } catch (cause) {
       await endReboot(store, input);
-      await recordSteps(
-        store,
-        { tenantId, operationId },
-        clock.now().toISOString(),
-        {},
-        {
-          status: 'failed',
-          error: { code: 'workflow-not-started', message: 'The reboot workflow could not be started.' },
-        },
-      );
+      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'reboot');
       throw cause;
     }
     return operation as OperationItem;
@@ -133,12 +117,6 @@ async function endReboot(store: Store, input: RebootInput) {
   }
 }
 
-const commandOutput = (invocation: RebootInvocation) => ({
-  exitCode: invocation.ResponseCode ?? -1,
-  stdout: invocation.StandardOutputContent ?? '',
-  stderr: invocation.StandardErrorContent ?? '',
-});
-
 /** The reboot-server workflow's tasks; each records its step, and may run twice. */
 export const rebootTasks = {
   async started(platform: Platform, input: RebootInput) {
@@ -153,7 +131,7 @@ export const rebootTasks = {
     return {};
   },
 
-  async rebooted(platform: Platform, input: RebootInput, invocation: RebootInvocation) {
+  async rebooted(platform: Platform, input: RebootInput, invocation: Invocation) {
     const at = platform.clock.now().toISOString();
     await recordSteps(platform.store, input, at, {
       reboot: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
@@ -162,7 +140,7 @@ export const rebootTasks = {
     return {};
   },
 
-  async healthy(platform: Platform, input: RebootInput, invocation: RebootInvocation) {
+  async healthy(platform: Platform, input: RebootInput, invocation: Invocation) {
     await endReboot(platform.store, input);
     const at = platform.clock.now().toISOString();
     await recordSteps(
@@ -180,7 +158,7 @@ export const rebootTasks = {
     platform: Platform,
     input: RebootInput,
     error: { code: string; message: string },
-    invocation?: RebootInvocation,
+    invocation?: Invocation,
   ) {
     await endReboot(platform.store, input);
     const operation = await platform.store.get<OperationItem>(
@@ -188,22 +166,7 @@ export const rebootTasks = {
       true,
     );
     const at = platform.clock.now().toISOString();
-    const running = Math.max(
-      0,
-      rebootSteps.findIndex((name) => operation?.steps[name]?.status === 'running'),
-    );
-    const changes: StepChanges = {};
-    rebootSteps.forEach((name, index) => {
-      if (index < running) return;
-      if (index > running) {
-        changes[name] = { status: 'skipped' };
-        return;
-      }
-      const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
-      if (!operation?.steps[name]?.startedAt) step.startedAt = at;
-      if (invocation) step.output = commandOutput(invocation);
-      changes[name] = step;
-    });
+    const changes = failedSteps(rebootSteps, operation, at, error, invocation && commandOutput(invocation));
     await recordSteps(platform.store, input, at, changes, { status: 'failed', error });
     return {};
   },

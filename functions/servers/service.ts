@@ -4,7 +4,7 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { logger } from '../../layers/observability/logger';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
 import type { OperationItem } from '../operations/entity';
-import { newOperation, recordSteps } from '../operations/service';
+import { newOperation, recordNotStarted } from '../operations/service';
 import { quotaExceeded, returnQuota, takeQuota } from '../plans/quota';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
@@ -96,18 +96,8 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
       );
     } catch (cause) {
       logger.error('Could not start provisioning', { error: cause as Error, serverId, operationId });
-      const failure = {
-        code: 'workflow-not-started',
-        message: 'The provisioning workflow could not be started.',
-      };
       await transitionServer(store, clock, { tenantId, serverId, from: 'provisioning', to: 'failed' });
-      await recordSteps(
-        store,
-        { tenantId, operationId },
-        clock.now().toISOString(),
-        {},
-        { status: 'failed', error: failure },
-      );
+      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'provisioning');
       throw cause;
     }
     return { server, operation: operation as OperationItem };

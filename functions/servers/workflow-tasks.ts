@@ -10,27 +10,19 @@ import { ignoring } from '../../layers/errors/ignoring';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
-import { type OperationItem, operationKeys, type StepRecord } from '../operations/entity';
-import { recordSteps, type StepChanges } from '../operations/service';
+import { type OperationItem, operationKeys } from '../operations/entity';
+import { failedSteps, recordSteps } from '../operations/service';
 import { forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
+import { commandOutput, type Invocation } from './invocation';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
 import { deleteServerHosts, renderUserData, SERVER_LABEL } from './providers/provider';
 import { type RebootInput, rebootTasks } from './reboot';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 import { bootstrapParameters } from './stack';
-
-/** The subset of GetCommandInvocation's response the workflow passes on. */
-interface Invocation {
-  Status?: string;
-  StatusDetails?: string;
-  ResponseCode?: number;
-  StandardOutputContent?: string;
-  StandardErrorContent?: string;
-}
 
 type TaskEvent =
   | { action: 'createHost'; input: ProvisionInput }
@@ -78,12 +70,6 @@ export function readableCause(cause: string | undefined): string {
   }
   return cause.slice(0, MAX_MESSAGE);
 }
-
-const commandOutput = (invocation: Invocation) => ({
-  exitCode: invocation.ResponseCode ?? -1,
-  stdout: invocation.StandardOutputContent ?? '',
-  stderr: invocation.StandardErrorContent ?? '',
-});
 
 async function loadServer(platform: Platform, input: ProvisionInput): Promise<ServerItem> {
   const server = await platform.store.get<ServerItem>(serverKeys.item(input.tenantId, input.serverId), true);
@@ -329,10 +315,6 @@ const tasks = {
     const server = await loadServer(platform, input);
     const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
     const order = operation?.stepOrder ?? [...provisionSteps];
-    const failedIndex = Math.max(
-      0,
-      order.findIndex((name) => operation?.steps[name]?.status === 'running'),
-    );
     const compensation: string[] = [];
     // with an activation, createHost reached the provider: a host may exist even where none is recorded
     if (server.hostId || server.activationId) {
@@ -341,17 +323,7 @@ const tasks = {
     }
     compensation.push(...(await forgetAgent(server)).done);
     const at = now(platform);
-    const changes: StepChanges = {};
-    order.forEach((name, index) => {
-      if (index === failedIndex) {
-        const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
-        if (!operation?.steps[name]?.startedAt) step.startedAt = at;
-        if (invocation) step.output = commandOutput(invocation);
-        changes[name] = step;
-      } else if (index > failedIndex) {
-        changes[name] = { status: 'skipped' };
-      }
-    });
+    const changes = failedSteps(order, operation, at, error, invocation && commandOutput(invocation));
     // The server moves first: a client that sees the operation end sees the server's final state too.
     await transitionServer(platform.store, platform.clock, {
       tenantId: input.tenantId,
