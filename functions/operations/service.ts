@@ -132,3 +132,11 @@ export function failedSteps(
   });
   return changes;
 }
+
+/** A workflow's first task: its first step and the operation run from now. */
+export const recordStarted = (
+  store: Store,
+  ref: { tenantId: string; operationId: string },
+  at: string,
+  step: string,
+) => recordSteps(store, ref, at, { [step]: { status: 'running', startedAt: at } }, { status: 'running' });

@@ -4,7 +4,7 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
-import { newOperation, recordNotStarted, recordSteps } from '../operations/service';
+import { newOperation, recordNotStarted, recordStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 import { documentSafe, type RestartableService, unitsOf } from './stack';
@@ -114,14 +114,7 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
 /** The run-command workflow's tasks: mark the step running, then record how the command ended. */
 export const commandTasks = {
   async started(platform: Platform, input: CommandInput) {
-    const at = platform.clock.now().toISOString();
-    await recordSteps(
-      platform.store,
-      input,
-      at,
-      { [commandStep]: { status: 'running', startedAt: at } },
-      { status: 'running' },
-    );
+    await recordStarted(platform.store, input, platform.clock.now().toISOString(), commandStep);
     return {};
   },
   async ended(

@@ -4,7 +4,13 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
-import { failedSteps, newOperation, recordNotStarted, recordSteps } from '../operations/service';
+import {
+  failedSteps,
+  newOperation,
+  recordNotStarted,
+  recordStarted,
+  recordSteps,
+} from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation } from './invocation';
 import { documentSafe } from './stack';
@@ -120,14 +126,7 @@ async function endReboot(store: Store, input: RebootInput) {
 /** The reboot-server workflow's tasks; each records its step, and may run twice. */
 export const rebootTasks = {
   async started(platform: Platform, input: RebootInput) {
-    const at = platform.clock.now().toISOString();
-    await recordSteps(
-      platform.store,
-      input,
-      at,
-      { reboot: { status: 'running', startedAt: at } },
-      { status: 'running' },
-    );
+    await recordStarted(platform.store, input, platform.clock.now().toISOString(), 'reboot');
     return {};
   },
 

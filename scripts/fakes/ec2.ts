@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { listenLocally } from './listen';
 import type { FakeMachine } from './providers';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
@@ -373,15 +374,7 @@ export async function startFakeEc2(options: {
     response.end(answer.body);
   }
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      response.writeHead(500);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const { port, stop } = await listenLocally(handle);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     instances,
@@ -400,7 +393,7 @@ export async function startFakeEc2(options: {
     clearFaults() {
       faults.length = 0;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop,
   };
 }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocally } from './listen';
 
 export type FakeProviderKind = 'hetzner' | 'digitalocean' | 'vultr';
 
@@ -282,15 +283,7 @@ export async function startFakeProvider(
     response.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
   }
 
-  const server: Server = createServer((request, response) => {
-    handle(request, response).catch(() => {
-      response.writeHead(500);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const { port, stop } = await listenLocally(handle);
   return {
     baseUrl: `http://127.0.0.1:${port}${kind === 'hetzner' ? '/v1' : '/v2'}`,
     machines,
@@ -311,7 +304,7 @@ export async function startFakeProvider(
     clearFaults() {
       faults.length = 0;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop,
   };
 }
 
