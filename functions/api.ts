@@ -24,6 +24,12 @@ export const routes: readonly RouteSpec[] = [
   ...planRoutes,
 ];
 
+/**
+ * The contexts whose answers API Gateway streams (STREAM transfer mode): their Lambda entry is
+ * the module's `streamHandler`, so a route of theirs can answer server-sent events.
+ */
+export const streamingContexts: readonly string[] = ['operations'];
+
 /** The Lambda entry module of each bounded context, relative to the repo root. */
 export const contextEntries: Record<string, string> = {
   platform: 'functions/platform/handler.ts',

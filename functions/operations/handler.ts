@@ -1,11 +1,26 @@
 import { errors } from '../../layers/errors/app-error';
-import { makeContextHandler } from '../../layers/http/context-handler';
-import { ok } from '../../layers/http/route';
+import { type Implementations, makeContextHandler } from '../../layers/http/context-handler';
+import { eventStream, ok } from '../../layers/http/route';
 import { type ServerItem, serverKeys } from '../servers/entity';
 import { type OperationItem, operationKeys, toOperation } from './entity';
+import { operationEvents } from './events';
 import { operationRoutes } from './spec';
 
-export const handler = makeContextHandler(operationRoutes, {
+/** The operations context's routes, served buffered (`handler`) or streamed (`streamHandler`). */
+export const operationImplementations: Implementations<typeof operationRoutes> = {
+  streamOperation: async ({ params, headers, platform }) => {
+    const load = () =>
+      platform.store.get<OperationItem>(operationKeys.item(params.tenantId, params.operationId), true);
+    if (!(await load())) throw errors.notFound('operation');
+    return eventStream(
+      operationEvents(load, {
+        lastEventId: headers('last-event-id'),
+        pollMs: platform.config.OPERATION_EVENTS_POLL_MS,
+        maxMs: platform.config.OPERATION_EVENTS_MAX_SECONDS * 1000,
+        heartbeatMs: 15_000,
+      }),
+    );
+  },
   getOperation: async ({ params, platform }) => {
     const item = await platform.store.get<OperationItem>(
       operationKeys.item(params.tenantId, params.operationId),
@@ -26,4 +41,18 @@ export const handler = makeContextHandler(operationRoutes, {
     });
     return ok({ items: page.items.map(toOperation), nextCursor: page.nextCursor });
   },
-});
+};
+
+/** This context for the local gateway and tests: a streamed body comes back as pieces to write. */
+export const handler = makeContextHandler(operationRoutes, operationImplementations);
+
+/**
+ * The Lambda's entry in AWS, where API Gateway streams this context's answers (STREAM transfer
+ * mode): Lambda response streaming through middy. It exists only in the Lambda runtime, whose
+ * `awslambda` global provides streamifyResponse.
+ */
+export const streamHandler =
+  typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse ===
+  'function'
+    ? makeContextHandler(operationRoutes, operationImplementations, { streamifyResponse: true })
+    : undefined;

@@ -59,6 +59,22 @@ export const operationRoutes = [
     responses: { 200: { description: 'The operation', schema: operationSchema }, ...problems },
   }),
   route({
+    operationId: 'streamOperation',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/operations/{operationId}/events',
+    context: 'operations',
+    auth: 'user',
+    permission: 'operations:read',
+    summary:
+      'Follow an operation as server-sent events: `operation` with the whole operation on every change, `end` once it has ended; reconnect with Last-Event-ID',
+    tags: ['operations'],
+    params: tenantParams.extend({ operationId: prefixedId('op') }),
+    responses: {
+      200: { description: 'A text/event-stream of the operation' },
+      ...problems,
+    },
+  }),
+  route({
     operationId: 'listServerOperations',
     method: 'GET',
     path: '/v1/tenants/{tenantId}/servers/{serverId}/operations',

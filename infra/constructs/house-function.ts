@@ -18,6 +18,8 @@ export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..
 export interface HouseFunctionProps {
   /** the entry module, relative to the repo root */
   entry: string;
+  /** the entry module's export that Lambda calls (default `handler`) */
+  handler?: string;
   description: string;
   stage: string;
   memorySize?: number;
@@ -41,7 +43,7 @@ export class HouseFunction extends Construct {
     });
     this.fn = new NodejsFunction(this, 'Function', {
       entry: join(REPO_ROOT, props.entry),
-      handler: 'handler',
+      handler: props.handler ?? 'handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,

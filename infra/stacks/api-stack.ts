@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { contextEntries, routes } from '../../functions/api';
+import { contextEntries, routes, streamingContexts } from '../../functions/api';
 import {
   AUTHORIZER_CACHE_SECONDS,
   type GatewayResponseType,
@@ -46,6 +46,9 @@ export interface ApiStackProps extends StackProps {
   /** requests per 5 minutes per IP before the WAF blocks */
   wafRateLimit?: number;
 }
+
+/** How long a streamed answer may last: an operation's event stream (300 s) and a margin; API Gateway allows 15 minutes. */
+const STREAM_TIMEOUT = Duration.minutes(6);
 
 /** The REST API: one Lambda per bounded context, the REQUEST authorizer, WAF, access logs and problem+json gateway responses. */
 export class ApiStack extends Stack {
@@ -128,10 +131,13 @@ export class ApiStack extends Stack {
 
     this.functions = {};
     for (const [context, entry] of Object.entries(contextEntries)) {
+      const streaming = streamingContexts.includes(context);
       const fn = new HouseFunction(this, `Context${context[0]?.toUpperCase()}${context.slice(1)}`, {
         entry,
         description: `API: ${context}`,
         stage: props.stage,
+        // an event stream lasts OPERATION_EVENTS_MAX_SECONDS (300) before the client reconnects
+        ...(streaming ? { handler: 'streamHandler', timeout: STREAM_TIMEOUT } : {}),
       })
         .grantTable(props.table)
         .grantSecrets(props.secrets)
@@ -199,7 +205,12 @@ export class ApiStack extends Stack {
     const integrations = new Map(
       Object.entries(this.functions).map(([context, fn]) => [
         context,
-        new apigw.LambdaIntegration(fn.fn, { allowTestInvoke: false }),
+        new apigw.LambdaIntegration(fn.fn, {
+          allowTestInvoke: false,
+          ...(streamingContexts.includes(context)
+            ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: STREAM_TIMEOUT }
+            : {}),
+        }),
       ]),
     );
     for (const route of routes) {

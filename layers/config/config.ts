@@ -65,6 +65,9 @@ export const configSchema = z.object({
   HETZNER_API_URL: z.url().default('https://api.hetzner.cloud/v1'),
   DIGITALOCEAN_API_URL: z.url().default('https://api.digitalocean.com/v2'),
   VULTR_API_URL: z.url().default('https://api.vultr.com/v2'),
+  /** how often an operation's event stream reads it, and how long one stream lasts before the client reconnects */
+  OPERATION_EVENTS_POLL_MS: z.coerce.number().int().min(100).default(1000),
+  OPERATION_EVENTS_MAX_SECONDS: z.coerce.number().int().min(5).max(840).default(300),
   /** EC2's endpoint for every region; unset in AWS, where each region has its own */
   EC2_ENDPOINT: optionalUrl,
   /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpSecurityHeaders from '@middy/http-security-headers';
@@ -114,10 +115,7 @@ async function audit(
   }
 }
 
-const withHeaders = (
-  response: APIGatewayProxyResult,
-  headers: Record<string, string>,
-): APIGatewayProxyResult => ({
+const withHeaders = (response: ApiResult, headers: Record<string, string>): ApiResult => ({
   ...response,
   headers: { ...response.headers, ...headers },
 });
@@ -160,7 +158,10 @@ async function countRequest(
   return counted.map((c) => against(c, limit));
 }
 
-const toResponse = (result: HttpResult): APIGatewayProxyResult => ({
+/** A proxy result, with the body of a route that streams as pieces to write as they come. */
+export type ApiResult = APIGatewayProxyResult & { stream?: AsyncIterable<string> };
+
+const toResponse = (result: HttpResult): ApiResult => ({
   statusCode: result.status,
   headers: {
     ...(result.body === undefined ? {} : { 'Content-Type': 'application/json' }),
@@ -168,6 +169,7 @@ const toResponse = (result: HttpResult): APIGatewayProxyResult => ({
     ...result.headers,
   },
   body: result.body === undefined ? '' : JSON.stringify(result.body),
+  ...(result.stream ? { stream: result.stream } : {}),
 });
 
 /**
@@ -179,6 +181,14 @@ const toResponse = (result: HttpResult): APIGatewayProxyResult => ({
 export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
   routes: Routes,
   implementations: Implementations<Routes>,
+  options: {
+    /**
+     * Answer through Lambda response streaming (API Gateway's STREAM transfer mode): middy
+     * writes the status and headers, then pipes the body, which a streaming route yields
+     * piece by piece. Without it, a streamed body stays on the result for the caller to write.
+     */
+    streamifyResponse?: boolean;
+  } = {},
 ) {
   // A context that touches only the data of the tenant in the path gets a store under that
   // tenant's credentials (invariant 3); the checks around it keep the function's own.
@@ -187,7 +197,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
   const impls = implementations as Record<string, Implementation<RouteSpec>>;
   const config = getConfig();
 
-  const dispatch = async (event: ApiEvent): Promise<APIGatewayProxyResult> => {
+  const dispatch = async (event: ApiEvent): Promise<ApiResult> => {
     const spec = byKey.get(`${event.httpMethod} ${event.resource}`);
     const implementation = spec ? impls[spec.operationId] : undefined;
     if (!spec || !implementation) throw errors.notFound('route');
@@ -267,7 +277,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     params: unknown,
     /** the tenant the path names, when it names one */
     target: string | undefined,
-  ): Promise<APIGatewayProxyResult> {
+  ): Promise<ApiResult> {
     if (principal && (!spec.permission || !allows(principal, spec.permission))) {
       throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
     }
@@ -304,7 +314,15 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     return toResponse(result);
   }
 
-  return middy<ApiEvent, APIGatewayProxyResult>()
+  // for middy's response streaming, a streamed body is a Readable and nothing else rides along
+  const answer = async (event: ApiEvent): Promise<ApiResult> => {
+    const result = await dispatch(event);
+    if (!options.streamifyResponse || !result.stream) return result;
+    const { stream, ...rest } = result;
+    return { ...rest, body: Readable.from(stream) as never };
+  };
+
+  return middy<ApiEvent, ApiResult>({ streamifyResponse: options.streamifyResponse ?? false })
     .use(
       httpCors({
         origins: config.CORS_ORIGINS.split(','),
@@ -322,5 +340,5 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     .use(problemErrors())
     .use(requestContext())
     .use(jsonBody({ maxBytes: config.MAX_BODY_BYTES }))
-    .handler(dispatch);
+    .handler(answer);
 }

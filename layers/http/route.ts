@@ -47,7 +47,16 @@ export interface HttpResult {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** a streamed body (server-sent events), written as it comes; `body` is then unused */
+  stream?: AsyncIterable<string>;
 }
+
+/** 200 with a server-sent event stream. */
+export const eventStream = (stream: AsyncIterable<string>): HttpResult => ({
+  status: 200,
+  stream,
+  headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' },
+});
 
 /** 201 with the resource and its Location. */
 export const created = (

@@ -16,7 +16,10 @@ import {
 } from '../../functions/gateway';
 import type { RouteSpec } from '../../layers/http/route';
 
-type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type ProxyHandler = (
+  event: APIGatewayProxyEvent,
+  context: Context,
+) => Promise<APIGatewayProxyResult & { stream?: AsyncIterable<string> }>;
 type Authorizer = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 export interface GatewayOptions {
@@ -101,6 +104,30 @@ export function makeGateway(options: GatewayOptions) {
     for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
     response.writeHead(result.statusCode, headers);
     response.end(result.body);
+  }
+
+  /** STREAM transfer mode: the status and headers, then each piece as the handler yields it. */
+  async function sendStream(
+    response: ServerResponse,
+    result: APIGatewayProxyResult,
+    stream: AsyncIterable<string>,
+  ) {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(result.headers ?? {})) headers[key] = String(value);
+    response.writeHead(result.statusCode, headers);
+    response.flushHeaders();
+    const iterator = stream[Symbol.asyncIterator]();
+    // a client that goes away ends the stream at the handler too
+    response.once('close', () => void iterator.return?.());
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done || response.destroyed) break;
+        response.write(next.value);
+      }
+    } finally {
+      response.end();
+    }
   }
 
   function gatewayError(
@@ -270,10 +297,14 @@ export function makeGateway(options: GatewayOptions) {
     const handler = options.handlers[route.spec.context];
     if (!handler) throw new Error(`No handler module for context ${route.spec.context}`);
     try {
-      send(response, await handler(event, lambdaContext(route.spec.context, requestId)));
+      const result = await handler(event, lambdaContext(route.spec.context, requestId));
+      if (result.stream) await sendStream(response, result, result.stream);
+      else send(response, result);
     } catch {
-      // A Lambda that throws past its own error handling is a 502 at API Gateway.
-      gatewayError(response, 'DEFAULT_5XX', requestId, url.pathname);
+      // A Lambda that throws past its own error handling is a 502 at API Gateway; a stream
+      // that breaks after its headers just ends.
+      if (response.headersSent) response.end();
+      else gatewayError(response, 'DEFAULT_5XX', requestId, url.pathname);
     }
   }
 

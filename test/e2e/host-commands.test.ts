@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
@@ -11,7 +12,43 @@ let serverPath: string;
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
 
+/** Server-sent events as they arrive: `event`, `id` and parsed `data`, or a comment. */
+async function readEvents(path: string, headers: Record<string, string> = {}) {
+  const response = await fetch(`${runtime.url}${path}`, {
+    headers: { authorization: `Bearer ${owner.token}`, ...headers },
+  });
+  const events: { event?: string; id?: string; data?: any; comment?: string }[] = [];
+  const reader = response.body?.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const chunk = await reader?.read();
+    if (!chunk || chunk.done) break;
+    buffer += decoder.decode(chunk.value, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const fields: Record<string, string> = {};
+      for (const line of block.split('\n')) {
+        if (line.startsWith(':')) fields.comment = line.slice(1).trim();
+        const [name = '', ...rest] = line.split(': ');
+        if (['event', 'id', 'data', 'retry'].includes(name)) fields[name] = rest.join(': ');
+      }
+      events.push({
+        ...(fields.event ? { event: fields.event } : {}),
+        ...(fields.id ? { id: fields.id } : {}),
+        ...(fields.data ? { data: JSON.parse(fields.data) } : {}),
+        ...(fields.comment ? { comment: fields.comment } : {}),
+      });
+      end = buffer.indexOf('\n\n');
+    }
+  }
+  return { response, events };
+}
+
 beforeAll(async () => {
+  process.env.OPERATION_EVENTS_POLL_MS = '100';
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
   owner = await signUp(api, 'commands@example.com');
@@ -255,5 +292,109 @@ describe('Feature: rebooting a server', () => {
       body: { script: 'true' },
     });
     expect((await ended(again.headers.get('location') ?? '')).status).toBe('succeeded');
+  });
+});
+
+describe('Feature: following an operation as server-sent events', () => {
+  it('streams every change of a running operation as it happens, ends with `end`, and resumes from Last-Event-ID', async () => {
+    const run = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'echo started\nsleep 1\necho done' },
+    });
+    const eventsPath = `${run.headers.get('location')}/events`;
+    const { response, events } = await readEvents(eventsPath);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const updates = events.filter((e) => e.event === 'operation');
+    // it was followed while it ran: the first update is from before its end, the last is its end
+    expect(['pending', 'running']).toContain(updates[0]?.data.status);
+    expect(updates.at(-1)?.data).toMatchObject({
+      status: 'succeeded',
+      steps: [{ name: 'run', status: 'succeeded' }],
+    });
+    expect(updates.at(-1)?.data.steps[0].output.stdout.head).toBe('started\ndone\n');
+    expect(new Set(updates.map((e) => e.id)).size).toBe(updates.length);
+    expect(events.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+
+    // a reconnect with the last id sees nothing new, only the end
+    const resumed = await readEvents(eventsPath, { 'last-event-id': updates.at(-1)?.id ?? '' });
+    expect(resumed.events.filter((e) => e.event === 'operation')).toEqual([]);
+    expect(resumed.events.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+  });
+
+  it('streams the same events through Lambda response streaming, as the operations Lambda answers in AWS', async () => {
+    const run = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'sleep 0.5' },
+    });
+    const operationId = run.json.id as string;
+    // The Lambda runtime's streaming API as documented: HttpResponseStream.from writes the
+    // response's JSON metadata and eight NUL bytes, then the body follows on the same stream.
+    const lambdaGlobal = globalThis as { awslambda?: Record<string, unknown> | undefined };
+    const before = lambdaGlobal.awslambda;
+    lambdaGlobal.awslambda = {
+      ...before,
+      streamifyResponse: (handler: unknown) => handler,
+      HttpResponseStream: {
+        from(stream: PassThrough, metadata: unknown) {
+          stream.write(JSON.stringify(metadata));
+          stream.write(Buffer.alloc(8));
+          return stream;
+        },
+      },
+    };
+    try {
+      const { operationImplementations } = await import('../../functions/operations/handler');
+      const { operationRoutes } = await import('../../functions/operations/spec');
+      const { makeContextHandler } = await import('../../layers/http/context-handler');
+      const streamHandler = makeContextHandler(operationRoutes, operationImplementations, {
+        streamifyResponse: true,
+      }) as unknown as (event: unknown, stream: PassThrough, context: unknown) => Promise<void>;
+      const claims = JSON.parse(Buffer.from(owner.token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+      const path = `/v1/tenants/${owner.tenantId}/operations/${operationId}/events`;
+      const event = {
+        httpMethod: 'GET',
+        resource: '/v1/tenants/{tenantId}/operations/{operationId}/events',
+        path,
+        pathParameters: { tenantId: owner.tenantId, operationId },
+        queryStringParameters: null,
+        headers: {},
+        multiValueHeaders: {},
+        body: null,
+        isBase64Encoded: false,
+        requestContext: {
+          requestId: 'streaming-test',
+          authorizer: { tenantId: owner.tenantId, userId: claims.sub, role: claims.role },
+          identity: { sourceIp: '127.0.0.1' },
+        },
+      };
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on('data', (chunk: Buffer) => chunks.push(chunk));
+      await streamHandler(event, sink, { getRemainingTimeInMillis: () => 60_000 });
+      const output = Buffer.concat(chunks);
+      const delimiter = output.indexOf(Buffer.alloc(8));
+      const metadata = JSON.parse(output.subarray(0, delimiter).toString('utf8'));
+      expect(metadata).toMatchObject({
+        statusCode: 200,
+        headers: { 'Content-Type': 'text/event-stream; charset=utf-8' },
+      });
+      expect(metadata).not.toHaveProperty('stream');
+      const body = output.subarray(delimiter + 8).toString('utf8');
+      expect(body).toContain('event: operation');
+      expect(body.trimEnd().endsWith('event: end\ndata: {"status":"succeeded"}')).toBe(true);
+    } finally {
+      lambdaGlobal.awslambda = before;
+    }
+  });
+
+  it('answers 404 problem+json for an operation that does not exist, before any stream', async () => {
+    const missing = await api.call(
+      'GET',
+      `/v1/tenants/${owner.tenantId}/operations/op_00000000000000000000000000/events`,
+      { token: owner.token },
+    );
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
   });
 });

@@ -213,11 +213,29 @@ describe('Stack: API', () => {
     });
   });
 
+  it("streams the operations context's answers: Lambda response streaming behind STREAM integrations", () => {
+    const methods = Object.values(templates.api.findResources('AWS::ApiGateway::Method')).map(
+      (m) => m.Properties as Record<string, any>,
+    );
+    const streamed = methods.filter((m) => m.Integration?.ResponseTransferMode === 'STREAM');
+    const operationRoutes = routes.filter((r) => r.context === 'operations');
+    expect(streamed).toHaveLength(operationRoutes.length);
+    for (const method of streamed) {
+      expect(JSON.stringify(method.Integration.Uri)).toContain('/response-streaming-invocations');
+      expect(method.Integration.TimeoutInMillis).toBe(360_000);
+    }
+    const handlers = Object.values(templates.api.findResources('AWS::Lambda::Function')).filter(
+      (fn) => (fn.Properties as Record<string, any>).Handler === 'index.streamHandler',
+    );
+    expect(handlers).toHaveLength(1);
+    expect((handlers[0]?.Properties as Record<string, any> | undefined)?.Timeout).toBe(360);
+  });
+
   it('runs every function on Node.js 22, arm64, traced', () => {
     for (const template of Object.values(templates)) {
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
         const props = fn.Properties as Record<string, any>;
-        if (props.Handler !== 'index.handler') continue;
+        if (props.Handler !== 'index.handler' && props.Handler !== 'index.streamHandler') continue;
         expect(props.Runtime).toBe('nodejs22.x');
         expect(props.Architectures).toEqual(['arm64']);
         expect(props.TracingConfig).toEqual({ Mode: 'Active' });

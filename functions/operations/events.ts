@@ -1,0 +1,57 @@
+import { createHash } from 'node:crypto';
+import { type OperationItem, toOperation } from './entity';
+
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface EventStreamOptions {
+  /** the id of the last event the client saw (the Last-Event-ID header of a reconnect) */
+  lastEventId?: string | undefined;
+  pollMs: number;
+  /** a stream ends after this long; the client reconnects with Last-Event-ID */
+  maxMs: number;
+  heartbeatMs: number;
+}
+
+/** An event's id: the operation's last change, and a digest of what it shows then. */
+const eventId = (view: ReturnType<typeof toOperation>) =>
+  `${view.updatedAt}.${createHash('sha256').update(JSON.stringify(view)).digest('hex').slice(0, 12)}`;
+
+/**
+ * An operation as a server-sent event stream (text/event-stream): an `operation` event with
+ * the whole operation each time it changes, a comment line as a heartbeat while nothing does,
+ * and `end` once it has ended. A client that reconnects with the last id it saw gets only what
+ * changed since. Each poll is one consistent GetItem.
+ */
+export async function* operationEvents(
+  load: () => Promise<OperationItem | undefined>,
+  options: EventStreamOptions,
+): AsyncGenerator<string> {
+  const started = Date.now();
+  let lastId = options.lastEventId;
+  let lastWrite = Date.now();
+  yield `retry: ${Math.max(1000, options.pollMs)}\n\n`;
+  for (;;) {
+    const item = await load();
+    if (!item) {
+      yield 'event: end\ndata: {"status":"gone"}\n\n';
+      return;
+    }
+    const view = toOperation(item);
+    const id = eventId(view);
+    if (id !== lastId) {
+      yield `id: ${id}\nevent: operation\ndata: ${JSON.stringify(view)}\n\n`;
+      lastId = id;
+      lastWrite = Date.now();
+    }
+    if (ENDED.has(view.status)) {
+      yield `event: end\ndata: ${JSON.stringify({ status: view.status })}\n\n`;
+      return;
+    }
+    if (Date.now() - started >= options.maxMs) return;
+    if (Date.now() - lastWrite >= options.heartbeatMs) {
+      yield ': still running\n\n';
+      lastWrite = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs));
+  }
+}
