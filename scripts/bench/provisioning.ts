@@ -98,7 +98,7 @@ async function timedRuns() {
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     const transitions = runtime.stepFunctions.executions().map((e) => e.transitions);
     const lines = [
-      `Local provisioning, POST to active (${TIMED_RUNS} runs; as in npm start, each Wait state lasts 1 s, where AWS waits 5 s for the agent and 3 s for the command):`,
+      `Local provisioning, POST to active (${TIMED_RUNS} runs; as in npm start, each Wait state lasts 1 s, where AWS waits 5 s for the VM and the agent, 3 s for the bootstrap and 2 s for the health check):`,
       `  total: mean ${seconds(mean(totals))}, min ${seconds(Math.min(...totals))}, max ${seconds(Math.max(...totals))}`,
       ...[...steps].map(([name, values]) => `  ${name.padEnd(13)} mean ${seconds(mean(values))}`),
       `  state transitions per run: ${transitions.join(', ')} (mean ${mean(transitions).toFixed(1)})`,
