@@ -19,7 +19,12 @@ import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation } from './invocation';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
-import { deleteServerHosts, renderUserData, SERVER_LABEL } from './providers/provider';
+import {
+  deleteServerHosts,
+  ProviderTransientError,
+  renderUserData,
+  SERVER_LABEL,
+} from './providers/provider';
 import { type RebootInput, rebootTasks } from './reboot';
 import { type ProvisionInput, provisionSteps, transitionServer } from './service';
 import { bootstrapParameters } from './stack';
@@ -316,10 +321,20 @@ const tasks = {
     const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
     const order = operation?.stepOrder ?? [...provisionSteps];
     const compensation: string[] = [];
-    // with an activation, createHost reached the provider: a host may exist even where none is recorded
-    if (server.hostId || server.activationId) {
+    if (server.hostId) {
       const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
       compensation.push(...deleted.map((id) => `deleted host ${id}`));
+    } else if (server.activationId) {
+      // createHost reached the provider, which may have made a host whose answer was lost. A
+      // provider that cannot be asked (it rejects the token now) must not keep the server
+      // provisioning: the look-up is noted, and activation and quota are given back anyway.
+      try {
+        const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
+        compensation.push(...deleted.map((id) => `deleted host ${id}`));
+      } catch (lookup) {
+        if (lookup instanceof ProviderTransientError) throw lookup;
+        compensation.push(`could not look for hosts at ${server.provider}: ${(lookup as Error).message}`);
+      }
     }
     compensation.push(...(await forgetAgent(server)).done);
     const at = now(platform);

@@ -52,6 +52,7 @@ export async function startFakeProvider(
   const faults: { status: number; method?: string; path?: string; afterDoing?: boolean }[] = [];
   const requests: { method: string; path: string; body: unknown }[] = [];
   let nextId = 1000;
+  let acceptedToken = options.token;
 
   const error = (status: number, code: string, message: string): Answer => {
     const rateHeaders: Record<string, string> =
@@ -259,7 +260,7 @@ export async function startFakeProvider(
     const index = faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || f.path === path));
     const injected = index >= 0 ? faults.splice(index, 1)[0] : undefined;
     const fault = injected?.status;
-    if (request.headers.authorization !== `Bearer ${options.token}`) {
+    if (request.headers.authorization !== `Bearer ${acceptedToken}`) {
       answer = error(401, 'unauthorized', 'Unable to authenticate you');
     } else if (injected?.afterDoing) {
       // the provider did the work, but its answer is lost on the way (a gateway timeout)
@@ -299,6 +300,10 @@ export async function startFakeProvider(
     /** The next request of this method and path is carried out, but answers this status (its answer is lost). */
     loseAnswerOn(method: string, path: string, status = 504) {
       faults.push({ status, method, path, afterDoing: true });
+    },
+    /** From now on only this token is accepted (the account's owner revoked the old one). */
+    acceptOnly(token: string) {
+      acceptedToken = token;
     },
     /** Drops every injected fault not used yet. */
     clearFaults() {

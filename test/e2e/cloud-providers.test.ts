@@ -181,7 +181,34 @@ describe('Feature: provisioning at a cloud provider', () => {
     expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
   });
 
+  it('fails cleanly when the token is revoked at the provider after it was checked, giving everything back', async () => {
+    const before = runtime.ssm.inventory();
+    // the placement check passes with the regions and sizes the provider gave a moment ago
+    expect((await createServer({ name: 'web-x', region: 'fsn1', size: 'nope' })).status).toBe(400);
+    hetzner.acceptOnly('a-new-token');
+    try {
+      const created = await createServer({ name: 'web-revoked', region: 'fsn1', size: 'cx22' });
+      expect(created.status).toBe(202);
+      const operation = await ended(created.headers.get('location') ?? '');
+      expect(operation.status).toBe('failed');
+      expect(operation.error.code).toBe('ProviderAuthError');
+      expect(operation.result.compensation).toEqual([
+        expect.stringMatching(/^could not look for hosts at hetzner: Hetzner Cloud answered 401/),
+        expect.stringMatching(/^deleted activation /),
+      ]);
+      expect(runtime.ssm.inventory()).toEqual(before);
+      const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+        token: owner.token,
+      });
+      expect(server.json.status).toBe('failed');
+    } finally {
+      hetzner.acceptOnly(token);
+    }
+  });
+
   it('fails cleanly when the provider keeps answering 5xx: nothing left at the provider, quota given back', async () => {
+    const dashboardPath = `/v1/tenants/${owner.tenantId}/dashboard`;
+    const before = (await api.call('GET', dashboardPath, { token: owner.token })).json.counts;
     hetzner.failOn('POST', '/v1/servers', ...Array(10).fill(503));
     const created = await createServer({ name: 'web-2', region: 'fsn1', size: 'cx22' });
     expect(created.status).toBe(202);
@@ -193,10 +220,8 @@ describe('Feature: provisioning at a cloud provider', () => {
     expect(operation.steps[0]).toMatchObject({ name: 'createHost', status: 'failed' });
     expect(hetzner.machines.size).toBe(0);
     expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
-    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
-      token: owner.token,
-    });
-    expect(dashboard.json.counts).toMatchObject({ provisioning: 0, failed: 1 });
+    const dashboard = await api.call('GET', dashboardPath, { token: owner.token });
+    expect(dashboard.json.counts).toMatchObject({ provisioning: 0, failed: before.failed + 1 });
   });
 });
 
