@@ -277,11 +277,17 @@ const tasks = {
       healthCheck: { status: 'succeeded', endedAt: at, output: commandOutput(invocation) },
       activate: { status: 'running', startedAt: at },
     });
-    // a host made by an attempt whose answer came back after its retry had made another
+    // a host made by an attempt whose answer came back after its retry had made another; a
+    // provider that refuses the look-up now leaves it to decommissioning, not failing a good server
     const server = await loadServer(platform, input);
-    const provider = await providerOf(platform.store, server);
-    for (const stray of await provider.hostsLabelled(SERVER_LABEL, server.id)) {
-      if (stray.id !== server.hostId) await provider.deleteHost(stray.id);
+    try {
+      const provider = await providerOf(platform.store, server);
+      for (const stray of await provider.hostsLabelled(SERVER_LABEL, server.id)) {
+        if (stray.id !== server.hostId) await provider.deleteHost(stray.id);
+      }
+    } catch (error) {
+      if (error instanceof ProviderTransientError) throw error;
+      logger.warn('Stray hosts were not looked for', { serverId: server.id, error: error as Error });
     }
     const activated = await transitionServer(platform.store, platform.clock, {
       tenantId: input.tenantId,
