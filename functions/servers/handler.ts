@@ -155,13 +155,13 @@ export const handler = makeContextHandler(serverRoutes, {
     });
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
-  rebootServer: async ({ params, requestId, platform }) => {
+  rebootServer: async ({ params, body, requestId, platform }) => {
     const reboot = makeRebootServer({
       ...platform,
       sfn: sfnClient(),
       stateMachineArn: platform.config.REBOOT_SERVER_STATE_MACHINE_ARN,
     });
-    const operation = await reboot(params.tenantId, params.serverId, requestId);
+    const operation = await reboot(params.tenantId, params.serverId, requestId, body?.mode ?? 'graceful');
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   runRecipe: async ({ params, body, requestId, platform }) => {

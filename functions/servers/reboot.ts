@@ -13,6 +13,7 @@ import {
 } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation } from './invocation';
+import { providerOf } from './providers/credentials';
 import { documentSafe } from './stack';
 
 /** The steps of the reboot-server workflow, in order. */
@@ -25,6 +26,8 @@ export interface RebootInput {
   operationId: string;
   correlationId: string;
   instanceId: string;
+  /** graceful: through the agent (exit 194); hard: the provider's reset */
+  mode: 'graceful' | 'hard';
   parameters: Record<string, string[]>;
   healthParameters: Record<string, string[]>;
 }
@@ -44,13 +47,23 @@ export interface RebootDeps {
  * the reboot's operation id until it ends, and commands wait for it (409).
  */
 export function makeRebootServer({ store, clock, ids, sfn, stateMachineArn }: RebootDeps) {
-  return async (tenantId: string, serverId: string, correlationId: string) => {
+  return async (
+    tenantId: string,
+    serverId: string,
+    correlationId: string,
+    mode: RebootInput['mode'] = 'graceful',
+  ) => {
     const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
     if (!server) throw errors.notFound('server');
     if (server.status !== 'active' || !server.instanceId) {
       throw errors.conflict(`The server is ${server.status}; only an active server can be rebooted.`);
     }
     if (server.rebootOperationId) throw errors.conflict('The server is rebooting already.');
+    if (mode === 'hard' && (server.provider === 'custom' || !server.hostId)) {
+      throw errors.validation([
+        { path: 'body.mode', message: 'A custom server has no provider to reset it; reboot it gracefully' },
+      ]);
+    }
     const now = clock.now().toISOString();
     const operationId = ids.next('op');
     const operation = newOperation({
@@ -88,6 +101,7 @@ export function makeRebootServer({ store, clock, ids, sfn, stateMachineArn }: Re
       operationId,
       correlationId,
       instanceId: server.instanceId,
+      mode,
       parameters: { action: ['reboot'], requestId: [operationId], correlationId: [safeCorrelation] },
       healthParameters: { action: ['health-check'], correlationId: [safeCorrelation] },
     };
@@ -127,6 +141,24 @@ async function endReboot(store: Store, input: RebootInput) {
 export const rebootTasks = {
   async started(platform: Platform, input: RebootInput) {
     await recordStarted(platform.store, input, platform.clock.now().toISOString(), 'reboot');
+    return {};
+  },
+
+  /** A hard reboot: the provider resets the machine; the health check then waits for its agent. */
+  async reset(platform: Platform, input: RebootInput) {
+    const server = await platform.store.get<ServerItem>(
+      serverKeys.item(input.tenantId, input.serverId),
+      true,
+    );
+    if (!server?.hostId) throw new Error('The server has no host to reset');
+    const provider = await providerOf(platform.store, server);
+    if (!provider.rebootHost) throw new Error(`${server.provider} cannot reset a host`);
+    await provider.rebootHost(server.hostId);
+    const at = platform.clock.now().toISOString();
+    await recordSteps(platform.store, input, at, {
+      reboot: { status: 'succeeded', endedAt: at, output: { reset: `requested at ${server.provider}` } },
+      healthCheck: { status: 'running', startedAt: at },
+    });
     return {};
   },
 

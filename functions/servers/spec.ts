@@ -311,9 +311,18 @@ export const serverRoutes = [
     auth: 'user',
     permission: 'servers:write',
     summary:
-      'Reboot the server through its agent, then check its health; answers 202 with the operation (steps reboot and healthCheck)',
+      'Reboot the server, then check its health; answers 202 with the operation (steps reboot and healthCheck)',
     tags: ['servers'],
     params: serverParams,
+    body: z
+      .strictObject({
+        mode: z.enum(['graceful', 'hard']).default('graceful').meta({
+          description:
+            'graceful: the operating system restarts through the agent, confirmed by a new boot id; hard: the provider resets the machine (for a host whose agent does not answer); custom servers have no provider to reset them',
+        }),
+      })
+      .optional()
+      .meta({ id: 'RebootRequest' }),
     responses: {
       202: { description: 'The reboot started', schema: operationSchema },
       ...problems,

@@ -44,7 +44,7 @@ type TaskEvent =
       failure: { Error?: string; Cause?: string };
       state?: { invocation?: Invocation };
     }
-  | { action: 'rebootStarted'; input: RebootInput }
+  | { action: 'rebootStarted' | 'resetHost'; input: RebootInput }
   | { action: 'rebooted' | 'rebootHealthy'; input: RebootInput; invocation: Invocation }
   | {
       action: 'rebootFailed';
@@ -395,6 +395,8 @@ export async function handler(event: TaskEvent): Promise<unknown> {
       });
     case 'rebootStarted':
       return rebootTasks.started(platform, event.input);
+    case 'resetHost':
+      return rebootTasks.reset(platform, event.input);
     case 'rebooted':
       return rebootTasks.rebooted(platform, event.input, event.invocation);
     case 'rebootHealthy':

@@ -233,13 +233,19 @@ export async function startFakeProvider(
     }
     const reboot =
       kind === 'hetzner'
-        ? /^\/servers\/([^/]+)\/actions\/reboot$/.exec(rest)
+        ? /^\/servers\/([^/]+)\/actions\/(?:reboot|reset)$/.exec(rest)
         : kind === 'digitalocean'
           ? /^\/droplets\/([^/]+)\/actions$/.exec(rest)
           : /^\/instances\/([^/]+)\/reboot$/.exec(rest);
     if (method === 'POST' && reboot?.[1]) {
       const machine = machines.get(reboot[1]);
       if (!machine) return notFound();
+      if (
+        kind === 'digitalocean' &&
+        !['reboot', 'power_cycle', 'power_off', 'power_on'].includes(String(body.type))
+      ) {
+        return error(422, 'unprocessable_entity', `${String(body.type)} is not a valid action type`);
+      }
       machine.rebootCount += 1;
       return kind === 'vultr'
         ? { status: 204 }

@@ -47,8 +47,8 @@ interface Agent {
   timers: NodeJS.Timeout[];
   children: Set<ChildProcess>;
   metrics?: NodeJS.Timeout;
-  /** set while the host restarts: its agent is offline */
-  rebooting?: boolean;
+  /** set while the host restarts: its agent is offline, and resolves once it is back */
+  rebooting?: Promise<void> | undefined;
 }
 
 /** SSM's exit code for "reboot the host, then run this script again". */
@@ -107,9 +107,15 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   }
 
   /** Restarts a host as a machine would: its agent goes offline, boots again after the boot delay, pings again. */
-  async function reboot(host: HostRecord, agent: Agent) {
+  function reboot(host: HostRecord, agent: Agent): Promise<void> {
+    agent.rebooting ??= restart(host, agent).finally(() => {
+      agent.rebooting = undefined;
+    });
+    return agent.rebooting;
+  }
+
+  async function restart(host: HostRecord, agent: Agent) {
     options.log(`host ${host.id}: rebooting`);
-    agent.rebooting = true;
     for (const timer of agent.timers) clearTimeout(timer);
     agent.timers = [];
     if (agent.metrics) clearInterval(agent.metrics);
@@ -118,10 +124,17 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     if (!agents.has(host.id) || !host.instanceId) return;
     const instanceId = host.instanceId;
     newBootId(host.id);
-    agent.rebooting = false;
     options.ssm.ping(instanceId);
     agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
     maybeStartMetrics(host);
+  }
+
+  /** The provider's reset button: what runs is killed, and the host boots again. */
+  function hardReset(host: HostRecord) {
+    const agent = agents.get(host.id);
+    if (!agent) return;
+    for (const child of agent.children) child.kill('SIGKILL');
+    void reboot(host, agent);
   }
 
   function servicesOf(id: string): string[] {
@@ -218,6 +231,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       const agent = host ? agents.get(host.id) : undefined;
       if (!host || !agent) return undefined;
       return (async () => {
+        // a command sent while the host restarts reaches its agent once it is back, as SSM delivers it
+        await agent.rebooting;
         options.log(`host ${host.id}: running command ${command.commandId} (${command.comment})`);
         const combined: CommandResult = { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
         for (const step of command.steps) {
@@ -256,10 +271,10 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   for (const host of Object.values(registry.data.hosts)) boot(host);
 
   return {
-    /** The provider API: POST /v1/hosts, GET /v1/hosts?label=k=v, GET /v1/hosts/{id}, DELETE /v1/hosts/{id}. */
+    /** The provider API: POST /v1/hosts, GET /v1/hosts?label=k=v, GET and DELETE /v1/hosts/{id}, POST /v1/hosts/{id}/reboot (a reset). */
     handle(method: string, url: string, body: unknown): { status: number; body?: unknown } {
       const [path = '', query = ''] = url.split('?');
-      const match = /^\/v1\/hosts(?:\/([A-Za-z0-9_-]+))?$/.exec(path);
+      const match = /^\/v1\/hosts(?:\/([A-Za-z0-9_-]+))?(\/reboot)?$/.exec(path);
       if (!match) return { status: 404, body: { error: { code: 'not_found', message: 'No such route' } } };
       const id = match[1];
       if (!id && method === 'GET') {
@@ -300,6 +315,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       const host = id ? registry.data.hosts[id] : undefined;
       if (!host)
         return { status: 404, body: { error: { code: 'not_found', message: `Host ${id ?? ''} not found` } } };
+      if (match[2]) {
+        if (method !== 'POST')
+          return { status: 405, body: { error: { code: 'method_not_allowed', message: method } } };
+        hardReset(host);
+        return { status: 202, body: { host: view(host) } };
+      }
       if (method === 'GET') return { status: 200, body: { host: view(host) } };
       if (method === 'DELETE') {
         stopAgent(host.id);

@@ -253,6 +253,12 @@ describe('Feature: bring your own server', () => {
     expect(operation.steps[0].output.installCommand).toBe(command);
     const server = await api.call('GET', path, { token: owner.token });
     expect(server.json).toMatchObject({ status: 'active', provider: 'custom', installCommand: null });
+    // there is no provider to reset the customer's machine: only a graceful reboot
+    const hard = await api.call('POST', `${path}/reboot`, { token: owner.token, body: { mode: 'hard' } });
+    expect(hard.status).toBe(400);
+    expect(hard.json.errors).toEqual([
+      { path: 'body.mode', message: 'A custom server has no provider to reset it; reboot it gracefully' },
+    ]);
   });
 });
 

@@ -295,6 +295,37 @@ describe('Feature: rebooting a server', () => {
   });
 });
 
+describe('Feature: a hard reboot', () => {
+  it('has the provider reset the machine, then checks its health once its agent is back', async () => {
+    const [host] = runtime.hosts.list();
+    const bootIdFile = join(runtime.hosts.rootOf(host?.id ?? ''), 'proc/sys/kernel/random/boot_id');
+    const bootBefore = readFileSync(bootIdFile, 'utf8').trim();
+    const wrongMode = await api.call('POST', `${serverPath}/reboot`, {
+      token: owner.token,
+      body: { mode: 'cold' },
+    });
+    expect(wrongMode.status).toBe(400);
+    expect(wrongMode.json.errors[0].path).toBe('body.mode');
+
+    const reboot = await api.call('POST', `${serverPath}/reboot`, {
+      token: owner.token,
+      body: { mode: 'hard' },
+    });
+    expect(reboot.status).toBe(202);
+    const operation = await ended(reboot.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    expect(operation.steps[0]).toMatchObject({
+      name: 'reboot',
+      status: 'succeeded',
+      output: { reset: 'requested at local' },
+    });
+    expect(operation.steps[1]).toMatchObject({ name: 'healthCheck', status: 'succeeded' });
+    expect(readFileSync(bootIdFile, 'utf8').trim()).not.toBe(bootBefore);
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json).toMatchObject({ status: 'active', rebooting: false });
+  });
+});
+
 describe('Feature: following an operation as server-sent events', () => {
   it('streams every change of a running operation as it happens, ends with `end`, and resumes from Last-Event-ID', async () => {
     const run = await api.call('POST', `${serverPath}/recipe-runs`, {

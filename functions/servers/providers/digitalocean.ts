@@ -71,7 +71,8 @@ export function digitalOceanProvider(options: { baseUrl: string; token: string }
       return body.droplets.map(toHost);
     },
     async rebootHost(hostId) {
-      await call('POST', `/droplets/${encodeURIComponent(hostId)}/actions`, { type: 'reboot' });
+      // a power cycle, not the graceful reboot a hung kernel would ignore
+      await call('POST', `/droplets/${encodeURIComponent(hostId)}/actions`, { type: 'power_cycle' });
     },
     async deleteHost(hostId) {
       await call(

@@ -77,7 +77,8 @@ export function hetznerProvider(options: { baseUrl: string; token: string }): Cl
       return body.servers.filter((server) => server.status !== 'deleting').map(toHost);
     },
     async rebootHost(hostId) {
-      await call('POST', `/servers/${encodeURIComponent(hostId)}/actions/reboot`);
+      // a reset, not the ACPI reboot a hung kernel would ignore
+      await call('POST', `/servers/${encodeURIComponent(hostId)}/actions/reset`);
     },
     async deleteHost(hostId) {
       await call(

@@ -40,6 +40,10 @@ export function localProvider(endpoint: string): HostProvider {
       if (response.status !== 200) throw new Error(`Host lookup refused: ${response.status}`);
       return ((await response.json()) as { hosts: ProviderHost[] }).hosts;
     },
+    async rebootHost(hostId) {
+      const response = await call('POST', `/v1/hosts/${encodeURIComponent(hostId)}/reboot`);
+      if (response.status !== 202) throw new Error(`Host reboot refused: ${response.status}`);
+    },
     async deleteHost(hostId) {
       const response = await call('DELETE', `/v1/hosts/${encodeURIComponent(hostId)}`);
       if (response.status !== 204 && response.status !== 404) {

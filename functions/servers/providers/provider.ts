@@ -45,6 +45,7 @@ export interface CloudProvider extends HostProvider {
   listRegions(): Promise<ProviderChoice[]>;
   listSizes(): Promise<ProviderChoice[]>;
   getHost(hostId: string): Promise<ProviderHost | undefined>;
+  /** The provider's reset of a machine (Hetzner reset, DigitalOcean power cycle, Vultr reboot, EC2 reboot). */
   rebootHost(hostId: string): Promise<void>;
   /** Resolves when the provider accepts the credentials; throws ProviderAuthError when it does not. */
   checkCredentials(): Promise<void>;
@@ -63,6 +64,8 @@ export interface HostProvider {
   deleteHost(hostId: string): Promise<void>;
   /** The host as the provider sees it now; undefined when it is gone. */
   getHost(hostId: string): Promise<ProviderHost | undefined>;
+  /** Restarts the host from outside (the provider's reset); a provider without one has none. */
+  rebootHost?(hostId: string): Promise<void>;
   /**
    * The hosts carrying this label (not those being deleted): how a retried creation finds a
    * host whose create answer was lost, and how compensation finds every host it made.
