@@ -23,6 +23,7 @@ const eventId = (view: ReturnType<typeof toOperation>) =>
  * changed since. Each poll is one consistent GetItem.
  */
 export async function* operationEvents(
+  first: OperationItem,
   load: () => Promise<OperationItem | undefined>,
   options: EventStreamOptions,
 ): AsyncGenerator<string> {
@@ -30,8 +31,7 @@ export async function* operationEvents(
   let lastId = options.lastEventId;
   let lastWrite = Date.now();
   yield `retry: ${Math.max(1000, options.pollMs)}\n\n`;
-  for (;;) {
-    const item = await load();
+  for (let item: OperationItem | undefined = first; ; item = await load()) {
     if (!item) {
       yield 'event: end\ndata: {"status":"gone"}\n\n';
       return;

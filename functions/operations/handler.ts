@@ -11,9 +11,10 @@ export const operationImplementations: Implementations<typeof operationRoutes> =
   streamOperation: async ({ params, headers, platform }) => {
     const load = () =>
       platform.store.get<OperationItem>(operationKeys.item(params.tenantId, params.operationId), true);
-    if (!(await load())) throw errors.notFound('operation');
+    const first = await load();
+    if (!first) throw errors.notFound('operation');
     return eventStream(
-      operationEvents(load, {
+      operationEvents(first, load, {
         lastEventId: headers('last-event-id'),
         pollMs: platform.config.OPERATION_EVENTS_POLL_MS,
         maxMs: platform.config.OPERATION_EVENTS_MAX_SECONDS * 1000,

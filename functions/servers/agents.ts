@@ -8,6 +8,18 @@ import {
 import { ssmClient } from '../../layers/aws/clients';
 import { ignoring } from '../../layers/errors/ignoring';
 
+/** Deletes a hybrid activation; one already gone is fine. */
+export const deleteActivation = (activationId: string) =>
+  ignoring(InvalidActivation, () =>
+    ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
+  );
+
+/** Deregisters a managed instance; one already gone is fine. */
+export const deregisterInstance = (instanceId: string) =>
+  ignoring(InvalidInstanceId, () =>
+    ssmClient().send(new DeregisterManagedInstanceCommand({ InstanceId: instanceId })),
+  );
+
 /**
  * Forgets a server's agent: every managed instance that registered with its activation (not
  * only the one the workflow saw: a host may register after provisioning gave up on it), then
@@ -31,17 +43,12 @@ export async function forgetAgent(server: {
   }
   const done: string[] = [];
   for (const instanceId of instances) {
-    await ignoring(InvalidInstanceId, () =>
-      ssm.send(new DeregisterManagedInstanceCommand({ InstanceId: instanceId })),
-    );
+    await deregisterInstance(instanceId);
     done.push(`deregistered managed instance ${instanceId}`);
   }
   if (server.activationId) {
-    const activationId = server.activationId;
-    await ignoring(InvalidActivation, () =>
-      ssm.send(new DeleteActivationCommand({ ActivationId: activationId })),
-    );
-    done.push(`deleted activation ${activationId}`);
+    await deleteActivation(server.activationId);
+    done.push(`deleted activation ${server.activationId}`);
   }
   return { done, instances: [...instances] };
 }

@@ -1,11 +1,9 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
-import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
-import type { Store, TransactItem } from '../../layers/store/store';
+import type { TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
-import { newOperation, recordNotStarted, recordStarted, recordSteps } from '../operations/service';
-import { type ServerItem, serverKeys } from './entity';
+import { recordStarted, recordSteps } from '../operations/service';
+import { readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 import { documentSafe, type RestartableService, unitsOf } from './stack';
 
@@ -30,19 +28,11 @@ const documentAction: Record<CommandInput['kind'], string> = {
   'revoke-ssh-key': 'revoke-key',
 };
 
-export interface CommandDeps {
-  store: Store;
-  clock: Clock;
-  ids: IdGenerator;
-  sfn: SFNClient;
-  stateMachineArn: string;
-}
-
 /**
  * Starts a change on an active server through the run-command workflow: an operation with
  * one step, `run`, whose output is the command's exit code, stdout and stderr.
  */
-export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: CommandDeps) {
+export function makeRunCommand(deps: ServerOperationDeps) {
   return async (
     tenantId: string,
     serverId: string,
@@ -58,56 +48,35 @@ export function makeRunCommand({ store, clock, ids, sfn, stateMachineArn }: Comm
       alongside?: (operationId: string) => TransactItem[];
     },
   ) => {
-    const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
-    if (!server) throw errors.notFound('server');
-    if (server.status !== 'active' || !server.instanceId) {
-      throw errors.conflict(`The server is ${server.status}; commands run on active servers only.`);
-    }
-    if (server.rebootOperationId)
-      throw errors.conflict('The server is rebooting; try again once it is back.');
+    const server = await readyServer(deps.store, tenantId, serverId);
     const units = command.service === undefined ? [] : unitsOf(server.stack, command.service);
     if (typeof units === 'string') throw errors.validation([{ path: 'path.service', message: units }]);
-    const now = clock.now().toISOString();
-    const operationId = ids.next('op');
-    const operation = newOperation({
-      tenantId,
-      operationId,
-      kind: command.kind,
-      targetId: serverId,
-      steps: [commandStep],
-      correlationId,
-      now,
-    });
-    await store.transact([
-      { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
-      ...(command.alongside?.(operationId) ?? []),
-    ]);
-    const input: CommandInput = {
+    const { operation } = await startOnServer(deps, {
       tenantId,
       serverId,
-      operationId,
       correlationId,
       kind: command.kind,
-      instanceId: server.instanceId,
-      ...(command.keyId ? { keyId: command.keyId } : {}),
-      parameters: {
-        action: [documentAction[command.kind]],
-        publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-        service: [units.join(' ')],
-        scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
-        correlationId: [documentSafe(correlationId)],
-      },
-    };
-    try {
-      await sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
-      );
-    } catch (cause) {
-      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'command');
-      throw cause;
-    }
-    await store.update(serverKeys.item(tenantId, serverId), { lastOperationId: operationId, updatedAt: now });
-    return { server, operation: operation as OperationItem };
+      steps: [commandStep],
+      workflow: 'command',
+      ...(command.alongside ? { alongside: command.alongside } : {}),
+      input: (operationId): CommandInput => ({
+        tenantId,
+        serverId,
+        operationId,
+        correlationId,
+        kind: command.kind,
+        instanceId: server.instanceId,
+        ...(command.keyId ? { keyId: command.keyId } : {}),
+        parameters: {
+          action: [documentAction[command.kind]],
+          publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
+          service: [units.join(' ')],
+          scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+          correlationId: [documentSafe(correlationId)],
+        },
+      }),
+    });
+    return { server, operation };
   };
 }
 

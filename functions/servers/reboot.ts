@@ -1,19 +1,12 @@
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
-import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
+import { ConditionFailedError, type Store } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
-import {
-  failedSteps,
-  newOperation,
-  recordNotStarted,
-  recordStarted,
-  recordSteps,
-} from '../operations/service';
+import { failedSteps, recordStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation } from './invocation';
 import { providerOf } from './providers/credentials';
+import { readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import { documentSafe } from './stack';
 
 /** The steps of the reboot-server workflow, in order. */
@@ -32,89 +25,48 @@ export interface RebootInput {
   healthParameters: Record<string, string[]>;
 }
 
-export interface RebootDeps {
-  store: Store;
-  clock: Clock;
-  ids: IdGenerator;
-  sfn: SFNClient;
-  stateMachineArn: string;
-}
-
 /**
  * Starts a reboot of an active server: the operating system restarts through the agent (the
  * run-command document exits 194, the agent reboots the host and runs it again, which checks
- * that the boot changed), then the health check runs. One reboot at a time: the server keeps
- * the reboot's operation id until it ends, and commands wait for it (409).
+ * that the boot changed), or the provider resets it (hard); then the health check runs. One
+ * reboot at a time: the server keeps the reboot's operation id until it ends, and commands
+ * wait for it (409).
  */
-export function makeRebootServer({ store, clock, ids, sfn, stateMachineArn }: RebootDeps) {
+export function makeRebootServer(deps: ServerOperationDeps) {
   return async (
     tenantId: string,
     serverId: string,
     correlationId: string,
     mode: RebootInput['mode'] = 'graceful',
   ) => {
-    const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
-    if (!server) throw errors.notFound('server');
-    if (server.status !== 'active' || !server.instanceId) {
-      throw errors.conflict(`The server is ${server.status}; only an active server can be rebooted.`);
-    }
-    if (server.rebootOperationId) throw errors.conflict('The server is rebooting already.');
+    const server = await readyServer(deps.store, tenantId, serverId);
     if (mode === 'hard' && (server.provider === 'custom' || !server.hostId)) {
       throw errors.validation([
         { path: 'body.mode', message: 'A custom server has no provider to reset it; reboot it gracefully' },
       ]);
     }
-    const now = clock.now().toISOString();
-    const operationId = ids.next('op');
-    const operation = newOperation({
-      tenantId,
-      operationId,
-      kind: 'reboot-server',
-      targetId: serverId,
-      steps: rebootSteps,
-      correlationId,
-      now,
-    });
-    try {
-      await store.transact([
-        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
-        {
-          Update: {
-            Key: serverKeys.item(tenantId, serverId),
-            UpdateExpression: 'SET rebootOperationId = :op, lastOperationId = :op, updatedAt = :now',
-            ConditionExpression: '#status = :active AND attribute_not_exists(rebootOperationId)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':op': operationId, ':now': now, ':active': 'active' },
-          },
-        },
-      ]);
-    } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[1] === 'ConditionalCheckFailed') {
-        throw errors.conflict('The server changed meanwhile (it is rebooting, or no longer active).');
-      }
-      throw error;
-    }
     const safeCorrelation = documentSafe(correlationId);
-    const input: RebootInput = {
+    const { operation } = await startOnServer(deps, {
       tenantId,
       serverId,
-      operationId,
       correlationId,
-      instanceId: server.instanceId,
-      mode,
-      parameters: { action: ['reboot'], requestId: [operationId], correlationId: [safeCorrelation] },
-      healthParameters: { action: ['health-check'], correlationId: [safeCorrelation] },
-    };
-    try {
-      await sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
-      );
-    } catch (cause) {
-      await endReboot(store, input);
-      await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), 'reboot');
-      throw cause;
-    }
-    return operation as OperationItem;
+      kind: 'reboot-server',
+      steps: rebootSteps,
+      workflow: 'reboot',
+      rebooting: true,
+      input: (operationId): RebootInput => ({
+        tenantId,
+        serverId,
+        operationId,
+        correlationId,
+        instanceId: server.instanceId,
+        mode,
+        parameters: { action: ['reboot'], requestId: [operationId], correlationId: [safeCorrelation] },
+        healthParameters: { action: ['health-check'], correlationId: [safeCorrelation] },
+      }),
+      onNotStarted: (input) => endReboot(deps.store, input),
+    });
+    return operation;
   };
 }
 

@@ -1,18 +1,11 @@
-import {
-  CreateActivationCommand,
-  DeleteActivationCommand,
-  DeregisterManagedInstanceCommand,
-  InvalidActivation,
-  InvalidInstanceId,
-} from '@aws-sdk/client-ssm';
+import { CreateActivationCommand } from '@aws-sdk/client-ssm';
 import { ssmClient } from '../../layers/aws/clients';
-import { ignoring } from '../../layers/errors/ignoring';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
-import { failedSteps, recordSteps } from '../operations/service';
-import { forgetAgent } from './agents';
+import { failedSteps, recordStarted, recordSteps } from '../operations/service';
+import { deleteActivation, deregisterInstance, forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
@@ -127,15 +120,7 @@ const tasks = {
     const maxAgentPolls = server.provider === 'custom' ? 720 : 60;
     if (server.hostId && server.activationId)
       return { hostId: server.hostId, activationId: server.activationId, maxAgentPolls };
-    await recordSteps(
-      platform.store,
-      input,
-      now(platform),
-      { createHost: { status: 'running', startedAt: now(platform) } },
-      {
-        status: 'running',
-      },
-    );
+    await recordStarted(platform.store, input, now(platform), 'createHost');
     const { config } = platform;
     const provider = await providerOf(platform.store, server);
     if (server.activationId) {
@@ -158,9 +143,7 @@ const tasks = {
       }
       // No host was made: the earlier activation's code is gone with that attempt, so it goes too.
       const earlier = server.activationId;
-      await ignoring(InvalidActivation, () =>
-        ssmClient().send(new DeleteActivationCommand({ ActivationId: earlier })),
-      );
+      await deleteActivation(earlier);
     }
     const activation = await ssmClient().send(
       new CreateActivationCommand({
@@ -178,9 +161,7 @@ const tasks = {
     if (!activation.ActivationId || !activation.ActivationCode) throw new Error('SSM returned no activation');
     const activationId = activation.ActivationId;
     await whileProvisioning(platform, input, { activationId, updatedAt: now(platform) }, () =>
-      ignoring(InvalidActivation, () =>
-        ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
-      ),
+      deleteActivation(activationId),
     );
     const host = await provider.createHost({
       name: server.name,
@@ -207,9 +188,7 @@ const tasks = {
       { hostId: host.id, ipv4: host.ipv4 ?? undefined, installCommand, updatedAt: now(platform) },
       async () => {
         await deleteServerHosts(provider, { id: server.id, hostId: host.id });
-        await ignoring(InvalidActivation, () =>
-          ssmClient().send(new DeleteActivationCommand({ ActivationId: activationId })),
-        );
+        await deleteActivation(activationId);
       },
     );
     // the step ends when the provider says the host runs (hostStatus); the server item keeps its address
@@ -247,10 +226,7 @@ const tasks = {
       input,
       // a custom machine's install command has done its work; its activation allows one registration
       { instanceId, installCommand: undefined, updatedAt: now(platform) },
-      () =>
-        ignoring(InvalidInstanceId, () =>
-          ssmClient().send(new DeregisterManagedInstanceCommand({ InstanceId: instanceId })),
-        ),
+      () => deregisterInstance(instanceId),
     );
     await recordSteps(platform.store, input, now(platform), {
       waitForAgent: { status: 'succeeded', endedAt: now(platform), output: { instanceId } },
@@ -327,18 +303,15 @@ const tasks = {
     const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
     const order = operation?.stepOrder ?? [...provisionSteps];
     const compensation: string[] = [];
-    if (server.hostId) {
-      const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
-      compensation.push(...deleted.map((id) => `deleted host ${id}`));
-    } else if (server.activationId) {
-      // createHost reached the provider, which may have made a host whose answer was lost. A
-      // provider that cannot be asked (it rejects the token now) must not keep the server
-      // provisioning: the look-up is noted, and activation and quota are given back anyway.
+    // With an activation, createHost reached the provider, which may have made a host whose
+    // answer was lost. A provider that refuses the look-up of such a host (it rejects the token
+    // now) must not keep the server provisioning: that is noted, and the rest is given back.
+    if (server.hostId || server.activationId) {
       try {
         const deleted = await deleteServerHosts(await providerOf(platform.store, server), server);
         compensation.push(...deleted.map((id) => `deleted host ${id}`));
       } catch (lookup) {
-        if (lookup instanceof ProviderTransientError) throw lookup;
+        if (server.hostId || lookup instanceof ProviderTransientError) throw lookup;
         compensation.push(`could not look for hosts at ${server.provider}: ${(lookup as Error).message}`);
       }
     }

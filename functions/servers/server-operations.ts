@@ -1,0 +1,98 @@
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { errors } from '../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { type Store, type TransactItem, TransactionFailedError } from '../../layers/store/store';
+import type { OperationItem } from '../operations/entity';
+import { newOperation, recordNotStarted } from '../operations/service';
+import { type ServerItem, serverKeys } from './entity';
+
+export interface ServerOperationDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdGenerator;
+  sfn: SFNClient;
+  stateMachineArn: string;
+}
+
+/** An active server that is not rebooting: the only kind a command or a reboot starts on. */
+export async function readyServer(
+  store: Store,
+  tenantId: string,
+  serverId: string,
+): Promise<ServerItem & { instanceId: string }> {
+  const server = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+  if (!server) throw errors.notFound('server');
+  if (server.status !== 'active' || !server.instanceId) {
+    throw errors.conflict(`The server is ${server.status}; commands and reboots run on active servers only.`);
+  }
+  if (server.rebootOperationId) throw errors.conflict('The server is rebooting; try again once it is back.');
+  return server as ServerItem & { instanceId: string };
+}
+
+/**
+ * Starts a workflow on a ready server: the operation is written and the server marked with it
+ * (and, for a reboot, as rebooting) in one transaction that holds only while the server is
+ * still active and not rebooting; then the execution starts under the operation's id. A start
+ * that fails ends the operation failed (after `onNotStarted`) and the error goes on.
+ */
+export async function startOnServer<Input extends { operationId: string }>(
+  { store, clock, ids, sfn, stateMachineArn }: ServerOperationDeps,
+  start: {
+    tenantId: string;
+    serverId: string;
+    correlationId: string;
+    kind: string;
+    steps: readonly string[];
+    /** for the message of a start that failed: "The {workflow} workflow could not be started." */
+    workflow: string;
+    rebooting?: boolean;
+    /** other items written with the operation */
+    alongside?: (operationId: string) => TransactItem[];
+    input: (operationId: string) => Input;
+    onNotStarted?: (input: Input) => Promise<void>;
+  },
+): Promise<{ operation: OperationItem; input: Input }> {
+  const { tenantId, serverId } = start;
+  const now = clock.now().toISOString();
+  const operationId = ids.next('op');
+  const operation = newOperation({
+    tenantId,
+    operationId,
+    kind: start.kind,
+    targetId: serverId,
+    steps: start.steps,
+    correlationId: start.correlationId,
+    now,
+  });
+  try {
+    await store.transact([
+      { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Update: {
+          Key: serverKeys.item(tenantId, serverId),
+          UpdateExpression: `SET lastOperationId = :op, updatedAt = :now${start.rebooting ? ', rebootOperationId = :op' : ''}`,
+          ConditionExpression: '#status = :active AND attribute_not_exists(rebootOperationId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':op': operationId, ':now': now, ':active': 'active' },
+        },
+      },
+      ...(start.alongside?.(operationId) ?? []),
+    ]);
+  } catch (error) {
+    if (error instanceof TransactionFailedError && error.reasons[1] === 'ConditionalCheckFailed') {
+      throw errors.conflict('The server changed meanwhile (it is rebooting, or no longer active).');
+    }
+    throw error;
+  }
+  const input = start.input(operationId);
+  try {
+    await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: operationId, input: JSON.stringify(input) }),
+    );
+  } catch (cause) {
+    await start.onNotStarted?.(input);
+    await recordNotStarted(store, { tenantId, operationId }, clock.now().toISOString(), start.workflow);
+    throw cause;
+  }
+  return { operation: operation as OperationItem, input };
+}
