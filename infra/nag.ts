@@ -29,7 +29,7 @@ export const functionFindings: Finding[] = [
   {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
-      'X-Ray PutTraceSegments/PutTelemetryRecords, and the SSM calls that have no resource-level permissions (CreateActivation, DescribeInstanceInformation, GetCommandInvocation), take only "*".',
+      'X-Ray PutTraceSegments/PutTelemetryRecords, and the SSM calls that have no resource-level permissions (CreateActivation, DescribeInstanceInformation, GetCommandInvocation, ListCommands, CancelCommand), take only "*".',
   },
   {
     id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',

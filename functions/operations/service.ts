@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Store } from '../../layers/store/store';
 import { type OperationItem, type OperationStatus, operationKeys, type StepRecord } from './entity';
@@ -8,6 +9,8 @@ export type StepChanges = Record<string, Partial<StepRecord>>;
  * Records step changes (and optionally the operation's own status) in one UpdateItem on
  * nested attributes, so concurrent writers to different steps never overwrite each other.
  * Setting a field to the value it already has is harmless: workflow tasks may run twice.
+ * With `whileUnended`, nothing is written once the operation has ended (succeeded, failed or
+ * cancelled), so the first of two racing endings wins; answers whether it wrote.
  */
 export async function recordSteps(
   store: Store,
@@ -19,7 +22,8 @@ export async function recordSteps(
     error?: OperationItem['error'];
     result?: Record<string, unknown>;
   } = {},
-): Promise<void> {
+  { whileUnended = false }: { whileUnended?: boolean } = {},
+): Promise<boolean> {
   const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':at': at };
   const sets = ['#updatedAt = :at'];
@@ -43,16 +47,29 @@ export async function recordSteps(
     values[`:o${n}`] = value;
     sets.push(`#o${n} = :o${n}`);
   }
-  await store.client.send(
-    new UpdateCommand({
-      TableName: store.tableName,
-      Key: operationKeys.item(ref.tenantId, ref.operationId),
-      UpdateExpression: `SET ${sets.join(', ')}`,
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: names,
-      ExpressionAttributeValues: values,
-    }),
-  );
+  if (whileUnended) {
+    names['#status'] = 'status';
+    values[':pending'] = 'pending';
+    values[':running'] = 'running';
+  }
+  try {
+    await store.client.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: operationKeys.item(ref.tenantId, ref.operationId),
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: whileUnended
+          ? 'attribute_exists(pk) AND #status IN (:pending, :running)'
+          : 'attribute_exists(pk)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (whileUnended && error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 /** A new operation item with every step pending. */
@@ -91,7 +108,7 @@ export function recordNotStarted(
   ref: { tenantId: string; operationId: string },
   at: string,
   workflow: string,
-): Promise<void> {
+): Promise<boolean> {
   return recordSteps(
     store,
     ref,

@@ -1,45 +1,86 @@
 import { ExecutionDoesNotExist, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  CancelCommandCommand,
+  InvalidCommandId,
+  ListCommandsCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { type OperationItem, operationKeys } from '../operations/entity';
-import { recordSteps, type StepChanges } from '../operations/service';
+import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
+import { failedSteps, recordSteps, type StepChanges } from '../operations/service';
+import { type CommandInput, settleSshKey } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
+import { type ServerItem, serverKeys } from './entity';
+import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
 
 /** A running execution's ARN from its state machine's ARN and its name (the operation id). */
 const executionArn = (stateMachineArn: string, name: string) =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
+const commandKinds = new Set<string>([
+  'restart-service',
+  'run-recipe',
+  'authorize-ssh-key',
+  'revoke-ssh-key',
+] satisfies CommandInput['kind'][]);
+
+export interface CancelDeps extends DecommissionDeps {
+  sfn: SFNClient;
+  ssm: SSMClient;
+  provisionStateMachineArn: string;
+  runCommandStateMachineArn: string;
+  runCommandDocument: string;
+}
+
+export type Cancelled =
+  /** a provisioning: the server is being decommissioned by this operation */
+  | { decommissioning: true; server: ServerItem; operation: OperationItem }
+  /** a command: the operation itself, now cancelled */
+  | { decommissioning: false; operation: OperationItem };
+
 /**
- * Cancels a provisioning that has not ended: its execution is stopped, the operation ends
- * `cancelled` (the step that was running failed with `cancelled`, the rest skipped), and the
- * server is decommissioned, which deletes what provisioning had made so far and gives the
- * quota back. Answers the decommissioning's operation. Provisioning's own tasks write only
- * while the server is still provisioning, so a task that was in flight undoes its own work.
+ * Cancels an operation that has not ended. A provisioning's execution is stopped and the
+ * server decommissioned, which deletes what provisioning had made so far and gives the quota
+ * back. A command's execution is stopped and its SSM command cancelled on the host (its
+ * processes are killed; what it changed before stays changed, as with any interrupted
+ * script). A reboot or a decommissioning cannot be taken back and answers 409.
  */
-export function makeCancelProvisioning(
-  deps: DecommissionDeps & { sfn: SFNClient; provisionStateMachineArn: string },
-) {
-  return async (tenantId: string, operationId: string, principal: Principal, correlationId: string) => {
+export function makeCancelOperation(deps: CancelDeps) {
+  return async (
+    tenantId: string,
+    operationId: string,
+    principal: Principal,
+    correlationId: string,
+  ): Promise<Cancelled> => {
     const operation = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
     if (!operation) throw errors.notFound('operation');
-    if (operation.kind !== 'provision-server') {
-      throw errors.conflict('Only a provisioning can be cancelled; other operations run to their end.');
+    const isCommand = commandKinds.has(operation.kind);
+    if (operation.kind !== 'provision-server' && !isCommand) {
+      throw errors.conflict(
+        'Only a provisioning or a command can be cancelled; a reboot or a decommissioning runs to its end.',
+      );
     }
     if (operation.status !== 'pending' && operation.status !== 'running') {
       throw errors.conflict(`The operation has already ended (${operation.status}).`);
     }
+    const cancelled = { code: 'cancelled', message: `Cancelled by ${principal.userId}` };
     await ignoring(ExecutionDoesNotExist, () =>
       deps.sfn.send(
         new StopExecutionCommand({
-          executionArn: executionArn(deps.provisionStateMachineArn, operationId),
+          executionArn: executionArn(
+            isCommand ? deps.runCommandStateMachineArn : deps.provisionStateMachineArn,
+            operationId,
+          ),
           error: 'Cancelled',
-          cause: `Cancelled by ${principal.userId}`,
+          cause: cancelled.message,
         }),
       ),
     );
     const at = deps.clock.now().toISOString();
-    const cancelled = { code: 'cancelled', message: `Cancelled by ${principal.userId}` };
+    if (isCommand)
+      return { decommissioning: false, operation: await cancelCommand(deps, operation, cancelled) };
     const changes: StepChanges = {};
     for (const name of operation.stepOrder) {
       const step = operation.steps[name];
@@ -50,8 +91,95 @@ export function makeCancelProvisioning(
       status: 'cancelled',
       error: cancelled,
     });
-    return makeDeleteServer(deps)(tenantId, operation.targetId, correlationId, undefined, {
-      cancelling: true,
-    });
+    const decommission = await makeDeleteServer(deps)(
+      tenantId,
+      operation.targetId,
+      correlationId,
+      undefined,
+      {
+        cancelling: true,
+      },
+    );
+    return { decommissioning: true, ...decommission };
   };
+}
+
+/**
+ * The command's half of a cancel, once its execution is stopped: the SSM command is found by
+ * the operation id the workflow put in its comment and cancelled, an SSH key it was changing
+ * is marked failed (whether the host holds it is unknown), and the operation ends cancelled,
+ * unless the command's own ending got there first, which then stands (409).
+ */
+async function cancelCommand(
+  deps: CancelDeps,
+  operation: OperationItem,
+  cancelled: { code: string; message: string },
+): Promise<OperationItem> {
+  const { tenantId, id: operationId, targetId: serverId } = operation;
+  const server = await deps.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+  const commandId = server?.instanceId && (await findCommand(deps, server.instanceId, operation));
+  if (server?.instanceId && commandId) {
+    await ignoring(InvalidCommandId, () =>
+      deps.ssm.send(
+        new CancelCommandCommand({ CommandId: commandId, InstanceIds: [server.instanceId ?? ''] }),
+      ),
+    );
+  }
+  if (operation.kind === 'authorize-ssh-key' || operation.kind === 'revoke-ssh-key') {
+    const keys = await deps.store.query<SshKeyItem>({
+      pk: serverKeys.item(tenantId, '').pk,
+      skPrefix: sshKeyKeys.prefix(serverId),
+      limit: 100,
+      tenantId,
+      scope: 'ssh-keys',
+    });
+    const key = keys.items.find((k) => k.lastOperationId === operationId);
+    if (key) {
+      await settleSshKey(
+        deps,
+        { tenantId, serverId, operationId, kind: operation.kind, keyId: key.id },
+        false,
+      );
+    }
+  }
+  const at = deps.clock.now().toISOString();
+  const ended = await recordSteps(
+    deps.store,
+    { tenantId, operationId },
+    at,
+    failedSteps([commandStep], operation, at, cancelled, commandId ? { commandId } : undefined),
+    { status: 'cancelled', error: cancelled },
+    { whileUnended: true },
+  );
+  const now = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
+  if (!ended) throw errors.conflict(`The operation has already ended (${now?.status ?? 'gone'}).`);
+  return now as OperationItem;
+}
+
+/** The SSM command a run-command execution sent for an operation: its comment ends with the operation id. */
+async function findCommand(
+  deps: CancelDeps,
+  instanceId: string,
+  operation: OperationItem,
+): Promise<string | undefined> {
+  // a minute's margin for a clock that differs between the API and SSM
+  const after = new Date(Date.parse(operation.createdAt) - 60_000).toISOString();
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.ssm.send(
+      new ListCommandsCommand({
+        InstanceId: instanceId,
+        Filters: [
+          { key: 'DocumentName', value: deps.runCommandDocument },
+          { key: 'InvokedAfter', value: after },
+        ],
+        MaxResults: 50,
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      }),
+    );
+    const found = page.Commands?.find((c) => c.Comment?.endsWith(` ${operation.id}`));
+    if (found?.CommandId) return found.CommandId;
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return undefined;
 }

@@ -98,6 +98,7 @@ export const commandTasks = {
       operationKeys.item(input.tenantId, input.operationId),
       true,
     );
+    // A cancel may have ended the operation first; the first ending stands.
     await recordSteps(
       platform.store,
       input,
@@ -114,13 +115,18 @@ export const commandTasks = {
       outcome.error
         ? { status: 'failed', error: outcome.error }
         : { status: 'succeeded', result: { serverId: input.serverId } },
+      { whileUnended: true },
     );
     return {};
   },
 };
 
 /** An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise. */
-async function settleSshKey(platform: Platform, input: CommandInput, succeeded: boolean) {
+export async function settleSshKey(
+  platform: Pick<Platform, 'store'>,
+  input: Pick<CommandInput, 'tenantId' | 'serverId' | 'operationId' | 'kind' | 'keyId'>,
+  succeeded: boolean,
+) {
   const key = sshKeyKeys.item(input.tenantId, input.serverId, input.keyId ?? '');
   const item = await platform.store.get<SshKeyItem>(key, true);
   // only the key's latest command decides

@@ -1,4 +1,4 @@
-import { sfnClient } from '../../layers/aws/clients';
+import { sfnClient, ssmClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
@@ -6,7 +6,7 @@ import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { toOperation } from '../operations/entity';
-import { makeCancelProvisioning } from './cancel';
+import { makeCancelOperation } from './cancel';
 import { makeRunCommand } from './commands';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
@@ -63,13 +63,18 @@ export const handler = makeContextHandler(serverRoutes, {
     );
   },
   cancelOperation: async ({ params, principal, requestId, platform }) => {
-    const cancel = makeCancelProvisioning({
+    const cancel = makeCancelOperation({
       ...platform,
       sfn: sfnClient(),
+      ssm: ssmClient(),
       stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
       provisionStateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
+      runCommandStateMachineArn: platform.config.RUN_COMMAND_STATE_MACHINE_ARN,
+      runCommandDocument: platform.config.RUN_COMMAND_DOCUMENT_NAME,
     });
-    const { server, operation } = await cancel(params.tenantId, params.operationId, principal, requestId);
+    const cancelled = await cancel(params.tenantId, params.operationId, principal, requestId);
+    if (!cancelled.decommissioning) return ok(toOperation(cancelled.operation));
+    const { server, operation } = cancelled;
     return accepted(
       { ...toServer(server), operation: toOperation(operation) },
       `/v1/tenants/${params.tenantId}/operations/${operation.id}`,

@@ -127,6 +127,7 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
   return {
     METRICS_STREAM_NAME: names.metricsStream,
     BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
+    RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
     PROVISION_SERVER_STATE_MACHINE_ARN: stack.formatArn({
       service: 'states',
       resource: 'stateMachine',

@@ -149,28 +149,33 @@ export class ApiStack extends Stack {
     props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.runCommand.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
     props.rebootServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    // cancelling a provisioning stops its execution (named after its operation)
-    const provisionExecutions = resourceNames(props.stage).provisionServerStateMachine;
+    // cancelling a provisioning or a command stops its execution (named after its operation),
+    // and a command's SSM command is found and cancelled on its host
+    const names = resourceNames(props.stage);
+    const cancellable = [names.provisionServerStateMachine, names.runCommandStateMachine];
     this.functions.servers?.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['states:StopExecution'],
-        resources: [
+        resources: cancellable.map((machine) =>
           this.formatArn({
             service: 'states',
             resource: 'execution',
-            resourceName: `${provisionExecutions}:*`,
+            resourceName: `${machine}:*`,
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
-        ],
+        ),
       }),
+    );
+    this.functions.servers?.fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
     );
     if (this.functions.servers) {
       acknowledge(this.functions.servers, [
-        {
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${provisionExecutions}:*]`,
+        ...cancellable.map((machine) => ({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machine}:*]`,
           reason:
-            'A provisioning is cancelled by stopping its execution, which is named after its operation id.',
-        },
+            'An operation is cancelled by stopping its execution, which is named after its operation id.',
+        })),
       ]);
     }
     // Tenants' provider tokens: SecureString parameters under one path per stage.

@@ -14,6 +14,7 @@ export const configSchema = z.object({
   RUN_COMMAND_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   REBOOT_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
   BOOTSTRAP_DOCUMENT_NAME: z.string().min(1),
+  RUN_COMMAND_DOCUMENT_NAME: z.string().min(1),
   /** the IAM role hybrid-activated hosts assume (the SSM service role for managed instances) */
   HOST_ACTIVATION_ROLE: z.string().min(1).default('vip-managed-host'),
   JWT_ISSUER: z.string().min(1).default('https://api.vip-hosting-panel.local'),

@@ -46,9 +46,25 @@ export interface LocalHostsOptions {
 interface Agent {
   timers: NodeJS.Timeout[];
   children: Set<ChildProcess>;
+  /** the processes of each running command, so that a cancel stops exactly its own */
+  commands: Map<string, Set<ChildProcess>>;
+  /** commands cancelled before or while they ran; none of their steps start any more */
+  cancelled: Set<string>;
   metrics?: NodeJS.Timeout;
   /** set while the host restarts: its agent is offline, and resolves once it is back */
   rebooting?: Promise<void> | undefined;
+}
+
+/**
+ * Kills a command's script and everything it started (its process group), as the SSM agent
+ * stops a command it cancels or times out; a script's children do not outlive it.
+ */
+function killTree(child: ChildProcess) {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }
 
 /** SSM's exit code for "reboot the host, then run this script again". */
@@ -68,7 +84,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   const rootOf = (id: string) => join(hostDir(id), 'root');
 
   function boot(host: HostRecord) {
-    const agent: Agent = { timers: [], children: new Set() };
+    const agent: Agent = { timers: [], children: new Set(), commands: new Map(), cancelled: new Set() };
     agents.set(host.id, agent);
     const start = () => {
       if (!registry.data.hosts[host.id]) return;
@@ -133,7 +149,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   function hardReset(host: HostRecord) {
     const agent = agents.get(host.id);
     if (!agent) return;
-    for (const child of agent.children) child.kill('SIGKILL');
+    for (const child of agent.children) killTree(child);
     void reboot(host, agent);
   }
 
@@ -180,6 +196,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     writeFileSync(script, step.script, { mode: 0o700 });
     return new Promise<CommandResult>((resolve) => {
       const child = spawn('bash', [script], {
+        // its own process group, so that a cancel or a timeout stops what it started too
+        detached: true,
         cwd: rootOf(host.id),
         env: {
           PATH: `${join(hostDir(host.id), 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
@@ -193,6 +211,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         },
       });
       agent.children.add(child);
+      const ofCommand = agent.commands.get(command.commandId) ?? new Set<ChildProcess>();
+      agent.commands.set(command.commandId, ofCommand.add(child));
       let stdout = '';
       let stderr = '';
       let timedOut = false;
@@ -204,11 +224,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       });
       const timer = setTimeout(() => {
         timedOut = true;
-        child.kill('SIGKILL');
+        killTree(child);
       }, step.timeoutSeconds * 1000);
       child.on('close', (code) => {
         clearTimeout(timer);
         agent.children.delete(child);
+        ofCommand.delete(child);
         const exitCode = timedOut ? -1 : (code ?? -1);
         resolve({
           status: timedOut ? 'TimedOut' : exitCode === 0 ? 'Success' : 'Failed',
@@ -220,7 +241,19 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     });
   }
 
+  const agentOf = (instanceId: string) => {
+    const host = Object.values(registry.data.hosts).find((h) => h.instanceId === instanceId);
+    return host ? agents.get(host.id) : undefined;
+  };
+
   const directory: AgentDirectory = {
+    cancel(instanceId, commandId) {
+      const agent = agentOf(instanceId);
+      if (!agent) return;
+      // as the SSM agent does: the command's processes are killed, and what has not started never does
+      agent.cancelled.add(commandId);
+      for (const child of agent.commands.get(commandId) ?? []) killTree(child);
+    },
     isOnline(instanceId) {
       return Object.values(registry.data.hosts).some(
         (h) => h.instanceId === instanceId && agents.has(h.id) && !agents.get(h.id)?.rebooting,
@@ -236,6 +269,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         options.log(`host ${host.id}: running command ${command.commandId} (${command.comment})`);
         const combined: CommandResult = { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
         for (const step of command.steps) {
+          if (agent.cancelled.has(command.commandId)) break;
           let result = await runStep(host, agent, command, step);
           // as the SSM agent does: reboot, then run the same script again (it finds its own marker)
           for (let reboots = 0; result.exitCode === REBOOT_EXIT_CODE && reboots < 5; reboots++) {
@@ -251,6 +285,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
           combined.status = result.status;
           if (result.status !== 'Success') break;
         }
+        agent.commands.delete(command.commandId);
+        agent.cancelled.delete(command.commandId);
         maybeStartMetrics(host);
         return combined;
       })();
@@ -263,7 +299,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     if (!agent) return;
     for (const timer of agent.timers) clearTimeout(timer);
     if (agent.metrics) clearInterval(agent.metrics);
-    for (const child of agent.children) child.kill('SIGKILL');
+    for (const child of agent.children) killTree(child);
     agents.delete(id);
   }
 

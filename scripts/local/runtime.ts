@@ -197,6 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       RUN_COMMAND_STATE_MACHINE_ARN: runCommandArn,
       REBOOT_SERVER_STATE_MACHINE_ARN: rebootArn,
       BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
+      RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
       SSM_ENDPOINT: endpoints.services,

@@ -54,6 +54,7 @@ interface Invocation {
   StandardErrorContent: string;
   ExecutionStartDateTime: string;
   ExecutionEndDateTime: string;
+  RequestedDateTime: Date;
 }
 
 /** What a host agent runs: the document's script steps with parameters already filled in. */
@@ -73,6 +74,8 @@ export interface CommandResult {
 /** The agents of running local hosts, by managed instance id. */
 export interface AgentDirectory {
   run(instanceId: string, command: CommandToRun): Promise<CommandResult> | undefined;
+  /** stops a command's processes on the host, and keeps it from running if it has not begun */
+  cancel(instanceId: string, commandId: string): void;
   isOnline(instanceId: string): boolean;
 }
 
@@ -267,6 +270,7 @@ export function makeLocalSsm(options: {
           StandardErrorContent: '',
           ExecutionStartDateTime: '',
           ExecutionEndDateTime: '',
+          RequestedDateTime: requested,
         };
         invocations.set(`${commandId}/${instanceId}`, invocation);
         const run = agents?.run(instanceId, { commandId, comment, steps });
@@ -276,14 +280,16 @@ export function makeLocalSsm(options: {
         invocation.ExecutionStartDateTime = new Date().toISOString();
         run.then(
           (result) => {
+            invocation.StandardOutputContent = result.stdout.slice(0, OUTPUT_LIMIT);
+            invocation.StandardErrorContent = result.stderr.slice(0, OUTPUT_LIMIT);
+            if (invocation.Status === 'Cancelled') return; // what it printed before is kept
             invocation.Status = result.status;
             invocation.StatusDetails = result.status === 'TimedOut' ? 'ExecutionTimedOut' : result.status;
             invocation.ResponseCode = result.exitCode;
-            invocation.StandardOutputContent = result.stdout.slice(0, OUTPUT_LIMIT);
-            invocation.StandardErrorContent = result.stderr.slice(0, OUTPUT_LIMIT);
             invocation.ExecutionEndDateTime = new Date().toISOString();
           },
           (error: unknown) => {
+            if (invocation.Status === 'Cancelled') return;
             invocation.Status = 'Failed';
             invocation.StatusDetails = 'Failed';
             invocation.StandardErrorContent = String(error);
@@ -307,7 +313,59 @@ export function makeLocalSsm(options: {
       const invocation = invocations.get(`${String(input.CommandId)}/${String(input.InstanceId)}`);
       if (!invocation)
         throw new AwsServiceError('InvocationDoesNotExist', 'The command invocation does not exist');
-      return { ...invocation };
+      const { RequestedDateTime: _requested, ...shown } = invocation;
+      return shown;
+    },
+    /** Commands per instance, newest first, filtered by DocumentName, InvokedAfter, InvokedBefore and Status. */
+    ListCommands(input) {
+      const filters = (input.Filters as { key: string; value: string }[] | undefined) ?? [];
+      const matches = [...invocations.values()]
+        .filter((i) => input.InstanceId === undefined || i.InstanceId === input.InstanceId)
+        .filter((i) => input.CommandId === undefined || i.CommandId === input.CommandId)
+        .filter((i) =>
+          filters.every((f) => {
+            if (f.key === 'DocumentName') return i.DocumentName === f.value;
+            if (f.key === 'InvokedAfter') return i.RequestedDateTime >= new Date(f.value);
+            if (f.key === 'InvokedBefore') return i.RequestedDateTime <= new Date(f.value);
+            if (f.key === 'Status') return i.Status === f.value;
+            throw new AwsServiceError('InvalidFilterKey', `Unsupported filter key ${f.key}`);
+          }),
+        )
+        .sort((a, b) => b.RequestedDateTime.getTime() - a.RequestedDateTime.getTime());
+      const start = Number(input.NextToken ?? 0);
+      const size = Number(input.MaxResults ?? 50);
+      const page = matches.slice(start, start + size);
+      return {
+        Commands: page.map((i) => ({
+          CommandId: i.CommandId,
+          DocumentName: i.DocumentName,
+          Comment: i.Comment,
+          InstanceIds: [i.InstanceId],
+          RequestedDateTime: epochSeconds(i.RequestedDateTime),
+          Status: i.Status,
+          StatusDetails: i.StatusDetails,
+        })),
+        ...(start + size < matches.length ? { NextToken: String(start + size) } : {}),
+      };
+    },
+    /** Cancels a command on its instances: a pending one never runs, a running one is stopped. */
+    CancelCommand(input) {
+      const commandId = String(input.CommandId);
+      const targets = [...invocations.values()].filter(
+        (i) =>
+          i.CommandId === commandId &&
+          (input.InstanceIds === undefined || (input.InstanceIds as string[]).includes(i.InstanceId)),
+      );
+      if (targets.length === 0)
+        throw new AwsServiceError('InvalidCommandId', `Command ${commandId} not found`);
+      for (const invocation of targets) {
+        if (invocation.Status !== 'Pending' && invocation.Status !== 'InProgress') continue;
+        invocation.Status = 'Cancelled';
+        invocation.StatusDetails = 'Cancelled';
+        invocation.ExecutionEndDateTime = new Date().toISOString();
+        agents?.cancel(invocation.InstanceId, commandId);
+      }
+      return {};
     },
   };
 

@@ -305,7 +305,7 @@ describe('Feature: cancelling a provisioning', () => {
     });
     expect(dashboard.json.counts).toMatchObject({ provisioning: 0 });
 
-    // an ended operation, and anything but a provisioning, cannot be cancelled
+    // an ended operation, and a decommissioning, cannot be cancelled
     expect((await api.call('POST', `${operationPath}/cancel`, { token: owner.token })).status).toBe(409);
     const decommission = cancelled.headers.get('location') ?? '';
     expect((await api.call('POST', `${decommission}/cancel`, { token: owner.token })).status).toBe(409);

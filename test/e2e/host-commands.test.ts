@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { GetCommandInvocationCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -178,6 +179,59 @@ describe('Feature: commands on a server', () => {
     expect((await api.call('GET', serverPath, { token: owner.token })).json.status).toBe('active');
   });
 
+  it('cancels a running recipe: its workflow stops, its processes on the host are killed, and the server takes commands again', async () => {
+    const [host] = runtime.hosts.list();
+    const pidFile = join(runtime.hosts.rootOf(host?.id ?? ''), 'recipe.pid');
+    const run = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'echo "migrating"\necho $$ > recipe.pid\nsleep 120\necho "never printed"' },
+    });
+    const operationPath = run.headers.get('location') ?? '';
+    const pid = await eventually(
+      async () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : undefined),
+      20_000,
+      'the recipe to start',
+    );
+    const cancelled = await api.call('POST', `${operationPath}/cancel`, { token: owner.token });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({
+      kind: 'run-recipe',
+      status: 'cancelled',
+      error: { code: 'cancelled' },
+      steps: [{ name: 'run', status: 'failed', error: { code: 'cancelled' } }],
+    });
+    const commandId = cancelled.json.steps[0].output.commandId;
+    // the SSM command is cancelled and the script (with the sleep it started) is gone from the host
+    const invocation = await runtime.clients.ssm.send(
+      new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: host?.instanceId ?? '' }),
+    );
+    expect(invocation.Status).toBe('Cancelled');
+    await eventually(
+      async () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+      'the recipe to be killed',
+    );
+    const execution = runtime.stepFunctions.executions().find((e) => e.name === cancelled.json.id);
+    expect(execution?.status).toBe('ABORTED');
+    // it stays cancelled, and can be cancelled only once
+    expect((await api.call('GET', operationPath, { token: owner.token })).json.status).toBe('cancelled');
+    const twice = await api.call('POST', `${operationPath}/cancel`, { token: owner.token });
+    expect(twice.status).toBe(409);
+    expect(twice.json.detail).toContain('cancelled');
+    const next = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'echo next' },
+    });
+    expect((await ended(next.headers.get('location') ?? '')).status).toBe('succeeded');
+  });
+
   it('names the field of an empty recipe', async () => {
     const empty = await api.call('POST', `${serverPath}/recipe-runs`, {
       token: owner.token,
@@ -247,6 +301,25 @@ describe('Feature: SSH keys on a server', () => {
     expect((await api.call('GET', keysPath(), { token: owner.token })).json.items).toEqual([]);
     expect((await api.call('DELETE', `${keysPath()}/${key.id}`, { token: owner.token })).status).toBe(404);
   });
+
+  it('marks a key whose authorisation was cancelled as failed, and revoking it clears it', async () => {
+    const added = await api.call('POST', keysPath(), {
+      token: owner.token,
+      body: { name: 'laptop', publicKey },
+    });
+    const cancelled = await api.call('POST', `${added.headers.get('location')}/cancel`, {
+      token: owner.token,
+    });
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.json).toMatchObject({ kind: 'authorize-ssh-key', status: 'cancelled' });
+    const [key] = (await api.call('GET', keysPath(), { token: owner.token })).json.items;
+    // whether the host got the key before the cancel is unknown: it is not shown as authorised
+    expect(key).toMatchObject({ id: added.json.id, status: 'failed' });
+    const revoked = await api.call('DELETE', `${keysPath()}/${key.id}`, { token: owner.token });
+    expect((await ended(revoked.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(authorizedKeys()).toBe('');
+    expect((await api.call('GET', keysPath(), { token: owner.token })).json.items).toEqual([]);
+  });
 });
 
 describe('Feature: rebooting a server', () => {
@@ -269,6 +342,10 @@ describe('Feature: rebooting a server', () => {
     });
     expect(recipe.status).toBe(409);
     expect(recipe.json.detail).toContain('rebooting');
+    // a reboot, once sent, cannot be taken back
+    const cancel = await api.call('POST', `${reboot.headers.get('location')}/cancel`, { token: owner.token });
+    expect(cancel.status).toBe(409);
+    expect(cancel.json.detail).toContain('reboot');
 
     const operation = await ended(reboot.headers.get('location') ?? '');
     expect(operation.status).toBe('succeeded');
