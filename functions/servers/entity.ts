@@ -45,6 +45,8 @@ export interface ServerItem extends StoredItem {
   deletingFrom?: ServerStatus;
   /** the reboot under way, until it ends */
   rebootOperationId?: string;
+  /** the host's boot as its last health check saw it; a hard reboot's check insists on another */
+  bootId?: string;
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;

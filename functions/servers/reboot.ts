@@ -4,7 +4,7 @@ import { ConditionFailedError, type Store } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
 import { failedSteps, recordStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
-import { commandOutput, type Invocation } from './invocation';
+import { commandOutput, type Invocation, reportedBoot } from './invocation';
 import { providerOf } from './providers/credentials';
 import { readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import { documentSafe } from './stack';
@@ -62,7 +62,12 @@ export function makeRebootServer(deps: ServerOperationDeps) {
         instanceId: server.instanceId,
         mode,
         parameters: { action: ['reboot'], requestId: [operationId], correlationId: [safeCorrelation] },
-        healthParameters: { action: ['health-check'], correlationId: [safeCorrelation] },
+        healthParameters: {
+          action: ['health-check'],
+          correlationId: [safeCorrelation],
+          // after a reset, the check waits for a boot other than the one last seen
+          ...(mode === 'hard' && server.bootId ? { previousBootId: [server.bootId] } : {}),
+        },
       }),
       onNotStarted: (input) => endReboot(deps.store, input),
     });
@@ -70,12 +75,12 @@ export function makeRebootServer(deps: ServerOperationDeps) {
   };
 }
 
-/** The server no longer reboots; a server deleted meanwhile stays deleted. */
-async function endReboot(store: Store, input: RebootInput) {
+/** The server no longer reboots (and runs the boot its health check saw); a server deleted meanwhile stays deleted. */
+async function endReboot(store: Store, input: RebootInput, bootId?: string) {
   try {
     await store.update(
       serverKeys.item(input.tenantId, input.serverId),
-      { rebootOperationId: undefined },
+      { rebootOperationId: undefined, ...(bootId ? { bootId } : {}) },
       {
         condition: {
           expression: 'rebootOperationId = :op',
@@ -124,7 +129,7 @@ export const rebootTasks = {
   },
 
   async healthy(platform: Platform, input: RebootInput, invocation: Invocation) {
-    await endReboot(platform.store, input);
+    await endReboot(platform.store, input, reportedBoot(invocation));
     const at = platform.clock.now().toISOString();
     await recordSteps(
       platform.store,

@@ -9,7 +9,7 @@ import { deleteActivation, deregisterInstance, forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
-import { commandOutput, type Invocation } from './invocation';
+import { commandOutput, type Invocation, reportedBoot } from './invocation';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';
 import {
@@ -270,6 +270,7 @@ const tasks = {
       serverId: input.serverId,
       from: 'provisioning',
       to: 'active',
+      ...(reportedBoot(invocation) ? { changes: { bootId: reportedBoot(invocation) } } : {}),
     });
     // cancelled meanwhile: decommissioning owns the server now, and the operation says cancelled
     if (!activated) return { status: 'cancelled' };
@@ -379,7 +380,7 @@ export async function handler(event: TaskEvent): Promise<unknown> {
         platform,
         event.input,
         { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
-        event.failure.Error === 'RebootFailed' || event.failure.Error === 'HealthCheckFailed'
+        ['RebootFailed', 'HealthCheckFailed', 'NotRebooted'].includes(event.failure.Error ?? '')
           ? event.state?.invocation
           : undefined,
       );

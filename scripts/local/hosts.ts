@@ -40,6 +40,8 @@ export interface LocalHostsOptions {
   unavailablePackages?: string[];
   /** units the sandbox's service shim reports as not active after they were enabled, as a crashed service is */
   crashingServices?: string[];
+  /** servers (by their `vip-server-id` label) whose reset the provider accepts and never carries out */
+  resetsIgnoredFor?: string[];
   log: (message: string) => void;
 }
 
@@ -149,6 +151,10 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   function hardReset(host: HostRecord) {
     const agent = agents.get(host.id);
     if (!agent) return;
+    if (options.resetsIgnoredFor?.includes(host.labels['vip-server-id'] ?? '')) {
+      options.log(`host ${host.id}: reset accepted and not carried out`);
+      return;
+    }
     for (const child of agent.children) killTree(child);
     void reboot(host, agent);
   }

@@ -61,6 +61,8 @@ export interface LocalRuntimeOptions {
   unavailablePackages?: string[];
   /** units the local hosts report as crashed after they were enabled */
   crashingServices?: string[];
+  /** servers whose machine the local provider's reset button does not restart (a provider fault) */
+  resetsIgnoredFor?: string[];
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
   resellerThrottle?: { rateLimit: number; burstLimit: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -268,6 +270,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       metricsIntervalMs: options.metricsIntervalMs ?? 5_000,
       unavailablePackages: options.unavailablePackages ?? [],
       crashingServices: options.crashingServices ?? [],
+      resetsIgnoredFor: options.resetsIgnoredFor ?? [],
       log,
     });
     cleanups.push(() => hosts.stop());

@@ -10,6 +10,8 @@ let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
 let serverPath: string;
+/** servers whose reset the local provider accepts and does not carry out (a fault a test turns on) */
+const resetsIgnoredFor: string[] = [];
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
 
@@ -50,7 +52,7 @@ async function readEvents(path: string, headers: Record<string, string> = {}) {
 
 beforeAll(async () => {
   process.env.OPERATION_EVENTS_POLL_MS = '100';
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime({ resetsIgnoredFor });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'commands@example.com');
   const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
@@ -397,7 +399,41 @@ describe('Feature: a hard reboot', () => {
       output: { reset: 'requested at local' },
     });
     expect(operation.steps[1]).toMatchObject({ name: 'healthCheck', status: 'succeeded' });
-    expect(readFileSync(bootIdFile, 'utf8').trim()).not.toBe(bootBefore);
+    const bootAfter = readFileSync(bootIdFile, 'utf8').trim();
+    expect(bootAfter).not.toBe(bootBefore);
+    // the health check was told the boot before the reset, and reports the one after it
+    const execution = runtime.stepFunctions.executions().find((e) => e.name === operation.id);
+    expect(JSON.parse(execution?.input ?? '{}').healthParameters.previousBootId).toEqual([bootBefore]);
+    expect(operation.steps[1].output.stdout.head).toContain(`boot: ${bootAfter}\n`);
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json).toMatchObject({ status: 'active', rebooting: false });
+  });
+
+  it('fails a reset the provider never carried out, naming the boot the host kept, and leaves the server active', async () => {
+    const [host] = runtime.hosts.list();
+    const bootIdFile = join(runtime.hosts.rootOf(host?.id ?? ''), 'proc/sys/kernel/random/boot_id');
+    const boot = readFileSync(bootIdFile, 'utf8').trim();
+    resetsIgnoredFor.push(serverPath.split('/').pop() ?? '');
+    try {
+      const reboot = await api.call('POST', `${serverPath}/reboot`, {
+        token: owner.token,
+        body: { mode: 'hard' },
+      });
+      const operation = await ended(reboot.headers.get('location') ?? '');
+      expect(operation.status).toBe('failed');
+      expect(operation.error).toEqual({
+        code: 'NotRebooted',
+        message: `The host still ran the boot it had before the reset after 12 checks: the host has not restarted yet (boot ${boot})\n`,
+      });
+      expect(operation.steps[1]).toMatchObject({
+        name: 'healthCheck',
+        status: 'failed',
+        output: { exitCode: 75 },
+      });
+    } finally {
+      resetsIgnoredFor.pop();
+    }
+    expect(readFileSync(bootIdFile, 'utf8').trim()).toBe(boot);
     const server = await api.call('GET', serverPath, { token: owner.token });
     expect(server.json).toMatchObject({ status: 'active', rebooting: false });
   });
