@@ -123,7 +123,8 @@ export function recordNotStarted(
 
 /**
  * The step changes that fail an operation where it stands: the step that was running (the
- * first one when none was) fails with the error and output, the later ones are skipped.
+ * first one still pending when none was) fails with the error and output, the later ones are
+ * skipped.
  */
 export function failedSteps(
   order: readonly string[],
@@ -132,10 +133,9 @@ export function failedSteps(
   error: { code: string; message: string },
   output?: Record<string, unknown>,
 ): StepChanges {
-  const failedIndex = Math.max(
-    0,
-    order.findIndex((name) => operation?.steps[name]?.status === 'running'),
-  );
+  const running = order.findIndex((name) => operation?.steps[name]?.status === 'running');
+  const pending = order.findIndex((name) => (operation?.steps[name]?.status ?? 'pending') === 'pending');
+  const failedIndex = Math.max(0, running >= 0 ? running : pending);
   const changes: StepChanges = {};
   order.forEach((name, index) => {
     if (index === failedIndex) {

@@ -9,8 +9,20 @@ import { quotaExceeded, returnQuota, takeQuota } from '../plans/quota';
 import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
 
-/** The steps of the provision-server workflow, in order, as operations show them. */
-export const provisionSteps = ['createHost', 'waitForAgent', 'bootstrap', 'healthCheck', 'activate'] as const;
+/**
+ * The steps of a provisioning, in order, as operations show them. The quota is checked when
+ * the server is created (the unit is taken in the same transaction, so a create over quota
+ * answers 4xx at once and concurrent creates cannot overshoot): that step has succeeded
+ * before the workflow starts, and a failed provisioning gives the unit back.
+ */
+export const provisionSteps = [
+  'checkQuota',
+  'createHost',
+  'waitForAgent',
+  'bootstrap',
+  'healthCheck',
+  'activate',
+] as const;
 
 /** What the provision-server state machine is started with: ids only; it reads the server itself. */
 export interface ProvisionInput {
@@ -64,6 +76,12 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
       correlationId,
       now,
     });
+    operation.steps.checkQuota = {
+      status: 'succeeded',
+      startedAt: now,
+      endedAt: now,
+      output: { quota: 'servers', units: 1 },
+    };
     const quota = takeQuota('servers');
     try {
       await store.transact([

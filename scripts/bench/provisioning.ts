@@ -199,7 +199,8 @@ async function faultInjection() {
         // cancel while the workflow waits for an agent that never comes
         for (let polls = 0; polls < 600; polls += 1) {
           const { json } = await api('GET', created.location, undefined, owner.token);
-          if (json.steps[1]?.status === 'running') break;
+          const waitForAgent = json.steps.find((s: { name: string }) => s.name === 'waitForAgent');
+          if (waitForAgent?.status === 'running') break;
           await new Promise((r) => setTimeout(r, 20));
         }
         const cancel = await api('POST', `${created.location}/cancel`, undefined, owner.token);

@@ -165,7 +165,7 @@ describe('Feature: provisioning at a cloud provider', () => {
     // the retry looked the server's label up and found the VM the lost answer was about
     const posts = hetzner.requests.filter((r) => r.method === 'POST' && r.path === '/v1/servers');
     expect(posts.filter((r) => (r.body as { name?: string }).name === 'web-lost')).toHaveLength(1);
-    expect(operation.steps[0]).toMatchObject({
+    expect(operation.steps[1]).toMatchObject({
       name: 'createHost',
       status: 'succeeded',
       output: { adopted: true },
@@ -217,7 +217,7 @@ describe('Feature: provisioning at a cloud provider', () => {
     expect(operation.status).toBe('failed');
     expect(operation.error.code).toBe('ProviderTransientError');
     expect(operation.error.message).toContain('Hetzner Cloud answered 503');
-    expect(operation.steps[0]).toMatchObject({ name: 'createHost', status: 'failed' });
+    expect(operation.steps[1]).toMatchObject({ name: 'createHost', status: 'failed' });
     expect(hetzner.machines.size).toBe(0);
     expect(runtime.ssm.inventory()).toEqual({ activations: [], instances: [] });
     const dashboard = await api.call('GET', dashboardPath, { token: owner.token });
@@ -250,7 +250,7 @@ describe('Feature: bring your own server', () => {
     });
     const operation = await ended(created.headers.get('location') ?? '');
     expect(operation.status).toBe('succeeded');
-    expect(operation.steps[0].output.installCommand).toBe(command);
+    expect(operation.steps[1].output.installCommand).toBe(command);
     const server = await api.call('GET', path, { token: owner.token });
     expect(server.json).toMatchObject({ status: 'active', provider: 'custom', installCommand: null });
     // there is no provider to reset the customer's machine: only a graceful reboot
@@ -272,7 +272,8 @@ describe('Feature: cancelling a provisioning', () => {
     // wait until the VM exists and the workflow waits for an agent that will never come
     await eventually(async () => {
       const read = await api.call('GET', operationPath, { token: owner.token });
-      return read.json.steps[1].status === 'running' ? true : undefined;
+      const waitForAgent = read.json.steps.find((s: { name: string }) => s.name === 'waitForAgent');
+      return waitForAgent.status === 'running' ? true : undefined;
     });
     expect(hetzner.machines.size).toBe(1);
     const cancelled = await api.call('POST', `${operationPath}/cancel`, { token: owner.token });
@@ -282,6 +283,7 @@ describe('Feature: cancelling a provisioning', () => {
     const provisioning = await api.call('GET', operationPath, { token: owner.token });
     expect(provisioning.json).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
     expect(provisioning.json.steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
       'succeeded',
       'failed',
       'skipped',
@@ -323,6 +325,7 @@ describe('Feature: a VM that never runs', () => {
       message: 'The host was creating after 60 checks, not running.',
     });
     expect(operation.steps.map((s: { status: string }) => s.status)).toEqual([
+      'succeeded',
       'failed',
       'skipped',
       'skipped',

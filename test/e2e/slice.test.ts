@@ -92,12 +92,19 @@ describe('Feature: provisioning a local server', () => {
       operation: { status: 'pending' },
     });
     expect(response.json.operation.steps.map((s: { name: string }) => s.name)).toEqual([
+      'checkQuota',
       'createHost',
       'waitForAgent',
       'bootstrap',
       'healthCheck',
       'activate',
     ]);
+    // the quota unit is taken with the server itself, before the workflow starts
+    expect(response.json.operation.steps[0]).toMatchObject({
+      name: 'checkQuota',
+      status: 'succeeded',
+      output: { quota: 'servers', units: 1 },
+    });
     serverId = response.json.id;
     operationPath = response.headers.get('location') ?? '';
     expect(operationPath).toBe(`/v1/tenants/${alice.tenantId}/operations/${response.json.operation.id}`);
@@ -122,7 +129,7 @@ describe('Feature: provisioning a local server', () => {
     const bootstrap = operation.steps.find((s: { name: string }) => s.name === 'bootstrap');
     expect(bootstrap.output.exitCode).toBe(0);
     expect(bootstrap.output.stdout.head).toContain('bootstrap complete');
-    expect(operation.steps[1].output.instanceId).toMatch(/^mi-/);
+    expect(operation.steps[2].output.instanceId).toMatch(/^mi-/);
     const health = operation.steps.find((s: { name: string }) => s.name === 'healthCheck');
     expect(health.output.stdout.head).toContain('ok: php8.3-fpm is active');
     expect(health.output.stdout.head).toContain('ok: nginx answers HTTP on 127.0.0.1:80');
