@@ -11,6 +11,7 @@ import { makeRunCommand } from './commands';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
 import {
+  awsTrustPolicy,
   type CredentialsItem,
   credentialsKeys,
   credentialsSecret,
@@ -183,10 +184,12 @@ export const handler = makeContextHandler(serverRoutes, {
           platform,
           params.tenantId,
           params.provider,
-          credentialsSecret(params.provider, body),
+          credentialsSecret(params.provider, body, params.tenantId),
         ),
       ),
     ),
+  getAwsTrustPolicy: async ({ params, platform }) =>
+    ok(awsTrustPolicy(platform.config.PLATFORM_ACCOUNT_ID, params.tenantId)),
   listProviderCredentials: async ({ params, query, platform }) =>
     listPage<CredentialsItem, ReturnType<typeof toCredentials>>(
       platform.store,

@@ -119,8 +119,30 @@ export const credentialsBody = z
       .regex(/^[A-Za-z0-9/+=]{40}$/, 'A 40-character secret access key')
       .optional()
       .meta({ description: 'aws: the secret of that access key' }),
+    roleArn: z
+      .string()
+      .regex(
+        /^arn:aws:iam::\d{12}:role\/vip-hosting-[\w+=,.@-]{1,52}$/,
+        'An IAM role ARN whose name starts with vip-hosting- (no path)',
+      )
+      .optional()
+      .meta({
+        description:
+          'aws, instead of an access key: a role in your account that lets the platform assume it with your tenant id as external id (GET .../provider-credentials/aws/trust-policy)',
+      }),
   })
   .meta({ id: 'ProviderCredentialsRequest' });
+
+export const trustPolicySchema = z
+  .object({
+    principal: z.string().meta({ description: 'The AWS account the platform assumes your role from' }),
+    externalId: z.string().meta({ description: 'The external id it sends: your tenant id' }),
+    roleNamePrefix: z.string(),
+    trustPolicy: z
+      .record(z.string(), z.unknown())
+      .meta({ description: "The role's trust policy document, ready to paste" }),
+  })
+  .meta({ id: 'AwsRoleTrust' });
 
 export const credentialsSchema = z
   .object({
@@ -368,6 +390,19 @@ export const serverRoutes = [
       ...problems,
       503: { description: 'The provider could not be reached; nothing was saved' },
     },
+  }),
+  route({
+    operationId: 'getAwsTrustPolicy',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/provider-credentials/{provider}/trust-policy',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:read',
+    summary:
+      'What a role in your AWS account must trust so the platform can manage EC2 there without a long-lived key: the principal, the external id and the trust policy',
+    tags: ['servers'],
+    params: tenantParams.extend({ provider: z.literal('aws') }),
+    responses: { 200: { description: 'The trust policy', schema: trustPolicySchema }, ...problems },
   }),
   route({
     operationId: 'listProviderCredentials',

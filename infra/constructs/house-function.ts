@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -125,6 +125,7 @@ export class HouseFunction extends Construct {
 export function platformEnvironment(stack: Stack, stage: string): Record<string, string> {
   const names = resourceNames(stage);
   return {
+    PLATFORM_ACCOUNT_ID: stack.account,
     METRICS_STREAM_NAME: names.metricsStream,
     BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
     RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
@@ -167,3 +168,24 @@ export const providerCredentialsFinding = (stage: string) => ({
   reason:
     "Provider tokens are one parameter per tenant and provider under this path; the handler reaches only the path's tenant (checked before) and the workflow only the server's.",
 });
+
+/**
+ * Lets a function assume the roles tenants make in their own AWS accounts for EC2. Each such
+ * role trusts this account only with the tenant's id as external id, and its name starts with
+ * `vip-hosting-`, so nothing else in any account can be reached through this grant.
+ */
+export function grantTenantAwsRoles(fn: HouseFunction) {
+  fn.fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: ['sts:AssumeRole'],
+      resources: [`arn:${Stack.of(fn).partition}:iam::*:role/vip-hosting-*`],
+    }),
+  );
+  acknowledge(fn, [
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/vip-hosting-*]',
+      reason:
+        "Tenants' roles for EC2 live in their own accounts; each trusts this account only with the tenant's id as external id.",
+    },
+  ]);
+}

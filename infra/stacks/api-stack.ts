@@ -28,6 +28,7 @@ import {
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import {
+  grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
   providerCredentialsArn,
@@ -188,6 +189,7 @@ export class ApiStack extends Stack {
         }),
       );
       acknowledge(servers, [providerCredentialsFinding(props.stage)]);
+      grantTenantAwsRoles(servers);
     }
     // Invitations and password resets go out by email.
     for (const context of ['auth', 'members']) {

@@ -14,6 +14,7 @@ import {
   type WorkflowSubstitutions,
 } from '../../step-functions/workflows';
 import {
+  grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
   providerCredentialsArn,
@@ -83,6 +84,7 @@ export class WorkflowsStack extends Stack {
       }),
     );
     acknowledge(tasks, [providerCredentialsFinding(props.stage)]);
+    grantTenantAwsRoles(tasks);
     tasks.fn.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['iam:PassRole'],

@@ -69,6 +69,11 @@ export const configSchema = z.object({
   /** how often an operation's event stream reads it, and how long one stream lasts before the client reconnects */
   OPERATION_EVENTS_POLL_MS: z.coerce.number().int().min(100).default(1000),
   OPERATION_EVENTS_MAX_SECONDS: z.coerce.number().int().min(5).max(840).default(300),
+  /** the AWS account the platform runs in: tenants' roles trust it to manage their EC2 */
+  PLATFORM_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/)
+    .default('000000000000'),
   /** EC2's endpoint for every region; unset in AWS, where each region has its own */
   EC2_ENDPOINT: optionalUrl,
   /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */

@@ -57,8 +57,9 @@ interface Answer {
 /**
  * A local stand-in for the Amazon EC2 API as its reference documents it: the Query protocol
  * (form-encoded `Action=...&Version=2016-11-15`, XML answers in the 2016-11-15 namespace),
- * SigV4-signed requests checked against the one access key it knows (an unknown key is
- * `AuthFailure`, a wrong secret `SignatureDoesNotMatch`), `RequestLimitExceeded` as 503,
+ * SigV4-signed requests checked against the one access key it knows or a role session STS
+ * issued (an unknown key or session token is `AuthFailure`, a wrong secret
+ * `SignatureDoesNotMatch`), `RequestLimitExceeded` as 503,
  * and the actions a hosting control plane uses: regions, instance types, Canonical's images,
  * security groups, RunInstances with ClientToken idempotency, DescribeInstances with tag
  * filters, reboot and terminate. Instances run after `bootMs` and are remembered terminated.
@@ -66,6 +67,8 @@ interface Answer {
 export async function startFakeEc2(options: {
   accessKeyId: string;
   secretAccessKey: string;
+  /** temporary credentials STS handed out for a role in this account (an assumed role's session) */
+  sessions?: (accessKeyId: string) => { secretAccessKey: string; sessionToken: string } | undefined;
   bootMs?: number;
   onCreate?: (instance: FakeInstance) => void;
   onDelete?: (instance: FakeInstance) => void;
@@ -73,7 +76,8 @@ export async function startFakeEc2(options: {
   const instances = new Map<string, FakeInstance>();
   const groups = new Map<string, { id: string; name: string; region: string; ingress: number[] }>();
   const faults: { status: number; action?: string; afterDoing?: boolean }[] = [];
-  const requests: { action: string; region: string; params: Record<string, string> }[] = [];
+  const requests: { action: string; region: string; accessKeyId: string; params: Record<string, string> }[] =
+    [];
   const images = [
     {
       id: 'ami-0aaa1111bbbb22220',
@@ -294,7 +298,10 @@ export async function startFakeEc2(options: {
 
   const signers = new Map<string, SignatureV4>();
   /** Checks the SigV4 signature as EC2 would: the key must be the one it knows, the signature its secret's. */
-  async function authenticate(request: IncomingMessage, body: string): Promise<{ region: string } | Answer> {
+  async function authenticate(
+    request: IncomingMessage,
+    body: string,
+  ): Promise<{ region: string; accessKeyId: string } | Answer> {
     const authorization = String(request.headers.authorization ?? '');
     const match =
       /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/ec2\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
@@ -302,19 +309,29 @@ export async function startFakeEc2(options: {
       );
     if (!match)
       return error(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
-    const [, keyId, , region = '', signedHeaders = ''] = match;
-    if (keyId !== options.accessKeyId) {
+    const [, keyId = '', , region = '', signedHeaders = ''] = match;
+    const session = keyId === options.accessKeyId ? undefined : options.sessions?.(keyId);
+    if (keyId !== options.accessKeyId && !session) {
       return error(401, 'AuthFailure', 'AWS was not able to validate the provided access credentials');
     }
-    let signer = signers.get(region);
+    if (session && request.headers['x-amz-security-token'] !== session.sessionToken) {
+      return error(401, 'AuthFailure', 'The security token included in the request is invalid.');
+    }
+    let signer = signers.get(`${keyId}/${region}`);
     if (!signer) {
       signer = new SignatureV4({
         service: 'ec2',
         region,
-        credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+        credentials: session
+          ? {
+              accessKeyId: keyId,
+              secretAccessKey: session.secretAccessKey,
+              sessionToken: session.sessionToken,
+            }
+          : { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
         sha256: Sha256,
       });
-      signers.set(region, signer);
+      signers.set(`${keyId}/${region}`, signer);
     }
     const headers: Record<string, string> = {};
     for (const name of signedHeaders.split(';')) headers[name] = String(request.headers[name] ?? '');
@@ -342,7 +359,7 @@ export async function startFakeEc2(options: {
         'The request signature we calculated does not match the signature you provided.',
       );
     }
-    return { region };
+    return { region, accessKeyId: keyId };
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {
@@ -356,7 +373,7 @@ export async function startFakeEc2(options: {
     if ('status' in auth) {
       answer = auth;
     } else {
-      requests.push({ action, region: auth.region, params });
+      requests.push({ action, region: auth.region, accessKeyId: auth.accessKeyId, params });
       const index = faults.findIndex((f) => !f.action || f.action === action);
       const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
       if (fault?.afterDoing) {

@@ -431,6 +431,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       apiKeys,
       hosts,
       ssm,
+      sts,
       stepFunctions,
       async stop() {
         if (stopped) return;

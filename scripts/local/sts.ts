@@ -7,6 +7,8 @@ export interface LocalSession {
   sessionName: string;
   tags: Record<string, string>;
   expiration: Date;
+  secretAccessKey: string;
+  sessionToken: string;
 }
 
 const xmlEscape = (value: string) =>
@@ -19,10 +21,14 @@ const xmlEscape = (value: string) =>
  * AWS STS, locally: AssumeRole over the Query protocol (form-encoded request, XML answer),
  * as the SDK's credential providers call it. It plays the tenant data role's trust policy
  * (only that role, and only with a `tenant` tag naming a tenant id) and remembers each
- * session's tags, so the local runtime can hold tenant sessions to the role's policy.
+ * session's tags, so the local runtime can hold tenant sessions to the role's policy. Roles
+ * in customers' accounts are trusted as their owners wrote it: the platform's account may
+ * assume one only with the external id its trust policy names.
  */
 export function makeLocalSts(options: { assumableRoleArns: string[]; account: string }) {
   const sessions = new Map<string, LocalSession>();
+  /** customers' roles that trust the platform's account, with the external id they require */
+  const customerRoles = new Map<string, string>();
 
   const error = (status: number, code: string, message: string) => ({
     status,
@@ -43,21 +49,32 @@ export function makeLocalSts(options: { assumableRoleArns: string[]; account: st
     if (!(duration >= 900 && duration <= 43_200)) {
       return error(400, 'ValidationError', 'DurationSeconds must be between 900 and 43200');
     }
-    const tenant = tags[TENANT_SESSION_TAG];
-    if (!options.assumableRoleArns.includes(roleArn) || !tenant || !stringLike(tenant, TENANT_TAG_PATTERN)) {
-      return error(403, 'AccessDenied', `Not authorized to perform sts:AssumeRole on ${roleArn}`);
+    const denied = error(
+      403,
+      'AccessDenied',
+      `User: arn:aws:sts::${options.account}:assumed-role/platform is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`,
+    );
+    const requiredExternalId = customerRoles.get(roleArn);
+    if (requiredExternalId !== undefined) {
+      if (form.get('ExternalId') !== requiredExternalId) return denied;
+    } else {
+      const tenant = tags[TENANT_SESSION_TAG];
+      if (!options.assumableRoleArns.includes(roleArn) || !tenant || !stringLike(tenant, TENANT_TAG_PATTERN))
+        return denied;
     }
     const accessKeyId = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
     const expiration = new Date(Date.now() + duration * 1000);
-    sessions.set(accessKeyId, { roleArn, sessionName, tags, expiration });
+    const secretAccessKey = randomBytes(30).toString('base64');
+    const sessionToken = randomBytes(32).toString('base64');
+    sessions.set(accessKeyId, { roleArn, sessionName, tags, expiration, secretAccessKey, sessionToken });
     const roleName = roleArn.split('/').pop() ?? '';
     return {
       status: 200,
       body: [
         '<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>',
         `<Credentials><AccessKeyId>${accessKeyId}</AccessKeyId>`,
-        `<SecretAccessKey>${randomBytes(20).toString('base64')}</SecretAccessKey>`,
-        `<SessionToken>${randomBytes(32).toString('base64')}</SessionToken>`,
+        `<SecretAccessKey>${secretAccessKey}</SecretAccessKey>`,
+        `<SessionToken>${sessionToken}</SessionToken>`,
         `<Expiration>${expiration.toISOString()}</Expiration></Credentials>`,
         `<AssumedRoleUser><AssumedRoleId>AROALOCAL:${xmlEscape(sessionName)}</AssumedRoleId>`,
         `<Arn>arn:aws:sts::${options.account}:assumed-role/${xmlEscape(roleName)}/${xmlEscape(sessionName)}</Arn></AssumedRoleUser>`,
@@ -68,6 +85,10 @@ export function makeLocalSts(options: { assumableRoleArns: string[]; account: st
   }
 
   return {
+    /** A customer's role that lets the platform's account assume it with this external id (its trust policy). */
+    trustRole(roleArn: string, externalId: string) {
+      customerRoles.set(roleArn, externalId);
+    },
     /** The session behind an access key id, while it has not expired. */
     session(accessKeyId: string): LocalSession | undefined {
       const session = sessions.get(accessKeyId);

@@ -40,7 +40,7 @@ const missing: Record<string, string> = {
   customerId: 'ten_00000000000000000000000000',
   tokenId: 'tok_00000000000000000000000000',
   userId: 'usr_00000000000000000000000000',
-  provider: 'hetzner',
+  provider: 'aws',
   service: 'nginx',
   keyId: 'key_00000000000000000000000000',
 };

@@ -45,7 +45,14 @@ beforeAll(async () => {
     boots: (machine) => !machine.name.startsWith('stuck-'),
     onDelete: shutDown,
   });
-  ec2 = await startFakeEc2({ ...awsKey, bootMs: 30, onCreate: boot, onDelete: shutDown });
+  ec2 = await startFakeEc2({
+    ...awsKey,
+    bootMs: 30,
+    onCreate: boot,
+    onDelete: shutDown,
+    // EC2 and STS share the account's IAM: sessions of roles assumed through the local STS
+    sessions: (accessKeyId) => runtime.sts.session(accessKeyId),
+  });
   process.env.HETZNER_API_URL = hetzner.baseUrl;
   process.env.EC2_ENDPOINT = ec2.endpoint;
   runtime = await startTestRuntime();
@@ -405,5 +412,78 @@ describe("Feature: servers on AWS EC2 in the tenant's own account", () => {
     expect((await ended(deleted.headers.get('location') ?? '')).status).toBe('succeeded');
     expect(ec2.live()).toEqual([]);
     expect(runtime.hosts.list().filter((h) => h.name === 'ec2-1')).toEqual([]);
+  });
+
+  it("assumes a role in the tenant's account instead of keeping a key, only with the tenant's id as external id", async () => {
+    const trustPath = `${credentialsPath()}/aws/trust-policy`;
+    const trust = await api.call('GET', trustPath, { token: owner.token });
+    expect(trust.status).toBe(200);
+    expect(trust.json).toEqual({
+      principal: 'arn:aws:iam::000000000000:root',
+      externalId: owner.tenantId,
+      roleNamePrefix: 'vip-hosting-',
+      trustPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::000000000000:root' },
+            Action: 'sts:AssumeRole',
+            Condition: { StringEquals: { 'sts:ExternalId': owner.tenantId } },
+          },
+        ],
+      },
+    });
+    const notAws = await api.call('GET', `${credentialsPath()}/hetzner/trust-policy`, { token: owner.token });
+    expect(notAws.status).toBe(400);
+    expect(notAws.json.errors[0].path).toBe('path.provider');
+
+    const roleArn = 'arn:aws:iam::111122223333:role/vip-hosting-panel';
+    const put = (body: Record<string, unknown>) =>
+      api.call('PUT', `${credentialsPath()}/aws`, { token: owner.token, body });
+    const both = await put({ roleArn, ...awsKey });
+    expect(both.status).toBe(400);
+    expect(both.json.errors).toEqual([
+      { path: 'body.accessKeyId', message: 'Not used with roleArn' },
+      { path: 'body.secretAccessKey', message: 'Not used with roleArn' },
+    ]);
+    const otherName = await put({ roleArn: 'arn:aws:iam::111122223333:role/admin' });
+    expect(otherName.status).toBe(400);
+    expect(otherName.json.errors[0].path).toBe('body.roleArn');
+    // a role that does not trust the platform, or trusts it for another tenant's id
+    const untrusted = await put({ roleArn });
+    expect(untrusted.status).toBe(400);
+    expect(untrusted.json.errors[0]).toMatchObject({
+      path: 'body.roleArn',
+      message: expect.stringContaining(`with external id ${owner.tenantId}`),
+    });
+    runtime.sts.trustRole(roleArn, 'ten_someoneelse');
+    expect((await put({ roleArn })).status).toBe(400);
+
+    runtime.sts.trustRole(roleArn, owner.tenantId);
+    const saved = await put({ roleArn });
+    expect(saved.status).toBe(200);
+    expect(saved.json).toMatchObject({ provider: 'aws', tokenHint: '…anel' });
+
+    const before = ec2.requests.length;
+    const created = await createServer({
+      provider: 'aws',
+      name: 'ec2-role',
+      region: 'eu-west-1',
+      size: 't3.medium',
+    });
+    expect(created.status).toBe(202);
+    expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(ec2.live().map((i) => i.name)).toEqual(['ec2-role']);
+    // every EC2 call since was made with the role's temporary credentials, none with a key
+    const since = ec2.requests.slice(before);
+    expect(since.map((r) => r.action)).toContain('RunInstances');
+    expect(since.every((r) => r.accessKeyId.startsWith('ASIA'))).toBe(true);
+
+    const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`, {
+      token: owner.token,
+    });
+    expect((await ended(deleted.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(ec2.live()).toEqual([]);
   });
 });

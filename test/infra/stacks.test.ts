@@ -231,6 +231,27 @@ describe('Stack: API', () => {
     expect((handlers[0]?.Properties as Record<string, any> | undefined)?.Timeout).toBe(360);
   });
 
+  it("lets only the servers API and the workflow tasks assume tenants' vip-hosting- roles, and names the account they trust", () => {
+    const assumers = Object.entries({ api: templates.api, workflows: templates.workflows }).flatMap(
+      ([name, template]) =>
+        Object.values(template.findResources('AWS::IAM::Policy'))
+          .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('sts:AssumeRole'))
+          .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(':role/vip-hosting-*'))
+          .map((p) => `${name}:${JSON.stringify(p.Properties.Roles)}`),
+    );
+    expect(assumers).toHaveLength(2);
+    expect(assumers.some((a) => a.startsWith('api:') && a.includes('ContextServers'))).toBe(true);
+    expect(assumers.some((a) => a.startsWith('workflows:') && a.includes('WorkflowTasks'))).toBe(true);
+    const accounts = Object.values(templates.api.findResources('AWS::Lambda::Function'))
+      .map((fn) => (fn.Properties as Record<string, any>).Environment?.Variables)
+      .filter((variables) => variables?.TABLE_NAME)
+      .map((variables) => variables.PLATFORM_ACCOUNT_ID);
+    expect(accounts.length).toBeGreaterThan(5);
+    expect(new Set(accounts.map((a) => JSON.stringify(a)))).toEqual(
+      new Set([JSON.stringify({ Ref: 'AWS::AccountId' })]),
+    );
+  });
+
   it('runs every function on Node.js 22, arm64, traced', () => {
     for (const template of Object.values(templates)) {
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {

@@ -14,6 +14,7 @@ import {
   RunInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import {
   type CloudProvider,
   ProviderAuthError,
@@ -29,6 +30,18 @@ export interface AwsAccessKey {
   secretAccessKey: string;
 }
 
+/**
+ * A role in the tenant's account that trusts the platform's account with an external id (the
+ * tenant's id, fixed when the role was saved): no long-lived key of the tenant's is kept.
+ */
+export interface AwsRole {
+  roleArn: string;
+  externalId: string;
+}
+
+/** What a role's name must start with, so the platform's functions may assume only such roles. */
+export const ROLE_NAME_PREFIX = 'vip-hosting-';
+
 /** Canonical's account and its Ubuntu 24.04 image names; the newest one is used. */
 export const UBUNTU_OWNER = '099720109477';
 export const UBUNTU_IMAGES = 'ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*';
@@ -40,6 +53,7 @@ const FAMILIES = ['t3.*', 't3a.*', 'm7i.*', 'c7i.*', 'r7i.*'];
 const HOME_REGION = 'us-east-1';
 
 const AUTH_CODES = new Set([
+  'AccessDenied',
   'AuthFailure',
   'UnauthorizedOperation',
   'InvalidClientTokenId',
@@ -48,9 +62,14 @@ const AUTH_CODES = new Set([
 ]);
 const THROTTLE_CODES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException']);
 
+/** An error the AWS SDK got from a service: EC2's own, or STS's while it assumed the tenant's role. */
+const isServiceError = (error: unknown): error is Error & { $metadata: { httpStatusCode?: number } } =>
+  error instanceof EC2ServiceException ||
+  (error instanceof Error && '$fault' in error && '$metadata' in error);
+
 /** EC2's errors in the shapes the workflows retry or report, like the other providers' clients. */
 function translate(error: unknown, action: string): Error {
-  if (error instanceof EC2ServiceException) {
+  if (isServiceError(error)) {
     const status = error.$metadata.httpStatusCode ?? 0;
     const message = `AWS EC2 answered ${status || 'an error'} to ${action}: ${error.name}: ${error.message}`;
     if (THROTTLE_CODES.has(error.name) || status >= 500) return new ProviderTransientError(message);
@@ -86,19 +105,39 @@ const toHost = (instance: Instance): ProviderHost => {
  * throttling and 5xx become ProviderTransientError, and the workflow retries with backoff.
  */
 export function awsProvider(options: {
-  key: AwsAccessKey;
+  key: AwsAccessKey | AwsRole;
   /** the server's region; DescribeRegions and the credentials check use us-east-1 */
   region?: string | undefined;
   /** an EC2 endpoint other than AWS's (the local fake) */
   endpoint?: string | undefined;
+  /** an STS endpoint other than AWS's (the local stand-in) */
+  stsEndpoint?: string | undefined;
 }): CloudProvider {
+  const { key } = options;
+  // a role's short sessions are assumed when needed and refreshed before they expire
+  const credentials =
+    'roleArn' in key
+      ? fromTemporaryCredentials({
+          params: {
+            RoleArn: key.roleArn,
+            ExternalId: key.externalId,
+            RoleSessionName: 'vip-hosting-panel',
+            DurationSeconds: 900,
+          },
+          clientConfig: {
+            region: options.region ?? HOME_REGION,
+            maxAttempts: 1,
+            ...(options.stsEndpoint ? { endpoint: options.stsEndpoint } : {}),
+          },
+        })
+      : key;
   const clients = new Map<string, EC2Client>();
   const client = (region = options.region ?? HOME_REGION) => {
     let ec2 = clients.get(region);
     if (!ec2) {
       ec2 = new EC2Client({
         region,
-        credentials: options.key,
+        credentials,
         maxAttempts: 1,
         ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       });

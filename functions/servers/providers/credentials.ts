@@ -10,6 +10,7 @@ import { errors } from '../../../layers/errors/app-error';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { Store, StoredItem } from '../../../layers/store/store';
 import type { CloudProviderName, ProviderName } from '../entity';
+import { type AwsRole, ROLE_NAME_PREFIX } from './aws';
 import { cloudProviderClient, providerFor } from './index';
 import { type HostProvider, ProviderAuthError, ProviderTransientError } from './provider';
 
@@ -30,7 +31,8 @@ export const credentialsKeys = {
 
 /**
  * The secret a provider takes, from the credentials body: an API token, or for AWS an access
- * key id and secret (kept together as JSON). The fields another provider needs are refused.
+ * key id and secret, or a role to assume with the tenant's id as external id (kept as JSON).
+ * The fields another provider (or the other AWS way) needs are refused.
  */
 export function credentialsSecret(
   provider: CloudProviderName,
@@ -38,18 +40,37 @@ export function credentialsSecret(
     token?: string | undefined;
     accessKeyId?: string | undefined;
     secretAccessKey?: string | undefined;
+    roleArn?: string | undefined;
   },
+  tenantId: string,
 ): { secret: string; hint: string } {
-  const needed = provider === 'aws' ? (['accessKeyId', 'secretAccessKey'] as const) : (['token'] as const);
+  const byRole = provider === 'aws' && body.roleArn !== undefined;
+  const needed =
+    provider !== 'aws'
+      ? (['token'] as const)
+      : byRole
+        ? (['roleArn'] as const)
+        : (['accessKeyId', 'secretAccessKey'] as const);
   const problems = [
     ...needed
       .filter((field) => body[field] === undefined)
-      .map((field) => ({ path: `body.${field}`, message: `Required for ${provider}` })),
-    ...(['token', 'accessKeyId', 'secretAccessKey'] as const)
+      .map((field) => ({
+        path: `body.${field}`,
+        message:
+          provider === 'aws' ? 'Required for aws, unless roleArn is given' : `Required for ${provider}`,
+      })),
+    ...(['token', 'accessKeyId', 'secretAccessKey', 'roleArn'] as const)
       .filter((field) => body[field] !== undefined && !(needed as readonly string[]).includes(field))
-      .map((field) => ({ path: `body.${field}`, message: `Not used by ${provider}` })),
+      .map((field) => ({
+        path: `body.${field}`,
+        message: byRole ? 'Not used with roleArn' : `Not used by ${provider}`,
+      })),
   ];
   if (problems.length > 0) throw errors.validation(problems);
+  if (byRole) {
+    const role: AwsRole = { roleArn: body.roleArn as string, externalId: tenantId };
+    return { secret: JSON.stringify(role), hint: `…${role.roleArn.slice(-4)}` };
+  }
   if (provider === 'aws') {
     const key = { accessKeyId: body.accessKeyId as string, secretAccessKey: body.secretAccessKey as string };
     return { secret: JSON.stringify(key), hint: `…${key.accessKeyId.slice(-4)}` };
@@ -85,6 +106,16 @@ export async function saveCredentials(
     await cloudProviderClient(provider, token).checkCredentials();
   } catch (error) {
     if (error instanceof ProviderAuthError) {
+      const role = token.includes('"roleArn"') ? (JSON.parse(token) as AwsRole) : undefined;
+      if (role) {
+        const { principal } = awsTrustPolicy(platform.config.PLATFORM_ACCOUNT_ID, tenantId);
+        throw errors.validation([
+          {
+            path: 'body.roleArn',
+            message: `aws did not let ${principal} assume this role with external id ${role.externalId}, or the role may not use EC2: ${error.message}`,
+          },
+        ]);
+      }
       const path =
         provider !== 'aws'
           ? 'body.token'
@@ -169,4 +200,29 @@ export async function providerOf(
   if (!token)
     throw new Error(`The tenant's ${server.provider} credentials are gone; save them again and retry`);
   return providerFor(server, token);
+}
+
+/**
+ * What a role in a tenant's AWS account must trust so the platform may assume it: the
+ * platform's account, and only with the tenant's id as external id (so no other tenant of the
+ * platform can have it assumed for them). The role needs EC2 permissions in its own policy.
+ */
+export function awsTrustPolicy(platformAccountId: string, tenantId: string) {
+  const principal = `arn:aws:iam::${platformAccountId}:root`;
+  return {
+    principal,
+    externalId: tenantId,
+    roleNamePrefix: ROLE_NAME_PREFIX,
+    trustPolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: principal },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'sts:ExternalId': tenantId } },
+        },
+      ],
+    },
+  };
 }

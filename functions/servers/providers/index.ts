@@ -1,6 +1,6 @@
 import { getConfig } from '../../../layers/config/config';
 import type { CloudProviderName, ProviderName } from '../entity';
-import { type AwsAccessKey, awsProvider } from './aws';
+import { type AwsAccessKey, type AwsRole, awsProvider } from './aws';
 import { customProvider } from './custom';
 import { digitalOceanProvider } from './digitalocean';
 import { hetznerProvider } from './hetzner';
@@ -10,7 +10,7 @@ import { vultrProvider } from './vultr';
 
 /**
  * A cloud provider's client with a tenant's saved secret: an API token, or for AWS an access
- * key (JSON). `region` is where a server lives, for a provider whose API is regional (EC2).
+ * key or a role to assume (JSON). `region` is where a server lives, for a provider whose API is regional (EC2).
  */
 export function cloudProviderClient(
   provider: CloudProviderName,
@@ -20,7 +20,12 @@ export function cloudProviderClient(
   const config = getConfig();
   switch (provider) {
     case 'aws':
-      return awsProvider({ key: JSON.parse(token) as AwsAccessKey, region, endpoint: config.EC2_ENDPOINT });
+      return awsProvider({
+        key: JSON.parse(token) as AwsAccessKey | AwsRole,
+        region,
+        endpoint: config.EC2_ENDPOINT,
+        stsEndpoint: config.STS_ENDPOINT,
+      });
     case 'hetzner':
       return hetznerProvider({ baseUrl: config.HETZNER_API_URL, token });
     case 'digitalocean':
