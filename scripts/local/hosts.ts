@@ -55,6 +55,8 @@ interface Agent {
   metrics?: NodeJS.Timeout;
   /** set while the host restarts: its agent is offline, and resolves once it is back */
   rebooting?: Promise<void> | undefined;
+  /** set while the agent has lost its connection to SSM: commands wait, as SSM holds them Pending */
+  disconnected?: { until: Promise<void>; reconnect: () => void } | undefined;
 }
 
 /**
@@ -262,7 +264,11 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     },
     isOnline(instanceId) {
       return Object.values(registry.data.hosts).some(
-        (h) => h.instanceId === instanceId && agents.has(h.id) && !agents.get(h.id)?.rebooting,
+        (h) =>
+          h.instanceId === instanceId &&
+          agents.has(h.id) &&
+          !agents.get(h.id)?.rebooting &&
+          !agents.get(h.id)?.disconnected,
       );
     },
     run(instanceId, command) {
@@ -270,8 +276,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       const agent = host ? agents.get(host.id) : undefined;
       if (!host || !agent) return undefined;
       return (async () => {
-        // a command sent while the host restarts reaches its agent once it is back, as SSM delivers it
-        await agent.rebooting;
+        // a command sent while the host restarts (or its agent is cut off) reaches the agent once
+        // it is back, as SSM delivers it
+        while (agent.rebooting || agent.disconnected) {
+          await agent.rebooting;
+          await agent.disconnected?.until;
+        }
         options.log(`host ${host.id}: running command ${command.commandId} (${command.comment})`);
         const combined: CommandResult = { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
         for (const step of command.steps) {
@@ -373,6 +383,24 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         return { status: 204 };
       }
       return { status: 405, body: { error: { code: 'method_not_allowed', message: method } } };
+    },
+    /** Cuts a host's agent off from SSM (a network fault): it stops answering, and commands wait. */
+    disconnect(id: string) {
+      const agent = agents.get(id);
+      if (!agent || agent.disconnected) return;
+      let reconnect = () => {};
+      const until = new Promise<void>((resolve) => {
+        reconnect = resolve;
+      });
+      agent.disconnected = { until, reconnect };
+    },
+    /** Connects it again: commands SSM held for it run now. */
+    reconnect(id: string) {
+      const agent = agents.get(id);
+      const disconnected = agent?.disconnected;
+      if (!agent || !disconnected) return;
+      agent.disconnected = undefined;
+      disconnected.reconnect();
     },
     /** The hosts that exist now (for fault-injection counts and tests). */
     list: () => Object.values(registry.data.hosts).map(view),
