@@ -2,7 +2,7 @@ import { sfnClient, ssmClient } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
-import { listPage } from '../../layers/http/list';
+import { arrayPage, listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { toOperation } from '../operations/entity';
@@ -19,7 +19,7 @@ import {
   saveCredentials,
   toCredentials,
 } from './providers/credentials';
-import { resolvePlacement } from './providers/placement';
+import { localChoices, providerChoices, resolvePlacement } from './providers/placement';
 import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
@@ -188,6 +188,39 @@ export const handler = makeContextHandler(serverRoutes, {
         ),
       ),
     ),
+  listProviderRegions: async ({ params, query, platform }) => {
+    const { regions } =
+      params.provider === 'local'
+        ? localChoices
+        : await providerChoices(platform.store, params.tenantId, params.provider, undefined, 'path.provider');
+    return arrayPage(
+      platform.cursors,
+      { tenantId: params.tenantId, scope: `regions:${params.provider}`, query },
+      regions,
+    );
+  },
+  listProviderSizes: async ({ params, query, platform }) => {
+    if (params.provider === 'aws' && query.region === undefined) {
+      throw errors.validation([
+        { path: 'query.region', message: 'Required for aws: its sizes are per region' },
+      ]);
+    }
+    const { regions, sizes } =
+      params.provider === 'local'
+        ? localChoices
+        : await providerChoices(
+            platform.store,
+            params.tenantId,
+            params.provider,
+            query.region,
+            'path.provider',
+          );
+    if (params.provider === 'aws' && !regions.some((r) => r.id === query.region)) {
+      throw errors.validation([{ path: 'query.region', message: 'Not an aws region' }]);
+    }
+    const scope = `sizes:${params.provider}:${query.region ?? ''}`;
+    return arrayPage(platform.cursors, { tenantId: params.tenantId, scope, query }, sizes);
+  },
   getAwsTrustPolicy: async ({ params, platform }) =>
     ok(awsTrustPolicy(platform.config.PLATFORM_ACCOUNT_ID, params.tenantId)),
   listProviderCredentials: async ({ params, query, platform }) =>

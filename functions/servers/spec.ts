@@ -133,6 +133,15 @@ export const credentialsBody = z
   })
   .meta({ id: 'ProviderCredentialsRequest' });
 
+export const providerChoiceSchema = z
+  .object({
+    id: z.string().meta({ description: 'What to send as region or size when creating a server' }),
+    description: z.string(),
+  })
+  .meta({ id: 'ProviderChoice' });
+
+const choiceParams = tenantParams.extend({ provider: z.enum(['local', ...cloudProviders]) });
+
 export const trustPolicySchema = z
   .object({
     principal: z.string().meta({ description: 'The AWS account the platform assumes your role from' }),
@@ -389,6 +398,49 @@ export const serverRoutes = [
       200: { description: 'Saved', schema: credentialsSchema },
       ...problems,
       503: { description: 'The provider could not be reached; nothing was saved' },
+    },
+  }),
+  route({
+    operationId: 'listProviderRegions',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/providers/{provider}/regions',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:read',
+    summary:
+      "The regions a provider offers, asked with the tenant's saved credentials (kept for five minutes)",
+    tags: ['servers'],
+    params: choiceParams,
+    query: z.strictObject({ ...pageQuery }),
+    responses: {
+      200: { description: 'Regions', schema: listOf(providerChoiceSchema) },
+      ...problems,
+      503: { description: 'The provider could not be reached' },
+    },
+  }),
+  route({
+    operationId: 'listProviderSizes',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/providers/{provider}/sizes',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:read',
+    summary:
+      "The server sizes a provider offers (aws: in `region`, which it then requires), asked with the tenant's saved credentials",
+    tags: ['servers'],
+    params: choiceParams,
+    query: z.strictObject({
+      ...pageQuery,
+      region: z
+        .string()
+        .regex(/^[a-z0-9-]{2,32}$/)
+        .optional()
+        .meta({ description: 'aws: the region whose instance types to list' }),
+    }),
+    responses: {
+      200: { description: 'Sizes', schema: listOf(providerChoiceSchema) },
+      ...problems,
+      503: { description: 'The provider could not be reached' },
     },
   }),
   route({

@@ -1,3 +1,4 @@
+import type { CursorCodec } from '../store/cursor';
 import type { Store, StoredItem } from '../store/store';
 import { type HttpResult, ok } from './route';
 
@@ -25,4 +26,23 @@ export async function listPage<T extends StoredItem, R>(
     scope: list.scope,
   });
   return ok({ items: page.items.map(toItem), nextCursor: page.nextCursor });
+}
+
+/**
+ * One page of a list held in memory (what a provider's API answered), as the list convention
+ * answers it: the cursor carries the offset, signed and bound to the tenant and the list.
+ */
+export function arrayPage<T>(
+  cursors: CursorCodec,
+  list: { tenantId: string; scope: string; query: { limit: number; cursor?: string | undefined } },
+  items: readonly T[],
+): HttpResult {
+  const start = list.query.cursor
+    ? Number(cursors.decode(list.query.cursor, list.tenantId, list.scope).o)
+    : 0;
+  const end = start + list.query.limit;
+  return ok({
+    items: items.slice(start, end),
+    nextCursor: end < items.length ? cursors.encode(list.tenantId, list.scope, { o: end }) : null,
+  });
 }

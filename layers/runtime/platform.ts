@@ -40,6 +40,8 @@ async function build() {
     clock,
     ids: ulidIds(),
     store,
+    /** signs the cursors of lists that are not a DynamoDB query (a provider's regions) */
+    cursors,
     /**
      * The store for one tenant's own data: under the tenant data role when one is set (each
      * tenant's session cached by this instance), else the function's own.

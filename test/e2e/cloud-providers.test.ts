@@ -112,6 +112,57 @@ describe('Feature: provider credentials', () => {
   });
 });
 
+describe("Feature: a provider's regions and sizes", () => {
+  const choicesPath = (provider: string, list: string) =>
+    `/v1/tenants/${owner.tenantId}/providers/${provider}/${list}`;
+
+  it('lists what the provider offers with the saved token, page by page', async () => {
+    const first = await api.call('GET', `${choicesPath('hetzner', 'regions')}?limit=2`, {
+      token: owner.token,
+    });
+    expect(first.status).toBe(200);
+    expect(first.json.items).toEqual([
+      { id: 'fsn1', description: expect.any(String) },
+      { id: 'nbg1', description: expect.any(String) },
+    ]);
+    const second = await api.call(
+      'GET',
+      `${choicesPath('hetzner', 'regions')}?limit=2&cursor=${first.json.nextCursor}`,
+      { token: owner.token },
+    );
+    expect(second.json).toEqual({
+      items: [{ id: 'hel1', description: expect.any(String) }],
+      nextCursor: null,
+    });
+    // a cursor continues only the list it came from
+    const elsewhere = await api.call(
+      'GET',
+      `${choicesPath('hetzner', 'sizes')}?cursor=${first.json.nextCursor}`,
+      { token: owner.token },
+    );
+    expect(elsewhere.status).toBe(400);
+    const sizes = await api.call('GET', choicesPath('hetzner', 'sizes'), { token: owner.token });
+    expect(sizes.json.items.map((s: { id: string }) => s.id)).toEqual(['cx22', 'cx32', 'cpx21']);
+    const local = await api.call('GET', choicesPath('local', 'regions'), { token: owner.token });
+    expect(local.json.items).toEqual([{ id: 'local-1', description: 'This machine' }]);
+  });
+
+  it('names what is wrong: no saved credentials, a provider it does not know, an EC2 region', async () => {
+    const none = await api.call('GET', choicesPath('vultr', 'regions'), { token: owner.token });
+    expect(none.status).toBe(400);
+    expect(none.json.errors[0]).toMatchObject({
+      path: 'path.provider',
+      message: expect.stringContaining('PUT'),
+    });
+    const unknown = await api.call('GET', choicesPath('linode', 'regions'), { token: owner.token });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.errors[0].path).toBe('path.provider');
+    const noRegion = await api.call('GET', choicesPath('aws', 'sizes'), { token: owner.token });
+    expect(noRegion.status).toBe(400);
+    expect(noRegion.json.errors[0].path).toBe('query.region');
+  });
+});
+
 describe('Feature: provisioning at a cloud provider', () => {
   it('names the fields when region or size is missing or not offered', async () => {
     const missing = await createServer({ name: 'web-1' });
@@ -368,6 +419,23 @@ describe("Feature: servers on AWS EC2 in the tenant's own account", () => {
     expect(saved.status).toBe(200);
     expect(saved.json).toMatchObject({ provider: 'aws', tokenHint: '…MPLE' });
     expect(JSON.stringify(saved.json)).not.toContain(awsKey.secretAccessKey);
+    // EC2's instance types are listed per region, which must be one of its own
+    const choices = `/v1/tenants/${owner.tenantId}/providers/aws`;
+    const regions = await api.call('GET', `${choices}/regions`, { token: owner.token });
+    expect(regions.json.items.map((r: { id: string }) => r.id)).toEqual([
+      'us-east-1',
+      'eu-central-1',
+      'eu-west-1',
+    ]);
+    const sizes = await api.call('GET', `${choices}/sizes?region=eu-central-1`, { token: owner.token });
+    expect(sizes.json.items.map((s: { id: string }) => s.id).sort()).toEqual([
+      'm7i.large',
+      't3.medium',
+      't3.small',
+    ]);
+    const nowhere = await api.call('GET', `${choices}/sizes?region=mars-1`, { token: owner.token });
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.json.errors).toEqual([{ path: 'query.region', message: 'Not an aws region' }]);
   });
 
   it('provisions an instance through the EC2 API, riding out a lost RunInstances answer, and terminates it on delete', async () => {

@@ -18,7 +18,16 @@ async function choicesOf(provider: CloudProviderName, token: string, region: str
   const cached = choicesCache.get(key);
   if (cached && Date.now() - cached.at < CHOICES_TTL_MS) return cached;
   const client = cloudProviderClient(provider, token, region);
-  const [regions, sizes] = await Promise.all([client.listRegions(), client.listSizes()]);
+  // EC2 is asked for sizes in the region itself, which must be one of its regions (a made-up one
+  // has no endpoint to answer); the others list both at once
+  let regions: ProviderChoice[];
+  let sizes: ProviderChoice[];
+  if (provider === 'aws') {
+    regions = await client.listRegions();
+    sizes = !region || regions.some((r) => r.id === region) ? await client.listSizes() : [];
+  } else {
+    [regions, sizes] = await Promise.all([client.listRegions(), client.listSizes()]);
+  }
   const fresh = { at: Date.now(), regions, sizes };
   choicesCache.set(key, fresh);
   return fresh;
@@ -29,6 +38,46 @@ const choiceList = (choices: ProviderChoice[]) =>
     .slice(0, 12)
     .map((c) => c.id)
     .join(', ');
+
+/**
+ * The regions and sizes a cloud provider offers the tenant, asked with its saved token (EC2's
+ * sizes in `region`). Problems name `field`: no saved credentials, a token the provider now
+ * rejects; a provider that cannot be reached is a 503 with Retry-After.
+ */
+export async function providerChoices(
+  store: Store,
+  tenantId: string,
+  provider: CloudProviderName,
+  region: string | undefined,
+  field: string,
+): Promise<{ regions: ProviderChoice[]; sizes: ProviderChoice[] }> {
+  const token = await readToken(store, tenantId, provider);
+  if (!token) {
+    throw errors.validation([
+      {
+        path: field,
+        message: `No ${provider} credentials saved: PUT /v1/tenants/${tenantId}/provider-credentials/${provider} first`,
+      },
+    ]);
+  }
+  try {
+    const { regions, sizes } = await choicesOf(provider, token, region);
+    return { regions, sizes };
+  } catch (error) {
+    if (error instanceof ProviderAuthError) {
+      throw errors.validation([{ path: field, message: `${provider} rejects the saved token` }]);
+    }
+    if (error instanceof ProviderTransientError)
+      throw errors.providerUnavailable(provider, error.retryAfterSeconds);
+    throw error;
+  }
+}
+
+/** What `local` offers: this machine. */
+export const localChoices = {
+  regions: [{ id: LOCAL.region, description: 'This machine' }],
+  sizes: [{ id: LOCAL.size, description: 'A sandboxed host on this machine' }],
+};
 
 /**
  * Where a new server goes: for `local`, this machine; for a cloud provider, a region and a
@@ -50,29 +99,13 @@ export async function resolvePlacement(
       missing.map((field) => ({ path: `body.${field}`, message: `Required for ${input.provider}` })),
     );
   }
-  const token = await readToken(store, tenantId, input.provider);
-  if (!token) {
-    throw errors.validation([
-      {
-        path: 'body.provider',
-        message: `No ${input.provider} credentials saved: PUT /v1/tenants/${tenantId}/provider-credentials/${input.provider} first`,
-      },
-    ]);
-  }
-  let regions: ProviderChoice[];
-  let sizes: ProviderChoice[];
-  try {
-    ({ regions, sizes } = await choicesOf(input.provider, token, input.region));
-  } catch (error) {
-    if (error instanceof ProviderAuthError) {
-      throw errors.validation([
-        { path: 'body.provider', message: `${input.provider} rejects the saved token` },
-      ]);
-    }
-    if (error instanceof ProviderTransientError)
-      throw errors.providerUnavailable(input.provider, error.retryAfterSeconds);
-    throw error;
-  }
+  const { regions, sizes } = await providerChoices(
+    store,
+    tenantId,
+    input.provider,
+    input.region,
+    'body.provider',
+  );
   const wrong = [];
   if (!regions.some((r) => r.id === input.region)) {
     wrong.push({
