@@ -8,9 +8,10 @@ import {
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
+import { ConditionFailedError } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { failedSteps, recordSteps, type StepChanges } from '../operations/service';
-import { type CommandInput, settleSshKey } from './commands';
+import type { CommandInput } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
@@ -134,11 +135,20 @@ async function cancelCommand(
       scope: 'ssh-keys',
     });
     const key = keys.items.find((k) => k.lastOperationId === operationId);
-    if (key) {
-      await settleSshKey(
-        deps,
-        { tenantId, serverId, operationId, kind: operation.kind, keyId: key.id },
-        false,
+    // only while the command has not settled it itself: a command that ended first decides
+    if (key && (key.status === 'authorizing' || key.status === 'revoking')) {
+      await ignoring(ConditionFailedError, () =>
+        deps.store.update(
+          sshKeyKeys.item(tenantId, serverId, key.id),
+          { status: 'failed' },
+          {
+            condition: {
+              expression: '#status = :was AND lastOperationId = :op',
+              names: { '#status': 'status' },
+              values: { ':was': key.status, ':op': operationId },
+            },
+          },
+        ),
       );
     }
   }

@@ -122,11 +122,7 @@ export const commandTasks = {
 };
 
 /** An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise. */
-export async function settleSshKey(
-  platform: Pick<Platform, 'store'>,
-  input: Pick<CommandInput, 'tenantId' | 'serverId' | 'operationId' | 'kind' | 'keyId'>,
-  succeeded: boolean,
-) {
+async function settleSshKey(platform: Platform, input: CommandInput, succeeded: boolean) {
   const key = sshKeyKeys.item(input.tenantId, input.serverId, input.keyId ?? '');
   const item = await platform.store.get<SshKeyItem>(key, true);
   // only the key's latest command decides
