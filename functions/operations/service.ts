@@ -9,8 +9,9 @@ export type StepChanges = Record<string, Partial<StepRecord>>;
  * Records step changes (and optionally the operation's own status) in one UpdateItem on
  * nested attributes, so concurrent writers to different steps never overwrite each other.
  * Setting a field to the value it already has is harmless: workflow tasks may run twice.
- * With `whileUnended`, nothing is written once the operation has ended (succeeded, failed or
- * cancelled), so the first of two racing endings wins; answers whether it wrote.
+ * Nothing is written once the operation has ended (succeeded, failed or cancelled): the first
+ * of two racing endings stands, and a task still in flight when its execution was stopped
+ * cannot bring a cancelled operation back to life. Answers whether it wrote.
  */
 export async function recordSteps(
   store: Store,
@@ -22,7 +23,6 @@ export async function recordSteps(
     error?: OperationItem['error'];
     result?: Record<string, unknown>;
   } = {},
-  { whileUnended = false }: { whileUnended?: boolean } = {},
 ): Promise<boolean> {
   const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':at': at };
@@ -47,27 +47,23 @@ export async function recordSteps(
     values[`:o${n}`] = value;
     sets.push(`#o${n} = :o${n}`);
   }
-  if (whileUnended) {
-    names['#status'] = 'status';
-    values[':pending'] = 'pending';
-    values[':running'] = 'running';
-  }
+  names['#status'] = 'status';
+  values[':pending'] = 'pending';
+  values[':running'] = 'running';
   try {
     await store.client.send(
       new UpdateCommand({
         TableName: store.tableName,
         Key: operationKeys.item(ref.tenantId, ref.operationId),
         UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: whileUnended
-          ? 'attribute_exists(pk) AND #status IN (:pending, :running)'
-          : 'attribute_exists(pk)',
+        ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :running)',
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),
     );
     return true;
   } catch (error) {
-    if (whileUnended && error instanceof ConditionalCheckFailedException) return false;
+    if (error instanceof ConditionalCheckFailedException) return false;
     throw error;
   }
 }

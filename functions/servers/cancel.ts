@@ -159,7 +159,6 @@ async function cancelCommand(
     at,
     failedSteps([commandStep], operation, at, cancelled, commandId ? { commandId } : undefined),
     { status: 'cancelled', error: cancelled },
-    { whileUnended: true },
   );
   const now = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
   if (!ended) throw errors.conflict(`The operation has already ended (${now?.status ?? 'gone'}).`);

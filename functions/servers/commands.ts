@@ -115,7 +115,6 @@ export const commandTasks = {
       outcome.error
         ? { status: 'failed', error: outcome.error }
         : { status: 'succeeded', result: { serverId: input.serverId } },
-      { whileUnended: true },
     );
     return {};
   },
