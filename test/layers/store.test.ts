@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newOperation, recordStarted, recordSteps } from '../../functions/operations/service';
 import { AppError } from '../../layers/errors/app-error';
 import type { Clock } from '../../layers/ids/ids';
 import { makeCursorCodec } from '../../layers/store/cursor';
@@ -142,5 +143,45 @@ describe('Module: store (DynamoDB Local)', () => {
     await expect(store.remove({ pk: 'T#del', sk: 'ONCE' }, { mustExist: true })).rejects.toBeInstanceOf(
       ConditionFailedError,
     );
+  });
+});
+
+describe('Module: operation records (DynamoDB Local)', () => {
+  it('never changes an ended operation: the first ending stands, and a late task cannot revive it', async () => {
+    const ref = { tenantId: 'ten_a', operationId: 'op_1' };
+    await store.create(
+      newOperation({
+        ...ref,
+        kind: 'run-recipe',
+        targetId: 'srv_1',
+        steps: ['run'],
+        correlationId: 'req-1',
+        now: now.toISOString(),
+      }),
+    );
+    const at = now.toISOString();
+    expect(await recordStarted(store, ref, at, 'run')).toBe(true);
+    // a cancel ends it
+    expect(
+      await recordSteps(store, ref, at, { run: { status: 'failed', endedAt: at } }, { status: 'cancelled' }),
+    ).toBe(true);
+    // the command's own ending, and a start that was still in flight, come too late
+    expect(
+      await recordSteps(
+        store,
+        ref,
+        at,
+        { run: { status: 'succeeded', endedAt: at } },
+        { status: 'succeeded' },
+      ),
+    ).toBe(false);
+    expect(await recordStarted(store, ref, at, 'run')).toBe(false);
+    expect(await store.get({ pk: 'T#ten_a', sk: 'OP#op_1' })).toMatchObject({
+      status: 'cancelled',
+      steps: { run: { status: 'failed' } },
+    });
+    // an operation that does not exist is not written either
+    expect(await recordStarted(store, { tenantId: 'ten_a', operationId: 'op_2' }, at, 'run')).toBe(false);
+    expect(await store.get({ pk: 'T#ten_a', sk: 'OP#op_2' })).toBeUndefined();
   });
 });
