@@ -2,7 +2,10 @@ import middy from '@middy/core';
 import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { routes } from '../../functions/api';
 import { signupBody } from '../../functions/auth/spec';
+import { cloudProviders } from '../../functions/servers/entity';
+import { credentialsSecret } from '../../functions/servers/providers/credentials';
 import { createServerBody } from '../../functions/servers/spec';
 import { databaseEngines, nodeVersions, phpVersions, webServers } from '../../functions/servers/stack';
 import { AppError, errors } from '../../layers/errors/app-error';
@@ -111,17 +114,17 @@ describe('Module: problem rendering', () => {
   });
 });
 
-/** Every way a request body can be wrong must end in a 400 naming fields under `body`, never another error. */
-function expectOnlyValidationErrors(schema: Parameters<typeof parsePart>[0], value: unknown) {
+/** Every way a request part can be wrong must end in a 400 naming fields under that part, never another error. */
+function expectOnlyValidationErrors(schema: Parameters<typeof parsePart>[0], value: unknown, part = 'body') {
   try {
-    parsePart(schema, value, 'body');
+    parsePart(schema, value, part);
     return true;
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
     const appError = error as AppError;
     expect(appError.status).toBe(400);
     expect(appError.errors?.length).toBeGreaterThan(0);
-    for (const field of appError.errors ?? []) expect(field.path.startsWith('body')).toBe(true);
+    for (const field of appError.errors ?? []) expect(field.path.startsWith(part)).toBe(true);
     return false;
   }
 }
@@ -154,6 +157,60 @@ describe('Property: request schemas', () => {
     fc.assert(
       fc.property(valid, (body) => {
         expect(expectOnlyValidationErrors(createServerBody, body)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("answers anything sent to any route's body, query or path with a result or a field-level 400", () => {
+    const parts = routes.flatMap((route) =>
+      (['body', 'query', 'params'] as const)
+        .filter((part) => route[part] !== undefined)
+        .map((part) => ({ route, part, schema: route[part] as Parameters<typeof parsePart>[0] })),
+    );
+    expect(parts.length).toBeGreaterThan(40);
+    for (const { part, schema } of parts) {
+      // bodies are any JSON; query strings and path parameters are always strings
+      const value = part === 'body' ? fc.jsonValue() : fc.dictionary(fc.string(), fc.string());
+      fc.assert(
+        fc.property(value, (v) => {
+          expectOnlyValidationErrors(schema, v, part === 'params' ? 'path' : part);
+        }),
+        { numRuns: 60, examples: [[{}]] },
+      );
+    }
+  });
+
+  it("answers any mix of credential fields with the provider's secret or 400s naming exactly the wrong fields", () => {
+    const field = (value: string) => fc.option(fc.constant(value), { nil: undefined });
+    const body = fc.record({
+      token: field('a-provider-token'),
+      accessKeyId: field('AKIAIOSFODNN7EXAMPLE'),
+      secretAccessKey: field('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'),
+      roleArn: field('arn:aws:iam::111122223333:role/vip-hosting-panel'),
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...cloudProviders), body, (provider, given) => {
+        const wanted =
+          provider !== 'aws'
+            ? ['token']
+            : given.roleArn !== undefined
+              ? ['roleArn']
+              : ['accessKeyId', 'secretAccessKey'];
+        const sent = Object.keys(given).filter((k) => given[k as keyof typeof given] !== undefined);
+        const wrong = [
+          ...wanted.filter((k) => !sent.includes(k)),
+          ...sent.filter((k) => !wanted.includes(k)),
+        ].map((k) => `body.${k}`);
+        try {
+          const { secret } = credentialsSecret(provider, given, 'ten_a');
+          expect(wrong).toEqual([]);
+          if (wanted.includes('roleArn'))
+            expect(JSON.parse(secret)).toEqual({ roleArn: given.roleArn, externalId: 'ten_a' });
+        } catch (error) {
+          expect((error as AppError).status).toBe(400);
+          expect(((error as AppError).errors ?? []).map((e) => e.path).sort()).toEqual(wrong.sort());
+        }
       }),
       { numRuns: 300 },
     );
