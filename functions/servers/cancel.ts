@@ -171,8 +171,9 @@ async function findCommand(
   instanceId: string,
   operation: OperationItem,
 ): Promise<string | undefined> {
-  // a minute's margin for a clock that differs between the API and SSM
-  const after = new Date(Date.parse(operation.createdAt) - 60_000).toISOString();
+  // a minute's margin for a clock that differs between the API and SSM, in the form SSM's
+  // reference gives for the filter (2021-07-07T00:00:00Z)
+  const after = new Date(Date.parse(operation.createdAt) - 60_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   let nextToken: string | undefined;
   do {
     const page = await deps.ssm.send(
