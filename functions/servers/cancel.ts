@@ -60,7 +60,7 @@ export function makeCancelOperation(deps: CancelDeps) {
     const isCommand = commandKinds.has(operation.kind);
     if (operation.kind !== 'provision-server' && !isCommand) {
       throw errors.conflict(
-        'Only a provisioning or a command can be cancelled; a reboot or a decommissioning runs to its end.',
+        'Only a provisioning or a command can be cancelled; a reboot, a stack change or a decommissioning runs to its end.',
       );
     }
     if (operation.status !== 'pending' && operation.status !== 'running') {

@@ -3,9 +3,15 @@ import type { Platform } from '../../layers/runtime/platform';
 import type { TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { recordStarted, recordSteps } from '../operations/service';
-import { readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
+import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
-import { documentSafe, type RestartableService, unitsOf } from './stack';
+import {
+  bootstrapParameters,
+  documentSafe,
+  type RestartableService,
+  type ServerStack,
+  unitsOf,
+} from './stack';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
 export interface CommandInput {
@@ -13,15 +19,19 @@ export interface CommandInput {
   serverId: string;
   operationId: string;
   correlationId: string;
-  kind: 'restart-service' | 'run-recipe' | 'authorize-ssh-key' | 'revoke-ssh-key';
+  kind: 'restart-service' | 'run-recipe' | 'authorize-ssh-key' | 'revoke-ssh-key' | 'change-stack';
   instanceId: string;
+  /** the SSM document the command runs: the run-command document, or the bootstrap for a stack change */
+  documentName: string;
   /** the SSH key the command authorises or revokes */
   keyId?: string;
+  /** change-stack: the stack the server has once the bootstrap has converged it */
+  stack?: ServerStack;
   parameters: Record<string, string[]>;
 }
 
-/** The run-command document's action for each kind of command. */
-const documentAction: Record<CommandInput['kind'], string> = {
+/** The run-command document's action for each kind of command that runs it. */
+const documentAction: Record<Exclude<CommandInput['kind'], 'change-stack'>, string> = {
   'restart-service': 'restart-service',
   'run-recipe': 'recipe',
   'authorize-ssh-key': 'authorize-key',
@@ -30,9 +40,13 @@ const documentAction: Record<CommandInput['kind'], string> = {
 
 /**
  * Starts a change on an active server through the run-command workflow: an operation with
- * one step, `run`, whose output is the command's exit code, stdout and stderr.
+ * one step, `run`, whose output is the command's exit code, stdout and stderr. A stack change
+ * runs the bootstrap document again with the grown stack (it converges the host and leaves
+ * what is already in place as it is), alone on the server.
  */
-export function makeRunCommand(deps: ServerOperationDeps) {
+export function makeRunCommand(
+  deps: ServerOperationDeps & { documents: { runCommand: string; bootstrap: string } },
+) {
   return async (
     tenantId: string,
     serverId: string,
@@ -44,6 +58,8 @@ export function makeRunCommand(deps: ServerOperationDeps) {
       script?: string;
       publicKey?: string;
       keyId?: string;
+      /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
+      stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
       alongside?: (operationId: string) => TransactItem[];
     },
@@ -51,6 +67,7 @@ export function makeRunCommand(deps: ServerOperationDeps) {
     const server = await readyServer(deps.store, tenantId, serverId);
     const units = command.service === undefined ? [] : unitsOf(server.stack, command.service);
     if (typeof units === 'string') throw errors.validation([{ path: 'path.service', message: units }]);
+    const stack = command.stack?.(server.stack);
     const { operation } = await startOnServer(deps, {
       tenantId,
       serverId,
@@ -58,6 +75,7 @@ export function makeRunCommand(deps: ServerOperationDeps) {
       kind: command.kind,
       steps: [commandStep],
       workflow: 'command',
+      ...(stack ? { exclusive: 'stackOperationId' as const } : {}),
       ...(command.alongside ? { alongside: command.alongside } : {}),
       input: (operationId): CommandInput => ({
         tenantId,
@@ -67,14 +85,26 @@ export function makeRunCommand(deps: ServerOperationDeps) {
         kind: command.kind,
         instanceId: server.instanceId,
         ...(command.keyId ? { keyId: command.keyId } : {}),
-        parameters: {
-          action: [documentAction[command.kind]],
-          publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-          service: [units.join(' ')],
-          scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
-          correlationId: [documentSafe(correlationId)],
-        },
+        ...(stack
+          ? {
+              documentName: deps.documents.bootstrap,
+              stack,
+              parameters: bootstrapParameters(stack, correlationId),
+            }
+          : {
+              documentName: deps.documents.runCommand,
+              parameters: {
+                action: [documentAction[command.kind as keyof typeof documentAction]],
+                publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
+                service: [units.join(' ')],
+                scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                correlationId: [documentSafe(correlationId)],
+              },
+            }),
       }),
+      ...(stack
+        ? { onNotStarted: (input: CommandInput) => endExclusive(deps.store, input, 'stackOperationId') }
+        : {}),
     });
     return { server, operation };
   };
@@ -91,8 +121,17 @@ export const commandTasks = {
     input: CommandInput,
     outcome: { output?: Record<string, unknown>; error?: { code: string; message: string } },
   ) {
-    // The key's record settles first: whoever sees the operation end sees the key as it is.
+    // The key's record (or the server's stack) settles first: whoever sees the operation end
+    // sees the key, or the stack, as it is.
     if (input.keyId) await settleSshKey(platform, input, outcome.error === undefined);
+    if (input.kind === 'change-stack') {
+      await endExclusive(
+        platform.store,
+        input,
+        'stackOperationId',
+        outcome.error === undefined && input.stack ? { stack: input.stack } : {},
+      );
+    }
     const at = platform.clock.now().toISOString();
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),

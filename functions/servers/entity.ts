@@ -45,6 +45,8 @@ export interface ServerItem extends StoredItem {
   deletingFrom?: ServerStatus;
   /** the reboot under way, until it ends */
   rebootOperationId?: string;
+  /** the stack change under way, until it ends */
+  stackOperationId?: string;
   /** the host's boot as its last health check saw it; a hard reboot's check insists on another */
   bootId?: string;
   /** set while the tenant (or a tenant above it) is suspended */
@@ -74,6 +76,7 @@ export function toServer(item: ServerItem) {
     tags: item.tags ?? [],
     suspended: item.suspendedAt !== undefined,
     rebooting: item.rebootOperationId !== undefined,
+    changingStack: item.stackOperationId !== undefined,
     instanceId: item.instanceId ?? null,
     installCommand: item.installCommand ?? null,
     ipv4: item.ipv4 ?? null,

@@ -24,12 +24,17 @@ import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
 import { parsePublicKey, type SshKeyItem, sshKeyKeys, toSshKey } from './ssh-keys';
+import { grownStack } from './stack';
 
 const runCommand = (platform: Platform) =>
   makeRunCommand({
     ...platform,
     sfn: sfnClient(),
     stateMachineArn: platform.config.RUN_COMMAND_STATE_MACHINE_ARN,
+    documents: {
+      runCommand: platform.config.RUN_COMMAND_DOCUMENT_NAME,
+      bootstrap: platform.config.BOOTSTRAP_DOCUMENT_NAME,
+    },
   });
 
 export const handler = makeContextHandler(serverRoutes, {
@@ -158,6 +163,13 @@ export const handler = makeContextHandler(serverRoutes, {
     const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
       kind: 'restart-service',
       service: params.service,
+    });
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
+  },
+  changeStack: async ({ params, body, requestId, platform }) => {
+    const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
+      kind: 'change-stack',
+      stack: (current) => grownStack(current, body),
     });
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },

@@ -1,12 +1,12 @@
 import { errors } from '../../layers/errors/app-error';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError, type Store } from '../../layers/store/store';
+import type { Store } from '../../layers/store/store';
 import { type OperationItem, operationKeys } from '../operations/entity';
 import { failedSteps, recordStarted, recordSteps } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation, reportedBoot } from './invocation';
 import { providerOf } from './providers/credentials';
-import { readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
+import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import { documentSafe } from './stack';
 
 /** The steps of the reboot-server workflow, in order. */
@@ -53,7 +53,7 @@ export function makeRebootServer(deps: ServerOperationDeps) {
       kind: 'reboot-server',
       steps: rebootSteps,
       workflow: 'reboot',
-      rebooting: true,
+      exclusive: 'rebootOperationId',
       input: (operationId): RebootInput => ({
         tenantId,
         serverId,
@@ -75,24 +75,9 @@ export function makeRebootServer(deps: ServerOperationDeps) {
   };
 }
 
-/** The server no longer reboots (and runs the boot its health check saw); a server deleted meanwhile stays deleted. */
-async function endReboot(store: Store, input: RebootInput, bootId?: string) {
-  try {
-    await store.update(
-      serverKeys.item(input.tenantId, input.serverId),
-      { rebootOperationId: undefined, ...(bootId ? { bootId } : {}) },
-      {
-        condition: {
-          expression: 'rebootOperationId = :op',
-          names: {},
-          values: { ':op': input.operationId },
-        },
-      },
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionFailedError)) throw error;
-  }
-}
+/** The server no longer reboots (and runs the boot its health check saw). */
+const endReboot = (store: Store, input: RebootInput, bootId?: string) =>
+  endExclusive(store, input, 'rebootOperationId', bootId ? { bootId } : {});
 
 /** The reboot-server workflow's tasks; each records its step, and may run twice. */
 export const rebootTasks = {

@@ -1,7 +1,12 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { type Store, type TransactItem, TransactionFailedError } from '../../layers/store/store';
+import {
+  ConditionFailedError,
+  type Store,
+  type TransactItem,
+  TransactionFailedError,
+} from '../../layers/store/store';
 import type { OperationItem } from '../operations/entity';
 import { newOperation, recordNotStarted } from '../operations/service';
 import { type ServerItem, serverKeys } from './entity';
@@ -26,13 +31,18 @@ export async function readyServer(
     throw errors.conflict(`The server is ${server.status}; commands and reboots run on active servers only.`);
   }
   if (server.rebootOperationId) throw errors.conflict('The server is rebooting; try again once it is back.');
+  if (server.stackOperationId) {
+    throw errors.conflict(
+      'Software is being installed on the server; try again once its operation has ended.',
+    );
+  }
   return server as ServerItem & { instanceId: string };
 }
 
 /**
  * Starts a workflow on a ready server: the operation is written and the server marked with it
- * (and, for a reboot, as rebooting) in one transaction that holds only while the server is
- * still active and not rebooting; then the execution starts under the operation's id. A start
+ * (and, for a reboot or a stack change, as running it alone) in one transaction that holds only
+ * while the server is still active and runs neither; then the execution starts under the operation's id. A start
  * that fails ends the operation failed (after `onNotStarted`) and the error goes on.
  */
 export async function startOnServer<Input extends { operationId: string }>(
@@ -45,7 +55,8 @@ export async function startOnServer<Input extends { operationId: string }>(
     steps: readonly string[];
     /** for the message of a start that failed: "The {workflow} workflow could not be started." */
     workflow: string;
-    rebooting?: boolean;
+    /** the mark the server holds while this runs alone: no command, reboot or stack change meanwhile */
+    exclusive?: 'rebootOperationId' | 'stackOperationId';
     /** other items written with the operation */
     alongside?: (operationId: string) => TransactItem[];
     input: (operationId: string) => Input;
@@ -70,8 +81,9 @@ export async function startOnServer<Input extends { operationId: string }>(
       {
         Update: {
           Key: serverKeys.item(tenantId, serverId),
-          UpdateExpression: `SET lastOperationId = :op, updatedAt = :now${start.rebooting ? ', rebootOperationId = :op' : ''}`,
-          ConditionExpression: '#status = :active AND attribute_not_exists(rebootOperationId)',
+          UpdateExpression: `SET lastOperationId = :op, updatedAt = :now${start.exclusive ? `, ${start.exclusive} = :op` : ''}`,
+          ConditionExpression:
+            '#status = :active AND attribute_not_exists(rebootOperationId) AND attribute_not_exists(stackOperationId)',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':op': operationId, ':now': now, ':active': 'active' },
         },
@@ -80,7 +92,9 @@ export async function startOnServer<Input extends { operationId: string }>(
     ]);
   } catch (error) {
     if (error instanceof TransactionFailedError && error.reasons[1] === 'ConditionalCheckFailed') {
-      throw errors.conflict('The server changed meanwhile (it is rebooting, or no longer active).');
+      throw errors.conflict(
+        'The server changed meanwhile (it is rebooting or installing software, or no longer active).',
+      );
     }
     throw error;
   }
@@ -95,4 +109,26 @@ export async function startOnServer<Input extends { operationId: string }>(
     throw cause;
   }
   return { operation: operation as OperationItem, input };
+}
+
+/**
+ * A reboot or a stack change has ended: the server no longer holds its mark (and takes the
+ * changes it brought). Only the operation that set the mark clears it; a server deleted
+ * meanwhile stays deleted.
+ */
+export async function endExclusive(
+  store: Store,
+  ref: { tenantId: string; serverId: string; operationId: string },
+  mark: 'rebootOperationId' | 'stackOperationId',
+  changes: Record<string, unknown> = {},
+) {
+  try {
+    await store.update(
+      serverKeys.item(ref.tenantId, ref.serverId),
+      { [mark]: undefined, ...changes },
+      { condition: { expression: `${mark} = :op`, names: {}, values: { ':op': ref.operationId } } },
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+  }
 }

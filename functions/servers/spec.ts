@@ -11,7 +11,7 @@ import {
 } from '../shared-schemas';
 import { cloudProviders, providers, serverStatuses } from './entity';
 import { sshKeyBody, sshKeySchema } from './ssh-keys';
-import { restartableServices, stackSchema } from './stack';
+import { restartableServices, stackChangeSchema, stackSchema } from './stack';
 
 const hostname = z
   .string()
@@ -66,6 +66,9 @@ export const serverSchema = z
     tags: z.array(z.string()),
     suspended: z.boolean().meta({ description: 'true while the tenant, or a tenant above it, is suspended' }),
     rebooting: z.boolean().meta({ description: 'true while a reboot runs; commands wait for it' }),
+    changingStack: z
+      .boolean()
+      .meta({ description: 'true while software is being added to the stack; commands wait for it' }),
     instanceId: z.string().nullable(),
     installCommand: z
       .string()
@@ -333,6 +336,24 @@ export const serverRoutes = [
       202: { description: 'The restart started', schema: operationSchema },
       ...problems,
       409: { description: 'The server is not active' },
+    },
+  }),
+  route({
+    operationId: 'changeStack',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}/servers/{serverId}/stack',
+    context: 'servers',
+    auth: 'user',
+    permission: 'servers:write',
+    summary:
+      "Add software to the server's stack (PHP versions, Node.js majors, Redis): the bootstrap runs again for the grown stack, alone on the server, and the server shows the new stack once it succeeded; answers 202 with the operation",
+    tags: ['servers'],
+    params: serverParams,
+    body: stackChangeSchema,
+    responses: {
+      202: { description: 'The change started', schema: operationSchema },
+      ...problems,
+      409: { description: 'The server is not active, or is rebooting or changing its stack already' },
     },
   }),
   route({

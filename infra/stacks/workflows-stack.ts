@@ -172,7 +172,12 @@ export class WorkflowsStack extends Stack {
     this.runCommand.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['ssm:SendCommand'],
-        resources: [documentArn(names.runCommandDocument), managedInstances],
+        // a stack change runs the bootstrap document again
+        resources: [
+          documentArn(names.runCommandDocument),
+          documentArn(names.bootstrapDocument),
+          managedInstances,
+        ],
       }),
     );
     this.runCommand.addToRolePolicy(

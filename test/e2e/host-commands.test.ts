@@ -12,6 +12,8 @@ let owner: Awaited<ReturnType<typeof signUp>>;
 let serverPath: string;
 /** servers whose reset the local provider accepts and does not carry out (a fault a test turns on) */
 const resetsIgnoredFor: string[] = [];
+/** packages the local hosts' apt reports as missing (a fault a test turns on) */
+const unavailablePackages: string[] = [];
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
 
@@ -52,7 +54,7 @@ async function readEvents(path: string, headers: Record<string, string> = {}) {
 
 beforeAll(async () => {
   process.env.OPERATION_EVENTS_POLL_MS = '100';
-  runtime = await startTestRuntime({ resetsIgnoredFor });
+  runtime = await startTestRuntime({ resetsIgnoredFor, unavailablePackages });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'commands@example.com');
   const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
@@ -241,6 +243,101 @@ describe('Feature: commands on a server', () => {
     });
     expect(empty.status).toBe(400);
     expect(empty.json.errors[0].path).toBe('body.script');
+  });
+});
+
+describe("Feature: adding to a server's stack", () => {
+  const stackPath = () => `${serverPath}/stack`;
+  const change = (body: Record<string, unknown>) =>
+    api.call('PATCH', stackPath(), { token: owner.token, body });
+
+  it('refuses to change the web server or the database, to remove software, or to change nothing, naming the field', async () => {
+    const web = await change({ webServer: 'apache' });
+    expect(web.status).toBe(400);
+    expect(web.json.errors).toEqual([
+      { path: 'body.webServer', message: 'Fixed after creation: this server runs nginx' },
+    ]);
+    const fewer = await change({ phpVersions: ['8.3'], redis: false, database: 'postgresql' });
+    expect(fewer.status).toBe(400);
+    expect(fewer.json.errors).toEqual([
+      { path: 'body.phpVersions', message: 'Versions can only be added; keep 8.2 in the list' },
+    ]);
+    const same = await change({ phpVersions: ['8.3', '8.2'] });
+    expect(same.status).toBe(400);
+    expect(same.json.errors[0].path).toBe('body');
+    const unknown = await change({ phpVersions: ['5.6'] });
+    expect(unknown.json.errors[0].path).toBe('body.phpVersions.0');
+  });
+
+  it('runs the bootstrap again for the grown stack, alone on the server, changing nothing already in place', async () => {
+    const [host] = runtime.hosts.list();
+    // the agent is cut off for a moment, so the change is surely still under way while it is checked
+    runtime.hosts.disconnect(host?.id ?? '');
+    const started = await change({ phpVersions: ['8.4', '8.2', '8.3'], redis: true });
+    try {
+      expect(started.status).toBe(202);
+      expect(started.json).toMatchObject({ kind: 'change-stack', status: 'pending' });
+      const during = await api.call('GET', serverPath, { token: owner.token });
+      expect(during.json).toMatchObject({ changingStack: true, stack: { phpVersions: ['8.2', '8.3'] } });
+      // nothing else runs on the server meanwhile, and the change cannot be cancelled half-installed
+      const recipe = await api.call('POST', `${serverPath}/recipe-runs`, {
+        token: owner.token,
+        body: { script: 'true' },
+      });
+      expect(recipe.status).toBe(409);
+      expect((await change({ nodeVersions: ['20', '22', '24'] })).status).toBe(409);
+      const cancel = await api.call('POST', `${started.headers.get('location')}/cancel`, {
+        token: owner.token,
+      });
+      expect(cancel.status).toBe(409);
+    } finally {
+      runtime.hosts.reconnect(host?.id ?? '');
+    }
+
+    const operation = await ended(started.headers.get('location') ?? '');
+    expect(operation.status).toBe('succeeded');
+    const stdout = operation.steps[0].output.stdout.head;
+    expect(stdout).toContain('bootstrap complete');
+    // what was in place stays as it was; only what is new is written
+    expect(stdout).toContain('unchanged /etc/ssh/sshd_config.d/50-vip-hardening.conf');
+    expect(stdout).toContain('unchanged /etc/php/8.3/fpm/conf.d/90-vip.ini');
+    expect(stdout).toContain('wrote /etc/php/8.4/fpm/conf.d/90-vip.ini');
+    const packages = readFileSync(join(runtime.hosts.rootOf(host?.id ?? ''), 'var/lib/vip/packages'), 'utf8');
+    expect(packages.split('\n')).toEqual(expect.arrayContaining(['php8.4-fpm', 'redis-server']));
+
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json).toMatchObject({
+      changingStack: false,
+      stack: { webServer: 'nginx', phpVersions: ['8.2', '8.3', '8.4'], database: 'postgresql', redis: true },
+    });
+    const php = await api.call('POST', `${serverPath}/services/php-fpm/restart`, { token: owner.token });
+    expect((await ended(php.headers.get('location') ?? '')).steps[0].output.stdout.head).toBe(
+      'restarted php8.2-fpm\nrestarted php8.3-fpm\nrestarted php8.4-fpm\n',
+    );
+    const redis = await api.call('POST', `${serverPath}/services/redis/restart`, { token: owner.token });
+    expect((await ended(redis.headers.get('location') ?? '')).status).toBe('succeeded');
+  });
+
+  it('keeps the stack it had when the install fails, and takes commands again', async () => {
+    unavailablePackages.push('php7.4-fpm');
+    try {
+      const started = await change({ phpVersions: ['7.4', '8.2', '8.3', '8.4'] });
+      const operation = await ended(started.headers.get('location') ?? '');
+      expect(operation.status).toBe('failed');
+      expect(operation.steps[0].output.stderr.head).toContain('php7.4-fpm');
+    } finally {
+      unavailablePackages.pop();
+    }
+    const server = await api.call('GET', serverPath, { token: owner.token });
+    expect(server.json).toMatchObject({
+      changingStack: false,
+      stack: { phpVersions: ['8.2', '8.3', '8.4'] },
+    });
+    const next = await api.call('POST', `${serverPath}/recipe-runs`, {
+      token: owner.token,
+      body: { script: 'true' },
+    });
+    expect((await ended(next.headers.get('location') ?? '')).status).toBe('succeeded');
   });
 });
 
