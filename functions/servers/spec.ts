@@ -258,6 +258,7 @@ export const serverRoutes = [
     method: 'POST',
     path: '/v1/tenants/{tenantId}/operations/{operationId}/cancel',
     context: 'servers',
+    idempotent: true,
     auth: 'user',
     permission: 'servers:write',
     summary:
@@ -326,6 +327,7 @@ export const serverRoutes = [
     method: 'POST',
     path: '/v1/tenants/{tenantId}/servers/{serverId}/services/{service}/restart',
     context: 'servers',
+    idempotent: true,
     auth: 'user',
     permission: 'servers:write',
     summary:
@@ -361,6 +363,7 @@ export const serverRoutes = [
     method: 'POST',
     path: '/v1/tenants/{tenantId}/servers/{serverId}/reboot',
     context: 'servers',
+    idempotent: true,
     auth: 'user',
     permission: 'servers:write',
     summary:

@@ -452,9 +452,19 @@ describe('Feature: rebooting a server', () => {
     const bootIdFile = join(runtime.hosts.rootOf(host?.id ?? ''), 'proc/sys/kernel/random/boot_id');
     const bootBefore = readFileSync(bootIdFile, 'utf8').trim();
 
-    const reboot = await api.call('POST', `${serverPath}/reboot`, { token: owner.token });
+    const reboot = await api.call('POST', `${serverPath}/reboot`, {
+      token: owner.token,
+      headers: { 'Idempotency-Key': 'nightly-reboot' },
+    });
     expect(reboot.status).toBe(202);
     expect(reboot.json).toMatchObject({ kind: 'reboot-server', status: 'pending' });
+    // a client's retry with the same key gets the same reboot, not a second one
+    const retried = await api.call('POST', `${serverPath}/reboot`, {
+      token: owner.token,
+      headers: { 'Idempotency-Key': 'nightly-reboot' },
+    });
+    expect(retried.status).toBe(202);
+    expect(retried.json.id).toBe(reboot.json.id);
     expect(reboot.json.steps.map((s: { name: string }) => s.name)).toEqual(['reboot', 'healthCheck']);
     const server = await api.call('GET', serverPath, { token: owner.token });
     expect(server.json.rebooting).toBe(true);
