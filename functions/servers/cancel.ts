@@ -8,10 +8,9 @@ import {
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { ConditionFailedError } from '../../layers/store/store';
-import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
-import { failedSteps, recordSteps, type StepChanges } from '../operations/service';
-import type { CommandInput } from './commands';
+import { type OperationItem, operationKeys } from '../operations/entity';
+import { failedSteps, recordSteps } from '../operations/service';
+import { type CommandInput, settleSshKey } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
@@ -46,7 +45,7 @@ export type Cancelled =
  * server decommissioned, which deletes what provisioning had made so far and gives the quota
  * back. A command's execution is stopped and its SSM command cancelled on the host (its
  * processes are killed; what it changed before stays changed, as with any interrupted
- * script). A reboot or a decommissioning cannot be taken back and answers 409.
+ * script). A reboot, a stack change or a decommissioning cannot be taken back and answers 409.
  */
 export function makeCancelOperation(deps: CancelDeps) {
   return async (
@@ -79,19 +78,20 @@ export function makeCancelOperation(deps: CancelDeps) {
         }),
       ),
     );
+    const commandId = isCommand ? await cancelOnHost(deps, operation) : undefined;
+    // The step that was running fails, the later ones are skipped. A workflow that ended just
+    // before its execution was stopped got there first: its ending stands, and the cancel is a 409.
     const at = deps.clock.now().toISOString();
-    if (isCommand)
-      return { decommissioning: false, operation: await cancelCommand(deps, operation, cancelled) };
-    const changes: StepChanges = {};
-    for (const name of operation.stepOrder) {
-      const step = operation.steps[name];
-      if (step?.status === 'running') changes[name] = { status: 'failed', endedAt: at, error: cancelled };
-      else if (step?.status === 'pending') changes[name] = { status: 'skipped' };
-    }
-    await recordSteps(deps.store, { tenantId, operationId }, at, changes, {
-      status: 'cancelled',
-      error: cancelled,
-    });
+    const ended = await recordSteps(
+      deps.store,
+      { tenantId, operationId },
+      at,
+      failedSteps(operation.stepOrder, operation, at, cancelled, commandId ? { commandId } : undefined),
+      { status: 'cancelled', error: cancelled },
+    );
+    const now = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
+    if (!ended || !now) throw errors.conflict(`The operation has already ended (${now?.status ?? 'gone'}).`);
+    if (isCommand) return { decommissioning: false, operation: now };
     const decommission = await makeDeleteServer(deps)(
       tenantId,
       operation.targetId,
@@ -106,24 +106,19 @@ export function makeCancelOperation(deps: CancelDeps) {
 }
 
 /**
- * The command's half of a cancel, once its execution is stopped: the SSM command is found by
- * the operation id the workflow put in its comment and cancelled, an SSH key it was changing
- * is marked failed (whether the host holds it is unknown), and the operation ends cancelled,
- * unless the command's own ending got there first, which then stands (409).
+ * A command's half of a cancel, once its execution is stopped: the SSM command, found by the
+ * operation id the workflow put in its comment, is cancelled on the host, and an SSH key it was
+ * changing is marked failed (whether the host holds it is unknown) unless its command settled
+ * it first. Answers the command's id, when it was sent.
  */
-async function cancelCommand(
-  deps: CancelDeps,
-  operation: OperationItem,
-  cancelled: { code: string; message: string },
-): Promise<OperationItem> {
+async function cancelOnHost(deps: CancelDeps, operation: OperationItem): Promise<string | undefined> {
   const { tenantId, id: operationId, targetId: serverId } = operation;
   const server = await deps.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
-  const commandId = server?.instanceId && (await findCommand(deps, server.instanceId, operation));
-  if (server?.instanceId && commandId) {
+  const instanceId = server?.instanceId;
+  const commandId = instanceId ? await findCommand(deps, instanceId, operation) : undefined;
+  if (instanceId && commandId) {
     await ignoring(InvalidCommandId, () =>
-      deps.ssm.send(
-        new CancelCommandCommand({ CommandId: commandId, InstanceIds: [server.instanceId ?? ''] }),
-      ),
+      deps.ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] })),
     );
   }
   if (operation.kind === 'authorize-ssh-key' || operation.kind === 'revoke-ssh-key') {
@@ -135,34 +130,15 @@ async function cancelCommand(
       scope: 'ssh-keys',
     });
     const key = keys.items.find((k) => k.lastOperationId === operationId);
-    // only while the command has not settled it itself: a command that ended first decides
-    if (key && (key.status === 'authorizing' || key.status === 'revoking')) {
-      await ignoring(ConditionFailedError, () =>
-        deps.store.update(
-          sshKeyKeys.item(tenantId, serverId, key.id),
-          { status: 'failed' },
-          {
-            condition: {
-              expression: '#status = :was AND lastOperationId = :op',
-              names: { '#status': 'status' },
-              values: { ':was': key.status, ':op': operationId },
-            },
-          },
-        ),
+    if (key) {
+      await settleSshKey(
+        deps.store,
+        { tenantId, serverId, operationId, kind: operation.kind, keyId: key.id },
+        false,
       );
     }
   }
-  const at = deps.clock.now().toISOString();
-  const ended = await recordSteps(
-    deps.store,
-    { tenantId, operationId },
-    at,
-    failedSteps([commandStep], operation, at, cancelled, commandId ? { commandId } : undefined),
-    { status: 'cancelled', error: cancelled },
-  );
-  const now = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
-  if (!ended) throw errors.conflict(`The operation has already ended (${now?.status ?? 'gone'}).`);
-  return now as OperationItem;
+  return commandId;
 }
 
 /** The SSM command a run-command execution sent for an operation: its comment ends with the operation id. */

@@ -1,6 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import type { Platform } from '../../layers/runtime/platform';
-import type { TransactItem } from '../../layers/store/store';
+import { ConditionFailedError, type Store, type TransactItem } from '../../layers/store/store';
 import { commandStep, type OperationItem, operationKeys } from '../operations/entity';
 import { recordStarted, recordSteps } from '../operations/service';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
@@ -123,7 +124,8 @@ export const commandTasks = {
   ) {
     // The key's record (or the server's stack) settles first: whoever sees the operation end
     // sees the key, or the stack, as it is.
-    if (input.keyId) await settleSshKey(platform, input, outcome.error === undefined);
+    if (input.keyId)
+      await settleSshKey(platform.store, { ...input, keyId: input.keyId }, outcome.error === undefined);
     if (input.kind === 'change-stack') {
       await endExclusive(
         platform.store,
@@ -159,12 +161,35 @@ export const commandTasks = {
   },
 };
 
-/** An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise. */
-async function settleSshKey(platform: Platform, input: CommandInput, succeeded: boolean) {
-  const key = sshKeyKeys.item(input.tenantId, input.serverId, input.keyId ?? '');
-  const item = await platform.store.get<SshKeyItem>(key, true);
-  // only the key's latest command decides
-  if (!item || item.lastOperationId !== input.operationId) return;
-  if (succeeded && input.kind === 'revoke-ssh-key') await platform.store.remove(key);
-  else await platform.store.update(key, { status: succeeded ? 'authorized' : 'failed' });
+/**
+ * An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise
+ * (a cancelled command too). Only the key's latest command decides, and only once: whichever of
+ * the command's ending and a cancel comes first settles it.
+ */
+export async function settleSshKey(
+  store: Store,
+  ref: Pick<CommandInput, 'tenantId' | 'serverId' | 'operationId' | 'kind'> & { keyId: string },
+  succeeded: boolean,
+) {
+  const key = sshKeyKeys.item(ref.tenantId, ref.serverId, ref.keyId);
+  const item = await store.get<SshKeyItem>(key, true);
+  if (!item || item.lastOperationId !== ref.operationId) return;
+  if (item.status !== 'authorizing' && item.status !== 'revoking') return;
+  if (succeeded && ref.kind === 'revoke-ssh-key') {
+    await store.remove(key);
+    return;
+  }
+  await ignoring(ConditionFailedError, () =>
+    store.update(
+      key,
+      { status: succeeded ? 'authorized' : 'failed' },
+      {
+        condition: {
+          expression: '#status = :was AND lastOperationId = :op',
+          names: { '#status': 'status' },
+          values: { ':was': item.status, ':op': ref.operationId },
+        },
+      },
+    ),
+  );
 }

@@ -19,7 +19,7 @@ import {
   saveCredentials,
   toCredentials,
 } from './providers/credentials';
-import { localChoices, providerChoices, resolvePlacement } from './providers/placement';
+import { providerChoices, resolvePlacement } from './providers/placement';
 import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
 import { serverRoutes } from './spec';
@@ -201,10 +201,13 @@ export const handler = makeContextHandler(serverRoutes, {
       ),
     ),
   listProviderRegions: async ({ params, query, platform }) => {
-    const { regions } =
-      params.provider === 'local'
-        ? localChoices
-        : await providerChoices(platform.store, params.tenantId, params.provider, undefined, 'path.provider');
+    const { regions } = await providerChoices(
+      platform.store,
+      params.tenantId,
+      params.provider,
+      undefined,
+      'path.provider',
+    );
     return arrayPage(
       platform.cursors,
       { tenantId: params.tenantId, scope: `regions:${params.provider}`, query },
@@ -217,16 +220,13 @@ export const handler = makeContextHandler(serverRoutes, {
         { path: 'query.region', message: 'Required for aws: its sizes are per region' },
       ]);
     }
-    const { regions, sizes } =
-      params.provider === 'local'
-        ? localChoices
-        : await providerChoices(
-            platform.store,
-            params.tenantId,
-            params.provider,
-            query.region,
-            'path.provider',
-          );
+    const { regions, sizes } = await providerChoices(
+      platform.store,
+      params.tenantId,
+      params.provider,
+      query.region,
+      'path.provider',
+    );
     if (params.provider === 'aws' && !regions.some((r) => r.id === query.region)) {
       throw errors.validation([{ path: 'query.region', message: 'Not an aws region' }]);
     }

@@ -19,7 +19,7 @@ export interface ServerOperationDeps {
   stateMachineArn: string;
 }
 
-/** An active server that is not rebooting: the only kind a command or a reboot starts on. */
+/** An active server running neither a reboot nor a stack change: the only kind a command, a reboot or a stack change starts on. */
 export async function readyServer(
   store: Store,
   tenantId: string,

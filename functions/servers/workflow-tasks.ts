@@ -69,6 +69,12 @@ export function readableCause(cause: string | undefined): string {
   return cause.slice(0, MAX_MESSAGE);
 }
 
+/** A workflow's caught failure as the operation records it. */
+const failureError = (failure: { Error?: string; Cause?: string }) => ({
+  code: failure.Error ?? 'States.Failed',
+  message: readableCause(failure.Cause),
+});
+
 async function loadServer(platform: Platform, input: ProvisionInput): Promise<ServerItem> {
   const server = await platform.store.get<ServerItem>(serverKeys.item(input.tenantId, input.serverId), true);
   if (!server) throw new Error(`Server ${input.serverId} does not exist`);
@@ -257,10 +263,7 @@ const tasks = {
     // provider that refuses the look-up now leaves it to decommissioning, not failing a good server
     const server = await loadServer(platform, input);
     try {
-      const provider = await providerOf(platform.store, server);
-      for (const stray of await provider.hostsLabelled(SERVER_LABEL, server.id)) {
-        if (stray.id !== server.hostId) await provider.deleteHost(stray.id);
-      }
+      await deleteServerHosts(await providerOf(platform.store, server), server, { keep: server.hostId });
     } catch (error) {
       if (error instanceof ProviderTransientError) throw error;
       logger.warn('Stray hosts were not looked for', { serverId: server.id, error: error as Error });
@@ -301,7 +304,7 @@ const tasks = {
       true,
     );
     const server = await loadServer(platform, input);
-    const error = { code: failure.Error ?? 'States.Failed', message: readableCause(failure.Cause) };
+    const error = failureError(failure);
     const order = operation?.stepOrder ?? [...provisionSteps];
     const compensation: string[] = [];
     // With an activation, createHost reached the provider, which may have made a host whose
@@ -365,7 +368,7 @@ export async function handler(event: TaskEvent): Promise<unknown> {
     case 'commandFailed':
       return commandTasks.ended(platform, event.input, {
         ...(event.state?.invocation ? { output: commandOutput(event.state.invocation) } : {}),
-        error: { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
+        error: failureError(event.failure),
       });
     case 'rebootStarted':
       return rebootTasks.started(platform, event.input);
@@ -379,15 +382,12 @@ export async function handler(event: TaskEvent): Promise<unknown> {
       return rebootTasks.failed(
         platform,
         event.input,
-        { code: event.failure.Error ?? 'States.Failed', message: readableCause(event.failure.Cause) },
+        failureError(event.failure),
         ['RebootFailed', 'HealthCheckFailed', 'NotRebooted'].includes(event.failure.Error ?? '')
           ? event.state?.invocation
           : undefined,
       );
     case 'decommissionFailed':
-      return decommissionTasks.failed(platform, event.input, {
-        code: event.failure.Error ?? 'States.Failed',
-        message: readableCause(event.failure.Cause),
-      });
+      return decommissionTasks.failed(platform, event.input, failureError(event.failure));
   }
 }

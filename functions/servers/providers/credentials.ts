@@ -29,6 +29,12 @@ export const credentialsKeys = {
   prefix: 'PROVIDER#',
 };
 
+/** A provider's secret as saved, with what it is: the field a rejection names follows from it. */
+export type ProviderSecret = { secret: string; hint: string } & (
+  | { kind: 'token' | 'access-key' }
+  | { kind: 'role'; externalId: string }
+);
+
 /**
  * The secret a provider takes, from the credentials body: an API token, or for AWS an access
  * key id and secret, or a role to assume with the tenant's id as external id (kept as JSON).
@@ -43,7 +49,7 @@ export function credentialsSecret(
     roleArn?: string | undefined;
   },
   tenantId: string,
-): { secret: string; hint: string } {
+): ProviderSecret {
   const byRole = provider === 'aws' && body.roleArn !== undefined;
   const needed =
     provider !== 'aws'
@@ -69,14 +75,19 @@ export function credentialsSecret(
   if (problems.length > 0) throw errors.validation(problems);
   if (byRole) {
     const role: AwsRole = { roleArn: body.roleArn as string, externalId: tenantId };
-    return { secret: JSON.stringify(role), hint: `…${role.roleArn.slice(-4)}` };
+    return {
+      kind: 'role',
+      secret: JSON.stringify(role),
+      hint: `…${role.roleArn.slice(-4)}`,
+      externalId: tenantId,
+    };
   }
   if (provider === 'aws') {
     const key = { accessKeyId: body.accessKeyId as string, secretAccessKey: body.secretAccessKey as string };
-    return { secret: JSON.stringify(key), hint: `…${key.accessKeyId.slice(-4)}` };
+    return { kind: 'access-key', secret: JSON.stringify(key), hint: `…${key.accessKeyId.slice(-4)}` };
   }
   const token = body.token as string;
-  return { secret: token, hint: `…${token.slice(-4)}` };
+  return { kind: 'token', secret: token, hint: `…${token.slice(-4)}` };
 }
 
 /** Where a tenant's token for a provider lives: an encrypted SecureString parameter. */
@@ -100,24 +111,24 @@ export async function saveCredentials(
   platform: Platform,
   tenantId: string,
   provider: CloudProviderName,
-  { secret: token, hint }: { secret: string; hint: string },
+  saved: ProviderSecret,
 ) {
+  const { secret: token, hint } = saved;
   try {
     await cloudProviderClient(provider, token).checkCredentials();
   } catch (error) {
     if (error instanceof ProviderAuthError) {
-      const role = token.includes('"roleArn"') ? (JSON.parse(token) as AwsRole) : undefined;
-      if (role) {
+      if (saved.kind === 'role') {
         const { principal } = awsTrustPolicy(platform.config.PLATFORM_ACCOUNT_ID, tenantId);
         throw errors.validation([
           {
             path: 'body.roleArn',
-            message: `aws did not let ${principal} assume this role with external id ${role.externalId}, or the role may not use EC2: ${error.message}`,
+            message: `aws did not let ${principal} assume this role with external id ${saved.externalId}, or the role may not use EC2: ${error.message}`,
           },
         ]);
       }
       const path =
-        provider !== 'aws'
+        saved.kind === 'token'
           ? 'body.token'
           : error.message.includes('SignatureDoesNotMatch')
             ? 'body.secretAccessKey'

@@ -8,6 +8,12 @@ import { ProviderAuthError, type ProviderChoice, ProviderTransientError } from '
 
 const LOCAL = { region: 'local-1', size: 'small' };
 
+/** What `local` offers: this machine. */
+const localChoices = {
+  regions: [{ id: LOCAL.region, description: 'This machine' }],
+  sizes: [{ id: LOCAL.size, description: 'A sandboxed host on this machine' }],
+};
+
 /** Regions and sizes change rarely: a function instance keeps what a provider said for a few minutes. */
 const CHOICES_TTL_MS = 5 * 60_000;
 const choicesCache = new Map<string, { at: number; regions: ProviderChoice[]; sizes: ProviderChoice[] }>();
@@ -40,17 +46,19 @@ const choiceList = (choices: ProviderChoice[]) =>
     .join(', ');
 
 /**
- * The regions and sizes a cloud provider offers the tenant, asked with its saved token (EC2's
- * sizes in `region`). Problems name `field`: no saved credentials, a token the provider now
- * rejects; a provider that cannot be reached is a 503 with Retry-After.
+ * The regions and sizes a provider offers the tenant: `local`, this machine; a cloud provider,
+ * what it answers with the tenant's saved token (EC2's sizes in `region`). Problems name
+ * `field`: no saved credentials, a token the provider now rejects; a provider that cannot be
+ * reached is a 503 with Retry-After.
  */
 export async function providerChoices(
   store: Store,
   tenantId: string,
-  provider: CloudProviderName,
+  provider: CloudProviderName | 'local',
   region: string | undefined,
   field: string,
 ): Promise<{ regions: ProviderChoice[]; sizes: ProviderChoice[] }> {
+  if (provider === 'local') return localChoices;
   const token = await readToken(store, tenantId, provider);
   if (!token) {
     throw errors.validation([
@@ -72,12 +80,6 @@ export async function providerChoices(
     throw error;
   }
 }
-
-/** What `local` offers: this machine. */
-export const localChoices = {
-  regions: [{ id: LOCAL.region, description: 'This machine' }],
-  sizes: [{ id: LOCAL.size, description: 'A sandboxed host on this machine' }],
-};
 
 /**
  * Where a new server goes: for `local`, this machine; for a cloud provider, a region and a

@@ -78,14 +78,17 @@ export const SERVER_LABEL = 'vip-server-id';
 
 /**
  * Deletes the host a server records and every other host the provider holds under the
- * server's label (one made by an attempt whose create answer was lost). Returns their ids.
+ * server's label (one made by an attempt whose create answer was lost), except `keep` (an
+ * active server's own host). Returns their ids.
  */
 export async function deleteServerHosts(
   provider: HostProvider,
   server: { id: string; hostId?: string | undefined },
+  { keep }: { keep?: string | undefined } = {},
 ): Promise<string[]> {
   const ids = new Set<string>(server.hostId ? [server.hostId] : []);
   for (const host of await provider.hostsLabelled(SERVER_LABEL, server.id)) ids.add(host.id);
+  if (keep) ids.delete(keep);
   for (const id of ids) await provider.deleteHost(id);
   return [...ids];
 }
