@@ -6,6 +6,12 @@ export const AUTHORIZER_CACHE_SECONDS = 60;
 /** The largest body API Gateway passes on; handlers enforce their own, smaller limit. */
 export const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
+/**
+ * Stands for the authorizer's own words in a gateway response: `$context.authorizer.detail`
+ * in API Gateway's template, the Deny's context locally.
+ */
+export const AUTHORIZER_DETAIL = '$context.authorizer.detail';
+
 export interface GatewayResponse {
   status: number;
   code: string;
@@ -26,11 +32,13 @@ export const gatewayResponses = {
     detail: 'A valid bearer token is required.',
     headers: { 'WWW-Authenticate': 'Bearer' },
   },
+  // The authorizer denies a token it refuses, saying why in its context's `detail`.
   ACCESS_DENIED: {
-    status: 403,
-    code: 'forbidden',
-    title: 'Forbidden',
-    detail: 'You are not allowed to do this.',
+    status: 401,
+    code: 'unauthorized',
+    title: 'Unauthorized',
+    detail: AUTHORIZER_DETAIL,
+    headers: { 'WWW-Authenticate': 'Bearer' },
   },
   INVALID_API_KEY: {
     status: 403,
@@ -67,14 +75,40 @@ export const gatewayResponses = {
 export type GatewayResponseType = keyof typeof gatewayResponses;
 
 /** The problem body for a gateway response, with the request id filled in (`$context.requestId` in AWS). */
-export function gatewayProblem(type: GatewayResponseType, requestId: string, instance: string) {
+export function gatewayProblem(
+  type: GatewayResponseType,
+  requestId: string,
+  instance: string,
+  authorizerDetail = AUTHORIZER_DETAIL,
+) {
   const response: GatewayResponse = gatewayResponses[type];
   return {
     type: problemType(response.code),
     title: response.title,
     status: response.status,
-    detail: response.detail,
+    detail: response.detail === AUTHORIZER_DETAIL ? authorizerDetail : response.detail,
     instance,
     requestId,
+  };
+}
+
+/**
+ * The answer to a method a path does not have: 405 with `Allow`. API Gateway gives it from a
+ * mock `ANY` method on each resource (a method of the resource's own wins over ANY); the
+ * local gateway from its route table.
+ */
+export function methodNotAllowed(methods: readonly string[], requestId: string, instance: string) {
+  const allow = [...new Set(methods)].sort();
+  return {
+    status: 405,
+    headers: { Allow: [...allow, 'OPTIONS'].join(', ') },
+    body: {
+      type: problemType('method-not-allowed'),
+      title: 'Method not allowed',
+      status: 405,
+      detail: `This path answers ${[...allow, 'OPTIONS'].join(', ')}.`,
+      instance,
+      requestId,
+    },
   };
 }

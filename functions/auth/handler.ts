@@ -5,7 +5,7 @@ import type { ApiRequest } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
 import { created, etag, ok } from '../../layers/http/route';
-import { sendMail } from '../../layers/mail/mailer';
+import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import {
   type AuthDeps,
@@ -70,7 +70,7 @@ export const handler = makeContextHandler(authRoutes, {
     await makeRequestPasswordReset({
       ...authDeps(request),
       sendMail,
-      appUrl: request.platform.config.APP_URL,
+      urls: publicUrls(request.platform.config),
     })(request.body);
     return { status: 202 };
   },

@@ -5,6 +5,7 @@ import { readStanding } from '../../layers/auth/tenancy';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
 import { ConditionFailedError, type Store } from '../../layers/store/store';
 import { makeCreateTenant } from '../tenants/service';
 import {
@@ -243,7 +244,7 @@ const RESET_TTL_SECONDS = 3600;
 export function makeRequestPasswordReset(
   deps: AuthDeps & {
     sendMail: (mail: { to: string; subject: string; text: string }) => Promise<unknown>;
-    appUrl: string;
+    urls: PublicUrls;
   },
 ) {
   return async (input: { email: string }) => {
@@ -262,9 +263,14 @@ export function makeRequestPasswordReset(
       subject: 'Reset your VIP Hosting Panel password',
       text: [
         'Someone asked to reset the password of this account. If it was you, choose a new one within an hour:',
-        `${deps.appUrl.replace(/\/$/, '')}/password-reset?token=${token}`,
+        ...actionLines(deps.urls, {
+          page: 'password-reset',
+          token,
+          apiPath: '/v1/auth/password-reset/confirm',
+          apiBody: { password: 'your new password' },
+        }),
         '',
-        `If it was not you, ignore this email. Your reset token: ${token}`,
+        'If it was not you, ignore this email.',
       ].join('\n'),
     });
   };

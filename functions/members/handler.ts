@@ -1,7 +1,7 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created } from '../../layers/http/route';
-import { sendMail } from '../../layers/mail/mailer';
+import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { authKeys, toUser, type UserItem } from '../auth/entity';
 import { type InvitationItem, invitationKeys, toInvitation } from './entity';
 import { makeAcceptInvitation, makeInvite, makeRemoveMember } from './service';
@@ -9,7 +9,7 @@ import { memberRoutes } from './spec';
 
 export const handler = makeContextHandler(memberRoutes, {
   inviteMember: async ({ params, body, principal, platform }) => {
-    const invitation = await makeInvite({ ...platform, sendMail, appUrl: platform.config.APP_URL })(
+    const invitation = await makeInvite({ ...platform, sendMail, urls: publicUrls(platform.config) })(
       params.tenantId,
       principal,
       body,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hashToken, type Principal, type Role } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
 import { type Store, TransactionFailedError } from '../../layers/store/store';
 import { authKeys, newUser, type TenantItem, type UserItem } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
@@ -12,7 +13,7 @@ export interface MemberDeps {
   clock: Clock;
   ids: IdGenerator;
   sendMail: (mail: { to: string; subject: string; text: string }) => Promise<unknown>;
-  appUrl: string;
+  urls: PublicUrls;
 }
 
 /** Invites someone by email into a tenant with a role; only an owner may invite an owner. */
@@ -45,9 +46,15 @@ export function makeInvite(deps: MemberDeps) {
       subject: `You are invited to ${tenant.name} on VIP Hosting Panel`,
       text: [
         `You have been invited to join ${tenant.name} as ${input.role}.`,
-        `Accept within 7 days: ${deps.appUrl.replace(/\/$/, '')}/invitations/accept?token=${token}`,
+        'Accept within 7 days:',
+        ...actionLines(deps.urls, {
+          page: 'invitations/accept',
+          token,
+          apiPath: '/v1/invitations/accept',
+          apiBody: { name: 'Your Name', password: 'a password of 12 characters or more' },
+        }),
         '',
-        `If you did not expect this, ignore this email. Your invitation token: ${token}`,
+        'If you did not expect this, ignore this email.',
       ].join('\n'),
     });
     return item;

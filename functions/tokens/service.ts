@@ -98,20 +98,39 @@ export function makeRevokeApiToken({ store, clock }: TokenDeps) {
 export async function verifyApiToken(
   deps: Pick<TokenDeps, 'store' | 'clock'> & { auditRetentionDays: number },
   token: string,
-  { sourceIp, userAgent = '', requestId = '' }: { sourceIp: string; userAgent?: string; requestId?: string },
+  request: { sourceIp: string; userAgent?: string; requestId?: string },
 ): Promise<(Principal & { usageKey?: string }) | undefined> {
+  const checked = await checkApiToken(deps, token, request);
+  return checked.ok ? checked.principal : undefined;
+}
+
+/**
+ * Why an API token was refused. Only a caller who holds the token's secret learns more than
+ * `invalid`: its revocation, expiry or allow-list speaks of its own token alone.
+ */
+export type ApiTokenRefusal = 'invalid' | 'revoked' | 'expired' | 'address-not-allowed';
+
+/** `verifyApiToken`, telling why a token was refused. */
+export async function checkApiToken(
+  deps: Pick<TokenDeps, 'store' | 'clock'> & { auditRetentionDays: number },
+  token: string,
+  { sourceIp, userAgent = '', requestId = '' }: { sourceIp: string; userAgent?: string; requestId?: string },
+): Promise<
+  { ok: true; principal: Principal & { usageKey?: string } } | { ok: false; reason: ApiTokenRefusal }
+> {
+  const refused = (reason: ApiTokenRefusal) => ({ ok: false, reason }) as const;
   const match = /^vhp_([0-9a-z]{26})_([A-Za-z0-9_-]{43})$/.exec(token);
-  if (!match?.[1] || !match[2]) return undefined;
+  if (!match?.[1] || !match[2]) return refused('invalid');
   const id = `tok_${match[1]}`;
   const item = await deps.store.get<ApiTokenItem>(apiTokenKeys.item(id));
-  if (!item) return undefined;
+  if (!item) return refused('invalid');
   const expected = Buffer.from(item.secretHash, 'base64url');
   const actual = hashSecret(match[2]);
-  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return undefined;
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return refused('invalid');
   const now = deps.clock.now();
-  if (item.revokedAt) return undefined;
-  if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= now.getTime()) return undefined;
-  if (!ipAllowed(sourceIp, item.allowedCidrs)) return undefined;
+  if (item.revokedAt) return refused('revoked');
+  if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= now.getTime()) return refused('expired');
+  if (!ipAllowed(sourceIp, item.allowedCidrs)) return refused('address-not-allowed');
   const knownIps = item.knownIps ?? [];
   const newIp = !knownIps.includes(sourceIp);
   await deps.store.update(apiTokenKeys.item(id), {
@@ -142,11 +161,14 @@ export async function verifyApiToken(
     );
   }
   return {
-    tenantId: item.tenantId,
-    userId: item.createdBy.userId,
-    role: item.createdBy.role,
-    scopes: item.scopes,
-    tokenId: item.id,
-    ...(item.usageKey ? { usageKey: item.usageKey } : {}),
+    ok: true,
+    principal: {
+      tenantId: item.tenantId,
+      userId: item.createdBy.userId,
+      role: item.createdBy.role,
+      scopes: item.scopes,
+      tokenId: item.id,
+      ...(item.usageKey ? { usageKey: item.usageKey } : {}),
+    },
   };
 }

@@ -13,6 +13,7 @@ import {
   type GatewayResponseType,
   gatewayProblem,
   gatewayResponses,
+  methodNotAllowed,
 } from '../../functions/gateway';
 import {
   leadingKeysCondition,
@@ -231,6 +232,7 @@ export class ApiStack extends Stack {
           : { authorizationType: apigw.AuthorizationType.NONE }),
       });
     }
+    this.methodsNotAllowed();
     this.usagePlans(props.stage);
 
     const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
@@ -272,7 +274,7 @@ export class ApiStack extends Stack {
       {
         id: 'AwsSolutions-APIG4',
         reason:
-          'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight) need no authorizer; all others use the REQUEST authorizer.',
+          'Public routes (signup, login, refresh, health, OpenAPI, CORS preflight, the mock 405 answers) need no authorizer; all others use the REQUEST authorizer.',
       },
       {
         id: 'AwsSolutions-COG4',
@@ -283,6 +285,49 @@ export class ApiStack extends Stack {
         reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
       },
     ]);
+  }
+
+  /**
+   * A method a path does not have answers 405 with `Allow` instead of API Gateway's 403
+   * "Missing Authentication Token": each route's resource gets a mock `ANY` method, which
+   * API Gateway uses only for methods the resource does not define itself.
+   */
+  private methodsNotAllowed() {
+    const byPath = new Map<string, string[]>();
+    for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
+    for (const [path, methods] of byPath) {
+      const answer = methodNotAllowed(methods, '$context.requestId', '$context.path');
+      this.api.root.resourceForPath(path).addMethod(
+        'ANY',
+        new apigw.MockIntegration({
+          requestTemplates: { 'application/json': '{"statusCode": 405}' },
+          passthroughBehavior: apigw.PassthroughBehavior.NEVER,
+          integrationResponses: [
+            {
+              statusCode: '405',
+              responseParameters: {
+                'method.response.header.Allow': `'${answer.headers.Allow}'`,
+                'method.response.header.Content-Type': "'application/problem+json'",
+              },
+              responseTemplates: { 'application/json': JSON.stringify(answer.body) },
+            },
+          ],
+        }),
+        {
+          operationName: `methodNotAllowed${path.replace(/[^A-Za-z0-9]/g, '')}`,
+          authorizationType: apigw.AuthorizationType.NONE,
+          methodResponses: [
+            {
+              statusCode: '405',
+              responseParameters: {
+                'method.response.header.Allow': true,
+                'method.response.header.Content-Type': true,
+              },
+            },
+          ],
+        },
+      );
+    }
   }
 
   /**

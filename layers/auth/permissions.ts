@@ -51,3 +51,21 @@ export const allows = (principal: Principal, permission: Permission): boolean =>
   can(principal.role, permission) &&
   (principal.scopes === undefined || principal.scopes.includes(permission)) &&
   (principal.actor === undefined || !deniedWhileImpersonating.includes(permission));
+
+/**
+ * Why `allows` refuses, in words for the caller, or undefined when it allows: the scope an
+ * API token lacks, the permission a login-as session may not use, or the role's limit.
+ */
+export function refusal(principal: Principal, permission: Permission | undefined): string | undefined {
+  if (!permission) return `Your role (${principal.role}) does not allow this.`;
+  if (!can(principal.role, permission)) {
+    return `Your role (${principal.role}) does not allow this (it needs ${permission}).`;
+  }
+  if (principal.scopes !== undefined && !principal.scopes.includes(permission)) {
+    return `This API token lacks the scope ${permission}.`;
+  }
+  if (principal.actor !== undefined && deniedWhileImpersonating.includes(permission)) {
+    return `A login-as session may not use ${permission}.`;
+  }
+  return undefined;
+}

@@ -59,8 +59,10 @@ export const configSchema = z.object({
   TENANT_DATA_ROLE_ARN: z.string().startsWith('arn:').optional(),
   /** the address invitations and resets are sent from (a verified SES identity in AWS) */
   MAIL_FROM: z.string().min(3).default('VIP Hosting Panel <no-reply@vip-hosting-panel.local>'),
-  /** where links in emails point: the web app */
-  APP_URL: z.url().default('http://localhost:3000'),
+  /** the web app, whose pages links in emails open; unset, emails give the API call alone */
+  APP_URL: z.url().optional(),
+  /** the API's public address, for the API calls emails show (the local runtime sets its own) */
+  API_URL: z.url().optional(),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
   /** the providers' public APIs; tests point them at local fakes */
   HETZNER_API_URL: z.url().default('https://api.hetzner.cloud/v1'),

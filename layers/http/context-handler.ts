@@ -5,7 +5,7 @@ import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type * as z from 'zod';
 import { recordAudit } from '../audit/audit';
-import { allows, type Permission } from '../auth/permissions';
+import { type Permission, refusal } from '../auth/permissions';
 import { canActOn, type TenantStanding, tenantStanding } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
@@ -278,9 +278,8 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     /** the tenant the path names, when it names one */
     target: string | undefined,
   ): Promise<ApiResult> {
-    if (principal && (!spec.permission || !allows(principal, spec.permission))) {
-      throw errors.forbidden(`Your role (${principal.role}) does not allow this.`);
-    }
+    const refused = principal ? refusal(principal, spec.permission) : undefined;
+    if (refused) throw errors.forbidden(refused);
     const query = spec.query ? parsePart(spec.query, event.queryStringParameters ?? {}, 'query') : undefined;
     if (!spec.body && event.parsedBody !== undefined) {
       throw errors.validation([{ path: 'body', message: 'This route takes no body' }]);

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import './messages';
 import { errors, type FieldError } from '../errors/app-error';
 
 /** Turns zod issues into field errors whose path starts at the request part (`body.name`, `query.limit`). */

@@ -13,6 +13,7 @@ import {
   type GatewayResponseType,
   gatewayProblem,
   gatewayResponses,
+  methodNotAllowed,
 } from '../../functions/gateway';
 import type { RouteSpec } from '../../layers/http/route';
 
@@ -54,6 +55,16 @@ function compile(spec: RouteSpec): CompiledRoute {
     })
     .join('/');
   return { spec, pattern: new RegExp(`^${source}$`), names };
+}
+
+/**
+ * The methods of the routes a path matched. Two templates can match one path (`/x/{id}` and
+ * `/x/new`); API Gateway picks the literal one, so only the most literal template's methods count.
+ */
+function allowedMethods(matches: readonly CompiledRoute[]): string[] {
+  const literalness = (r: CompiledRoute) => -r.names.length;
+  const best = Math.max(...matches.map(literalness));
+  return [...new Set(matches.filter((m) => literalness(m) === best).map((m) => m.spec.method))];
 }
 
 /** The request body, or undefined when it is larger than API Gateway accepts. */
@@ -135,6 +146,7 @@ export function makeGateway(options: GatewayOptions) {
     type: GatewayResponseType,
     requestId: string,
     path: string,
+    authorizerDetail?: string,
   ) {
     const spec = gatewayResponses[type];
     send(response, {
@@ -145,7 +157,7 @@ export function makeGateway(options: GatewayOptions) {
         'X-Request-Id': requestId,
         ...('headers' in spec ? spec.headers : {}),
       },
-      body: JSON.stringify(gatewayProblem(type, requestId, path)),
+      body: JSON.stringify(gatewayProblem(type, requestId, path, authorizerDetail)),
     });
   }
 
@@ -190,7 +202,7 @@ export function makeGateway(options: GatewayOptions) {
     if (method === 'OPTIONS' && matches.length > 0) {
       response.writeHead(204, {
         'Access-Control-Allow-Origin': options.corsOrigins.split(',')[0] ?? '*',
-        'Access-Control-Allow-Methods': [...new Set(matches.map((m) => m.spec.method)), 'OPTIONS'].join(','),
+        'Access-Control-Allow-Methods': [...allowedMethods(matches), 'OPTIONS'].join(','),
         'Access-Control-Allow-Headers': 'Authorization,Content-Type,Idempotency-Key,If-Match,X-Request-Id',
         'Access-Control-Max-Age': '600',
       });
@@ -198,6 +210,20 @@ export function makeGateway(options: GatewayOptions) {
       return;
     }
     const route = matches.find((r) => r.spec.method === method);
+    if (!route && matches.length > 0) {
+      const answer = methodNotAllowed(allowedMethods(matches), requestId, url.pathname);
+      send(response, {
+        statusCode: answer.status,
+        headers: {
+          'Content-Type': 'application/problem+json',
+          'Access-Control-Allow-Origin': options.corsOrigins.split(',')[0] ?? '*',
+          'X-Request-Id': requestId,
+          ...answer.headers,
+        },
+        body: JSON.stringify(answer.body),
+      });
+      return;
+    }
     if (!route) {
       gatewayError(response, 'MISSING_AUTHENTICATION_TOKEN', requestId, url.pathname);
       return;
@@ -276,7 +302,8 @@ export function makeGateway(options: GatewayOptions) {
       }
       const allowed = result.policyDocument.Statement.some((s) => 'Effect' in s && s.Effect === 'Allow');
       if (!allowed) {
-        gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname);
+        const detail = result.context?.detail;
+        gatewayError(response, 'ACCESS_DENIED', requestId, url.pathname, String(detail ?? ''));
         return;
       }
       const usage = options.usageKeys?.admit(result.usageIdentifierKey ?? undefined);

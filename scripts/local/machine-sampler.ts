@@ -32,6 +32,16 @@ function snapshot(): Snapshot {
   return { at: Date.now(), cpuIdle: idle, cpuTotal: total, rxBytes: rx, txBytes: tx };
 }
 
+/**
+ * A filesystem's use as `df` reports it: used over what a user can have (used plus available),
+ * so the blocks reserved for root count neither way.
+ */
+export function diskUsedPercent(disk: { blocks: number; bfree: number; bavail: number }): number {
+  const used = disk.blocks - disk.bfree;
+  const usable = used + disk.bavail;
+  return clampPercent(usable > 0 ? (used / usable) * 100 : 0);
+}
+
 /** Measures the machine the local host runs on, as a host's metrics agent would measure its own. */
 export function makeMachineSampler(diskPath: string) {
   let previous = snapshot();
@@ -47,7 +57,7 @@ export function makeMachineSampler(diskPath: string) {
       cpuPercent: clampPercent(cpuPercent),
       memoryUsedPercent: clampPercent((1 - freemem() / totalmem()) * 100),
       memoryTotalBytes: totalmem(),
-      diskUsedPercent: clampPercent(diskTotal > 0 ? (1 - disk.bavail / disk.blocks) * 100 : 0),
+      diskUsedPercent: diskUsedPercent(disk),
       diskTotalBytes: diskTotal,
       load1,
       load5,

@@ -112,8 +112,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const engineLog = join(dataDir, 'engines.log');
     const dynamoPath = persist('dynamodb');
     if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
-    const [servicesPort, dynamoEngine, kinesisEngine] = await Promise.all([
+    const [servicesPort, gatewayPort, dynamoEngine, kinesisEngine] = await Promise.all([
       freePort(),
+      options.port === 0 ? freePort() : options.port,
       options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
       options.engines
         ? undefined
@@ -158,6 +159,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       LOCAL_PROVIDER_ENDPOINT: `${endpoints.services}/provider`,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // the calls emails show point at this gateway, unless the operator named a public address
+      API_URL: process.env.API_URL ?? `http://localhost:${gatewayPort}`,
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     });
     const { resetConfig } = await import('../../layers/config/config');
@@ -334,7 +337,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       corsOrigins: process.env.CORS_ORIGINS ?? '*',
       usageKeys: apiKeys,
     });
-    const api = await gateway.listen(options.port);
+    const api = await gateway.listen(gatewayPort);
     httpServers.push(api);
     const address = api.address();
     const port = typeof address === 'object' && address ? address.port : options.port;

@@ -224,7 +224,7 @@ describe('Feature: passwords', () => {
       .split('\n')
       .map((l) => JSON.parse(l));
     const mail = mails.filter((m: { to: string[] }) => m.to.includes(email)).at(-1);
-    return /token=(vpr_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? '';
+    return /(vpr_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? '';
   };
 
   it('resets a forgotten password by emailed token, once, ending every session', async () => {

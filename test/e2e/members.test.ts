@@ -27,7 +27,7 @@ function tokenFromOutbox(email: string): string {
     .split('\n')
     .map((line) => JSON.parse(line) as { to: string[]; text: string; subject: string });
   const mail = mails.filter((m) => m.to.includes(email)).at(-1);
-  const token = /token=(vin_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1];
+  const token = /(vin_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1];
   if (!token) throw new Error(`no invitation mail for ${email}`);
   return token;
 }

@@ -193,6 +193,33 @@ describe('Stack: API', () => {
         'gatewayresponse.header.Content-Type': "'application/problem+json'",
       }),
     });
+    // a token the authorizer denies is a 401 carrying the authorizer's reason
+    const denied = Object.values(templates.api.findResources('AWS::ApiGateway::GatewayResponse')).find(
+      (r) => r.Properties.ResponseType === 'ACCESS_DENIED',
+    );
+    expect(denied?.Properties.StatusCode).toBe('401');
+    expect(JSON.parse(denied?.Properties.ResponseTemplates['application/json']).detail).toBe(
+      '$context.authorizer.detail',
+    );
+  });
+
+  it('answers a method a resource lacks with a mock 405 naming the methods it has', () => {
+    const methods = Object.values(templates.api.findResources('AWS::ApiGateway::Method')).map(
+      (m) => m.Properties,
+    );
+    const paths = new Set(routes.map((r) => r.path));
+    const mocks = methods.filter((m) => m.HttpMethod === 'ANY');
+    expect(mocks).toHaveLength(paths.size);
+    const health = mocks.find((m) => m.OperationName === 'methodNotAllowedv1health');
+    expect(health?.Integration).toMatchObject({
+      Type: 'MOCK',
+      IntegrationResponses: [
+        expect.objectContaining({
+          StatusCode: '405',
+          ResponseParameters: expect.objectContaining({ 'method.response.header.Allow': "'GET, OPTIONS'" }),
+        }),
+      ],
+    });
   });
 
   it('puts a WAF web ACL with managed rules and a rate rule in front of the stage', () => {
