@@ -94,7 +94,7 @@ export interface PasswordResetItem extends StoredItem {
   expiresAt: number;
 }
 
-/** Failed logins of one email address (known or not), so lockout reveals nothing about accounts. */
+/** Failed logins counted for brute-force protection (functions/auth/service.ts LOCKOUT); an unknown email counts like a known one. */
 export interface LoginAttemptsItem extends StoredItem {
   entity: 'login-attempts';
   failures: number;
@@ -111,7 +111,13 @@ export const authKeys = {
   refreshToken: (hash: string) => ({ pk: `RT#${hash}`, sk: 'RT' }),
   refreshFamily: (family: string) => ({ pk: `RTF#${family}`, sk: 'RTF' }),
   passwordReset: (hash: string) => ({ pk: `RESET#${hash}`, sk: 'RESET' }),
-  loginAttempts: (email: string) => ({ pk: `LOGIN#${email.toLowerCase()}`, sk: 'ATTEMPTS' }),
+  /** failed logins of an email, from one source address or (without one) from anywhere */
+  loginAttempts: (email: string, sourceIp?: string) => ({
+    pk: `LOGIN#${email.toLowerCase()}`,
+    sk: sourceIp === undefined ? 'ATTEMPTS' : `ATTEMPTS#${sourceIp}`,
+  }),
+  /** failed logins from one source address, whatever the emails */
+  loginAttemptsFrom: (sourceIp: string) => ({ pk: `LOGIN-IP#${sourceIp}`, sk: 'ATTEMPTS' }),
 };
 
 export const toTenant = (item: TenantItem) => ({

@@ -28,6 +28,7 @@ function authDeps(
   return {
     ...platform,
     refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS,
+    loginFailuresPerAddress: platform.config.LOGIN_FAILURES_PER_ADDRESS,
     audit: async (event) => {
       await recordAudit(
         { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
@@ -52,7 +53,8 @@ export const handler = makeContextHandler(authRoutes, {
     const { tenant, user } = await makeSignup(platform)(body);
     return created({ tenant: toTenant(tenant), user: toUser(user) }, `/v1/tenants/${tenant.id}`);
   },
-  login: async (request) => ok(await makeLogin(authDeps(request))(request.body)),
+  login: async (request) =>
+    ok(await makeLogin(authDeps(request))({ ...request.body, sourceIp: request.sourceIp })),
   refresh: async (request) => ok(await makeRefresh(authDeps(request))(request.body)),
   logout: async (request) => {
     await makeLogout(authDeps(request))(request.body);

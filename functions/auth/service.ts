@@ -26,6 +26,8 @@ export interface AuthDeps {
   ids: IdGenerator;
   signer: { sign(principal: Principal): Promise<{ token: string; expiresIn: number }> };
   refreshTokenTtlSeconds: number;
+  /** failures from one source address, over all emails, before it is slowed down (LOCKOUT.address) */
+  loginFailuresPerAddress?: number;
   /** records auth events in the user's tenant audit log, with the request's IP and user agent */
   audit?: AuthAudit;
 }
@@ -49,8 +51,29 @@ export function makeSignup(deps: Pick<AuthDeps, 'store' | 'clock' | 'ids'>) {
     });
 }
 
-/** Lockout: this many failures within the window lock the email address for the window. */
-export const LOCKOUT = { maxFailures: 5, windowSeconds: 15 * 60 } as const;
+/**
+ * Brute-force protection that hands nobody a lockout. Failed logins are counted within a
+ * 15-minute window three ways: per (email, source address), per source address, and per email
+ * from anywhere. Past its threshold each counter slows further attempts down (a lock that
+ * starts at 30 s and doubles with every further failure, up to the window) instead of refusing
+ * the account for everyone: an attacker's failures from one address hold back only that
+ * address. A spread attack reaches the per-email limit; then a login still gets through with
+ * the right password and a valid second factor, from an address that is not itself held back.
+ */
+export const LOCKOUT = {
+  windowSeconds: 15 * 60,
+  firstLockSeconds: 30,
+  /** failures before each counter starts slowing attempts down */
+  pair: 5,
+  address: 20,
+  account: 50,
+} as const;
+
+/** How long a counter holds attempts back after its `failures`-th failure, if at all. */
+export const lockSeconds = (failures: number, threshold: number): number =>
+  failures < threshold
+    ? 0
+    : Math.min(LOCKOUT.windowSeconds, LOCKOUT.firstLockSeconds * 2 ** (failures - threshold));
 
 /** Issues an access token and a stored, single-use refresh token in the given (or a new) family. */
 async function issueTokens(deps: AuthDeps, principal: Principal, family?: string) {
@@ -89,36 +112,60 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
 
 /**
  * Checks a password in constant time; an unknown email costs the same hash and gets the same
- * answer. Five failures within 15 minutes lock the email address (known or not, so the lock
- * reveals nothing) for 15 minutes; a success clears the count.
+ * answer, and is counted and slowed down the same way (so a slow-down reveals nothing). See
+ * LOCKOUT for how failures hold attempts back; a success clears its own address's count.
  */
 export function makeLogin(deps: AuthDeps) {
-  return async (input: { email: string; password: string; otp?: string | undefined }) => {
-    const attemptsKey = authKeys.loginAttempts(input.email);
+  return async (input: { email: string; password: string; otp?: string | undefined; sourceIp: string }) => {
     const now = deps.store.nowSeconds();
-    const attempts = await deps.store.get<LoginAttemptsItem>(attemptsKey, true);
-    if (attempts?.lockedUntil && attempts.lockedUntil > now) throw errors.locked(attempts.lockedUntil - now);
+    const counters = {
+      pair: authKeys.loginAttempts(input.email, input.sourceIp),
+      address: authKeys.loginAttemptsFrom(input.sourceIp),
+      account: authKeys.loginAttempts(input.email),
+    };
+    const [pair, address, account] = await Promise.all(
+      [counters.pair, counters.address, counters.account].map((key) =>
+        deps.store.get<LoginAttemptsItem>(key, true),
+      ),
+    );
+    const heldUntil = (item: LoginAttemptsItem | undefined) =>
+      item?.lockedUntil && item.lockedUntil > now ? item.lockedUntil : 0;
+    const here = Math.max(heldUntil(pair), heldUntil(address));
+    if (here) throw errors.locked(here - now);
     const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
     const user = claim
       ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId))
       : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+    const accountHeld = heldUntil(account);
+    if (accountHeld) {
+      // Only the right password with a valid second factor gets through while the email is
+      // under a spread attack; any other attempt gets the same answer and is not counted.
+      const secondFactor =
+        user?.totpEnabledAt && input.otp && valid && (await useSecondFactor(deps, user, input.otp));
+      if (!secondFactor) throw errors.locked(accountHeld - now, 'account');
+    }
     const standing = user && valid ? await readStanding(deps.store, user.tenantId) : undefined;
     const fail = async () => {
-      const locked = await recordFailure(deps, attemptsKey, attempts, now);
+      const locks = await Promise.all([
+        recordFailure(deps, counters.pair, pair, now, LOCKOUT.pair),
+        recordFailure(deps, counters.address, address, now, deps.loginFailuresPerAddress ?? LOCKOUT.address),
+        recordFailure(deps, counters.account, account, now, LOCKOUT.account),
+      ]);
       if (user) {
         const event = { tenantId: user.tenantId, userId: user.id, status: 401 } as const;
         await deps.audit?.({ ...event, action: 'auth.login.failed', result: 'denied' });
-        if (locked) await deps.audit?.({ ...event, action: 'auth.login.locked', result: 'denied' });
+        if (locks.some(Boolean))
+          await deps.audit?.({ ...event, action: 'auth.login.locked', result: 'denied' });
       }
       return errors.invalidCredentials();
     };
     if (!user || !valid || !standing?.active) throw await fail();
-    if (user.totpEnabledAt) {
+    if (user.totpEnabledAt && !accountHeld) {
       if (!input.otp) throw errors.secondFactorRequired();
       if (!(await useSecondFactor(deps, user, input.otp))) throw await fail();
     }
-    if (attempts) await deps.store.remove(attemptsKey);
+    if (pair) await deps.store.remove(counters.pair);
     await deps.audit?.({
       tenantId: user.tenantId,
       userId: user.id,
@@ -135,37 +182,44 @@ export function makeLogin(deps: AuthDeps) {
   };
 }
 
+/**
+ * Counts one failure on a counter, starting a new window when the last one ran out, and locks
+ * it for `lockSeconds` once it is past its threshold. Answers whether it is now locked.
+ */
 async function recordFailure(
   deps: AuthDeps,
   key: { pk: string; sk: string },
   previous: LoginAttemptsItem | undefined,
   now: number,
+  threshold: number,
 ): Promise<boolean> {
-  // A lock that has run out starts a new window.
-  const fresh = !previous || (previous.lockedUntil !== undefined && previous.lockedUntil <= now);
+  const fresh = !previous || previous.expiresAt <= now;
   const failures = fresh ? 1 : previous.failures + 1;
-  const lockedUntil = failures >= LOCKOUT.maxFailures ? now + LOCKOUT.windowSeconds : undefined;
+  const lock = lockSeconds(failures, threshold);
+  const windowEnds = fresh ? now + LOCKOUT.windowSeconds : previous.expiresAt;
   await deps.store.client.send(
     new UpdateCommand({
       TableName: deps.store.tableName,
       Key: key,
       UpdateExpression: fresh
-        ? 'SET #entity = :entity, #failures = :one, #expiresAt = :expires REMOVE #lockedUntil'
-        : `SET #failures = if_not_exists(#failures, :zero) + :one${lockedUntil ? ', #lockedUntil = :locked, #expiresAt = :locked' : ''}`,
+        ? `SET #entity = :entity, #failures = :one, #expiresAt = :expires${lock ? ', #lockedUntil = :locked' : ' REMOVE #lockedUntil'}`
+        : `SET #failures = if_not_exists(#failures, :zero) + :one, #expiresAt = :expires${lock ? ', #lockedUntil = :locked' : ''}`,
       ExpressionAttributeNames: {
         '#failures': 'failures',
-        ...(fresh ? { '#entity': 'entity', '#expiresAt': 'expiresAt', '#lockedUntil': 'lockedUntil' } : {}),
-        ...(!fresh && lockedUntil ? { '#lockedUntil': 'lockedUntil', '#expiresAt': 'expiresAt' } : {}),
+        '#expiresAt': 'expiresAt',
+        ...(fresh || lock ? { '#lockedUntil': 'lockedUntil' } : {}),
+        ...(fresh ? { '#entity': 'entity' } : {}),
       },
       ExpressionAttributeValues: {
         ':one': 1,
-        ...(fresh ? {} : { ':zero': 0 }),
-        ...(fresh ? { ':entity': 'login-attempts', ':expires': now + LOCKOUT.windowSeconds } : {}),
-        ...(!fresh && lockedUntil ? { ':locked': lockedUntil } : {}),
+        // a lock outlives the window it started in, so the counter is kept until it ends
+        ':expires': Math.max(windowEnds, lock ? now + lock : 0),
+        ...(fresh ? { ':entity': 'login-attempts' } : { ':zero': 0 }),
+        ...(lock ? { ':locked': now + lock } : {}),
       },
     }),
   );
-  return lockedUntil !== undefined;
+  return lock > 0;
 }
 
 const invalidRefresh = () => errors.unauthorized('The refresh token is not valid.');

@@ -2,7 +2,7 @@ import type { StoredItem } from '../../layers/store/store';
 
 export const operationStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type OperationStatus = (typeof operationStatuses)[number];
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'skipped';
 
 export interface StepRecord {
   status: StepStatus;

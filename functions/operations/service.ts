@@ -118,9 +118,9 @@ export function recordNotStarted(
 }
 
 /**
- * The step changes that fail an operation where it stands: the step that was running (the
- * first one still pending when none was) fails with the error and output, the later ones are
- * skipped.
+ * The step changes that end an operation where it stands: the step that was running (the
+ * first one still pending when none was) fails, or is cancelled, with the error and output;
+ * the later ones are skipped.
  */
 export function failedSteps(
   order: readonly string[],
@@ -128,6 +128,7 @@ export function failedSteps(
   at: string,
   error: { code: string; message: string },
   output?: Record<string, unknown>,
+  ending: 'failed' | 'cancelled' = 'failed',
 ): StepChanges {
   const running = order.findIndex((name) => operation?.steps[name]?.status === 'running');
   const pending = order.findIndex((name) => (operation?.steps[name]?.status ?? 'pending') === 'pending');
@@ -135,7 +136,7 @@ export function failedSteps(
   const changes: StepChanges = {};
   order.forEach((name, index) => {
     if (index === failedIndex) {
-      const step: Partial<StepRecord> = { status: 'failed', endedAt: at, error };
+      const step: Partial<StepRecord> = { status: ending, endedAt: at, error };
       if (!operation?.steps[name]?.startedAt) step.startedAt = at;
       if (output) step.output = output;
       changes[name] = step;

@@ -22,7 +22,7 @@ export const operationSchema = z
     steps: z.array(
       z.object({
         name: z.string(),
-        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'skipped']),
+        status: z.enum(['pending', 'running', 'succeeded', 'failed', 'cancelled', 'skipped']),
         startedAt: isoTimestamp.nullable(),
         endedAt: isoTimestamp.nullable(),
         output: z

@@ -1,7 +1,9 @@
 import { ExecutionDoesNotExist, type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   CancelCommandCommand,
+  GetCommandInvocationCommand,
   InvalidCommandId,
+  InvocationDoesNotExist,
   ListCommandsCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
@@ -78,15 +80,16 @@ export function makeCancelOperation(deps: CancelDeps) {
         }),
       ),
     );
-    const commandId = isCommand ? await cancelOnHost(deps, operation) : undefined;
-    // The step that was running fails, the later ones are skipped. A workflow that ended just
-    // before its execution was stopped got there first: its ending stands, and the cancel is a 409.
+    const command = isCommand ? await cancelOnHost(deps, operation) : undefined;
+    // The step that was running is cancelled with what its command printed so far, the later
+    // ones are skipped. A workflow that ended just before its execution was stopped got there
+    // first: its ending stands, and the cancel is a 409.
     const at = deps.clock.now().toISOString();
     const ended = await recordSteps(
       deps.store,
       { tenantId, operationId },
       at,
-      failedSteps(operation.stepOrder, operation, at, cancelled, commandId ? { commandId } : undefined),
+      failedSteps(operation.stepOrder, operation, at, cancelled, command, 'cancelled'),
       { status: 'cancelled', error: cancelled },
     );
     const now = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
@@ -109,17 +112,22 @@ export function makeCancelOperation(deps: CancelDeps) {
  * A command's half of a cancel, once its execution is stopped: the SSM command, found by the
  * operation id the workflow put in its comment, is cancelled on the host, and an SSH key it was
  * changing is marked failed (whether the host holds it is unknown) unless its command settled
- * it first. Answers the command's id, when it was sent.
+ * it first. Answers the command's id and what it had printed, when it was sent.
  */
-async function cancelOnHost(deps: CancelDeps, operation: OperationItem): Promise<string | undefined> {
+async function cancelOnHost(
+  deps: CancelDeps,
+  operation: OperationItem,
+): Promise<Record<string, unknown> | undefined> {
   const { tenantId, id: operationId, targetId: serverId } = operation;
   const server = await deps.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
   const instanceId = server?.instanceId;
   const commandId = instanceId ? await findCommand(deps, instanceId, operation) : undefined;
+  let printed: Record<string, unknown> = {};
   if (instanceId && commandId) {
     await ignoring(InvalidCommandId, () =>
       deps.ssm.send(new CancelCommandCommand({ CommandId: commandId, InstanceIds: [instanceId] })),
     );
+    printed = await outputSoFar(deps, commandId, instanceId);
   }
   if (operation.kind === 'authorize-ssh-key' || operation.kind === 'revoke-ssh-key') {
     const keys = await deps.store.query<SshKeyItem>({
@@ -138,7 +146,37 @@ async function cancelOnHost(deps: CancelDeps, operation: OperationItem): Promise
       );
     }
   }
-  return commandId;
+  return commandId ? { commandId, ...printed } : undefined;
+}
+
+/**
+ * What a cancelled command had printed. The agent reports it once the killed script has exited,
+ * so it is asked a few times, briefly; a command that printed nothing shows empty output.
+ */
+async function outputSoFar(
+  deps: CancelDeps,
+  commandId: string,
+  instanceId: string,
+): Promise<Record<string, unknown>> {
+  let output: { exitCode: number; stdout: string; stderr: string } | undefined;
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    try {
+      const invocation = await deps.ssm.send(
+        new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }),
+      );
+      output = {
+        exitCode: invocation.ResponseCode ?? -1,
+        stdout: invocation.StandardOutputContent ?? '',
+        stderr: invocation.StandardErrorContent ?? '',
+      };
+    } catch (error) {
+      if (error instanceof InvocationDoesNotExist) break;
+      throw error;
+    }
+    if (output.stdout || output.stderr) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return output ? { stdout: output.stdout, stderr: output.stderr } : {};
 }
 
 /** The SSM command a run-command execution sent for an operation: its comment ends with the operation id. */

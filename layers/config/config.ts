@@ -33,7 +33,12 @@ export const configSchema = z.object({
   /** how long a function instance trusts a tenant's status: a suspension takes effect within it */
   TENANT_STATUS_CACHE_SECONDS: z.coerce.number().min(0).max(60).default(2),
   /** requests a minute per source address, and per account named in the body, on the sign-in routes */
+  /** sign-in requests a minute from one source address */
   AUTH_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  /** failed logins from one address, over all emails, before it is slowed down (an office's NAT may want more) */
+  LOGIN_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(20),
+  /** sign-in requests a minute naming one email, from all addresses together */
+  AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(60),
   /** requests a minute per user or API token when the tenant's plan sets no limit */
   DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   MAX_BODY_BYTES: z.coerce

@@ -107,9 +107,12 @@ export const errors = {
       detail: 'Send the body as application/json.',
       errors: [{ path: 'body', message: 'Content-Type must be application/json' }],
     }),
-  locked: (retryAfterSeconds: number) =>
+  locked: (retryAfterSeconds: number, scope: 'address' | 'account' = 'address') =>
     new AppError('too-many-attempts', 429, 'Too many attempts', {
-      detail: 'Too many failed logins for this email address. Try again later.',
+      detail:
+        scope === 'account'
+          ? 'This email address has had many failed logins from many places. Sign in with the password and a second-factor code (otp), or try again later.'
+          : 'Too many failed logins from this address. Try again later.',
       headers: { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))) },
     }),
   rateLimited: (retryAfterSeconds: number, headers: Record<string, string>) =>

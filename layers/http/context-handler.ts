@@ -120,6 +120,19 @@ const withHeaders = (response: ApiResult, headers: Record<string, string>): ApiR
   headers: { ...response.headers, ...headers },
 });
 
+/** A refusal carries the RateLimit headers of the request it refuses, as an answer would. */
+const carried = (headers: Record<string, string>, error: unknown): unknown => {
+  if (error instanceof AppError) {
+    for (const [name, value] of Object.entries(headers)) error.headers[name] ??= value;
+  }
+  return error;
+};
+
+const carrying = <T>(headers: Record<string, string>, work: Promise<T>): Promise<T> =>
+  work.catch((error: unknown) => {
+    throw carried(headers, error);
+  });
+
 /**
  * Counts the request against its rate limits, in parallel with everything else: a user
  * route per principal (user or API token) at its tenant plan's rate, a sign-in route per
@@ -143,19 +156,24 @@ async function countRequest(
   if (spec.rateLimit !== 'sign-in') return [];
   const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
   const email = (event.parsedBody as { email?: unknown } | undefined)?.email;
-  const counters = [{ pk: `RATE#ip#${ip}`, subject: 'sign-in', windowSeconds: 60 }];
+  // Per source address, and per email from anywhere at a higher limit that only a spread
+  // attack reaches, so nobody can use up an account's sign-ins from one address.
+  const counters = [
+    { pk: `RATE#ip#${ip}`, subject: 'sign-in', windowSeconds: 60, limit: config.AUTH_RATE_LIMIT_PER_MINUTE },
+  ];
   if (typeof email === 'string' && email.length <= 254) {
     counters.push({
       pk: `RATE#account#${email.trim().toLowerCase()}`,
       subject: 'sign-in',
       windowSeconds: 60,
+      limit: config.AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE,
     });
   }
-  const limit = config.AUTH_RATE_LIMIT_PER_MINUTE;
-  const counted = await Promise.all(
-    counters.map((counter) => count(store, counter, now, { exact: true, limit })),
+  return Promise.all(
+    counters.map(async ({ limit, ...counter }) =>
+      against(await count(store, counter, now, { exact: true, limit }), limit),
+    ),
   );
-  return counted.map((c) => against(c, limit));
 }
 
 /** A proxy result, with the body of a route that streams as pieces to write as they come. */
@@ -231,7 +249,10 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     if (!principal) {
       const limitHeaders = admit(await limits);
       return withHeaders(
-        await handle(event, spec, implementation, platform, principal, params, target),
+        await carrying(
+          limitHeaders,
+          handle(event, spec, implementation, platform, principal, params, target),
+        ),
         limitHeaders,
       );
     }
@@ -245,7 +266,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       ]);
       if (admission.status === 'rejected') throw admission.reason;
       if (limited.status === 'rejected') throw limited.reason;
-      if (response.status === 'rejected') throw response.reason;
+      if (response.status === 'rejected') throw carried(limited.value, response.reason);
       return withHeaders(response.value, limited.value);
     }
     let status = 500;
@@ -254,7 +275,10 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
       await admitted();
       const limitHeaders = admit(await limits);
       const response = withHeaders(
-        await handle(event, spec, implementation, platform, principal, params, target),
+        await carrying(
+          limitHeaders,
+          handle(event, spec, implementation, platform, principal, params, target),
+        ),
         limitHeaders,
       );
       status = response.statusCode;

@@ -343,7 +343,7 @@ describe('Feature: cancelling a provisioning', () => {
     expect(provisioning.json.steps.map((s: { status: string }) => s.status)).toEqual([
       'succeeded',
       'succeeded',
-      'failed',
+      'cancelled',
       'skipped',
       'skipped',
       'skipped',

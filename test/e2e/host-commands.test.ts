@@ -202,8 +202,11 @@ describe('Feature: commands on a server', () => {
       kind: 'run-recipe',
       status: 'cancelled',
       error: { code: 'cancelled' },
-      steps: [{ name: 'run', status: 'failed', error: { code: 'cancelled' } }],
+      steps: [{ name: 'run', status: 'cancelled', error: { code: 'cancelled' } }],
     });
+    // what the script printed before it was killed is kept
+    expect(cancelled.json.steps[0].output.stdout.head).toContain('migrating');
+    expect(cancelled.json.steps[0].output.stdout.head).not.toContain('never printed');
     const commandId = cancelled.json.steps[0].output.commandId;
     // the SSM command is cancelled and the script (with the sleep it started) is gone from the host
     const invocation = await runtime.clients.ssm.send(

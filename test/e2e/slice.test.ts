@@ -518,7 +518,7 @@ describe('Feature: bad input', () => {
 
   it('answers 404 problem+json for a route that does not exist', async () => {
     expectProblem(await api.call('GET', '/v1/nothing-here'), 404);
-    expectProblem(await api.call('DELETE', '/v1/health'), 404);
+    expectProblem(await api.call('DELETE', '/v1/health'), 405);
   });
 
   it('sets security headers and a request id on every response', async () => {

@@ -6,10 +6,13 @@ import { uniqueName } from './dynamodb';
  * The whole local control plane on free ports, in memory, with short waits, on the run's
  * shared engines with a table and stream of its own. Test files sign
  * up and log in far more often than a person does, so unless a file sets them, the rate
- * limits are lifted well above what a file sends (test/e2e/rate-limits.test.ts checks them).
+ * limits and the per-address login slow-down are lifted well above what a file sends
+ * (test/e2e/rate-limits.test.ts and test/auth/login-service.test.ts check them).
  */
 export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
   process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE ??= '100000';
+  process.env.LOGIN_FAILURES_PER_ADDRESS ??= '100000';
   process.env.DEFAULT_REQUESTS_PER_MINUTE ??= '100000';
   return startLocalRuntime({
     port: 0,
