@@ -14,7 +14,8 @@ export interface TenantItem extends StoredItem {
   id: string;
   name: string;
   kind: TenantKind;
-  status: 'active' | 'suspended';
+  /** `deleting` while its items are being removed: nobody of it signs in any more */
+  status: 'active' | 'suspended' | 'deleting';
   parentId?: string;
   /** every tenant above this one, top first: a tenant may act on another only if it is among them */
   ancestors: string[];

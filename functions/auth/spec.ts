@@ -52,7 +52,7 @@ export const tenantSchema = z
     id: z.string(),
     name: z.string(),
     kind: z.enum(tenantKinds),
-    status: z.enum(['active', 'suspended']),
+    status: z.enum(['active', 'suspended', 'deleting']),
     parentId: z.string().nullable(),
     suspension: z.object({ reason: z.string(), at: z.string(), by: z.string() }).nullable(),
     requireTwoFactor: z.boolean().meta({ description: 'its users must sign in with a second factor' }),

@@ -9,6 +9,8 @@ export interface InvitationItem extends StoredItem {
   email: string;
   role: Role;
   invitedBy: string;
+  /** the hash of its token, so that its tenant's link can revoke it (absent on the oldest) */
+  tokenHash?: string;
   createdAt: string;
   expiresAt: number;
 }

@@ -1,10 +1,16 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { created } from '../../layers/http/route';
+import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { authKeys, toUser, type UserItem } from '../auth/entity';
 import { type InvitationItem, invitationKeys, toInvitation } from './entity';
-import { makeAcceptInvitation, makeInvite, makeRemoveMember } from './service';
+import {
+  makeAcceptInvitation,
+  makeChangeRole,
+  makeInvite,
+  makeRemoveMember,
+  makeRevokeInvitation,
+} from './service';
 import { memberRoutes } from './spec';
 
 export const handler = makeContextHandler(memberRoutes, {
@@ -44,6 +50,20 @@ export const handler = makeContextHandler(memberRoutes, {
       },
       toUser,
     ),
+  changeMemberRole: async ({ params, body, principal, headers, platform }) => {
+    const user = await makeChangeRole(platform)(
+      params.tenantId,
+      principal,
+      params.userId,
+      body.role,
+      versionFromIfMatch(headers('if-match')),
+    );
+    return ok(toUser(user), { ETag: etag(user.version) });
+  },
+  revokeInvitation: async ({ params, platform }) => {
+    await makeRevokeInvitation(platform)(params.tenantId, params.invitationId);
+    return { status: 204 };
+  },
   removeMember: async ({ params, principal, platform }) => {
     await makeRemoveMember(platform)(params.tenantId, principal, params.userId);
     return { status: 204 };

@@ -3,7 +3,7 @@ import { hashToken, type Principal, type Role } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
-import { type Store, TransactionFailedError } from '../../layers/store/store';
+import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
 import { authKeys, newUser, type TenantItem, type UserItem } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
 import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from './entity';
@@ -26,8 +26,10 @@ export function makeInvite(deps: MemberDeps) {
     const token = `vin_${randomBytes(32).toString('base64url')}`;
     const id = deps.ids.next('inv');
     const now = deps.clock.now();
+    const tokenHash = hashToken(token);
     const item: InvitationItem = {
-      ...invitationKeys.byToken(hashToken(token)),
+      ...invitationKeys.byToken(tokenHash),
+      tokenHash,
       entity: 'invitation',
       id,
       tenantId,
@@ -80,7 +82,13 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
     try {
       await deps.store.transact([
         { Delete: { Key: key, ConditionExpression: 'attribute_exists(pk)' } },
-        { Delete: { Key: invitationKeys.link(invitation.tenantId, invitation.id) } },
+        // a revoked invitation has no link any more, and cannot be accepted
+        {
+          Delete: {
+            Key: invitationKeys.link(invitation.tenantId, invitation.id),
+            ConditionExpression: 'attribute_exists(pk)',
+          },
+        },
         { Put: { Item: user, ConditionExpression: 'attribute_not_exists(pk)' } },
         { Put: { Item: claim, ConditionExpression: 'attribute_not_exists(pk)' } },
         ...(invitation.role === 'owner'
@@ -98,7 +106,9 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError) {
-        if (error.reasons[0] === 'ConditionalCheckFailed') throw errors.notFound('invitation');
+        if (error.reasons[0] === 'ConditionalCheckFailed' || error.reasons[1] === 'ConditionalCheckFailed') {
+          throw errors.notFound('invitation');
+        }
         if (error.reasons[3] === 'ConditionalCheckFailed') {
           throw errors.conflict('An account with this email already exists.', 'body.token');
         }
@@ -143,5 +153,92 @@ export function makeRemoveMember(deps: Pick<MemberDeps, 'store'>) {
       }
       throw error;
     }
+  };
+}
+
+/**
+ * Changes a member's role. Only an owner may make or unmake an owner, and the last owner keeps
+ * the role: the owner count is checked in the same transaction. The member's refresh tokens stop
+ * working, so the new role holds from its next sign-in (its access token lives out its minutes).
+ */
+export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
+  return async (
+    tenantId: string,
+    changer: Principal,
+    userId: string,
+    role: Role,
+    ifMatchVersion: number | undefined,
+  ): Promise<UserItem> => {
+    const key = authKeys.user(tenantId, userId);
+    const user = await deps.store.get<UserItem>(key, true);
+    if (!user) throw errors.notFound('member');
+    if ((user.role === 'owner' || role === 'owner') && changer.role !== 'owner') {
+      throw errors.forbidden('Only an owner can make or unmake an owner.');
+    }
+    if (user.role === role) return user;
+    const ownerDelta = (role === 'owner' ? 1 : 0) - (user.role === 'owner' ? 1 : 0);
+    const update = versionedUpdate({ role, sessionsValidAfter: deps.clock.now().toISOString() });
+    try {
+      await deps.store.transact([
+        {
+          Update: {
+            Key: key,
+            UpdateExpression: update.expression,
+            // the role it was read with, and the version the client's If-Match names
+            ConditionExpression: `attribute_exists(pk) AND #oldRole = :oldRole${ifMatchVersion === undefined ? '' : ' AND #version = :expected'}`,
+            ExpressionAttributeNames: { ...update.names, '#oldRole': 'role' },
+            ExpressionAttributeValues: {
+              ...update.values,
+              ':oldRole': user.role,
+              ...(ifMatchVersion === undefined ? {} : { ':expected': ifMatchVersion }),
+            },
+          },
+        },
+        ...(ownerDelta !== 0
+          ? [
+              {
+                Update: {
+                  Key: serverKeys.counters(tenantId),
+                  UpdateExpression: 'ADD #owners :delta',
+                  ...(ownerDelta < 0 ? { ConditionExpression: '#owners > :one' } : {}),
+                  ExpressionAttributeNames: { '#owners': 'owners' },
+                  ExpressionAttributeValues: {
+                    ':delta': ownerDelta,
+                    ...(ownerDelta < 0 ? { ':one': 1 } : {}),
+                  },
+                },
+              },
+            ]
+          : []),
+      ]);
+    } catch (error) {
+      if (error instanceof TransactionFailedError) {
+        if (error.reasons[0] === 'ConditionalCheckFailed') throw errors.preconditionFailed();
+        if (error.reasons[1] === 'ConditionalCheckFailed') {
+          throw errors.conflict('The last owner keeps the owner role.', 'body.role');
+        }
+      }
+      throw error;
+    }
+    const updated = await deps.store.get<UserItem>(key, true);
+    if (!updated) throw errors.notFound('member');
+    return updated;
+  };
+}
+
+/** Revokes a pending invitation: its token stops working at once. */
+export function makeRevokeInvitation(deps: Pick<MemberDeps, 'store'>) {
+  return async (tenantId: string, invitationId: string) => {
+    const link = await deps.store.get<InvitationItem>(invitationKeys.link(tenantId, invitationId), true);
+    if (!link) throw errors.notFound('invitation');
+    await deps.store.transact([
+      {
+        Delete: {
+          Key: invitationKeys.link(tenantId, invitationId),
+          ConditionExpression: 'attribute_exists(pk)',
+        },
+      },
+      ...(link.tokenHash ? [{ Delete: { Key: invitationKeys.byToken(link.tokenHash) } }] : []),
+    ]);
   };
 }

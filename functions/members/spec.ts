@@ -29,6 +29,8 @@ export const acceptInvitationBody = z
   })
   .meta({ id: 'AcceptInvitationRequest' });
 
+export const changeRoleBody = z.strictObject({ role: z.enum(roles) }).meta({ id: 'ChangeRoleRequest' });
+
 export const invitationSchema = z
   .object({
     id: z.string(),
@@ -101,6 +103,37 @@ export const memberRoutes = [
     params: tenantParams,
     query: z.strictObject({ ...pageQuery }),
     responses: { 200: { description: 'A page of members', schema: listOf(userSchema) }, ...problems },
+  }),
+  route({
+    operationId: 'changeMemberRole',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}/members/{userId}',
+    context: 'members',
+    auth: 'user',
+    permission: 'members:write',
+    summary:
+      "Change a member's role (only an owner makes or unmakes an owner; never the last owner); the member signs in again to use it",
+    tags: ['members'],
+    params: tenantParams.extend({ userId: prefixedId('usr') }),
+    body: changeRoleBody,
+    responses: {
+      200: { description: 'The member', schema: userSchema },
+      ...problems,
+      409: { description: 'The last owner keeps the owner role', schema: problemSchema },
+      412: { description: 'If-Match names another version', schema: problemSchema },
+    },
+  }),
+  route({
+    operationId: 'revokeInvitation',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/invitations/{invitationId}',
+    context: 'members',
+    auth: 'user',
+    permission: 'members:write',
+    summary: 'Revoke a pending invitation; its emailed token stops working',
+    tags: ['members'],
+    params: tenantParams.extend({ invitationId: prefixedId('inv') }),
+    responses: { 204: { description: 'Revoked' }, ...problems },
   }),
   route({
     operationId: 'removeMember',

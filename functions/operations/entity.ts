@@ -35,6 +35,7 @@ export interface OperationItem extends StoredItem {
 export const operationKeys = {
   item: (tenantId: string, operationId: string) => ({ pk: `T#${tenantId}`, sk: `OP#${operationId}` }),
   byTarget: (tenantId: string, targetId: string) => ({ gsi1pk: `T#${tenantId}#TARGET#${targetId}` }),
+  prefix: 'OP#',
 };
 
 /** The one step of a command operation (a service restart, a recipe run). */

@@ -29,6 +29,33 @@ export const operationImplementations: Implementations<typeof operationRoutes> =
     if (!item) throw errors.notFound('operation');
     return ok(toOperation(item));
   },
+  listOperations: async ({ params, query, platform }) => {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const conditions: string[] = [];
+    for (const field of ['status', 'kind'] as const) {
+      const value = query[field];
+      if (value === undefined) continue;
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      conditions.push(`#${field} = :${field}`);
+    }
+    // one target's operations come from its index, the tenant's from its partition
+    const where = query.targetId
+      ? { index: 'gsi1' as const, pk: operationKeys.byTarget(params.tenantId, query.targetId).gsi1pk }
+      : { pk: operationKeys.item(params.tenantId, '').pk, skPrefix: operationKeys.prefix };
+    const page = await platform.store.query<OperationItem>({
+      ...where,
+      ascending: false,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      // a cursor works only with the filters it was made with
+      scope: `operations?${query.status ?? ''}&${query.kind ?? ''}&${query.targetId ?? ''}`,
+      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+    });
+    return ok({ items: page.items.map(toOperation), nextCursor: page.nextCursor });
+  },
   listServerOperations: async ({ params, query, platform }) => {
     const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!server) throw errors.notFound('server');

@@ -75,6 +75,30 @@ export const operationRoutes = [
     },
   }),
   route({
+    operationId: 'listOperations',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/operations',
+    context: 'operations',
+    auth: 'user',
+    permission: 'operations:read',
+    summary: "List a tenant's operations, newest first, filtered by status, kind or target",
+    tags: ['operations'],
+    params: tenantParams,
+    query: z.strictObject({
+      ...pageQuery,
+      status: z.enum(operationStatuses).optional(),
+      kind: z
+        .string()
+        .regex(/^[a-z][a-z-]{0,39}$/, 'An operation kind, such as provision-server')
+        .optional(),
+      targetId: z
+        .string()
+        .regex(/^[a-z]{2,5}_[0-9a-z]{26}$/, 'A resource id, such as srv_…')
+        .optional(),
+    }),
+    responses: { 200: { description: 'A page of operations', schema: listOf(operationSchema) }, ...problems },
+  }),
+  route({
     operationId: 'listServerOperations',
     method: 'GET',
     path: '/v1/tenants/{tenantId}/servers/{serverId}/operations',

@@ -26,7 +26,19 @@ export interface PlanItem extends StoredItem {
 export const planKeys = {
   item: (ownerTenantId: string, planId: string) => ({ pk: `T#${ownerTenantId}`, sk: `PLAN#${planId}` }),
   prefix: 'PLAN#',
+  /** a customer on a plan, beside the plan, so a changed plan reaches its customers */
+  customer: (ownerTenantId: string, planId: string, customerId: string) => ({
+    pk: `T#${ownerTenantId}`,
+    sk: `PLANCUSTOMER#${planId}#${customerId}`,
+  }),
+  customersPrefix: (planId: string) => `PLANCUSTOMER#${planId}#`,
 };
+
+export interface PlanCustomerItem extends StoredItem {
+  entity: 'plan-customer';
+  planId: string;
+  customerId: string;
+}
 
 /** On the counters item: `limit_servers` (absent means unlimited) and `used_servers`. */
 export const limitAttribute = (quota: Quota) => `limit_${quota}`;

@@ -1,13 +1,26 @@
 import { errors } from '../../layers/errors/app-error';
+import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { created, ok } from '../../layers/http/route';
-import type { StoredItem } from '../../layers/store/store';
+import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { type Store, type StoredItem, TransactionFailedError } from '../../layers/store/store';
 import { authKeys, type TenantItem } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
-import { limitAttribute, type PlanItem, planKeys, quotas, toPlan } from './entity';
+import { limitAttribute, type PlanCustomerItem, type PlanItem, planKeys, quotas, toPlan } from './entity';
 import { readUsage } from './quota';
 import { planRoutes } from './spec';
+
+/**
+ * Puts a plan's limits on a customer's counters, where creates check them atomically, and its
+ * request rate on the tenant record, which every request's standing check reads anyway.
+ */
+async function applyPlan(store: Store, customerId: string, plan: PlanItem) {
+  await store.update<StoredItem>(serverKeys.counters(customerId), {
+    planId: plan.id,
+    ...Object.fromEntries(quotas.map((q) => [limitAttribute(q), plan.limits[q]])),
+  });
+  await store.update(authKeys.tenant(customerId), { requestsPerMinute: plan.requestsPerMinute });
+}
 
 export const handler = makeContextHandler(planRoutes, {
   createPlan: async ({ params, body, platform }) => {
@@ -38,20 +51,91 @@ export const handler = makeContextHandler(planRoutes, {
       },
       toPlan,
     ),
+  updatePlan: async ({ params, body, headers, platform }) => {
+    const key = planKeys.item(params.tenantId, params.planId);
+    const plan = await platform.store.get<PlanItem>(key, true);
+    if (!plan) throw errors.notFound('plan');
+    const updated = await updateIfMatch<PlanItem>(
+      platform.store,
+      key,
+      {
+        ...(body.name !== undefined ? { name: body.name } : {}),
+        ...(body.limits !== undefined ? { limits: body.limits } : {}),
+        ...(body.requestsPerMinute !== undefined
+          ? { requestsPerMinute: body.requestsPerMinute ?? undefined }
+          : {}),
+      },
+      headers('if-match'),
+      plan.version,
+    );
+    if (body.limits !== undefined || body.requestsPerMinute !== undefined) {
+      for await (const customers of platform.store.pages<PlanCustomerItem>({
+        pk: key.pk,
+        skPrefix: planKeys.customersPrefix(plan.id),
+      })) {
+        await Promise.all(customers.map((c) => applyPlan(platform.store, c.customerId, updated)));
+      }
+    }
+    return ok(toPlan(updated), { ETag: etag(updated.version) });
+  },
+  deletePlan: async ({ params, headers, platform }) => {
+    const key = planKeys.item(params.tenantId, params.planId);
+    const plan = await platform.store.get<PlanItem>(key, true);
+    if (!plan) throw errors.notFound('plan');
+    const onIt = await platform.store.query<PlanCustomerItem>({
+      pk: key.pk,
+      skPrefix: planKeys.customersPrefix(plan.id),
+      limit: 1,
+      tenantId: params.tenantId,
+      scope: 'plan-customers',
+    });
+    if (onIt.items.length > 0) {
+      throw errors.conflict('Customers are on this plan; put them on another plan first.');
+    }
+    try {
+      await platform.store.transact([
+        {
+          Delete: {
+            Key: key,
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: {
+              ':expected': versionFromIfMatch(headers('if-match')) ?? plan.version ?? 1,
+            },
+          },
+        },
+      ]);
+    } catch (error) {
+      if (error instanceof TransactionFailedError) throw errors.preconditionFailed();
+      throw error;
+    }
+    return { status: 204 };
+  },
   assignPlan: async ({ params, body, platform }) => {
-    const [customer, plan] = await Promise.all([
+    const [customer, plan, usage] = await Promise.all([
       platform.store.get<TenantItem>(authKeys.tenant(params.customerId)),
       platform.store.get<PlanItem>(planKeys.item(params.tenantId, body.planId)),
+      readUsage(platform.store, params.customerId),
     ]);
     if (!customer || customer.parentId !== params.tenantId) throw errors.notFound('customer');
     if (!plan) throw errors.validation([{ path: 'body.planId', message: 'No such plan of yours' }]);
-    // Limits are copied onto the customer's counters, where creates check them atomically.
-    await platform.store.update<StoredItem>(serverKeys.counters(customer.id), {
-      planId: plan.id,
-      ...Object.fromEntries(quotas.map((q) => [limitAttribute(q), plan.limits[q]])),
-    });
-    // The rate limit sits on the tenant record, which every request's standing check reads anyway.
-    await platform.store.update(authKeys.tenant(customer.id), { requestsPerMinute: plan.requestsPerMinute });
+    // The plan knows its customers, so that a change to it reaches them.
+    if (usage?.planId && usage.planId !== plan.id) {
+      await platform.store.remove(planKeys.customer(params.tenantId, usage.planId, customer.id));
+    }
+    await platform.store.transact([
+      {
+        Put: {
+          Item: {
+            ...planKeys.customer(params.tenantId, plan.id, customer.id),
+            entity: 'plan-customer',
+            planId: plan.id,
+            customerId: customer.id,
+          } satisfies PlanCustomerItem,
+        },
+      },
+    ]);
+    await applyPlan(platform.store, customer.id, plan);
     return ok(await readUsage(platform.store, customer.id));
   },
   getUsage: async ({ params, platform }) => {

@@ -1,6 +1,13 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { listOf, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+import {
+  listOf,
+  pageQuery,
+  prefixedId,
+  problemSchema,
+  tenantParams,
+  tenantRouteProblems,
+} from '../shared-schemas';
 import { type Quota, quotas } from './entity';
 
 const limits = z.strictObject(
@@ -19,6 +26,19 @@ export const createPlanBody = z
     }),
   })
   .meta({ id: 'CreatePlanRequest' });
+
+export const updatePlanBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    limits: limits.optional(),
+    requestsPerMinute: z.number().int().min(10).max(100_000).nullable().optional().meta({
+      description: 'null goes back to the default (600)',
+    }),
+  })
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'Name at least one of name, limits, requestsPerMinute',
+  })
+  .meta({ id: 'UpdatePlanRequest' });
 
 export const assignPlanBody = z
   .strictObject({ planId: prefixedId('plan') })
@@ -70,6 +90,40 @@ export const planRoutes = [
     params: tenantParams,
     query: z.strictObject({ ...pageQuery }),
     responses: { 200: { description: 'A page of plans', schema: listOf(planSchema) }, ...problems },
+  }),
+  route({
+    operationId: 'updatePlan',
+    method: 'PATCH',
+    path: '/v1/tenants/{tenantId}/plans/{planId}',
+    context: 'plans',
+    auth: 'user',
+    permission: 'plans:write',
+    summary: "Change a plan's name, limits or request rate; its customers get the new limits at once",
+    tags: ['resellers'],
+    params: tenantParams.extend({ planId: prefixedId('plan') }),
+    body: updatePlanBody,
+    responses: {
+      200: { description: 'The plan', schema: planSchema },
+      ...problems,
+      412: { description: 'If-Match names another version', schema: problemSchema },
+    },
+  }),
+  route({
+    operationId: 'deletePlan',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/plans/{planId}',
+    context: 'plans',
+    auth: 'user',
+    permission: 'plans:write',
+    summary: 'Delete a plan that no customer is on',
+    tags: ['resellers'],
+    params: tenantParams.extend({ planId: prefixedId('plan') }),
+    responses: {
+      204: { description: 'Deleted' },
+      ...problems,
+      409: { description: 'Customers are on the plan', schema: problemSchema },
+      412: { description: 'If-Match names another version', schema: problemSchema },
+    },
   }),
   route({
     operationId: 'assignPlan',

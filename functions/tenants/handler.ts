@@ -3,10 +3,10 @@ import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
-import { created, etag, ok } from '../../layers/http/route';
+import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
-import { makeCreateTenant } from './service';
+import { makeCreateTenant, makeDeleteCustomer } from './service';
 import { tenantRoutes } from './spec';
 import { markSubtreeSuspended } from './suspension';
 
@@ -32,6 +32,7 @@ async function setStatus(
   status: TenantItem['status'],
   suspension: TenantItem['suspension'],
 ) {
+  if (customer.status === 'deleting') throw errors.conflict('The customer is being deleted.');
   const updated = await platform.store.update<TenantItem>(authKeys.tenant(customer.id), {
     status,
     suspension,
@@ -107,6 +108,11 @@ export const handler = makeContextHandler(tenantRoutes, {
   unsuspendCustomer: async ({ params, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'active', undefined)));
+  },
+  deleteCustomer: async ({ params, headers, platform }) => {
+    const customer = await customerOf(platform.store, params.tenantId, params.customerId);
+    await makeDeleteCustomer(platform)(customer, versionFromIfMatch(headers('if-match')));
+    return { status: 204 };
   },
   updateCustomer: async ({ params, body, headers, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);

@@ -1,6 +1,12 @@
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { type Store, type TransactItem, TransactionFailedError } from '../../layers/store/store';
+import {
+  ConditionFailedError,
+  type Store,
+  type StoredItem,
+  type TransactItem,
+  TransactionFailedError,
+} from '../../layers/store/store';
 import {
   authKeys,
   type ChildLinkItem,
@@ -9,7 +15,10 @@ import {
   type TenantItem,
   type TenantKind,
 } from '../auth/entity';
+import { invitationKeys } from '../members/entity';
+import { planKeys } from '../plans/entity';
 import { serverKeys } from '../servers/entity';
+import { apiTokenKeys } from '../tokens/entity';
 
 export interface TenantDeps {
   store: Store;
@@ -90,4 +99,82 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
     }
     return { tenant, user };
   };
+}
+
+/** What must go before a customer can be deleted, by the sort-key prefix of its items. */
+const blockers = [
+  { prefix: 'SERVER#', what: 'servers' },
+  { prefix: authKeys.childPrefix, what: 'customers of its own' },
+  { prefix: 'PROVIDER#', what: 'saved provider credentials' },
+] as const;
+
+/**
+ * Deletes a customer with everything it owns in the table: its members and their email
+ * claims, API tokens, invitations, plan link, operations and counters, then its own record
+ * and its reseller's link to it. A customer with servers, customers of its own or saved
+ * provider credentials is refused (409) until those are gone, since they live outside the
+ * table too. The customer is first marked `deleting` (conditional on its version, so on the
+ * If-Match a client sent), which ends its sessions; a delete that stopped midway is finished
+ * by the next one. Its audit log and rate counters expire on their own.
+ */
+export function makeDeleteCustomer({ store }: Pick<TenantDeps, 'store'>) {
+  return async (customer: TenantItem, expectedVersion: number | undefined): Promise<void> => {
+    const partition = authKeys.tenant(customer.id).pk;
+    const found = await Promise.all(
+      blockers.map((b) =>
+        store.query({ pk: partition, skPrefix: b.prefix, limit: 1, tenantId: customer.id, scope: 'delete' }),
+      ),
+    );
+    const remaining = blockers.filter((_, i) => (found[i]?.items.length ?? 0) > 0).map((b) => b.what);
+    if (remaining.length > 0) {
+      throw errors.conflict(`The customer still has ${remaining.join(' and ')}; remove them first.`);
+    }
+    if (customer.status !== 'deleting') {
+      try {
+        await store.update(
+          authKeys.tenant(customer.id),
+          { status: 'deleting' },
+          {
+            expectedVersion: expectedVersion ?? customer.version ?? 1,
+          },
+        );
+      } catch (error) {
+        if (error instanceof ConditionFailedError) throw errors.preconditionFailed();
+        throw error;
+      }
+    }
+    const counters = await store.get<StoredItem>(serverKeys.counters(customer.id), true);
+    for await (const items of store.pages<StoredItem>({ pk: partition })) {
+      await Promise.all(
+        items
+          .filter((item) => item.sk !== 'TENANT')
+          .map(async (item) => {
+            for (const key of outsideKeys(item)) await store.remove(key);
+            await store.remove({ pk: item.pk, sk: item.sk });
+          }),
+      );
+    }
+    if (customer.parentId) {
+      if (typeof counters?.planId === 'string') {
+        await store.remove(planKeys.customer(customer.parentId, counters.planId, customer.id));
+      }
+      await store.remove(authKeys.child(customer.parentId, customer.id));
+    }
+    await store.remove(authKeys.tenant(customer.id));
+  };
+}
+
+/** The items elsewhere in the table that an item of a tenant's partition owns. */
+function outsideKeys(item: StoredItem): { pk: string; sk: string }[] {
+  const fields = item as Record<string, unknown>;
+  switch (fields.entity) {
+    case 'user':
+      return typeof fields.email === 'string' ? [authKeys.email(fields.email)] : [];
+    case 'api-token-link':
+      return typeof fields.id === 'string' ? [apiTokenKeys.item(fields.id)] : [];
+    case 'invitation-link':
+      return typeof fields.tokenHash === 'string' ? [invitationKeys.byToken(fields.tokenHash)] : [];
+    default:
+      return [];
+  }
 }

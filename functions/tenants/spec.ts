@@ -48,7 +48,7 @@ export const customerSummarySchema = z
     id: z.string(),
     name: z.string(),
     kind: z.enum(tenantKinds),
-    status: z.enum(['active', 'suspended']),
+    status: z.enum(['active', 'suspended', 'deleting']),
     createdAt: z.string(),
   })
   .meta({ id: 'CustomerSummary' });
@@ -117,6 +117,24 @@ export const tenantRoutes = [
     responses: {
       200: { description: 'The customer tenant', schema: tenantSchema },
       ...problems,
+      412: { description: 'If-Match does not match the current ETag' },
+    },
+  }),
+  route({
+    operationId: 'deleteCustomer',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/customers/{customerId}',
+    context: 'tenants',
+    auth: 'user',
+    permission: 'customers:write',
+    summary:
+      'Delete a customer with its members, tokens, invitations and operations (one with servers, customers or provider credentials answers 409)',
+    tags: ['resellers'],
+    params: customerParams,
+    responses: {
+      204: { description: 'Deleted' },
+      ...problems,
+      409: { description: 'It still has servers, customers or provider credentials' },
       412: { description: 'If-Match does not match the current ETag' },
     },
   }),

@@ -256,6 +256,21 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     };
   }
 
+  /**
+   * Every item of a query, a page of 100 at a time, for work that must reach them all (a
+   * changed plan's customers, a deleted tenant's items); each page is handed on as it comes.
+   */
+  async function* pages<T extends StoredItem>(
+    options: Omit<QueryOptions, 'limit' | 'cursor' | 'tenantId' | 'scope'>,
+  ): AsyncGenerator<T[]> {
+    let cursor: string | undefined;
+    do {
+      const page: Page<T> = await query<T>({ ...options, limit: 100, cursor, tenantId: '*', scope: 'all' });
+      yield page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
   /** Writes all or nothing; a failed condition surfaces as TransactionFailedError with its reasons. */
   async function transact(items: TransactItem[]): Promise<void> {
     const withTable = items.map((entry) => {
@@ -277,7 +292,19 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     }
   }
 
-  return { tableName, client, get, batchGet, create, update, remove, query, transact, nowSeconds: now };
+  return {
+    tableName,
+    client,
+    get,
+    batchGet,
+    create,
+    update,
+    remove,
+    query,
+    pages,
+    transact,
+    nowSeconds: now,
+  };
 }
 
 export type Store = ReturnType<typeof makeStore>;

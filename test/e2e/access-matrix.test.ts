@@ -43,6 +43,8 @@ const missing: Record<string, string> = {
   provider: 'aws',
   service: 'nginx',
   keyId: 'key_00000000000000000000000000',
+  invitationId: 'inv_00000000000000000000000000',
+  planId: 'plan_00000000000000000000000000',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */
