@@ -65,6 +65,10 @@ async function main() {
   say(
     `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (API docs: ${runtime.url}/v1/openapi.json)`,
   );
+  const fakes = Object.keys(runtime.cloudFakes);
+  if (fakes.length > 0) {
+    say(`Cloud providers' APIs are local stand-ins (${fakes.join(', ')}); their tokens are in the README.`);
+  }
   say('Press Ctrl-C to stop.');
 
   let stopping = false;

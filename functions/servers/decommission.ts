@@ -46,7 +46,10 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
     if (expectedVersion !== undefined && expectedVersion !== (server.version ?? 1))
       throw errors.preconditionFailed();
     if (server.status === 'provisioning' && !options.cancelling) {
-      throw errors.conflict('The server is still being provisioned; delete it once that has ended.');
+      const cancel = `/v1/tenants/${tenantId}/operations/${server.lastOperationId}/cancel`;
+      throw errors.conflict(
+        `The server is still being provisioned. To stop and undo that, POST ${cancel}; otherwise delete it once it has ended.`,
+      );
     }
     if (server.status === 'deleting') {
       const last = await store.get<OperationItem>(operationKeys.item(tenantId, server.lastOperationId), true);

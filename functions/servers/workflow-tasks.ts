@@ -182,11 +182,10 @@ const tasks = {
     });
     const installCommand =
       server.provider === 'custom'
-        ? renderInstallCommand({
-            code: activation.ActivationCode,
-            id: activation.ActivationId,
-            region: config.AWS_REGION,
-          })
+        ? renderInstallCommand(
+            { code: activation.ActivationCode, id: activation.ActivationId, region: config.AWS_REGION },
+            config.SSM_SETUP_CLI_URL,
+          )
         : undefined;
     await whileProvisioning(
       platform,

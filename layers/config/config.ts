@@ -69,6 +69,8 @@ export const configSchema = z.object({
   /** the API's public address, for the API calls emails show (the local runtime sets its own) */
   API_URL: z.url().optional(),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
+  /** the hybrid-activation setup tool a custom server's install command fetches; unset, AWS's own */
+  SSM_SETUP_CLI_URL: optionalUrl,
   /** the providers' public APIs; tests point them at local fakes */
   HETZNER_API_URL: z.url().default('https://api.hetzner.cloud/v1'),
   DIGITALOCEAN_API_URL: z.url().default('https://api.digitalocean.com/v2'),

@@ -15,6 +15,8 @@ import {
 import { loadHostDocument, loadWorkflow } from '../../step-functions/workflows';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
+import { startCloudFakes } from './cloud-fakes';
+import { customMachineSetup } from './custom-machines';
 import {
   dynamoDbClient,
   type Engine,
@@ -46,6 +48,8 @@ export interface LocalRuntimeOptions {
   port: number;
   /** DynamoDB and Kinesis endpoints already running (the tests' shared engines); absent starts both */
   engines?: { dynamodb: string; kinesis: string } | undefined;
+  /** start local stand-ins of the providers' APIs whose address the environment does not name (default true) */
+  cloudFakes?: boolean;
   /** names this runtime's table and stream apart from other runtimes on the same engines */
   instance?: string | undefined;
   /** where data persists across restarts; undefined runs in memory (a temporary folder, removed on stop) */
@@ -133,7 +137,46 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const runCommandArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.runCommandStateMachine}`;
     const rebootArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.rebootServerStateMachine}`;
     const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
+    // The cloud providers' APIs, as local stand-ins whose machines are local hosts booted from
+    // the user data each received (hosts and STS come later: the hooks look them up then).
+    const machines = new Map<string, string>();
+    let bootHost: ((body: unknown) => { status: number; body?: unknown }) | undefined;
+    let stsSession: (accessKeyId: string) => { secretAccessKey: string; sessionToken: string } | undefined =
+      () => undefined;
+    const cloud =
+      options.cloudFakes === false
+        ? undefined
+        : await startCloudFakes({
+            env: process.env,
+            sessions: (accessKeyId) => stsSession(accessKeyId),
+            machines: {
+              boot(machine) {
+                const booted = bootHost?.({
+                  name: machine.name,
+                  region: machine.region,
+                  size: machine.size,
+                  userData: machine.userData,
+                  labels: { 'provider-id': machine.id },
+                });
+                const host = (booted?.body as { host?: { id: string } } | undefined)?.host;
+                if (host) machines.set(machine.id, host.id);
+              },
+              shutDown(machine) {
+                const hostId = machines.get(machine.id);
+                if (hostId) hosts.handle('DELETE', `/v1/hosts/${hostId}`, undefined);
+              },
+            },
+          });
+    if (cloud) {
+      cleanups.push(async () => {
+        await cloud.stop();
+        for (const variable of Object.keys(cloud.env)) delete process.env[variable];
+      });
+    }
     Object.assign(process.env, {
+      ...cloud?.env,
+      // a custom server's install command fetches this runtime's stand-in for AWS's setup tool
+      SSM_SETUP_CLI_URL: `${endpoints.services}/local/ssm-setup-cli`,
       STAGE,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -198,6 +241,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       log,
     });
     cleanups.push(() => hosts.stop());
+    bootHost = (body) => hosts.handle('POST', '/v1/hosts', body);
 
     // The handler modules, imported once the environment points at the local engines: every
     // bounded context of the route table, the authorizer, the workflow tasks and the aggregator.
@@ -257,6 +301,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       throttle: options.resellerThrottle ?? usagePlans.resellers.throttle,
     });
     const sts = makeLocalSts({ assumableRoleArns: [tenantDataRoleArn], account: ACCOUNT });
+    stsSession = (accessKeyId) => sts.session(accessKeyId);
     const { onTenantClient } = await import('../../layers/aws/clients');
     cleanups.push(onTenantClient(enforceTenantPolicy(sts)));
     const services = createServer((request, response) => {
@@ -281,6 +326,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         if (mail) {
           response.writeHead(mail.status, { 'content-type': 'application/json' });
           response.end(JSON.stringify(mail.body));
+          return;
+        }
+        const setup = customMachineSetup(request.method ?? 'GET', url, body, {
+          services: endpoints.services,
+          boot: (userData) => hosts.handle('POST', '/v1/hosts', { name: 'custom-machine', userData }),
+        });
+        if (setup) {
+          response.writeHead(setup.status, { 'content-type': setup.contentType });
+          response.end(setup.body);
           return;
         }
         if (url.startsWith('/provider/')) {
@@ -351,6 +405,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       clients: { dynamodb: dynamoClient, kinesis, ssm: ssmClient },
       names,
       outboxPath: ses.outboxPath,
+      /** the provider APIs this runtime stands in for, by the variable that points at each */
+      cloudFakes: cloud?.env ?? {},
       gateway,
       apiKeys,
       hosts,

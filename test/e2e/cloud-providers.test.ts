@@ -1,5 +1,6 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderUserData } from '../../functions/servers/providers/provider';
 import { type FakeEc2, startFakeEc2 } from '../../scripts/fakes/ec2';
 import { type FakeMachine, type FakeProvider, startFakeProvider } from '../../scripts/fakes/providers';
 import type { LocalRuntime } from '../../scripts/local/runtime';
@@ -295,17 +296,17 @@ describe('Feature: bring your own server', () => {
       const read = await api.call('GET', path, { token: owner.token });
       return (read.json.installCommand as string | null) ?? undefined;
     });
-    expect(command).toMatch(
-      /^curl -fsSL https:\/\/amazon-ssm-[a-z0-9-]+\.s3\.[a-z0-9-]+\.amazonaws\.com\/latest\/linux_amd64\/ssm-setup-cli /,
-    );
-    const [, code, id, region] =
-      /-activation-code "([^"]+)" -activation-id "([^"]+)" -region "([^"]+)"/.exec(command) ?? [];
-    expect(code && id && region).toBeTruthy();
-    // the customer runs it on its machine: here, a local host registers with the same code and id
-    runtime.hosts.handle('POST', '/v1/hosts', {
-      name: 'own-box',
-      userData: renderUserData({ code: code ?? '', id: id ?? '', region: region ?? '' }),
-    });
+    // AWS's setup tool in AWS; locally, the runtime's stand-in for it
+    expect(command).toContain(`curl -fsSL '${runtime.endpoints.services}/local/ssm-setup-cli'`);
+    expect(command).toMatch(/-activation-code "[^"]+" -activation-id "[^"]+" -region "[^"]+"$/);
+    // while it waits for the machine, a delete points to the cancel that stops and undoes it
+    const early = await api.call('DELETE', path, { token: owner.token });
+    expect(early.status).toBe(409);
+    expect(early.json.detail).toContain(`POST ${created.headers.get('location')}/cancel`);
+    // the customer runs it in a shell on its machine: here, it registers a local host
+    const ran = await promisify(execFile)('bash', ['-c', command], { timeout: 30_000 });
+    expect(ran.stderr).toBe('');
+    expect(ran.stdout).toMatch(/^Registering this machine \(local host /);
     const operation = await ended(created.headers.get('location') ?? '');
     expect(operation.status).toBe('succeeded');
     expect(operation.steps[1].output.installCommand).toBe(command);

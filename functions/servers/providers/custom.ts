@@ -20,11 +20,19 @@ export const customProvider = (serverId: string): HostProvider => ({
   },
 });
 
+/** Where AWS publishes the hybrid-activation setup tool for a region. */
+export const awsSetupCliUrl = (region: string) =>
+  `https://amazon-ssm-${region}.s3.${region}.amazonaws.com/latest/linux_amd64/ssm-setup-cli`;
+
 /**
- * The one line a customer runs as root on its own machine: AWS's documented hybrid-activation
- * setup, which installs the SSM agent and registers it with the activation's code and id.
+ * The one line a customer runs on its own machine: AWS's documented hybrid-activation setup,
+ * which installs the SSM agent and registers it with the activation's code and id. It runs
+ * the tool through sudo where there is one (`$(command -v sudo)` is empty for a root shell
+ * without it). `cliUrl` is AWS's tool, or the local runtime's stand-in for it.
  */
-export function renderInstallCommand(activation: { code: string; id: string; region: string }): string {
-  const cli = `https://amazon-ssm-${activation.region}.s3.${activation.region}.amazonaws.com/latest/linux_amd64/ssm-setup-cli`;
-  return `curl -fsSL ${cli} -o /tmp/ssm-setup-cli && chmod +x /tmp/ssm-setup-cli && sudo /tmp/ssm-setup-cli -register -activation-code "${activation.code}" -activation-id "${activation.id}" -region "${activation.region}"`;
+export function renderInstallCommand(
+  activation: { code: string; id: string; region: string },
+  cliUrl = awsSetupCliUrl(activation.region),
+): string {
+  return `f="$(mktemp)" && curl -fsSL '${cliUrl}' -o "$f" && chmod +x "$f" && $(command -v sudo) "$f" -register -activation-code "${activation.code}" -activation-id "${activation.id}" -region "${activation.region}"`;
 }
