@@ -106,6 +106,31 @@ describe('Feature: refusals that say why', () => {
   });
 });
 
+describe('Feature: following a new operation', () => {
+  it('begins the event stream with the operation as it stands, before it has ended', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'followed', provider: 'local' },
+    });
+    const response = await fetch(`${runtime.url}${created.headers.get('location')}/events`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    const reader = response.body?.getReader();
+    let text = '';
+    while (!text.includes('event: operation')) {
+      const chunk = await reader?.read();
+      if (!chunk || chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    await reader?.cancel();
+    const first = JSON.parse(/event: operation\ndata: (.*)\n/.exec(text)?.[1] ?? '{}');
+    // the quota step succeeded with the create itself: the stream shows it from its first event
+    expect(first.steps[0]).toMatchObject({ name: 'checkQuota', status: 'succeeded' });
+    expect(first.steps).toHaveLength(6);
+    expect(text.startsWith('retry: ')).toBe(true);
+  });
+});
+
 describe('Feature: emails that lead somewhere', () => {
   it('gives the API call to accept an invitation at the address this API answers on', async () => {
     const invited = await api.call('POST', `/v1/tenants/${owner.tenantId}/invitations`, {
