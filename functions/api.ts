@@ -1,45 +1,33 @@
+import type { ContextDefinition } from '../layers/http/context';
 import type { RouteSpec } from '../layers/http/route';
-import { auditRoutes } from './audit/spec';
-import { authRoutes } from './auth/spec';
-import { memberRoutes } from './members/spec';
-import { metricsRoutes } from './metrics/spec';
-import { operationRoutes } from './operations/spec';
-import { planRoutes } from './plans/spec';
-import { platformRoutes } from './platform/spec';
-import { serverRoutes } from './servers/spec';
-import { tenantRoutes } from './tenants/spec';
-import { tokenRoutes } from './tokens/spec';
-
-/** Every route of the API. The CDK app, the local gateway and the OpenAPI document read this list. */
-export const routes: readonly RouteSpec[] = [
-  ...platformRoutes,
-  ...authRoutes,
-  ...tenantRoutes,
-  ...serverRoutes,
-  ...operationRoutes,
-  ...metricsRoutes,
-  ...auditRoutes,
-  ...tokenRoutes,
-  ...memberRoutes,
-  ...planRoutes,
-];
+import { auditContext } from './audit/context';
+import { authContext } from './auth/context';
+import { membersContext } from './members/context';
+import { metricsContext } from './metrics/context';
+import { operationsContext } from './operations/context';
+import { plansContext } from './plans/context';
+import { platformContext } from './platform/context';
+import { serversContext } from './servers/context';
+import { tenantsContext } from './tenants/context';
+import { tokensContext } from './tokens/context';
 
 /**
- * The contexts whose answers API Gateway streams (STREAM transfer mode): their Lambda entry is
- * the module's `streamHandler`, so a route of theirs can answer server-sent events.
+ * Every bounded context of the API, each described by its own definition. The CDK app, the
+ * local runtime, the OpenAPI document and the IAM policies iterate this list: a new context is
+ * its folder and one line here.
  */
-export const streamingContexts: readonly string[] = ['operations'];
+export const contexts: readonly ContextDefinition[] = [
+  platformContext,
+  authContext,
+  tenantsContext,
+  serversContext,
+  operationsContext,
+  metricsContext,
+  auditContext,
+  tokensContext,
+  membersContext,
+  plansContext,
+];
 
-/** The Lambda entry module of each bounded context, relative to the repo root. */
-export const contextEntries: Record<string, string> = {
-  platform: 'functions/platform/handler.ts',
-  auth: 'functions/auth/handler.ts',
-  tenants: 'functions/tenants/handler.ts',
-  servers: 'functions/servers/handler.ts',
-  operations: 'functions/operations/handler.ts',
-  metrics: 'functions/metrics/handler.ts',
-  audit: 'functions/audit/handler.ts',
-  tokens: 'functions/tokens/handler.ts',
-  members: 'functions/members/handler.ts',
-  plans: 'functions/plans/handler.ts',
-};
+/** Every route of the API. The CDK app, the local gateway and the OpenAPI document read this list. */
+export const routes: readonly RouteSpec[] = contexts.flatMap((context) => context.routes);

@@ -13,15 +13,46 @@ export interface WorkflowSubstitutions {
   RunCommandDocumentName: string;
 }
 
-/** The state machines, each an ASL file in this folder; the CDK app and the local runtime load them from here. */
+/** What a workflow's definition reaches besides the tasks Lambda, so its role allows exactly that. */
+export interface WorkflowDefinition {
+  file: string;
+  timeoutMinutes: number;
+  /** the SSM documents it sends to hosts (SendCommand, GetCommandInvocation) */
+  documents: readonly HostDocumentName[];
+  /** it reads an item with a DynamoDB GetItem integration */
+  readsTable?: boolean;
+  /** it asks SSM whether a host's agent is online */
+  describesInstances?: boolean;
+}
+
+/**
+ * The state machines, each an ASL file in this folder; the CDK app and the local runtime
+ * iterate this list, so a new workflow is its file and one entry here.
+ */
 export const workflows = {
-  'provision-server': 'provision-server.asl.json',
-  'decommission-server': 'decommission-server.asl.json',
-  'run-command': 'run-command.asl.json',
-  'reboot-server': 'reboot-server.asl.json',
-} as const;
+  'provision-server': {
+    file: 'provision-server.asl.json',
+    timeoutMinutes: 60,
+    // the bootstrap, then the run-command document's health check
+    documents: ['bootstrap-server', 'run-command'],
+    readsTable: true,
+    describesInstances: true,
+  },
+  // every step is more than one call and records itself: only the tasks Lambda
+  'decommission-server': { file: 'decommission-server.asl.json', timeoutMinutes: 30, documents: [] },
+  // a stack change runs the bootstrap document again
+  'run-command': {
+    file: 'run-command.asl.json',
+    timeoutMinutes: 30,
+    documents: ['run-command', 'bootstrap-server'],
+  },
+  // a reboot waits for the host to come back, then checks its health
+  'reboot-server': { file: 'reboot-server.asl.json', timeoutMinutes: 45, documents: ['run-command'] },
+} as const satisfies Record<string, WorkflowDefinition>;
 
 export type WorkflowName = keyof typeof workflows;
+
+export const workflowNames = Object.keys(workflows) as WorkflowName[];
 
 /** The SSM Command documents the workflows run on hosts; the key is the document's name suffix. */
 export const hostDocuments = {
@@ -31,7 +62,7 @@ export const hostDocuments = {
 
 export type HostDocumentName = keyof typeof hostDocuments;
 
-const workflowPath = (name: WorkflowName): string => join(here, workflows[name]);
+const workflowPath = (name: WorkflowName): string => join(here, workflows[name].file);
 
 /** The raw ASL text with its `${...}` placeholders, as the CDK passes it to DefinitionBody with substitutions. */
 export const readWorkflow = (name: WorkflowName): string => readFileSync(workflowPath(name), 'utf8');

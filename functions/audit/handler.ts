@@ -1,7 +1,7 @@
 import { type AuditItem, auditKeys } from '../../layers/audit/audit';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
-import { auditRoutes } from './spec';
+import { auditContext } from './context';
 
 const toEntry = ({
   pk: _pk,
@@ -13,7 +13,7 @@ const toEntry = ({
   ...entry
 }: AuditItem) => entry;
 
-export const handler = makeContextHandler(auditRoutes, {
+export const handler = makeContextHandler(auditContext, {
   listAuditLog: async ({ params, query, platform }) => {
     const names: Record<string, string> = {};
     const values: Record<string, unknown> = {};

@@ -6,6 +6,7 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
 import { created, etag, ok } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
+import { authContext } from './context';
 import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import {
   type AuthDeps,
@@ -17,7 +18,6 @@ import {
   makeRequestPasswordReset,
   makeSignup,
 } from './service';
-import { authRoutes } from './spec';
 import { makeConfirmTotpEnrollment, makeDisableTotp, makeStartTotpEnrollment } from './two-factor';
 
 /** The auth services' dependencies, with auth events going to the user's tenant audit log. */
@@ -48,7 +48,7 @@ function authDeps(
   };
 }
 
-export const handler = makeContextHandler(authRoutes, {
+export const handler = makeContextHandler(authContext, {
   signup: async ({ body, platform }) => {
     const { tenant, user } = await makeSignup(platform)(body);
     return created({ tenant: toTenant(tenant), user: toUser(user) }, `/v1/tenants/${tenant.id}`);

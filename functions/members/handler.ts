@@ -3,6 +3,7 @@ import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { authKeys, toUser, type UserItem } from '../auth/entity';
+import { membersContext } from './context';
 import { type InvitationItem, invitationKeys, toInvitation } from './entity';
 import {
   makeAcceptInvitation,
@@ -11,9 +12,8 @@ import {
   makeRemoveMember,
   makeRevokeInvitation,
 } from './service';
-import { memberRoutes } from './spec';
 
-export const handler = makeContextHandler(memberRoutes, {
+export const handler = makeContextHandler(membersContext, {
   inviteMember: async ({ params, body, principal, platform }) => {
     const invitation = await makeInvite({ ...platform, sendMail, urls: publicUrls(platform.config) })(
       params.tenantId,

@@ -3,14 +3,14 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
 import type { StoredItem } from '../../layers/store/store';
 import { type ServerItem, serverKeys, serverStatuses } from '../servers/entity';
+import { metricsContext } from './context';
 import { type RollupItem, rollupKeys } from './entity';
 import { toPoint } from './rollup';
 import { minuteOf } from './sample';
-import { metricsRoutes } from './spec';
 
 const HOUR = 3600_000;
 
-export const handler = makeContextHandler(metricsRoutes, {
+export const handler = makeContextHandler(metricsContext, {
   getServerMetrics: async ({ params, query, platform }) => {
     const now = platform.clock.now();
     const to = query.to ? new Date(query.to) : now;

@@ -2,12 +2,12 @@ import { errors } from '../../layers/errors/app-error';
 import { type Implementations, makeContextHandler } from '../../layers/http/context-handler';
 import { eventStream, ok } from '../../layers/http/route';
 import { type ServerItem, serverKeys } from '../servers/entity';
+import { operationsContext } from './context';
 import { type OperationItem, operationKeys, toOperation } from './entity';
 import { operationEvents } from './events';
-import { operationRoutes } from './spec';
 
 /** The operations context's routes, served buffered (`handler`) or streamed (`streamHandler`). */
-export const operationImplementations: Implementations<typeof operationRoutes> = {
+export const operationImplementations: Implementations<typeof operationsContext.routes> = {
   streamOperation: async ({ params, headers, platform }) => {
     const load = () =>
       platform.store.get<OperationItem>(operationKeys.item(params.tenantId, params.operationId), true);
@@ -72,7 +72,7 @@ export const operationImplementations: Implementations<typeof operationRoutes> =
 };
 
 /** This context for the local gateway and tests: a streamed body comes back as pieces to write. */
-export const handler = makeContextHandler(operationRoutes, operationImplementations);
+export const handler = makeContextHandler(operationsContext, operationImplementations);
 
 /**
  * The Lambda's entry in AWS, where API Gateway streams this context's answers (STREAM transfer
@@ -82,5 +82,5 @@ export const handler = makeContextHandler(operationRoutes, operationImplementati
 export const streamHandler =
   typeof (globalThis as { awslambda?: { streamifyResponse?: unknown } }).awslambda?.streamifyResponse ===
   'function'
-    ? makeContextHandler(operationRoutes, operationImplementations, { streamifyResponse: true })
+    ? makeContextHandler(operationsContext, operationImplementations, { streamifyResponse: true })
     : undefined;

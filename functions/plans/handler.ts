@@ -6,9 +6,9 @@ import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { type Store, type StoredItem, TransactionFailedError } from '../../layers/store/store';
 import { authKeys, type TenantItem } from '../auth/entity';
 import { serverKeys } from '../servers/entity';
+import { plansContext } from './context';
 import { limitAttribute, type PlanCustomerItem, type PlanItem, planKeys, quotas, toPlan } from './entity';
 import { readUsage } from './quota';
-import { planRoutes } from './spec';
 
 /**
  * Puts a plan's limits on a customer's counters, where creates check them atomically, and its
@@ -22,7 +22,7 @@ async function applyPlan(store: Store, customerId: string, plan: PlanItem) {
   await store.update(authKeys.tenant(customerId), { requestsPerMinute: plan.requestsPerMinute });
 }
 
-export const handler = makeContextHandler(planRoutes, {
+export const handler = makeContextHandler(plansContext, {
   createPlan: async ({ params, body, platform }) => {
     const owner = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (owner?.kind !== 'reseller') throw errors.forbidden('Only a reseller has plans.');

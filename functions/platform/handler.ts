@@ -4,13 +4,13 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
 import { logger } from '../../layers/observability/logger';
 import { routes } from '../api';
+import { platformContext } from './context';
 import { buildOpenApi } from './openapi';
-import { platformRoutes } from './spec';
 
 /** Generated once per cold start; it depends only on the route table. */
 const document = buildOpenApi(routes, { title: 'VIP Hosting Panel API', version: '1.0.0' });
 
-export const handler = makeContextHandler(platformRoutes, {
+export const handler = makeContextHandler(platformContext, {
   health: async ({ platform }) => {
     try {
       await platform.store.client.send(

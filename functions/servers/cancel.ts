@@ -8,6 +8,7 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { Principal } from '../../layers/auth/tokens';
+import { executionArn } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
 import { type OperationItem, operationKeys } from '../operations/entity';
@@ -16,10 +17,6 @@ import { type CommandInput, settleSshKey } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys } from './entity';
 import { type SshKeyItem, sshKeyKeys } from './ssh-keys';
-
-/** A running execution's ARN from its state machine's ARN and its name (the operation id). */
-const executionArn = (stateMachineArn: string, name: string) =>
-  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
 const commandKinds = new Set<string>([
   'restart-service',

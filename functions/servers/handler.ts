@@ -1,13 +1,16 @@
 import { sfnClient, ssmClient } from '../../layers/aws/clients';
+import { stateMachineArn } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { arrayPage, listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
+import type { WorkflowName } from '../../step-functions/workflows';
 import { toOperation } from '../operations/entity';
 import { makeCancelOperation } from './cancel';
 import { makeRunCommand } from './commands';
+import { serversContext } from './context';
 import { makeDeleteServer } from './decommission';
 import { type ServerItem, serverKeys, toServer } from './entity';
 import {
@@ -22,27 +25,30 @@ import {
 import { providerChoices, resolvePlacement } from './providers/placement';
 import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
-import { serverRoutes } from './spec';
 import { parsePublicKey, type SshKeyItem, sshKeyKeys, toSshKey } from './ssh-keys';
 import { grownStack } from './stack';
+
+/** The state machine of one of the workflows this context starts. */
+const machineArn = (platform: Platform, workflow: WorkflowName) =>
+  stateMachineArn(platform.config.STATE_MACHINE_ARN_PREFIX, workflow);
 
 const runCommand = (platform: Platform) =>
   makeRunCommand({
     ...platform,
     sfn: sfnClient(),
-    stateMachineArn: platform.config.RUN_COMMAND_STATE_MACHINE_ARN,
+    stateMachineArn: machineArn(platform, 'run-command'),
     documents: {
       runCommand: platform.config.RUN_COMMAND_DOCUMENT_NAME,
       bootstrap: platform.config.BOOTSTRAP_DOCUMENT_NAME,
     },
   });
 
-export const handler = makeContextHandler(serverRoutes, {
+export const handler = makeContextHandler(serversContext, {
   createServer: async ({ params, body, requestId, platform }) => {
     const createServer = makeCreateServer({
       ...platform,
       sfn: sfnClient(),
-      stateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
+      stateMachineArn: machineArn(platform, 'provision-server'),
     });
     const placement = await resolvePlacement(platform.store, params.tenantId, body);
     const { server, operation } = await createServer(params.tenantId, { ...body, ...placement }, requestId);
@@ -55,7 +61,7 @@ export const handler = makeContextHandler(serverRoutes, {
     const deleteServer = makeDeleteServer({
       ...platform,
       sfn: sfnClient(),
-      stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
+      stateMachineArn: machineArn(platform, 'decommission-server'),
     });
     const { server, operation } = await deleteServer(
       params.tenantId,
@@ -73,9 +79,9 @@ export const handler = makeContextHandler(serverRoutes, {
       ...platform,
       sfn: sfnClient(),
       ssm: ssmClient(),
-      stateMachineArn: platform.config.DECOMMISSION_SERVER_STATE_MACHINE_ARN,
-      provisionStateMachineArn: platform.config.PROVISION_SERVER_STATE_MACHINE_ARN,
-      runCommandStateMachineArn: platform.config.RUN_COMMAND_STATE_MACHINE_ARN,
+      stateMachineArn: machineArn(platform, 'decommission-server'),
+      provisionStateMachineArn: machineArn(platform, 'provision-server'),
+      runCommandStateMachineArn: machineArn(platform, 'run-command'),
       runCommandDocument: platform.config.RUN_COMMAND_DOCUMENT_NAME,
     });
     const cancelled = await cancel(params.tenantId, params.operationId, principal, requestId);
@@ -177,7 +183,7 @@ export const handler = makeContextHandler(serverRoutes, {
     const reboot = makeRebootServer({
       ...platform,
       sfn: sfnClient(),
-      stateMachineArn: platform.config.REBOOT_SERVER_STATE_MACHINE_ARN,
+      stateMachineArn: machineArn(platform, 'reboot-server'),
     });
     const operation = await reboot(params.tenantId, params.serverId, requestId, body?.mode ?? 'graceful');
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);

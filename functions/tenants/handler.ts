@@ -6,8 +6,8 @@ import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import type { Platform } from '../../layers/runtime/platform';
 import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
+import { tenantsContext } from './context';
 import { makeCreateTenant, makeDeleteCustomer } from './service';
-import { tenantRoutes } from './spec';
 import { markSubtreeSuspended } from './suspension';
 
 /** Loads a direct customer of the reseller; anything else answers 404. */
@@ -48,7 +48,7 @@ async function setStatus(
   return updated;
 }
 
-export const handler = makeContextHandler(tenantRoutes, {
+export const handler = makeContextHandler(tenantsContext, {
   createCustomer: async ({ params, body, platform }) => {
     const parent = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
     if (!parent) throw errors.notFound('tenant');

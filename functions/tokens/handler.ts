@@ -1,11 +1,11 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
+import { tokensContext } from './context';
 import { type ApiTokenItem, apiTokenKeys, toApiToken } from './entity';
 import { makeCreateApiToken, makeRevokeApiToken } from './service';
-import { tokenRoutes } from './spec';
 import { ensureResellerUsageKey } from './usage-keys';
 
-export const handler = makeContextHandler(tokenRoutes, {
+export const handler = makeContextHandler(tokensContext, {
   createApiToken: async ({ params, body, principal, platform }) => {
     const usageKey = await ensureResellerUsageKey(platform, params.tenantId);
     const { item, token } = await makeCreateApiToken(platform)(params.tenantId, principal, body, usageKey);

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { resourceNames } from '../../layers/config/resources';
+import { resourceNames, stateMachineName } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import { acknowledge, functionFindings } from '../nag';
 
@@ -129,28 +129,10 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
     METRICS_STREAM_NAME: names.metricsStream,
     BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
     RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
-    PROVISION_SERVER_STATE_MACHINE_ARN: stack.formatArn({
+    STATE_MACHINE_ARN_PREFIX: stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
-      resourceName: names.provisionServerStateMachine,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-    DECOMMISSION_SERVER_STATE_MACHINE_ARN: stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: names.decommissionServerStateMachine,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-    RUN_COMMAND_STATE_MACHINE_ARN: stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: names.runCommandStateMachine,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    }),
-    REBOOT_SERVER_STATE_MACHINE_ARN: stack.formatArn({
-      service: 'states',
-      resource: 'stateMachine',
-      resourceName: names.rebootServerStateMachine,
+      resourceName: stateMachineName(stage, ''),
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
     JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,

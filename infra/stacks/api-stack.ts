@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
-import { contextEntries, routes, streamingContexts } from '../../functions/api';
+import { contexts, routes } from '../../functions/api';
 import {
   AUTHORIZER_CACHE_SECONDS,
   type GatewayResponseType,
@@ -21,13 +21,10 @@ import {
   TENANT_TAG_PATTERN,
   tenantDataActions,
 } from '../../layers/auth/tenant-policy';
-import {
-  resourceNames,
-  standardUsageKey,
-  tenantDataContexts,
-  usagePlans,
-} from '../../layers/config/resources';
+import { resourceNames, standardUsageKey, stateMachineName, usagePlans } from '../../layers/config/resources';
+import type { Grant } from '../../layers/http/context';
 import { tableDefinition } from '../../layers/store/table-definition';
+import type { WorkflowName } from '../../step-functions/workflows';
 import {
   grantTenantAwsRoles,
   HouseFunction,
@@ -41,10 +38,8 @@ export interface ApiStackProps extends StackProps {
   stage: string;
   table: dynamodb.Table;
   secrets: { name: string; arn: string; key: kms.IKey };
-  provisionServer: sfn.IStateMachine;
-  decommissionServer: sfn.IStateMachine;
-  runCommand: sfn.IStateMachine;
-  rebootServer: sfn.IStateMachine;
+  /** every workflow's state machine, for the contexts that start them */
+  machines: Record<WorkflowName, sfn.StateMachine>;
   /** requests per 5 minutes per IP before the WAF blocks */
   wafRateLimit?: number;
 }
@@ -132,90 +127,29 @@ export class ApiStack extends Stack {
     });
 
     this.functions = {};
-    for (const [context, entry] of Object.entries(contextEntries)) {
-      const streaming = streamingContexts.includes(context);
-      const fn = new HouseFunction(this, `Context${context[0]?.toUpperCase()}${context.slice(1)}`, {
-        entry,
-        description: `API: ${context}`,
+    for (const context of contexts) {
+      const fn = new HouseFunction(this, `Context${context.name[0]?.toUpperCase()}${context.name.slice(1)}`, {
+        entry: context.entry,
+        description: `API: ${context.name}`,
         stage: props.stage,
         // an event stream lasts OPERATION_EVENTS_MAX_SECONDS (300) before the client reconnects
-        ...(streaming ? { handler: 'streamHandler', timeout: STREAM_TIMEOUT } : {}),
+        ...(context.streaming ? { handler: 'streamHandler', timeout: STREAM_TIMEOUT } : {}),
       })
         .grantTable(props.table)
         .grantSecrets(props.secrets)
         .setEnvironment(environment);
-      this.functions[context] = fn;
+      this.functions[context.name] = fn;
+      this.startsWorkflows(fn, context.workflows, props);
+      for (const grant of context.grants) this.grant(fn, grant, props.stage);
     }
     this.tenantDataRole = this.tenantData(props);
-    props.provisionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    props.decommissionServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    props.runCommand.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    props.rebootServer.grantStartExecution(this.functions.servers?.fn ?? authorizerFn.fn);
-    // cancelling a provisioning or a command stops its execution (named after its operation),
-    // and a command's SSM command is found and cancelled on its host
-    const names = resourceNames(props.stage);
-    const cancellable = [names.provisionServerStateMachine, names.runCommandStateMachine];
-    this.functions.servers?.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:StopExecution'],
-        resources: cancellable.map((machine) =>
-          this.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${machine}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-      }),
-    );
-    this.functions.servers?.fn.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
-    );
-    if (this.functions.servers) {
-      acknowledge(this.functions.servers, [
-        ...cancellable.map((machine) => ({
-          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machine}:*]`,
-          reason:
-            'An operation is cancelled by stopping its execution, which is named after its operation id.',
-        })),
-      ]);
-    }
-    // Tenants' provider tokens: SecureString parameters under one path per stage.
-    const servers = this.functions.servers;
-    if (servers) {
-      servers.fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
-          resources: [providerCredentialsArn(this, props.stage)],
-        }),
-      );
-      acknowledge(servers, [providerCredentialsFinding(props.stage)]);
-      grantTenantAwsRoles(servers);
-    }
-    // Invitations and password resets go out by email.
-    for (const context of ['auth', 'members']) {
-      const fn = this.functions[context];
-      if (!fn) continue;
-      fn.fn.addToRolePolicy(
-        new iam.PolicyStatement({
-          actions: ['ses:SendEmail'],
-          resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
-        }),
-      );
-      acknowledge(fn, [
-        {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
-          reason: 'Mail goes out from whichever SES identity the operator verified for MAIL_FROM.',
-        },
-      ]);
-    }
 
     const integrations = new Map(
       Object.entries(this.functions).map(([context, fn]) => [
         context,
         new apigw.LambdaIntegration(fn.fn, {
           allowTestInvoke: false,
-          ...(streamingContexts.includes(context)
+          ...(contexts.find((c) => c.name === context)?.streaming
             ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: STREAM_TIMEOUT }
             : {}),
         }),
@@ -285,6 +219,78 @@ export class ApiStack extends Stack {
         reason: "API Gateway's account-level CloudWatch role uses the policy AWS provides for exactly that.",
       },
     ]);
+  }
+
+  /**
+   * Lets a context start its workflows and stop their executions, which are named after their
+   * operations: that is how an operation is cancelled.
+   */
+  private startsWorkflows(fn: HouseFunction, workflows: readonly WorkflowName[], props: ApiStackProps) {
+    if (workflows.length === 0) return;
+    for (const workflow of workflows) props.machines[workflow].grantStartExecution(fn.fn);
+    // by name, as the executions are found at run time
+    const machines = workflows.map((workflow) => stateMachineName(props.stage, workflow));
+    fn.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StopExecution'],
+        resources: machines.map((machine) =>
+          this.formatArn({
+            service: 'states',
+            resource: 'execution',
+            resourceName: `${machine}:*`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    acknowledge(
+      fn,
+      machines.map((machine) => ({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${machine}:*]`,
+        reason: 'An operation is cancelled by stopping its execution, which is named after its operation id.',
+      })),
+    );
+  }
+
+  /** The IAM statements of one of a context's grants (layers/http/context.ts). */
+  private grant(fn: HouseFunction, grant: Grant, stage: string) {
+    switch (grant) {
+      case 'send-email':
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ses:SendEmail'],
+            resources: [this.formatArn({ service: 'ses', resource: 'identity', resourceName: '*' })],
+          }),
+        );
+        acknowledge(fn, [
+          {
+            id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]',
+            reason: 'Mail goes out from whichever SES identity the operator verified for MAIL_FROM.',
+          },
+        ]);
+        return;
+      case 'provider-credentials':
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+            resources: [providerCredentialsArn(this, stage)],
+          }),
+        );
+        acknowledge(fn, [providerCredentialsFinding(stage)]);
+        return;
+      case 'tenant-aws-roles':
+        grantTenantAwsRoles(fn);
+        return;
+      case 'cancel-host-commands':
+        // a command's SSM command is found by its operation id and cancelled on its host
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
+        );
+        return;
+      case 'usage-keys':
+        // granted with the usage plans, which the grant names
+        return;
+    }
   }
 
   /**
@@ -359,8 +365,15 @@ export class ApiStack extends Stack {
       },
       apiStages,
     });
-    const tokens = this.functions.tokens;
-    if (!tokens) return;
+    const withUsageKeys = contexts.filter((c) => c.grants.includes('usage-keys'));
+    for (const context of withUsageKeys) {
+      const fn = this.functions[context.name];
+      if (fn) this.usageKeys(fn, stage);
+    }
+  }
+
+  /** A context that puts resellers' usage keys into the resellers' plan. */
+  private usageKeys(tokens: HouseFunction, stage: string) {
     // by name: the plan's id would make the function depend on the stage that serves it
     tokens.fn.addEnvironment('RESELLER_USAGE_PLAN_NAME', resourceNames(stage).resellersUsagePlan);
     const apigatewayArn = (path: string) => `arn:${this.partition}:apigateway:${this.region}::${path}`;
@@ -391,7 +404,8 @@ export class ApiStack extends Stack {
    */
   private tenantData(props: ApiStackProps): iam.Role {
     // Only the tenant-data functions, and only with a `tenant` tag naming a tenant id and no other tag.
-    const trusted = tenantDataContexts
+    const tenantScoped = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
+    const trusted = tenantScoped
       .map((context) => this.functions[context]?.fn.role)
       .filter((caller) => caller !== undefined)
       .map((caller) =>
@@ -418,7 +432,7 @@ export class ApiStack extends Stack {
       }),
     );
     props.table.encryptionKey?.grantEncryptDecrypt(role);
-    for (const context of tenantDataContexts) {
+    for (const context of tenantScoped) {
       const fn = this.functions[context];
       if (!fn) continue;
       fn.fn.addToRolePolicy(

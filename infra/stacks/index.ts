@@ -20,10 +20,7 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
     stage,
     table: data.table,
     secrets: data.secrets,
-    provisionServer: workflows.provisionServer,
-    decommissionServer: workflows.decommissionServer,
-    runCommand: workflows.runCommand,
-    rebootServer: workflows.rebootServer,
+    machines: workflows.machines,
     ...env,
   });
   const metrics = new MetricsStack(app, `${prefix}-Metrics`, {

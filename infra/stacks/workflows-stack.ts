@@ -6,12 +6,16 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { resourceNames } from '../../layers/config/resources';
+import { resourceNames, stateMachineName } from '../../layers/config/resources';
 import {
+  type HostDocumentName,
   loadHostDocument,
   readWorkflow,
+  type WorkflowDefinition,
   type WorkflowName,
   type WorkflowSubstitutions,
+  workflowNames,
+  workflows,
 } from '../../step-functions/workflows';
 import {
   grantTenantAwsRoles,
@@ -22,6 +26,10 @@ import {
 } from '../constructs/house-function';
 import { acknowledge } from '../nag';
 
+/** `provision-server` → `ProvisionServer`, the construct id each workflow has always had. */
+const pascalCase = (name: string) =>
+  name.replace(/(^|-)([a-z])/g, (_, __: string, letter: string) => letter.toUpperCase());
+
 export interface WorkflowsStackProps extends StackProps {
   stage: string;
   table: dynamodb.Table;
@@ -30,10 +38,8 @@ export interface WorkflowsStackProps extends StackProps {
 
 /** The host workflows: the bootstrap document, the tasks Lambda and the provision-server state machine. */
 export class WorkflowsStack extends Stack {
-  readonly provisionServer: sfn.StateMachine;
-  readonly decommissionServer: sfn.StateMachine;
-  readonly runCommand: sfn.StateMachine;
-  readonly rebootServer: sfn.StateMachine;
+  /** every workflow of step-functions/workflows.ts, by name */
+  readonly machines: Record<WorkflowName, sfn.StateMachine>;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -136,85 +142,56 @@ export class WorkflowsStack extends Stack {
       ]);
       return stateMachine;
     };
-    this.provisionServer = machine(
-      'ProvisionServer',
-      names.provisionServerStateMachine,
-      'provision-server',
-      Duration.hours(1),
-    );
-    // Decommissioning runs only the tasks Lambda: every step is more than one call and records itself.
-    this.decommissionServer = machine(
-      'DecommissionServer',
-      names.decommissionServerStateMachine,
-      'decommission-server',
-      Duration.minutes(30),
-    );
-    this.runCommand = machine(
-      'RunCommand',
-      names.runCommandStateMachine,
-      'run-command',
-      Duration.minutes(30),
-    );
-    // a reboot waits for the host to come back, then checks its health
-    this.rebootServer = machine(
-      'RebootServer',
-      names.rebootServerStateMachine,
-      'reboot-server',
-      Duration.minutes(45),
-    );
     const documentArn = (resourceName: string) =>
       this.formatArn({ service: 'ssm', resource: 'document', resourceName });
+    const documentNames: Record<HostDocumentName, string> = {
+      'bootstrap-server': names.bootstrapDocument,
+      'run-command': names.runCommandDocument,
+    };
     const managedInstances = this.formatArn({
       service: 'ssm',
       resource: 'managed-instance',
       resourceName: '*',
     });
-    this.runCommand.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:SendCommand'],
-        // a stack change runs the bootstrap document again
-        resources: [
-          documentArn(names.runCommandDocument),
-          documentArn(names.bootstrapDocument),
-          managedInstances,
-        ],
+    const commanding: sfn.StateMachine[] = [];
+    this.machines = Object.fromEntries(
+      workflowNames.map((name) => {
+        const definition: WorkflowDefinition = workflows[name];
+        const stateMachine = machine(
+          pascalCase(name),
+          stateMachineName(props.stage, name),
+          name,
+          Duration.minutes(definition.timeoutMinutes),
+        );
+        // Least privilege, one statement per integration the definition uses.
+        if (definition.documents.length > 0) {
+          commanding.push(stateMachine);
+          stateMachine.addToRolePolicy(
+            new iam.PolicyStatement({
+              actions: ['ssm:SendCommand'],
+              resources: [
+                ...definition.documents.map((d) => documentArn(documentNames[d])),
+                managedInstances,
+              ],
+            }),
+          );
+        }
+        const unscoped = [
+          ...(definition.describesInstances ? ['ssm:DescribeInstanceInformation'] : []),
+          ...(definition.documents.length > 0 ? ['ssm:GetCommandInvocation'] : []),
+        ];
+        if (unscoped.length > 0) {
+          stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: unscoped, resources: ['*'] }));
+        }
+        if (definition.readsTable) {
+          stateMachine.addToRolePolicy(
+            new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
+          );
+          props.table.encryptionKey?.grantDecrypt(stateMachine);
+        }
+        return [name, stateMachine];
       }),
-    );
-    this.runCommand.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
-    );
-    this.rebootServer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:SendCommand'],
-        resources: [documentArn(names.runCommandDocument), managedInstances],
-      }),
-    );
-    this.rebootServer.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['ssm:GetCommandInvocation'], resources: ['*'] }),
-    );
-
-    // Least privilege, one statement per integration the definition uses.
-    this.provisionServer.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
-    );
-    props.table.encryptionKey?.grantDecrypt(this.provisionServer);
-    // the bootstrap, then the run-command document's health check
-    this.provisionServer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:SendCommand'],
-        resources: [
-          documentArn(names.bootstrapDocument),
-          documentArn(names.runCommandDocument),
-          managedInstances,
-        ],
-      }),
-    );
-    this.provisionServer.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation'],
-        resources: ['*'],
-      }),
-    );
+    ) as Record<WorkflowName, sfn.StateMachine>;
 
     acknowledge(hostRole, [
       {
@@ -223,15 +200,12 @@ export class WorkflowsStack extends Stack {
           'AmazonSSMManagedInstanceCore is the policy AWS documents for the hybrid-activation service role.',
       },
     ]);
-    acknowledge(
-      [this.provisionServer, this.runCommand, this.rebootServer],
-      [
-        {
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
-          reason:
-            "The workflows run their documents on a server's managed instance, whose id exists only once the server registered.",
-        },
-      ],
-    );
+    acknowledge(commanding, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:managed-instance/*]',
+        reason:
+          "The workflows run their documents on a server's managed instance, whose id exists only once the server registered.",
+      },
+    ]);
   }
 }

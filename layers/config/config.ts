@@ -9,10 +9,8 @@ export const configSchema = z.object({
   TABLE_NAME: z.string().min(3),
   METRICS_STREAM_NAME: z.string().min(1),
   SECRETS_PARAMETER_NAME: z.string().startsWith('/'),
-  PROVISION_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  DECOMMISSION_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  RUN_COMMAND_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
-  REBOOT_SERVER_STATE_MACHINE_ARN: z.string().startsWith('arn:'),
+  /** the workflows' state machine ARNs up to the workflow's name (layers/config/resources.ts stateMachineArn) */
+  STATE_MACHINE_ARN_PREFIX: z.string().startsWith('arn:'),
   BOOTSTRAP_DOCUMENT_NAME: z.string().min(1),
   RUN_COMMAND_DOCUMENT_NAME: z.string().min(1),
   /** the IAM role hybrid-activated hosts assume (the SSM service role for managed instances) */

@@ -23,10 +23,6 @@ export const resourceNames = (stage: string) => ({
   metricsStream: `vip-${stage}-metrics`,
   secretsParameter: `/vip/${stage}/platform-secrets`,
   bootstrapDocument: `vip-${stage}-bootstrap-server`,
-  provisionServerStateMachine: `vip-${stage}-provision-server`,
-  decommissionServerStateMachine: `vip-${stage}-decommission-server`,
-  runCommandStateMachine: `vip-${stage}-run-command`,
-  rebootServerStateMachine: `vip-${stage}-reboot-server`,
   runCommandDocument: `vip-${stage}-run-command`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
@@ -35,12 +31,18 @@ export const resourceNames = (stage: string) => ({
   resellersUsagePlan: `vip-${stage}-resellers`,
 });
 
+/** A workflow's state machine name in a stage (step-functions/workflows.ts names the workflows). */
+export const stateMachineName = (stage: string, workflow: string) => `vip-${stage}-${workflow}`;
+
 /**
- * The API contexts that touch only the data of the tenant named in the path. Their handlers
- * reach it under the tenant data role, assumed with the tenant's session tag; the CDK app
- * lets exactly these functions assume it.
+ * A workflow's state machine ARN from the stage's prefix (`STATE_MACHINE_ARN_PREFIX`: the ARN
+ * up to the machine's name), so a function starts any workflow without a variable of its own.
  */
-export const tenantDataContexts = ['servers', 'operations', 'metrics', 'audit'] as const;
+export const stateMachineArn = (prefix: string, workflow: string) => `${prefix}${workflow}`;
+
+/** The ARN of one of a state machine's executions, which are named after their operations. */
+export const executionArn = (stateMachine: string, name: string) =>
+  `${stateMachine.replace(':stateMachine:', ':execution:')}:${name}`;
 
 /**
  * API Gateway usage plans. Every signed-in request carries a usage key, which the

@@ -9,10 +9,10 @@ import { type Permission, refusal } from '../auth/permissions';
 import { canActOn, type TenantStanding, tenantStanding } from '../auth/tenancy';
 import { type Principal, roles } from '../auth/tokens';
 import { getConfig } from '../config/config';
-import { tenantDataContexts } from '../config/resources';
 import { AppError, errors } from '../errors/app-error';
 import { logger } from '../observability/logger';
 import { getPlatform, type Platform } from '../runtime/platform';
+import type { ContextDefinition } from './context';
 import { makeIdempotency } from './idempotency';
 import { type ApiEvent, headerValue, jsonBody, problemErrors, requestContext } from './middlewares';
 import { admit, against, count, type RateLimitState } from './rate-limit';
@@ -197,7 +197,7 @@ const toResponse = (result: HttpResult): ApiResult => ({
  * else answers 404, exactly as a missing resource does).
  */
 export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
-  routes: Routes,
+  context: ContextDefinition<Routes>,
   implementations: Implementations<Routes>,
   options: {
     /**
@@ -210,8 +210,8 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
 ) {
   // A context that touches only the data of the tenant in the path gets a store under that
   // tenant's credentials (invariant 3); the checks around it keep the function's own.
-  const tenantData = (tenantDataContexts as readonly string[]).includes(routes[0]?.context ?? '');
-  const byKey = new Map(routes.map((r) => [`${r.method} ${r.path}`, r]));
+  const tenantData = context.data.scope === 'tenant';
+  const byKey = new Map(context.routes.map((r) => [`${r.method} ${r.path}`, r]));
   const impls = implementations as Record<string, Implementation<RouteSpec>>;
   const config = getConfig();
 

@@ -10,9 +10,11 @@ import {
   metricsStream,
   resourceNames,
   standardUsageKey,
+  stateMachineArn,
+  stateMachineName,
   usagePlans,
 } from '../../layers/config/resources';
-import { loadHostDocument, loadWorkflow } from '../../step-functions/workflows';
+import { loadHostDocument, loadWorkflow, workflowNames } from '../../step-functions/workflows';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
 import { startCloudFakes } from './cloud-fakes';
@@ -132,10 +134,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       services: `http://127.0.0.1:${servicesPort}`,
     };
     const credentials = LOCAL_CREDENTIALS;
-    const stateMachineArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.provisionServerStateMachine}`;
-    const decommissionArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.decommissionServerStateMachine}`;
-    const runCommandArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.runCommandStateMachine}`;
-    const rebootArn = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${names.rebootServerStateMachine}`;
+    const machinePrefix = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(STAGE, '')}`;
     const tenantDataRoleArn = `arn:aws:iam::${ACCOUNT}:role/${names.tenantDataRole}`;
     // The cloud providers' APIs, as local stand-ins whose machines are local hosts booted from
     // the user data each received (hosts and STS come later: the hooks look them up then).
@@ -184,10 +183,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       TABLE_NAME: names.table,
       METRICS_STREAM_NAME: names.metricsStream,
       SECRETS_PARAMETER_NAME: names.secretsParameter,
-      PROVISION_SERVER_STATE_MACHINE_ARN: stateMachineArn,
-      DECOMMISSION_SERVER_STATE_MACHINE_ARN: decommissionArn,
-      RUN_COMMAND_STATE_MACHINE_ARN: runCommandArn,
-      REBOOT_SERVER_STATE_MACHINE_ARN: rebootArn,
+      STATE_MACHINE_ARN_PREFIX: machinePrefix,
       BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
       RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
@@ -245,12 +241,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
 
     // The handler modules, imported once the environment points at the local engines: every
     // bounded context of the route table, the authorizer, the workflow tasks and the aggregator.
-    const { routes, contextEntries } = await import('../../functions/api');
+    const { routes, contexts } = await import('../../functions/api');
     const contextHandlers = Object.fromEntries(
       await Promise.all(
-        Object.entries(contextEntries).map(async ([context, entry]) => {
-          const module = (await import(join(REPO_ROOT, entry))) as { handler: unknown };
-          return [context, module.handler] as const;
+        contexts.map(async (context) => {
+          const module = (await import(join(REPO_ROOT, context.entry))) as { handler: unknown };
+          return [context.name, module.handler] as const;
         }),
       ),
     );
@@ -273,12 +269,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       RunCommandDocumentName: names.runCommandDocument,
     };
     const stepFunctions = makeLocalStepFunctions({
-      machines: {
-        [stateMachineArn]: loadWorkflow('provision-server', substitutions) as never,
-        [decommissionArn]: loadWorkflow('decommission-server', substitutions) as never,
-        [runCommandArn]: loadWorkflow('run-command', substitutions) as never,
-        [rebootArn]: loadWorkflow('reboot-server', substitutions) as never,
-      },
+      machines: Object.fromEntries(
+        workflowNames.map((name) => [
+          stateMachineArn(machinePrefix, name),
+          loadWorkflow(name, substitutions) as never,
+        ]),
+      ),
       resolveTask,
       waitMs: options.waitMs ?? 1_000,
       retryIntervalMs: options.retryIntervalMs ?? 200,

@@ -624,9 +624,9 @@ describe('Feature: following an operation as server-sent events', () => {
     };
     try {
       const { operationImplementations } = await import('../../functions/operations/handler');
-      const { operationRoutes } = await import('../../functions/operations/spec');
+      const { operationsContext } = await import('../../functions/operations/context');
       const { makeContextHandler } = await import('../../layers/http/context-handler');
-      const streamHandler = makeContextHandler(operationRoutes, operationImplementations, {
+      const streamHandler = makeContextHandler(operationsContext, operationImplementations, {
         streamifyResponse: true,
       }) as unknown as (event: unknown, stream: PassThrough, context: unknown) => Promise<void>;
       const claims = JSON.parse(Buffer.from(owner.token.split('.')[1] ?? '', 'base64url').toString('utf8'));

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { routes } from '../../functions/api';
+import { contexts, routes } from '../../functions/api';
 import { AUTHORIZER_CACHE_SECONDS } from '../../functions/gateway';
 import { buildStacks } from '../../infra/stacks';
 import { tenantDataActions } from '../../layers/auth/tenant-policy';
@@ -9,10 +9,12 @@ import {
   aggregatorMapping,
   resourceNames,
   standardUsageKey,
-  tenantDataContexts,
   usagePlans,
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
+
+/** The contexts whose data is the tenant's own, as their definitions say. */
+const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
 
 let templates: Record<'data' | 'workflows' | 'api' | 'metrics', Template>;
 

@@ -1,0 +1,8 @@
+import { defineContext } from '../../layers/http/context';
+import { auditRoutes } from './spec';
+
+/** The audit log. */
+export const auditContext = defineContext({
+  name: 'audit',
+  routes: auditRoutes,
+});

@@ -1,0 +1,8 @@
+import { defineContext } from '../../layers/http/context';
+import { metricsRoutes } from './spec';
+
+/** Servers' metrics and the dashboard. */
+export const metricsContext = defineContext({
+  name: 'metrics',
+  routes: metricsRoutes,
+});

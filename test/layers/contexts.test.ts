@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod';
+import { contexts, routes } from '../../functions/api';
+import { defineContext } from '../../layers/http/context';
+import { route } from '../../layers/http/route';
+
+const probe = (context: string) =>
+  route({
+    operationId: 'probe',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/probe',
+    context,
+    auth: 'user',
+    permission: 'tenant:read',
+    summary: 'A probe',
+    tags: ['probe'],
+    params: z.strictObject({ tenantId: z.string() }),
+    responses: { 200: { description: 'ok' } },
+  });
+
+describe('Module: context definitions', () => {
+  it("keeps a context's data to the tenant in the path unless it says why not", () => {
+    expect(defineContext({ name: 'probe', routes: [probe('probe')] }).data).toEqual({ scope: 'tenant' });
+    expect(() => defineContext({ name: 'probe', routes: [probe('probe')], platformData: '' })).toThrow(
+      /needs its reason/,
+    );
+    expect(() => defineContext({ name: 'probe', routes: [probe('probe')], platformData: '   ' })).toThrow(
+      /needs its reason/,
+    );
+    expect(
+      defineContext({
+        name: 'probe',
+        routes: [probe('probe')],
+        platformData: 'Keyed by email before any tenant.',
+      }).data,
+    ).toEqual({ scope: 'platform', reason: 'Keyed by email before any tenant.' });
+  });
+
+  it('refuses a route that names another context', () => {
+    expect(() => defineContext({ name: 'probe', routes: [probe('other')] })).toThrow(/names context other/);
+  });
+
+  it('gives every route of the API to exactly one context, whose entry exists', () => {
+    const names = contexts.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(contexts.flatMap((c) => c.routes)).toEqual(routes);
+    for (const context of contexts) {
+      expect(existsSync(new URL(`../../${context.entry}`, import.meta.url)), context.entry).toBe(true);
+      if (context.data.scope === 'platform') expect(context.data.reason.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('runs every context with a tenant in every path under tenant-scoped data, or says why not', () => {
+    const unscoped = contexts.filter((c) => c.data.scope === 'platform').map((c) => c.name);
+    // the contexts that reach other partitions, each with its reason in its definition
+    expect(unscoped.sort()).toEqual(['auth', 'members', 'plans', 'platform', 'tenants', 'tokens']);
+  });
+});
