@@ -1,6 +1,6 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { errors as errorsJose } from 'jose';
-import type { Principal } from '../../layers/auth/tokens';
+import { type Principal, principalCodec } from '../../layers/auth/tokens';
 import { standardUsageKey } from '../../layers/config/resources';
 import { logger } from '../../layers/observability/logger';
 import { getPlatform } from '../../layers/runtime/platform';
@@ -74,17 +74,6 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       Version: '2012-10-17',
       Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: resource }],
     },
-    context: {
-      tenantId: principal.tenantId,
-      userId: principal.userId,
-      role: principal.role,
-      twoFactor: principal.twoFactor ? 'true' : 'false',
-      ...(principal.tokenId
-        ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
-        : {}),
-      ...(principal.actor
-        ? { actorUserId: principal.actor.userId, actorTenantId: principal.actor.tenantId }
-        : {}),
-    },
+    context: principalCodec.encode(principal),
   };
 }

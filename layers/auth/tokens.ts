@@ -104,3 +104,48 @@ export function newRefreshToken(): { token: string; hash: string } {
 }
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('base64url');
+
+/**
+ * The principal as the authorizer hands it to API Gateway (a flat map of strings, its
+ * `context`) and as handlers read it back from the request: one codec for both sides.
+ */
+export const principalCodec = {
+  encode(principal: Principal): Record<string, string> {
+    return {
+      tenantId: principal.tenantId,
+      userId: principal.userId,
+      role: principal.role,
+      twoFactor: principal.twoFactor ? 'true' : 'false',
+      ...(principal.tokenId
+        ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
+        : {}),
+      ...(principal.actor
+        ? { actorUserId: principal.actor.userId, actorTenantId: principal.actor.tenantId }
+        : {}),
+    };
+  },
+  /** undefined when the context does not hold a well-formed principal */
+  decode(context: Record<string, unknown> | null | undefined): Principal | undefined {
+    const { tenantId, userId, role, scopes, tokenId, actorUserId, actorTenantId, twoFactor } = context ?? {};
+    if (typeof tenantId !== 'string' || typeof userId !== 'string' || !roles.includes(role as Role)) {
+      return undefined;
+    }
+    return {
+      tenantId,
+      userId,
+      role: role as Role,
+      twoFactor: twoFactor === 'true' || twoFactor === true,
+      ...(typeof tokenId === 'string' && tokenId
+        ? {
+            tokenId,
+            scopes: String(scopes ?? '')
+              .split(',')
+              .filter(Boolean) as Permission[],
+          }
+        : {}),
+      ...(typeof actorUserId === 'string' && typeof actorTenantId === 'string' && actorUserId
+        ? { actor: { userId: actorUserId, tenantId: actorTenantId } }
+        : {}),
+    };
+  },
+};

@@ -67,6 +67,11 @@ export const configSchema = z.object({
   /** the API's public address, for the API calls emails show (the local runtime sets its own) */
   API_URL: z.url().optional(),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
+  /**
+   * How long an Idempotency-Key's first request may run before a retry may take the key over
+   * (a request that crashed never settles it); at least the API functions' timeout.
+   */
+  IDEMPOTENCY_IN_PROGRESS_SECONDS: z.coerce.number().int().min(1).default(60),
   /** the hybrid-activation setup tool a custom server's install command fetches; unset, AWS's own */
   SSM_SETUP_CLI_URL: optionalUrl,
   /** the providers' public APIs; tests point them at local fakes */

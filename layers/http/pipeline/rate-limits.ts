@@ -1,0 +1,67 @@
+import { AppError } from '../../errors/app-error';
+import { admit, against, count, type RateLimitState } from '../rate-limit';
+import type { PipelineEvent } from './state';
+import { check, type Middleware, type RouteState, routed } from './state';
+
+/**
+ * Counts the request against its rate limits, beside everything else: a signed-in route per
+ * principal (user or API token) at its tenant plan's rate, a sign-in route per source address
+ * and per email named in the body (from all addresses, at a higher limit that only a spread
+ * attack reaches). Every answer of a counted route carries the RateLimit headers, refusals too.
+ */
+export const rateLimits = (): Middleware => ({
+  before: (request) => {
+    const state = routed(request.event);
+    const counted = countRequest(state, request.event);
+    if (!counted) return;
+    state.limitHeaders = check(counted.then(admit));
+    state.checks.push(state.limitHeaders);
+  },
+  after: async (request) => {
+    const headers = await headersOf(request.event);
+    if (request.response && headers) {
+      request.response.headers = { ...request.response.headers, ...headers };
+    }
+  },
+  onError: async (request) => {
+    const headers = await headersOf(request.event).catch(() => undefined);
+    if (!(request.error instanceof AppError) || !headers) return;
+    for (const [name, value] of Object.entries(headers)) request.error.headers[name] ??= value;
+  },
+});
+
+const headersOf = async (event: PipelineEvent) =>
+  event.routed?.limitHeaders ? event.routed.limitHeaders : undefined;
+
+function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimitState[]> | undefined {
+  const { platform, spec, principal, standing } = state;
+  const now = platform.clock.now().getTime();
+  const { config, store } = platform;
+  if (principal && standing) {
+    return (async () => {
+      const subject = principal.tokenId ?? principal.actor?.userId ?? principal.userId;
+      const limit = (await standing).requestsPerMinute ?? config.DEFAULT_REQUESTS_PER_MINUTE;
+      const counter = { pk: `T#${principal.tenantId}#RATE`, subject, windowSeconds: 60 };
+      return [against(await count(store, counter, now, { exact: false, limit }), limit)];
+    })();
+  }
+  if (spec.rateLimit !== 'sign-in') return undefined;
+  const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
+  const email = (event.parsedBody as { email?: unknown } | undefined)?.email;
+  const counters = [
+    { pk: `RATE#ip#${ip}`, subject: 'sign-in', windowSeconds: 60, limit: config.AUTH_RATE_LIMIT_PER_MINUTE },
+  ];
+  if (typeof email === 'string' && email.length <= 254) {
+    counters.push({
+      pk: `RATE#account#${email.trim().toLowerCase()}`,
+      subject: 'sign-in',
+      windowSeconds: 60,
+      limit: config.AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE,
+    });
+  }
+  return Promise.all(
+    counters.map(async ({ limit, ...counter }) =>
+      against(await count(store, counter, now, { exact: true, limit }), limit),
+    ),
+  );
+}
