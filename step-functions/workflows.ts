@@ -7,7 +7,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 /** The values every definition's `${Name}` placeholders are filled with, per runtime. */
 export interface WorkflowSubstitutions {
-  TableName: string;
   WorkflowTasksFunctionArn: string;
   BootstrapDocumentName: string;
   RunCommandDocumentName: string;
@@ -19,8 +18,6 @@ export interface WorkflowDefinition {
   timeoutMinutes: number;
   /** the SSM documents it sends to hosts (SendCommand, GetCommandInvocation) */
   documents: readonly HostDocumentName[];
-  /** it reads an item with a DynamoDB GetItem integration */
-  readsTable?: boolean;
   /** it asks SSM whether a host's agent is online */
   describesInstances?: boolean;
 }
@@ -35,7 +32,6 @@ export const workflows = {
     timeoutMinutes: 60,
     // the bootstrap, then the run-command document's health check
     documents: ['bootstrap-server', 'run-command'],
-    readsTable: true,
     describesInstances: true,
   },
   // every step is more than one call and records itself: only the tasks Lambda

@@ -107,7 +107,6 @@ export class WorkflowsStack extends Stack {
       updateMethod: 'NewVersion',
     });
     const substitutions: WorkflowSubstitutions = {
-      TableName: props.table.tableName,
       WorkflowTasksFunctionArn: tasks.fn.functionArn,
       BootstrapDocumentName: bootstrapDocument.ref,
       RunCommandDocumentName: runCommandDocument.ref,
@@ -182,12 +181,6 @@ export class WorkflowsStack extends Stack {
         ];
         if (unscoped.length > 0) {
           stateMachine.addToRolePolicy(new iam.PolicyStatement({ actions: unscoped, resources: ['*'] }));
-        }
-        if (definition.readsTable) {
-          stateMachine.addToRolePolicy(
-            new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.table.tableArn] }),
-          );
-          props.table.encryptionKey?.grantDecrypt(stateMachine);
         }
         return [name, stateMachine];
       }),

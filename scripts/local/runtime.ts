@@ -263,7 +263,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       clients: { dynamodb: dynamoClient, ssm: ssmClient },
     });
     const substitutions = {
-      TableName: names.table,
       WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
       BootstrapDocumentName: names.bootstrapDocument,
       RunCommandDocumentName: names.runCommandDocument,

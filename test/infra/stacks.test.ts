@@ -65,7 +65,6 @@ describe('Stack: workflows', () => {
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapDocumentName',
       'RunCommandDocumentName',
-      'TableName',
       'WorkflowTasksFunctionArn',
     ]);
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
@@ -104,8 +103,6 @@ describe('Stack: workflows', () => {
     expect(new Set(actions)).toEqual(
       new Set([
         'lambda:InvokeFunction',
-        'dynamodb:GetItem',
-        'kms:Decrypt',
         'ssm:SendCommand',
         'ssm:DescribeInstanceInformation',
         'ssm:GetCommandInvocation',
