@@ -1,6 +1,7 @@
-import { type AuditItem, auditKeys } from '../../layers/audit/audit';
+import type { AuditItem } from '../../layers/audit/audit';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
+import { auditKeys } from '../../layers/model/audit-log';
 import { auditContext } from './context';
 
 const toEntry = ({

@@ -2,9 +2,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { errors as errorsJose } from 'jose';
 import { type Principal, principalCodec } from '../../layers/auth/tokens';
 import { standardUsageKey } from '../../layers/config/resources';
+import { TOKEN_PREFIX } from '../../layers/model/api-tokens';
 import { logger } from '../../layers/observability/logger';
 import { getPlatform } from '../../layers/runtime/platform';
-import { TOKEN_PREFIX } from '../tokens/entity';
 import { type ApiTokenRefusal, checkApiToken } from '../tokens/service';
 
 const bearer = (headers: APIGatewayRequestAuthorizerEvent['headers']): string | undefined => {

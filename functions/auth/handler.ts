@@ -6,8 +6,9 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import type { RouteSpec } from '../../layers/http/route';
 import { created, etag, ok } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
+import { type TenantItem, tenantKeys, toTenant } from '../../layers/model/tenants';
+import { toUser } from '../../layers/model/users';
 import { authContext } from './context';
-import { authKeys, type TenantItem, toTenant, toUser } from './entity';
 import {
   type AuthDeps,
   makeChangePassword,
@@ -83,11 +84,11 @@ export const handler = makeContextHandler(authContext, {
   changePassword: async (request) =>
     ok(await makeChangePassword(authDeps(request))(request.principal, request.body)),
   updateTenant: async ({ params, body, headers, platform }) => {
-    const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId), true);
+    const tenant = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId), true);
     if (!tenant) throw errors.notFound('tenant');
     const updated = await updateIfMatch<TenantItem>(
       platform.store,
-      authKeys.tenant(tenant.id),
+      tenantKeys.item(tenant.id),
       {
         ...(body.name !== undefined ? { name: body.name } : {}),
         ...(body.requireTwoFactor !== undefined ? { requireTwoFactor: body.requireTwoFactor } : {}),
@@ -97,12 +98,12 @@ export const handler = makeContextHandler(authContext, {
       tenant.version,
     );
     if (body.name !== undefined && tenant.parentId) {
-      await platform.store.update(authKeys.child(tenant.parentId, tenant.id), { name: body.name });
+      await platform.store.update(tenantKeys.child(tenant.parentId, tenant.id), { name: body.name });
     }
     return ok(toTenant(updated), { ETag: etag(updated.version) });
   },
   getTenant: async ({ params, platform }) => {
-    const tenant = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
+    const tenant = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId));
     if (!tenant) throw errors.notFound('tenant');
     return ok(toTenant(tenant));
   },

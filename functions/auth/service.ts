@@ -6,18 +6,17 @@ import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/to
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
-import { ConditionFailedError, type Store } from '../../layers/store/store';
-import { makeCreateTenant } from '../tenants/service';
+import { type LoginAttemptsItem, loginAttemptKeys } from '../../layers/model/login-attempts';
 import {
-  authKeys,
-  type EmailItem,
-  type LoginAttemptsItem,
   type PasswordResetItem,
   type RefreshFamilyItem,
   type RefreshTokenItem,
-  type TenantKind,
-  type UserItem,
-} from './entity';
+  sessionKeys,
+} from '../../layers/model/sessions';
+import type { TenantKind } from '../../layers/model/tenants';
+import { type EmailItem, type UserItem, userKeys } from '../../layers/model/users';
+import { ConditionFailedError, type Store } from '../../layers/store/store';
+import { makeCreateTenant } from '../tenants/service';
 import { useSecondFactor } from './two-factor';
 
 export interface AuthDeps {
@@ -83,7 +82,7 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
   const familyId = family ?? deps.ids.next('rt');
   if (!family) {
     await deps.store.create<RefreshFamilyItem>({
-      ...authKeys.refreshFamily(familyId),
+      ...sessionKeys.refreshFamily(familyId),
       entity: 'refresh-family',
       tenantId: principal.tenantId,
       userId: principal.userId,
@@ -93,7 +92,7 @@ async function issueTokens(deps: AuthDeps, principal: Principal, family?: string
     });
   }
   await deps.store.create<RefreshTokenItem>({
-    ...authKeys.refreshToken(refresh.hash),
+    ...sessionKeys.refreshToken(refresh.hash),
     entity: 'refresh-token',
     tenantId: principal.tenantId,
     userId: principal.userId,
@@ -119,9 +118,9 @@ export function makeLogin(deps: AuthDeps) {
   return async (input: { email: string; password: string; otp?: string | undefined; sourceIp: string }) => {
     const now = deps.store.nowSeconds();
     const counters = {
-      pair: authKeys.loginAttempts(input.email, input.sourceIp),
-      address: authKeys.loginAttemptsFrom(input.sourceIp),
-      account: authKeys.loginAttempts(input.email),
+      pair: loginAttemptKeys.forEmail(input.email, input.sourceIp),
+      address: loginAttemptKeys.fromAddress(input.sourceIp),
+      account: loginAttemptKeys.forEmail(input.email),
     };
     const [pair, address, account] = await Promise.all(
       [counters.pair, counters.address, counters.account].map((key) =>
@@ -132,9 +131,9 @@ export function makeLogin(deps: AuthDeps) {
       item?.lockedUntil && item.lockedUntil > now ? item.lockedUntil : 0;
     const here = Math.max(heldUntil(pair), heldUntil(address));
     if (here) throw errors.locked(here - now);
-    const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
+    const claim = await deps.store.get<EmailItem>(userKeys.email(input.email));
     const user = claim
-      ? await deps.store.get<UserItem>(authKeys.user(claim.tenantId, claim.userId))
+      ? await deps.store.get<UserItem>(userKeys.item(claim.tenantId, claim.userId))
       : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
     const accountHeld = heldUntil(account);
@@ -230,10 +229,10 @@ const invalidRefresh = () => errors.unauthorized('The refresh token is not valid
  */
 export function makeRefresh(deps: AuthDeps) {
   return async (input: { refreshToken: string }) => {
-    const key = authKeys.refreshToken(hashToken(input.refreshToken));
+    const key = sessionKeys.refreshToken(hashToken(input.refreshToken));
     const stored = await deps.store.get<RefreshTokenItem>(key, true);
     if (!stored) throw invalidRefresh();
-    const family = await deps.store.get<RefreshFamilyItem>(authKeys.refreshFamily(stored.family), true);
+    const family = await deps.store.get<RefreshFamilyItem>(sessionKeys.refreshFamily(stored.family), true);
     if (!family || family.revokedAt) throw invalidRefresh();
     try {
       await deps.store.update(
@@ -255,7 +254,7 @@ export function makeRefresh(deps: AuthDeps) {
       });
       throw invalidRefresh();
     }
-    const user = await deps.store.get<UserItem>(authKeys.user(stored.tenantId, stored.userId));
+    const user = await deps.store.get<UserItem>(userKeys.item(stored.tenantId, stored.userId));
     if (!user) throw invalidRefresh();
     if (user.sessionsValidAfter && family.createdAt < user.sessionsValidAfter) throw invalidRefresh();
     if (!(await readStanding(deps.store, user.tenantId)).active) throw invalidRefresh();
@@ -269,7 +268,7 @@ export function makeRefresh(deps: AuthDeps) {
 
 async function revokeFamily(deps: AuthDeps, family: string, because: 'reuse' | 'logout') {
   try {
-    await deps.store.update(authKeys.refreshFamily(family), {
+    await deps.store.update(sessionKeys.refreshFamily(family), {
       revokedAt: deps.clock.now().toISOString(),
       revokedBecause: because,
     });
@@ -282,7 +281,7 @@ async function revokeFamily(deps: AuthDeps, family: string, because: 'reuse' | '
 export function makeLogout(deps: AuthDeps) {
   return async (input: { refreshToken: string }) => {
     const stored = await deps.store.get<RefreshTokenItem>(
-      authKeys.refreshToken(hashToken(input.refreshToken)),
+      sessionKeys.refreshToken(hashToken(input.refreshToken)),
       true,
     );
     if (stored) await revokeFamily(deps, stored.family, 'logout');
@@ -302,11 +301,11 @@ export function makeRequestPasswordReset(
   },
 ) {
   return async (input: { email: string }) => {
-    const claim = await deps.store.get<EmailItem>(authKeys.email(input.email));
+    const claim = await deps.store.get<EmailItem>(userKeys.email(input.email));
     if (!claim) return;
     const token = `vpr_${randomBytes(32).toString('base64url')}`;
     await deps.store.create<PasswordResetItem>({
-      ...authKeys.passwordReset(hashToken(token)),
+      ...sessionKeys.passwordReset(hashToken(token)),
       entity: 'password-reset',
       tenantId: claim.tenantId,
       userId: claim.userId,
@@ -332,7 +331,7 @@ export function makeRequestPasswordReset(
 
 /** Sets a new password and ends every session of the user. */
 async function setPassword(deps: AuthDeps, user: UserItem, password: string) {
-  await deps.store.update(authKeys.user(user.tenantId, user.id), {
+  await deps.store.update(userKeys.item(user.tenantId, user.id), {
     passwordHash: await hashPassword(password),
     sessionsValidAfter: deps.clock.now().toISOString(),
   });
@@ -341,7 +340,7 @@ async function setPassword(deps: AuthDeps, user: UserItem, password: string) {
 /** Completes a password reset with the emailed token (once); every existing session ends. */
 export function makeConfirmPasswordReset(deps: AuthDeps) {
   return async (input: { token: string; password: string }) => {
-    const key = authKeys.passwordReset(hashToken(input.token));
+    const key = sessionKeys.passwordReset(hashToken(input.token));
     const reset = await deps.store.get<PasswordResetItem>(key, true);
     if (!reset) throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
     try {
@@ -352,7 +351,7 @@ export function makeConfirmPasswordReset(deps: AuthDeps) {
       }
       throw error;
     }
-    const user = await deps.store.get<UserItem>(authKeys.user(reset.tenantId, reset.userId), true);
+    const user = await deps.store.get<UserItem>(userKeys.item(reset.tenantId, reset.userId), true);
     if (!user) throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
     await setPassword(deps, user, input.password);
   };
@@ -361,7 +360,7 @@ export function makeConfirmPasswordReset(deps: AuthDeps) {
 /** Changes the password of the signed-in user; other sessions end, and this one gets new tokens. */
 export function makeChangePassword(deps: AuthDeps) {
   return async (principal: Principal, input: { currentPassword: string; newPassword: string }) => {
-    const user = await deps.store.get<UserItem>(authKeys.user(principal.tenantId, principal.userId), true);
+    const user = await deps.store.get<UserItem>(userKeys.item(principal.tenantId, principal.userId), true);
     if (!user) throw errors.unauthorized();
     if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
       throw errors.validation([{ path: 'body.currentPassword', message: 'Not the current password' }]);

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { tenantKinds } from '../../layers/model/tenants';
 import { isoTimestamp, problemSchema, tenantParams } from '../shared-schemas';
-import { tenantKinds } from './entity';
 
 const email = z
   .email()

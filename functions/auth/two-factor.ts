@@ -8,8 +8,8 @@ import {
 } from '../../layers/auth/totp';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock } from '../../layers/ids/ids';
+import { type UserItem, userKeys } from '../../layers/model/users';
 import { ConditionFailedError, type Store } from '../../layers/store/store';
-import { authKeys, type UserItem } from './entity';
 
 const ISSUER = 'VIP Hosting Panel';
 
@@ -19,7 +19,7 @@ interface Deps {
 }
 
 async function currentUser(deps: Deps, principal: Principal): Promise<UserItem> {
-  const user = await deps.store.get<UserItem>(authKeys.user(principal.tenantId, principal.userId), true);
+  const user = await deps.store.get<UserItem>(userKeys.item(principal.tenantId, principal.userId), true);
   if (!user) throw errors.unauthorized();
   return user;
 }
@@ -32,7 +32,7 @@ const invalidCode = () => errors.validation([{ path: 'body.code', message: 'Inva
  * same code cannot both pass.
  */
 export async function useSecondFactor(deps: Deps, user: UserItem, code: string): Promise<boolean> {
-  const key = authKeys.user(user.tenantId, user.id);
+  const key = userKeys.item(user.tenantId, user.id);
   try {
     if (/^\d{6}$/.test(code)) {
       const step = user.totpSecret ? verifyTotp(user.totpSecret, code, deps.clock.now()) : undefined;
@@ -70,7 +70,7 @@ export function makeStartTotpEnrollment(deps: Deps) {
     const user = await currentUser(deps, principal);
     if (user.totpEnabledAt) throw errors.conflict('Two-factor authentication is already on.');
     const secret = newTotpSecret();
-    await deps.store.update(authKeys.user(user.tenantId, user.id), { totpPendingSecret: secret });
+    await deps.store.update(userKeys.item(user.tenantId, user.id), { totpPendingSecret: secret });
     return { secret, otpauthUri: otpauthUri(secret, ISSUER, user.email) };
   };
 }
@@ -86,7 +86,7 @@ export function makeConfirmTotpEnrollment(deps: Deps) {
     const recovery = newRecoveryCodes();
     try {
       await deps.store.update(
-        authKeys.user(user.tenantId, user.id),
+        userKeys.item(user.tenantId, user.id),
         {
           totpSecret: user.totpPendingSecret,
           totpPendingSecret: undefined,
@@ -111,7 +111,7 @@ export function makeDisableTotp(deps: Deps) {
     const user = await currentUser(deps, principal);
     if (!user.totpEnabledAt) return;
     if (!(await useSecondFactor(deps, user, code))) throw invalidCode();
-    await deps.store.update(authKeys.user(user.tenantId, user.id), {
+    await deps.store.update(userKeys.item(user.tenantId, user.id), {
       totpSecret: undefined,
       totpEnabledAt: undefined,
       totpLastStep: undefined,

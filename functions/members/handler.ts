@@ -2,9 +2,9 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
-import { authKeys, toUser, type UserItem } from '../auth/entity';
+import { type InvitationItem, invitationKeys, toInvitation } from '../../layers/model/invitations';
+import { toUser, type UserItem, userKeys } from '../../layers/model/users';
 import { membersContext } from './context';
-import { type InvitationItem, invitationKeys, toInvitation } from './entity';
 import {
   makeAcceptInvitation,
   makeChangeRole,
@@ -43,7 +43,7 @@ export const handler = makeContextHandler(membersContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: authKeys.user(params.tenantId, '').pk,
+        pk: userKeys.item(params.tenantId, '').pk,
         skPrefix: 'USER#',
         scope: 'members',
         query,

@@ -3,10 +3,11 @@ import { hashToken, type Principal, type Role } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
+import { counterKeys } from '../../layers/model/counters';
+import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from '../../layers/model/invitations';
+import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
+import { newUser, type UserItem, userKeys } from '../../layers/model/users';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
-import { authKeys, newUser, type TenantItem, type UserItem } from '../auth/entity';
-import { serverKeys } from '../servers/entity';
-import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from './entity';
 
 export interface MemberDeps {
   store: Store;
@@ -21,7 +22,7 @@ export function makeInvite(deps: MemberDeps) {
   return async (tenantId: string, inviter: Principal, input: { email: string; role: Role }) => {
     if (input.role === 'owner' && inviter.role !== 'owner')
       throw errors.forbidden('Only an owner can invite an owner.');
-    const tenant = await deps.store.get<TenantItem>(authKeys.tenant(tenantId));
+    const tenant = await deps.store.get<TenantItem>(tenantKeys.item(tenantId));
     if (!tenant) throw errors.notFound('tenant');
     const token = `vin_${randomBytes(32).toString('base64url')}`;
     const id = deps.ids.next('inv');
@@ -95,7 +96,7 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
           ? [
               {
                 Update: {
-                  Key: serverKeys.counters(invitation.tenantId),
+                  Key: counterKeys.item(invitation.tenantId),
                   UpdateExpression: 'ADD #owners :one',
                   ExpressionAttributeNames: { '#owners': 'owners' },
                   ExpressionAttributeValues: { ':one': 1 },
@@ -122,19 +123,19 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
 /** Removes a member. The last owner cannot be removed: the owner count is checked in the same transaction. */
 export function makeRemoveMember(deps: Pick<MemberDeps, 'store'>) {
   return async (tenantId: string, remover: Principal, userId: string) => {
-    const user = await deps.store.get<UserItem>(authKeys.user(tenantId, userId), true);
+    const user = await deps.store.get<UserItem>(userKeys.item(tenantId, userId), true);
     if (!user) throw errors.notFound('member');
     if (user.role === 'owner' && remover.role !== 'owner')
       throw errors.forbidden('Only an owner can remove an owner.');
     try {
       await deps.store.transact([
-        { Delete: { Key: authKeys.user(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } },
-        { Delete: { Key: authKeys.email(user.email) } },
+        { Delete: { Key: userKeys.item(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } },
+        { Delete: { Key: userKeys.email(user.email) } },
         ...(user.role === 'owner'
           ? [
               {
                 Update: {
-                  Key: serverKeys.counters(tenantId),
+                  Key: counterKeys.item(tenantId),
                   UpdateExpression: 'ADD #owners :minus',
                   ConditionExpression: '#owners > :one',
                   ExpressionAttributeNames: { '#owners': 'owners' },
@@ -169,7 +170,7 @@ export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
     role: Role,
     ifMatchVersion: number | undefined,
   ): Promise<UserItem> => {
-    const key = authKeys.user(tenantId, userId);
+    const key = userKeys.item(tenantId, userId);
     const user = await deps.store.get<UserItem>(key, true);
     if (!user) throw errors.notFound('member');
     if ((user.role === 'owner' || role === 'owner') && changer.role !== 'owner') {
@@ -198,7 +199,7 @@ export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
           ? [
               {
                 Update: {
-                  Key: serverKeys.counters(tenantId),
+                  Key: counterKeys.item(tenantId),
                   UpdateExpression: 'ADD #owners :delta',
                   ...(ownerDelta < 0 ? { ConditionExpression: '#owners > :one' } : {}),
                   ExpressionAttributeNames: { '#owners': 'owners' },

@@ -1,11 +1,10 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
+import { serverKeys } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
-import { serverKeys } from '../servers/entity';
-import type { RollupItem } from './entity';
-import { rollupKeys } from './entity';
 import { mergeIntoRollup } from './rollup';
 import { gauges, minuteOf, type Sample, sampleSchema } from './sample';
 

@@ -1,10 +1,11 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
+import { counterKeys } from '../../layers/model/counters';
+import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
+import { type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
 import type { StoredItem } from '../../layers/store/store';
-import { type ServerItem, serverKeys, serverStatuses } from '../servers/entity';
 import { metricsContext } from './context';
-import { type RollupItem, rollupKeys } from './entity';
 import { toPoint } from './rollup';
 import { minuteOf } from './sample';
 
@@ -43,7 +44,7 @@ export const handler = makeContextHandler(metricsContext, {
   /** Two DynamoDB requests whatever the fleet size: the counters item and one page of servers. */
   getDashboard: async ({ params, query, platform }) => {
     const [counters, page] = await Promise.all([
-      platform.store.get<StoredItem>(serverKeys.counters(params.tenantId)),
+      platform.store.get<StoredItem>(counterKeys.item(params.tenantId)),
       platform.store.query<ServerItem>({
         pk: serverKeys.item(params.tenantId, '').pk,
         skPrefix: serverKeys.prefix,

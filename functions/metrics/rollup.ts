@@ -1,5 +1,4 @@
-import type { RollupItem, Stat } from './entity';
-import { ROLLUP_RETENTION_SECONDS, rollupKeys } from './entity';
+import { ROLLUP_RETENTION_SECONDS, type RollupItem, rollupKeys, type Stat } from '../../layers/model/rollups';
 import { type Gauge, gauges, minuteOf, type Sample } from './sample';
 
 const addTo = (stat: Stat | undefined, value: number, newest: boolean): Stat =>

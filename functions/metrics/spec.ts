@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { serverStatuses } from '../servers/entity';
+import { serverStatuses } from '../../layers/model/servers';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { gauges } from './sample';
 

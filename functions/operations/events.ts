@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type OperationItem, toOperation } from './entity';
+import { type OperationItem, toOperation } from '../../layers/model/operations';
 
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
 

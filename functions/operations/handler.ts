@@ -1,9 +1,9 @@
 import { errors } from '../../layers/errors/app-error';
 import { type Implementations, makeContextHandler } from '../../layers/http/context-handler';
 import { eventStream, ok } from '../../layers/http/route';
-import { type ServerItem, serverKeys } from '../servers/entity';
+import { type OperationItem, operationKeys, toOperation } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { operationsContext } from './context';
-import { type OperationItem, operationKeys, toOperation } from './entity';
 import { operationEvents } from './events';
 
 /** The operations context's routes, served buffered (`handler`) or streamed (`streamHandler`). */

@@ -1,7 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type OperationItem,
+  type OperationStatus,
+  operationKeys,
+  type StepRecord,
+} from '../../layers/model/operations';
 import type { Store } from '../../layers/store/store';
-import { type OperationItem, type OperationStatus, operationKeys, type StepRecord } from './entity';
 
 export type StepChanges = Record<string, Partial<StepRecord>>;
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { operationStatuses } from '../../layers/model/operations';
 import {
   isoTimestamp,
   listOf,
@@ -8,7 +9,6 @@ import {
   tenantParams,
   tenantRouteProblems,
 } from '../shared-schemas';
-import { operationStatuses } from './entity';
 
 const output = z.object({ head: z.string(), tail: z.string(), truncated: z.boolean() });
 const errorSchema = z.object({ code: z.string(), message: z.string() });

@@ -3,11 +3,18 @@ import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { counterKeys } from '../../layers/model/counters';
+import {
+  limitAttribute,
+  type PlanCustomerItem,
+  type PlanItem,
+  planKeys,
+  quotas,
+  toPlan,
+} from '../../layers/model/plans';
+import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import { type Store, type StoredItem, TransactionFailedError } from '../../layers/store/store';
-import { authKeys, type TenantItem } from '../auth/entity';
-import { serverKeys } from '../servers/entity';
 import { plansContext } from './context';
-import { limitAttribute, type PlanCustomerItem, type PlanItem, planKeys, quotas, toPlan } from './entity';
 import { readUsage } from './quota';
 
 /**
@@ -15,16 +22,16 @@ import { readUsage } from './quota';
  * request rate on the tenant record, which every request's standing check reads anyway.
  */
 async function applyPlan(store: Store, customerId: string, plan: PlanItem) {
-  await store.update<StoredItem>(serverKeys.counters(customerId), {
+  await store.update<StoredItem>(counterKeys.item(customerId), {
     planId: plan.id,
     ...Object.fromEntries(quotas.map((q) => [limitAttribute(q), plan.limits[q]])),
   });
-  await store.update(authKeys.tenant(customerId), { requestsPerMinute: plan.requestsPerMinute });
+  await store.update(tenantKeys.item(customerId), { requestsPerMinute: plan.requestsPerMinute });
 }
 
 export const handler = makeContextHandler(plansContext, {
   createPlan: async ({ params, body, platform }) => {
-    const owner = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
+    const owner = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId));
     if (owner?.kind !== 'reseller') throw errors.forbidden('Only a reseller has plans.');
     const id = platform.ids.next('plan');
     const plan = await platform.store.create<PlanItem>({
@@ -113,7 +120,7 @@ export const handler = makeContextHandler(plansContext, {
   },
   assignPlan: async ({ params, body, platform }) => {
     const [customer, plan, usage] = await Promise.all([
-      platform.store.get<TenantItem>(authKeys.tenant(params.customerId)),
+      platform.store.get<TenantItem>(tenantKeys.item(params.customerId)),
       platform.store.get<PlanItem>(planKeys.item(params.tenantId, body.planId)),
       readUsage(platform.store, params.customerId),
     ]);

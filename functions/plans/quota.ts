@@ -1,7 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
+import { counterKeys } from '../../layers/model/counters';
+import { limitAttribute, type Quota, quotas, usedAttribute } from '../../layers/model/plans';
 import type { Store, StoredItem } from '../../layers/store/store';
-import { serverKeys } from '../servers/entity';
-import { limitAttribute, type Quota, quotas, usedAttribute } from './entity';
 
 /**
  * The parts of an update on the tenant's counters item that take one unit of a quota: it
@@ -30,7 +30,7 @@ export function returnQuota(quota: Quota) {
 
 /** The tenant's plan and each quota's limit (null: unlimited) and use, from its counters item. */
 export async function readUsage(store: Store, tenantId: string) {
-  const counters = await store.get<StoredItem>(serverKeys.counters(tenantId), true);
+  const counters = await store.get<StoredItem>(counterKeys.item(tenantId), true);
   if (!counters) return undefined;
   const usage = Object.fromEntries(
     quotas.map((quota) => {

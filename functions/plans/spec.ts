@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { type Quota, quotas } from '../../layers/model/plans';
 import {
   listOf,
   pageQuery,
@@ -8,7 +9,6 @@ import {
   tenantParams,
   tenantRouteProblems,
 } from '../shared-schemas';
-import { type Quota, quotas } from './entity';
 
 const limits = z.strictObject(
   Object.fromEntries(quotas.map((q) => [q, z.number().int().min(0).max(1_000_000_000_000_000)])) as Record<

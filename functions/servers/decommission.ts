@@ -1,14 +1,15 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { counterAttribute, counterKeys } from '../../layers/model/counters';
+import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
-import { type OperationItem, operationKeys } from '../operations/entity';
 import { newOperation, recordNotStarted, recordSteps, type StepChanges } from '../operations/service';
 import { returnQuota } from '../plans/quota';
 import { forgetAgent } from './agents';
-import { counterAttribute, type ServerItem, serverKeys } from './entity';
 import { providerOf } from './providers/credentials';
 import { deleteServerHosts } from './providers/provider';
 import type { ProvisionInput } from './service';
@@ -94,7 +95,7 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
           : [
               {
                 Update: {
-                  Key: serverKeys.counters(tenantId),
+                  Key: counterKeys.item(tenantId),
                   UpdateExpression: 'ADD #from :minus, #to :one',
                   ExpressionAttributeNames: {
                     '#from': counterAttribute(server.status),
@@ -224,7 +225,7 @@ export const decommissionTasks = {
             },
             {
               Update: {
-                Key: serverKeys.counters(input.tenantId),
+                Key: counterKeys.item(input.tenantId),
                 UpdateExpression: `ADD #deleting :minus${quota ? `, ${quota.add}` : ''}`,
                 ExpressionAttributeNames: {
                   '#deleting': counterAttribute('deleting'),

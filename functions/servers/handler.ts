@@ -5,18 +5,18 @@ import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { arrayPage, listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { toOperation } from '../../layers/model/operations';
+import { type CredentialsItem, credentialsKeys } from '../../layers/model/provider-credentials';
+import { type ServerItem, serverKeys, toServer } from '../../layers/model/servers';
+import { type SshKeyItem, sshKeyKeys, toSshKey } from '../../layers/model/ssh-keys';
 import type { Platform } from '../../layers/runtime/platform';
 import type { WorkflowName } from '../../step-functions/workflows';
-import { toOperation } from '../operations/entity';
 import { makeCancelOperation } from './cancel';
 import { makeRunCommand } from './commands';
 import { serversContext } from './context';
 import { makeDeleteServer } from './decommission';
-import { type ServerItem, serverKeys, toServer } from './entity';
 import {
   awsTrustPolicy,
-  type CredentialsItem,
-  credentialsKeys,
   credentialsSecret,
   deleteCredentials,
   saveCredentials,
@@ -25,7 +25,7 @@ import {
 import { providerChoices, resolvePlacement } from './providers/placement';
 import { makeRebootServer } from './reboot';
 import { makeCreateServer } from './service';
-import { parsePublicKey, type SshKeyItem, sshKeyKeys, toSshKey } from './ssh-keys';
+import { parsePublicKey } from './ssh-keys';
 import { grownStack } from './stack';
 
 /** The state machine of one of the workflows this context starts. */

@@ -1,15 +1,15 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import type { OperationItem } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import {
   ConditionFailedError,
   type Store,
   type TransactItem,
   TransactionFailedError,
 } from '../../layers/store/store';
-import type { OperationItem } from '../operations/entity';
 import { newOperation, recordNotStarted } from '../operations/service';
-import { type ServerItem, serverKeys } from './entity';
 
 export interface ServerOperationDeps {
   store: Store;

@@ -1,12 +1,13 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type * as z from 'zod';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { counterAttribute, counterKeys } from '../../layers/model/counters';
+import type { OperationItem } from '../../layers/model/operations';
+import { type ServerItem, type ServerStatus, serverKeys } from '../../layers/model/servers';
 import { logger } from '../../layers/observability/logger';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
-import type { OperationItem } from '../operations/entity';
 import { newOperation, recordNotStarted } from '../operations/service';
 import { quotaExceeded, returnQuota, takeQuota } from '../plans/quota';
-import { counterAttribute, type ServerItem, type ServerStatus, serverKeys } from './entity';
 import type { createServerBody } from './spec';
 
 /**
@@ -89,7 +90,7 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
         { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
         {
           Update: {
-            Key: serverKeys.counters(tenantId),
+            Key: counterKeys.item(tenantId),
             UpdateExpression: `ADD #c :one, ${quota.add}`,
             ConditionExpression: `attribute_exists(pk) AND ${quota.condition}`,
             ExpressionAttributeNames: { '#c': counterAttribute('provisioning'), ...quota.names },
@@ -153,7 +154,7 @@ export async function transitionServer(
       },
       {
         Update: {
-          Key: serverKeys.counters(move.tenantId),
+          Key: counterKeys.item(move.tenantId),
           // A server that failed to provision gives its unit of quota back.
           UpdateExpression: `ADD #from :minus, #to :one${giveBack ? `, ${giveBack.add}` : ''}`,
           ExpressionAttributeNames: {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { cloudProviders, providers, serverStatuses } from '../../layers/model/servers';
 import { operationSchema } from '../operations/spec';
 import {
   isoTimestamp,
@@ -9,7 +10,6 @@ import {
   tenantParams,
   tenantRouteProblems,
 } from '../shared-schemas';
-import { cloudProviders, providers, serverStatuses } from './entity';
 import { sshKeyBody, sshKeySchema } from './ssh-keys';
 import { restartableServices, stackChangeSchema, stackSchema } from './stack';
 

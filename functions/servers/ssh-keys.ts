@@ -1,37 +1,5 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { StoredItem } from '../../layers/store/store';
-
-/** A public key authorised on a server, as the API shows it: never more than the key itself. */
-export interface SshKeyItem extends StoredItem {
-  entity: 'ssh-key';
-  id: string;
-  serverId: string;
-  name: string;
-  publicKey: string;
-  fingerprint: string;
-  status: 'authorizing' | 'authorized' | 'revoking' | 'failed';
-  lastOperationId: string;
-  createdAt: string;
-}
-
-export const sshKeyKeys = {
-  item: (tenantId: string, serverId: string, keyId: string) => ({
-    pk: `T#${tenantId}`,
-    sk: `SSHKEY#${serverId}#${keyId}`,
-  }),
-  prefix: (serverId: string) => `SSHKEY#${serverId}#`,
-};
-
-export const toSshKey = (item: SshKeyItem) => ({
-  id: item.id,
-  name: item.name,
-  publicKey: item.publicKey,
-  fingerprint: item.fingerprint,
-  status: item.status,
-  lastOperationId: item.lastOperationId,
-  createdAt: item.createdAt,
-});
 
 const keyTypes = [
   'ssh-ed25519',

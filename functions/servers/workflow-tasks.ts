@@ -1,14 +1,14 @@
 import { CreateActivationCommand } from '@aws-sdk/client-ssm';
 import { ssmClient } from '../../layers/aws/clients';
+import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
-import { type OperationItem, operationKeys } from '../operations/entity';
 import { failedSteps, recordStarted, recordSteps } from '../operations/service';
 import { deleteActivation, deregisterInstance, forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';
-import { type ServerItem, serverKeys } from './entity';
 import { commandOutput, type Invocation, reportedBoot } from './invocation';
 import { providerOf } from './providers/credentials';
 import { renderInstallCommand } from './providers/custom';

@@ -4,8 +4,8 @@ import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { type ChildLinkItem, type TenantItem, tenantKeys, toTenant } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
-import { authKeys, type ChildLinkItem, type TenantItem, toTenant } from '../auth/entity';
 import { tenantsContext } from './context';
 import { makeCreateTenant, makeDeleteCustomer } from './service';
 import { markSubtreeSuspended } from './suspension';
@@ -16,7 +16,7 @@ async function customerOf(
   parentId: string,
   customerId: string,
 ) {
-  const customer = await store.get<TenantItem>(authKeys.tenant(customerId));
+  const customer = await store.get<TenantItem>(tenantKeys.item(customerId));
   if (!customer || customer.parentId !== parentId) throw errors.notFound('customer');
   return customer;
 }
@@ -33,12 +33,12 @@ async function setStatus(
   suspension: TenantItem['suspension'],
 ) {
   if (customer.status === 'deleting') throw errors.conflict('The customer is being deleted.');
-  const updated = await platform.store.update<TenantItem>(authKeys.tenant(customer.id), {
+  const updated = await platform.store.update<TenantItem>(tenantKeys.item(customer.id), {
     status,
     suspension,
     updatedAt: platform.clock.now().toISOString(),
   });
-  await platform.store.update(authKeys.child(parentId, customer.id), { status });
+  await platform.store.update(tenantKeys.child(parentId, customer.id), { status });
   await markSubtreeSuspended(
     platform.store,
     customer.id,
@@ -50,7 +50,7 @@ async function setStatus(
 
 export const handler = makeContextHandler(tenantsContext, {
   createCustomer: async ({ params, body, platform }) => {
-    const parent = await platform.store.get<TenantItem>(authKeys.tenant(params.tenantId));
+    const parent = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId));
     if (!parent) throw errors.notFound('tenant');
     const { tenant } = await makeCreateTenant(platform)(body, parent);
     return created(toTenant(tenant), `/v1/tenants/${params.tenantId}/customers/${tenant.id}`, {
@@ -62,8 +62,8 @@ export const handler = makeContextHandler(tenantsContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: authKeys.tenant(params.tenantId).pk,
-        skPrefix: authKeys.childPrefix,
+        pk: tenantKeys.item(params.tenantId).pk,
+        skPrefix: tenantKeys.childPrefix,
         scope: 'customers',
         query,
       },
@@ -118,12 +118,12 @@ export const handler = makeContextHandler(tenantsContext, {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     const updated = await updateIfMatch<TenantItem>(
       platform.store,
-      authKeys.tenant(customer.id),
+      tenantKeys.item(customer.id),
       { name: body.name, updatedAt: platform.clock.now().toISOString() },
       headers('if-match'),
       customer.version,
     );
-    await platform.store.update(authKeys.child(params.tenantId, customer.id), { name: body.name });
+    await platform.store.update(tenantKeys.child(params.tenantId, customer.id), { name: body.name });
     return ok(toTenant(updated), { ETag: etag(updated.version) });
   },
 });

@@ -1,5 +1,17 @@
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { apiTokenKeys } from '../../layers/model/api-tokens';
+import { counterKeys } from '../../layers/model/counters';
+import { invitationKeys } from '../../layers/model/invitations';
+import { planKeys } from '../../layers/model/plans';
+import {
+  type ChildLinkItem,
+  MAX_TENANT_DEPTH,
+  type TenantItem,
+  type TenantKind,
+  tenantKeys,
+} from '../../layers/model/tenants';
+import { newUser, userKeys } from '../../layers/model/users';
 import {
   ConditionFailedError,
   type Store,
@@ -7,18 +19,6 @@ import {
   type TransactItem,
   TransactionFailedError,
 } from '../../layers/store/store';
-import {
-  authKeys,
-  type ChildLinkItem,
-  MAX_TENANT_DEPTH,
-  newUser,
-  type TenantItem,
-  type TenantKind,
-} from '../auth/entity';
-import { invitationKeys } from '../members/entity';
-import { planKeys } from '../plans/entity';
-import { serverKeys } from '../servers/entity';
-import { apiTokenKeys } from '../tokens/entity';
 
 export interface TenantDeps {
   store: Store;
@@ -47,7 +47,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
     const tenantId = ids.next('ten');
     const userId = ids.next('usr');
     const tenant: TenantItem = {
-      ...authKeys.tenant(tenantId),
+      ...tenantKeys.item(tenantId),
       entity: 'tenant',
       id: tenantId,
       name: input.name,
@@ -72,11 +72,11 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
       { Put: { Item: tenant, ...notExists } },
       { Put: { Item: user, ...notExists } },
       { Put: { Item: claim, ...notExists } },
-      { Put: { Item: { ...serverKeys.counters(tenantId), entity: 'counters', owners: 1 }, ...notExists } },
+      { Put: { Item: { ...counterKeys.item(tenantId), entity: 'counters', owners: 1 }, ...notExists } },
     ];
     if (parent) {
       const link: ChildLinkItem = {
-        ...authKeys.child(parent.id, tenantId),
+        ...tenantKeys.child(parent.id, tenantId),
         entity: 'child',
         id: tenantId,
         name: tenant.name,
@@ -104,7 +104,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
 /** What must go before a customer can be deleted, by the sort-key prefix of its items. */
 const blockers = [
   { prefix: 'SERVER#', what: 'servers' },
-  { prefix: authKeys.childPrefix, what: 'customers of its own' },
+  { prefix: tenantKeys.childPrefix, what: 'customers of its own' },
   { prefix: 'PROVIDER#', what: 'saved provider credentials' },
 ] as const;
 
@@ -119,7 +119,7 @@ const blockers = [
  */
 export function makeDeleteCustomer({ store }: Pick<TenantDeps, 'store'>) {
   return async (customer: TenantItem, expectedVersion: number | undefined): Promise<void> => {
-    const partition = authKeys.tenant(customer.id).pk;
+    const partition = tenantKeys.item(customer.id).pk;
     const found = await Promise.all(
       blockers.map((b) =>
         store.query({ pk: partition, skPrefix: b.prefix, limit: 1, tenantId: customer.id, scope: 'delete' }),
@@ -132,7 +132,7 @@ export function makeDeleteCustomer({ store }: Pick<TenantDeps, 'store'>) {
     if (customer.status !== 'deleting') {
       try {
         await store.update(
-          authKeys.tenant(customer.id),
+          tenantKeys.item(customer.id),
           { status: 'deleting' },
           {
             expectedVersion: expectedVersion ?? customer.version ?? 1,
@@ -143,7 +143,7 @@ export function makeDeleteCustomer({ store }: Pick<TenantDeps, 'store'>) {
         throw error;
       }
     }
-    const counters = await store.get<StoredItem>(serverKeys.counters(customer.id), true);
+    const counters = await store.get<StoredItem>(counterKeys.item(customer.id), true);
     for await (const items of store.pages<StoredItem>({ pk: partition })) {
       await Promise.all(
         items
@@ -158,9 +158,9 @@ export function makeDeleteCustomer({ store }: Pick<TenantDeps, 'store'>) {
       if (typeof counters?.planId === 'string') {
         await store.remove(planKeys.customer(customer.parentId, counters.planId, customer.id));
       }
-      await store.remove(authKeys.child(customer.parentId, customer.id));
+      await store.remove(tenantKeys.child(customer.parentId, customer.id));
     }
-    await store.remove(authKeys.tenant(customer.id));
+    await store.remove(tenantKeys.item(customer.id));
   };
 }
 
@@ -169,7 +169,7 @@ function outsideKeys(item: StoredItem): { pk: string; sk: string }[] {
   const fields = item as Record<string, unknown>;
   switch (fields.entity) {
     case 'user':
-      return typeof fields.email === 'string' ? [authKeys.email(fields.email)] : [];
+      return typeof fields.email === 'string' ? [userKeys.email(fields.email)] : [];
     case 'api-token-link':
       return typeof fields.id === 'string' ? [apiTokenKeys.item(fields.id)] : [];
     case 'invitation-link':

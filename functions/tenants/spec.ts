@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { roles } from '../../layers/auth/tokens';
 import { route } from '../../layers/http/route';
-import { tenantKinds } from '../auth/entity';
+import { tenantKinds } from '../../layers/model/tenants';
 import { tenantSchema } from '../auth/spec';
 import { listOf, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 

@@ -1,7 +1,8 @@
 import { readStanding } from '../../layers/auth/tenancy';
+import { counterKeys } from '../../layers/model/counters';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
+import { type ChildLinkItem, tenantKeys } from '../../layers/model/tenants';
 import type { Store, StoredItem } from '../../layers/store/store';
-import { authKeys, type ChildLinkItem } from '../auth/entity';
-import { type ServerItem, serverKeys } from '../servers/entity';
 
 /** Every item of a partition under a sort-key prefix, page after page. */
 async function* everyItem<T extends StoredItem>(
@@ -36,12 +37,12 @@ export async function markSubtreeSuspended(
   while (pending.length > 0) {
     const tenantId = pending.shift() as string;
     counts.tenants += 1;
-    const { pk } = serverKeys.counters(tenantId);
+    const { pk } = counterKeys.item(tenantId);
     for await (const server of everyItem<ServerItem>(store, tenantId, pk, serverKeys.prefix)) {
       await store.update(serverKeys.item(tenantId, server.id), { suspendedAt: suspended ? at : undefined });
       counts.servers += 1;
     }
-    for await (const child of everyItem<ChildLinkItem>(store, tenantId, pk, authKeys.childPrefix)) {
+    for await (const child of everyItem<ChildLinkItem>(store, tenantId, pk, tenantKeys.childPrefix)) {
       if (suspended || child.status === 'active') pending.push(child.id);
     }
   }

@@ -1,7 +1,7 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
+import { type ApiTokenItem, apiTokenKeys, toApiToken } from '../../layers/model/api-tokens';
 import { tokensContext } from './context';
-import { type ApiTokenItem, apiTokenKeys, toApiToken } from './entity';
 import { makeCreateApiToken, makeRevokeApiToken } from './service';
 import { ensureResellerUsageKey } from './usage-keys';
 

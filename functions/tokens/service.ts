@@ -5,8 +5,8 @@ import { allows, type Permission } from '../../layers/auth/permissions';
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
+import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from '../../layers/model/api-tokens';
 import type { Store } from '../../layers/store/store';
-import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from './entity';
 
 /** How many source addresses a token remembers; a use from any other is audited. */
 const KNOWN_IPS_KEPT = 50;

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { apiGatewayClient } from '../../layers/aws/clients';
 import { resellerUsageKey } from '../../layers/config/resources';
+import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
-import { authKeys, type TenantItem } from '../auth/entity';
 
 let planIds: Map<string, string> | undefined;
 
@@ -40,7 +40,7 @@ export async function ensureResellerUsageKey(
   tenantId: string,
 ): Promise<string | undefined> {
   const { RESELLER_USAGE_PLAN_NAME: planName, STAGE } = platform.config;
-  const tenant = await platform.store.get<TenantItem>(authKeys.tenant(tenantId));
+  const tenant = await platform.store.get<TenantItem>(tenantKeys.item(tenantId));
   if (tenant?.kind !== 'reseller' || !planName) return undefined;
   const value = resellerUsageKey(STAGE, tenantId);
   if (tenant.usageKeyId) return value;
@@ -62,6 +62,6 @@ export async function ensureResellerUsageKey(
   } catch (error) {
     if (!isConflict(error)) throw error;
   }
-  await platform.store.update(authKeys.tenant(tenantId), { usageKeyId: keyId });
+  await platform.store.update(tenantKeys.item(tenantId), { usageKeyId: keyId });
   return value;
 }

@@ -1,5 +1,6 @@
 import { ulid } from 'ulid';
 import type { Clock } from '../ids/ids';
+import { auditKeys } from '../model/audit-log';
 import type { Store, StoredItem } from '../store/store';
 
 export interface AuditEntryInput {
@@ -32,11 +33,6 @@ export interface AuditItem extends StoredItem, Omit<AuditEntryInput, 'tenantId'>
   tenantId: string;
   at: string;
 }
-
-/** Audit entries live in their own partition per tenant, sorted by time. */
-export const auditKeys = {
-  partition: (tenantId: string) => `T#${tenantId}#AUDIT`,
-};
 
 /**
  * Appends an entry to a tenant's audit log. Entries are never updated: the API has no route

@@ -1,7 +1,5 @@
+import { tenantKeys } from '../model/tenants';
 import type { Store, StoredItem } from '../store/store';
-
-/** The key of a tenant's own record. */
-export const tenantKey = (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'TENANT' });
 
 interface TenantRecord extends StoredItem {
   status?: string;
@@ -17,7 +15,7 @@ interface TenantRecord extends StoredItem {
  */
 export async function canActOn(store: Store, callerTenantId: string, targetId: string): Promise<boolean> {
   if (callerTenantId === targetId) return true;
-  const target = await store.get<TenantRecord>(tenantKey(targetId));
+  const target = await store.get<TenantRecord>(tenantKeys.item(targetId));
   return target?.ancestors?.includes(callerTenantId) ?? false;
 }
 
@@ -37,10 +35,13 @@ export interface TenantStanding {
  * GetItem, and one BatchGetItem for a tenant with ancestors.
  */
 export async function readStanding(store: Store, tenantId: string): Promise<TenantStanding> {
-  const tenant = await store.get<TenantRecord>(tenantKey(tenantId));
+  const tenant = await store.get<TenantRecord>(tenantKeys.item(tenantId));
   if (!tenant) return { active: false, requestsPerMinute: undefined, requireTwoFactor: false };
   const ancestors = tenant.ancestors ?? [];
-  const above = ancestors.length > 0 ? await store.batchGet<TenantRecord>(ancestors.map(tenantKey)) : [];
+  const above =
+    ancestors.length > 0
+      ? await store.batchGet<TenantRecord>(ancestors.map((id) => tenantKeys.item(id)))
+      : [];
   const active =
     tenant.status === 'active' &&
     above.length === ancestors.length &&

@@ -1,3 +1,4 @@
+import { tenantPartition, tenantSubPartition } from '../model/keys';
 /**
  * Tenant-scoped data access: one IAM role that the API functions assume with a session tag
  * naming the tenant a request acts on. Its policy lets a session touch only items whose
@@ -25,7 +26,10 @@ export const tenantDataActions = [
  * own partition key and gsi1's both start with the tenant's prefix, so the same patterns
  * hold for index queries.
  */
-export const leadingKeyPatterns = (tenant: string): string[] => [`T#${tenant}`, `T#${tenant}#*`];
+export const leadingKeyPatterns = (tenant: string): string[] => [
+  tenantPartition(tenant),
+  tenantSubPartition(tenant, '*'),
+];
 
 /** The patterns with IAM's policy variable in place of the tenant, as the role's policy carries them. */
 export const leadingKeyPolicyPatterns = (): string[] =>

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { errors } from '../errors/app-error';
+import { idempotencyKeys } from '../model/request-records';
 import { ConditionFailedError, type Store, type StoredItem } from '../store/store';
 import type { HttpResult } from './route';
 
@@ -39,11 +40,6 @@ const settled = (replay: HttpResult): IdempotentRequest => ({
  * in the tenant's own partition.
  */
 export function makeIdempotency(store: Store, inProgressSeconds = 60) {
-  const itemKey = (tenantId: string, operationId: string, key: string) => ({
-    pk: `T#${tenantId}#IDEM`,
-    sk: `${operationId}#${key}`,
-  });
-
   async function begin(scope: {
     tenantId: string;
     operationId: string;
@@ -53,7 +49,7 @@ export function makeIdempotency(store: Store, inProgressSeconds = 60) {
     if (!KEY_PATTERN.test(scope.key)) {
       throw errors.validation([{ path: 'Idempotency-Key', message: 'Use 1 to 255 letters, digits or _.:-' }]);
     }
-    const key = itemKey(scope.tenantId, scope.operationId, scope.key);
+    const key = idempotencyKeys.item(scope.tenantId, scope.operationId, scope.key);
     const requestHash = createHash('sha256')
       .update(JSON.stringify(scope.body ?? null))
       .digest('base64url');

@@ -1,8 +1,8 @@
 import { Agent, request } from 'node:http';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { serverKeys } from '../../functions/servers/entity';
 import { documentClient } from '../../layers/aws/clients';
+import { serverKeys } from '../../layers/model/servers';
 import { getPlatform } from '../../layers/runtime/platform';
 import { startLocalRuntime } from '../local/runtime';
 

@@ -1,4 +1,5 @@
-import { type ServerItem, serverKeys } from '../../functions/servers/entity';
+import { counterKeys } from '../../layers/model/counters';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { getPlatform } from '../../layers/runtime/platform';
 import type { StoredItem } from '../../layers/store/store';
 import { type FakeMachine, startFakeProvider } from '../fakes/providers';
@@ -247,7 +248,7 @@ async function faultInjection() {
     });
     const active = items.items.filter((s) => s.status === 'active');
     const holding = items.items.filter((s) => s.status === 'active' || s.status === 'provisioning');
-    const counters = await platform.store.get<StoredItem>(serverKeys.counters(owner.tenantId), true);
+    const counters = await platform.store.get<StoredItem>(counterKeys.item(owner.tenantId), true);
     const inventory = runtime.ssm.inventory();
     const activeInstances = new Set(active.map((s) => s.instanceId));
     const activeActivations = new Set(active.map((s) => s.activationId));

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { authKeys } from '../../functions/auth/entity';
-import { rollupKeys } from '../../functions/metrics/entity';
-import { operationKeys } from '../../functions/operations/entity';
-import { serverKeys } from '../../functions/servers/entity';
-import { apiTokenKeys } from '../../functions/tokens/entity';
-import { auditKeys } from '../../layers/audit/audit';
 import { leadingKeyPolicyPatterns, stringLike, tenantMayUse } from '../../layers/auth/tenant-policy';
+import { apiTokenKeys } from '../../layers/model/api-tokens';
+import { auditKeys } from '../../layers/model/audit-log';
+import { counterKeys } from '../../layers/model/counters';
+import { operationKeys } from '../../layers/model/operations';
+import { rollupKeys } from '../../layers/model/rollups';
+import { serverKeys } from '../../layers/model/servers';
+import { tenantKeys } from '../../layers/model/tenants';
+import { userKeys } from '../../layers/model/users';
 
 const alice = 'ten_01jh000000000000000000000a';
 const bob = 'ten_01jh000000000000000000000b';
@@ -13,12 +15,12 @@ const bob = 'ten_01jh000000000000000000000b';
 /** Every partition key the tenant-data contexts build for a tenant. */
 const tenantDataKeys = (tenant: string) => [
   serverKeys.item(tenant, 'srv_1').pk,
-  serverKeys.counters(tenant).pk,
+  counterKeys.item(tenant).pk,
   operationKeys.item(tenant, 'op_1').pk,
   operationKeys.byTarget(tenant, 'srv_1').gsi1pk,
   rollupKeys.partition(tenant, 'srv_1'),
   auditKeys.partition(tenant),
-  authKeys.tenant(tenant).pk,
+  tenantKeys.item(tenant).pk,
 ];
 
 describe('Module: tenant data policy', () => {
@@ -36,7 +38,7 @@ describe('Module: tenant data policy', () => {
   it('refuses a tenant id that only starts like this one, and the platform-wide keys', () => {
     expect(tenantMayUse(alice, [`T#${alice}x`])).toBe(false);
     expect(tenantMayUse(alice, [`T#${alice}x#AUDIT`])).toBe(false);
-    expect(tenantMayUse(alice, [authKeys.email('a@example.com').pk])).toBe(false);
+    expect(tenantMayUse(alice, [userKeys.email('a@example.com').pk])).toBe(false);
     expect(tenantMayUse(alice, [apiTokenKeys.item('tok_1').pk])).toBe(false);
   });
 

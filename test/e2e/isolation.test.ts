@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serverKeys } from '../../functions/servers/entity';
+import { counterKeys } from '../../layers/model/counters';
+import { serverKeys } from '../../layers/model/servers';
 import type { Platform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, signUp, startTestRuntime } from '../support/runtime';
@@ -54,7 +55,7 @@ describe('Feature: tenant-scoped credentials hold even when our code asks for th
       }),
     ).rejects.toMatchObject(denied);
     await expect(
-      store.batchGet([serverKeys.counters(alice.tenantId), serverKeys.counters(bob.tenantId)]),
+      store.batchGet([counterKeys.item(alice.tenantId), counterKeys.item(bob.tenantId)]),
     ).rejects.toMatchObject(denied);
     await expect(store.update(bobsServer, { name: 'hijacked' })).rejects.toMatchObject(denied);
     await expect(

@@ -4,7 +4,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../functions/api';
 import { signupBody } from '../../functions/auth/spec';
-import { cloudProviders } from '../../functions/servers/entity';
 import { credentialsSecret } from '../../functions/servers/providers/credentials';
 import { createServerBody } from '../../functions/servers/spec';
 import { databaseEngines, nodeVersions, phpVersions, webServers } from '../../functions/servers/stack';
@@ -12,6 +11,7 @@ import { AppError, errors } from '../../layers/errors/app-error';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from '../../layers/http/middlewares';
 import { toProblem } from '../../layers/http/problem';
 import { parsePart } from '../../layers/http/validation';
+import { cloudProviders } from '../../layers/model/servers';
 
 const context = {
   awsRequestId: 'req-1',

@@ -1,9 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod';
-import { authKeys, type TenantItem } from '../../functions/auth/entity';
 import { makeCreateTenant } from '../../functions/tenants/service';
-import { type AuditItem, auditKeys } from '../../layers/audit/audit';
+import type { AuditItem } from '../../layers/audit/audit';
 import { type Principal, principalCodec } from '../../layers/auth/tokens';
 import { AppError } from '../../layers/errors/app-error';
 import { defineContext } from '../../layers/http/context';
@@ -21,6 +20,8 @@ import { tenancy } from '../../layers/http/pipeline/tenancy';
 import { tenantStore } from '../../layers/http/pipeline/tenant-store';
 import { route } from '../../layers/http/route';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
+import { auditKeys } from '../../layers/model/audit-log';
+import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
 import { makeCursorCodec } from '../../layers/store/cursor';
 import { makeStore, type Store } from '../../layers/store/store';
@@ -234,20 +235,20 @@ describe('Middleware: tenancy', () => {
 
 describe('Middleware: standing', () => {
   it("refuses a suspended tenant's callers, and a password-only session where 2FA is required", async () => {
-    await store.update(authKeys.tenant(stranger.id), { status: 'suspended' });
+    await store.update(tenantKeys.item(stranger.id), { status: 'suspended' });
     const suspended = requestFor(readRoute, { principal: who(stranger) });
     await before(standing(), suspended);
     await expect(Promise.all(suspended.event.routed?.checks ?? [])).rejects.toEqual(
       problem(403, 'tenant-suspended'),
     );
-    await store.update(authKeys.tenant(stranger.id), { status: 'active', requireTwoFactor: true });
+    await store.update(tenantKeys.item(stranger.id), { status: 'active', requireTwoFactor: true });
     const passwordOnly = requestFor(readRoute, { principal: who(stranger) });
     await before(standing(), passwordOnly);
     await expect(Promise.all(passwordOnly.event.routed?.checks ?? [])).rejects.toBeInstanceOf(AppError);
     const withCode = requestFor(readRoute, { principal: who(stranger, { twoFactor: true }) });
     await before(standing(), withCode);
     await expect(Promise.all(withCode.event.routed?.checks ?? [])).resolves.toBeDefined();
-    await store.update(authKeys.tenant(stranger.id), { requireTwoFactor: false });
+    await store.update(tenantKeys.item(stranger.id), { requireTwoFactor: false });
   });
 });
 

@@ -7,27 +7,13 @@ import {
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ssmClient } from '../../../layers/aws/clients';
 import { errors } from '../../../layers/errors/app-error';
+import { type CredentialsItem, credentialsKeys } from '../../../layers/model/provider-credentials';
+import type { CloudProviderName, ProviderName } from '../../../layers/model/servers';
 import type { Platform } from '../../../layers/runtime/platform';
-import type { Store, StoredItem } from '../../../layers/store/store';
-import type { CloudProviderName, ProviderName } from '../entity';
+import type { Store } from '../../../layers/store/store';
 import { type AwsRole, ROLE_NAME_PREFIX } from './aws';
 import { cloudProviderClient, providerFor } from './index';
 import { type HostProvider, ProviderAuthError, ProviderTransientError } from './provider';
-
-/** What the API shows of saved credentials: never the token, only its last four characters. */
-export interface CredentialsItem extends StoredItem {
-  entity: 'provider-credentials';
-  provider: CloudProviderName;
-  tokenHint: string;
-  parameterName: string;
-  validatedAt: string;
-  createdAt: string;
-}
-
-export const credentialsKeys = {
-  item: (tenantId: string, provider: string) => ({ pk: `T#${tenantId}`, sk: `PROVIDER#${provider}` }),
-  prefix: 'PROVIDER#',
-};
 
 /** A provider's secret as saved, with what it is: the field a rejection names follows from it. */
 export type ProviderSecret = { secret: string; hint: string } & (

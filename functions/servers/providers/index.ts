@@ -1,5 +1,5 @@
 import { getConfig } from '../../../layers/config/config';
-import type { CloudProviderName, ProviderName } from '../entity';
+import type { CloudProviderName, ProviderName } from '../../../layers/model/servers';
 import { type AwsAccessKey, type AwsRole, awsProvider } from './aws';
 import { customProvider } from './custom';
 import { digitalOceanProvider } from './digitalocean';

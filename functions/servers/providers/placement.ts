@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { errors } from '../../../layers/errors/app-error';
+import type { CloudProviderName, ProviderName } from '../../../layers/model/servers';
 import type { Store } from '../../../layers/store/store';
-import type { CloudProviderName, ProviderName } from '../entity';
 import { readToken } from './credentials';
 import { cloudProviderClient } from './index';
 import { ProviderAuthError, type ProviderChoice, ProviderTransientError } from './provider';

@@ -1,4 +1,5 @@
 import { AppError } from '../../errors/app-error';
+import { rateCounterKeys } from '../../model/request-records';
 import { admit, against, count, type RateLimitState } from '../rate-limit';
 import type { PipelineEvent } from './state';
 import { check, type Middleware, type RouteState, routed } from './state';
@@ -41,7 +42,7 @@ function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimi
     return (async () => {
       const subject = principal.tokenId ?? principal.actor?.userId ?? principal.userId;
       const limit = (await standing).requestsPerMinute ?? config.DEFAULT_REQUESTS_PER_MINUTE;
-      const counter = { pk: `T#${principal.tenantId}#RATE`, subject, windowSeconds: 60 };
+      const counter = { pk: rateCounterKeys.principals(principal.tenantId), subject, windowSeconds: 60 };
       return [against(await count(store, counter, now, { exact: false, limit }), limit)];
     })();
   }
@@ -49,11 +50,16 @@ function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimi
   const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
   const email = (event.parsedBody as { email?: unknown } | undefined)?.email;
   const counters = [
-    { pk: `RATE#ip#${ip}`, subject: 'sign-in', windowSeconds: 60, limit: config.AUTH_RATE_LIMIT_PER_MINUTE },
+    {
+      pk: rateCounterKeys.signInsFrom(ip),
+      subject: 'sign-in',
+      windowSeconds: 60,
+      limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
+    },
   ];
   if (typeof email === 'string' && email.length <= 254) {
     counters.push({
-      pk: `RATE#account#${email.trim().toLowerCase()}`,
+      pk: rateCounterKeys.signInsOf(email),
       subject: 'sign-in',
       windowSeconds: 60,
       limit: config.AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE,

@@ -1,6 +1,7 @@
-import type { Permission } from '../../layers/auth/permissions';
-import type { Role } from '../../layers/auth/tokens';
-import type { StoredItem } from '../../layers/store/store';
+import type { Permission } from '../auth/permissions';
+import type { Role } from '../auth/tokens';
+import type { StoredItem } from '../store/store';
+import { tenantPartition } from './keys';
 
 /** The token's own record, found by its id (the part of the token before the secret). */
 export interface ApiTokenItem extends StoredItem {
@@ -27,7 +28,7 @@ export interface ApiTokenItem extends StoredItem {
 export const apiTokenKeys = {
   item: (tokenId: string) => ({ pk: `TOKEN#${tokenId}`, sk: 'TOKEN' }),
   /** the tenant's link to the token, so its tokens list with one Query */
-  link: (tenantId: string, tokenId: string) => ({ pk: `T#${tenantId}`, sk: `TOKEN#${tokenId}` }),
+  link: (tenantId: string, tokenId: string) => ({ pk: tenantPartition(tenantId), sk: `TOKEN#${tokenId}` }),
   linkPrefix: 'TOKEN#',
 };
 

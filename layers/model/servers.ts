@@ -1,5 +1,6 @@
-import type { StoredItem } from '../../layers/store/store';
-import type { ServerStack } from './stack';
+import type { ServerStack } from '../../functions/servers/stack';
+import type { StoredItem } from '../store/store';
+import { tenantPartition } from './keys';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
@@ -56,13 +57,9 @@ export interface ServerItem extends StoredItem {
 }
 
 export const serverKeys = {
-  item: (tenantId: string, serverId: string) => ({ pk: `T#${tenantId}`, sk: `SERVER#${serverId}` }),
+  item: (tenantId: string, serverId: string) => ({ pk: tenantPartition(tenantId), sk: `SERVER#${serverId}` }),
   prefix: 'SERVER#',
-  /** per-tenant counters, one attribute per status, kept in the same transaction as every status change */
-  counters: (tenantId: string) => ({ pk: `T#${tenantId}`, sk: 'COUNTERS' }),
 };
-
-export const counterAttribute = (status: ServerStatus): string => `servers_${status}`;
 
 export function toServer(item: ServerItem) {
   return {

@@ -1,5 +1,6 @@
-import type { StoredItem } from '../../layers/store/store';
-import type { Gauge } from './sample';
+import type { Gauge } from '../../functions/metrics/sample';
+import type { StoredItem } from '../store/store';
+import { tenantSubPartition } from './keys';
 
 export interface Stat {
   count: number;
@@ -24,7 +25,7 @@ export interface RollupItem extends StoredItem {
 
 /** Rollups: one partition per server, sorted by minute; kept 35 days by TTL. */
 export const rollupKeys = {
-  partition: (tenantId: string, serverId: string) => `T#${tenantId}#SERVER#${serverId}#M1`,
+  partition: (tenantId: string, serverId: string) => tenantSubPartition(tenantId, 'SERVER', serverId, 'M1'),
   item: (tenantId: string, serverId: string, minute: string) => ({
     pk: rollupKeys.partition(tenantId, serverId),
     sk: minute,

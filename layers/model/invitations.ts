@@ -1,5 +1,6 @@
-import type { Role } from '../../layers/auth/tokens';
-import type { StoredItem } from '../../layers/store/store';
+import type { Role } from '../auth/tokens';
+import type { StoredItem } from '../store/store';
+import { tenantPartition } from './keys';
 
 /** An invitation, found by the hash of its token (the token is only in the email). */
 export interface InvitationItem extends StoredItem {
@@ -18,7 +19,10 @@ export interface InvitationItem extends StoredItem {
 export const invitationKeys = {
   byToken: (tokenHash: string) => ({ pk: `INVITE#${tokenHash}`, sk: 'INVITE' }),
   /** the tenant's link to a pending invitation (it expires with it) */
-  link: (tenantId: string, invitationId: string) => ({ pk: `T#${tenantId}`, sk: `INVITE#${invitationId}` }),
+  link: (tenantId: string, invitationId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `INVITE#${invitationId}`,
+  }),
   linkPrefix: 'INVITE#',
 };
 

@@ -1,4 +1,5 @@
-import type { StoredItem } from '../../layers/store/store';
+import type { StoredItem } from '../store/store';
+import { tenantPartition } from './keys';
 
 /** What a plan limits; each is also a usage counter on the tenant's counters item. */
 export const quotas = [
@@ -24,11 +25,14 @@ export interface PlanItem extends StoredItem {
 }
 
 export const planKeys = {
-  item: (ownerTenantId: string, planId: string) => ({ pk: `T#${ownerTenantId}`, sk: `PLAN#${planId}` }),
+  item: (ownerTenantId: string, planId: string) => ({
+    pk: tenantPartition(ownerTenantId),
+    sk: `PLAN#${planId}`,
+  }),
   prefix: 'PLAN#',
   /** a customer on a plan, beside the plan, so a changed plan reaches its customers */
   customer: (ownerTenantId: string, planId: string, customerId: string) => ({
-    pk: `T#${ownerTenantId}`,
+    pk: tenantPartition(ownerTenantId),
     sk: `PLANCUSTOMER#${planId}#${customerId}`,
   }),
   customersPrefix: (planId: string) => `PLANCUSTOMER#${planId}#`,

@@ -1,4 +1,5 @@
-import type { StoredItem } from '../../layers/store/store';
+import type { StoredItem } from '../store/store';
+import { tenantPartition, tenantSubPartition } from './keys';
 
 export const operationStatuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type OperationStatus = (typeof operationStatuses)[number];
@@ -33,8 +34,13 @@ export interface OperationItem extends StoredItem {
 
 /** Operations live in the tenant's partition; gsi1 lists them per target, newest last. */
 export const operationKeys = {
-  item: (tenantId: string, operationId: string) => ({ pk: `T#${tenantId}`, sk: `OP#${operationId}` }),
-  byTarget: (tenantId: string, targetId: string) => ({ gsi1pk: `T#${tenantId}#TARGET#${targetId}` }),
+  item: (tenantId: string, operationId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `OP#${operationId}`,
+  }),
+  byTarget: (tenantId: string, targetId: string) => ({
+    gsi1pk: tenantSubPartition(tenantId, 'TARGET', targetId),
+  }),
   prefix: 'OP#',
 };
 
