@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
 import { readStanding } from '../../layers/auth/tenancy';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
-import { type LoginAttemptsItem, loginAttemptKeys } from '../../layers/model/login-attempts';
+import {
+  type LoginAttemptsItem,
+  loginAttemptKeys,
+  recordLoginFailure,
+} from '../../layers/model/login-attempts';
 import {
   type PasswordResetItem,
   type RefreshFamilyItem,
@@ -196,28 +199,12 @@ async function recordFailure(
   const failures = fresh ? 1 : previous.failures + 1;
   const lock = lockSeconds(failures, threshold);
   const windowEnds = fresh ? now + LOCKOUT.windowSeconds : previous.expiresAt;
-  await deps.store.client.send(
-    new UpdateCommand({
-      TableName: deps.store.tableName,
-      Key: key,
-      UpdateExpression: fresh
-        ? `SET #entity = :entity, #failures = :one, #expiresAt = :expires${lock ? ', #lockedUntil = :locked' : ' REMOVE #lockedUntil'}`
-        : `SET #failures = if_not_exists(#failures, :zero) + :one, #expiresAt = :expires${lock ? ', #lockedUntil = :locked' : ''}`,
-      ExpressionAttributeNames: {
-        '#failures': 'failures',
-        '#expiresAt': 'expiresAt',
-        ...(fresh || lock ? { '#lockedUntil': 'lockedUntil' } : {}),
-        ...(fresh ? { '#entity': 'entity' } : {}),
-      },
-      ExpressionAttributeValues: {
-        ':one': 1,
-        // a lock outlives the window it started in, so the counter is kept until it ends
-        ':expires': Math.max(windowEnds, lock ? now + lock : 0),
-        ...(fresh ? { ':entity': 'login-attempts' } : { ':zero': 0 }),
-        ...(lock ? { ':locked': now + lock } : {}),
-      },
-    }),
-  );
+  await recordLoginFailure(deps.store, key, {
+    fresh,
+    lockedUntil: lock ? now + lock : undefined,
+    // a lock outlives the window it started in, so the counter is kept until it ends
+    expiresAt: Math.max(windowEnds, lock ? now + lock : 0),
+  });
   return lock > 0;
 }
 

@@ -1,10 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
-import { serverKeys } from '../../layers/model/servers';
+import { type LatestSample, setLatestSample } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
+import { ConditionFailedError } from '../../layers/store/store';
 import { mergeIntoRollup } from './rollup';
 import { gauges, minuteOf, type Sample, sampleSchema } from './sample';
 
@@ -44,42 +43,11 @@ async function applyToRollup(platform: Platform, samples: Sample[]): Promise<voi
     const merged = mergeIntoRollup(existing, samples);
     if (!merged) return;
     try {
-      await platform.store.client.send(
-        new PutCommand({
-          TableName: platform.store.tableName,
-          Item: merged,
-          ConditionExpression: existing ? '#version = :version' : 'attribute_not_exists(pk)',
-          ...(existing
-            ? {
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':version': existing.version },
-              }
-            : {}),
-        }),
-      );
+      await platform.store.putIfVersion(merged, existing ? (existing.version ?? 1) : undefined);
       return;
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof ConditionFailedError) || attempt >= MAX_ATTEMPTS) throw error;
     }
-  }
-}
-
-/** Keeps the newest sample on the server item; an older or unknown server's sample changes nothing. */
-async function applyLatest(platform: Platform, sample: Sample): Promise<void> {
-  const latest = { at: sample.at, ...Object.fromEntries(gauges.map((g) => [g, sample[g]])) };
-  try {
-    await platform.store.client.send(
-      new UpdateCommand({
-        TableName: platform.store.tableName,
-        Key: serverKeys.item(sample.tenantId, sample.serverId),
-        UpdateExpression: 'SET #latest = :latest',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#latest) OR #latest.#at < :at)',
-        ExpressionAttributeNames: { '#latest': 'latest', '#at': 'at' },
-        ExpressionAttributeValues: { ':latest': latest, ':at': sample.at },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }
 
@@ -122,7 +90,10 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   await Promise.allSettled(
     [...newest.values()].map(async (entry) => {
       try {
-        await applyLatest(platform, entry.sample);
+        await setLatestSample(platform.store, entry.sample.tenantId, entry.sample.serverId, {
+          at: entry.sample.at,
+          ...Object.fromEntries(gauges.map((g) => [g, entry.sample[g]])),
+        } as LatestSample);
       } catch (error) {
         logger.error('Latest sample write failed', { error: error as Error });
         failed.push(entry.sequenceNumber);

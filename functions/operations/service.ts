@@ -1,77 +1,11 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type OperationItem,
-  type OperationStatus,
   operationKeys,
+  recordSteps,
+  type StepChanges,
   type StepRecord,
 } from '../../layers/model/operations';
 import type { Store } from '../../layers/store/store';
-
-export type StepChanges = Record<string, Partial<StepRecord>>;
-
-/**
- * Records step changes (and optionally the operation's own status) in one UpdateItem on
- * nested attributes, so concurrent writers to different steps never overwrite each other.
- * Setting a field to the value it already has is harmless: workflow tasks may run twice.
- * Nothing is written once the operation has ended (succeeded, failed or cancelled): the first
- * of two racing endings stands, and a task still in flight when its execution was stopped
- * cannot bring a cancelled operation back to life. Answers whether it wrote.
- */
-export async function recordSteps(
-  store: Store,
-  ref: { tenantId: string; operationId: string },
-  at: string,
-  steps: StepChanges,
-  operation: {
-    status?: OperationStatus;
-    error?: OperationItem['error'];
-    result?: Record<string, unknown>;
-  } = {},
-): Promise<boolean> {
-  const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':at': at };
-  const sets = ['#updatedAt = :at'];
-  let n = 0;
-  for (const [step, fields] of Object.entries(steps)) {
-    const s = `#s${n}`;
-    names[s] = step;
-    for (const [field, value] of Object.entries(fields)) {
-      if (value === undefined) continue;
-      n += 1;
-      names[`#f${n}`] = field;
-      values[`:v${n}`] = value;
-      sets.push(`#steps.${s}.#f${n} = :v${n}`);
-    }
-    n += 1;
-  }
-  for (const [field, value] of Object.entries(operation)) {
-    if (value === undefined) continue;
-    n += 1;
-    names[`#o${n}`] = field;
-    values[`:o${n}`] = value;
-    sets.push(`#o${n} = :o${n}`);
-  }
-  names['#status'] = 'status';
-  values[':pending'] = 'pending';
-  values[':running'] = 'running';
-  try {
-    await store.client.send(
-      new UpdateCommand({
-        TableName: store.tableName,
-        Key: operationKeys.item(ref.tenantId, ref.operationId),
-        UpdateExpression: `SET ${sets.join(', ')}`,
-        ConditionExpression: 'attribute_exists(pk) AND #status IN (:pending, :running)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
-}
 
 /** A new operation item with every step pending. */
 export function newOperation(input: {

@@ -1,4 +1,3 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { AppError } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
@@ -13,9 +12,7 @@ const document = buildOpenApi(routes, { title: 'VIP Hosting Panel API', version:
 export const handler = makeContextHandler(platformContext, {
   health: async ({ platform }) => {
     try {
-      await platform.store.client.send(
-        new GetCommand({ TableName: platform.store.tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }),
-      );
+      await platform.store.probe();
     } catch (cause) {
       logger.error('Health check failed', { error: cause as Error });
       throw new AppError('unavailable', 503, 'Service unavailable', { cause });

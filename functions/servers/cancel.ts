@@ -11,10 +11,10 @@ import type { Principal } from '../../layers/auth/tokens';
 import { executionArn } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
-import { failedSteps, recordSteps } from '../operations/service';
+import { failedSteps } from '../operations/service';
 import { type CommandInput, settleSshKey } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
 

@@ -1,10 +1,10 @@
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { commandStep, type OperationItem, operationKeys } from '../../layers/model/operations';
+import { commandStep, type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError, type Store, type TransactItem } from '../../layers/store/store';
-import { recordStarted, recordSteps } from '../operations/service';
+import { recordStarted } from '../operations/service';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import {
   bootstrapParameters,

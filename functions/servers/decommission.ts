@@ -2,12 +2,17 @@ import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { counterAttribute, counterKeys } from '../../layers/model/counters';
-import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import {
+  type OperationItem,
+  operationKeys,
+  recordSteps,
+  type StepChanges,
+} from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
-import { newOperation, recordNotStarted, recordSteps, type StepChanges } from '../operations/service';
+import { newOperation, recordNotStarted } from '../operations/service';
 import { returnQuota } from '../plans/quota';
 import { forgetAgent } from './agents';
 import { providerOf } from './providers/credentials';

@@ -1,9 +1,9 @@
 import { errors } from '../../layers/errors/app-error';
-import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
-import { failedSteps, recordStarted, recordSteps } from '../operations/service';
+import { failedSteps, recordStarted } from '../operations/service';
 import { commandOutput, type Invocation, reportedBoot } from './invocation';
 import { providerOf } from './providers/credentials';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';

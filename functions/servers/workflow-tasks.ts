@@ -1,11 +1,11 @@
 import { CreateActivationCommand } from '@aws-sdk/client-ssm';
 import { ssmClient } from '../../layers/aws/clients';
-import { type OperationItem, operationKeys } from '../../layers/model/operations';
+import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger, withCorrelation } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
-import { failedSteps, recordStarted, recordSteps } from '../operations/service';
+import { failedSteps, recordStarted } from '../operations/service';
 import { deleteActivation, deregisterInstance, forgetAgent } from './agents';
 import { type CommandInput, commandTasks } from './commands';
 import { type DecommissionInput, decommissionTasks } from './decommission';

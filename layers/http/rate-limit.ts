@@ -1,4 +1,3 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { errors } from '../errors/app-error';
 import type { Store } from '../store/store';
 
@@ -33,23 +32,13 @@ async function addToWindow(
   delta: number,
 ): Promise<number> {
   const windowEnd = windowStart + counter.windowSeconds * 1000;
-  const { Attributes } = await store.client.send(
-    new UpdateCommand({
-      TableName: store.tableName,
-      Key: { pk: counter.pk, sk: `RL#${counter.subject}#${windowStart}` },
-      UpdateExpression:
-        'ADD #count :delta SET #entity = :entity, #expiresAt = if_not_exists(#expiresAt, :expires)',
-      ExpressionAttributeNames: { '#count': 'count', '#entity': 'entity', '#expiresAt': 'expiresAt' },
-      ExpressionAttributeValues: {
-        ':delta': delta,
-        ':entity': 'rate-limit',
-        // kept a window longer than needed, so a clock a little behind never finds it gone
-        ':expires': Math.ceil(windowEnd / 1000) + counter.windowSeconds,
-      },
-      ReturnValues: 'UPDATED_NEW',
-    }),
+  const { count } = await store.increment(
+    { pk: counter.pk, sk: `RL#${counter.subject}#${windowStart}` },
+    { count: delta },
+    // kept a window longer than needed, so a clock a little behind never finds it gone
+    { entity: 'rate-limit', expiresAt: Math.ceil(windowEnd / 1000) + counter.windowSeconds },
   );
-  return Number(Attributes?.count ?? delta);
+  return count ?? delta;
 }
 
 /** What this function instance knows of a window: the shared total it last read, and what it has not added yet. */

@@ -1,5 +1,8 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Gauge } from '../../functions/metrics/sample';
 import type { ServerStack } from '../../functions/servers/stack';
-import type { StoredItem } from '../store/store';
+import type { Store, StoredItem } from '../store/store';
 import { tenantPartition } from './keys';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
@@ -11,16 +14,11 @@ export type ProviderName = (typeof providers)[number];
 export const cloudProviders = ['hetzner', 'digitalocean', 'vultr', 'aws'] as const;
 export type CloudProviderName = (typeof cloudProviders)[number];
 
-/** The newest metrics sample, kept on the server item so the dashboard reads it with the server. */
-export interface LatestSample {
-  at: string;
-  cpuPercent: number;
-  memoryUsedPercent: number;
-  diskUsedPercent: number;
-  load1: number;
-  networkRxBytes: number;
-  networkTxBytes: number;
-}
+/**
+ * The newest metrics sample, kept on the server item so the dashboard reads it with the
+ * server: every gauge of a sample (functions/metrics/sample.ts), under the same names.
+ */
+export type LatestSample = { at: string } & Record<Gauge, number>;
 
 export interface ServerItem extends StoredItem {
   entity: 'server';
@@ -81,4 +79,27 @@ export function toServer(item: ServerItem) {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };
+}
+
+/** Keeps the newest metrics sample on the server item; an older one, or an unknown server's, changes nothing. */
+export async function setLatestSample(
+  store: Store,
+  tenantId: string,
+  serverId: string,
+  latest: LatestSample,
+): Promise<void> {
+  try {
+    await store.client.send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: serverKeys.item(tenantId, serverId),
+        UpdateExpression: 'SET #latest = :latest',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#latest) OR #latest.#at < :at)',
+        ExpressionAttributeNames: { '#latest': 'latest', '#at': 'at' },
+        ExpressionAttributeValues: { ':latest': latest, ':at': latest.at },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }

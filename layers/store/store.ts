@@ -197,6 +197,83 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     }
   }
 
+  /** Writes an item whole, whatever was there (a record that only its owner ever writes). */
+  async function put<T extends StoredItem>(item: T): Promise<T> {
+    await client.send(new PutCommand({ TableName: tableName, Item: item }));
+    return item;
+  }
+
+  /**
+   * Writes an item whole only while it is at `expectedVersion` (absent: only while there is
+   * none), for read-merge-write with optimistic locking; ConditionFailedError otherwise.
+   */
+  async function putIfVersion<T extends StoredItem>(
+    item: T,
+    expectedVersion: number | undefined,
+  ): Promise<T> {
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression:
+            expectedVersion === undefined ? 'attribute_not_exists(pk)' : '#version = :version',
+          ...(expectedVersion === undefined
+            ? {}
+            : {
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':version': expectedVersion },
+              }),
+        }),
+      );
+      return item;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConditionFailedError(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Adds to number attributes atomically (creating the item if needed) and sets the others
+   * given only where absent; answers the new totals.
+   */
+  async function increment(
+    key: ItemKey,
+    deltas: Record<string, number>,
+    setIfAbsent: Record<string, unknown> = {},
+  ): Promise<Record<string, number>> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const adds: string[] = [];
+    const sets: string[] = [];
+    Object.entries(deltas).forEach(([attribute, delta], i) => {
+      names[`#d${i}`] = attribute;
+      values[`:d${i}`] = delta;
+      adds.push(`#d${i} :d${i}`);
+    });
+    Object.entries(setIfAbsent).forEach(([attribute, value], i) => {
+      names[`#s${i}`] = attribute;
+      values[`:s${i}`] = value;
+      sets.push(`#s${i} = if_not_exists(#s${i}, :s${i})`);
+    });
+    const { Attributes } = await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: `ADD ${adds.join(', ')}${sets.length > 0 ? ` SET ${sets.join(', ')}` : ''}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Object.fromEntries(Object.keys(deltas).map((a) => [a, Number(Attributes?.[a] ?? deltas[a])]));
+  }
+
+  /** Whether the table answers: one GetItem of a key that never exists. */
+  async function probe(): Promise<void> {
+    await client.send(new GetCommand({ TableName: tableName, Key: { pk: 'HEALTH', sk: 'HEALTH' } }));
+  }
+
   /** Deletes an item; with `mustExist`, fails with ConditionFailedError when it is already gone. */
   async function remove(key: ItemKey, options: { mustExist?: boolean } = {}): Promise<void> {
     try {
@@ -298,11 +375,15 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     get,
     batchGet,
     create,
+    put,
+    putIfVersion,
     update,
+    increment,
     remove,
     query,
     pages,
     transact,
+    probe,
     nowSeconds: now,
   };
 }

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newOperation, recordStarted, recordSteps } from '../../functions/operations/service';
+import { newOperation, recordStarted } from '../../functions/operations/service';
 import { AppError } from '../../layers/errors/app-error';
 import type { Clock } from '../../layers/ids/ids';
+import { recordSteps } from '../../layers/model/operations';
 import { makeCursorCodec } from '../../layers/store/cursor';
 import {
   ConditionFailedError,

@@ -4,7 +4,6 @@ import {
   ParameterNotFound,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ssmClient } from '../../../layers/aws/clients';
 import { errors } from '../../../layers/errors/app-error';
 import { type CredentialsItem, credentialsKeys } from '../../../layers/model/provider-credentials';
@@ -149,7 +148,7 @@ export async function saveCredentials(
     createdAt: existing?.createdAt ?? now,
     version: (existing?.version ?? 0) + 1,
   };
-  await platform.store.client.send(new PutCommand({ TableName: platform.store.tableName, Item: item }));
+  await platform.store.put(item);
   return item;
 }
 
