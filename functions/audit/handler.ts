@@ -16,25 +16,6 @@ const toEntry = ({
 
 export const handler = makeContextHandler(auditContext, {
   listAuditLog: async ({ params, query, platform }) => {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    if (query.actor) {
-      names['#actor'] = 'actor';
-      names['#userId'] = 'userId';
-      values[':actor'] = query.actor;
-      conditions.push('#actor.#userId = :actor');
-    }
-    if (query.action) {
-      names['#action'] = 'action';
-      values[':action'] = query.action;
-      conditions.push('#action = :action');
-    }
-    if (query.target) {
-      names['#target'] = 'target';
-      values[':target'] = query.target;
-      conditions.push('begins_with(#target, :target)');
-    }
     const from = query.from ? new Date(query.from).toISOString() : '0000';
     const to = query.to ? `${new Date(query.to).toISOString()}~` : '9999';
     const page = await platform.store.query<AuditItem>({
@@ -45,7 +26,10 @@ export const handler = makeContextHandler(auditContext, {
       cursor: query.cursor,
       tenantId: params.tenantId,
       scope: 'audit-log',
-      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+      filter: {
+        equals: { 'actor.userId': query.actor, action: query.action },
+        startsWith: { target: query.target },
+      },
     });
     return ok({ items: page.items.map(toEntry), nextCursor: page.nextCursor });
   },

@@ -225,9 +225,7 @@ export function makeRefresh(deps: AuthDeps) {
       await deps.store.update(
         key,
         { usedAt: deps.clock.now().toISOString() },
-        {
-          condition: { expression: 'attribute_not_exists(#usedAt)', names: { '#usedAt': 'usedAt' } },
-        },
+        { where: { absent: ['usedAt'] } },
       );
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;

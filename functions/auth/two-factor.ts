@@ -40,13 +40,8 @@ export async function useSecondFactor(deps: Deps, user: UserItem, code: string):
       await deps.store.update(
         key,
         { totpLastStep: step },
-        {
-          condition: {
-            expression: 'attribute_not_exists(#last) OR #last < :step',
-            names: { '#last': 'totpLastStep' },
-            values: { ':step': step },
-          },
-        },
+        // a code works once: a step at or before the last one accepted is refused
+        { where: { belowOrAbsent: { totpLastStep: step } } },
       );
       return true;
     }

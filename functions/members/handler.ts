@@ -3,7 +3,8 @@ import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { type InvitationItem, invitationKeys, toInvitation } from '../../layers/model/invitations';
-import { toUser, type UserItem, userKeys } from '../../layers/model/users';
+import { tenantPartition } from '../../layers/model/keys';
+import { toUser, type UserItem } from '../../layers/model/users';
 import { membersContext } from './context';
 import {
   makeAcceptInvitation,
@@ -27,7 +28,7 @@ export const handler = makeContextHandler(membersContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: invitationKeys.link(params.tenantId, '').pk,
+        pk: tenantPartition(params.tenantId),
         skPrefix: invitationKeys.linkPrefix,
         scope: 'invitations',
         query,
@@ -43,7 +44,7 @@ export const handler = makeContextHandler(membersContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: userKeys.item(params.tenantId, '').pk,
+        pk: tenantPartition(params.tenantId),
         skPrefix: 'USER#',
         scope: 'members',
         query,

@@ -2,6 +2,7 @@ import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
 import { counterKeys } from '../../layers/model/counters';
+import { tenantPartition } from '../../layers/model/keys';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
 import type { StoredItem } from '../../layers/store/store';
@@ -46,7 +47,7 @@ export const handler = makeContextHandler(metricsContext, {
     const [counters, page] = await Promise.all([
       platform.store.get<StoredItem>(counterKeys.item(params.tenantId)),
       platform.store.query<ServerItem>({
-        pk: serverKeys.item(params.tenantId, '').pk,
+        pk: tenantPartition(params.tenantId),
         skPrefix: serverKeys.prefix,
         limit: query.limit,
         cursor: query.cursor,

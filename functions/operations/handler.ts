@@ -1,6 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
 import { type Implementations, makeContextHandler } from '../../layers/http/context-handler';
 import { eventStream, ok } from '../../layers/http/route';
+import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, operationKeys, toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { operationsContext } from './context';
@@ -30,20 +31,10 @@ export const operationImplementations: Implementations<typeof operationsContext.
     return ok(toOperation(item));
   },
   listOperations: async ({ params, query, platform }) => {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    for (const field of ['status', 'kind'] as const) {
-      const value = query[field];
-      if (value === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = value;
-      conditions.push(`#${field} = :${field}`);
-    }
     // one target's operations come from its index, the tenant's from its partition
     const where = query.targetId
       ? { index: 'gsi1' as const, pk: operationKeys.byTarget(params.tenantId, query.targetId).gsi1pk }
-      : { pk: operationKeys.item(params.tenantId, '').pk, skPrefix: operationKeys.prefix };
+      : { pk: tenantPartition(params.tenantId), skPrefix: operationKeys.prefix };
     const page = await platform.store.query<OperationItem>({
       ...where,
       ascending: false,
@@ -52,7 +43,7 @@ export const operationImplementations: Implementations<typeof operationsContext.
       tenantId: params.tenantId,
       // a cursor works only with the filters it was made with
       scope: `operations?${query.status ?? ''}&${query.kind ?? ''}&${query.targetId ?? ''}`,
-      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+      filter: { equals: { status: query.status, kind: query.kind } },
     });
     return ok({ items: page.items.map(toOperation), nextCursor: page.nextCursor });
   },

@@ -11,6 +11,7 @@ import type { Principal } from '../../layers/auth/tokens';
 import { executionArn } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
+import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
@@ -128,7 +129,7 @@ async function cancelOnHost(
   }
   if (operation.kind === 'authorize-ssh-key' || operation.kind === 'revoke-ssh-key') {
     const keys = await deps.store.query<SshKeyItem>({
-      pk: serverKeys.item(tenantId, '').pk,
+      pk: tenantPartition(tenantId),
       skPrefix: sshKeyKeys.prefix(serverId),
       limit: 100,
       tenantId,

@@ -183,13 +183,7 @@ export async function settleSshKey(
     store.update(
       key,
       { status: succeeded ? 'authorized' : 'failed' },
-      {
-        condition: {
-          expression: '#status = :was AND lastOperationId = :op',
-          names: { '#status': 'status' },
-          values: { ':was': item.status, ':op': ref.operationId },
-        },
-      },
+      { where: { equals: { status: item.status, lastOperationId: ref.operationId } } },
     ),
   );
 }

@@ -1,7 +1,7 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { counterAttribute, counterKeys } from '../../layers/model/counters';
+import { countersChange } from '../../layers/model/counters';
 import {
   type OperationItem,
   operationKeys,
@@ -11,9 +11,9 @@ import {
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
-import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
+import { type Store, TransactionFailedError } from '../../layers/store/store';
+import { deleteItem, putNew, updateItem } from '../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../operations/service';
-import { returnQuota } from '../plans/quota';
 import { forgetAgent } from './agents';
 import { providerOf } from './providers/credentials';
 import { deleteServerHosts } from './providers/provider';
@@ -73,43 +73,23 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
       now,
     });
     const rerun = server.status === 'deleting';
-    const update = versionedUpdate({
+    const marking = {
       status: 'deleting',
       deletingFrom: server.deletingFrom ?? server.status,
       lastOperationId: operationId,
       updatedAt: now,
-    });
+    };
     try {
       await store.transact([
-        {
-          Update: {
-            Key: serverKeys.item(tenantId, serverId),
-            UpdateExpression: update.expression,
-            ConditionExpression: '#status = :from AND #version = :version',
-            ExpressionAttributeNames: { ...update.names, '#status': 'status' },
-            ExpressionAttributeValues: {
-              ...update.values,
-              ':from': server.status,
-              ':version': server.version ?? 1,
-            },
+        updateItem(
+          serverKeys.item(tenantId, serverId),
+          { set: marking },
+          {
+            equals: { status: server.status, version: server.version ?? 1 },
           },
-        },
-        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(rerun
-          ? []
-          : [
-              {
-                Update: {
-                  Key: counterKeys.item(tenantId),
-                  UpdateExpression: 'ADD #from :minus, #to :one',
-                  ExpressionAttributeNames: {
-                    '#from': counterAttribute(server.status),
-                    '#to': counterAttribute('deleting'),
-                  },
-                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-                },
-              },
-            ]),
+        ),
+        putNew(operation),
+        ...(rerun ? [] : [countersChange(tenantId, { servers: { from: server.status, to: 'deleting' } })]),
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') {
@@ -214,38 +194,21 @@ export const decommissionTasks = {
         const server = await serverOf(platform, input);
         if (!server) return { removed: true };
         // active and provisioning servers hold a unit of quota; a failed one gave it back already
-        const quota =
-          server.deletingFrom === 'active' || server.deletingFrom === 'provisioning'
-            ? returnQuota('servers')
-            : undefined;
+        const holdsQuota = server.deletingFrom === 'active' || server.deletingFrom === 'provisioning';
         try {
           await platform.store.transact([
-            {
-              Delete: {
-                Key: serverKeys.item(input.tenantId, input.serverId),
-                ConditionExpression: '#status = :deleting',
-                ExpressionAttributeNames: { '#status': 'status' },
-                ExpressionAttributeValues: { ':deleting': 'deleting' },
-              },
-            },
-            {
-              Update: {
-                Key: counterKeys.item(input.tenantId),
-                UpdateExpression: `ADD #deleting :minus${quota ? `, ${quota.add}` : ''}`,
-                ExpressionAttributeNames: {
-                  '#deleting': counterAttribute('deleting'),
-                  ...(quota?.names ?? {}),
-                },
-                ExpressionAttributeValues: { ':minus': -1, ...(quota?.values ?? {}) },
-              },
-            },
+            deleteItem(serverKeys.item(input.tenantId, input.serverId), { equals: { status: 'deleting' } }),
+            countersChange(input.tenantId, {
+              servers: { from: 'deleting' },
+              ...(holdsQuota ? { giveBackQuota: 'servers' as const } : {}),
+            }),
           ]);
         } catch (error) {
           // a second run finds the server gone; anything else is a real failure
           if (!(error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed'))
             throw error;
         }
-        return { removed: true, quotaReturned: quota !== undefined };
+        return { removed: true, quotaReturned: holdsQuota };
       },
       { status: 'succeeded', result: { serverId: input.serverId, status: 'deleted' } },
     ),

@@ -5,11 +5,13 @@ import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { arrayPage, listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { type CredentialsItem, credentialsKeys } from '../../layers/model/provider-credentials';
 import { type ServerItem, serverKeys, toServer } from '../../layers/model/servers';
 import { type SshKeyItem, sshKeyKeys, toSshKey } from '../../layers/model/ssh-keys';
 import type { Platform } from '../../layers/runtime/platform';
+import { putNew, updateItem } from '../../layers/store/writes';
 import type { WorkflowName } from '../../step-functions/workflows';
 import { makeCancelOperation } from './cancel';
 import { makeRunCommand } from './commands';
@@ -96,7 +98,7 @@ export const handler = makeContextHandler(serversContext, {
     const parsed = parsePublicKey(body.publicKey);
     if (!parsed) throw errors.validation([{ path: 'body.publicKey', message: 'Not an OpenSSH public key' }]);
     const existing = await platform.store.query<SshKeyItem>({
-      pk: serverKeys.item(params.tenantId, '').pk,
+      pk: tenantPartition(params.tenantId),
       skPrefix: sshKeyKeys.prefix(params.serverId),
       limit: 100,
       tenantId: params.tenantId,
@@ -123,7 +125,7 @@ export const handler = makeContextHandler(serversContext, {
           lastOperationId: operationId,
           createdAt: platform.clock.now().toISOString(),
         };
-        return [{ Put: { Item: key, ConditionExpression: 'attribute_not_exists(pk)' } }];
+        return [putNew(key)];
       },
     });
     return accepted(
@@ -136,7 +138,7 @@ export const handler = makeContextHandler(serversContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: serverKeys.item(params.tenantId, '').pk,
+        pk: tenantPartition(params.tenantId),
         skPrefix: sshKeyKeys.prefix(params.serverId),
         scope: `ssh-keys:${params.serverId}`,
         query,
@@ -152,15 +154,7 @@ export const handler = makeContextHandler(serversContext, {
       publicKey: key.publicKey,
       keyId: key.id,
       alongside: (operationId) => [
-        {
-          Update: {
-            Key: keyRef,
-            UpdateExpression: 'SET #status = :revoking, #op = :op',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#status': 'status', '#op': 'lastOperationId' },
-            ExpressionAttributeValues: { ':revoking': 'revoking', ':op': operationId },
-          },
-        },
+        updateItem(keyRef, { set: { status: 'revoking', lastOperationId: operationId }, bumpVersion: false }),
       ],
     });
     return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
@@ -246,7 +240,7 @@ export const handler = makeContextHandler(serversContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: credentialsKeys.item(params.tenantId, '').pk,
+        pk: tenantPartition(params.tenantId),
         skPrefix: credentialsKeys.prefix,
         scope: 'provider-credentials',
         query,
@@ -258,29 +252,15 @@ export const handler = makeContextHandler(serversContext, {
     return { status: 204 };
   },
   listServers: async ({ params, query, platform }) => {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = {};
-    const conditions: string[] = [];
-    for (const field of ['status', 'provider'] as const) {
-      if (query[field] === undefined) continue;
-      names[`#${field}`] = field;
-      values[`:${field}`] = query[field];
-      conditions.push(`#${field} = :${field}`);
-    }
-    if (query.tag !== undefined) {
-      names['#tags'] = 'tags';
-      values[':tag'] = query.tag;
-      conditions.push('contains(#tags, :tag)');
-    }
     const page = await platform.store.query<ServerItem>({
-      pk: serverKeys.item(params.tenantId, '').pk,
+      pk: tenantPartition(params.tenantId),
       skPrefix: serverKeys.prefix,
       limit: query.limit,
       cursor: query.cursor,
       tenantId: params.tenantId,
       // a cursor works only with the filters it was made with
       scope: `servers?${query.status ?? ''}&${query.provider ?? ''}&${query.tag ?? ''}`,
-      ...(conditions.length > 0 ? { filter: { expression: conditions.join(' AND '), names, values } } : {}),
+      filter: { equals: { status: query.status, provider: query.provider }, contains: { tags: query.tag } },
     });
     return ok({ items: page.items.map(toServer), nextCursor: page.nextCursor });
   },

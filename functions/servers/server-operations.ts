@@ -9,6 +9,7 @@ import {
   type TransactItem,
   TransactionFailedError,
 } from '../../layers/store/store';
+import { putNew, updateItem } from '../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../operations/service';
 
 export interface ServerOperationDeps {
@@ -77,17 +78,19 @@ export async function startOnServer<Input extends { operationId: string }>(
   });
   try {
     await store.transact([
-      { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
-      {
-        Update: {
-          Key: serverKeys.item(tenantId, serverId),
-          UpdateExpression: `SET lastOperationId = :op, updatedAt = :now${start.exclusive ? `, ${start.exclusive} = :op` : ''}`,
-          ConditionExpression:
-            '#status = :active AND attribute_not_exists(rebootOperationId) AND attribute_not_exists(stackOperationId)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':op': operationId, ':now': now, ':active': 'active' },
+      putNew(operation),
+      updateItem(
+        serverKeys.item(tenantId, serverId),
+        {
+          set: {
+            lastOperationId: operationId,
+            updatedAt: now,
+            ...(start.exclusive ? { [start.exclusive]: operationId } : {}),
+          },
+          bumpVersion: false,
         },
-      },
+        { equals: { status: 'active' }, absent: ['rebootOperationId', 'stackOperationId'] },
+      ),
       ...(start.alongside?.(operationId) ?? []),
     ]);
   } catch (error) {
@@ -126,7 +129,7 @@ export async function endExclusive(
     await store.update(
       serverKeys.item(ref.tenantId, ref.serverId),
       { [mark]: undefined, ...changes },
-      { condition: { expression: `${mark} = :op`, names: {}, values: { ':op': ref.operationId } } },
+      { where: { equals: { [mark]: ref.operationId } } },
     );
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;

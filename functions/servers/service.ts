@@ -1,13 +1,14 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type * as z from 'zod';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { counterAttribute, counterKeys } from '../../layers/model/counters';
+import { countersChange } from '../../layers/model/counters';
 import type { OperationItem } from '../../layers/model/operations';
 import { type ServerItem, type ServerStatus, serverKeys } from '../../layers/model/servers';
 import { logger } from '../../layers/observability/logger';
-import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
+import { type Store, TransactionFailedError } from '../../layers/store/store';
+import { putNew, updateItem } from '../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../operations/service';
-import { quotaExceeded, returnQuota, takeQuota } from '../plans/quota';
+import { quotaExceeded } from '../plans/quota';
 import type { createServerBody } from './spec';
 
 /**
@@ -83,20 +84,11 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
       endedAt: now,
       output: { quota: 'servers', units: 1 },
     };
-    const quota = takeQuota('servers');
     try {
       await store.transact([
-        { Put: { Item: server, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { Item: operation, ConditionExpression: 'attribute_not_exists(pk)' } },
-        {
-          Update: {
-            Key: counterKeys.item(tenantId),
-            UpdateExpression: `ADD #c :one, ${quota.add}`,
-            ConditionExpression: `attribute_exists(pk) AND ${quota.condition}`,
-            ExpressionAttributeNames: { '#c': counterAttribute('provisioning'), ...quota.names },
-            ExpressionAttributeValues: { ':one': 1, ...quota.values },
-          },
-        },
+        putNew(server),
+        putNew(operation),
+        countersChange(tenantId, { servers: { to: 'provisioning' }, takeQuota: 'servers' }),
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
@@ -139,32 +131,18 @@ export async function transitionServer(
   },
 ): Promise<boolean> {
   const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
-  const update = versionedUpdate(changes);
-  const giveBack = move.to === 'failed' ? returnQuota('servers') : undefined;
   try {
     await store.transact([
-      {
-        Update: {
-          Key: serverKeys.item(move.tenantId, move.serverId),
-          UpdateExpression: update.expression,
-          ConditionExpression: '#status = :from',
-          ExpressionAttributeNames: { ...update.names, '#status': 'status' },
-          ExpressionAttributeValues: { ...update.values, ':from': move.from },
-        },
-      },
-      {
-        Update: {
-          Key: counterKeys.item(move.tenantId),
-          // A server that failed to provision gives its unit of quota back.
-          UpdateExpression: `ADD #from :minus, #to :one${giveBack ? `, ${giveBack.add}` : ''}`,
-          ExpressionAttributeNames: {
-            '#from': counterAttribute(move.from),
-            '#to': counterAttribute(move.to),
-            ...(giveBack?.names ?? {}),
-          },
-          ExpressionAttributeValues: { ':minus': -1, ':one': 1, ...(giveBack?.values ?? {}) },
-        },
-      },
+      updateItem(
+        serverKeys.item(move.tenantId, move.serverId),
+        { set: changes },
+        { equals: { status: move.from } },
+      ),
+      // A server that failed to provision gives its unit of quota back.
+      countersChange(move.tenantId, {
+        servers: { from: move.from, to: move.to },
+        ...(move.to === 'failed' ? { giveBackQuota: 'servers' as const } : {}),
+      }),
     ]);
     return true;
   } catch (error) {

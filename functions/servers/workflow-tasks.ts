@@ -104,11 +104,7 @@ async function whileProvisioning(
 ) {
   try {
     await platform.store.update(serverKeys.item(input.tenantId, input.serverId), changes, {
-      condition: {
-        expression: '#status = :provisioning',
-        names: { '#status': 'status' },
-        values: { ':provisioning': 'provisioning' },
-      },
+      where: { equals: { status: 'provisioning' } },
     });
   } catch (error) {
     if (!(error instanceof ConditionFailedError)) throw error;

@@ -1,6 +1,7 @@
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
 import { type ApiTokenItem, apiTokenKeys, toApiToken } from '../../layers/model/api-tokens';
+import { tenantPartition } from '../../layers/model/keys';
 import { tokensContext } from './context';
 import { makeCreateApiToken, makeRevokeApiToken } from './service';
 import { ensureResellerUsageKey } from './usage-keys';
@@ -13,7 +14,7 @@ export const handler = makeContextHandler(tokensContext, {
   },
   listApiTokens: async ({ params, query, platform }) => {
     const page = await platform.store.query<ApiTokenItem>({
-      pk: apiTokenKeys.link(params.tenantId, '').pk,
+      pk: tenantPartition(params.tenantId),
       skPrefix: apiTokenKeys.linkPrefix,
       limit: query.limit,
       cursor: query.cursor,

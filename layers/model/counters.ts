@@ -1,4 +1,6 @@
+import type { TransactItem } from '../store/store';
 import { tenantPartition } from './keys';
+import { limitAttribute, type Quota, usedAttribute } from './plans';
 import type { ServerStatus } from './servers';
 
 /**
@@ -12,3 +14,57 @@ export const counterKeys = {
 
 /** The attribute that counts a tenant's servers in one status. */
 export const counterAttribute = (status: ServerStatus): string => `servers_${status}`;
+
+/**
+ * One update of a tenant's counters item, for a transaction with the change it counts: a
+ * server moving between statuses, an owner joining or leaving, a unit of quota taken or given
+ * back. Taking quota holds only while use is below the plan's limit (no limit: unlimited), so
+ * concurrent creates cannot overshoot; keeping an owner holds only while another remains.
+ */
+export function countersChange(
+  tenantId: string,
+  change: {
+    servers?: { from?: ServerStatus; to?: ServerStatus };
+    owners?: number;
+    keepAnOwner?: boolean;
+    takeQuota?: Quota;
+    giveBackQuota?: Quota;
+  },
+): TransactItem {
+  const adds: string[] = [];
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const add = (placeholder: string, attribute: string, delta: number) => {
+    names[`#${placeholder}`] = attribute;
+    values[`:${placeholder}`] = delta;
+    adds.push(`#${placeholder} :${placeholder}`);
+  };
+  if (change.servers?.from) add('from', counterAttribute(change.servers.from), -1);
+  if (change.servers?.to) add('to', counterAttribute(change.servers.to), 1);
+  if (change.owners) add('owners', 'owners', change.owners);
+  if (change.keepAnOwner) {
+    names['#owners'] = 'owners';
+    values[':oneOwner'] = 1;
+    conditions.push('#owners > :oneOwner');
+  }
+  if (change.takeQuota) {
+    add('quotaUsed', usedAttribute(change.takeQuota), 1);
+    names['#quotaLimit'] = limitAttribute(change.takeQuota);
+    values[':quotaZero'] = 0;
+    conditions.push(
+      'attribute_exists(pk)',
+      '(attribute_not_exists(#quotaLimit) OR #quotaUsed < #quotaLimit OR (attribute_not_exists(#quotaUsed) AND #quotaLimit > :quotaZero))',
+    );
+  }
+  if (change.giveBackQuota) add('quotaReturned', usedAttribute(change.giveBackQuota), -1);
+  return {
+    Update: {
+      Key: counterKeys.item(tenantId),
+      UpdateExpression: `ADD ${adds.join(', ')}`,
+      ...(conditions.length > 0 ? { ConditionExpression: conditions.join(' AND ') } : {}),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+    },
+  };
+}

@@ -13,6 +13,7 @@ import {
 import type { Clock } from '../ids/ids';
 import type { CursorCodec } from './cursor';
 import { type IndexName, tableDefinition } from './table-definition';
+import { type Conditions, conditionOf, Placeholders } from './writes';
 
 /** The primary key of an item. */
 export interface ItemKey {
@@ -63,8 +64,16 @@ export interface QueryOptions {
   tenantId: string;
   scope: string;
   ascending?: boolean;
-  /** narrows the page after the key condition; pages may then hold fewer than `limit` items */
-  filter?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+  /**
+   * Narrows the page after the key condition (pages may then hold fewer than `limit` items):
+   * attributes that must equal a value, and list attributes that must contain one; an
+   * undefined value asks nothing.
+   */
+  filter?: {
+    equals?: Record<string, unknown>;
+    contains?: Record<string, unknown>;
+    startsWith?: Record<string, string | undefined>;
+  };
 }
 
 export interface Page<T> {
@@ -75,8 +84,8 @@ export interface Page<T> {
 export interface UpdateOptions {
   /** optimistic locking: the write holds only if the stored version is this one */
   expectedVersion?: number;
-  /** extra condition, ANDed with existence and version */
-  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> };
+  /** what else must hold of the item, ANDed with existence and version */
+  where?: Conditions;
 }
 
 export interface StoreDeps {
@@ -168,15 +177,18 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
   ): Promise<T> {
     const update = versionedUpdate(changes);
     const names: Record<string, string> = { '#pk': 'pk', ...update.names };
-    const values: Record<string, unknown> = { ...update.values, ...(options.condition?.values ?? {}) };
+    const values: Record<string, unknown> = { ...update.values };
     const conditions = ['attribute_exists(#pk)'];
     if (options.expectedVersion !== undefined) {
       conditions.push('#version = :expected');
       values[':expected'] = options.expectedVersion;
     }
-    if (options.condition) {
-      conditions.push(`(${options.condition.expression})`);
-      Object.assign(names, options.condition.names ?? {});
+    if (options.where) {
+      const where = new Placeholders('w');
+      const condition = conditionOf(options.where, where);
+      if (condition) conditions.push(condition);
+      Object.assign(names, where.names);
+      Object.assign(values, where.values);
     }
     try {
       const { Attributes } = await client.send(
@@ -311,16 +323,30 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     const startKey = options.cursor
       ? cursors.decode(options.cursor, options.tenantId, options.scope)
       : undefined;
+    const filters = new Placeholders('f');
+    const present = <T>(record: Record<string, T> | undefined) =>
+      Object.fromEntries(Object.entries(record ?? {}).filter(([, v]) => v !== undefined));
+    const filter = [
+      conditionOf({ equals: present(options.filter?.equals) }, filters),
+      ...Object.entries(present(options.filter?.contains)).map(
+        ([a, v]) => `contains(${filters.name(a)}, ${filters.value(v)})`,
+      ),
+      ...Object.entries(present(options.filter?.startsWith)).map(
+        ([a, v]) => `begins_with(${filters.name(a)}, ${filters.value(v)})`,
+      ),
+    ]
+      .filter(Boolean)
+      .join(' AND ');
     const result = await client.send(
       new QueryCommand({
         TableName: tableName,
         ...(index ? { IndexName: index.indexName } : {}),
         KeyConditionExpression: condition,
-        FilterExpression: options.filter
-          ? `(attribute_not_exists(expiresAt) OR expiresAt > :now) AND (${options.filter.expression})`
+        FilterExpression: filter
+          ? `(attribute_not_exists(expiresAt) OR expiresAt > :now) AND ${filter}`
           : 'attribute_not_exists(expiresAt) OR expiresAt > :now',
-        ExpressionAttributeNames: { ...names, ...(options.filter?.names ?? {}) },
-        ExpressionAttributeValues: { ...values, ...(options.filter?.values ?? {}) },
+        ExpressionAttributeNames: { ...names, ...filters.names },
+        ExpressionAttributeValues: { ...values, ...filters.values },
         Limit: options.limit,
         ScanIndexForward: options.ascending ?? true,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
