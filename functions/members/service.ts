@@ -3,11 +3,12 @@ import { hashToken, type Principal, type Role } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
-import { counterKeys } from '../../layers/model/counters';
+import { countersChange } from '../../layers/model/counters';
 import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from '../../layers/model/invitations';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import { newUser, type UserItem, userKeys } from '../../layers/model/users';
-import { type Store, TransactionFailedError, versionedUpdate } from '../../layers/store/store';
+import { type Store, TransactionFailedError } from '../../layers/store/store';
+import { deleteItem, putItem, putNew, updateItem } from '../../layers/store/writes';
 
 export interface MemberDeps {
   store: Store;
@@ -41,8 +42,8 @@ export function makeInvite(deps: MemberDeps) {
       expiresAt: Math.floor(now.getTime() / 1000) + INVITATION_TTL_SECONDS,
     };
     await deps.store.transact([
-      { Put: { Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-      { Put: { Item: { ...item, ...invitationKeys.link(tenantId, id), entity: 'invitation-link' } } },
+      putNew(item),
+      putItem({ ...item, ...invitationKeys.link(tenantId, id), entity: 'invitation-link' }),
     ]);
     await deps.sendMail({
       to: input.email,
@@ -82,28 +83,12 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
     });
     try {
       await deps.store.transact([
-        { Delete: { Key: key, ConditionExpression: 'attribute_exists(pk)' } },
+        deleteItem(key),
         // a revoked invitation has no link any more, and cannot be accepted
-        {
-          Delete: {
-            Key: invitationKeys.link(invitation.tenantId, invitation.id),
-            ConditionExpression: 'attribute_exists(pk)',
-          },
-        },
-        { Put: { Item: user, ConditionExpression: 'attribute_not_exists(pk)' } },
-        { Put: { Item: claim, ConditionExpression: 'attribute_not_exists(pk)' } },
-        ...(invitation.role === 'owner'
-          ? [
-              {
-                Update: {
-                  Key: counterKeys.item(invitation.tenantId),
-                  UpdateExpression: 'ADD #owners :one',
-                  ExpressionAttributeNames: { '#owners': 'owners' },
-                  ExpressionAttributeValues: { ':one': 1 },
-                },
-              },
-            ]
-          : []),
+        deleteItem(invitationKeys.link(invitation.tenantId, invitation.id)),
+        putNew(user),
+        putNew(claim),
+        ...(invitation.role === 'owner' ? [countersChange(invitation.tenantId, { owners: 1 })] : []),
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError) {
@@ -129,21 +114,9 @@ export function makeRemoveMember(deps: Pick<MemberDeps, 'store'>) {
       throw errors.forbidden('Only an owner can remove an owner.');
     try {
       await deps.store.transact([
-        { Delete: { Key: userKeys.item(tenantId, userId), ConditionExpression: 'attribute_exists(pk)' } },
-        { Delete: { Key: userKeys.email(user.email) } },
-        ...(user.role === 'owner'
-          ? [
-              {
-                Update: {
-                  Key: counterKeys.item(tenantId),
-                  UpdateExpression: 'ADD #owners :minus',
-                  ConditionExpression: '#owners > :one',
-                  ExpressionAttributeNames: { '#owners': 'owners' },
-                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
-                },
-              },
-            ]
-          : []),
+        deleteItem(userKeys.item(tenantId, userId)),
+        deleteItem(userKeys.email(user.email), {}),
+        ...(user.role === 'owner' ? [countersChange(tenantId, { owners: -1, keepAnOwner: true })] : []),
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
@@ -178,37 +151,23 @@ export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
     }
     if (user.role === role) return user;
     const ownerDelta = (role === 'owner' ? 1 : 0) - (user.role === 'owner' ? 1 : 0);
-    const update = versionedUpdate({ role, sessionsValidAfter: deps.clock.now().toISOString() });
     try {
       await deps.store.transact([
-        {
-          Update: {
-            Key: key,
-            UpdateExpression: update.expression,
-            // the role it was read with, and the version the client's If-Match names
-            ConditionExpression: `attribute_exists(pk) AND #oldRole = :oldRole${ifMatchVersion === undefined ? '' : ' AND #version = :expected'}`,
-            ExpressionAttributeNames: { ...update.names, '#oldRole': 'role' },
-            ExpressionAttributeValues: {
-              ...update.values,
-              ':oldRole': user.role,
-              ...(ifMatchVersion === undefined ? {} : { ':expected': ifMatchVersion }),
-            },
+        // the role it was read with, and the version the client's If-Match names
+        updateItem(
+          key,
+          { set: { role, sessionsValidAfter: deps.clock.now().toISOString() } },
+          {
+            exists: true,
+            equals: { role: user.role, ...(ifMatchVersion === undefined ? {} : { version: ifMatchVersion }) },
           },
-        },
+        ),
         ...(ownerDelta !== 0
           ? [
-              {
-                Update: {
-                  Key: counterKeys.item(tenantId),
-                  UpdateExpression: 'ADD #owners :delta',
-                  ...(ownerDelta < 0 ? { ConditionExpression: '#owners > :one' } : {}),
-                  ExpressionAttributeNames: { '#owners': 'owners' },
-                  ExpressionAttributeValues: {
-                    ':delta': ownerDelta,
-                    ...(ownerDelta < 0 ? { ':one': 1 } : {}),
-                  },
-                },
-              },
+              countersChange(tenantId, {
+                owners: ownerDelta,
+                ...(ownerDelta < 0 ? { keepAnOwner: true } : {}),
+              }),
             ]
           : []),
       ]);
@@ -233,13 +192,8 @@ export function makeRevokeInvitation(deps: Pick<MemberDeps, 'store'>) {
     const link = await deps.store.get<InvitationItem>(invitationKeys.link(tenantId, invitationId), true);
     if (!link) throw errors.notFound('invitation');
     await deps.store.transact([
-      {
-        Delete: {
-          Key: invitationKeys.link(tenantId, invitationId),
-          ConditionExpression: 'attribute_exists(pk)',
-        },
-      },
-      ...(link.tokenHash ? [{ Delete: { Key: invitationKeys.byToken(link.tokenHash) } }] : []),
+      deleteItem(invitationKeys.link(tenantId, invitationId)),
+      ...(link.tokenHash ? [deleteItem(invitationKeys.byToken(link.tokenHash), {})] : []),
     ]);
   };
 }

@@ -15,6 +15,7 @@ import {
 } from '../../layers/model/plans';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import { type Store, type StoredItem, TransactionFailedError } from '../../layers/store/store';
+import { deleteItem } from '../../layers/store/writes';
 import { plansContext } from './context';
 import { readUsage } from './quota';
 
@@ -102,16 +103,9 @@ export const handler = makeContextHandler(plansContext, {
     }
     try {
       await platform.store.transact([
-        {
-          Delete: {
-            Key: key,
-            ConditionExpression: '#version = :expected',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: {
-              ':expected': versionFromIfMatch(headers('if-match')) ?? plan.version ?? 1,
-            },
-          },
-        },
+        deleteItem(key, {
+          equals: { version: versionFromIfMatch(headers('if-match')) ?? plan.version ?? 1 },
+        }),
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError) throw errors.preconditionFailed();

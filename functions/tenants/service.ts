@@ -19,6 +19,7 @@ import {
   type TransactItem,
   TransactionFailedError,
 } from '../../layers/store/store';
+import { putNew } from '../../layers/store/writes';
 
 export interface TenantDeps {
   store: Store;
@@ -67,12 +68,11 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
       password: input.owner.password,
       now,
     });
-    const notExists = { ConditionExpression: 'attribute_not_exists(pk)' };
     const writes: TransactItem[] = [
-      { Put: { Item: tenant, ...notExists } },
-      { Put: { Item: user, ...notExists } },
-      { Put: { Item: claim, ...notExists } },
-      { Put: { Item: { ...counterKeys.item(tenantId), entity: 'counters', owners: 1 }, ...notExists } },
+      putNew(tenant),
+      putNew(user),
+      putNew(claim),
+      putNew({ ...counterKeys.item(tenantId), entity: 'counters', owners: 1 }),
     ];
     if (parent) {
       const link: ChildLinkItem = {
@@ -84,7 +84,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
         status: tenant.status,
         createdAt: now,
       };
-      writes.push({ Put: { Item: link, ...notExists } });
+      writes.push(putNew(link));
     }
     try {
       await store.transact(writes);

@@ -7,6 +7,7 @@ import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from '../../layers/model/api-tokens';
 import type { Store } from '../../layers/store/store';
+import { putItem, putNew } from '../../layers/store/writes';
 
 /** How many source addresses a token remembers; a use from any other is audited. */
 const KNOWN_IPS_KEPT = 50;
@@ -73,8 +74,8 @@ export function makeCreateApiToken({ store, clock, ids }: TokenDeps) {
     };
     const { secretHash: _hash, pk: _pk, sk: _sk, usageKey: _usageKey, ...summary } = item;
     await store.transact([
-      { Put: { Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-      { Put: { Item: { ...apiTokenKeys.link(tenantId, id), ...summary, entity: 'api-token-link' } } },
+      putNew(item),
+      putItem({ ...apiTokenKeys.link(tenantId, id), ...summary, entity: 'api-token-link' }),
     ]);
     return { item, token: `${TOKEN_PREFIX}${id.slice(4)}_${secret}` };
   };
