@@ -8,29 +8,20 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { Principal } from '../../layers/auth/tokens';
-import { executionArn } from '../../layers/config/resources';
+import { executionArn, stateMachineArn } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
 import { failedSteps } from '../operations/service';
-import { type CommandInput, settleSshKey } from './commands';
 import { type DecommissionDeps, makeDeleteServer } from './decommission';
-
-const commandKinds = new Set<string>([
-  'restart-service',
-  'run-recipe',
-  'authorize-ssh-key',
-  'revoke-ssh-key',
-] satisfies CommandInput['kind'][]);
+import { operationKindOf } from './operation-kinds';
 
 export interface CancelDeps extends DecommissionDeps {
   sfn: SFNClient;
   ssm: SSMClient;
-  provisionStateMachineArn: string;
-  runCommandStateMachineArn: string;
+  /** the workflows' state machine ARNs up to the workflow's name */
+  stateMachineArnPrefix: string;
   runCommandDocument: string;
 }
 
@@ -56,8 +47,9 @@ export function makeCancelOperation(deps: CancelDeps) {
   ): Promise<Cancelled> => {
     const operation = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
     if (!operation) throw errors.notFound('operation');
-    const isCommand = commandKinds.has(operation.kind);
-    if (operation.kind !== 'provision-server' && !isCommand) {
+    const kind = operationKindOf(operation.kind);
+    const isCommand = kind?.cancel === 'command';
+    if (!kind?.cancel) {
       throw errors.conflict(
         'Only a provisioning or a command can be cancelled; a reboot, a stack change or a decommissioning runs to its end.',
       );
@@ -69,10 +61,7 @@ export function makeCancelOperation(deps: CancelDeps) {
     await ignoring(ExecutionDoesNotExist, () =>
       deps.sfn.send(
         new StopExecutionCommand({
-          executionArn: executionArn(
-            isCommand ? deps.runCommandStateMachineArn : deps.provisionStateMachineArn,
-            operationId,
-          ),
+          executionArn: executionArn(stateMachineArn(deps.stateMachineArnPrefix, kind.workflow), operationId),
           error: 'Cancelled',
           cause: cancelled.message,
         }),
@@ -116,7 +105,7 @@ async function cancelOnHost(
   deps: CancelDeps,
   operation: OperationItem,
 ): Promise<Record<string, unknown> | undefined> {
-  const { tenantId, id: operationId, targetId: serverId } = operation;
+  const { tenantId, targetId: serverId } = operation;
   const server = await deps.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
   const instanceId = server?.instanceId;
   const commandId = instanceId ? await findCommand(deps, instanceId, operation) : undefined;
@@ -127,23 +116,8 @@ async function cancelOnHost(
     );
     printed = await outputSoFar(deps, commandId, instanceId);
   }
-  if (operation.kind === 'authorize-ssh-key' || operation.kind === 'revoke-ssh-key') {
-    const keys = await deps.store.query<SshKeyItem>({
-      pk: tenantPartition(tenantId),
-      skPrefix: sshKeyKeys.prefix(serverId),
-      limit: 100,
-      tenantId,
-      scope: 'ssh-keys',
-    });
-    const key = keys.items.find((k) => k.lastOperationId === operationId);
-    if (key) {
-      await settleSshKey(
-        deps.store,
-        { tenantId, serverId, operationId, kind: operation.kind, keyId: key.id },
-        false,
-      );
-    }
-  }
+  // what the command was changing is marked failed, unless its own ending settled it first
+  await operationKindOf(operation.kind)?.onCancel?.(deps.store, operation);
   return commandId ? { commandId, ...printed } : undefined;
 }
 

@@ -1,10 +1,9 @@
 import { errors } from '../../layers/errors/app-error';
-import { ignoring } from '../../layers/errors/ignoring';
 import { commandStep, type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
-import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError, type Store, type TransactItem } from '../../layers/store/store';
+import type { TransactItem } from '../../layers/store/store';
 import { recordStarted } from '../operations/service';
+import { type CommandKind, operationKindOf } from './operation-kinds';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
 import {
   bootstrapParameters,
@@ -20,7 +19,7 @@ export interface CommandInput {
   serverId: string;
   operationId: string;
   correlationId: string;
-  kind: 'restart-service' | 'run-recipe' | 'authorize-ssh-key' | 'revoke-ssh-key' | 'change-stack';
+  kind: CommandKind;
   instanceId: string;
   /** the SSM document the command runs: the run-command document, or the bootstrap for a stack change */
   documentName: string;
@@ -30,14 +29,6 @@ export interface CommandInput {
   stack?: ServerStack;
   parameters: Record<string, string[]>;
 }
-
-/** The run-command document's action for each kind of command that runs it. */
-const documentAction: Record<Exclude<CommandInput['kind'], 'change-stack'>, string> = {
-  'restart-service': 'restart-service',
-  'run-recipe': 'recipe',
-  'authorize-ssh-key': 'authorize-key',
-  'revoke-ssh-key': 'revoke-key',
-};
 
 /**
  * Starts a change on an active server through the run-command workflow: an operation with
@@ -95,7 +86,7 @@ export function makeRunCommand(
           : {
               documentName: deps.documents.runCommand,
               parameters: {
-                action: [documentAction[command.kind as keyof typeof documentAction]],
+                action: [operationKindOf(command.kind)?.documentAction ?? ''],
                 publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
                 service: [units.join(' ')],
                 scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
@@ -122,18 +113,9 @@ export const commandTasks = {
     input: CommandInput,
     outcome: { output?: Record<string, unknown>; error?: { code: string; message: string } },
   ) {
-    // The key's record (or the server's stack) settles first: whoever sees the operation end
-    // sees the key, or the stack, as it is.
-    if (input.keyId)
-      await settleSshKey(platform.store, { ...input, keyId: input.keyId }, outcome.error === undefined);
-    if (input.kind === 'change-stack') {
-      await endExclusive(
-        platform.store,
-        input,
-        'stackOperationId',
-        outcome.error === undefined && input.stack ? { stack: input.stack } : {},
-      );
-    }
+    // What the command changed (an SSH key's record, the server's stack) settles first:
+    // whoever sees the operation end sees it as it is.
+    await operationKindOf(input.kind)?.onEnd?.(platform.store, input, outcome.error === undefined);
     const at = platform.clock.now().toISOString();
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),
@@ -160,30 +142,3 @@ export const commandTasks = {
     return {};
   },
 };
-
-/**
- * An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise
- * (a cancelled command too). Only the key's latest command decides, and only once: whichever of
- * the command's ending and a cancel comes first settles it.
- */
-export async function settleSshKey(
-  store: Store,
-  ref: Pick<CommandInput, 'tenantId' | 'serverId' | 'operationId' | 'kind'> & { keyId: string },
-  succeeded: boolean,
-) {
-  const key = sshKeyKeys.item(ref.tenantId, ref.serverId, ref.keyId);
-  const item = await store.get<SshKeyItem>(key, true);
-  if (!item || item.lastOperationId !== ref.operationId) return;
-  if (item.status !== 'authorizing' && item.status !== 'revoking') return;
-  if (succeeded && ref.kind === 'revoke-ssh-key') {
-    await store.remove(key);
-    return;
-  }
-  await ignoring(ConditionFailedError, () =>
-    store.update(
-      key,
-      { status: succeeded ? 'authorized' : 'failed' },
-      { where: { equals: { status: item.status, lastOperationId: ref.operationId } } },
-    ),
-  );
-}

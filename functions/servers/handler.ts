@@ -82,8 +82,7 @@ export const handler = makeContextHandler(serversContext, {
       sfn: sfnClient(),
       ssm: ssmClient(),
       stateMachineArn: machineArn(platform, 'decommission-server'),
-      provisionStateMachineArn: machineArn(platform, 'provision-server'),
-      runCommandStateMachineArn: machineArn(platform, 'run-command'),
+      stateMachineArnPrefix: platform.config.STATE_MACHINE_ARN_PREFIX,
       runCommandDocument: platform.config.RUN_COMMAND_DOCUMENT_NAME,
     });
     const cancelled = await cancel(params.tenantId, params.operationId, principal, requestId);

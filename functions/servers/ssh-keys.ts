@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { ignoring } from '../../layers/errors/ignoring';
+import { tenantPartition } from '../../layers/model/keys';
+import type { OperationItem } from '../../layers/model/operations';
+import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
+import { ConditionFailedError, type Store } from '../../layers/store/store';
 
 const keyTypes = [
   'ssh-ed25519',
@@ -49,3 +54,45 @@ export const sshKeySchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'SshKey' });
+
+/**
+ * An SSH key's record follows its command: authorised, or gone once revoked; failed otherwise
+ * (a cancelled command too). Only the key's latest command decides, and only once: whichever of
+ * the command's ending and a cancel comes first settles it.
+ */
+export async function settleSshKey(
+  store: Store,
+  ref: { tenantId: string; serverId: string; operationId: string; kind: string; keyId: string },
+  succeeded: boolean,
+) {
+  const key = sshKeyKeys.item(ref.tenantId, ref.serverId, ref.keyId);
+  const item = await store.get<SshKeyItem>(key, true);
+  if (!item || item.lastOperationId !== ref.operationId) return;
+  if (item.status !== 'authorizing' && item.status !== 'revoking') return;
+  if (succeeded && ref.kind === 'revoke-ssh-key') {
+    await store.remove(key);
+    return;
+  }
+  await ignoring(ConditionFailedError, () =>
+    store.update(
+      key,
+      { status: succeeded ? 'authorized' : 'failed' },
+      { where: { equals: { status: item.status, lastOperationId: ref.operationId } } },
+    ),
+  );
+}
+
+/** The SSH key a cancelled command was changing, found by its operation: marked failed unless settled. */
+export async function settleSshKeyOfCancelled(store: Store, operation: OperationItem): Promise<void> {
+  for await (const keys of store.pages<SshKeyItem>({
+    pk: tenantPartition(operation.tenantId),
+    skPrefix: sshKeyKeys.prefix(operation.targetId),
+  })) {
+    const key = keys.find((k) => k.lastOperationId === operation.id);
+    if (key) {
+      const ref = { tenantId: operation.tenantId, serverId: operation.targetId, operationId: operation.id };
+      await settleSshKey(store, { ...ref, kind: operation.kind, keyId: key.id }, false);
+      return;
+    }
+  }
+}

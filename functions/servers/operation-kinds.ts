@@ -1,0 +1,79 @@
+import type { OperationItem } from '../../layers/model/operations';
+import type { Store } from '../../layers/store/store';
+import type { WorkflowName } from '../../step-functions/workflows';
+import { endExclusive } from './server-operations';
+import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys';
+import type { ServerStack } from './stack';
+
+/** What a command's ending (or its cancel) is told: the command's ids and what it was run with. */
+export interface EndedCommand {
+  tenantId: string;
+  serverId: string;
+  operationId: string;
+  kind: string;
+  keyId?: string;
+  stack?: ServerStack;
+}
+
+/** Everything the servers context knows of one kind of operation on a server. */
+export interface OperationKind {
+  /** the workflow that runs it (and whose execution a cancel stops) */
+  workflow: WorkflowName;
+  /**
+   * How a cancel takes it back: `provisioning` stops the workflow and decommissions the
+   * server; `command` stops the workflow and cancels the command on its host; false: it runs
+   * to its end (a reboot, a stack change, a decommissioning), and a cancel answers 409.
+   */
+  cancel: 'provisioning' | 'command' | false;
+  /** the run-command document's `action` for a command that runs that document */
+  documentAction?: string;
+  /** settles what it changed once it ended, before its operation ends */
+  onEnd?: (store: Store, ended: EndedCommand, succeeded: boolean) => Promise<void>;
+  /** settles what it was changing when it was cancelled (whether the host got it is unknown) */
+  onCancel?: (store: Store, operation: OperationItem) => Promise<void>;
+}
+
+const settleKey = async (store: Store, ended: EndedCommand, succeeded: boolean) => {
+  if (ended.keyId) await settleSshKey(store, { ...ended, keyId: ended.keyId }, succeeded);
+};
+
+/** One registry of operation kinds, instead of lists of kinds in each place that asks. */
+export const operationKinds = {
+  'provision-server': { workflow: 'provision-server', cancel: 'provisioning' },
+  'decommission-server': { workflow: 'decommission-server', cancel: false },
+  'reboot-server': { workflow: 'reboot-server', cancel: false },
+  'restart-service': { workflow: 'run-command', cancel: 'command', documentAction: 'restart-service' },
+  'run-recipe': { workflow: 'run-command', cancel: 'command', documentAction: 'recipe' },
+  'authorize-ssh-key': {
+    workflow: 'run-command',
+    cancel: 'command',
+    documentAction: 'authorize-key',
+    onEnd: settleKey,
+    onCancel: settleSshKeyOfCancelled,
+  },
+  'revoke-ssh-key': {
+    workflow: 'run-command',
+    cancel: 'command',
+    documentAction: 'revoke-key',
+    onEnd: settleKey,
+    onCancel: settleSshKeyOfCancelled,
+  },
+  // the bootstrap document again, with the grown stack; the server takes it only if it succeeded
+  'change-stack': {
+    workflow: 'run-command',
+    cancel: false,
+    onEnd: (store, ended, succeeded) =>
+      endExclusive(store, ended, 'stackOperationId', succeeded && ended.stack ? { stack: ended.stack } : {}),
+  },
+} as const satisfies Record<string, OperationKind>;
+
+export type OperationKindName = keyof typeof operationKinds;
+
+/** The kinds the run-command workflow runs. */
+export type CommandKind = {
+  [K in OperationKindName]: (typeof operationKinds)[K]['workflow'] extends 'run-command' ? K : never;
+}[OperationKindName];
+
+/** A kind read back from an operation record, if it is one of these. */
+export const operationKindOf = (kind: string): OperationKind | undefined =>
+  (operationKinds as Record<string, OperationKind>)[kind];
