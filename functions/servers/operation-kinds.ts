@@ -2,8 +2,8 @@ import type { OperationItem } from '../../layers/model/operations';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
 import { endExclusive } from './server-operations';
-import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys';
-import type { ServerStack } from './stack';
+import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys/service';
+import type { ServerStack } from './stack/service';
 
 /** What a command's ending (or its cancel) is told: the command's ids and what it was run with. */
 export interface EndedCommand {

@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Gauge } from '../../functions/metrics/sample';
-import type { ServerStack } from '../../functions/servers/stack';
+import type { ServerStack } from '../../functions/servers/stack/service';
 import type { Store, StoredItem } from '../store/store';
 import { tenantPartition } from './keys';
 

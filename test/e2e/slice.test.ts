@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootstrapParameters } from '../../functions/servers/stack';
+import { bootstrapParameters } from '../../functions/servers/stack/service';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
 

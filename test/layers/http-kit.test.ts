@@ -6,7 +6,12 @@ import { routes } from '../../functions/api';
 import { signupBody } from '../../functions/auth/spec';
 import { credentialsSecret } from '../../functions/servers/providers/credentials';
 import { createServerBody } from '../../functions/servers/spec';
-import { databaseEngines, nodeVersions, phpVersions, webServers } from '../../functions/servers/stack';
+import {
+  databaseEngines,
+  nodeVersions,
+  phpVersions,
+  webServers,
+} from '../../functions/servers/stack/service';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from '../../layers/http/middlewares';
 import { toProblem } from '../../layers/http/problem';

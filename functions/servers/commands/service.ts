@@ -1,17 +1,22 @@
-import { errors } from '../../layers/errors/app-error';
-import { commandStep, type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
-import type { Platform } from '../../layers/runtime/platform';
-import type { TransactItem } from '../../layers/store/store';
-import { recordStarted } from '../operations/service';
-import { type CommandKind, operationKindOf } from './operation-kinds';
-import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
+import { errors } from '../../../layers/errors/app-error';
+import {
+  commandStep,
+  type OperationItem,
+  operationKeys,
+  recordSteps,
+} from '../../../layers/model/operations';
+import type { Platform } from '../../../layers/runtime/platform';
+import type { TransactItem } from '../../../layers/store/store';
+import { recordStarted } from '../../operations/service';
+import { type CommandKind, operationKindOf } from '../operation-kinds';
+import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
 import {
   bootstrapParameters,
   documentSafe,
   type RestartableService,
   type ServerStack,
   unitsOf,
-} from './stack';
+} from '../stack/service';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
 export interface CommandInput {

@@ -5,8 +5,8 @@ import {
   InvalidActivation,
   InvalidInstanceId,
 } from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../layers/aws/clients';
-import { ignoring } from '../../layers/errors/ignoring';
+import { ssmClient } from '../../../layers/aws/clients';
+import { ignoring } from '../../../layers/errors/ignoring';
 
 /** Deletes a hybrid activation; one already gone is fine. */
 export const deleteActivation = (activationId: string) =>

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { errors } from '../../layers/errors/app-error';
+import { errors } from '../../../layers/errors/app-error';
 
 /** What a server runs, chosen at creation; the bootstrap document installs exactly this. */
 export const webServers = ['nginx', 'apache', 'openlitespeed', 'caddy'] as const;

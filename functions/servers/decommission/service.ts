@@ -1,23 +1,23 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { errors } from '../../layers/errors/app-error';
-import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { countersChange } from '../../layers/model/counters';
+import { errors } from '../../../layers/errors/app-error';
+import type { Clock, IdGenerator } from '../../../layers/ids/ids';
+import { countersChange } from '../../../layers/model/counters';
 import {
   type OperationItem,
   operationKeys,
   recordSteps,
   type StepChanges,
-} from '../../layers/model/operations';
-import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { logger } from '../../layers/observability/logger';
-import type { Platform } from '../../layers/runtime/platform';
-import { type Store, TransactionFailedError } from '../../layers/store/store';
-import { deleteItem, putNew, updateItem } from '../../layers/store/writes';
-import { newOperation, recordNotStarted } from '../operations/service';
-import { forgetAgent } from './agents';
-import { providerOf } from './providers/credentials';
-import { deleteServerHosts } from './providers/provider';
-import type { ProvisionInput } from './service';
+} from '../../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../../layers/model/servers';
+import { logger } from '../../../layers/observability/logger';
+import type { Platform } from '../../../layers/runtime/platform';
+import { type Store, TransactionFailedError } from '../../../layers/store/store';
+import { deleteItem, putNew, updateItem } from '../../../layers/store/writes';
+import { newOperation, recordNotStarted } from '../../operations/service';
+import { providerOf } from '../providers/credentials';
+import { deleteServerHosts } from '../providers/provider';
+import { forgetAgent } from '../provisioning/agents';
+import type { ProvisionInput } from '../provisioning/service';
 
 /** The steps of the decommission-server workflow, in order. */
 export const decommissionSteps = ['deleteHost', 'forgetAgent', 'removeServer'] as const;

@@ -7,15 +7,15 @@ import {
   ListCommandsCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
-import type { Principal } from '../../layers/auth/tokens';
-import { executionArn, stateMachineArn } from '../../layers/config/resources';
-import { errors } from '../../layers/errors/app-error';
-import { ignoring } from '../../layers/errors/ignoring';
-import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
-import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { failedSteps } from '../operations/service';
-import { type DecommissionDeps, makeDeleteServer } from './decommission';
-import { operationKindOf } from './operation-kinds';
+import type { Principal } from '../../../layers/auth/tokens';
+import { executionArn, stateMachineArn } from '../../../layers/config/resources';
+import { errors } from '../../../layers/errors/app-error';
+import { ignoring } from '../../../layers/errors/ignoring';
+import { type OperationItem, operationKeys, recordSteps } from '../../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../../layers/model/servers';
+import { failedSteps } from '../../operations/service';
+import { type DecommissionDeps, makeDeleteServer } from '../decommission/service';
+import { operationKindOf } from '../operation-kinds';
 
 export interface CancelDeps extends DecommissionDeps {
   sfn: SFNClient;

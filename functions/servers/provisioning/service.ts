@@ -1,15 +1,15 @@
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type * as z from 'zod';
-import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { countersChange } from '../../layers/model/counters';
-import type { OperationItem } from '../../layers/model/operations';
-import { type ServerItem, type ServerStatus, serverKeys } from '../../layers/model/servers';
-import { logger } from '../../layers/observability/logger';
-import { type Store, TransactionFailedError } from '../../layers/store/store';
-import { putNew, updateItem } from '../../layers/store/writes';
-import { newOperation, recordNotStarted } from '../operations/service';
-import { quotaExceeded } from '../plans/quota';
-import type { createServerBody } from './spec';
+import type { Clock, IdGenerator } from '../../../layers/ids/ids';
+import { countersChange } from '../../../layers/model/counters';
+import type { OperationItem } from '../../../layers/model/operations';
+import { type ServerItem, type ServerStatus, serverKeys } from '../../../layers/model/servers';
+import { logger } from '../../../layers/observability/logger';
+import { type Store, TransactionFailedError } from '../../../layers/store/store';
+import { putNew, updateItem } from '../../../layers/store/writes';
+import { newOperation, recordNotStarted } from '../../operations/service';
+import { quotaExceeded } from '../../plans/quota';
+import type { createServerBody } from '../spec';
 
 /**
  * The steps of a provisioning, in order, as operations show them. The quota is checked when

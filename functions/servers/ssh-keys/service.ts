@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { ignoring } from '../../layers/errors/ignoring';
-import { tenantPartition } from '../../layers/model/keys';
-import type { OperationItem } from '../../layers/model/operations';
-import { type SshKeyItem, sshKeyKeys } from '../../layers/model/ssh-keys';
-import { ConditionFailedError, type Store } from '../../layers/store/store';
+import { ignoring } from '../../../layers/errors/ignoring';
+import { tenantPartition } from '../../../layers/model/keys';
+import type { OperationItem } from '../../../layers/model/operations';
+import { type SshKeyItem, sshKeyKeys } from '../../../layers/model/ssh-keys';
+import { ConditionFailedError, type Store } from '../../../layers/store/store';
 
 const keyTypes = [
   'ssh-ed25519',

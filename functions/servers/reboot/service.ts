@@ -1,13 +1,13 @@
-import { errors } from '../../layers/errors/app-error';
-import { type OperationItem, operationKeys, recordSteps } from '../../layers/model/operations';
-import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import type { Platform } from '../../layers/runtime/platform';
-import type { Store } from '../../layers/store/store';
-import { failedSteps, recordStarted } from '../operations/service';
-import { commandOutput, type Invocation, reportedBoot } from './invocation';
-import { providerOf } from './providers/credentials';
-import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from './server-operations';
-import { documentSafe } from './stack';
+import { errors } from '../../../layers/errors/app-error';
+import { type OperationItem, operationKeys, recordSteps } from '../../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../../layers/model/servers';
+import type { Platform } from '../../../layers/runtime/platform';
+import type { Store } from '../../../layers/store/store';
+import { failedSteps, recordStarted } from '../../operations/service';
+import { commandOutput, type Invocation, reportedBoot } from '../commands/invocation';
+import { providerOf } from '../providers/credentials';
+import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
+import { documentSafe } from '../stack/service';
 
 /** The steps of the reboot-server workflow, in order. */
 export const rebootSteps = ['reboot', 'healthCheck'] as const;
