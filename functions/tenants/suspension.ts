@@ -5,18 +5,8 @@ import { type ChildLinkItem, tenantKeys } from '../../layers/model/tenants';
 import type { Store, StoredItem } from '../../layers/store/store';
 
 /** Every item of a partition under a sort-key prefix, page after page. */
-async function* everyItem<T extends StoredItem>(
-  store: Store,
-  tenantId: string,
-  pk: string,
-  skPrefix: string,
-) {
-  let cursor: string | undefined;
-  do {
-    const page = await store.query<T>({ pk, skPrefix, limit: 100, cursor, tenantId, scope: 'suspension' });
-    yield* page.items;
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+async function* everyItem<T extends StoredItem>(store: Store, pk: string, skPrefix: string) {
+  for await (const page of store.pages<T>({ pk, skPrefix })) yield* page;
 }
 
 /**
@@ -38,11 +28,11 @@ export async function markSubtreeSuspended(
     const tenantId = pending.shift() as string;
     counts.tenants += 1;
     const { pk } = counterKeys.item(tenantId);
-    for await (const server of everyItem<ServerItem>(store, tenantId, pk, serverKeys.prefix)) {
+    for await (const server of everyItem<ServerItem>(store, pk, serverKeys.prefix)) {
       await store.update(serverKeys.item(tenantId, server.id), { suspendedAt: suspended ? at : undefined });
       counts.servers += 1;
     }
-    for await (const child of everyItem<ChildLinkItem>(store, tenantId, pk, tenantKeys.childPrefix)) {
+    for await (const child of everyItem<ChildLinkItem>(store, pk, tenantKeys.childPrefix)) {
       if (suspended || child.status === 'active') pending.push(child.id);
     }
   }

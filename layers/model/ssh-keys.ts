@@ -1,4 +1,4 @@
-import type { StoredItem } from '../store/store';
+import type { Store, StoredItem } from '../store/store';
 import { tenantPartition } from './keys';
 
 /** A public key authorised on a server, as the API shows it: never more than the key itself. */
@@ -31,3 +31,17 @@ export const toSshKey = (item: SshKeyItem) => ({
   lastOperationId: item.lastOperationId,
   createdAt: item.createdAt,
 });
+
+/** Every SSH key of a server, page after page. */
+export async function* sshKeysOf(
+  store: Store,
+  tenantId: string,
+  serverId: string,
+): AsyncGenerator<SshKeyItem> {
+  for await (const page of store.pages<SshKeyItem>({
+    pk: tenantPartition(tenantId),
+    skPrefix: sshKeyKeys.prefix(serverId),
+  })) {
+    yield* page;
+  }
+}

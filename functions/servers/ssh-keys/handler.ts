@@ -4,7 +4,7 @@ import { listPage } from '../../../layers/http/list';
 import { accepted } from '../../../layers/http/route';
 import { tenantPartition } from '../../../layers/model/keys';
 import { toOperation } from '../../../layers/model/operations';
-import { type SshKeyItem, sshKeyKeys, toSshKey } from '../../../layers/model/ssh-keys';
+import { type SshKeyItem, sshKeyKeys, sshKeysOf, toSshKey } from '../../../layers/model/ssh-keys';
 import { putNew, updateItem } from '../../../layers/store/writes';
 import { runCommand } from '../runs';
 import type { sshKeysRoutes } from './routes';
@@ -15,15 +15,10 @@ export const sshKeysImplementations: Implementations<typeof sshKeysRoutes> = {
   authorizeSshKey: async ({ params, body, requestId, platform }) => {
     const parsed = parsePublicKey(body.publicKey);
     if (!parsed) throw errors.validation([{ path: 'body.publicKey', message: 'Not an OpenSSH public key' }]);
-    const existing = await platform.store.query<SshKeyItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: sshKeyKeys.prefix(params.serverId),
-      limit: 100,
-      tenantId: params.tenantId,
-      scope: 'ssh-keys',
-    });
-    if (existing.items.some((k) => k.fingerprint === parsed.fingerprint)) {
-      throw errors.conflict('This key is already on the server.', 'body.publicKey');
+    for await (const existing of sshKeysOf(platform.store, params.tenantId, params.serverId)) {
+      if (existing.fingerprint === parsed.fingerprint) {
+        throw errors.conflict('This key is already on the server.', 'body.publicKey');
+      }
     }
     const keyId = platform.ids.next('key');
     let key: SshKeyItem | undefined;

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { ignoring } from '../../../layers/errors/ignoring';
-import { tenantPartition } from '../../../layers/model/keys';
 import type { OperationItem } from '../../../layers/model/operations';
-import { type SshKeyItem, sshKeyKeys } from '../../../layers/model/ssh-keys';
+import { type SshKeyItem, sshKeyKeys, sshKeysOf } from '../../../layers/model/ssh-keys';
 import { ConditionFailedError, type Store } from '../../../layers/store/store';
 
 const keyTypes = [
@@ -84,12 +83,8 @@ export async function settleSshKey(
 
 /** The SSH key a cancelled command was changing, found by its operation: marked failed unless settled. */
 export async function settleSshKeyOfCancelled(store: Store, operation: OperationItem): Promise<void> {
-  for await (const keys of store.pages<SshKeyItem>({
-    pk: tenantPartition(operation.tenantId),
-    skPrefix: sshKeyKeys.prefix(operation.targetId),
-  })) {
-    const key = keys.find((k) => k.lastOperationId === operation.id);
-    if (key) {
+  for await (const key of sshKeysOf(store, operation.tenantId, operation.targetId)) {
+    if (key.lastOperationId === operation.id) {
       const ref = { tenantId: operation.tenantId, serverId: operation.targetId, operationId: operation.id };
       await settleSshKey(store, { ...ref, kind: operation.kind, keyId: key.id }, false);
       return;
