@@ -3,7 +3,6 @@ import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { publicUrls, sendMail } from '../../layers/mail/mailer';
 import { type InvitationItem, invitationKeys, toInvitation } from '../../layers/model/invitations';
-import { tenantPartition } from '../../layers/model/keys';
 import { toUser, type UserItem } from '../../layers/model/users';
 import { membersContext } from './context';
 import {
@@ -28,7 +27,6 @@ export const handler = makeContextHandler(membersContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: tenantPartition(params.tenantId),
         skPrefix: invitationKeys.linkPrefix,
         scope: 'invitations',
         query,
@@ -44,7 +42,6 @@ export const handler = makeContextHandler(membersContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: tenantPartition(params.tenantId),
         skPrefix: 'USER#',
         scope: 'members',
         query,

@@ -4,7 +4,6 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { counterKeys } from '../../layers/model/counters';
-import { tenantPartition } from '../../layers/model/keys';
 import {
   limitAttribute,
   type PlanCustomerItem,
@@ -53,7 +52,6 @@ export const handler = makeContextHandler(plansContext, {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: tenantPartition(params.tenantId),
         skPrefix: planKeys.prefix,
         scope: 'plans',
         query,

@@ -1,16 +1,18 @@
+import { tenantPartition } from '../model/keys';
 import type { CursorCodec } from '../store/cursor';
 import type { Store, StoredItem } from '../store/store';
 import { type HttpResult, ok } from './route';
 
 /**
- * One page of a tenant's items whose sort key starts with `skPrefix`, as the list convention
+ * One page of a tenant's items whose sort key starts with `skPrefix` (in its own partition unless `pk` names another), as the list convention
  * answers it: `{ items, nextCursor }`, the cursor signed and bound to the tenant and the list.
  */
 export async function listPage<T extends StoredItem, R>(
   store: Store,
   list: {
     tenantId: string;
-    pk: string;
+    /** the partition; by default the tenant's own */
+    pk?: string;
     skPrefix: string;
     scope: string;
     query: { limit: number; cursor?: string | undefined };
@@ -18,7 +20,7 @@ export async function listPage<T extends StoredItem, R>(
   toItem: (item: T) => R,
 ): Promise<HttpResult> {
   const page = await store.query<T>({
-    pk: list.pk,
+    pk: list.pk ?? tenantPartition(list.tenantId),
     skPrefix: list.skPrefix,
     limit: list.query.limit,
     cursor: list.query.cursor,

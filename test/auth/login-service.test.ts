@@ -6,9 +6,8 @@ import { generateSecrets } from '../../layers/auth/secrets';
 import { makeTokenSigner } from '../../layers/auth/tokens';
 import { totpCode } from '../../layers/auth/totp';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
-import { makeCursorCodec } from '../../layers/store/cursor';
-import { makeStore, type Store } from '../../layers/store/store';
-import { startDynamoDbLocal } from '../support/dynamodb';
+import type { Store } from '../../layers/store/store';
+import { type startDynamoDbLocal, startTestStore } from '../support/dynamodb';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let now = new Date('2026-11-27T10:00:00Z');
@@ -22,13 +21,7 @@ const signUp = (email: string) =>
   makeSignup({ store, clock, ids })({ email, password, name: 'O', tenantName: 'T', kind: 'customer' });
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  store = makeStore({
-    client: dynamo.documentClient,
-    tableName: dynamo.tableName,
-    clock,
-    cursors: makeCursorCodec('a-test-secret-that-is-long-enough-0123456789'),
-  });
+  ({ dynamo, store } = await startTestStore(clock));
   const signer = await makeTokenSigner(
     await generateSecrets(now),
     { issuer: 'https://issuer.test', audience: 'vip', accessTokenTtlSeconds: 900 },

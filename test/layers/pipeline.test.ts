@@ -23,9 +23,8 @@ import { type Clock, ulidIds } from '../../layers/ids/ids';
 import { auditKeys } from '../../layers/model/audit-log';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
-import { makeCursorCodec } from '../../layers/store/cursor';
-import { makeStore, type Store } from '../../layers/store/store';
-import { startDynamoDbLocal } from '../support/dynamodb';
+import type { Store } from '../../layers/store/store';
+import { type startDynamoDbLocal, startTestStore } from '../support/dynamodb';
 
 /**
  * Each middleware of the request pipeline alone, against DynamoDB Local: a request object as
@@ -89,13 +88,7 @@ const probeContext = defineContext({
 const [readRoute, writeRoute, signInRoute] = probeContext.routes;
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  store = makeStore({
-    client: dynamo.documentClient,
-    tableName: dynamo.tableName,
-    clock,
-    cursors: makeCursorCodec('a-test-secret-that-is-long-enough-0123456789'),
-  });
+  ({ dynamo, store } = await startTestStore(clock));
   platform = {
     store,
     clock,

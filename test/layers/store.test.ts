@@ -3,14 +3,8 @@ import { newOperation, recordStarted } from '../../functions/operations/service'
 import { AppError } from '../../layers/errors/app-error';
 import type { Clock } from '../../layers/ids/ids';
 import { recordSteps } from '../../layers/model/operations';
-import { makeCursorCodec } from '../../layers/store/cursor';
-import {
-  ConditionFailedError,
-  makeStore,
-  type Store,
-  TransactionFailedError,
-} from '../../layers/store/store';
-import { startDynamoDbLocal } from '../support/dynamodb';
+import { ConditionFailedError, type Store, TransactionFailedError } from '../../layers/store/store';
+import { type startDynamoDbLocal, startTestStore } from '../support/dynamodb';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let store: Store;
@@ -18,13 +12,7 @@ const now = new Date('2026-11-27T10:00:00Z');
 const clock: Clock = { now: () => now };
 
 beforeAll(async () => {
-  dynamo = await startDynamoDbLocal();
-  store = makeStore({
-    client: dynamo.documentClient,
-    tableName: dynamo.tableName,
-    clock,
-    cursors: makeCursorCodec('a-test-secret-that-is-long-enough-0123456789'),
-  });
+  ({ dynamo, store } = await startTestStore(clock));
 });
 
 afterAll(async () => {

@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
+import type { Clock } from '../../layers/ids/ids';
+import { makeCursorCodec } from '../../layers/store/cursor';
+import { makeStore } from '../../layers/store/store';
 import { dynamoDbClient, ensureTable } from '../../scripts/local/engines';
 
 /** A name no other test file uses on the shared engines. */
@@ -23,4 +26,16 @@ export async function startDynamoDbLocal(tableName = uniqueName('vip-test')) {
       client.destroy();
     },
   };
+}
+
+/** The product's store over a table of its own on the shared DynamoDB Local, with the given clock. */
+export async function startTestStore(clock: Clock) {
+  const dynamo = await startDynamoDbLocal();
+  const store = makeStore({
+    client: dynamo.documentClient,
+    tableName: dynamo.tableName,
+    clock,
+    cursors: makeCursorCodec('a-test-secret-that-is-long-enough-0123456789'),
+  });
+  return { dynamo, store };
 }

@@ -2,7 +2,6 @@ import { errors } from '../../../layers/errors/app-error';
 import type { Implementations } from '../../../layers/http/context-handler';
 import { arrayPage, listPage } from '../../../layers/http/list';
 import { ok } from '../../../layers/http/route';
-import { tenantPartition } from '../../../layers/model/keys';
 import { type CredentialsItem, credentialsKeys } from '../../../layers/model/provider-credentials';
 import {
   awsTrustPolicy,
@@ -67,7 +66,6 @@ export const providersImplementations: Implementations<typeof providersRoutes> =
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: tenantPartition(params.tenantId),
         skPrefix: credentialsKeys.prefix,
         scope: 'provider-credentials',
         query,

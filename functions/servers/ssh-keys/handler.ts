@@ -2,7 +2,6 @@ import { errors } from '../../../layers/errors/app-error';
 import type { Implementations } from '../../../layers/http/context-handler';
 import { listPage } from '../../../layers/http/list';
 import { accepted } from '../../../layers/http/route';
-import { tenantPartition } from '../../../layers/model/keys';
 import { toOperation } from '../../../layers/model/operations';
 import { type SshKeyItem, sshKeyKeys, sshKeysOf, toSshKey } from '../../../layers/model/ssh-keys';
 import { putNew, updateItem } from '../../../layers/store/writes';
@@ -51,7 +50,6 @@ export const sshKeysImplementations: Implementations<typeof sshKeysRoutes> = {
       platform.store,
       {
         tenantId: params.tenantId,
-        pk: tenantPartition(params.tenantId),
         skPrefix: sshKeyKeys.prefix(params.serverId),
         scope: `ssh-keys:${params.serverId}`,
         query,
