@@ -29,7 +29,7 @@ function authDeps(
   return {
     ...platform,
     refreshTokenTtlSeconds: platform.config.REFRESH_TOKEN_TTL_SECONDS,
-    loginFailuresPerAddress: platform.config.LOGIN_FAILURES_PER_ADDRESS,
+    lockout: { address: platform.config.LOGIN_FAILURES_PER_ADDRESS },
     audit: async (event) => {
       await recordAudit(
         { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },

@@ -28,8 +28,8 @@ export interface AuthDeps {
   ids: IdGenerator;
   signer: { sign(principal: Principal): Promise<{ token: string; expiresIn: number }> };
   refreshTokenTtlSeconds: number;
-  /** failures from one source address, over all emails, before it is slowed down (LOCKOUT.address) */
-  loginFailuresPerAddress?: number;
+  /** the failures before each login counter slows attempts down (LOCKOUT's by default) */
+  lockout?: { pair?: number; address?: number; account?: number };
   /** records auth events in the user's tenant audit log, with the request's IP and user agent */
   audit?: AuthAudit;
 }
@@ -150,9 +150,9 @@ export function makeLogin(deps: AuthDeps) {
     const standing = user && valid ? await readStanding(deps.store, user.tenantId) : undefined;
     const fail = async () => {
       const locks = await Promise.all([
-        recordFailure(deps, counters.pair, pair, now, LOCKOUT.pair),
-        recordFailure(deps, counters.address, address, now, deps.loginFailuresPerAddress ?? LOCKOUT.address),
-        recordFailure(deps, counters.account, account, now, LOCKOUT.account),
+        recordFailure(deps, counters.pair, pair, now, deps.lockout?.pair ?? LOCKOUT.pair),
+        recordFailure(deps, counters.address, address, now, deps.lockout?.address ?? LOCKOUT.address),
+        recordFailure(deps, counters.account, account, now, deps.lockout?.account ?? LOCKOUT.account),
       ]);
       if (user) {
         const event = { tenantId: user.tenantId, userId: user.id, status: 401 } as const;
