@@ -1,7 +1,16 @@
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
 
 /** scrypt, memory-hard: N=2^15, r=8, p=1 takes 32 MiB and tens of milliseconds per hash. */
-const PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const;
+const PARAMS = { N: 2 ** 15, r: 8, p: 1 };
+
+/**
+ * Sets the cost of new hashes (log2 of N), from PASSWORD_SCRYPT_LOG2_N at cold start. Stored
+ * hashes carry their own parameters, so verifying is unaffected; the test runtime lowers it,
+ * since it signs up hundreds of users.
+ */
+export function setPasswordCost(log2N: number): void {
+  PARAMS.N = 2 ** log2N;
+}
 const KEY_LENGTH = 32;
 
 function derive(

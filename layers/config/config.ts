@@ -72,6 +72,8 @@ export const configSchema = z.object({
    * (a request that crashed never settles it); at least the API functions' timeout.
    */
   IDEMPOTENCY_IN_PROGRESS_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** scrypt's cost for new password hashes, as log2 of N (15: 32 MiB, tens of milliseconds) */
+  PASSWORD_SCRYPT_LOG2_N: z.coerce.number().int().min(10).max(20).default(15),
   /** the hybrid-activation setup tool a custom server's install command fetches; unset, AWS's own */
   SSM_SETUP_CLI_URL: optionalUrl,
   /** the providers' public APIs; tests point them at local fakes */

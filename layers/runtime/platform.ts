@@ -1,3 +1,4 @@
+import { setPasswordCost } from '../auth/passwords';
 import { loadSecrets, type PlatformSecrets } from '../auth/secrets';
 import { makeTokenSigner, makeTokenVerifier, type Principal } from '../auth/tokens';
 import { documentClient, ssmClient, tenantDocumentClient } from '../aws/clients';
@@ -11,6 +12,7 @@ const KEYS_REFRESH_MS = 10 * 60_000;
 
 async function build() {
   const config = getConfig();
+  setPasswordCost(config.PASSWORD_SCRYPT_LOG2_N);
   const clock = systemClock;
   const tokenSettings = {
     issuer: config.JWT_ISSUER,

@@ -1,6 +1,6 @@
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passwords';
+import { decoyHash, hashPassword, setPasswordCost, verifyPassword } from '../../layers/auth/passwords';
 import { generateSecrets, type PlatformSecrets } from '../../layers/auth/secrets';
 import { makeTokenSigner, makeTokenVerifier } from '../../layers/auth/tokens';
 import type { Clock } from '../../layers/ids/ids';
@@ -108,6 +108,19 @@ describe('Module: passwords', () => {
     expect(hash).toMatch(/^scrypt\$32768\$8\$1\$/);
     await expect(verifyPassword('correct horse battery staple', hash)).resolves.toBe(true);
     await expect(verifyPassword('wrong horse battery staple', hash)).resolves.toBe(false);
+  });
+
+  it('hashes new passwords at the cost set, and verifies a hash made at another', async () => {
+    const strong = await hashPassword('a password kept from before');
+    setPasswordCost(12);
+    try {
+      const light = await hashPassword('a password set in a test');
+      expect(light).toMatch(/^scrypt\$4096\$8\$1\$/);
+      await expect(verifyPassword('a password set in a test', light)).resolves.toBe(true);
+      await expect(verifyPassword('a password kept from before', strong)).resolves.toBe(true);
+    } finally {
+      setPasswordCost(15);
+    }
   });
 
   it('salts every hash', async () => {
