@@ -1,4 +1,3 @@
-import { tenantPartition, tenantSubPartition } from '../model/keys';
 /**
  * Tenant-scoped data access: one IAM role that the API functions assume with a session tag
  * naming the tenant a request acts on. Its policy lets a session touch only items whose
@@ -6,6 +5,8 @@ import { tenantPartition, tenantSubPartition } from '../model/keys';
  * `dynamodb:LeadingKeys` condition key. Written once here: the CDK app builds the role's
  * policy from it, and the local runtime enforces the same patterns on tenant sessions.
  */
+
+import { tenantPartition, tenantSubPartition } from '../model/keys';
 
 /** The session tag that carries the tenant id. */
 export const TENANT_SESSION_TAG = 'tenant';
