@@ -5,12 +5,22 @@ import { parse } from 'yaml';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** The values every definition's `${Name}` placeholders are filled with, per runtime. */
-export interface WorkflowSubstitutions {
-  WorkflowTasksFunctionArn: string;
-  BootstrapDocumentName: string;
-  RunCommandDocumentName: string;
-}
+/**
+ * The values every definition's `${Name}` placeholders are filled with, per runtime: the
+ * tasks Lambda, and each host document's name as `${<Document>DocumentName}`
+ * (`${RunCommandDocumentName}` for run-command).
+ */
+export type WorkflowSubstitutions = { WorkflowTasksFunctionArn: string } & Record<string, string>;
+
+/** A host document's placeholder in the ASL: `run-command` → `RunCommandDocumentName`. */
+export const documentPlaceholder = (name: HostDocumentName): string =>
+  `${name.replace(/(^|-)([a-z])/g, (_, __: string, letter: string) => letter.toUpperCase())}DocumentName`;
+
+/** The substitutions of every host document's placeholder, from a function naming each document. */
+export const documentSubstitutions = (
+  nameOf: (document: HostDocumentName) => string,
+): Record<string, string> =>
+  Object.fromEntries(hostDocumentNames.map((d) => [documentPlaceholder(d), nameOf(d)]));
 
 /** What a workflow's definition reaches besides the tasks Lambda, so its role allows exactly that. */
 export interface WorkflowDefinition {
@@ -50,13 +60,18 @@ export type WorkflowName = keyof typeof workflows;
 
 export const workflowNames = Object.keys(workflows) as WorkflowName[];
 
-/** The SSM Command documents the workflows run on hosts; the key is the document's name suffix. */
+/**
+ * The SSM Command documents the workflows run on hosts; the key is the document's name suffix
+ * (`vip-<stage>-<key>`). The CDK app and the local runtime iterate this list.
+ */
 export const hostDocuments = {
   'bootstrap-server': 'documents/bootstrap-server.yaml',
   'run-command': 'documents/run-command.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;
+
+export const hostDocumentNames = Object.keys(hostDocuments) as HostDocumentName[];
 
 const workflowPath = (name: WorkflowName): string => join(here, workflows[name].file);
 

@@ -1,5 +1,5 @@
 import { sfnClient } from '../../layers/aws/clients';
-import { stateMachineArn } from '../../layers/config/resources';
+import { documentName, stateMachineArn } from '../../layers/config/resources';
 import type { Platform } from '../../layers/runtime/platform';
 import type { WorkflowName } from '../../step-functions/workflows';
 import { makeRunCommand } from './commands/service';
@@ -14,7 +14,7 @@ export const runCommand = (platform: Platform) =>
     sfn: sfnClient(),
     stateMachineArn: machineArn(platform, 'run-command'),
     documents: {
-      runCommand: platform.config.RUN_COMMAND_DOCUMENT_NAME,
-      bootstrap: platform.config.BOOTSTRAP_DOCUMENT_NAME,
+      runCommand: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
+      bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),
     },
   });

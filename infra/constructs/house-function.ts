@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { resourceNames, stateMachineName } from '../../layers/config/resources';
+import { hostDocumentName, resourceNames, stateMachineName } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import { acknowledge, functionFindings } from '../nag';
 
@@ -127,8 +127,7 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
   return {
     PLATFORM_ACCOUNT_ID: stack.account,
     METRICS_STREAM_NAME: names.metricsStream,
-    BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
-    RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
+    DOCUMENT_NAME_PREFIX: hostDocumentName(stage, ''),
     STATE_MACHINE_ARN_PREFIX: stack.formatArn({
       service: 'states',
       resource: 'stateMachine',

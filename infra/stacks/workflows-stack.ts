@@ -6,9 +6,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { resourceNames, stateMachineName } from '../../layers/config/resources';
+import { hostDocumentName, stateMachineName } from '../../layers/config/resources';
 import {
+  documentSubstitutions,
   type HostDocumentName,
+  hostDocumentNames,
   loadHostDocument,
   readWorkflow,
   type WorkflowDefinition,
@@ -43,7 +45,6 @@ export class WorkflowsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
-    const names = resourceNames(props.stage);
 
     // The role hybrid-activated hosts assume; SSM's managed-instance policy is what AWS documents for it.
     const hostRole = new iam.Role(this, 'ManagedHostRole', {
@@ -52,13 +53,19 @@ export class WorkflowsStack extends Stack {
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
 
-    const bootstrapDocument = new ssm.CfnDocument(this, 'BootstrapDocument', {
-      name: names.bootstrapDocument,
-      documentType: 'Command',
-      documentFormat: 'YAML',
-      content: loadHostDocument('bootstrap-server'),
-      updateMethod: 'NewVersion',
-    });
+    // Every host document of step-functions/workflows.ts, named vip-<stage>-<document>.
+    const documents = Object.fromEntries(
+      hostDocumentNames.map((name) => [
+        name,
+        new ssm.CfnDocument(this, `${pascalCase(name)}Document`, {
+          name: hostDocumentName(props.stage, name),
+          documentType: 'Command',
+          documentFormat: 'YAML',
+          content: loadHostDocument(name),
+          updateMethod: 'NewVersion',
+        }),
+      ]),
+    ) as Record<HostDocumentName, ssm.CfnDocument>;
 
     const tasks = new HouseFunction(this, 'WorkflowTasks', {
       entry: 'functions/servers/workflow-tasks.ts',
@@ -99,17 +106,9 @@ export class WorkflowsStack extends Stack {
       }),
     );
 
-    const runCommandDocument = new ssm.CfnDocument(this, 'RunCommandDocument', {
-      name: names.runCommandDocument,
-      documentType: 'Command',
-      documentFormat: 'YAML',
-      content: loadHostDocument('run-command'),
-      updateMethod: 'NewVersion',
-    });
     const substitutions: WorkflowSubstitutions = {
       WorkflowTasksFunctionArn: tasks.fn.functionArn,
-      BootstrapDocumentName: bootstrapDocument.ref,
-      RunCommandDocumentName: runCommandDocument.ref,
+      ...documentSubstitutions((name) => documents[name].ref),
     };
     /** A standard workflow from its ASL file, traced, fully logged, allowed to call the tasks Lambda. */
     const machine = (id: string, stateMachineName: string, workflow: WorkflowName, timeout: Duration) => {
@@ -143,10 +142,6 @@ export class WorkflowsStack extends Stack {
     };
     const documentArn = (resourceName: string) =>
       this.formatArn({ service: 'ssm', resource: 'document', resourceName });
-    const documentNames: Record<HostDocumentName, string> = {
-      'bootstrap-server': names.bootstrapDocument,
-      'run-command': names.runCommandDocument,
-    };
     const managedInstances = this.formatArn({
       service: 'ssm',
       resource: 'managed-instance',
@@ -169,7 +164,7 @@ export class WorkflowsStack extends Stack {
             new iam.PolicyStatement({
               actions: ['ssm:SendCommand'],
               resources: [
-                ...definition.documents.map((d) => documentArn(documentNames[d])),
+                ...definition.documents.map((d) => documentArn(hostDocumentName(props.stage, d))),
                 managedInstances,
               ],
             }),

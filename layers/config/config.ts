@@ -11,8 +11,8 @@ export const configSchema = z.object({
   SECRETS_PARAMETER_NAME: z.string().startsWith('/'),
   /** the workflows' state machine ARNs up to the workflow's name (layers/config/resources.ts stateMachineArn) */
   STATE_MACHINE_ARN_PREFIX: z.string().startsWith('arn:'),
-  BOOTSTRAP_DOCUMENT_NAME: z.string().min(1),
-  RUN_COMMAND_DOCUMENT_NAME: z.string().min(1),
+  /** the host documents' names up to the document's own (layers/config/resources.ts documentName) */
+  DOCUMENT_NAME_PREFIX: z.string().min(1),
   /** the IAM role hybrid-activated hosts assume (the SSM service role for managed instances) */
   HOST_ACTIVATION_ROLE: z.string().min(1).default('vip-managed-host'),
   JWT_ISSUER: z.string().min(1).default('https://api.vip-hosting-panel.local'),

@@ -22,14 +22,18 @@ export const resourceNames = (stage: string) => ({
   table: `vip-${stage}`,
   metricsStream: `vip-${stage}-metrics`,
   secretsParameter: `/vip/${stage}/platform-secrets`,
-  bootstrapDocument: `vip-${stage}-bootstrap-server`,
-  runCommandDocument: `vip-${stage}-run-command`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,
   standardUsagePlan: `vip-${stage}-standard`,
   resellersUsagePlan: `vip-${stage}-resellers`,
 });
+
+/** A host document's name in a stage (step-functions/workflows.ts names the documents). */
+export const hostDocumentName = (stage: string, document: string) => `vip-${stage}-${document}`;
+
+/** A host document's name from the stage's prefix (`DOCUMENT_NAME_PREFIX`, `vip-<stage>-`). */
+export const documentName = (prefix: string, document: string) => `${prefix}${document}`;
 
 /** A workflow's state machine name in a stage (step-functions/workflows.ts names the workflows). */
 export const stateMachineName = (stage: string, workflow: string) => `vip-${stage}-${workflow}`;

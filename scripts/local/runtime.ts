@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   aggregatorMapping,
+  hostDocumentName,
   metricsStream,
   resourceNames,
   standardUsageKey,
@@ -14,7 +15,13 @@ import {
   stateMachineName,
   usagePlans,
 } from '../../layers/config/resources';
-import { loadHostDocument, loadWorkflow, workflowNames } from '../../step-functions/workflows';
+import {
+  documentSubstitutions,
+  hostDocumentNames,
+  loadHostDocument,
+  loadWorkflow,
+  workflowNames,
+} from '../../step-functions/workflows';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
 import { startCloudFakes } from './cloud-fakes';
@@ -184,8 +191,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       METRICS_STREAM_NAME: names.metricsStream,
       SECRETS_PARAMETER_NAME: names.secretsParameter,
       STATE_MACHINE_ARN_PREFIX: machinePrefix,
-      BOOTSTRAP_DOCUMENT_NAME: names.bootstrapDocument,
-      RUN_COMMAND_DOCUMENT_NAME: names.runCommandDocument,
+      DOCUMENT_NAME_PREFIX: hostDocumentName(STAGE, ''),
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
       SSM_ENDPOINT: endpoints.services,
@@ -216,10 +222,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     // SSM (Parameter Store, Run Command) and the local hosts behind it.
     const ssm = makeLocalSsm({
       dataDir: persist('ssm'),
-      documents: {
-        [names.bootstrapDocument]: loadHostDocument('bootstrap-server') as never,
-        [names.runCommandDocument]: loadHostDocument('run-command') as never,
-      },
+      documents: Object.fromEntries(
+        hostDocumentNames.map((d) => [hostDocumentName(STAGE, d), loadHostDocument(d) as never]),
+      ),
       region: REGION,
     });
     const hosts = makeLocalHosts({
@@ -264,8 +269,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     const substitutions = {
       WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
-      BootstrapDocumentName: names.bootstrapDocument,
-      RunCommandDocumentName: names.runCommandDocument,
+      ...documentSubstitutions((d) => hostDocumentName(STAGE, d)),
     };
     const stepFunctions = makeLocalStepFunctions({
       machines: Object.fromEntries(

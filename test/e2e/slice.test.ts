@@ -4,6 +4,7 @@ import { PutRecordCommand } from '@aws-sdk/client-kinesis';
 import { GetCommandInvocationCommand, SendCommandCommand } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapParameters } from '../../functions/servers/stack/service';
+import { hostDocumentName } from '../../layers/config/resources';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
 
@@ -171,7 +172,7 @@ describe('Feature: provisioning a local server', () => {
     const instanceId = server.json.instanceId as string;
     const { Command } = await runtime.clients.ssm.send(
       new SendCommandCommand({
-        DocumentName: runtime.names.bootstrapDocument,
+        DocumentName: hostDocumentName('local', 'bootstrap-server'),
         InstanceIds: [instanceId],
         Parameters: bootstrapParameters(server.json.stack, 'rerun'),
       }),

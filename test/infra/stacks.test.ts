@@ -63,7 +63,7 @@ describe('Stack: workflows', () => {
     const machine = Object.values(templates.workflows.findResources('AWS::StepFunctions::StateMachine'))[0];
     const props = machine?.Properties as Record<string, any>;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
-      'BootstrapDocumentName',
+      'BootstrapServerDocumentName',
       'RunCommandDocumentName',
       'WorkflowTasksFunctionArn',
     ]);

@@ -18,7 +18,7 @@ const aslValidator = require('asl-validator') as (definition: unknown) => {
 
 const substitutions = {
   WorkflowTasksFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:vip-test-workflow-tasks',
-  BootstrapDocumentName: 'vip-test-bootstrap-server',
+  BootstrapServerDocumentName: 'vip-test-bootstrap-server',
   RunCommandDocumentName: 'vip-test-run-command',
 };
 
@@ -62,8 +62,8 @@ describe('Step Functions definitions', () => {
 
   it('refuses to load a definition with a placeholder left empty', () => {
     expect(() =>
-      loadWorkflow('provision-server', { ...substitutions, BootstrapDocumentName: undefined } as never),
-    ).toThrow(/BootstrapDocumentName/);
+      loadWorkflow('provision-server', { ...substitutions, BootstrapServerDocumentName: undefined } as never),
+    ).toThrow(/BootstrapServerDocumentName/);
   });
 });
 

@@ -1,4 +1,5 @@
 import { sfnClient, ssmClient } from '../../../layers/aws/clients';
+import { documentName } from '../../../layers/config/resources';
 import type { Implementations } from '../../../layers/http/context-handler';
 import { accepted, ok } from '../../../layers/http/route';
 import { toOperation } from '../../../layers/model/operations';
@@ -16,7 +17,7 @@ export const cancelImplementations: Implementations<typeof cancelRoutes> = {
       ssm: ssmClient(),
       stateMachineArn: machineArn(platform, 'decommission-server'),
       stateMachineArnPrefix: platform.config.STATE_MACHINE_ARN_PREFIX,
-      runCommandDocument: platform.config.RUN_COMMAND_DOCUMENT_NAME,
+      runCommandDocument: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
     });
     const cancelled = await cancel(params.tenantId, params.operationId, principal, requestId);
     if (!cancelled.decommissioning) return ok(toOperation(cancelled.operation));
