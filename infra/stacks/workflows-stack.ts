@@ -68,7 +68,7 @@ export class WorkflowsStack extends Stack {
     ) as Record<HostDocumentName, ssm.CfnDocument>;
 
     const tasks = new HouseFunction(this, 'WorkflowTasks', {
-      entry: 'functions/servers/workflow-tasks.ts',
+      entry: 'functions/workflow-tasks.ts',
       description: 'Server workflow steps: create host, record progress, activate, compensate',
       stage: props.stage,
       timeout: Duration.minutes(2),

@@ -257,7 +257,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     );
     const [authorizer, workflowTasks, aggregator] = await Promise.all([
       import('../../functions/auth/authorizer'),
-      import('../../functions/servers/workflow-tasks'),
+      import('../../functions/workflow-tasks'),
       import('../../functions/metrics/aggregator'),
     ]);
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
+import { workflowTasks } from '../../functions/workflow-tasks';
 import { makeTaskResolver, taskStates } from '../../scripts/local/task-resources';
 import {
   hostDocuments,
@@ -21,6 +22,29 @@ const substitutions = {
   BootstrapServerDocumentName: 'vip-test-bootstrap-server',
   RunCommandDocumentName: 'vip-test-run-command',
 };
+
+/** The `action` of every state that calls the tasks Lambda, at any depth of a definition. */
+function taskActions(node: unknown): string[] {
+  if (!node || typeof node !== 'object') return [];
+  const record = node as Record<string, unknown>;
+  const own =
+    record.Resource === substitutions.WorkflowTasksFunctionArn &&
+    typeof (record.Parameters as { action?: unknown } | undefined)?.action === 'string'
+      ? [(record.Parameters as { action: string }).action]
+      : [];
+  return [...own, ...Object.values(record).flatMap(taskActions)];
+}
+
+describe('Workflow tasks', () => {
+  it('handles exactly the actions the ASL files call', () => {
+    const called = new Set(
+      (Object.keys(workflows) as (keyof typeof workflows)[]).flatMap((name) =>
+        taskActions(loadWorkflow(name, substitutions)),
+      ),
+    );
+    expect([...called].sort()).toEqual(Object.keys(workflowTasks).sort());
+  });
+});
 
 describe('Step Functions definitions', () => {
   for (const name of Object.keys(workflows) as (keyof typeof workflows)[]) {
@@ -45,6 +69,12 @@ describe('Step Functions definitions', () => {
       const tasks = taskStates(definition);
       expect(tasks.length).toBeGreaterThan(0);
       for (const [, resource] of tasks) expect(typeof resolve(resource)).toBe('function');
+    });
+
+    it(`${name} calls only workflow tasks some context handles`, () => {
+      const called = taskActions(loadWorkflow(name, substitutions));
+      expect(called.length).toBeGreaterThan(0);
+      for (const action of called) expect(Object.keys(workflowTasks), action).toContain(action);
     });
 
     it(`${name} catches every Task failure into compensation`, () => {
