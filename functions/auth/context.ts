@@ -8,4 +8,5 @@ export const authContext = defineContext({
   platformData:
     'Sign-up, sign-in and refresh find users by email and token hashes before any tenant is known.',
   grants: ['send-email'],
+  idPrefixes: ['usr', 'rt'],
 });

@@ -8,4 +8,5 @@ export const membersContext = defineContext({
   platformData:
     "Invitations and email claims are keyed by token hash and email, outside any tenant's partition.",
   grants: ['send-email'],
+  idPrefixes: ['inv'],
 });

@@ -6,4 +6,5 @@ export const operationsContext = defineContext({
   name: 'operations',
   routes: operationRoutes,
   streaming: true,
+  idPrefixes: ['op'],
 });

@@ -6,4 +6,5 @@ export const plansContext = defineContext({
   name: 'plans',
   routes: planRoutes,
   platformData: "A reseller's plans write its customers' counters and records, in their partitions.",
+  idPrefixes: ['plan'],
 });

@@ -23,4 +23,5 @@ export const serversContext = defineContext({
   ],
   grants: ['provider-credentials', 'tenant-aws-roles', 'cancel-host-commands'],
   workflows: ['provision-server', 'decommission-server', 'run-command', 'reboot-server'],
+  idPrefixes: ['srv', 'key'],
 });

@@ -6,4 +6,5 @@ export const tenantsContext = defineContext({
   name: 'tenants',
   routes: tenantRoutes,
   platformData: "A reseller acts on its customers' records, in their partitions, and walks the tenant tree.",
+  idPrefixes: ['ten'],
 });

@@ -8,4 +8,5 @@ export const tokensContext = defineContext({
   platformData:
     "API token records are keyed by token id outside the tenant's partition, for the authorizer to find.",
   grants: ['usage-keys'],
+  idPrefixes: ['tok'],
 });

@@ -35,6 +35,8 @@ export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonl
   grants: readonly Grant[];
   /** the workflows it starts (and may stop, to cancel an operation) */
   workflows: readonly WorkflowName[];
+  /** the id prefixes of the entities it owns (`srv_…`), each owned by one context */
+  idPrefixes: readonly string[];
 }
 
 /**
@@ -49,6 +51,7 @@ export function defineContext<const Routes extends readonly RouteSpec[]>(input: 
   streaming?: boolean;
   grants?: readonly Grant[];
   workflows?: readonly WorkflowName[];
+  idPrefixes?: readonly string[];
 }): ContextDefinition<Routes> {
   for (const route of input.routes) {
     if (route.context !== input.name) {
@@ -69,5 +72,6 @@ export function defineContext<const Routes extends readonly RouteSpec[]>(input: 
     streaming: input.streaming ?? false,
     grants: input.grants ?? [],
     workflows: input.workflows ?? [],
+    idPrefixes: input.idPrefixes ?? [],
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 import { contexts, routes } from '../../functions/api';
@@ -19,7 +19,27 @@ const probe = (context: string) =>
     responses: { 200: { description: 'ok' } },
   });
 
+/** Every `ids.next('x')` in the product's code, by prefix. */
+function usedIdPrefixes(dir: URL): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .flatMap((file) =>
+      [...readFileSync(new URL(file, dir), 'utf8').matchAll(/\.next\('([a-z]+)'\)/g)].map((m) => m[1] ?? ''),
+    );
+}
+
 describe('Module: context definitions', () => {
+  it('gives every id prefix the code uses to exactly one context', () => {
+    const declared = contexts.flatMap((c) => c.idPrefixes);
+    expect(new Set(declared).size).toBe(declared.length);
+    const used = new Set([
+      ...usedIdPrefixes(new URL('../../functions/', import.meta.url)),
+      ...usedIdPrefixes(new URL('../../layers/', import.meta.url)),
+    ]);
+    expect(used.size).toBeGreaterThan(5);
+    for (const prefix of used) expect(declared, prefix).toContain(prefix);
+  });
+
   it("keeps a context's data to the tenant in the path unless it says why not", () => {
     expect(defineContext({ name: 'probe', routes: [probe('probe')] }).data).toEqual({ scope: 'tenant' });
     expect(() => defineContext({ name: 'probe', routes: [probe('probe')], platformData: '' })).toThrow(
