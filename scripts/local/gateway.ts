@@ -343,16 +343,21 @@ export function makeGateway(options: GatewayOptions) {
       authorizerCache.clear();
     },
     listen(port: number, host = '127.0.0.1'): Promise<Server> {
-      const server = createServer((request, response) => {
+      const server = this.serve(createServer());
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve(server));
+      });
+    },
+    /** Answers the requests of a server that already listens (its port was needed earlier). */
+    serve(server: Server): Server {
+      server.on('request', (request: IncomingMessage, response: ServerResponse) => {
         handle(request, response).catch(() => {
           if (!response.headersSent) gatewayError(response, 'DEFAULT_5XX', randomUUID(), request.url ?? '/');
         });
       });
       server.keepAliveTimeout = 5_000;
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve(server));
-      });
+      return server;
     },
   };
 }

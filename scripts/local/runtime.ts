@@ -1,6 +1,6 @@
 import './polyfills';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +31,6 @@ import {
   type Engine,
   ensureStream,
   ensureTable,
-  freePort,
   kinesisClient,
   LOCAL_CREDENTIALS,
   startDynamoDbEngine,
@@ -79,6 +78,19 @@ export interface LocalRuntimeOptions {
   log?: (message: string) => void;
 }
 
+/** A server listening on loopback (port 0: one the system picks). */
+function listening(server: Server, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+const portOf = (server: Server): number => {
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : 0;
+};
+
 /** Runs a shutdown step, giving up on it after a few seconds so one stuck piece cannot hang the stop. */
 async function bounded(
   step: () => Promise<void> | void,
@@ -125,20 +137,23 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const engineLog = join(dataDir, 'engines.log');
     const dynamoPath = persist('dynamodb');
     if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
-    const [servicesPort, gatewayPort, dynamoEngine, kinesisEngine] = await Promise.all([
-      freePort(),
-      options.port === 0 ? freePort() : options.port,
+    // Both servers listen before anything is built, so their addresses can go into the
+    // environment and no other process can take a port between choosing and listening.
+    const [servicesServer, apiServer, dynamoEngine, kinesisEngine] = await Promise.all([
+      listening(createServer(), 0),
+      listening(createServer(), options.port),
       options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
       options.engines
         ? undefined
         : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
     ]);
+    httpServers.push(servicesServer, apiServer);
     for (const engine of [dynamoEngine, kinesisEngine]) if (engine) engines.push(engine);
 
     const endpoints = {
       dynamodb: options.engines?.dynamodb ?? dynamoEngine?.endpoint ?? '',
       kinesis: options.engines?.kinesis ?? kinesisEngine?.endpoint ?? '',
-      services: `http://127.0.0.1:${servicesPort}`,
+      services: `http://127.0.0.1:${portOf(servicesServer)}`,
     };
     const credentials = LOCAL_CREDENTIALS;
     const machinePrefix = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${stateMachineName(STAGE, '')}`;
@@ -205,7 +220,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'INFO',
       POWERTOOLS_METRICS_DISABLED: 'true',
       // the calls emails show point at this gateway, unless the operator named a public address
-      API_URL: process.env.API_URL ?? `http://localhost:${gatewayPort}`,
+      API_URL: process.env.API_URL ?? `http://localhost:${portOf(apiServer)}`,
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
     });
     const { resetConfig } = await import('../../layers/config/config');
@@ -303,7 +318,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     stsSession = (accessKeyId) => sts.session(accessKeyId);
     const { onTenantClient } = await import('../../layers/aws/clients');
     cleanups.push(onTenantClient(enforceTenantPolicy(sts)));
-    const services = createServer((request, response) => {
+    servicesServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
@@ -352,8 +367,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         });
       });
     });
-    await new Promise<void>((resolve) => services.listen(servicesPort, '127.0.0.1', resolve));
-    httpServers.push(services);
 
     const { ensureSecrets } = await import('../../layers/auth/secrets');
     await ensureSecrets(ssmClient, names.secretsParameter, { now: new Date() });
@@ -390,10 +403,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       corsOrigins: process.env.CORS_ORIGINS ?? '*',
       usageKeys: apiKeys,
     });
-    const api = await gateway.listen(gatewayPort);
-    httpServers.push(api);
-    const address = api.address();
-    const port = typeof address === 'object' && address ? address.port : options.port;
+    gateway.serve(apiServer);
+    const port = portOf(apiServer);
 
     let stopped = false;
     return {
