@@ -1,20 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, operationEnded, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, operationEnded, planLimits, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 const password = 'a long enough password';
-const limits = {
-  servers: 2,
-  sites: 10,
-  databases: 10,
-  mailboxes: 10,
-  dnsZones: 5,
-  backupRetentionDays: 7,
-  backupStorageBytes: 1_000_000_000,
-};
+const limits = planLimits;
 
 type Account = { tenantId: string; token: string; refreshToken: string; userId: string };
 

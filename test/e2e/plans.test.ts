@@ -1,19 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, planLimits, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 const password = 'a long enough password';
-const limits = {
-  servers: 3,
-  sites: 10,
-  databases: 5,
-  mailboxes: 20,
-  dnsZones: 5,
-  backupRetentionDays: 14,
-  backupStorageBytes: 10_737_418_240,
-};
+const limits = planLimits;
 
 async function logIn(email: string) {
   const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
