@@ -8,6 +8,7 @@ import { operationsContext } from './operations/context';
 import { plansContext } from './plans/context';
 import { platformContext } from './platform/context';
 import { serversContext } from './servers/context';
+import { sitesContext } from './sites/context';
 import { tenantsContext } from './tenants/context';
 import { tokensContext } from './tokens/context';
 
@@ -21,6 +22,7 @@ export const contexts: readonly ContextDefinition[] = [
   authContext,
   tenantsContext,
   serversContext,
+  sitesContext,
   operationsContext,
   metricsContext,
   auditContext,

@@ -46,11 +46,11 @@ export const workflows = {
   },
   // every step is more than one call and records itself: only the tasks Lambda
   'decommission-server': { file: 'decommission-server.asl.json', timeoutMinutes: 30, documents: [] },
-  // a stack change runs the bootstrap document again
+  // a stack change runs the bootstrap document again; a site's change runs the site document
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: ['run-command', 'bootstrap-server'],
+    documents: ['run-command', 'bootstrap-server', 'site'],
   },
   // a reboot waits for the host to come back, then checks its health
   'reboot-server': { file: 'reboot-server.asl.json', timeoutMinutes: 45, documents: ['run-command'] },
@@ -67,6 +67,7 @@ export const workflowNames = Object.keys(workflows) as WorkflowName[];
 export const hostDocuments = {
   'bootstrap-server': 'documents/bootstrap-server.yaml',
   'run-command': 'documents/run-command.yaml',
+  site: 'documents/site.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

@@ -1,6 +1,7 @@
 import type { OperationItem } from '../../layers/model/operations';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
+import { settleSite } from '../sites/settle';
 import { endExclusive } from './server-operations';
 import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys/service';
 import type { ServerStack } from './stack/service';
@@ -12,7 +13,14 @@ export interface EndedCommand {
   operationId: string;
   kind: string;
   keyId?: string;
+  siteId?: string;
   stack?: ServerStack;
+}
+
+/** How a command ended, for its kind's settling: what the host printed, and when. */
+export interface CommandEnding {
+  output?: Record<string, unknown> | undefined;
+  at: string;
 }
 
 /** Everything the servers context knows of one kind of operation on a server. */
@@ -28,7 +36,7 @@ export interface OperationKind {
   /** the run-command document's `action` for a command that runs that document */
   documentAction?: string;
   /** settles what it changed once it ended, before its operation ends */
-  onEnd?: (store: Store, ended: EndedCommand, succeeded: boolean) => Promise<void>;
+  onEnd?: (store: Store, ended: EndedCommand, succeeded: boolean, ending: CommandEnding) => Promise<void>;
   /** settles what it was changing when it was cancelled (whether the host got it is unknown) */
   onCancel?: (store: Store, operation: OperationItem) => Promise<void>;
 }
@@ -58,6 +66,9 @@ export const operationKinds = {
     onEnd: settleKey,
     onCancel: settleSshKeyOfCancelled,
   },
+  // a site's rendered configuration, checked on the host before it is reloaded (functions/sites)
+  'apply-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
+  'remove-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded
   'change-stack': {
     workflow: 'run-command',

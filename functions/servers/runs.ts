@@ -16,5 +16,6 @@ export const runCommand = (platform: Platform) =>
     documents: {
       runCommand: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
       bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),
+      site: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'site'),
     },
   });

@@ -13,6 +13,8 @@ export const permissionMatrix = {
   'plans:write': ['owner', 'admin'],
   'servers:read': ['owner', 'admin', 'developer', 'read-only'],
   'servers:write': ['owner', 'admin', 'developer'],
+  'sites:read': ['owner', 'admin', 'developer', 'read-only'],
+  'sites:write': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],

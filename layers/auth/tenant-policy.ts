@@ -7,6 +7,7 @@
  */
 
 import { tenantPartition, tenantSubPartition } from '../model/keys';
+import { domainClaimPartition } from '../model/sites';
 
 /** The session tag that carries the tenant id. */
 export const TENANT_SESSION_TAG = 'tenant';
@@ -25,11 +26,15 @@ export const tenantDataActions = [
 /**
  * The partition keys a tenant's session may use, as IAM StringLike patterns. The table's
  * own partition key and gsi1's both start with the tenant's prefix, so the same patterns
- * hold for index queries.
+ * hold for index queries. Besides its own partitions, a session may use domain claims: a
+ * domain is unique across the platform, so its claim is keyed by the domain alone and written
+ * in the same transaction as the tenant's site (the sites service only ever removes a claim
+ * that names its own tenant, as a condition of the delete).
  */
 export const leadingKeyPatterns = (tenant: string): string[] => [
   tenantPartition(tenant),
   tenantSubPartition(tenant, '*'),
+  domainClaimPartition('*'),
 ];
 
 /** The patterns with IAM's policy variable in place of the tenant, as the role's policy carries them. */

@@ -2,6 +2,7 @@ import type { TransactItem } from '../store/store';
 import { tenantPartition } from './keys';
 import { limitAttribute, type Quota, usedAttribute } from './plans';
 import type { ServerStatus } from './servers';
+import type { SiteStatus } from './sites';
 
 /**
  * A tenant's counters item: its servers by status (kept in the same transaction as every
@@ -15,6 +16,9 @@ export const counterKeys = {
 /** The attribute that counts a tenant's servers in one status. */
 export const counterAttribute = (status: ServerStatus): string => `servers_${status}`;
 
+/** The attribute that counts a tenant's sites in one status. */
+export const siteCounterAttribute = (status: SiteStatus): string => `sites_${status}`;
+
 /**
  * One update of a tenant's counters item, for a transaction with the change it counts: a
  * server moving between statuses, an owner joining or leaving, a unit of quota taken or given
@@ -25,6 +29,7 @@ export function countersChange(
   tenantId: string,
   change: {
     servers?: { from?: ServerStatus; to?: ServerStatus };
+    sites?: { from?: SiteStatus; to?: SiteStatus };
     owners?: number;
     keepAnOwner?: boolean;
     takeQuota?: Quota;
@@ -42,6 +47,8 @@ export function countersChange(
   };
   if (change.servers?.from) add('from', counterAttribute(change.servers.from), -1);
   if (change.servers?.to) add('to', counterAttribute(change.servers.to), 1);
+  if (change.sites?.from) add('siteFrom', siteCounterAttribute(change.sites.from), -1);
+  if (change.sites?.to) add('siteTo', siteCounterAttribute(change.sites.to), 1);
   if (change.owners) add('owners', 'owners', change.owners);
   if (change.keepAnOwner) {
     names['#owners'] = 'owners';

@@ -1,12 +1,148 @@
 #!/bin/bash
-# vip-host on a local sandboxed host: records package installs and service changes instead
-# of calling apt and systemctl, so everything else a host document does runs for real.
+# vip-host on a local sandboxed host: what a real host does with apt, systemctl and useradd.
+# Package installs and most services are recorded. The web server and PHP-FPM run for real
+# when the agent runs the host's commands in its mount namespace (VIP_SANDBOXED=1, see
+# sandbox-enter.sh) and this machine has them (Debian's nginx, apache2, caddy, php-fpm):
+# "installing" one lays down the package's own default files, enabling or reloading it starts
+# or reloads the real daemon, and validating runs its real validator.
 set -euo pipefail
 root="${VIP_HOST_ROOT:?VIP_HOST_ROOT is not set}"
 state="$root/var/lib/vip"
 mkdir -p "$root/var/log" "$state"
 printf '%s %s\n' "$(date -u +%FT%TZ)" "$*" >>"$root/var/log/vip-host.log"
 remember() { grep -qxF "$2" "$1" 2>/dev/null || printf '%s\n' "$2" >>"$1"; }
+forget() {
+  [ -f "$1" ] || return 0
+  local rest
+  rest="$(grep -vxF "$2" "$1" || true)"
+  printf '%s\n' "$rest" | sed '/^$/d' >"$1"
+}
+sandboxed() { [ "${VIP_SANDBOXED:-}" = 1 ]; }
+
+# The PHP-FPM binary of a version: the machine's own if it has that version, else Debian's
+# (a local host runs every version's pools on the one PHP this machine has).
+php_fpm_binary() {
+  if command -v "php-fpm$1" >/dev/null 2>&1; then
+    echo "php-fpm$1"
+  else
+    compgen -c php-fpm | grep -E '^php-fpm[0-9]' | sort -V | tail -n 1
+  fi
+}
+
+# Lays down a package's default configuration, as installing the package would.
+lay_down() {
+  local package="$1" version
+  case "$package" in
+    nginx | nginx-*)
+      if [ ! -f /etc/nginx/nginx.conf ] && [ -f "$VIP_PACKAGE_FILES/nginx/nginx.conf" ]; then
+        cp -a "$VIP_PACKAGE_FILES/nginx/." /etc/nginx/
+        rm -f /etc/nginx/sites-enabled/default
+      fi
+      ;;
+    apache2)
+      if [ ! -f /etc/apache2/apache2.conf ] && [ -f "$VIP_PACKAGE_FILES/apache2/apache2.conf" ]; then
+        cp -a "$VIP_PACKAGE_FILES/apache2/." /etc/apache2/
+        rm -f /etc/apache2/sites-enabled/000-default.conf
+        for module in proxy proxy_fcgi proxy_http rewrite headers; do
+          for file in "/etc/apache2/mods-available/$module".{load,conf}; do
+            [ -f "$file" ] && ln -sf "$file" /etc/apache2/mods-enabled/
+          done
+        done
+      fi
+      ;;
+    caddy)
+      mkdir -p /etc/caddy/sites
+      ;;
+    php*-fpm)
+      version="${package#php}"
+      version="${version%-fpm}"
+      if [ ! -f "/etc/php/$version/fpm/php-fpm.conf" ]; then
+        local from
+        from="$(find "$VIP_PACKAGE_FILES/php" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort -V | tail -n 1)"
+        if [ -n "$from" ] && [ -f "$from/fpm/php-fpm.conf" ]; then
+          mkdir -p "/etc/php/$version"
+          cp -a "$from/fpm" "/etc/php/$version/"
+          sed -i "s|php/$(basename "$from")|php/$version|g; s|php$(basename "$from")-fpm|php$version-fpm|g" \
+            "/etc/php/$version/fpm/php-fpm.conf" "/etc/php/$version/fpm/pool.d/www.conf"
+        fi
+      fi
+      ;;
+  esac
+}
+
+running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# start_or_reload UNIT: the real daemon, where this machine has it; otherwise nothing runs.
+start_or_reload() {
+  local unit="$1" version binary
+  case "$unit" in
+    nginx)
+      command -v nginx >/dev/null 2>&1 && [ -f /etc/nginx/nginx.conf ] || return 0
+      if running /run/nginx.pid; then nginx -s reload; else nginx; fi
+      ;;
+    apache2)
+      command -v apache2ctl >/dev/null 2>&1 && [ -f /etc/apache2/apache2.conf ] || return 0
+      mkdir -p /var/log/apache2
+      if running /run/apache2/apache2.pid; then apache2ctl graceful; else apache2ctl start; fi
+      ;;
+    php*-fpm)
+      version="${unit#php}"
+      version="${version%-fpm}"
+      binary="$(php_fpm_binary "$version")"
+      [ -n "$binary" ] && [ -f "/etc/php/$version/fpm/php-fpm.conf" ] || return 0
+      if running "/run/php/php$version-fpm.pid"; then
+        kill -USR2 "$(cat "/run/php/php$version-fpm.pid")"
+      else
+        "$binary" --fpm-config "/etc/php/$version/fpm/php-fpm.conf"
+      fi
+      ;;
+  esac
+}
+
+stop_daemon() {
+  local unit="$1" pidfile=""
+  case "$unit" in
+    nginx) pidfile=/run/nginx.pid ;;
+    apache2) pidfile=/run/apache2/apache2.pid ;;
+    php*-fpm)
+      pidfile="${unit%-fpm}"
+      pidfile="/run/php/${pidfile}-fpm.pid"
+      ;;
+  esac
+  if [ -n "$pidfile" ] && running "$pidfile"; then kill -TERM "$(cat "$pidfile")" || true; fi
+}
+
+# have TOOL FILE: the machine has the tool and the host has its configuration; else it is recorded
+# that nothing could check the unit here.
+have() {
+  if command -v "$1" >/dev/null 2>&1 && [ -f "$2" ]; then return 0; fi
+  remember "$state/validations" "$unit (not checked: $1 is not on this machine)"
+  return 1
+}
+
+# validate UNIT: the web server's or PHP-FPM's own check of its whole configuration.
+validate() {
+  unit="$1"
+  local version binary
+  case "$unit" in
+    nginx) if have nginx /etc/nginx/nginx.conf; then nginx -t -q; fi ;;
+    apache2) if have apache2ctl /etc/apache2/apache2.conf; then apache2ctl -t; fi ;;
+    caddy) if have caddy /etc/caddy/Caddyfile; then caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile; fi ;;
+    php*-fpm)
+      version="${unit#php}"
+      version="${version%-fpm}"
+      binary="$(php_fpm_binary "$version")"
+      if have "${binary:-php-fpm}" "/etc/php/$version/fpm/php-fpm.conf"; then
+        "$binary" -t --fpm-config "/etc/php/$version/fpm/php-fpm.conf"
+      fi
+      ;;
+    *)
+      echo "vip-host: nothing validates $unit" >&2
+      return 2
+      ;;
+  esac
+}
+
 action="${1:-}"
 shift || true
 case "$action" in
@@ -17,12 +153,18 @@ case "$action" in
         exit 100
       fi
     done
-    for package in "$@"; do remember "$state/packages" "$package"; done
+    for package in "$@"; do
+      remember "$state/packages" "$package"
+      if sandboxed; then lay_down "$package"; fi
+    done
     ;;
   refresh) : ;;
   repository) remember "$state/repositories" "$1" ;;
   install-node) remember "$state/runtimes" "node-$1" ;;
-  enable) remember "$state/services" "$1" ;;
+  enable)
+    remember "$state/services" "$1"
+    if sandboxed; then start_or_reload "$1"; fi
+    ;;
   is-active)
     # a unit that starts and then dies (VIP_CRASHING_SERVICES) is enabled but not active
     if [[ " ${VIP_CRASHING_SERVICES:-} " == *" $1 "* ]]; then exit 3; fi
@@ -35,8 +177,55 @@ case "$action" in
     if [[ " ${VIP_CRASHING_SERVICES:-} " == *" $WEB_SERVICE "* ]]; then exit 7; fi
     grep -qxF "$WEB_SERVICE" "$state/services" 2>/dev/null
     ;;
-  reload) remember "$state/reloads" "$1" ;;
-  restart) printf '%s %s\n' "$(date -u +%FT%TZ)" "$1" >>"$state/restarts" ;;
+  reload)
+    remember "$state/reloads" "$1"
+    if sandboxed && grep -qxF "$1" "$state/services" 2>/dev/null; then start_or_reload "$1"; fi
+    ;;
+  restart)
+    printf '%s %s\n' "$(date -u +%FT%TZ)" "$1" >>"$state/restarts"
+    if sandboxed; then
+      stop_daemon "$1"
+      sleep 0.2
+      start_or_reload "$1"
+    fi
+    ;;
+  validate)
+    if ! sandboxed; then
+      remember "$state/validations" "$1 (not run: no sandbox)"
+      exit 0
+    fi
+    validate "$1"
+    ;;
+  add-user)
+    # add-user USER HOME: a system user with its own group and HOME, no shell
+    user="$1" home="$2"
+    remember "$state/users" "$user"
+    if sandboxed && ! getent passwd "$user" >/dev/null; then
+      uid=$(awk -F: 'BEGIN { max = 19999 } $3 > max && $3 < 60000 { max = $3 } END { print max + 1 }' /etc/passwd /etc/group)
+      printf '%s:x:%s:%s::%s:/usr/sbin/nologin\n' "$user" "$uid" "$uid" "$home" >>/etc/passwd
+      printf '%s:x:%s:\n' "$user" "$uid" >>/etc/group
+    fi
+    ;;
+  remove-user)
+    forget "$state/users" "$1"
+    if sandboxed; then
+      for file in /etc/passwd /etc/group; do
+        rest="$(grep -v "^$1:" "$file" || true)"
+        printf '%s\n' "$rest" >"$file"
+      done
+    fi
+    ;;
+  boot)
+    # the host started again: its enabled daemons start, as systemd starts enabled units
+    if sandboxed && [ -f "$state/services" ]; then
+      while read -r unit; do start_or_reload "$unit" || true; done <"$state/services"
+    fi
+    ;;
+  shutdown)
+    if sandboxed && [ -f "$state/services" ]; then
+      while read -r unit; do stop_daemon "$unit"; done <"$state/services"
+    fi
+    ;;
   *)
     echo "vip-host: unknown action '$action'" >&2
     exit 2

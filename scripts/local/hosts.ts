@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,21 @@ import { makeMachineSampler } from './machine-sampler';
 import type { AgentDirectory, CommandResult, CommandToRun, LocalSsm } from './ssm';
 
 const SHIM = join(dirname(fileURLToPath(import.meta.url)), 'host-shim.sh');
+const SANDBOX_ENTER = join(dirname(fileURLToPath(import.meta.url)), 'sandbox-enter.sh');
+
+/**
+ * Whether hosts run their commands in a mount namespace of their own, where the real web
+ * server and PHP-FPM serve the host's sites (sandbox-enter.sh): as root, which `unshare -m`
+ * needs. Otherwise the host shim records what a daemon would do, as before.
+ */
+export const sandboxesServe = (): boolean =>
+  process.getuid?.() === 0 && process.env.VIP_LOCAL_HOSTS_SERVE !== '0';
+
+/** A command line run in a host's sandbox: its mount namespace when hosts serve, else as it is. */
+const inSandbox = (root: string, command: string[]): [string, string[]] =>
+  sandboxesServe()
+    ? ['unshare', ['-m', '--propagation', 'private', SANDBOX_ENTER, root, ...command]]
+    : [command[0] as string, command.slice(1)];
 const METRICS_SERVICE = 'vip-metrics-agent';
 
 interface HostRecord {
@@ -21,6 +36,8 @@ interface HostRecord {
   userData: string;
   status: 'creating' | 'running';
   ipv4: string;
+  /** the loopback port its web server listens on */
+  httpPort?: number;
   instanceId?: string;
   createdAt: string;
 }
@@ -112,11 +129,39 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       }
       const instanceId = host.instanceId;
       newBootId(host.id);
+      daemons(host, 'boot');
       options.ssm.ping(instanceId);
       agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
       maybeStartMetrics(host);
     };
     agent.timers.push(setTimeout(start, options.bootDelayMs));
+  }
+
+  /** What every script on a host runs with: its root, its shim, its web server's address. */
+  function hostEnvironment(host: HostRecord): NodeJS.ProcessEnv {
+    return {
+      PATH: `${join(hostDir(host.id), 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      HOME: rootOf(host.id),
+      LANG: 'C.UTF-8',
+      VIP_HOST_ROOT: rootOf(host.id),
+      VIP_SANDBOXED: sandboxesServe() ? '1' : '',
+      VIP_HTTP_ADDRESS: '127.0.0.1',
+      VIP_HTTP_PORT: String(host.httpPort ?? 0),
+      VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
+      VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
+    };
+  }
+
+  /** Starts (`boot`) or stops (`shutdown`) the host's real daemons, as systemd does when a machine starts or stops. */
+  function daemons(host: HostRecord, action: 'boot' | 'shutdown') {
+    if (!sandboxesServe() || !existsSync(rootOf(host.id))) return;
+    const [program, args] = inSandbox(rootOf(host.id), [join(hostDir(host.id), 'bin', 'vip-host'), action]);
+    const result = spawnSync(program, args, {
+      env: hostEnvironment(host),
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    if (result.status !== 0) options.log(`host ${host.id}: ${action} failed: ${result.stderr}`);
   }
 
   /** Each boot of a host has its own id, where Linux keeps it (relative to the sandbox's root). */
@@ -140,10 +185,12 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     agent.timers = [];
     if (agent.metrics) clearInterval(agent.metrics);
     delete agent.metrics;
+    daemons(host, 'shutdown');
     await new Promise((resolve) => setTimeout(resolve, options.bootDelayMs));
     if (!agents.has(host.id) || !host.instanceId) return;
     const instanceId = host.instanceId;
     newBootId(host.id);
+    daemons(host, 'boot');
     options.ssm.ping(instanceId);
     agent.timers.push(setInterval(() => options.ssm.ping(instanceId), options.pingIntervalMs));
     maybeStartMetrics(host);
@@ -203,17 +250,13 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     const script = join(workDir, `${step.name}.sh`);
     writeFileSync(script, step.script, { mode: 0o700 });
     return new Promise<CommandResult>((resolve) => {
-      const child = spawn('bash', [script], {
+      const [program, args] = inSandbox(rootOf(host.id), ['bash', script]);
+      const child = spawn(program, args, {
         // its own process group, so that a cancel or a timeout stops what it started too
         detached: true,
         cwd: rootOf(host.id),
         env: {
-          PATH: `${join(hostDir(host.id), 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-          HOME: rootOf(host.id),
-          LANG: 'C.UTF-8',
-          VIP_HOST_ROOT: rootOf(host.id),
-          VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
-          VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
+          ...hostEnvironment(host),
           AWS_SSM_INSTANCE_ID: host.instanceId ?? '',
           AWS_SSM_REGION_NAME: host.region,
         },
@@ -317,6 +360,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
     if (agent.metrics) clearInterval(agent.metrics);
     for (const child of agent.children) killTree(child);
     agents.delete(id);
+    const host = registry.data.hosts[id];
+    if (host) daemons(host, 'shutdown');
   }
 
   // Hosts kept from an earlier run start again, as machines would after a reboot.
@@ -352,6 +397,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
           userData: input.userData,
           status: 'creating',
           ipv4: '127.0.0.1',
+          httpPort: freeLoopbackPort(Object.values(registry.data.hosts)),
           createdAt: new Date().toISOString(),
         };
         mkdirSync(rootOf(host.id), { recursive: true });
@@ -411,11 +457,24 @@ export function makeLocalHosts(options: LocalHostsOptions) {
   };
 }
 
+/**
+ * A loopback port for a new host's web server: one no other host has, in a range kept clear
+ * of ephemeral ports (Linux hands those out from 32768).
+ */
+function freeLoopbackPort(hosts: HostRecord[]): number {
+  const taken = new Set(hosts.map((h) => h.httpPort));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (!taken.has(port)) return port;
+  }
+}
+
 const view = (host: HostRecord) => ({
   id: host.id,
   name: host.name,
   status: host.status,
   ipv4: host.ipv4,
+  httpPort: host.httpPort ?? null,
   instanceId: host.instanceId ?? null,
   labels: host.labels,
   createdAt: host.createdAt,

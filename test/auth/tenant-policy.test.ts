@@ -6,6 +6,7 @@ import { counterKeys } from '../../layers/model/counters';
 import { operationKeys } from '../../layers/model/operations';
 import { rollupKeys } from '../../layers/model/rollups';
 import { serverKeys } from '../../layers/model/servers';
+import { domainClaimKeys, siteKeys } from '../../layers/model/sites';
 import { tenantKeys } from '../../layers/model/tenants';
 import { userKeys } from '../../layers/model/users';
 
@@ -21,6 +22,8 @@ const tenantDataKeys = (tenant: string) => [
   rollupKeys.partition(tenant, 'srv_1'),
   auditKeys.partition(tenant),
   tenantKeys.item(tenant).pk,
+  siteKeys.item(tenant, 'ste_1').pk,
+  siteKeys.onServer(tenant, 'srv_1', 'ste_1').gsi1pk,
 ];
 
 describe('Module: tenant data policy', () => {
@@ -42,6 +45,13 @@ describe('Module: tenant data policy', () => {
     expect(tenantMayUse(alice, [apiTokenKeys.item('tok_1').pk])).toBe(false);
   });
 
+  it('lets every tenant use domain claims, which are keyed by the domain alone', () => {
+    expect(
+      tenantMayUse(alice, [domainClaimKeys.item('example.com').pk, siteKeys.item(alice, 'ste_1').pk]),
+    ).toBe(true);
+    expect(tenantMayUse(alice, ['DOMAINS'])).toBe(false);
+  });
+
   it("matches as IAM's StringLike does", () => {
     expect(stringLike('T#a#b', 'T#a#*')).toBe(true);
     expect(stringLike('T#a', 'T#a#*')).toBe(false);
@@ -56,6 +66,7 @@ describe('Module: tenant data policy', () => {
       'T#${aws:PrincipalTag/tenant}',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the same variable, for the tenant's subkeys
       'T#${aws:PrincipalTag/tenant}#*',
+      'DOMAIN#*',
     ]);
   });
 });

@@ -65,6 +65,7 @@ describe('Stack: workflows', () => {
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapServerDocumentName',
       'RunCommandDocumentName',
+      'SiteDocumentName',
       'WorkflowTasksFunctionArn',
     ]);
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
@@ -90,7 +91,7 @@ describe('Stack: workflows', () => {
       );
     }
     templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
-    templates.workflows.resourceCountIs('AWS::SSM::Document', 2);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', 3);
   });
 
   it('gives the state machine only the actions its definition uses', () => {
@@ -122,12 +123,14 @@ describe('Stack: workflows', () => {
     );
   });
 
-  it('creates the bootstrap document as an SSM Command document', () => {
-    templates.workflows.hasResourceProperties('AWS::SSM::Document', {
-      DocumentType: 'Command',
-      Name: 'vip-test-bootstrap-server',
-      Content: Match.objectLike({ schemaVersion: '2.2' }),
-    });
+  it('creates the host documents as SSM Command documents', () => {
+    for (const name of ['bootstrap-server', 'run-command', 'site']) {
+      templates.workflows.hasResourceProperties('AWS::SSM::Document', {
+        DocumentType: 'Command',
+        Name: `vip-test-${name}`,
+        Content: Match.objectLike({ schemaVersion: '2.2' }),
+      });
+    }
   });
 });
 
@@ -315,8 +318,13 @@ describe('Stack: api, tenant isolation in IAM', () => {
     expect(dynamo).toHaveLength(1);
     expect(dynamo[0]?.Condition).toEqual({
       'ForAllValues:StringLike': {
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
-        'dynamodb:LeadingKeys': ['T#${aws:PrincipalTag/tenant}', 'T#${aws:PrincipalTag/tenant}#*'],
+        'dynamodb:LeadingKeys': [
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an IAM policy variable, not a template
+          'T#${aws:PrincipalTag/tenant}',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the same variable, for the tenant's subkeys
+          'T#${aws:PrincipalTag/tenant}#*',
+          'DOMAIN#*',
+        ],
       },
     });
     expect([...(dynamo[0]?.Action ?? [])].sort()).toEqual([...tenantDataActions].sort());

@@ -30,6 +30,8 @@ export interface CommandInput {
   documentName: string;
   /** the SSH key the command authorises or revokes */
   keyId?: string;
+  /** the site the command applies or removes */
+  siteId?: string;
   /** change-stack: the stack the server has once the bootstrap has converged it */
   stack?: ServerStack;
   parameters: Record<string, string[]>;
@@ -42,7 +44,7 @@ export interface CommandInput {
  * what is already in place as it is), alone on the server.
  */
 export function makeRunCommand(
-  deps: ServerOperationDeps & { documents: { runCommand: string; bootstrap: string } },
+  deps: ServerOperationDeps & { documents: { runCommand: string; bootstrap: string; site: string } },
 ) {
   return async (
     tenantId: string,
@@ -55,6 +57,8 @@ export function makeRunCommand(
       script?: string;
       publicKey?: string;
       keyId?: string;
+      /** a site's command: the site, and the site document's parameters */
+      site?: { siteId: string; parameters: Record<string, string> };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
@@ -82,22 +86,31 @@ export function makeRunCommand(
         kind: command.kind,
         instanceId: server.instanceId,
         ...(command.keyId ? { keyId: command.keyId } : {}),
-        ...(stack
+        ...(command.site ? { siteId: command.site.siteId } : {}),
+        ...(command.site
           ? {
-              documentName: deps.documents.bootstrap,
-              stack,
-              parameters: bootstrapParameters(stack, correlationId),
-            }
-          : {
-              documentName: deps.documents.runCommand,
+              documentName: deps.documents.site,
               parameters: {
-                action: [operationKindOf(command.kind)?.documentAction ?? ''],
-                publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-                service: [units.join(' ')],
-                scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],
               },
-            }),
+            }
+          : stack
+            ? {
+                documentName: deps.documents.bootstrap,
+                stack,
+                parameters: bootstrapParameters(stack, correlationId),
+              }
+            : {
+                documentName: deps.documents.runCommand,
+                parameters: {
+                  action: [operationKindOf(command.kind)?.documentAction ?? ''],
+                  publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
+                  service: [units.join(' ')],
+                  scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                  correlationId: [documentSafe(correlationId)],
+                },
+              }),
       }),
       ...(stack
         ? { onNotStarted: (input: CommandInput) => endExclusive(deps.store, input, 'stackOperationId') }
@@ -120,8 +133,11 @@ export const commandTasks = {
   ) {
     // What the command changed (an SSH key's record, the server's stack) settles first:
     // whoever sees the operation end sees it as it is.
-    await operationKindOf(input.kind)?.onEnd?.(platform.store, input, outcome.error === undefined);
     const at = platform.clock.now().toISOString();
+    await operationKindOf(input.kind)?.onEnd?.(platform.store, input, outcome.error === undefined, {
+      output: outcome.output,
+      at,
+    });
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),
       true,

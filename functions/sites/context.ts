@@ -1,0 +1,10 @@
+import { defineContext } from '../../layers/http/context';
+import { sitesRoutes } from './routes';
+
+/** Sites on servers: their domains, web server configs, PHP pools and suspension. */
+export const sitesContext = defineContext({
+  name: 'sites',
+  routes: sitesRoutes,
+  workflows: ['run-command'],
+  idPrefixes: ['ste'],
+});

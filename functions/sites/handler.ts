@@ -1,0 +1,92 @@
+import { errors } from '../../layers/errors/app-error';
+import type { Implementations } from '../../layers/http/context-handler';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { tenantPartition } from '../../layers/model/keys';
+import { toOperation } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
+import { type SiteItem, siteKeys, toSite } from '../../layers/model/sites';
+import { sitesContext } from './context';
+import type { sitesRoutes } from './routes';
+import { createSite, deleteSite, setSuspended, siteOf, updateSite } from './service';
+
+const operationUrl = (tenantId: string, operationId: string) =>
+  `/v1/tenants/${tenantId}/operations/${operationId}`;
+
+export const sitesImplementations: Implementations<typeof sitesRoutes> = {
+  createSite: async ({ params, body, requestId, platform }) => {
+    const { site, operation } = await createSite(platform, { ...params, requestId }, body);
+    return accepted(
+      { ...toSite(site), operation: toOperation(operation) },
+      operationUrl(params.tenantId, operation.id),
+    );
+  },
+  listServerSites: async ({ params, query, platform }) => {
+    const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
+    if (!server) throw errors.notFound('server');
+    const page = await platform.store.query<SiteItem>({
+      index: 'gsi1',
+      pk: siteKeys.serverPartition(params.tenantId, params.serverId),
+      skPrefix: siteKeys.prefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: `server-sites:${params.serverId}`,
+    });
+    return ok({ items: page.items.map(toSite), nextCursor: page.nextCursor });
+  },
+  listSites: async ({ params, query, platform }) => {
+    const page = await platform.store.query<SiteItem>({
+      pk: tenantPartition(params.tenantId),
+      skPrefix: siteKeys.prefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      // a cursor works only with the filters it was made with
+      scope: `sites?${query.status ?? ''}&${query.type ?? ''}&${query.serverId ?? ''}&${query.domain ?? ''}`,
+      filter: {
+        equals: { status: query.status, 'spec.type': query.type, serverId: query.serverId },
+        startsWith: { 'spec.domain': query.domain },
+      },
+    });
+    return ok({ items: page.items.map(toSite), nextCursor: page.nextCursor });
+  },
+  getSite: async ({ params, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    return ok(toSite(site), { ETag: etag(site.version) });
+  },
+  updateSite: async ({ params, body, headers, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const expected = versionFromIfMatch(headers('if-match'));
+    if (expected !== undefined && expected !== (site.version ?? 1)) throw errors.preconditionFailed();
+    const changed = await updateSite(platform, site, requestId, body, expected);
+    return accepted(
+      { ...toSite(changed.site), operation: toOperation(changed.operation) },
+      operationUrl(params.tenantId, changed.operation.id),
+    );
+  },
+  deleteSite: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const operation = await deleteSite(platform, site, requestId);
+    return accepted(toOperation(operation), operationUrl(params.tenantId, operation.id));
+  },
+  suspendSite: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const changed = await setSuspended(platform, site, requestId, true);
+    return accepted(
+      { ...toSite(changed.site), operation: toOperation(changed.operation) },
+      operationUrl(params.tenantId, changed.operation.id),
+    );
+  },
+  unsuspendSite: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const changed = await setSuspended(platform, site, requestId, false);
+    return accepted(
+      { ...toSite(changed.site), operation: toOperation(changed.operation) },
+      operationUrl(params.tenantId, changed.operation.id),
+    );
+  },
+};
+
+/** The sites context. */
+export const handler = makeContextHandler(sitesContext, sitesImplementations);

@@ -1,0 +1,155 @@
+import type { SiteItem, SiteSpec } from '../../../layers/model/sites';
+import type { ServerStack } from '../../servers/stack/service';
+import { apacheVhostPath, renderApache } from './apache';
+import { caddySitePath, renderCaddy } from './caddy';
+import { layoutOf, type RenderInput, SUSPENDED_ROOT } from './layout';
+import { nginxVhostPath, renderNginx } from './nginx';
+import { nodeUnitName, nodeUnitPath, renderNodeUnit } from './node';
+import { phpPoolPath, renderPhpPool } from './php-fpm';
+
+/** The web servers whose vhosts the panel renders, each with its file, validator unit and renderer. */
+export const webServerRenderers = {
+  nginx: { unit: 'nginx', path: nginxVhostPath, render: renderNginx },
+  apache: { unit: 'apache2', path: apacheVhostPath, render: renderApache },
+  caddy: { unit: 'caddy', path: caddySitePath, render: renderCaddy },
+} as const;
+
+export type RenderedWebServer = keyof typeof webServerRenderers;
+
+export const isRendered = (webServer: string): webServer is RenderedWebServer =>
+  webServer in webServerRenderers;
+
+type Instruction =
+  | { verb: 'file'; path: string; mode: string; group: string; content: string }
+  | { verb: 'seed'; path: string; mode: string; content: string }
+  | { verb: 'absent'; path: string }
+  | { verb: 'check' | 'reload'; unit: string };
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+/** The bundle's text, one instruction per line, as the site document reads it. */
+export function encodeBundle(instructions: Instruction[]): string {
+  const lines = instructions.map((i) => {
+    switch (i.verb) {
+      case 'file':
+        return `file ${i.path} ${i.mode} ${i.group} ${b64(i.content)}`;
+      case 'seed':
+        return `seed ${i.path} ${i.mode} ${b64(i.content)}`;
+      case 'absent':
+        return `absent ${i.path}`;
+      default:
+        return `${i.verb} ${i.unit}`;
+    }
+  });
+  return b64(`${lines.join('\n')}\n`);
+}
+
+const htmlEscape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** The page a new site serves until its owner deploys: its own, so a request shows which site answered. */
+function firstPage(spec: SiteSpec): { name: string; content: string } | undefined {
+  if (spec.type === 'php') {
+    return {
+      name: 'index.php',
+      content: `<?php\n// The first page of ${spec.domain}; deploy the site to replace it.\necho 'Hello from ' . ${JSON.stringify(spec.domain).replace(/"/g, "'")} . ' on PHP ' . PHP_VERSION . "\\n";\n`,
+    };
+  }
+  if (spec.type === 'static') {
+    return {
+      name: 'index.html',
+      content: `<!doctype html>\n<title>${htmlEscape(spec.domain)}</title>\n<p>Hello from ${htmlEscape(spec.domain)}</p>\n`,
+    };
+  }
+  return undefined;
+}
+
+const SUSPENDED_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Site suspended</title></head>
+<body><h1>This site is suspended</h1><p>Please contact the site's owner.</p></body></html>
+`;
+
+/**
+ * Everything one site puts on its host, as the site document's `apply` takes it: the vhost
+ * of the server's web server, its PHP pool (and no pool for any other version, so a version
+ * switch moves it), its basic-auth file, its Node unit; each unit checked before any reloads.
+ */
+export function applyBundle(
+  site: Pick<SiteItem, 'id' | 'systemUser'>,
+  spec: SiteSpec,
+  suspended: boolean,
+  stack: ServerStack,
+) {
+  const layout = layoutOf(site);
+  const input: RenderInput = { spec, suspended, layout };
+  const web = webServerRenderers[stack.webServer as RenderedWebServer];
+  const instructions: Instruction[] = [
+    { verb: 'seed', path: `${SUSPENDED_ROOT}/index.html`, mode: '0644', content: SUSPENDED_PAGE },
+    { verb: 'file', path: web.path(layout.user), mode: '0644', group: 'root', content: web.render(input) },
+  ];
+  const page = firstPage(spec);
+  if (page)
+    instructions.push({
+      verb: 'seed',
+      path: `${layout.docroot}/${page.name}`,
+      mode: '0640',
+      content: page.content,
+    });
+  const checks = new Set<string>([web.unit]);
+  const reloads = new Set<string>();
+  for (const version of stack.phpVersions) {
+    const path = phpPoolPath(version, layout.user);
+    if (spec.type === 'php' && spec.php?.version === version) {
+      instructions.push({ verb: 'file', path, mode: '0644', group: 'root', content: renderPhpPool(input) });
+      checks.add(`php${version}-fpm`);
+    } else {
+      instructions.push({ verb: 'absent', path });
+    }
+    reloads.add(`php${version}-fpm`);
+  }
+  if (spec.basicAuth) {
+    instructions.push({
+      verb: 'file',
+      path: layout.htpasswd,
+      mode: '0640',
+      group: 'www-data',
+      content: `${spec.basicAuth.username}:${spec.basicAuth.passwordHash}\n`,
+    });
+  } else {
+    instructions.push({ verb: 'absent', path: layout.htpasswd });
+  }
+  if (spec.type === 'node' && spec.node) {
+    instructions.push({
+      verb: 'file',
+      path: nodeUnitPath(layout.user),
+      mode: '0644',
+      group: 'root',
+      content: renderNodeUnit(input),
+    });
+    reloads.add(nodeUnitName(layout.user));
+  } else {
+    instructions.push({ verb: 'absent', path: nodeUnitPath(layout.user) });
+  }
+  // PHP first, so the web server reloads onto pools that already listen
+  reloads.add(web.unit);
+  for (const unit of checks) instructions.push({ verb: 'check', unit });
+  for (const unit of reloads) instructions.push({ verb: 'reload', unit });
+  return encodeBundle(instructions);
+}
+
+/** Everything of a site taken off its host (its home and user go too, by the document's `remove`). */
+export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, stack: ServerStack) {
+  const layout = layoutOf(site);
+  const web = webServerRenderers[stack.webServer as RenderedWebServer];
+  const instructions: Instruction[] = [
+    { verb: 'absent', path: web.path(layout.user) },
+    { verb: 'absent', path: layout.htpasswd },
+    { verb: 'absent', path: nodeUnitPath(layout.user) },
+    ...stack.phpVersions.map(
+      (version): Instruction => ({ verb: 'absent', path: phpPoolPath(version, layout.user) }),
+    ),
+    { verb: 'check', unit: web.unit },
+    ...stack.phpVersions.map((version): Instruction => ({ verb: 'reload', unit: `php${version}-fpm` })),
+    { verb: 'reload', unit: web.unit },
+  ];
+  return encodeBundle(instructions);
+}

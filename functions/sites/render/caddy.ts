@@ -1,0 +1,53 @@
+import { domainsOf } from '../../../layers/model/sites';
+import { quotedUrl, sitePath } from './escape';
+import { managedHeader, type RenderInput, SUSPENDED_ROOT } from './layout';
+
+export const caddySitePath = (user: string) => `/etc/caddy/sites/vip-${user}.caddy`;
+
+const indent = (lines: string[], depth = 1) =>
+  lines.map((line) => (line ? `${'    '.repeat(depth)}${line}` : line));
+
+/**
+ * One site's Caddyfile block. The addresses are `http://` (the host's `http_port` global
+ * option picks the port); certificates are the SSL feature's to add.
+ */
+export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
+  const lines: string[] = [`log {`, `    output file ${layout.logs}/caddy-access.log`, '}'];
+  if (suspended) {
+    lines.push(`root * ${SUSPENDED_ROOT}`, 'rewrite * /index.html', 'file_server {', '    status 503', '}');
+  } else {
+    lines.push(
+      `root * ${layout.docroot}`,
+      '@hidden path_regexp hidden ^/\\.(?!well-known)',
+      'respond @hidden 403',
+    );
+    if (spec.basicAuth) {
+      lines.push('basicauth {', `    ${spec.basicAuth.username} ${spec.basicAuth.passwordHash}`, '}');
+    }
+    for (const redirect of spec.redirects) {
+      lines.push(`redir ${sitePath(redirect.from)} ${quotedUrl(redirect.to)} ${redirect.status}`);
+    }
+    if (spec.snippet)
+      lines.push(
+        "# the site's own configuration",
+        ...spec.snippet.split('\n'),
+        "# end of the site's own configuration",
+      );
+    if (spec.type === 'php') lines.push(`php_fastcgi unix/${layout.phpSocket}`, 'file_server');
+    else if (spec.type === 'static') lines.push('file_server');
+    else {
+      const upstream =
+        spec.type === 'node' ? `http://127.0.0.1:${spec.node?.port ?? 3000}` : (spec.proxy?.upstream ?? '');
+      lines.push(`reverse_proxy ${quotedUrl(upstream)}`);
+    }
+  }
+  return [
+    `# ${managedHeader(layout, spec.domain)}`,
+    `${domainsOf(spec)
+      .map((domain) => `http://${domain}`)
+      .join(', ')} {`,
+    ...indent(lines),
+    '}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,353 @@
+import bcrypt from 'bcryptjs';
+import type * as z from 'zod';
+import { errors } from '../../layers/errors/app-error';
+import { countersChange } from '../../layers/model/counters';
+import type { OperationItem } from '../../layers/model/operations';
+import { type ServerItem, serverKeys } from '../../layers/model/servers';
+import {
+  domainsOf,
+  type SiteItem,
+  type SiteSpec,
+  type SiteStatus,
+  siteKeys,
+  systemUserOf,
+} from '../../layers/model/sites';
+import type { Platform } from '../../layers/runtime/platform';
+import { type TransactItem, TransactionFailedError } from '../../layers/store/store';
+import { putNew, updateItem } from '../../layers/store/writes';
+import { quotaExceeded } from '../plans/quota';
+import { runCommand } from '../servers/runs';
+import { applyBundle, isRendered, removeBundle } from './render/bundle';
+import { claim } from './settle';
+import type { createSiteBody, updateSiteBody } from './spec';
+
+/** The site document's bundle parameter holds at most this many characters (its allowedPattern). */
+const BUNDLE_LIMIT = 60_000;
+
+/** bcrypt's cost for basic-auth passwords: what nginx, Apache and Caddy all verify. */
+const BCRYPT_COST = 10;
+
+type CreateBody = z.output<typeof createSiteBody>;
+type UpdateBody = z.output<typeof updateSiteBody>;
+
+/**
+ * The spec a request asks for, checked against the server it is on: the type's own settings
+ * present, a PHP version or Node.js major the server has, every domain once. Refusals name
+ * the field.
+ */
+async function specFrom(
+  server: ServerItem,
+  fields: Pick<SiteSpec, 'domain' | 'aliases' | 'type' | 'redirects'> & {
+    php?: SiteSpec['php'] | undefined;
+    node?: SiteSpec['node'] | undefined;
+    proxy?: SiteSpec['proxy'] | undefined;
+    basicAuth: SiteSpec['basicAuth'] | { username: string; password: string } | null | undefined;
+    snippet: string | null | undefined;
+  },
+): Promise<SiteSpec> {
+  const problems: { path: string; message: string }[] = [];
+  if (!isRendered(server.stack.webServer)) {
+    throw errors.conflict(
+      `Sites on ${server.stack.webServer} servers are not supported yet; use nginx, Apache or Caddy.`,
+    );
+  }
+  const domains = [fields.domain, ...fields.aliases];
+  if (new Set(domains).size !== domains.length) {
+    problems.push({ path: 'body.aliases', message: 'Each domain once, and not the primary domain again' });
+  }
+  if (fields.type === 'php') {
+    if (!fields.php) problems.push({ path: 'body.php', message: 'A PHP site needs php.version' });
+    else if (!server.stack.phpVersions.includes(fields.php.version as never)) {
+      problems.push({
+        path: 'body.php.version',
+        message: `The server has PHP ${server.stack.phpVersions.join(', ') || 'not at all'}; add a version to its stack first`,
+      });
+    }
+  }
+  if (fields.type === 'node') {
+    if (!fields.node) problems.push({ path: 'body.node', message: 'A Node.js site needs node.version' });
+    else if (!server.stack.nodeVersions.includes(fields.node.version as never)) {
+      problems.push({
+        path: 'body.node.version',
+        message: `The server has Node.js ${server.stack.nodeVersions.join(', ') || 'not at all'}; add a major to its stack first`,
+      });
+    }
+  }
+  if (fields.type === 'proxy' && !fields.proxy) {
+    problems.push({ path: 'body.proxy', message: 'A proxy site needs proxy.upstream' });
+  }
+  for (const [key, type] of [
+    ['php', 'php'],
+    ['node', 'node'],
+    ['proxy', 'proxy'],
+  ] as const) {
+    if (fields[key] !== undefined && fields.type !== type) {
+      problems.push({ path: `body.${key}`, message: `Only a ${type} site takes ${key}` });
+    }
+  }
+  if (problems.length > 0) throw errors.validation(problems);
+  const auth = fields.basicAuth;
+  return {
+    domain: fields.domain,
+    aliases: fields.aliases,
+    type: fields.type,
+    ...(fields.type === 'php' && fields.php ? { php: fields.php } : {}),
+    ...(fields.type === 'node' && fields.node ? { node: fields.node } : {}),
+    ...(fields.type === 'proxy' && fields.proxy ? { proxy: fields.proxy } : {}),
+    redirects: fields.redirects,
+    ...(auth
+      ? {
+          basicAuth:
+            'passwordHash' in auth
+              ? auth
+              : { username: auth.username, passwordHash: await bcrypt.hash(auth.password, BCRYPT_COST) },
+        }
+      : {}),
+    ...(fields.snippet ? { snippet: fields.snippet } : {}),
+  };
+}
+
+function siteParameters(
+  site: Pick<SiteItem, 'id' | 'systemUser'>,
+  action: 'apply' | 'remove',
+  bundle: string,
+) {
+  if (bundle.length > BUNDLE_LIMIT) {
+    throw errors.validation([
+      {
+        path: 'body.snippet',
+        message: 'The site configuration is too large; shorten the snippet or the redirects',
+      },
+    ]);
+  }
+  return { siteId: site.id, parameters: { action, siteUser: site.systemUser, bundleBase64: bundle } };
+}
+
+async function serverOf(platform: Platform, tenantId: string, serverId: string): Promise<ServerItem> {
+  const server = await platform.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+  if (!server) throw errors.notFound('server');
+  return server;
+}
+
+/** A site of this tenant, or a 404: another tenant's id is not found, never theirs. */
+export async function siteOf(platform: Platform, tenantId: string, siteId: string): Promise<SiteItem> {
+  const site = await platform.store.get<SiteItem>(siteKeys.item(tenantId, siteId), true);
+  if (!site) throw errors.notFound('site');
+  return site;
+}
+
+/**
+ * What a refused transaction meant, by the position of the write that failed: the server's
+ * state (a conflict from the server operations), a domain someone holds, the plan's limit.
+ */
+async function explainRefusal(
+  platform: Platform,
+  tenantId: string,
+  error: unknown,
+  claimed: { index: number; domain: string }[],
+  quotaIndex?: number,
+): Promise<never> {
+  if (error instanceof TransactionFailedError) {
+    for (const { index, domain } of claimed) {
+      if (error.reasons[index] === 'ConditionalCheckFailed') {
+        throw errors.conflict(`${domain} is already the domain of a site.`, 'body.domain');
+      }
+    }
+    if (quotaIndex !== undefined && error.reasons[quotaIndex] === 'ConditionalCheckFailed') {
+      throw await quotaExceeded(platform.store, tenantId, 'sites');
+    }
+    throw errors.conflict('The site changed meanwhile; read it again and retry.');
+  }
+  throw error;
+}
+
+/** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
+const SERVER_OPERATION_WRITES = 2;
+
+/**
+ * Creates a site: its record (creating), its domains' claims and a unit of the plan's `sites`
+ * quota in one transaction with the operation that puts it on the host, so two tenants cannot
+ * both win a domain and concurrent creates cannot overshoot the plan.
+ */
+export async function createSite(
+  platform: Platform,
+  ref: { tenantId: string; serverId: string; requestId: string },
+  body: CreateBody,
+) {
+  const server = await serverOf(platform, ref.tenantId, ref.serverId);
+  const spec = await specFrom(server, { ...body, basicAuth: body.basicAuth, snippet: body.snippet });
+  const siteId = platform.ids.next('ste');
+  const now = platform.clock.now().toISOString();
+  const identity = { id: siteId, systemUser: systemUserOf(siteId), tenantId: ref.tenantId };
+  const domains = domainsOf(spec);
+  let site: SiteItem | undefined;
+  try {
+    const { operation } = await runCommand(platform)(ref.tenantId, ref.serverId, ref.requestId, {
+      kind: 'apply-site',
+      site: siteParameters(identity, 'apply', applyBundle(identity, spec, false, server.stack)),
+      alongside: (operationId): TransactItem[] => {
+        site = {
+          ...siteKeys.item(ref.tenantId, siteId),
+          ...siteKeys.onServer(ref.tenantId, ref.serverId, siteId),
+          entity: 'site',
+          ...identity,
+          serverId: ref.serverId,
+          status: 'creating',
+          spec,
+          suspended: false,
+          operationId,
+          pending: { operationId, spec, suspended: false },
+          lastOperationId: operationId,
+          createdAt: now,
+          updatedAt: now,
+        };
+        return [
+          putNew(site),
+          ...domains.map((domain) => putNew(claim(identity, domain))),
+          countersChange(ref.tenantId, { takeQuota: 'sites', sites: { to: 'creating' } }),
+        ];
+      },
+    });
+    return { site: site as SiteItem, operation };
+  } catch (error) {
+    const first = SERVER_OPERATION_WRITES + 1;
+    return explainRefusal(
+      platform,
+      ref.tenantId,
+      error,
+      domains.map((domain, i) => ({ index: first + i, domain })),
+      first + domains.length,
+    );
+  }
+}
+
+/** A site ready for a change: not deleting, and no change of its own on the way. */
+function changeable(site: SiteItem) {
+  if (site.status === 'deleting') throw errors.conflict('The site is being deleted.');
+  if (site.operationId) {
+    throw errors.conflict(
+      `A change to this site is on its way to the server (operation ${site.operationId}); try again once it has ended.`,
+    );
+  }
+}
+
+/**
+ * Starts a change of a site: the new spec (and suspension) goes to the host as a whole new
+ * configuration, checked there before it is reloaded; the site takes it once it succeeded.
+ * `expectedVersion` (If-Match) makes it conditional on the version the caller read.
+ */
+async function startChange(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  next: { spec: SiteSpec; suspended: boolean },
+  expectedVersion: number | undefined,
+): Promise<{ site: SiteItem; operation: OperationItem }> {
+  changeable(site);
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  const now = platform.clock.now().toISOString();
+  const added = domainsOf(next.spec).filter((d) => !domainsOf(site.spec).includes(d));
+  const ref = siteKeys.item(site.tenantId, site.id);
+  const status: SiteStatus = site.status === 'failed' ? 'creating' : 'updating';
+  let changed: SiteItem = site;
+  try {
+    const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
+      kind: 'apply-site',
+      site: siteParameters(site, 'apply', applyBundle(site, next.spec, next.suspended, server.stack)),
+      alongside: (operationId) => {
+        const pending = { operationId, ...next };
+        changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
+        return [
+          updateItem(
+            ref,
+            { set: { status, operationId, pending, lastOperationId: operationId, updatedAt: now } },
+            {
+              exists: true,
+              absent: ['operationId'],
+              equals: { version: expectedVersion ?? site.version ?? 1 },
+            },
+          ),
+          ...added.map((domain) => putNew(claim(site, domain))),
+          ...(site.status === status
+            ? []
+            : [countersChange(site.tenantId, { sites: { from: site.status, to: status } })]),
+        ];
+      },
+    });
+    return { site: changed, operation };
+  } catch (error) {
+    if (
+      error instanceof TransactionFailedError &&
+      error.reasons[SERVER_OPERATION_WRITES] === 'ConditionalCheckFailed' &&
+      expectedVersion !== undefined
+    ) {
+      throw errors.preconditionFailed();
+    }
+    return explainRefusal(
+      platform,
+      site.tenantId,
+      error,
+      added.map((domain, i) => ({ index: SERVER_OPERATION_WRITES + 1 + i, domain })),
+    );
+  }
+}
+
+export async function updateSite(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  body: UpdateBody,
+  expectedVersion: number | undefined,
+) {
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  const current = site.spec;
+  const spec = await specFrom(server, {
+    domain: current.domain,
+    type: current.type,
+    aliases: body.aliases ?? current.aliases,
+    php: body.php ?? current.php,
+    node: body.node ?? current.node,
+    proxy: body.proxy ?? current.proxy,
+    redirects: body.redirects ?? current.redirects,
+    basicAuth: body.basicAuth === undefined ? current.basicAuth : body.basicAuth,
+    snippet: body.snippet === undefined ? current.snippet : body.snippet,
+  });
+  return startChange(platform, site, requestId, { spec, suspended: site.suspended }, expectedVersion);
+}
+
+export async function setSuspended(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  suspended: boolean,
+) {
+  if (site.suspended === suspended && !site.operationId) {
+    throw errors.conflict(suspended ? 'The site is already suspended.' : 'The site is not suspended.');
+  }
+  return startChange(platform, site, requestId, { spec: site.spec, suspended }, undefined);
+}
+
+/** Starts taking a site off its host; its record, claims and quota unit go once the host is clean. */
+export async function deleteSite(platform: Platform, site: SiteItem, requestId: string) {
+  changeable(site);
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  const ref = siteKeys.item(site.tenantId, site.id);
+  const now = platform.clock.now().toISOString();
+  try {
+    const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
+      kind: 'remove-site',
+      site: siteParameters(site, 'remove', removeBundle(site, server.stack)),
+      alongside: (operationId) => [
+        updateItem(
+          ref,
+          { set: { status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now } },
+          { exists: true, absent: ['operationId'] },
+        ),
+        countersChange(site.tenantId, { sites: { from: site.status, to: 'deleting' } }),
+      ],
+    });
+    return operation;
+  } catch (error) {
+    return explainRefusal(platform, site.tenantId, error, []);
+  }
+}

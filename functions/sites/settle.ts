@@ -1,0 +1,112 @@
+import { countersChange } from '../../layers/model/counters';
+import {
+  type DomainClaimItem,
+  domainClaimKeys,
+  domainsOf,
+  type SiteItem,
+  siteKeys,
+} from '../../layers/model/sites';
+import type { Store, TransactItem } from '../../layers/store/store';
+import { deleteItem, updateItem } from '../../layers/store/writes';
+
+/** What a site command's ending tells the site: the command's ids and what the host printed. */
+export interface EndedSiteCommand {
+  tenantId: string;
+  operationId: string;
+  kind: string;
+  siteId?: string;
+}
+
+/** A claim given back: only the site's own (the condition holds to it, whatever the key). */
+export const releaseClaim = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string): TransactItem =>
+  deleteItem(domainClaimKeys.item(domain), { equals: { tenantId: site.tenantId, siteId: site.id } });
+
+/** A new claim on a domain for a site: fails when anyone holds it. */
+export const claim = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string): DomainClaimItem => ({
+  ...domainClaimKeys.item(domain),
+  entity: 'domain-claim',
+  domain,
+  tenantId: site.tenantId,
+  siteId: site.id,
+});
+
+/** Where the host said its web server listens (`served-at: http://…/` in the command's output). */
+export const servedAtOf = (output: { stdout?: unknown } | undefined): string | undefined =>
+  typeof output?.stdout === 'string' ? /^served-at: (\S+)$/m.exec(output.stdout)?.[1] : undefined;
+
+/**
+ * A site follows its command's ending, once: an applied change becomes the site's spec and a
+ * failed one is dropped (the host kept the previous config), each with the domain claims it
+ * took or gave up; a removal that succeeded takes the site, its claims and its quota unit away.
+ */
+export async function settleSite(
+  store: Store,
+  ended: EndedSiteCommand,
+  succeeded: boolean,
+  details: { output?: { stdout?: unknown } | undefined; at: string },
+): Promise<void> {
+  if (!ended.siteId) return;
+  const ref = siteKeys.item(ended.tenantId, ended.siteId);
+  const site = await store.get<SiteItem>(ref, true);
+  if (!site || site.operationId !== ended.operationId) return;
+  const mine = { equals: { operationId: ended.operationId } };
+  const now = details.at;
+  if (ended.kind === 'remove-site') {
+    if (succeeded) {
+      await store.transact([
+        deleteItem(ref, mine),
+        ...domainsOf(site.spec).map((domain) => releaseClaim(site, domain)),
+        countersChange(site.tenantId, { sites: { from: site.status }, giveBackQuota: 'sites' }),
+      ]);
+    } else {
+      await store.transact([
+        updateItem(ref, { set: { status: 'failed', operationId: undefined, updatedAt: now } }, mine),
+        countersChange(site.tenantId, { sites: { from: site.status, to: 'failed' } }),
+      ]);
+    }
+    return;
+  }
+  const pending = site.pending;
+  const wanted = pending ? domainsOf(pending.spec) : [];
+  const current = domainsOf(site.spec);
+  const creating = site.status === 'creating';
+  const to = succeeded ? 'active' : creating ? 'failed' : 'active';
+  const writes: TransactItem[] = [];
+  if (succeeded && pending) {
+    const servedAt = servedAtOf(details.output) ?? site.servedAt;
+    writes.push(
+      updateItem(
+        ref,
+        {
+          set: {
+            spec: pending.spec,
+            suspended: pending.suspended,
+            status: to,
+            operationId: undefined,
+            pending: undefined,
+            servedAt,
+            updatedAt: now,
+          },
+        },
+        mine,
+      ),
+      // the domains it no longer answers to are free again
+      ...current.filter((d) => !wanted.includes(d)).map((domain) => releaseClaim(site, domain)),
+    );
+  } else {
+    writes.push(
+      updateItem(
+        ref,
+        { set: { status: to, operationId: undefined, pending: undefined, updatedAt: now } },
+        mine,
+      ),
+      // a failed creation keeps its domains (the site is there to be fixed or deleted); a failed
+      // change gives back the domains only it had claimed
+      ...(creating
+        ? []
+        : wanted.filter((d) => !current.includes(d)).map((domain) => releaseClaim(site, domain))),
+    );
+  }
+  if (site.status !== to) writes.push(countersChange(site.tenantId, { sites: { from: site.status, to } }));
+  await store.transact(writes);
+}

@@ -1,0 +1,254 @@
+import { domainToASCII } from 'node:url';
+import * as z from 'zod';
+import { phpProcessManagers, siteStatuses, siteTypes } from '../../layers/model/sites';
+import { nodeVersions, phpVersions } from '../servers/stack/service';
+import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+import { isControl } from './render/escape';
+
+/** Whether the text has control characters (NUL and line breaks among them) or whitespace. */
+const hasControlOrSpace = (value: string) => [...value].some((c) => isControl(c) || /\s/.test(c));
+const hasControl = (value: string) => [...value].some(isControl);
+
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/**
+ * A domain as the platform keeps it: lower case, without a trailing dot, an IDN as punycode
+ * (`bücher.example` → `xn--bcher-kva.example`), at least two labels, a wildcard only as the
+ * whole first label (`*.example.com`). Undefined when it is not one.
+ */
+export function normalizeDomain(input: string): string | undefined {
+  const trimmed = input.trim().replace(/\.$/, '');
+  const wildcard = trimmed.startsWith('*.');
+  const name = wildcard ? trimmed.slice(2) : trimmed;
+  // letters and digits of any script, dots and hyphens; anything else is never a host name
+  if (name.length === 0 || /[^\p{L}\p{M}\p{N}.-]/u.test(name)) return undefined;
+  const ascii = domainToASCII(name);
+  if (!ascii || ascii.length > (wildcard ? 251 : 253)) return undefined;
+  const labels = ascii.split('.');
+  if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return undefined;
+  if (/^[0-9]+$/.test(labels[labels.length - 1] as string)) return undefined;
+  return wildcard ? `*.${ascii}` : ascii;
+}
+
+export const domainName = z
+  .string()
+  .max(1000)
+  .refine(
+    (value) => normalizeDomain(value) !== undefined,
+    'Not a domain name: letters, digits and hyphens in dot-separated labels (an IDN is fine), `*.` only as the first label',
+  )
+  .transform((value) => normalizeDomain(value) as string)
+  .meta({ description: 'Stored lower case, an IDN as punycode', example: 'shop.example.com' });
+
+/** A size as PHP's ini takes it (`256M`). */
+const phpSize = z.string().regex(/^[1-9][0-9]{0,4}[KMG]$/, 'A size such as 256M (digits, then K, M or G)');
+
+export const phpSettings = z.strictObject({
+  version: z.enum(phpVersions).meta({ description: "One of the server's installed PHP versions" }),
+  memoryLimit: phpSize.default('256M'),
+  uploadMaxFilesize: phpSize.default('64M'),
+  maxExecutionTime: z.number().int().min(0).max(3600).default(60),
+  opcache: z.boolean().default(true),
+  pool: z
+    .strictObject({
+      pm: z.enum(phpProcessManagers).default('ondemand'),
+      maxChildren: z.number().int().min(1).max(200).default(5),
+    })
+    .prefault({}),
+});
+
+/** A path on the site, matched exactly: URL path characters with no meaning in any config format. */
+const sitePathSchema = z
+  .string()
+  .max(512)
+  .regex(/^\/[A-Za-z0-9._~/-]*$/, 'A path starting with /, of letters, digits and . _ ~ / -');
+
+/** Where a redirect goes: a path on the site, or an http(s) URL, kept as the URL parser writes it. */
+export const redirectTarget = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    if (hasControlOrSpace(value)) return false;
+    if (value.startsWith('/') && !value.startsWith('//')) return true;
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+      );
+    } catch {
+      return false;
+    }
+  }, 'A path starting with / or an http(s) URL without credentials or spaces')
+  .transform((value) =>
+    value.startsWith('/') ? new URL(value, 'http://site.invalid').pathname : new URL(value).href,
+  );
+
+export const upstreamUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => {
+    if (hasControlOrSpace(value)) return false;
+    try {
+      const url = new URL(value);
+      return (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.username === '' &&
+        url.search === '' &&
+        url.hash === '' &&
+        /^[A-Za-z0-9._~/-]*$/.test(url.pathname)
+      );
+    } catch {
+      return false;
+    }
+  }, 'An http(s) URL: scheme, host, optional port and path; no credentials, query or fragment')
+  .transform((value) => new URL(value).href.replace(/\/$/, ''));
+
+const redirect = z.strictObject({
+  from: sitePathSchema,
+  to: redirectTarget,
+  status: z.union([z.literal(301), z.literal(302)]).default(301),
+});
+
+/**
+ * The customer's own lines inside the site's block. The host's validator checks them; here
+ * they must keep to the block: braces balanced outside quotes and comments, no NUL.
+ */
+export const snippetSchema = z
+  .string()
+  .max(8000)
+  .refine((value) => !value.includes(String.fromCharCode(0)), 'No NUL characters')
+  .refine(bracesBalanced, "Braces must balance: a snippet stays inside the site's block");
+
+export function bracesBalanced(text: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      else if (c === '\n') return false;
+      continue;
+    }
+    if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth < 0) return false;
+  }
+  return depth === 0 && quote === undefined;
+}
+
+const basicAuth = z.strictObject({
+  username: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'Letters, digits and . _ - (at most 64)'),
+  password: z
+    .string()
+    .min(8)
+    .max(128)
+    .refine((v) => !hasControl(v), 'No line breaks, NUL or other control characters'),
+});
+
+const node = z.strictObject({
+  version: z.enum(nodeVersions).meta({ description: "One of the server's installed Node.js majors" }),
+  startCommand: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((v) => !hasControl(v), 'One line, no control characters')
+    .default('npm start'),
+  port: z.number().int().min(1024).max(65535).default(3000),
+});
+
+const siteFields = {
+  aliases: z.array(domainName).max(50).default([]).meta({ description: 'More domains the site answers to' }),
+  php: phpSettings.optional().meta({ description: 'type php: its PHP version and settings' }),
+  node: node.optional().meta({ description: 'type node: the Node.js major, start command and port' }),
+  proxy: z
+    .strictObject({ upstream: upstreamUrl })
+    .optional()
+    .meta({ description: 'type proxy: the upstream' }),
+  redirects: z.array(redirect).max(100).default([]),
+  basicAuth: basicAuth
+    .nullable()
+    .optional()
+    .meta({ description: 'Password-protects the whole site; null removes it' }),
+  snippet: snippetSchema
+    .nullable()
+    .optional()
+    .meta({ description: "Lines of the web server's config inside the site's block" }),
+};
+
+export const createSiteBody = z
+  .strictObject({
+    domain: domainName,
+    type: z.enum(siteTypes),
+    ...siteFields,
+  })
+  .meta({ id: 'CreateSiteRequest' });
+
+export const updateSiteBody = z
+  .strictObject({
+    aliases: siteFields.aliases.unwrap().optional(),
+    php: siteFields.php,
+    node: siteFields.node,
+    proxy: siteFields.proxy,
+    redirects: siteFields.redirects.unwrap().optional(),
+    basicAuth: siteFields.basicAuth,
+    snippet: siteFields.snippet,
+  })
+  .refine((body) => Object.values(body).some((v) => v !== undefined), {
+    message: 'Give at least one field to change',
+    path: ['aliases'],
+  })
+  .meta({ id: 'UpdateSiteRequest' });
+
+export const siteSchema = z
+  .object({
+    id: z.string(),
+    serverId: z.string(),
+    status: z.enum(siteStatuses),
+    suspended: z.boolean(),
+    domain: z.string(),
+    aliases: z.array(z.string()),
+    type: z.enum(siteTypes),
+    php: z.unknown().nullable(),
+    node: z.unknown().nullable(),
+    proxy: z.object({ upstream: z.string() }).nullable(),
+    redirects: z.array(z.object({ from: z.string(), to: z.string(), status: z.number() })),
+    basicAuth: z.object({ username: z.string() }).nullable(),
+    snippet: z.string().nullable(),
+    systemUser: z.string().meta({ description: "The system user the site's files and PHP run as" }),
+    home: z.string(),
+    servedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'Where the host said its web server listens (a local host: a loopback port)' }),
+    pendingOperationId: z.string().nullable().meta({ description: 'The change on its way to the host' }),
+    lastOperationId: z.string(),
+    version: z.number().int(),
+    createdAt: isoTimestamp,
+    updatedAt: isoTimestamp,
+  })
+  .meta({ id: 'Site' });
+
+export const serverSitesParams = tenantParams.extend({ serverId: prefixedId('srv') });
+export const siteParams = tenantParams.extend({ siteId: prefixedId('ste') });
+
+export const listSitesQuery = z.strictObject({
+  ...pageQuery,
+  status: z.enum(siteStatuses).optional(),
+  type: z.enum(siteTypes).optional(),
+  serverId: prefixedId('srv').optional(),
+  domain: z
+    .string()
+    .max(253)
+    .regex(/^[a-z0-9.*-]+$/, 'The start of a domain, lower case')
+    .optional()
+    .meta({ description: 'Sites whose primary domain starts with this' }),
+});
+
+export const problems = {
+  ...tenantRouteProblems('site'),
+};

@@ -1,0 +1,153 @@
+import type { Store, StoredItem } from '../store/store';
+import { tenantPartition, tenantSubPartition } from './keys';
+
+export const siteTypes = ['php', 'node', 'static', 'proxy'] as const;
+export type SiteType = (typeof siteTypes)[number];
+
+export const siteStatuses = ['creating', 'active', 'updating', 'failed', 'deleting'] as const;
+export type SiteStatus = (typeof siteStatuses)[number];
+
+export const phpProcessManagers = ['ondemand', 'dynamic', 'static'] as const;
+
+/** PHP's settings for one site, written into its own FPM pool. */
+export interface SitePhp {
+  version: string;
+  memoryLimit: string;
+  uploadMaxFilesize: string;
+  maxExecutionTime: number;
+  opcache: boolean;
+  pool: { pm: (typeof phpProcessManagers)[number]; maxChildren: number };
+}
+
+export interface SiteRedirect {
+  /** a path on the site, matched exactly */
+  from: string;
+  /** a path or an http(s) URL, already normalised and safe to quote */
+  to: string;
+  status: 301 | 302;
+}
+
+/**
+ * What a site is, as every web server's renderer reads it. Everything here was checked at the
+ * API; the renderers escape once more, so a value that slipped through stays inert.
+ */
+export interface SiteSpec {
+  /** the primary domain, lower case, IDNs as punycode, `*.` allowed as the first label */
+  domain: string;
+  aliases: string[];
+  type: SiteType;
+  php?: SitePhp;
+  node?: { version: string; startCommand: string; port: number };
+  proxy?: { upstream: string };
+  redirects: SiteRedirect[];
+  /** a bcrypt hash, never the password */
+  basicAuth?: { username: string; passwordHash: string };
+  /** the customer's own lines inside the site's block, checked by the web server's validator */
+  snippet?: string;
+}
+
+/** A change on its way to the host: the spec the site has once its operation succeeds. */
+export interface PendingSiteChange {
+  operationId: string;
+  spec: SiteSpec;
+  suspended: boolean;
+}
+
+export interface SiteItem extends StoredItem {
+  entity: 'site';
+  id: string;
+  tenantId: string;
+  serverId: string;
+  status: SiteStatus;
+  /** the spec the host serves (for a site being created: the one it will serve) */
+  spec: SiteSpec;
+  suspended: boolean;
+  /** the system user the site's files and PHP run as; its home holds everything of the site */
+  systemUser: string;
+  /** the operation changing the site on its host, until it ends; one at a time */
+  operationId?: string;
+  pending?: PendingSiteChange;
+  lastOperationId: string;
+  /** what the host reported it serves the site on, from the last change that succeeded */
+  servedAt?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Sites live in the tenant's partition; gsi1 lists a server's sites. */
+export const siteKeys = {
+  item: (tenantId: string, siteId: string) => ({ pk: tenantPartition(tenantId), sk: `SITE#${siteId}` }),
+  onServer: (tenantId: string, serverId: string, siteId: string) => ({
+    gsi1pk: siteKeys.serverPartition(tenantId, serverId),
+    gsi1sk: `SITE#${siteId}`,
+  }),
+  serverPartition: (tenantId: string, serverId: string) =>
+    tenantSubPartition(tenantId, 'SERVERSITES', serverId),
+  prefix: 'SITE#',
+};
+
+/**
+ * A domain's claim: one item per domain on the whole platform, outside any tenant's partition,
+ * written in the same transaction as the site that holds it, so two tenants cannot both win it.
+ */
+export interface DomainClaimItem extends StoredItem {
+  entity: 'domain-claim';
+  domain: string;
+  tenantId: string;
+  siteId: string;
+}
+
+export const domainClaimPartition = (domain: string) => `DOMAIN#${domain}`;
+
+export const domainClaimKeys = {
+  item: (domain: string) => ({ pk: domainClaimPartition(domain), sk: 'CLAIM' }),
+};
+
+/** Every domain a site answers to: its primary domain, then its aliases. */
+export const domainsOf = (spec: SiteSpec): string[] => [spec.domain, ...spec.aliases];
+
+/** The system user of a site, from its id: `s` and the id's ULID (27 characters, under Linux's 32). */
+export const systemUserOf = (siteId: string): string => `s${siteId.slice(siteId.indexOf('_') + 1)}`;
+
+export const homeOf = (systemUser: string): string => `/home/${systemUser}`;
+
+export function toSite(item: SiteItem) {
+  const { basicAuth, ...spec } = item.spec;
+  return {
+    id: item.id,
+    serverId: item.serverId,
+    status: item.status,
+    suspended: item.suspended,
+    ...spec,
+    aliases: spec.aliases,
+    redirects: spec.redirects,
+    php: spec.php ?? null,
+    node: spec.node ?? null,
+    proxy: spec.proxy ?? null,
+    snippet: spec.snippet ?? null,
+    basicAuth: basicAuth ? { username: basicAuth.username } : null,
+    systemUser: item.systemUser,
+    home: homeOf(item.systemUser),
+    servedAt: item.servedAt ?? null,
+    pendingOperationId: item.operationId ?? null,
+    lastOperationId: item.lastOperationId,
+    version: item.version ?? 1,
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+  };
+}
+
+/** Every site of a tenant on one server, page after page. */
+export async function* sitesOnServer(
+  store: Store,
+  tenantId: string,
+  serverId: string,
+): AsyncGenerator<SiteItem> {
+  for await (const page of store.pages<SiteItem>({
+    index: 'gsi1',
+    pk: siteKeys.serverPartition(tenantId, serverId),
+    skPrefix: siteKeys.prefix,
+  })) {
+    yield* page;
+  }
+}
