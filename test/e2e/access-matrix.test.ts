@@ -4,7 +4,7 @@ import { can } from '../../layers/auth/permissions';
 import { type Role, roles } from '../../layers/auth/tokens';
 import type { RouteSpec } from '../../layers/http/route';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, startTestRuntime } from '../support/runtime';
+import { apiClient, operationEnded, startTestRuntime } from '../support/runtime';
 
 /**
  * A matrix generated from the route table: every tenant-scoped route, called by another
@@ -45,6 +45,7 @@ const missing: Record<string, string> = {
   keyId: 'key_00000000000000000000000000',
   invitationId: 'inv_00000000000000000000000000',
   planId: 'plan_00000000000000000000000000',
+  siteId: 'ste_00000000000000000000000000',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */
@@ -77,6 +78,12 @@ beforeAll(async () => {
   });
   victimIds.serverId = server.json.id;
   victimIds.operationId = server.json.operation.id;
+  await operationEnded(api, server.headers.get('location') ?? '', victim.token);
+  const site = await api.call('POST', `/v1/tenants/${victim.tenantId}/servers/${server.json.id}/sites`, {
+    token: victim.token,
+    body: { domain: 'victim.example.com', type: 'static' },
+  });
+  victimIds.siteId = site.json.id;
   const token = await api.call('POST', `/v1/tenants/${victim.tenantId}/api-tokens`, {
     token: victim.token,
     body: { name: 'victim token', scopes: ['servers:read'] },
@@ -89,7 +96,8 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const secretsOf = () => Object.values(victimIds).concat(['victim-1', 'Victim', 'matrix-victim']);
+const secretsOf = () =>
+  Object.values(victimIds).concat(['victim-1', 'Victim', 'matrix-victim', 'victim.example.com']);
 
 function expectNothingLeaks(json: Record<string, unknown>, context: string) {
   const { instance: _echoedPath, ...rest } = json;

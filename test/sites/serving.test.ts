@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
 let serverId: string;
+/** the local host's root file system */
+let root: string;
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
 
@@ -41,7 +43,37 @@ beforeAll(async () => {
   });
   serverId = created.json.id;
   expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+  const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === serverId);
+  root = runtime.hosts.rootOf(host?.id ?? '');
 });
+
+const sitesPath = () => `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`;
+const sitePath = (id: string) => `/v1/tenants/${owner.tenantId}/sites/${id}`;
+
+/** Creates a site and waits for its operation; answers the site as it is then. */
+async function createSite(body: Record<string, unknown>) {
+  const created = await api.call('POST', sitesPath(), { token: owner.token, body });
+  expect(created.status, JSON.stringify(created.json)).toBe(202);
+  const operation = await ended(created.headers.get('location') ?? '');
+  expect(operation.status, JSON.stringify(operation)).toBe('succeeded');
+  return (await api.call('GET', sitePath(created.json.id), { token: owner.token })).json;
+}
+
+/** Sends a change and waits for its operation; answers the operation. */
+async function change(
+  method: string,
+  path: string,
+  body?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) {
+  const started = await api.call(method, path, {
+    token: owner.token,
+    ...(body ? { body } : {}),
+    ...(headers ? { headers } : {}),
+  });
+  expect([202], JSON.stringify(started.json)).toContain(started.status);
+  return ended(started.headers.get('location') ?? '');
+}
 
 afterAll(async () => {
   await runtime?.stop();
@@ -64,5 +96,106 @@ describe('Sites served on a local host', () => {
     const page = await get(site.json.servedAt, 'shop.example.com');
     expect(page.status).toBe(200);
     expect(page.body).toMatch(/^Hello from shop\.example\.com on PHP 8\.\d/);
+  });
+
+  it('switches PHP versions, redirects, suspends, keeps serving through a broken snippet, and deletes', async () => {
+    const site = await createSite({
+      domain: 'blog.example.com',
+      aliases: ['www.blog.example.com'],
+      type: 'php',
+      php: { version: '8.2' },
+    });
+    const user = site.systemUser;
+    const pool = (version: string) => join(root, `etc/php/${version}/fpm/pool.d/vip-${user}.conf`);
+    expect(existsSync(pool('8.2'))).toBe(true);
+    expect((await get(site.servedAt, 'www.blog.example.com')).body).toContain('Hello from blog.example.com');
+
+    // the pool moves to the other version's PHP-FPM, and the site goes on answering
+    const switched = await change(
+      'PATCH',
+      sitePath(site.id),
+      { php: { version: '8.3' } },
+      { 'if-match': `"v${site.version}"` },
+    );
+    expect(switched.status, JSON.stringify(switched)).toBe('succeeded');
+    expect(existsSync(pool('8.2'))).toBe(false);
+    expect(readFileSync(pool('8.3'), 'utf8')).toContain(`listen = /run/php/${user}.sock`);
+    expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
+    const afterSwitch = (await api.call('GET', sitePath(site.id), { token: owner.token })).json;
+    expect(afterSwitch.php.version).toBe('8.3');
+
+    // a redirect answers 301 with its target
+    await change('PATCH', sitePath(site.id), {
+      redirects: [{ from: '/old-page', to: 'https://blog.example.com/new-page' }],
+    });
+    const moved = await get(site.servedAt, 'blog.example.com', '/old-page');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe('https://blog.example.com/new-page');
+
+    // suspended, it serves the suspension page; unsuspended, itself again
+    expect((await change('POST', `${sitePath(site.id)}/suspend`)).status).toBe('succeeded');
+    const suspended = await get(site.servedAt, 'blog.example.com');
+    expect(suspended.status).toBe(503);
+    expect(suspended.body).toContain('This site is suspended');
+    expect((await api.call('GET', sitePath(site.id), { token: owner.token })).json.suspended).toBe(true);
+    expect((await change('POST', `${sitePath(site.id)}/unsuspend`)).status).toBe('succeeded');
+    expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
+
+    // a snippet nginx -t rejects fails the operation, names nginx's message, and the old config serves on
+    const vhost = join(root, `etc/nginx/sites-enabled/vip-${user}.conf`);
+    const before = readFileSync(vhost, 'utf8');
+    const broken = await change('PATCH', sitePath(site.id), { snippet: 'no_such_directive on;' });
+    expect(broken.status).toBe('failed');
+    expect(JSON.stringify(broken)).toContain('unknown directive \\"no_such_directive\\"');
+    expect(readFileSync(vhost, 'utf8')).toBe(before);
+    expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
+    const kept = (await api.call('GET', sitePath(site.id), { token: owner.token })).json;
+    expect(kept.status).toBe('active');
+    expect(kept.snippet).toBeNull();
+
+    // deleting takes the vhost, the pool, the files and the user off the host
+    const removed = await change('DELETE', sitePath(site.id));
+    expect(removed.status, JSON.stringify(removed)).toBe('succeeded');
+    expect(existsSync(vhost)).toBe(false);
+    expect(existsSync(pool('8.3'))).toBe(false);
+    expect(existsSync(join(root, 'home', user))).toBe(false);
+    expect(readFileSync(join(root, 'etc/passwd'), 'utf8')).not.toContain(`${user}:`);
+    expect((await get(site.servedAt, 'blog.example.com')).body).not.toContain('Hello from blog.example.com');
+    expect((await api.call('GET', sitePath(site.id), { token: owner.token })).status).toBe(404);
+  });
+
+  it("keeps one site's PHP out of another's files", async () => {
+    const first = await createSite({ domain: 'first.example.com', type: 'php', php: { version: '8.2' } });
+    const second = await createSite({ domain: 'second.example.com', type: 'php', php: { version: '8.2' } });
+    writeFileSync(join(root, first.home.slice(1), 'public', 'secret.txt'), 'first site secret');
+    const probe = join(root, second.home.slice(1), 'public', 'probe.php');
+    writeFileSync(
+      probe,
+      `<?php
+$target = ${JSON.stringify(`${first.home}/public/secret.txt`)};
+echo 'basedir:', var_export(@file_get_contents($target), true), "\n";
+ini_set('open_basedir', '/');
+echo 'widened:', var_export(ini_get('open_basedir'), true), "\n";
+echo 'wrote:', var_export(file_put_contents(__DIR__ . '/made-by-php', 'x'), true), "\n";
+`,
+    );
+    const answer = await get(second.servedAt, 'second.example.com', '/probe.php');
+    expect(answer.status, answer.body).toBe(200);
+    expect(answer.body).toContain('basedir:false');
+    // open_basedir is an admin value: the site's own code cannot widen it
+    expect(answer.body).not.toContain("widened:'/'");
+    // the site's PHP runs as the site's own user
+    expect(answer.body).toContain('wrote:1');
+    const passwd = readFileSync(join(root, 'etc/passwd'), 'utf8');
+    const uid = Number(
+      passwd
+        .split('\n')
+        .find((line) => line.startsWith(`${second.systemUser}:`))
+        ?.split(':')[2],
+    );
+    expect(statSync(join(root, second.home.slice(1), 'public', 'made-by-php')).uid).toBe(uid);
+    // and the files themselves: owned by the first site's user, group the web server, no access for others
+    const mode = statSync(join(root, first.home.slice(1))).mode & 0o777;
+    expect(mode.toString(8)).toBe('750');
   });
 });

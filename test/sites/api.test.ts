@@ -1,0 +1,235 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, operationEnded, planLimits, signUp, startTestRuntime } from '../support/runtime';
+
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+const password = 'a long enough password';
+
+interface Tenant {
+  tenantId: string;
+  token: string;
+  serverId: string;
+}
+
+let alice: Tenant;
+let bob: Tenant;
+/** a reseller's customer whose plan allows two sites */
+let limited: Tenant;
+
+async function withServer(account: { tenantId: string; token: string }, stack: Record<string, unknown> = {}) {
+  const created = await api.call('POST', `/v1/tenants/${account.tenantId}/servers`, {
+    token: account.token,
+    body: { name: 'web-1', provider: 'local', stack: { phpVersions: ['8.2'], ...stack } },
+  });
+  expect(created.status, created.text).toBe(202);
+  return {
+    ...account,
+    serverId: created.json.id as string,
+    operation: created.headers.get('location') ?? '',
+  };
+}
+
+const sites = (t: Tenant) => `/v1/tenants/${t.tenantId}/servers/${t.serverId}/sites`;
+const site = (t: Tenant, id: string) => `/v1/tenants/${t.tenantId}/sites/${id}`;
+const create = (t: Tenant, body: Record<string, unknown>, headers: Record<string, string> = {}) =>
+  api.call('POST', sites(t), { token: t.token, body, headers });
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  const reseller = await signUp(api, 'sites-reseller@example.com', 'reseller');
+  const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
+    token: reseller.token,
+    body: { name: 'Two sites', limits: { ...planLimits, sites: 2 } },
+  });
+  const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
+    token: reseller.token,
+    body: { name: 'Limited', owner: { email: 'sites-limited@example.com', name: 'L', password } },
+  });
+  await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
+    token: reseller.token,
+    body: { planId: plan.json.id },
+  });
+  const login = await api.call('POST', '/v1/auth/login', {
+    body: { email: 'sites-limited@example.com', password },
+  });
+  const servers = await Promise.all([
+    withServer(await signUp(api, 'sites-alice@example.com')),
+    withServer(await signUp(api, 'sites-bob@example.com')),
+    withServer({ tenantId: login.json.tenantId, token: login.json.accessToken }),
+  ]);
+  for (const s of servers) expect((await operationEnded(api, s.operation, s.token)).status).toBe('succeeded');
+  [alice, bob, limited] = servers as [Tenant, Tenant, Tenant];
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+describe('Sites API', () => {
+  it('refuses bad input with a 400 naming the field', async () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{ domain: 'exa mple.com', type: 'static' }, 'body.domain'],
+      [{ domain: 'example.com;', type: 'static' }, 'body.domain'],
+      [{ domain: 'a.*.example.com', type: 'static' }, 'body.domain'],
+      [{ domain: 'example.com', type: 'cgi' }, 'body.type'],
+      [{ domain: 'example.com', type: 'php' }, 'body.php'],
+      [{ domain: 'example.com', type: 'php', php: { version: '8.4' } }, 'body.php.version'],
+      [
+        { domain: 'example.com', type: 'php', php: { version: '8.2', memoryLimit: '1G;' } },
+        'body.php.memoryLimit',
+      ],
+      [
+        { domain: 'example.com', type: 'static', redirects: [{ from: '/a b', to: '/b' }] },
+        'body.redirects.0.from',
+      ],
+      [
+        { domain: 'example.com', type: 'static', redirects: [{ from: '/a', to: 'javascript:alert(1)' }] },
+        'body.redirects.0.to',
+      ],
+      [{ domain: 'example.com', type: 'static', snippet: 'location / { }}' }, 'body.snippet'],
+      [
+        { domain: 'example.com', type: 'static', basicAuth: { username: 'a b', password: 'long enough' } },
+        'body.basicAuth.username',
+      ],
+      [
+        { domain: 'example.com', type: 'proxy', proxy: { upstream: 'http://user:pw@10.0.0.1' } },
+        'body.proxy.upstream',
+      ],
+      [{ domain: 'example.com', type: 'node', node: { version: '20' } }, 'body.node.version'],
+      [{ domain: 'example.com', type: 'static', aliases: ['example.com'] }, 'body.aliases'],
+      [{ domain: 'example.com', type: 'static', php: { version: '8.2' } }, 'body.php'],
+    ];
+    for (const [body, field] of cases) {
+      const response = await create(alice, body);
+      expect(response.status, `${JSON.stringify(body)}: ${response.text}`).toBe(400);
+      expect(response.headers.get('content-type')).toContain('application/problem+json');
+      expect(
+        response.json.errors.map((e: { path: string }) => e.path),
+        JSON.stringify(body),
+      ).toContain(field);
+    }
+  });
+
+  it('keeps IDNs as punycode and allows a wildcard alias', async () => {
+    const created = await create(alice, {
+      domain: 'Bücher.Example',
+      aliases: ['*.bücher.example'],
+      type: 'static',
+    });
+    expect(created.status, created.text).toBe(202);
+    expect(created.json.domain).toBe('xn--bcher-kva.example');
+    expect(created.json.aliases).toEqual(['*.xn--bcher-kva.example']);
+    expect((await operationEnded(api, created.headers.get('location') ?? '', alice.token)).status).toBe(
+      'succeeded',
+    );
+    // the same domain, written another way, is the same domain
+    const again = await create(bob, { domain: 'xn--bcher-kva.example', type: 'static' });
+    expect(again.status).toBe(409);
+    expect(again.json.detail).toBe('xn--bcher-kva.example is already the domain of a site.');
+  });
+
+  it('gives a domain to exactly one of two tenants creating it at once', async () => {
+    const [a, b] = await Promise.all([
+      create(alice, { domain: 'contested.example.com', type: 'static' }),
+      create(bob, { domain: 'contested.example.com', type: 'static' }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const loser = a.status === 409 ? a : b;
+    expect(loser.json.detail).toContain('contested.example.com is already the domain of a site');
+    // the loser is left with nothing: no site, no quota unit
+    const loserTenant = a.status === 409 ? alice : bob;
+    const list = await api.call('GET', `/v1/tenants/${loserTenant.tenantId}/sites?domain=contested`, {
+      token: loserTenant.token,
+    });
+    expect(list.json.items).toEqual([]);
+  });
+
+  it("enforces the plan's sites limit at create, and a deleted site gives its unit back", async () => {
+    const first = await create(limited, { domain: 'one.limited.example', type: 'static' });
+    const second = await create(limited, { domain: 'two.limited.example', type: 'static' });
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const third = await create(limited, { domain: 'three.limited.example', type: 'static' });
+    expect(third.status).toBe(409);
+    expect(third.json.detail).toMatch(/sites/);
+    await operationEnded(api, first.headers.get('location') ?? '', limited.token);
+    const deleted = await api.call('DELETE', site(limited, first.json.id), { token: limited.token });
+    expect(deleted.status).toBe(202);
+    expect((await operationEnded(api, deleted.headers.get('location') ?? '', limited.token)).status).toBe(
+      'succeeded',
+    );
+    // the domain is free again, and so is the unit
+    expect((await create(limited, { domain: 'one.limited.example', type: 'static' })).status).toBe(202);
+  });
+
+  it("lists a tenant's sites with filters and cursors, and a server's sites", async () => {
+    const made: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const created = await create(bob, {
+        domain: `list${n}.bob.example`,
+        type: n === 3 ? 'php' : 'static',
+        ...(n === 3 ? { php: { version: '8.2' } } : {}),
+      });
+      made.push(created.json.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call(
+        'GET',
+        `/v1/tenants/${bob.tenantId}/sites?limit=1&domain=list${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        {
+          token: bob.token,
+        },
+      );
+      expect(page.status, page.text).toBe(200);
+      seen.push(...page.json.items.map((s: { id: string }) => s.id));
+      cursor = page.json.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.sort()).toEqual([...made].sort());
+    const php = await api.call('GET', `/v1/tenants/${bob.tenantId}/sites?type=php&domain=list`, {
+      token: bob.token,
+    });
+    expect(php.json.items.map((s: { id: string }) => s.id)).toEqual([made[2]]);
+    const onServer = await api.call('GET', `${sites(bob)}?limit=100`, { token: bob.token });
+    expect(onServer.json.items.map((s: { id: string }) => s.id)).toEqual(expect.arrayContaining(made));
+  });
+
+  it('takes one change at a time, and If-Match makes a change conditional', async () => {
+    const created = await create(alice, { domain: 'busy.example.com', type: 'static' });
+    const meanwhile = await api.call('PATCH', site(alice, created.json.id), {
+      token: alice.token,
+      body: { aliases: ['www.busy.example.com'] },
+    });
+    expect(meanwhile.status).toBe(409);
+    expect(meanwhile.json.detail).toContain(created.json.operation.id);
+    await operationEnded(api, created.headers.get('location') ?? '', alice.token);
+    const current = await api.call('GET', site(alice, created.json.id), { token: alice.token });
+    expect(current.headers.get('etag')).toBe(`"v${current.json.version}"`);
+    const stale = await api.call('PATCH', site(alice, created.json.id), {
+      token: alice.token,
+      body: { aliases: ['www.busy.example.com'] },
+      headers: { 'if-match': `"v${current.json.version - 1}"` },
+    });
+    expect(stale.status).toBe(412);
+    const fresh = await api.call('PATCH', site(alice, created.json.id), {
+      token: alice.token,
+      body: {
+        aliases: ['www.busy.example.com'],
+        basicAuth: { username: 'team', password: 'a secret password' },
+      },
+      headers: { 'if-match': current.headers.get('etag') ?? '' },
+    });
+    expect(fresh.status, fresh.text).toBe(202);
+    expect((await operationEnded(api, fresh.headers.get('location') ?? '', alice.token)).status).toBe(
+      'succeeded',
+    );
+    const changed = await api.call('GET', site(alice, created.json.id), { token: alice.token });
+    expect(changed.json.aliases).toEqual(['www.busy.example.com']);
+    // the password never comes back, only who may sign in
+    expect(changed.json.basicAuth).toEqual({ username: 'team' });
+    expect(changed.text).not.toContain('a secret password');
+    expect(changed.text).not.toContain('$2');
+  });
+});
