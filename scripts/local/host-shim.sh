@@ -45,7 +45,7 @@ lay_down() {
         rm -f /etc/apache2/sites-enabled/000-default.conf
         for module in proxy proxy_fcgi proxy_http rewrite headers; do
           for file in "/etc/apache2/mods-available/$module".{load,conf}; do
-            [ -f "$file" ] && ln -sf "$file" /etc/apache2/mods-enabled/
+            if [ -f "$file" ]; then ln -sf "$file" /etc/apache2/mods-enabled/; fi
           done
         done
       fi

@@ -23,5 +23,5 @@ for file in passwd group; do
   [ -f "$root/etc/$file" ] || cp "/etc/$file" "$root/etc/$file"
   mount --bind "$root/etc/$file" "/etc/$file"
 done
-mkdir -p /run/php /var/log/nginx /var/lib/nginx
+mkdir -p /run/php /run/lock /run/apache2 /var/log/nginx /var/log/apache2 /var/lib/nginx
 exec "$@"

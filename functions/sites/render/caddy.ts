@@ -18,11 +18,16 @@ export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
   } else {
     lines.push(
       `root * ${layout.docroot}`,
-      '@hidden path_regexp hidden ^/\\.(?!well-known)',
+      '@hidden {',
+      '    path_regexp /\\.',
+      '    not path /.well-known/*',
+      '}',
       'respond @hidden 403',
     );
     if (spec.basicAuth) {
-      lines.push('basicauth {', `    ${spec.basicAuth.username} ${spec.basicAuth.passwordHash}`, '}');
+      // Caddy takes the bcrypt hash base64-encoded
+      const hash = Buffer.from(spec.basicAuth.passwordHash, 'utf8').toString('base64');
+      lines.push('basicauth {', `    ${spec.basicAuth.username} ${hash}`, '}');
     }
     for (const redirect of spec.redirects) {
       lines.push(`redir ${sitePath(redirect.from)} ${quotedUrl(redirect.to)} ${redirect.status}`);
@@ -36,9 +41,13 @@ export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
     if (spec.type === 'php') lines.push(`php_fastcgi unix/${layout.phpSocket}`, 'file_server');
     else if (spec.type === 'static') lines.push('file_server');
     else {
-      const upstream =
-        spec.type === 'node' ? `http://127.0.0.1:${spec.node?.port ?? 3000}` : (spec.proxy?.upstream ?? '');
-      lines.push(`reverse_proxy ${quotedUrl(upstream)}`);
+      const upstream = new URL(
+        spec.type === 'node' ? `http://127.0.0.1:${spec.node?.port ?? 3000}` : (spec.proxy?.upstream ?? ''),
+      );
+      // Caddy proxies to scheme, host and port; an upstream's path goes in front of the request's
+      const path = upstream.pathname.replace(/\/$/, '');
+      if (path) lines.push(`rewrite * ${sitePath(path)}{uri}`);
+      lines.push(`reverse_proxy ${quotedUrl(`${upstream.protocol}//${upstream.host}`)}`);
     }
   }
   return [
