@@ -1,10 +1,11 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
-import { counterKeys } from '../../layers/model/counters';
+import { counterKeys, siteCounterAttribute } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
+import { siteStatuses } from '../../layers/model/sites';
 import type { StoredItem } from '../../layers/store/store';
 import { metricsContext } from './context';
 import { toPoint } from './rollup';
@@ -59,8 +60,12 @@ export const handler = makeContextHandler(metricsContext, {
       serverStatuses.map((status) => [status, Number(counters?.[`servers_${status}`] ?? 0)]),
     ) as Record<(typeof serverStatuses)[number], number>;
     const total = Object.values(counts).reduce((a, b) => a + b, 0);
+    const siteCounts = Object.fromEntries(
+      siteStatuses.map((status) => [status, Number(counters?.[siteCounterAttribute(status)] ?? 0)]),
+    ) as Record<(typeof siteStatuses)[number], number>;
     return ok({
       counts: { total, ...counts },
+      siteCounts: { total: Object.values(siteCounts).reduce((a, b) => a + b, 0), ...siteCounts },
       servers: page.items.map((s) => ({
         id: s.id,
         name: s.name,

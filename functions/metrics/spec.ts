@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { serverStatuses } from '../../layers/model/servers';
+import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { gauges } from './sample';
 
@@ -58,6 +59,9 @@ export const dashboardResponse = z
       total: z.number(),
       ...Object.fromEntries(serverStatuses.map((s) => [s, z.number()])),
     }),
+    siteCounts: z
+      .object({ total: z.number(), ...Object.fromEntries(siteStatuses.map((s) => [s, z.number()])) })
+      .meta({ description: "The tenant's sites by status" }),
     servers: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(serverStatuses), latest })),
     nextCursor: z.string().nullable(),
   })

@@ -71,6 +71,26 @@ export const serverSchema = z
   })
   .meta({ id: 'Server' });
 
+/** A server's detail: the server, and the first of its sites. */
+export const serverDetailSchema = serverSchema
+  .extend({
+    sites: z.object({
+      items: z.array(
+        z.object({
+          id: z.string(),
+          domain: z.string(),
+          type: z.string(),
+          status: z.string(),
+          suspended: z.boolean(),
+        }),
+      ),
+      more: z
+        .boolean()
+        .meta({ description: 'More sites than these: GET .../servers/{serverId}/sites lists them all' }),
+    }),
+  })
+  .meta({ id: 'ServerDetail' });
+
 export const serverParams = tenantParams.extend({ serverId: prefixedId('srv') });
 
 export const updateServerBody = z

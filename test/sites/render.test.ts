@@ -268,7 +268,7 @@ describe('Hostile input: refused by field, or rendered inert', () => {
           ...benign,
           domain: parsed.data.domain,
           aliases: parsed.data.aliases,
-          proxy: parsed.data.proxy ?? benign.proxy,
+          proxy: parsed.data.proxy ?? { upstream: 'http://10.0.0.1:8080' },
           redirects: parsed.data.redirects,
           basicAuth: { username: parsed.data.basicAuth?.username ?? 'user', passwordHash: hash },
         };

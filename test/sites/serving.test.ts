@@ -96,6 +96,20 @@ describe('Sites served on a local host', () => {
     const page = await get(site.json.servedAt, 'shop.example.com');
     expect(page.status).toBe(200);
     expect(page.body).toMatch(/^Hello from shop\.example\.com on PHP 8\.\d/);
+    // the fleet view: the dashboard counts sites by status, the server's detail shows them
+    const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
+      token: owner.token,
+    });
+    expect(dashboard.json.siteCounts).toMatchObject({ total: 1, active: 1, creating: 0 });
+    const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${serverId}`, {
+      token: owner.token,
+    });
+    expect(server.json.sites).toEqual({
+      items: [
+        { id: created.json.id, domain: 'shop.example.com', type: 'php', status: 'active', suspended: false },
+      ],
+      more: false,
+    });
   });
 
   it('switches PHP versions, redirects, suspends, keeps serving through a broken snippet, and deletes', async () => {

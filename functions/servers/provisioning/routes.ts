@@ -5,6 +5,7 @@ import {
   createServerBody,
   listServersQuery,
   problems,
+  serverDetailSchema,
   serverParams,
   serverSchema,
   updateServerBody,
@@ -54,7 +55,10 @@ export const provisioningRoutes = [
     summary: 'Get a server',
     tags: ['servers'],
     params: serverParams,
-    responses: { 200: { description: 'The server', schema: serverSchema }, ...problems },
+    responses: {
+      200: { description: 'The server and its first sites', schema: serverDetailSchema },
+      ...problems,
+    },
   }),
   route({
     operationId: 'updateServer',
