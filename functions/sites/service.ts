@@ -253,7 +253,11 @@ async function startChange(
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
       kind: 'apply-site',
-      site: siteParameters(site, 'apply', applyBundle(site, next.spec, next.suspended, server.stack)),
+      site: siteParameters(
+        site,
+        'apply',
+        applyBundle(site, next.spec, next.suspended || site.tenantSuspendedAt !== undefined, server.stack),
+      ),
       alongside: (operationId) => {
         const pending = { operationId, ...next };
         changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
@@ -350,4 +354,12 @@ export async function deleteSite(platform: Platform, site: SiteItem, requestId: 
   } catch (error) {
     return explainRefusal(platform, site.tenantId, error, []);
   }
+}
+
+/**
+ * Puts a site's configuration on its host again as it is, after its tenant's suspension
+ * changed: the suspension page while the tenant is suspended, the site itself once it is not.
+ */
+export async function reapplySite(platform: Platform, site: SiteItem, requestId: string) {
+  return startChange(platform, site, requestId, { spec: site.spec, suspended: site.suspended }, undefined);
 }

@@ -209,7 +209,10 @@ export const siteSchema = z
     id: z.string(),
     serverId: z.string(),
     status: z.enum(siteStatuses),
-    suspended: z.boolean(),
+    suspended: z.boolean().meta({ description: 'Suspended by its own owner or reseller' }),
+    tenantSuspended: z.boolean().meta({
+      description: 'Its tenant, or a tenant above it, is suspended: it serves the suspension page too',
+    }),
     domain: z.string(),
     aliases: z.array(z.string()),
     type: z.enum(siteTypes),

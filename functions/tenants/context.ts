@@ -7,4 +7,6 @@ export const tenantsContext = defineContext({
   routes: tenantRoutes,
   platformData: "A reseller acts on its customers' records, in their partitions, and walks the tenant tree.",
   idPrefixes: ['ten'],
+  // a suspension puts the subtree's sites' suspension pages on their hosts
+  workflows: ['run-command'],
 });

@@ -1,11 +1,13 @@
 import { recordAudit } from '../../layers/audit/audit';
-import { errors } from '../../layers/errors/app-error';
+import { AppError, errors } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { type ChildLinkItem, type TenantItem, tenantKeys, toTenant } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
+import { reapplySite } from '../sites/service';
 import { tenantsContext } from './context';
 import { makeCreateTenant, makeDeleteCustomer } from './service';
 import { markSubtreeSuspended } from './suspension';
@@ -31,6 +33,7 @@ async function setStatus(
   customer: TenantItem,
   status: TenantItem['status'],
   suspension: TenantItem['suspension'],
+  requestId: string,
 ) {
   if (customer.status === 'deleting') throw errors.conflict('The customer is being deleted.');
   const updated = await platform.store.update<TenantItem>(tenantKeys.item(customer.id), {
@@ -44,6 +47,11 @@ async function setStatus(
     customer.id,
     status === 'suspended',
     platform.clock.now().toISOString(),
+    async (site) => {
+      // a site in the middle of a change, or on a server that is not active, keeps its mark and
+      // takes it with its next change
+      await ignoring(AppError, () => reapplySite(platform, site, requestId));
+    },
   );
   return updated;
 }
@@ -73,10 +81,12 @@ export const handler = makeContextHandler(tenantsContext, {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     return ok(toTenant(customer), { ETag: etag(customer.version) });
   },
-  suspendCustomer: async ({ params, body, principal, platform }) => {
+  suspendCustomer: async ({ params, body, principal, platform, requestId }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     const suspension = { reason: body.reason, at: platform.clock.now().toISOString(), by: principal.userId };
-    return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'suspended', suspension)));
+    return ok(
+      toTenant(await setStatus(platform, params.tenantId, customer, 'suspended', suspension, requestId)),
+    );
   },
   impersonateCustomer: async ({ params, body, principal, platform, sourceIp, requestId, headers }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
@@ -105,9 +115,9 @@ export const handler = makeContextHandler(tenantsContext, {
     );
     return ok({ tokenType: 'Bearer', accessToken: token, expiresIn, tenantId: customer.id, role, actor });
   },
-  unsuspendCustomer: async ({ params, platform }) => {
+  unsuspendCustomer: async ({ params, platform, requestId }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
-    return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'active', undefined)));
+    return ok(toTenant(await setStatus(platform, params.tenantId, customer, 'active', undefined, requestId)));
   },
   deleteCustomer: async ({ params, headers, platform }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);

@@ -1,6 +1,7 @@
 import { readStanding } from '../../layers/auth/tenancy';
 import { counterKeys } from '../../layers/model/counters';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
+import { type SiteItem, siteKeys } from '../../layers/model/sites';
 import { type ChildLinkItem, tenantKeys } from '../../layers/model/tenants';
 import type { Store, StoredItem } from '../../layers/store/store';
 
@@ -20,9 +21,11 @@ export async function markSubtreeSuspended(
   rootId: string,
   suspended: boolean,
   at: string,
-): Promise<{ tenants: number; servers: number }> {
-  if (!suspended && !(await readStanding(store, rootId)).active) return { tenants: 0, servers: 0 };
-  const counts = { tenants: 0, servers: 0 };
+  /** each site once marked: its host serves the suspension page, or the site again */
+  onSite: (site: SiteItem) => Promise<void> = async () => {},
+): Promise<{ tenants: number; servers: number; sites: number }> {
+  if (!suspended && !(await readStanding(store, rootId)).active) return { tenants: 0, servers: 0, sites: 0 };
+  const counts = { tenants: 0, servers: 0, sites: 0 };
   const pending = [rootId];
   while (pending.length > 0) {
     const tenantId = pending.shift() as string;
@@ -31,6 +34,13 @@ export async function markSubtreeSuspended(
     for await (const server of everyItem<ServerItem>(store, pk, serverKeys.prefix)) {
       await store.update(serverKeys.item(tenantId, server.id), { suspendedAt: suspended ? at : undefined });
       counts.servers += 1;
+    }
+    for await (const site of everyItem<SiteItem>(store, pk, siteKeys.prefix)) {
+      const marked = await store.update<SiteItem>(siteKeys.item(tenantId, site.id), {
+        tenantSuspendedAt: suspended ? at : undefined,
+      });
+      await onSite(marked);
+      counts.sites += 1;
     }
     for await (const child of everyItem<ChildLinkItem>(store, pk, tenantKeys.childPrefix)) {
       if (suspended || child.status === 'active') pending.push(child.id);

@@ -62,6 +62,8 @@ export interface SiteItem extends StoredItem {
   /** the spec the host serves (for a site being created: the one it will serve) */
   spec: SiteSpec;
   suspended: boolean;
+  /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
+  tenantSuspendedAt?: string;
   /** the system user the site's files and PHP run as; its home holds everything of the site */
   systemUser: string;
   /** the operation changing the site on its host, until it ends; one at a time */
@@ -118,6 +120,7 @@ export function toSite(item: SiteItem) {
     serverId: item.serverId,
     status: item.status,
     suspended: item.suspended,
+    tenantSuspended: item.tenantSuspendedAt !== undefined,
     ...spec,
     aliases: spec.aliases,
     redirects: spec.redirects,

@@ -72,13 +72,61 @@ lay_down() {
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# await_pools VERSION: waits until every pool of a PHP-FPM version listens on its socket (a
+# reload re-executes the master, which opens the sockets of new pools once it is back)
+await_pools() {
+  local tries=0 socket missing
+  while [ "$tries" -lt 100 ]; do
+    missing=0
+    while read -r socket; do
+      if [ ! -S "$socket" ]; then missing=1; fi
+    done < <(sed -n 's/^listen *= *//p' /etc/php/"$1"/fpm/pool.d/*.conf 2>/dev/null)
+    if [ "$missing" -eq 0 ]; then return 0; fi
+    sleep 0.05
+    tries=$((tries + 1))
+  done
+  echo "php$1-fpm did not open its pools' sockets within 5 s" >&2
+  return 1
+}
+
+# nginx_reloaded MASTER BEFORE: a worker started after the signal runs, and every worker from
+# BEFORE is gone or shutting down (it no longer accepts connections)
+nginx_reloaded() {
+  local worker fresh=no
+  for worker in $(pgrep -P "$1"); do
+    if [[ "$2" != *" $worker "* ]]; then
+      fresh=yes
+    elif ! tr '\0' ' ' <"/proc/$worker/cmdline" 2>/dev/null | grep -q 'shutting down'; then
+      return 1
+    fi
+  done
+  [ "$fresh" = yes ]
+}
+
+# reload_nginx: as systemctl reload does, and then waits until only workers started after the
+# signal accept connections (a reload is asynchronous: until then old workers answer with the
+# old config)
+reload_nginx() {
+  local master before tries=0
+  master="$(cat /run/nginx.pid)"
+  before=" $(pgrep -P "$master" | tr '\n' ' ')"
+  kill -HUP "$master"
+  while [ "$tries" -lt 100 ]; do
+    if nginx_reloaded "$master" "$before"; then return 0; fi
+    sleep 0.05
+    tries=$((tries + 1))
+  done
+  echo "nginx did not start new workers within 5 s" >&2
+  return 1
+}
+
 # start_or_reload UNIT: the real daemon, where this machine has it; otherwise nothing runs.
 start_or_reload() {
   local unit="$1" version binary
   case "$unit" in
     nginx)
       command -v nginx >/dev/null 2>&1 && [ -f /etc/nginx/nginx.conf ] || return 0
-      if running /run/nginx.pid; then nginx -s reload; else nginx; fi
+      if running /run/nginx.pid; then reload_nginx; else nginx; fi
       ;;
     apache2)
       command -v apache2ctl >/dev/null 2>&1 && [ -f /etc/apache2/apache2.conf ] || return 0
@@ -92,8 +140,10 @@ start_or_reload() {
       [ -n "$binary" ] && [ -f "/etc/php/$version/fpm/php-fpm.conf" ] || return 0
       if running "/run/php/php$version-fpm.pid"; then
         kill -USR2 "$(cat "/run/php/php$version-fpm.pid")"
+        await_pools "$version"
       else
         "$binary" --fpm-config "/etc/php/$version/fpm/php-fpm.conf"
+        await_pools "$version"
       fi
       ;;
   esac

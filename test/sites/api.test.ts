@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, planLimits, signUp, startTestRuntime } from '../support/runtime';
+import { getFromSite } from '../support/site-http';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -16,6 +17,8 @@ let alice: Tenant;
 let bob: Tenant;
 /** a reseller's customer whose plan allows two sites */
 let limited: Tenant;
+let reseller: { tenantId: string; token: string };
+let limitedId: string;
 
 async function withServer(account: { tenantId: string; token: string }, stack: Record<string, unknown> = {}) {
   const created = await api.call('POST', `/v1/tenants/${account.tenantId}/servers`, {
@@ -38,7 +41,7 @@ const create = (t: Tenant, body: Record<string, unknown>, headers: Record<string
 beforeAll(async () => {
   runtime = await startTestRuntime();
   api = apiClient(runtime.url);
-  const reseller = await signUp(api, 'sites-reseller@example.com', 'reseller');
+  reseller = await signUp(api, 'sites-reseller@example.com', 'reseller');
   const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
     token: reseller.token,
     body: { name: 'Two sites', limits: { ...planLimits, sites: 2 } },
@@ -47,6 +50,7 @@ beforeAll(async () => {
     token: reseller.token,
     body: { name: 'Limited', owner: { email: 'sites-limited@example.com', name: 'L', password } },
   });
+  limitedId = customer.json.id;
   await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
     token: reseller.token,
     body: { planId: plan.json.id },
@@ -231,5 +235,36 @@ describe('Sites API', () => {
     expect(changed.json.basicAuth).toEqual({ username: 'team' });
     expect(changed.text).not.toContain('a secret password');
     expect(changed.text).not.toContain('$2');
+  });
+
+  it("serves a suspended customer's sites the suspension page, and the sites again once it is unsuspended", async () => {
+    // the customer's site from the plan test above (its plan allows no third)
+    const listed = await api.call('GET', `/v1/tenants/${limited.tenantId}/sites?domain=two.limited`, {
+      token: limited.token,
+    });
+    const created = { json: listed.json.items[0] as { id: string; servedAt: string } };
+    const servedAt = created.json.servedAt;
+    const page = () => getFromSite(servedAt, 'two.limited.example');
+    expect((await page()).status).toBe(200);
+    /** the reseller follows its customer's site until its change has ended */
+    const settled = async () => {
+      for (;;) {
+        const now = await api.call('GET', site(limited, created.json.id), { token: reseller.token });
+        if (now.json.pendingOperationId === null) return now.json;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const customers = `/v1/tenants/${reseller.tenantId}/customers/${limitedId}`;
+    const suspended = await api.call('POST', `${customers}/suspend`, {
+      token: reseller.token,
+      body: { reason: 'unpaid' },
+    });
+    expect(suspended.status, suspended.text).toBe(200);
+    const after = await settled();
+    expect(after.tenantSuspended).toBe(true);
+    expect((await page()).status).toBe(503);
+    expect((await api.call('POST', `${customers}/unsuspend`, { token: reseller.token })).status).toBe(200);
+    expect((await settled()).tenantSuspended).toBe(false);
+    expect((await page()).status).toBe(200);
   });
 });

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import { getFromSite } from '../support/site-http';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -14,24 +14,7 @@ let root: string;
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
 
-/** A GET to where the host serves its sites, for one domain (the Host header picks the site). */
-function get(servedAt: string, host: string, path = '/', headers: Record<string, string> = {}) {
-  const url = new URL(path, servedAt);
-  return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>(
-    (resolve, reject) => {
-      const req = request(url, { headers: { host, ...headers } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      });
-      req.on('error', reject);
-      req.end();
-    },
-  );
-}
+const get = getFromSite;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -133,7 +116,7 @@ describe('Sites served on a local host', () => {
     );
     expect(switched.status, JSON.stringify(switched)).toBe('succeeded');
     expect(existsSync(pool('8.2'))).toBe(false);
-    expect(readFileSync(pool('8.3'), 'utf8')).toContain(`listen = /run/php/${user}.sock`);
+    expect(readFileSync(pool('8.3'), 'utf8')).toContain(`listen = /run/php/${user}-php8.3.sock`);
     expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
     const afterSwitch = (await api.call('GET', sitePath(site.id), { token: owner.token })).json;
     expect(afterSwitch.php.version).toBe('8.3');

@@ -62,7 +62,7 @@ export function renderApache({ spec, suspended, layout }: RenderInput): string {
       lines.push(
         'DirectoryIndex index.php index.html',
         '<FilesMatch "\\.php$">',
-        `    SetHandler "proxy:unix:${layout.phpSocket}|fcgi://localhost"`,
+        `    SetHandler "proxy:unix:${layout.phpSocket(spec.php?.version ?? '')}|fcgi://localhost"`,
         '</FilesMatch>',
       );
     } else if (spec.type === 'node' || spec.type === 'proxy') {

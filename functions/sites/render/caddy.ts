@@ -38,7 +38,8 @@ export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
         ...spec.snippet.split('\n'),
         "# end of the site's own configuration",
       );
-    if (spec.type === 'php') lines.push(`php_fastcgi unix/${layout.phpSocket}`, 'file_server');
+    if (spec.type === 'php')
+      lines.push(`php_fastcgi unix/${layout.phpSocket(spec.php?.version ?? '')}`, 'file_server');
     else if (spec.type === 'static') lines.push('file_server');
     else {
       const upstream = new URL(

@@ -11,7 +11,11 @@ export interface SiteLayout {
   docroot: string;
   logs: string;
   tmp: string;
-  phpSocket: string;
+  /**
+   * The socket of the site's pool under one PHP version: each version's its own, so a switch
+   * starts the new pool beside the old one, and the web server moves over only once it listens.
+   */
+  phpSocket: (version: string) => string;
   /** the basic-auth user file, readable by the web server only */
   htpasswd: string;
 }
@@ -25,7 +29,7 @@ export function layoutOf(site: Pick<SiteItem, 'id' | 'systemUser'>): SiteLayout 
     docroot: `${home}/public`,
     logs: `${home}/logs`,
     tmp: `${home}/tmp`,
-    phpSocket: `/run/php/${site.systemUser}.sock`,
+    phpSocket: (version: string) => `/run/php/${site.systemUser}-php${version}.sock`,
     htpasswd: `/etc/vip/htpasswd/${site.systemUser}`,
   };
 }

@@ -82,7 +82,7 @@ function siteBody({ spec, layout }: RenderInput): string[] {
         '    try_files $uri =404;',
         '    include fastcgi_params;',
         '    fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;',
-        `    fastcgi_pass unix:${layout.phpSocket};`,
+        `    fastcgi_pass unix:${layout.phpSocket(spec.php?.version ?? '')};`,
         '}',
       );
       break;

@@ -35,7 +35,7 @@ export function renderPhpPool({ spec, layout }: RenderInput): string {
     `[${layout.user}]`,
     `user = ${layout.user}`,
     `group = ${layout.user}`,
-    `listen = ${layout.phpSocket}`,
+    `listen = ${layout.phpSocket(php.version)}`,
     'listen.owner = www-data',
     'listen.group = www-data',
     'listen.mode = 0660',
