@@ -17,7 +17,7 @@ import { type TransactItem, TransactionFailedError } from '../../layers/store/st
 import { putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
-import { applyBundle, isRendered, removeBundle } from './render/bundle';
+import { applyBundle, removeBundle } from './render/bundle';
 import { claim } from './settle';
 import type { createSiteBody, updateSiteBody } from './spec';
 
@@ -46,10 +46,8 @@ async function specFrom(
   },
 ): Promise<SiteSpec> {
   const problems: { path: string; message: string }[] = [];
-  if (!isRendered(server.stack.webServer)) {
-    throw errors.conflict(
-      `Sites on ${server.stack.webServer} servers are not supported yet; use nginx, Apache or Caddy.`,
-    );
+  if (fields.snippet && server.stack.webServer === 'openlitespeed') {
+    problems.push({ path: 'body.snippet', message: 'Sites on OpenLiteSpeed servers take no snippet' });
   }
   const domains = [fields.domain, ...fields.aliases];
   if (new Set(domains).size !== domains.length) {

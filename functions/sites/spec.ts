@@ -40,6 +40,9 @@ export const domainName = z
   .transform((value) => normalizeDomain(value) as string)
   .meta({ description: 'Stored lower case, an IDN as punycode', example: 'shop.example.com' });
 
+/** A URL's host as DNS or IP knows it: letters, digits, dots and hyphens, or a bracketed IPv6 address. */
+const plainHost = (hostname: string) => /^[a-z0-9.-]+$/.test(hostname) || /^\[[0-9a-f:.]+\]$/.test(hostname);
+
 /** A size as PHP's ini takes it (`256M`). */
 const phpSize = z.string().regex(/^[1-9][0-9]{0,4}[KMG]$/, 'A size such as 256M (digits, then K, M or G)');
 
@@ -73,7 +76,10 @@ export const redirectTarget = z
     try {
       const url = new URL(value);
       return (
-        (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === ''
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.username === '' &&
+        url.password === '' &&
+        plainHost(url.hostname)
       );
     } catch {
       return false;
@@ -95,6 +101,7 @@ export const upstreamUrl = z
         url.username === '' &&
         url.search === '' &&
         url.hash === '' &&
+        plainHost(url.hostname) &&
         /^[A-Za-z0-9._~/-]*$/.test(url.pathname)
       );
     } catch {

@@ -71,7 +71,7 @@ function renderServer(web: RenderedWebServer) {
 
 function renderAndValidate() {
   console.log(`\nRender and validate one server with ${SITES} sites (half PHP, each its own pool)`);
-  for (const web of Object.keys(webServerRenderers) as RenderedWebServer[]) {
+  for (const web of ['nginx', 'apache', 'caddy'] as const) {
     // rendering alone, best of 5
     let render = Number.POSITIVE_INFINITY;
     for (let i = 0; i < 5; i += 1) {

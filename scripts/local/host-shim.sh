@@ -178,6 +178,7 @@ validate() {
     nginx) if have nginx /etc/nginx/nginx.conf; then nginx -t -q; fi ;;
     apache2) if have apache2ctl /etc/apache2/apache2.conf; then apache2ctl -t; fi ;;
     caddy) if have caddy /etc/caddy/Caddyfile; then caddy validate --config /etc/caddy/Caddyfile --adapter caddyfile; fi ;;
+    lshttpd) if have /usr/local/lsws/bin/openlitespeed /usr/local/lsws/conf/httpd_config.conf; then /usr/local/lsws/bin/openlitespeed -t; fi ;;
     php*-fpm)
       version="${unit#php}"
       version="${version%-fpm}"

@@ -19,6 +19,8 @@ let bob: Tenant;
 let limited: Tenant;
 let reseller: { tenantId: string; token: string };
 let limitedId: string;
+/** a tenant whose server runs OpenLiteSpeed */
+let lite: Tenant;
 
 async function withServer(account: { tenantId: string; token: string }, stack: Record<string, unknown> = {}) {
   const created = await api.call('POST', `/v1/tenants/${account.tenantId}/servers`, {
@@ -62,9 +64,10 @@ beforeAll(async () => {
     withServer(await signUp(api, 'sites-alice@example.com')),
     withServer(await signUp(api, 'sites-bob@example.com')),
     withServer({ tenantId: login.json.tenantId, token: login.json.accessToken }),
+    withServer(await signUp(api, 'sites-lite@example.com'), { webServer: 'openlitespeed' }),
   ]);
   for (const s of servers) expect((await operationEnded(api, s.operation, s.token)).status).toBe('succeeded');
-  [alice, bob, limited] = servers as [Tenant, Tenant, Tenant];
+  [alice, bob, limited, lite] = servers as [Tenant, Tenant, Tenant, Tenant];
 });
 
 afterAll(async () => {
@@ -266,5 +269,26 @@ describe('Sites API', () => {
     expect((await api.call('POST', `${customers}/unsuspend`, { token: reseller.token })).status).toBe(200);
     expect((await settled()).tenantSuspended).toBe(false);
     expect((await page()).status).toBe(200);
+  });
+
+  it('puts an OpenLiteSpeed site on its host: vhost, registration and listener map', async () => {
+    const snippet = await create(lite, { domain: 'lite.example.com', type: 'static', snippet: 'x 1' });
+    expect(snippet.status).toBe(400);
+    expect(snippet.json.errors[0].path).toBe('body.snippet');
+    const created = await create(lite, { domain: 'lite.example.com', type: 'php', php: { version: '8.2' } });
+    expect(created.status, created.text).toBe(202);
+    const operation = await operationEnded(api, created.headers.get('location') ?? '', lite.token);
+    expect(operation.status, JSON.stringify(operation)).toBe('succeeded');
+    const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === lite.serverId);
+    const root = runtime.hosts.rootOf(host?.id ?? '');
+    const user = created.json.systemUser;
+    const { readFileSync } = await import('node:fs');
+    const vhost = readFileSync(`${root}/usr/local/lsws/conf/vhosts/vip-${user}/vhconf.conf`, 'utf8');
+    expect(vhost).toContain('vhDomain lite.example.com');
+    expect(readFileSync(`${root}/usr/local/lsws/conf/vip/maps/vip-${user}.conf`, 'utf8')).toBe(
+      `map vip-${user} lite.example.com\n`,
+    );
+    // OpenLiteSpeed runs PHP itself (LSAPI): no PHP-FPM pool
+    expect(() => readFileSync(`${root}/etc/php/8.2/fpm/pool.d/vip-${user}.conf`)).toThrow();
   });
 });

@@ -1,17 +1,32 @@
 import bcrypt from 'bcryptjs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RenderedWebServer, webServerRenderers } from '../../functions/sites/render/bundle';
+import { webServerRenderers } from '../../functions/sites/render/bundle';
 import { layoutOf } from '../../functions/sites/render/layout';
+import {
+  renderOpenLiteSpeed,
+  renderOpenLiteSpeedMap,
+  renderOpenLiteSpeedRegistration,
+} from '../../functions/sites/render/openlitespeed';
+import {
+  mapFormat,
+  OlsFormatError,
+  parseOls,
+  registrationFormat,
+  vhostDomains,
+  vhostFormat,
+} from '../../functions/sites/render/openlitespeed-format';
 import { phpPoolPath, renderPhpPool } from '../../functions/sites/render/php-fpm';
 import { createSiteBody } from '../../functions/sites/spec';
 import { type SiteSpec, systemUserOf } from '../../layers/model/sites';
 import { makeSandbox, type Sandbox } from '../../scripts/local/sandbox';
 
-const webServers = Object.keys(webServerRenderers) as RenderedWebServer[];
-const sandboxes = {} as Record<RenderedWebServer, Sandbox>;
+/** the web servers Debian packages, whose own validators check what is rendered for them */
+const webServers = ['nginx', 'apache', 'caddy'] as const;
+type Validated = (typeof webServers)[number];
+const sandboxes = {} as Record<Validated, Sandbox>;
 /** the users of sites placed since the last validation, made in one go before it */
-const unmadeUsers = { nginx: [], apache: [], caddy: [] } as Record<RenderedWebServer, string[]>;
+const unmadeUsers: Record<Validated, string[]> = { nginx: [], apache: [], caddy: [] };
 const hash = bcrypt.hashSync('a secret password', 4);
 
 let sequence = 0;
@@ -95,7 +110,7 @@ const matrix: { name: string; spec: SiteSpec; suspended?: boolean }[] = [
 ];
 
 /** Snippets each web server takes inside a site's block. */
-const snippets: Record<RenderedWebServer, string> = {
+const snippets: Record<Validated, string> = {
   nginx: 'add_header X-Frame-Options "SAMEORIGIN";\nclient_max_body_size 64m;',
   apache: 'Header always set X-Frame-Options "SAMEORIGIN"',
   caddy: 'header X-Frame-Options "SAMEORIGIN"',
@@ -113,7 +128,7 @@ afterAll(() => {
 });
 
 /** Writes one site's vhost (and PHP pool) into the web server's sandbox. */
-function place(web: RenderedWebServer, spec: SiteSpec, suspended = false) {
+function place(web: Validated, spec: SiteSpec, suspended = false) {
   const site = identity();
   const layout = layoutOf(site);
   const sandbox = sandboxes[web];
@@ -128,7 +143,7 @@ function place(web: RenderedWebServer, spec: SiteSpec, suspended = false) {
   return { layout, text };
 }
 
-const validate = (web: RenderedWebServer) => {
+const validate = (web: Validated) => {
   sandboxes[web].addSiteUsers(unmadeUsers[web].splice(0));
   const result = sandboxes[web].validate(webServerRenderers[web].unit);
   return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
@@ -230,6 +245,54 @@ const benignWithPath: SiteSpec = { ...benign, proxy: { upstream: 'http://10.0.0.
 
 const shape = (text: string) => text.split('\n').map((line) => line.replace(/[^{}]/g, ''));
 
+/** Everything of one site for OpenLiteSpeed, each file read by the strict parser. */
+function parseAllOls(spec: SiteSpec, suspended = false) {
+  const input = { spec, suspended, layout: layoutOf(identity()) };
+  return {
+    vhost: parseOls(renderOpenLiteSpeed(input), vhostFormat),
+    registration: parseOls(renderOpenLiteSpeedRegistration(input), registrationFormat),
+    map: parseOls(renderOpenLiteSpeedMap(input), mapFormat),
+  };
+}
+
+describe('OpenLiteSpeed: rendered configs pass a strict parser of its documented format', () => {
+  it('every site type and option', () => {
+    for (const { spec, suspended } of matrix) {
+      const { vhost, registration, map } = parseAllOls(spec, suspended);
+      expect(vhostDomains(vhost)).toEqual([spec.domain, ...spec.aliases]);
+      expect(registration.blocks.map((b) => b.name)).toEqual(['virtualhost']);
+      expect(map.values.map?.[0]).toContain(spec.domain);
+      const rules = vhost.blocks.find((b) => b.name === 'rewrite')?.values.rules?.[0] ?? '';
+      if (suspended) expect(rules).toContain('[R=503,L]');
+      for (const redirect of suspended ? [] : spec.redirects)
+        expect(rules).toContain(`[R=${redirect.status},L]`);
+      if (spec.type === 'php' && !suspended) {
+        const processor = vhost.blocks.find((b) => b.name === 'extprocessor');
+        expect(processor?.values.type).toEqual(['lsapi']);
+      }
+    }
+  });
+
+  it('refuses what OpenLiteSpeed would not read, naming the line', () => {
+    const cases: [string, string][] = [
+      ['docRoot /home/a/public/\nnoSuchKey 1\n', 'line 2: no key noSuchKey'],
+      ['index {\n  useServer 0\n', 'line 1: index is never closed'],
+      ['}\n', 'line 1: a } closes no block'],
+      ['enableGzip yes\n', 'line 1: enableGzip takes 0 or 1'],
+      ['docRoot /home/a/public\n', 'line 1: docRoot takes a folder ending in /'],
+      ['rewrite {\n  rules <<<END_rules\nRewriteRule ^/a$ /b [R=301,L]\n}\n', 'line 2: END_rules never ends'],
+      ['rewrite {\n  rules <<<END_rules\nDeny from all\nEND_rules\n}\n', 'line 3: not a rewrite rule'],
+      ['extprocessor a b {\n}\n', "line 1: not a block's opening"],
+      ['context / {\n  location /home/a/\n}\ncontext / {\n}\n', 'line 4: context / twice'],
+      ['vhDomain a.example\nvhDomain b.example\n', 'line 2: vhDomain twice'],
+    ];
+    for (const [text, message] of cases) {
+      expect(() => parseOls(text, vhostFormat), text).toThrow(OlsFormatError);
+      expect(() => parseOls(text, vhostFormat), text).toThrow(message);
+    }
+  });
+});
+
 describe('Hostile input: refused by field, or rendered inert', () => {
   it('every field of arbitrary hostile strings either gets a field-level refusal or renders a config the validators accept with the same shape as a benign one', () => {
     const accepted: SiteSpec[] = [];
@@ -273,7 +336,10 @@ describe('Hostile input: refused by field, or rendered inert', () => {
           basicAuth: { username: parsed.data.basicAuth?.username ?? 'user', passwordHash: hash },
         };
         if (new Set([spec.domain, ...spec.aliases]).size !== 1 + spec.aliases.length) return;
-        for (const web of webServers) {
+        // OpenLiteSpeed's files read as the same structure, with the site's own domains
+        const ols = parseAllOls(spec);
+        expect(vhostDomains(ols.vhost)).toEqual([spec.domain, ...spec.aliases]);
+        for (const web of [...webServers, 'openlitespeed'] as const) {
           const layout = layoutOf(identity());
           const render = webServerRenderers[web].render;
           // the same lines and the same braces as the benign site: no value made a line or a block

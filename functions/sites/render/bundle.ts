@@ -5,14 +5,43 @@ import { caddySitePath, renderCaddy } from './caddy';
 import { layoutOf, type RenderInput, SUSPENDED_ROOT } from './layout';
 import { nginxVhostPath, renderNginx } from './nginx';
 import { nodeUnitName, nodeUnitPath, renderNodeUnit } from './node';
+import {
+  olsMapPath,
+  olsRegistrationPath,
+  olsVhostPath,
+  renderOpenLiteSpeed,
+  renderOpenLiteSpeedMap,
+  renderOpenLiteSpeedRegistration,
+} from './openlitespeed';
 import { phpPoolPath, renderPhpPool } from './php-fpm';
 
 /** The web servers whose vhosts the panel renders, each with its file, validator unit and renderer. */
+interface WebServerRenderer {
+  /** the unit whose validator checks it and that reloads it */
+  unit: string;
+  path: (user: string) => string;
+  render: (input: RenderInput) => string;
+  /** more files of the site at server level (OpenLiteSpeed's registration and listener map) */
+  extra?: { path: (user: string) => string; render: (input: RenderInput) => string }[];
+  /** PHP runs in PHP-FPM pools (false: the web server runs PHP itself, as OpenLiteSpeed's LSAPI does) */
+  phpFpm: boolean;
+}
+
 export const webServerRenderers = {
-  nginx: { unit: 'nginx', path: nginxVhostPath, render: renderNginx },
-  apache: { unit: 'apache2', path: apacheVhostPath, render: renderApache },
-  caddy: { unit: 'caddy', path: caddySitePath, render: renderCaddy },
-} as const;
+  nginx: { unit: 'nginx', path: nginxVhostPath, render: renderNginx, phpFpm: true },
+  apache: { unit: 'apache2', path: apacheVhostPath, render: renderApache, phpFpm: true },
+  caddy: { unit: 'caddy', path: caddySitePath, render: renderCaddy, phpFpm: true },
+  openlitespeed: {
+    unit: 'lshttpd',
+    path: olsVhostPath,
+    render: renderOpenLiteSpeed,
+    extra: [
+      { path: olsRegistrationPath, render: renderOpenLiteSpeedRegistration },
+      { path: olsMapPath, render: renderOpenLiteSpeedMap },
+    ],
+    phpFpm: false,
+  },
+} as const satisfies Record<string, WebServerRenderer>;
 
 export type RenderedWebServer = keyof typeof webServerRenderers;
 
@@ -81,10 +110,19 @@ export function applyBundle(
 ) {
   const layout = layoutOf(site);
   const input: RenderInput = { spec, suspended, layout };
-  const web = webServerRenderers[stack.webServer as RenderedWebServer];
+  const web: WebServerRenderer = webServerRenderers[stack.webServer as RenderedWebServer];
   const instructions: Instruction[] = [
     { verb: 'seed', path: `${SUSPENDED_ROOT}/index.html`, mode: '0644', content: SUSPENDED_PAGE },
     { verb: 'file', path: web.path(layout.user), mode: '0644', group: 'root', content: web.render(input) },
+    ...(web.extra ?? []).map(
+      (file): Instruction => ({
+        verb: 'file',
+        path: file.path(layout.user),
+        mode: '0644',
+        group: 'root',
+        content: file.render(input),
+      }),
+    ),
   ];
   const page = firstPage(spec);
   if (page)
@@ -98,7 +136,7 @@ export function applyBundle(
   const reloads = new Set<string>();
   for (const version of stack.phpVersions) {
     const path = phpPoolPath(version, layout.user);
-    if (spec.type === 'php' && spec.php?.version === version) {
+    if (web.phpFpm && spec.type === 'php' && spec.php?.version === version) {
       instructions.push({ verb: 'file', path, mode: '0644', group: 'root', content: renderPhpPool(input) });
       checks.add(`php${version}-fpm`);
     } else {
@@ -139,9 +177,10 @@ export function applyBundle(
 /** Everything of a site taken off its host (its home and user go too, by the document's `remove`). */
 export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, stack: ServerStack) {
   const layout = layoutOf(site);
-  const web = webServerRenderers[stack.webServer as RenderedWebServer];
+  const web: WebServerRenderer = webServerRenderers[stack.webServer as RenderedWebServer];
   const instructions: Instruction[] = [
     { verb: 'absent', path: web.path(layout.user) },
+    ...(web.extra ?? []).map((file): Instruction => ({ verb: 'absent', path: file.path(layout.user) })),
     { verb: 'absent', path: layout.htpasswd },
     { verb: 'absent', path: nodeUnitPath(layout.user) },
     ...stack.phpVersions.map(
