@@ -6,5 +6,6 @@ export const sitesContext = defineContext({
   name: 'sites',
   routes: sitesRoutes,
   workflows: ['run-command'],
+  grants: ['site-environments'],
   idPrefixes: ['ste'],
 });

@@ -1,3 +1,4 @@
+import { allows } from '../../layers/auth/permissions';
 import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
@@ -7,8 +8,17 @@ import { toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { type SiteItem, siteKeys, toSite } from '../../layers/model/sites';
 import { sitesContext } from './context';
+import { readEnvironment } from './environment';
 import type { sitesRoutes } from './routes';
-import { createSite, deleteSite, setSuspended, siteOf, updateSite } from './service';
+import {
+  createSite,
+  daemonLogs,
+  deleteSite,
+  setEnvironment,
+  setSuspended,
+  siteOf,
+  updateSite,
+} from './service';
 
 const operationUrl = (tenantId: string, operationId: string) =>
   `/v1/tenants/${tenantId}/operations/${operationId}`;
@@ -85,6 +95,31 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
       { ...toSite(changed.site), operation: toOperation(changed.operation) },
       operationUrl(params.tenantId, changed.operation.id),
     );
+  },
+  getSiteEnvironment: async ({ params, principal, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const variables = (await readEnvironment(platform, site)) ?? {};
+    const reveal = allows(principal, 'sites:secrets');
+    return ok({
+      variables: Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [name, reveal ? value : '********']),
+      ),
+      masked: !reveal,
+      updatedAt: site.environment?.updatedAt ?? null,
+    });
+  },
+  setSiteEnvironment: async ({ params, body, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const changed = await setEnvironment(platform, site, requestId, body.variables);
+    return accepted(
+      { ...toSite(changed.site), operation: toOperation(changed.operation) },
+      operationUrl(params.tenantId, changed.operation.id),
+    );
+  },
+  readDaemonLogs: async ({ params, query, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const operation = await daemonLogs(platform, site, requestId, params.daemon, query.lines);
+    return accepted(toOperation(operation), operationUrl(params.tenantId, operation.id));
   },
 };
 

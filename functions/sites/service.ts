@@ -17,7 +17,10 @@ import { type TransactItem, TransactionFailedError } from '../../layers/store/st
 import { putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
+import { readEnvironment, writeEnvironment } from './environment';
 import { applyBundle, removeBundle } from './render/bundle';
+import { layoutOf } from './render/layout';
+import { daemonLogPath } from './render/settings';
 import { claim } from './settle';
 import type { createSiteBody, updateSiteBody } from './spec';
 
@@ -43,6 +46,8 @@ async function specFrom(
     proxy?: SiteSpec['proxy'] | undefined;
     basicAuth: SiteSpec['basicAuth'] | { username: string; password: string } | null | undefined;
     snippet: string | null | undefined;
+    cronJobs?: SiteSpec['cronJobs'] | undefined;
+    daemons?: SiteSpec['daemons'] | undefined;
   },
 ): Promise<SiteSpec> {
   const problems: { path: string; message: string }[] = [];
@@ -102,12 +107,14 @@ async function specFrom(
         }
       : {}),
     ...(fields.snippet ? { snippet: fields.snippet } : {}),
+    cronJobs: fields.cronJobs ?? [],
+    daemons: fields.daemons ?? [],
   };
 }
 
 function siteParameters(
   site: Pick<SiteItem, 'id' | 'systemUser'>,
-  action: 'apply' | 'remove',
+  action: 'apply' | 'remove' | 'logs',
   bundle: string,
 ) {
   if (bundle.length > BUNDLE_LIMIT) {
@@ -240,9 +247,12 @@ async function startChange(
   requestId: string,
   next: { spec: SiteSpec; suspended: boolean },
   expectedVersion: number | undefined,
+  /** a new set of environment variables, already stored, with its record */
+  environment?: { variables: Record<string, string>; record: SiteItem['environment'] },
 ): Promise<{ site: SiteItem; operation: OperationItem }> {
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
+  const variables = environment ? environment.variables : await readEnvironment(platform, site);
   const now = platform.clock.now().toISOString();
   const added = domainsOf(next.spec).filter((d) => !domainsOf(site.spec).includes(d));
   const ref = siteKeys.item(site.tenantId, site.id);
@@ -254,7 +264,10 @@ async function startChange(
       site: siteParameters(
         site,
         'apply',
-        applyBundle(site, next.spec, next.suspended || site.tenantSuspendedAt !== undefined, server.stack),
+        applyBundle(site, next.spec, next.suspended || site.tenantSuspendedAt !== undefined, server.stack, {
+          environment: variables && Object.keys(variables).length > 0 ? variables : undefined,
+          previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
+        }),
       ),
       alongside: (operationId) => {
         const pending = { operationId, ...next };
@@ -262,7 +275,16 @@ async function startChange(
         return [
           updateItem(
             ref,
-            { set: { status, operationId, pending, lastOperationId: operationId, updatedAt: now } },
+            {
+              set: {
+                status,
+                operationId,
+                pending,
+                lastOperationId: operationId,
+                updatedAt: now,
+                ...(environment ? { environment: environment.record } : {}),
+              },
+            },
             {
               exists: true,
               absent: ['operationId'],
@@ -313,6 +335,8 @@ export async function updateSite(
     redirects: body.redirects ?? current.redirects,
     basicAuth: body.basicAuth === undefined ? current.basicAuth : body.basicAuth,
     snippet: body.snippet === undefined ? current.snippet : body.snippet,
+    cronJobs: body.cronJobs ?? current.cronJobs,
+    daemons: body.daemons ?? current.daemons,
   });
   return startChange(platform, site, requestId, { spec, suspended: site.suspended }, expectedVersion);
 }
@@ -338,7 +362,7 @@ export async function deleteSite(platform: Platform, site: SiteItem, requestId: 
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
       kind: 'remove-site',
-      site: siteParameters(site, 'remove', removeBundle(site, server.stack)),
+      site: siteParameters(site, 'remove', removeBundle(site, site.spec, server.stack)),
       alongside: (operationId) => [
         updateItem(
           ref,
@@ -360,4 +384,57 @@ export async function deleteSite(platform: Platform, site: SiteItem, requestId: 
  */
 export async function reapplySite(platform: Platform, site: SiteItem, requestId: string) {
   return startChange(platform, site, requestId, { spec: site.spec, suspended: site.suspended }, undefined);
+}
+
+/**
+ * Replaces a site's environment variables: kept encrypted first, then written to the site's
+ * host (its apps, cron jobs and daemons read them) by a change like any other.
+ */
+export async function setEnvironment(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  variables: Record<string, string>,
+) {
+  changeable(site);
+  const previous = (await readEnvironment(platform, site)) ?? {};
+  const parameterName = await writeEnvironment(platform, site, variables);
+  const names = Object.keys(variables).sort();
+  const record =
+    names.length > 0 ? { parameterName, names, updatedAt: platform.clock.now().toISOString() } : undefined;
+  try {
+    return await startChange(
+      platform,
+      site,
+      requestId,
+      { spec: site.spec, suspended: site.suspended },
+      undefined,
+      {
+        variables,
+        record,
+      },
+    );
+  } catch (error) {
+    // nothing reached the host: the stored variables stay what the site has
+    await writeEnvironment(platform, site, previous);
+    throw error;
+  }
+}
+
+/** Starts reading the end of a daemon's log on the host; the operation's output is the log. */
+export async function daemonLogs(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  daemon: string,
+  lines: number,
+) {
+  if (!(site.spec.daemons ?? []).some((d) => d.name === daemon)) throw errors.notFound('daemon');
+  const path = daemonLogPath(layoutOf(site).home, daemon);
+  const bundle = Buffer.from(`tail ${path} ${lines}\n`, 'utf8').toString('base64');
+  const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
+    kind: 'site-logs',
+    site: siteParameters(site, 'logs', bundle),
+  });
+  return operation;
 }

@@ -1,4 +1,5 @@
 import { domainToASCII } from 'node:url';
+import { Cron } from 'croner';
 import * as z from 'zod';
 import { phpProcessManagers, siteStatuses, siteTypes } from '../../layers/model/sites';
 import { nodeVersions, phpVersions } from '../servers/stack/service';
@@ -168,6 +169,60 @@ const node = z.strictObject({
   port: z.number().int().min(1024).max(65535).default(3000),
 });
 
+const CRON_NICKNAMES = [
+  '@reboot',
+  '@yearly',
+  '@annually',
+  '@monthly',
+  '@weekly',
+  '@daily',
+  '@midnight',
+  '@hourly',
+];
+
+/** A cron schedule as Debian's cron reads it: five fields (numbers, names, `*`, `/`, `,`, `-`) or a nickname. */
+export function isCronExpression(value: string): boolean {
+  if (CRON_NICKNAMES.includes(value)) return true;
+  const fields = value.trim().split(/\s+/);
+  if (fields.length !== 5 || !fields.every((f) => /^([0-9*/,-]|[A-Za-z]{3})+$/.test(f))) return false;
+  try {
+    new Cron(fields.join(' '), { paused: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A command as one line: what a shell runs, no control characters. */
+const commandLine = z
+  .string()
+  .min(1)
+  .max(1000)
+  .refine((v) => !hasControl(v), 'One line, no control characters');
+
+const cronJob = z.strictObject({
+  expression: z
+    .string()
+    .max(100)
+    .refine(isCronExpression, 'Five cron fields (minute hour day month weekday) or a nickname such as @daily')
+    .transform((v) => v.trim().split(/\s+/).join(' ')),
+  command: commandLine,
+});
+
+const daemon = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'Lower case letters, digits and hyphens, starting with a letter'),
+  command: commandLine,
+});
+
+const cronJobs = z.array(cronJob).max(50).meta({ description: "The site user's crontab; replaces the jobs" });
+const daemons = z
+  .array(daemon)
+  .max(10)
+  .refine((list) => new Set(list.map((d) => d.name)).size === list.length, 'Each daemon name once')
+  .meta({ description: 'Processes kept running (queue workers and the like); replaces the daemons' });
+
 const siteFields = {
   aliases: z.array(domainName).max(50).default([]).meta({ description: 'More domains the site answers to' }),
   php: phpSettings.optional().meta({ description: 'type php: its PHP version and settings' }),
@@ -185,6 +240,8 @@ const siteFields = {
     .nullable()
     .optional()
     .meta({ description: "Lines of the web server's config inside the site's block" }),
+  cronJobs: cronJobs.default([]),
+  daemons: daemons.default([]),
 };
 
 export const createSiteBody = z
@@ -204,6 +261,8 @@ export const updateSiteBody = z
     redirects: siteFields.redirects.unwrap().optional(),
     basicAuth: siteFields.basicAuth,
     snippet: siteFields.snippet,
+    cronJobs: cronJobs.optional(),
+    daemons: daemons.optional(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), {
     message: 'Give at least one field to change',
@@ -229,6 +288,9 @@ export const siteSchema = z
     redirects: z.array(z.object({ from: z.string(), to: z.string(), status: z.number() })),
     basicAuth: z.object({ username: z.string() }).nullable(),
     snippet: z.string().nullable(),
+    cronJobs: z.array(z.object({ expression: z.string(), command: z.string() })),
+    daemons: z.array(z.object({ name: z.string(), command: z.string() })),
+    environmentNames: z.array(z.string()).meta({ description: 'The names of its environment variables' }),
     systemUser: z.string().meta({ description: "The system user the site's files and PHP run as" }),
     home: z.string(),
     servedAt: z
@@ -262,3 +324,36 @@ export const listSitesQuery = z.strictObject({
 export const problems = {
   ...tenantRouteProblems('site'),
 };
+
+export const environmentBody = z
+  .strictObject({
+    variables: z
+      .record(
+        z
+          .string()
+          .regex(/^[A-Z_][A-Z0-9_]{0,63}$/, 'Upper case letters, digits and _, not starting with a digit'),
+        z
+          .string()
+          .max(4096)
+          .refine((v) => !hasControl(v), 'One line, no control characters'),
+      )
+      .refine((v) => Object.keys(v).length <= 100, 'At most 100 variables')
+      .meta({ description: 'Replaces every variable of the site; {} removes them all' }),
+  })
+  .meta({ id: 'SiteEnvironmentRequest' });
+
+export const environmentSchema = z
+  .object({
+    variables: z.record(z.string(), z.string()),
+    masked: z.boolean().meta({ description: 'true: values are hidden (the caller lacks sites:secrets)' }),
+    updatedAt: z.string().nullable(),
+  })
+  .meta({ id: 'SiteEnvironment' });
+
+export const daemonLogsParams = siteParams.extend({
+  daemon: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'A daemon name'),
+});
+
+export const daemonLogsQuery = z.strictObject({
+  lines: z.coerce.number().int().min(1).max(1000).default(200),
+});

@@ -9,4 +9,5 @@ export const tenantsContext = defineContext({
   idPrefixes: ['ten'],
   // a suspension puts the subtree's sites' suspension pages on their hosts
   workflows: ['run-command'],
+  grants: ['site-environments'],
 });

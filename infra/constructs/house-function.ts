@@ -150,6 +150,17 @@ export const providerCredentialsFinding = (stage: string) => ({
     "Provider tokens are one parameter per tenant and provider under this path; the handler reaches only the path's tenant (checked before) and the workflow only the server's.",
 });
 
+/** Every site's environment parameter of a stage: `/vip/<stage>/tenants/<tenant>/sites/<site>/environment`. */
+export const siteEnvironmentsArn = (stack: Stack, stage: string) =>
+  stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `vip/${stage}/tenants/*/sites/*` });
+
+/** Why a function may touch every site's environment parameter. */
+export const siteEnvironmentsFinding = (stage: string) => ({
+  id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vip/${stage}/tenants/*/sites/*]`,
+  reason:
+    "Sites' environments are one parameter per site under this path; the handler reaches only the path's tenant's sites (checked before).",
+});
+
 /**
  * Lets a function assume the roles tenants make in their own AWS accounts for EC2. Each such
  * role trusts this account only with the tenant's id as external id, and its name starts with

@@ -31,6 +31,8 @@ import {
   platformEnvironment,
   providerCredentialsArn,
   providerCredentialsFinding,
+  siteEnvironmentsArn,
+  siteEnvironmentsFinding,
 } from '../constructs/house-function';
 import { acknowledge, functionFindings } from '../nag';
 
@@ -286,6 +288,15 @@ export class ApiStack extends Stack {
         fn.fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
         );
+        return;
+      case 'site-environments':
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+            resources: [siteEnvironmentsArn(this, stage)],
+          }),
+        );
+        acknowledge(fn, [siteEnvironmentsFinding(stage)]);
         return;
       case 'usage-keys':
         // granted with the usage plans, which the grant names

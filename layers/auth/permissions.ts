@@ -15,6 +15,7 @@ export const permissionMatrix = {
   'servers:write': ['owner', 'admin', 'developer'],
   'sites:read': ['owner', 'admin', 'developer', 'read-only'],
   'sites:write': ['owner', 'admin', 'developer'],
+  'sites:secrets': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],

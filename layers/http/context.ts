@@ -16,7 +16,9 @@ export type Grant =
   /** cancel a running command on its host (ssm:ListCommands, ssm:CancelCommand) */
   | 'cancel-host-commands'
   /** resellers' API Gateway usage keys */
-  | 'usage-keys';
+  | 'usage-keys'
+  /** sites' environment variables, one SecureString parameter per site */
+  | 'site-environments';
 
 /** One bounded context: everything the CDK app, the local runtime and IAM need to know of it. */
 export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonly RouteSpec[]> {

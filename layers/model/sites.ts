@@ -44,6 +44,29 @@ export interface SiteSpec {
   basicAuth?: { username: string; passwordHash: string };
   /** the customer's own lines inside the site's block, checked by the web server's validator */
   snippet?: string;
+  /** the site user's crontab (none: empty) */
+  cronJobs?: SiteCronJob[];
+  /** long-running processes (queue workers and the like), each a systemd unit kept running */
+  daemons?: SiteDaemon[];
+}
+
+export interface SiteCronJob {
+  /** five fields, or a nickname such as @daily, as cron reads them */
+  expression: string;
+  command: string;
+}
+
+export interface SiteDaemon {
+  /** lower case, unique in the site: its unit is vip-<user>-<name> */
+  name: string;
+  command: string;
+}
+
+/** Where a site's environment variables are kept: a SecureString parameter (KMS-encrypted in AWS). */
+export interface SiteEnvironment {
+  parameterName: string;
+  names: string[];
+  updatedAt: string;
 }
 
 /** A change on its way to the host: the spec the site has once its operation succeeds. */
@@ -64,6 +87,7 @@ export interface SiteItem extends StoredItem {
   suspended: boolean;
   /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
   tenantSuspendedAt?: string;
+  environment?: SiteEnvironment;
   /** the system user the site's files and PHP run as; its home holds everything of the site */
   systemUser: string;
   /** the operation changing the site on its host, until it ends; one at a time */
@@ -128,6 +152,9 @@ export function toSite(item: SiteItem) {
     node: spec.node ?? null,
     proxy: spec.proxy ?? null,
     snippet: spec.snippet ?? null,
+    cronJobs: spec.cronJobs ?? [],
+    daemons: spec.daemons ?? [],
+    environmentNames: item.environment?.names ?? [],
     basicAuth: basicAuth ? { username: basicAuth.username } : null,
     systemUser: item.systemUser,
     home: homeOf(item.systemUser),

@@ -232,6 +232,11 @@ case "$action" in
     remember "$state/reloads" "$1"
     if sandboxed && grep -qxF "$1" "$state/services" 2>/dev/null; then start_or_reload "$1"; fi
     ;;
+  stop)
+    # as systemctl disable --now: the unit no longer runs nor starts at boot
+    forget "$state/services" "$1"
+    if sandboxed; then stop_daemon "$1"; fi
+    ;;
   restart)
     printf '%s %s\n' "$(date -u +%FT%TZ)" "$1" >>"$state/restarts"
     if sandboxed; then

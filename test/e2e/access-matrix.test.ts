@@ -46,6 +46,7 @@ const missing: Record<string, string> = {
   invitationId: 'inv_00000000000000000000000000',
   planId: 'plan_00000000000000000000000000',
   siteId: 'ste_00000000000000000000000000',
+  daemon: 'worker',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */

@@ -195,4 +195,74 @@ echo 'wrote:', var_export(file_put_contents(__DIR__ . '/made-by-php', 'x'), true
     const mode = statSync(join(root, first.home.slice(1))).mode & 0o777;
     expect(mode.toString(8)).toBe('750');
   });
+
+  it('writes cron jobs, daemons and environment variables to the site, and reads a daemon log', async () => {
+    const site = await createSite({ domain: 'app.example.com', type: 'php', php: { version: '8.2' } });
+    const user = site.systemUser;
+    const refused = await api.call('PATCH', sitePath(site.id), {
+      token: owner.token,
+      body: { cronJobs: [{ expression: '61 * * * *', command: 'php artisan schedule:run' }] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.json.errors[0].path).toBe('body.cronJobs.0.expression');
+
+    const settings = await change('PATCH', sitePath(site.id), {
+      cronJobs: [{ expression: '* * * * *', command: 'php artisan schedule:run --date=$(date +%F)' }],
+      daemons: [{ name: 'worker', command: 'php artisan queue:work --tries=3' }],
+    });
+    expect(settings.status, JSON.stringify(settings)).toBe('succeeded');
+    const crontab = join(root, `var/spool/cron/crontabs/${user}`);
+    expect(readFileSync(crontab, 'utf8')).toContain('* * * * * cd /home/');
+    // cron turns % into a newline: it is escaped
+    expect(readFileSync(crontab, 'utf8')).toContain('--date=$(date +\\%F)');
+    expect(statSync(crontab).mode & 0o777).toBe(0o600);
+    const unit = readFileSync(join(root, `etc/systemd/system/vip-${user}-worker.service`), 'utf8');
+    expect(unit).toContain(`User=${user}`);
+    expect(unit).toContain('Restart=always');
+    expect(unit).toContain('ExecStart=/bin/bash -c "php artisan queue:work --tries=3"');
+
+    const secret = 'base64:c2VjcmV0IHZhbHVlIHdpdGggIiBhbmQgJA==';
+    const written = await change('PUT', `${sitePath(site.id)}/environment`, {
+      variables: { APP_KEY: secret, APP_ENV: 'production' },
+    });
+    expect(written.status, JSON.stringify(written)).toBe('succeeded');
+    const file = join(root, site.home.slice(1), '.vip/environment');
+    expect(readFileSync(file, 'utf8')).toBe(`APP_KEY="${secret}"\nAPP_ENV="production"\n`);
+    expect(statSync(file).mode & 0o777).toBe(0o640);
+    const revealed = await api.call('GET', `${sitePath(site.id)}/environment`, { token: owner.token });
+    expect(revealed.json).toMatchObject({
+      variables: { APP_KEY: secret, APP_ENV: 'production' },
+      masked: false,
+    });
+    // a token without sites:secrets sees the names only
+    const token = await api.call('POST', `/v1/tenants/${owner.tenantId}/api-tokens`, {
+      token: owner.token,
+      body: { name: 'reader', scopes: ['sites:read'] },
+    });
+    const masked = await api.call('GET', `${sitePath(site.id)}/environment`, { token: token.json.token });
+    expect(masked.json).toMatchObject({
+      variables: { APP_KEY: '********', APP_ENV: '********' },
+      masked: true,
+    });
+    expect(masked.text).not.toContain('c2VjcmV0');
+    const detail = await api.call('GET', sitePath(site.id), { token: owner.token });
+    expect(detail.json.environmentNames).toEqual(['APP_ENV', 'APP_KEY']);
+    expect(detail.text).not.toContain('c2VjcmV0');
+
+    writeFileSync(
+      join(root, site.home.slice(1), 'logs/daemon-worker.log'),
+      'Processing: App\\Jobs\\SendMail\nProcessed\n',
+    );
+    const logs = await change('POST', `${sitePath(site.id)}/daemons/worker/logs?lines=1`);
+    expect(logs.status).toBe('succeeded');
+    expect(logs.steps[0].output.stdout.head).toBe('Processed\n');
+    const unknown = await api.call('POST', `${sitePath(site.id)}/daemons/mailer/logs`, {
+      token: owner.token,
+    });
+    expect(unknown.status).toBe(404);
+
+    // a daemon taken out of the site stops and its unit goes
+    expect((await change('PATCH', sitePath(site.id), { daemons: [] })).status).toBe('succeeded');
+    expect(existsSync(join(root, `etc/systemd/system/vip-${user}-worker.service`))).toBe(false);
+  });
 });

@@ -14,6 +14,15 @@ import {
   renderOpenLiteSpeedRegistration,
 } from './openlitespeed';
 import { phpPoolPath, renderPhpPool } from './php-fpm';
+import {
+  crontabPath,
+  daemonUnitName,
+  daemonUnitPath,
+  environmentPath,
+  renderCrontab,
+  renderDaemonUnit,
+  renderEnvironment,
+} from './settings';
 
 /** The web servers whose vhosts the panel renders, each with its file, validator unit and renderer. */
 interface WebServerRenderer {
@@ -48,11 +57,14 @@ export type RenderedWebServer = keyof typeof webServerRenderers;
 export const isRendered = (webServer: string): webServer is RenderedWebServer =>
   webServer in webServerRenderers;
 
+/** Who owns a file: `user:group`, where `site` names the site's own user or group. */
+type Ownership = 'root:root' | 'root:www-data' | 'root:site' | 'site:crontab';
+
 type Instruction =
-  | { verb: 'file'; path: string; mode: string; group: string; content: string }
+  | { verb: 'file'; path: string; mode: string; owner: Ownership; content: string }
   | { verb: 'seed'; path: string; mode: string; content: string }
   | { verb: 'absent'; path: string }
-  | { verb: 'check' | 'reload'; unit: string };
+  | { verb: 'check' | 'reload' | 'stop'; unit: string };
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
@@ -61,7 +73,7 @@ export function encodeBundle(instructions: Instruction[]): string {
   const lines = instructions.map((i) => {
     switch (i.verb) {
       case 'file':
-        return `file ${i.path} ${i.mode} ${i.group} ${b64(i.content)}`;
+        return `file ${i.path} ${i.mode} ${i.owner} ${b64(i.content)}`;
       case 'seed':
         return `seed ${i.path} ${i.mode} ${b64(i.content)}`;
       case 'absent':
@@ -107,19 +119,31 @@ export function applyBundle(
   spec: SiteSpec,
   suspended: boolean,
   stack: ServerStack,
+  settings: {
+    /** the site's environment variables, decrypted; none: no environment file */
+    environment?: Record<string, string> | undefined;
+    /** the daemons the host runs now, so those the spec no longer has stop */
+    previousDaemons?: readonly string[];
+  } = {},
 ) {
   const layout = layoutOf(site);
   const input: RenderInput = { spec, suspended, layout };
   const web: WebServerRenderer = webServerRenderers[stack.webServer as RenderedWebServer];
   const instructions: Instruction[] = [
     { verb: 'seed', path: `${SUSPENDED_ROOT}/index.html`, mode: '0644', content: SUSPENDED_PAGE },
-    { verb: 'file', path: web.path(layout.user), mode: '0644', group: 'root', content: web.render(input) },
+    {
+      verb: 'file',
+      path: web.path(layout.user),
+      mode: '0644',
+      owner: 'root:root',
+      content: web.render(input),
+    },
     ...(web.extra ?? []).map(
       (file): Instruction => ({
         verb: 'file',
         path: file.path(layout.user),
         mode: '0644',
-        group: 'root',
+        owner: 'root:root',
         content: file.render(input),
       }),
     ),
@@ -137,7 +161,13 @@ export function applyBundle(
   for (const version of stack.phpVersions) {
     const path = phpPoolPath(version, layout.user);
     if (web.phpFpm && spec.type === 'php' && spec.php?.version === version) {
-      instructions.push({ verb: 'file', path, mode: '0644', group: 'root', content: renderPhpPool(input) });
+      instructions.push({
+        verb: 'file',
+        path,
+        mode: '0644',
+        owner: 'root:root',
+        content: renderPhpPool(input),
+      });
       checks.add(`php${version}-fpm`);
     } else {
       instructions.push({ verb: 'absent', path });
@@ -149,7 +179,7 @@ export function applyBundle(
       verb: 'file',
       path: layout.htpasswd,
       mode: '0640',
-      group: 'www-data',
+      owner: 'root:www-data',
       content: `${spec.basicAuth.username}:${spec.basicAuth.passwordHash}\n`,
     });
   } else {
@@ -160,12 +190,51 @@ export function applyBundle(
       verb: 'file',
       path: nodeUnitPath(layout.user),
       mode: '0644',
-      group: 'root',
+      owner: 'root:root',
       content: renderNodeUnit(input),
     });
     reloads.add(nodeUnitName(layout.user));
   } else {
     instructions.push({ verb: 'absent', path: nodeUnitPath(layout.user) });
+  }
+  instructions.push(
+    (spec.cronJobs ?? []).length > 0
+      ? {
+          verb: 'file',
+          path: crontabPath(layout.user),
+          mode: '0600',
+          owner: 'site:crontab',
+          content: renderCrontab(input),
+        }
+      : { verb: 'absent', path: crontabPath(layout.user) },
+    settings.environment
+      ? {
+          verb: 'file',
+          path: environmentPath(layout.home),
+          mode: '0640',
+          owner: 'root:site',
+          content: renderEnvironment(settings.environment),
+        }
+      : { verb: 'absent', path: environmentPath(layout.home) },
+  );
+  const daemons = spec.daemons ?? [];
+  for (const gone of (settings.previousDaemons ?? []).filter(
+    (name) => !daemons.some((d) => d.name === name),
+  )) {
+    instructions.push(
+      { verb: 'stop', unit: daemonUnitName(layout.user, gone) },
+      { verb: 'absent', path: daemonUnitPath(layout.user, gone) },
+    );
+  }
+  for (const daemon of daemons) {
+    instructions.push({
+      verb: 'file',
+      path: daemonUnitPath(layout.user, daemon.name),
+      mode: '0644',
+      owner: 'root:root',
+      content: renderDaemonUnit(input, daemon),
+    });
+    reloads.add(daemonUnitName(layout.user, daemon.name));
   }
   // PHP first, so the web server reloads onto pools that already listen
   reloads.add(web.unit);
@@ -175,14 +244,20 @@ export function applyBundle(
 }
 
 /** Everything of a site taken off its host (its home and user go too, by the document's `remove`). */
-export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, stack: ServerStack) {
+export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, spec: SiteSpec, stack: ServerStack) {
   const layout = layoutOf(site);
   const web: WebServerRenderer = webServerRenderers[stack.webServer as RenderedWebServer];
   const instructions: Instruction[] = [
     { verb: 'absent', path: web.path(layout.user) },
     ...(web.extra ?? []).map((file): Instruction => ({ verb: 'absent', path: file.path(layout.user) })),
     { verb: 'absent', path: layout.htpasswd },
+    { verb: 'stop', unit: nodeUnitName(layout.user) },
     { verb: 'absent', path: nodeUnitPath(layout.user) },
+    { verb: 'absent', path: crontabPath(layout.user) },
+    ...(spec.daemons ?? []).flatMap((daemon): Instruction[] => [
+      { verb: 'stop', unit: daemonUnitName(layout.user, daemon.name) },
+      { verb: 'absent', path: daemonUnitPath(layout.user, daemon.name) },
+    ]),
     ...stack.phpVersions.map(
       (version): Instruction => ({ verb: 'absent', path: phpPoolPath(version, layout.user) }),
     ),

@@ -1,5 +1,6 @@
 import { systemdQuoted } from './escape';
 import { managedHeader, type RenderInput } from './layout';
+import { environmentPath } from './settings';
 
 export const nodeUnitName = (user: string) => `vip-${user}`;
 export const nodeUnitPath = (user: string) => `/etc/systemd/system/${nodeUnitName(user)}.service`;
@@ -24,6 +25,7 @@ export function renderNodeUnit({ spec, layout }: RenderInput): string {
     `Environment=PATH=/opt/vip/node/${node.version}/bin:/usr/local/bin:/usr/bin:/bin`,
     `Environment=PORT=${node.port}`,
     'Environment=NODE_ENV=production',
+    `EnvironmentFile=-${environmentPath(layout.home)}`,
     `ExecStart=/bin/bash -c ${systemdQuoted(node.startCommand)}`,
     'Restart=always',
     'RestartSec=3',
