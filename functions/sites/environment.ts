@@ -14,7 +14,6 @@ export const environmentParameter = (stage: string, tenantId: string, siteId: st
 
 /** A site's environment variables, decrypted; undefined when it has none. */
 export async function readEnvironment(
-  platform: Platform,
   site: Pick<SiteItem, 'environment'>,
 ): Promise<Record<string, string> | undefined> {
   if (!site.environment) return undefined;

@@ -252,7 +252,7 @@ async function startChange(
 ): Promise<{ site: SiteItem; operation: OperationItem }> {
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
-  const variables = environment ? environment.variables : await readEnvironment(platform, site);
+  const variables = environment ? environment.variables : await readEnvironment(site);
   const now = platform.clock.now().toISOString();
   const added = domainsOf(next.spec).filter((d) => !domainsOf(site.spec).includes(d));
   const ref = siteKeys.item(site.tenantId, site.id);
@@ -397,7 +397,7 @@ export async function setEnvironment(
   variables: Record<string, string>,
 ) {
   changeable(site);
-  const previous = (await readEnvironment(platform, site)) ?? {};
+  const previous = (await readEnvironment(site)) ?? {};
   const parameterName = await writeEnvironment(platform, site, variables);
   const names = Object.keys(variables).sort();
   const record =

@@ -139,6 +139,7 @@ async function onLocalHost() {
         ...(body ? { body: JSON.stringify(body) } : {}),
       });
       return {
+        // biome-ignore lint/suspicious/noExplicitAny: the API's answers, read as the benchmark needs them
         json: (await response.json()) as Record<string, any>,
         location: response.headers.get('location'),
       };

@@ -247,7 +247,7 @@ export function parseOls(text: string, format: BlockSpec): OlsNode {
       const problem = checkValue(kind, key, value);
       if (problem) throw new OlsFormatError(number, problem);
     }
-    (top.node.values[key] ??= []).push(stored);
+    top.node.values[key] = [...(top.node.values[key] ?? []), stored];
   }
   if (stack.length > 1) {
     const open = stack[stack.length - 1] as (typeof stack)[number];
