@@ -46,11 +46,12 @@ export const workflows = {
   },
   // every step is more than one call and records itself: only the tasks Lambda
   'decommission-server': { file: 'decommission-server.asl.json', timeoutMinutes: 30, documents: [] },
-  // a stack change runs the bootstrap document again; a site's change runs the site document
+  // a stack change runs the bootstrap document again; a site's change runs the site document,
+  // a one-click app the install-app document
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: ['run-command', 'bootstrap-server', 'site'],
+    documents: ['run-command', 'bootstrap-server', 'site', 'install-app'],
   },
   // a reboot waits for the host to come back, then checks its health
   'reboot-server': { file: 'reboot-server.asl.json', timeoutMinutes: 45, documents: ['run-command'] },
@@ -68,6 +69,7 @@ export const hostDocuments = {
   'bootstrap-server': 'documents/bootstrap-server.yaml',
   'run-command': 'documents/run-command.yaml',
   site: 'documents/site.yaml',
+  'install-app': 'documents/install-app.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

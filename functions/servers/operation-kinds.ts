@@ -69,6 +69,8 @@ export const operationKinds = {
   // a site's rendered configuration, checked on the host before it is reloaded (functions/sites)
   'apply-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
   'remove-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
+  // a one-click app into a site (the install-app document); the site takes what it brings
+  'install-app': { workflow: 'run-command', cancel: false, onEnd: settleSite },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

@@ -17,5 +17,6 @@ export const runCommand = (platform: Platform) =>
       runCommand: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
       bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),
       site: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'site'),
+      installApp: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'install-app'),
     },
   });

@@ -14,6 +14,7 @@ import {
   createSite,
   daemonLogs,
   deleteSite,
+  installApp,
   setEnvironment,
   setSuspended,
   siteOf,
@@ -120,6 +121,14 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const operation = await daemonLogs(platform, site, requestId, params.daemon, query.lines);
     return accepted(toOperation(operation), operationUrl(params.tenantId, operation.id));
+  },
+  installSiteApp: async ({ params, body, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const changed = await installApp(platform, site, requestId, body);
+    return accepted(
+      { ...toSite(changed.site), operation: toOperation(changed.operation) },
+      operationUrl(params.tenantId, changed.operation.id),
+    );
   },
 };
 

@@ -8,6 +8,7 @@ import {
   daemonLogsQuery,
   environmentBody,
   environmentSchema,
+  installAppBody,
   listSitesQuery,
   problems,
   serverSitesParams,
@@ -182,5 +183,27 @@ export const sitesRoutes = [
     params: daemonLogsParams,
     query: daemonLogsQuery,
     responses: { 202: { description: 'Reading', schema: operationSchema }, ...problems },
+  }),
+  route({
+    operationId: 'installSiteApp',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/sites/{siteId}/app',
+    context: 'sites',
+    auth: 'user',
+    permission: 'sites:write',
+    summary:
+      'Install a one-click app into the site: WordPress, Laravel, a Node.js starter or a static starter page; re-running it changes nothing in place',
+    tags: ['sites'],
+    params: siteParams,
+    body: installAppBody,
+    idempotent: true,
+    responses: {
+      ...accepted('Installing'),
+      ...problems,
+      409: {
+        description: 'A change is under way, or the server lacks what the app needs',
+        schema: problemSchema,
+      },
+    },
   }),
 ] as const;

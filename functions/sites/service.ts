@@ -6,6 +6,7 @@ import type { OperationItem } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import {
   domainsOf,
+  type SiteApp,
   type SiteItem,
   type SiteSpec,
   type SiteStatus,
@@ -20,9 +21,16 @@ import { runCommand } from '../servers/runs';
 import { readEnvironment, writeEnvironment } from './environment';
 import { applyBundle, removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
-import { daemonLogPath } from './render/settings';
+import {
+  crontabPath,
+  daemonLogPath,
+  daemonUnitName,
+  daemonUnitPath,
+  renderCrontab,
+  renderDaemonUnit,
+} from './render/settings';
 import { claim } from './settle';
-import type { createSiteBody, updateSiteBody } from './spec';
+import type { createSiteBody, installAppBody, updateSiteBody } from './spec';
 
 /** The site document's bundle parameter holds at most this many characters (its allowedPattern). */
 const BUNDLE_LIMIT = 60_000;
@@ -249,6 +257,8 @@ async function startChange(
   expectedVersion: number | undefined,
   /** a new set of environment variables, already stored, with its record */
   environment?: { variables: Record<string, string>; record: SiteItem['environment'] },
+  /** a one-click app: the install-app document runs instead of the site document */
+  install?: { app: SiteApp; parameters: (server: ServerItem) => Record<string, string> },
 ): Promise<{ site: SiteItem; operation: OperationItem }> {
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
@@ -259,18 +269,32 @@ async function startChange(
   const status: SiteStatus = site.status === 'failed' ? 'creating' : 'updating';
   let changed: SiteItem = site;
   try {
+    const command = install
+      ? {
+          kind: 'install-app' as const,
+          site: { siteId: site.id, document: 'install-app' as const, parameters: install.parameters(server) },
+        }
+      : {
+          kind: 'apply-site' as const,
+          site: siteParameters(
+            site,
+            'apply',
+            applyBundle(
+              site,
+              next.spec,
+              next.suspended || site.tenantSuspendedAt !== undefined,
+              server.stack,
+              {
+                environment: variables && Object.keys(variables).length > 0 ? variables : undefined,
+                previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
+              },
+            ),
+          ),
+        };
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
-      kind: 'apply-site',
-      site: siteParameters(
-        site,
-        'apply',
-        applyBundle(site, next.spec, next.suspended || site.tenantSuspendedAt !== undefined, server.stack, {
-          environment: variables && Object.keys(variables).length > 0 ? variables : undefined,
-          previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
-        }),
-      ),
+      ...command,
       alongside: (operationId) => {
-        const pending = { operationId, ...next };
+        const pending = { operationId, ...next, ...(install ? { app: install.app } : {}) };
         changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
         return [
           updateItem(
@@ -437,4 +461,93 @@ export async function daemonLogs(
     site: siteParameters(site, 'logs', bundle),
   });
   return operation;
+}
+
+/** The Laravel scheduler and queue worker a Laravel install adds to the site (each once). */
+function withLaravelJobs(spec: SiteSpec, home: string): SiteSpec {
+  const scheduler = { expression: '* * * * *', command: `php ${home}/app/artisan schedule:run` };
+  const worker = {
+    name: 'queue',
+    command: `php ${home}/app/artisan queue:work --sleep=3 --tries=3 --max-time=3600`,
+  };
+  const cronJobs = spec.cronJobs ?? [];
+  const daemons = spec.daemons ?? [];
+  return {
+    ...spec,
+    cronJobs: cronJobs.some((j) => j.command === scheduler.command) ? cronJobs : [...cronJobs, scheduler],
+    daemons: daemons.some((d) => d.name === worker.name) ? daemons : [...daemons, worker],
+  };
+}
+
+const appSiteTypes: Record<SiteApp, SiteSpec['type']> = {
+  wordpress: 'php',
+  laravel: 'php',
+  'node-starter': 'node',
+  static: 'static',
+};
+
+/**
+ * Installs a one-click app into a site: the install-app document fetches its code, makes its
+ * database and config with secrets made on the host, and puts in what it brings (Laravel's
+ * scheduler and queue worker, as the site's own cron job and daemon).
+ */
+export async function installApp(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  body: z.output<typeof installAppBody>,
+) {
+  if (site.spec.type !== appSiteTypes[body.app]) {
+    throw errors.validation([
+      {
+        path: 'body.app',
+        message: `${body.app} installs into a ${appSiteTypes[body.app]} site; this one is ${site.spec.type}`,
+      },
+    ]);
+  }
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  if (body.app === 'wordpress' && !['mariadb', 'mysql'].includes(server.stack.database ?? 'none')) {
+    throw errors.conflict(
+      'WordPress needs MariaDB or MySQL on the server; add one to its stack first.',
+      'body.app',
+    );
+  }
+  const layout = layoutOf(site);
+  const spec = body.app === 'laravel' ? withLaravelJobs(site.spec, layout.home) : site.spec;
+  const encode = (lines: string[]) =>
+    Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8').toString('base64');
+  const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const options =
+    body.app === 'wordpress'
+      ? encode([
+          `title ${b64(body.title)}`,
+          `adminUser ${b64(body.adminUser)}`,
+          `adminEmail ${b64(body.adminEmail)}`,
+          `adminPassword ${b64(body.adminPassword)}`,
+        ])
+      : body.app === 'laravel' && body.appName
+        ? encode([`appName ${b64(body.appName)}`])
+        : '';
+  const input = { spec, suspended: site.suspended, layout };
+  const files =
+    body.app === 'laravel'
+      ? encode([
+          `file ${crontabPath(layout.user)} 0600 site:crontab ${b64(renderCrontab(input))}`,
+          ...(spec.daemons ?? []).flatMap((daemon) => [
+            `file ${daemonUnitPath(layout.user, daemon.name)} 0644 root:root ${b64(renderDaemonUnit(input, daemon))}`,
+            `reload ${daemonUnitName(layout.user, daemon.name)}`,
+          ]),
+        ])
+      : '';
+  return startChange(platform, site, requestId, { spec, suspended: site.suspended }, undefined, undefined, {
+    app: body.app,
+    parameters: (current) => ({
+      app: body.app,
+      siteUser: site.systemUser,
+      domain: site.spec.domain,
+      database: current.stack.database ?? 'none',
+      optionsBase64: options,
+      filesBase64: files,
+    }),
+  });
 }

@@ -86,6 +86,7 @@ export async function settleSite(
             pending: undefined,
             servedAt,
             updatedAt: now,
+            ...(pending.app ? { app: { name: pending.app, installedAt: now } } : {}),
           },
         },
         mine,

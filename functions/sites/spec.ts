@@ -291,6 +291,10 @@ export const siteSchema = z
     cronJobs: z.array(z.object({ expression: z.string(), command: z.string() })),
     daemons: z.array(z.object({ name: z.string(), command: z.string() })),
     environmentNames: z.array(z.string()).meta({ description: 'The names of its environment variables' }),
+    app: z
+      .object({ name: z.string(), installedAt: z.string() })
+      .nullable()
+      .meta({ description: 'The one-click app installed into it' }),
     systemUser: z.string().meta({ description: "The system user the site's files and PHP run as" }),
     home: z.string(),
     servedAt: z
@@ -357,3 +361,32 @@ export const daemonLogsParams = siteParams.extend({
 export const daemonLogsQuery = z.strictObject({
   lines: z.coerce.number().int().min(1).max(1000).default(200),
 });
+
+export const installAppBody = z
+  .discriminatedUnion('app', [
+    z.strictObject({
+      app: z.literal('wordpress'),
+      title: z
+        .string()
+        .min(1)
+        .max(200)
+        .refine((v) => !hasControl(v), 'One line'),
+      adminUser: z.string().regex(/^[A-Za-z0-9._-]{3,60}$/, 'Letters, digits and . _ - (3 to 60)'),
+      adminEmail: z.email().max(254),
+      adminPassword: z
+        .string()
+        .min(12)
+        .max(128)
+        .refine((v) => !hasControl(v), 'No line breaks or control characters'),
+    }),
+    z.strictObject({
+      app: z.literal('laravel'),
+      appName: z
+        .string()
+        .regex(/^[A-Za-z0-9 ._-]{1,50}$/, 'Letters, digits, spaces and . _ -')
+        .optional(),
+    }),
+    z.strictObject({ app: z.literal('node-starter') }),
+    z.strictObject({ app: z.literal('static') }),
+  ])
+  .meta({ id: 'InstallAppRequest' });

@@ -74,7 +74,12 @@ export interface PendingSiteChange {
   operationId: string;
   spec: SiteSpec;
   suspended: boolean;
+  /** a one-click app being installed */
+  app?: SiteApp;
 }
+
+export const siteApps = ['wordpress', 'laravel', 'node-starter', 'static'] as const;
+export type SiteApp = (typeof siteApps)[number];
 
 export interface SiteItem extends StoredItem {
   entity: 'site';
@@ -88,6 +93,8 @@ export interface SiteItem extends StoredItem {
   /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
   tenantSuspendedAt?: string;
   environment?: SiteEnvironment;
+  /** the one-click app installed into it, once its operation succeeded */
+  app?: { name: SiteApp; installedAt: string };
   /** the system user the site's files and PHP run as; its home holds everything of the site */
   systemUser: string;
   /** the operation changing the site on its host, until it ends; one at a time */
@@ -155,6 +162,7 @@ export function toSite(item: SiteItem) {
     cronJobs: spec.cronJobs ?? [],
     daemons: spec.daemons ?? [],
     environmentNames: item.environment?.names ?? [],
+    app: item.app ?? null,
     basicAuth: basicAuth ? { username: basicAuth.username } : null,
     systemUser: item.systemUser,
     home: homeOf(item.systemUser),

@@ -271,6 +271,18 @@ case "$action" in
       done
     fi
     ;;
+  db-create)
+    # a database server does not run in the sandbox: what would be created is recorded
+    remember "$state/databases" "$1 $2 $3"
+    ;;
+  fetch-wordpress | composer-create-project)
+    # downloads (wordpress.org, Packagist) are not reached from the sandbox: recorded
+    remember "$state/apps" "$action $1"
+    ;;
+  wp-cli | artisan)
+    # they need the app's code and its database: recorded, with any password left out
+    printf '%s\n' "$action $(printf '%s ' "$@" | sed -E 's/(--admin_password=)[^ ]*/\1(hidden)/g')" >>"$state/apps"
+    ;;
   boot)
     # the host started again: its enabled daemons start, as systemd starts enabled units
     if sandboxed && [ -f "$state/services" ]; then

@@ -64,6 +64,7 @@ describe('Stack: workflows', () => {
     const props = machine?.Properties as Record<string, any>;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapServerDocumentName',
+      'InstallAppDocumentName',
       'RunCommandDocumentName',
       'SiteDocumentName',
       'WorkflowTasksFunctionArn',
@@ -91,7 +92,7 @@ describe('Stack: workflows', () => {
       );
     }
     templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
-    templates.workflows.resourceCountIs('AWS::SSM::Document', 3);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', 4);
   });
 
   it('gives the state machine only the actions its definition uses', () => {
@@ -124,7 +125,7 @@ describe('Stack: workflows', () => {
   });
 
   it('creates the host documents as SSM Command documents', () => {
-    for (const name of ['bootstrap-server', 'run-command', 'site']) {
+    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app']) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
         DocumentType: 'Command',
         Name: `vip-test-${name}`,

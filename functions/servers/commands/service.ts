@@ -44,7 +44,9 @@ export interface CommandInput {
  * what is already in place as it is), alone on the server.
  */
 export function makeRunCommand(
-  deps: ServerOperationDeps & { documents: { runCommand: string; bootstrap: string; site: string } },
+  deps: ServerOperationDeps & {
+    documents: { runCommand: string; bootstrap: string; site: string; installApp: string };
+  },
 ) {
   return async (
     tenantId: string,
@@ -57,8 +59,8 @@ export function makeRunCommand(
       script?: string;
       publicKey?: string;
       keyId?: string;
-      /** a site's command: the site, and the site document's parameters */
-      site?: { siteId: string; parameters: Record<string, string> };
+      /** a site's command: the site, the document (the site document unless named) and its parameters */
+      site?: { siteId: string; document?: 'site' | 'install-app'; parameters: Record<string, string> };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
@@ -89,7 +91,8 @@ export function makeRunCommand(
         ...(command.site ? { siteId: command.site.siteId } : {}),
         ...(command.site
           ? {
-              documentName: deps.documents.site,
+              documentName:
+                command.site.document === 'install-app' ? deps.documents.installApp : deps.documents.site,
               parameters: {
                 ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],
