@@ -4,7 +4,8 @@
 # when the agent runs the host's commands in its mount namespace (VIP_SANDBOXED=1, see
 # sandbox-enter.sh) and this machine has them (Debian's nginx, apache2, caddy, php-fpm):
 # "installing" one lays down the package's own default files, enabling or reloading it starts
-# or reloads the real daemon, and validating runs its real validator.
+# or reloads the real daemon (nginx, apache2, caddy, php-fpm), and validating runs its real
+# validator.
 set -euo pipefail
 root="${VIP_HOST_ROOT:?VIP_HOST_ROOT is not set}"
 state="$root/var/lib/vip"
@@ -133,6 +134,17 @@ start_or_reload() {
       mkdir -p /var/log/apache2
       if running /run/apache2/apache2.pid; then apache2ctl graceful; else apache2ctl start; fi
       ;;
+    caddy)
+      command -v caddy >/dev/null 2>&1 && [ -f /etc/caddy/Caddyfile ] || return 0
+      mkdir -p /run/caddy
+      # caddy reload answers once the new configuration serves
+      if running /run/caddy.pid; then
+        caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --address unix//run/caddy/admin.sock
+      else
+        HOME="$root/var/lib/caddy" caddy start --config /etc/caddy/Caddyfile --adapter caddyfile \
+          --pidfile /run/caddy.pid >/dev/null 2>&1
+      fi
+      ;;
     php*-fpm)
       version="${unit#php}"
       version="${version%-fpm}"
@@ -154,6 +166,7 @@ stop_daemon() {
   case "$unit" in
     nginx) pidfile=/run/nginx.pid ;;
     apache2) pidfile=/run/apache2/apache2.pid ;;
+    caddy) pidfile=/run/caddy.pid ;;
     php*-fpm)
       pidfile="${unit%-fpm}"
       pidfile="/run/php/${pidfile}-fpm.pid"
