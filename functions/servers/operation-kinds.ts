@@ -1,4 +1,5 @@
 import type { OperationItem } from '../../layers/model/operations';
+import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
 import { settleSite } from '../sites/settle';
@@ -17,10 +18,11 @@ export interface EndedCommand {
   stack?: ServerStack;
 }
 
-/** How a command ended, for its kind's settling: what the host printed, and when. */
+/** How a command ended, for its kind's settling: what the host printed, when, and the platform to act on. */
 export interface CommandEnding {
   output?: Record<string, unknown> | undefined;
   at: string;
+  platform: Platform;
 }
 
 /** Everything the servers context knows of one kind of operation on a server. */

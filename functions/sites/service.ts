@@ -294,7 +294,12 @@ async function startChange(
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
       ...command,
       alongside: (operationId) => {
-        const pending = { operationId, ...next, ...(install ? { app: install.app } : {}) };
+        const pending = {
+          operationId,
+          ...next,
+          tenantSuspended: site.tenantSuspendedAt !== undefined,
+          ...(install ? { app: install.app } : {}),
+        };
         changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
         return [
           updateItem(

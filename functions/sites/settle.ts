@@ -1,3 +1,5 @@
+import { AppError } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import { countersChange } from '../../layers/model/counters';
 import {
   type DomainClaimItem,
@@ -6,6 +8,7 @@ import {
   type SiteItem,
   siteKeys,
 } from '../../layers/model/sites';
+import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { deleteItem, updateItem } from '../../layers/store/writes';
 
@@ -43,7 +46,7 @@ export async function settleSite(
   store: Store,
   ended: EndedSiteCommand,
   succeeded: boolean,
-  details: { output?: { stdout?: unknown } | undefined; at: string },
+  details: { output?: { stdout?: unknown } | undefined; at: string; platform?: Platform },
 ): Promise<void> {
   if (!ended.siteId) return;
   const ref = siteKeys.item(ended.tenantId, ended.siteId);
@@ -110,4 +113,14 @@ export async function settleSite(
   }
   if (site.status !== to) writes.push(countersChange(site.tenantId, { sites: { from: site.status, to } }));
   await store.transact(writes);
+  // The tenant was suspended or unsuspended while this change was on its way (the suspension
+  // could not start a change of its own then): the host gets the site as it should be now.
+  const rendered = pending?.tenantSuspended ?? false;
+  if (details.platform && to === 'active' && rendered !== (site.tenantSuspendedAt !== undefined)) {
+    const { reapplySite, siteOf } = await import('./service');
+    const settled = await siteOf(details.platform, site.tenantId, site.id);
+    await ignoring(AppError, () =>
+      reapplySite(details.platform as Platform, settled, `${ended.operationId}-resync`),
+    );
+  }
 }

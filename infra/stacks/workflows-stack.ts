@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -25,6 +25,8 @@ import {
   platformEnvironment,
   providerCredentialsArn,
   providerCredentialsFinding,
+  siteEnvironmentsArn,
+  siteEnvironmentsFinding,
 } from '../constructs/house-function';
 import { acknowledge } from '../nag';
 
@@ -96,7 +98,29 @@ export class WorkflowsStack extends Stack {
         resources: [providerCredentialsArn(this, props.stage)],
       }),
     );
-    acknowledge(tasks, [providerCredentialsFinding(props.stage)]);
+    // a site change that ends after its tenant's suspension changed starts the change that
+    // catches the host up (functions/sites/settle.ts): the site's environment, and the
+    // run-command workflow, by name (the machine is defined below, and names this function)
+    tasks.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [siteEnvironmentsArn(this, props.stage)],
+      }),
+    );
+    tasks.fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['states:StartExecution'],
+        resources: [
+          this.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: stateMachineName(props.stage, 'run-command'),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    acknowledge(tasks, [providerCredentialsFinding(props.stage), siteEnvironmentsFinding(props.stage)]);
     grantTenantAwsRoles(tasks);
     tasks.fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -76,6 +76,8 @@ export interface PendingSiteChange {
   suspended: boolean;
   /** a one-click app being installed */
   app?: SiteApp;
+  /** whether the tenant was suspended when the change was rendered (its suspension page or not) */
+  tenantSuspended?: boolean;
 }
 
 export const siteApps = ['wordpress', 'laravel', 'node-starter', 'static'] as const;

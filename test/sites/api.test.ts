@@ -269,6 +269,25 @@ describe('Sites API', () => {
     expect((await api.call('POST', `${customers}/unsuspend`, { token: reseller.token })).status).toBe(200);
     expect((await settled()).tenantSuspended).toBe(false);
     expect((await page()).status).toBe(200);
+
+    // suspended while a change of the site is on its way: that change was rendered before the
+    // suspension, and its ending catches the host up
+    const patched = await api.call('PATCH', site(limited, created.json.id), {
+      token: limited.token,
+      body: { redirects: [{ from: '/meanwhile', to: '/elsewhere' }] },
+    });
+    expect(patched.status).toBe(202);
+    expect(
+      (await api.call('POST', `${customers}/suspend`, { token: reseller.token, body: { reason: 'unpaid' } }))
+        .status,
+    ).toBe(200);
+    await operationEnded(api, patched.headers.get('location') ?? '', reseller.token);
+    const caughtUp = await settled();
+    expect(caughtUp.tenantSuspended).toBe(true);
+    expect(caughtUp.redirects).toEqual([{ from: '/meanwhile', to: '/elsewhere', status: 301 }]);
+    expect((await page()).status).toBe(503);
+    await api.call('POST', `${customers}/unsuspend`, { token: reseller.token });
+    await settled();
   });
 
   it('puts an OpenLiteSpeed site on its host: vhost, registration and listener map', async () => {

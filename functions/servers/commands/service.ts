@@ -140,6 +140,7 @@ export const commandTasks = {
     await operationKindOf(input.kind)?.onEnd?.(platform.store, input, outcome.error === undefined, {
       output: outcome.output,
       at,
+      platform,
     });
     const operation = await platform.store.get<OperationItem>(
       operationKeys.item(input.tenantId, input.operationId),
