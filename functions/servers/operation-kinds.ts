@@ -39,6 +39,8 @@ export interface OperationKind {
   documentAction?: string;
   /** settles what it changed once it ended, before its operation ends */
   onEnd?: (store: Store, ended: EndedCommand, succeeded: boolean, ending: CommandEnding) => Promise<void>;
+  /** a failure's message says what the command itself said on stderr (a validator's message, say) */
+  explainsFailure?: boolean;
   /** settles what it was changing when it was cancelled (whether the host got it is unknown) */
   onCancel?: (store: Store, operation: OperationItem) => Promise<void>;
 }
@@ -69,10 +71,10 @@ export const operationKinds = {
     onCancel: settleSshKeyOfCancelled,
   },
   // a site's rendered configuration, checked on the host before it is reloaded (functions/sites)
-  'apply-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
-  'remove-site': { workflow: 'run-command', cancel: false, onEnd: settleSite },
+  'apply-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
+  'remove-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   // a one-click app into a site (the install-app document); the site takes what it brings
-  'install-app': { workflow: 'run-command', cancel: false, onEnd: settleSite },
+  'install-app': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

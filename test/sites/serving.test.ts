@@ -129,6 +129,18 @@ describe('Sites served on a local host', () => {
     expect(moved.status).toBe(301);
     expect(moved.headers.location).toBe('https://blog.example.com/new-page');
 
+    // basic auth: nothing without the password, the page with it
+    await change('PATCH', sitePath(site.id), {
+      basicAuth: { username: 'team', password: 'a secret password' },
+    });
+    expect((await get(site.servedAt, 'blog.example.com')).status).toBe(401);
+    const authorization = `Basic ${Buffer.from('team:a secret password').toString('base64')}`;
+    expect((await get(site.servedAt, 'blog.example.com', '/', { authorization })).status).toBe(200);
+    const wrong = `Basic ${Buffer.from('team:not the password').toString('base64')}`;
+    expect((await get(site.servedAt, 'blog.example.com', '/', { authorization: wrong })).status).toBe(401);
+    await change('PATCH', sitePath(site.id), { basicAuth: null });
+    expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
+
     // suspended, it serves the suspension page; unsuspended, itself again
     expect((await change('POST', `${sitePath(site.id)}/suspend`)).status).toBe('succeeded');
     const suspended = await get(site.servedAt, 'blog.example.com');
@@ -143,7 +155,11 @@ describe('Sites served on a local host', () => {
     const before = readFileSync(vhost, 'utf8');
     const broken = await change('PATCH', sitePath(site.id), { snippet: 'no_such_directive on;' });
     expect(broken.status).toBe('failed');
-    expect(JSON.stringify(broken)).toContain('unknown directive \\"no_such_directive\\"');
+    expect(broken.error.code).toBe('CommandFailed');
+    expect(broken.error.message).toContain(
+      'nginx rejected the configuration; the previous one is still serving',
+    );
+    expect(broken.error.message).toContain('unknown directive "no_such_directive"');
     expect(readFileSync(vhost, 'utf8')).toBe(before);
     expect((await get(site.servedAt, 'blog.example.com')).status).toBe(200);
     const kept = (await api.call('GET', sitePath(site.id), { token: owner.token })).json;

@@ -137,7 +137,16 @@ export const commandTasks = {
     // What the command changed (an SSH key's record, the server's stack) settles first:
     // whoever sees the operation end sees it as it is.
     const at = platform.clock.now().toISOString();
-    await operationKindOf(input.kind)?.onEnd?.(platform.store, input, outcome.error === undefined, {
+    const kind = operationKindOf(input.kind);
+    const said = typeof outcome.output?.stderr === 'string' ? outcome.output.stderr.trim() : '';
+    if (outcome.error && kind?.explainsFailure && said) {
+      // what the host said last is what went wrong: the validator's message, say
+      outcome = {
+        ...outcome,
+        error: { ...outcome.error, message: said.split('\n').slice(-5).join('\n').slice(0, 2000) },
+      };
+    }
+    await kind?.onEnd?.(platform.store, input, outcome.error === undefined, {
       output: outcome.output,
       at,
       platform,
