@@ -73,21 +73,31 @@ lay_down() {
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# poll CHECK ARGS...: runs the check every 50 ms, for at most 5 s, until it holds
+poll() {
+  local tries=0
+  until "$@"; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 100 ]; then return 1; fi
+    sleep 0.05
+  done
+}
+
+# pools_listen VERSION: every pool of a PHP-FPM version has its socket
+pools_listen() {
+  local socket
+  while read -r socket; do
+    if [ ! -S "$socket" ]; then return 1; fi
+  done < <(sed -n 's/^listen *= *//p' /etc/php/"$1"/fpm/pool.d/*.conf 2>/dev/null)
+}
+
 # await_pools VERSION: waits until every pool of a PHP-FPM version listens on its socket (a
 # reload re-executes the master, which opens the sockets of new pools once it is back)
 await_pools() {
-  local tries=0 socket missing
-  while [ "$tries" -lt 100 ]; do
-    missing=0
-    while read -r socket; do
-      if [ ! -S "$socket" ]; then missing=1; fi
-    done < <(sed -n 's/^listen *= *//p' /etc/php/"$1"/fpm/pool.d/*.conf 2>/dev/null)
-    if [ "$missing" -eq 0 ]; then return 0; fi
-    sleep 0.05
-    tries=$((tries + 1))
-  done
-  echo "php$1-fpm did not open its pools' sockets within 5 s" >&2
-  return 1
+  poll pools_listen "$1" || {
+    echo "php$1-fpm did not open its pools' sockets within 5 s" >&2
+    return 1
+  }
 }
 
 # nginx_reloaded MASTER BEFORE: a worker started after the signal runs, and every worker from
@@ -108,17 +118,14 @@ nginx_reloaded() {
 # signal accept connections (a reload is asynchronous: until then old workers answer with the
 # old config)
 reload_nginx() {
-  local master before tries=0
+  local master before
   master="$(cat /run/nginx.pid)"
   before=" $(pgrep -P "$master" | tr '\n' ' ')"
   kill -HUP "$master"
-  while [ "$tries" -lt 100 ]; do
-    if nginx_reloaded "$master" "$before"; then return 0; fi
-    sleep 0.05
-    tries=$((tries + 1))
-  done
-  echo "nginx did not start new workers within 5 s" >&2
-  return 1
+  poll nginx_reloaded "$master" "$before" || {
+    echo "nginx did not start new workers within 5 s" >&2
+    return 1
+  }
 }
 
 # start_or_reload UNIT: the real daemon, where this machine has it; otherwise nothing runs.

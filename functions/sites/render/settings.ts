@@ -35,25 +35,38 @@ export const daemonUnitPath = (user: string, daemon: string) =>
   `/etc/systemd/system/${daemonUnitName(user, daemon)}.service`;
 export const daemonLogPath = (home: string, daemon: string) => `${home}/logs/daemon-${daemon}.log`;
 
-/** A daemon of the site (a queue worker, say): its command as the site's user, restarted when it dies. */
-export function renderDaemonUnit({ spec, layout }: RenderInput, daemon: SiteDaemon): string {
+/**
+ * A systemd service of a site: a command run by the site's user with the site's environment,
+ * restarted when it dies, its output appended to a log in the site's home.
+ */
+export function siteServiceUnit(
+  { spec, layout }: RenderInput,
+  service: {
+    description: string;
+    workingDirectory: string;
+    environment?: string[];
+    command: string;
+    log: string;
+  },
+): string {
   return [
     `# ${managedHeader(layout, spec.domain)}`,
     '[Unit]',
-    `Description=${daemon.name} of ${spec.domain}`,
+    `Description=${service.description}`,
     'After=network.target',
     '',
     '[Service]',
     'Type=simple',
     `User=${layout.user}`,
     `Group=${layout.user}`,
-    `WorkingDirectory=${layout.home}`,
+    `WorkingDirectory=${service.workingDirectory}`,
+    ...(service.environment ?? []).map((assignment) => `Environment=${assignment}`),
     `EnvironmentFile=-${environmentPath(layout.home)}`,
-    `ExecStart=/bin/bash -c ${systemdQuoted(daemon.command)}`,
+    `ExecStart=/bin/bash -c ${systemdQuoted(service.command)}`,
     'Restart=always',
     'RestartSec=3',
-    `StandardOutput=append:${daemonLogPath(layout.home, daemon.name)}`,
-    `StandardError=append:${daemonLogPath(layout.home, daemon.name)}`,
+    `StandardOutput=append:${service.log}`,
+    `StandardError=append:${service.log}`,
     'NoNewPrivileges=true',
     'ProtectSystem=full',
     '',
@@ -62,6 +75,15 @@ export function renderDaemonUnit({ spec, layout }: RenderInput, daemon: SiteDaem
     '',
   ].join('\n');
 }
+
+/** A daemon of the site (a queue worker, say): its command as the site's user, from its home. */
+export const renderDaemonUnit = (input: RenderInput, daemon: SiteDaemon): string =>
+  siteServiceUnit(input, {
+    description: `${daemon.name} of ${input.spec.domain}`,
+    workingDirectory: input.layout.home,
+    command: daemon.command,
+    log: daemonLogPath(input.layout.home, daemon.name),
+  });
 
 /** Where a site's environment variables are written on its host, for its apps, cron jobs and daemons. */
 export const environmentPath = (home: string) => `${home}/.vip/environment`;
