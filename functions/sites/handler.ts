@@ -4,7 +4,7 @@ import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { tenantPartition } from '../../layers/model/keys';
-import { toOperation } from '../../layers/model/operations';
+import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { type SiteItem, siteKeys, toSite } from '../../layers/model/sites';
 import { sitesContext } from './context';
@@ -24,13 +24,16 @@ import {
 const operationUrl = (tenantId: string, operationId: string) =>
   `/v1/tenants/${tenantId}/operations/${operationId}`;
 
+/** 202 with the site as it is now and the operation changing it, located at the operation. */
+const changeAccepted = (tenantId: string, changed: { site: SiteItem; operation: OperationItem }) =>
+  accepted(
+    { ...toSite(changed.site), operation: toOperation(changed.operation) },
+    operationUrl(tenantId, changed.operation.id),
+  );
+
 export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   createSite: async ({ params, body, requestId, platform }) => {
-    const { site, operation } = await createSite(platform, { ...params, requestId }, body);
-    return accepted(
-      { ...toSite(site), operation: toOperation(operation) },
-      operationUrl(params.tenantId, operation.id),
-    );
+    return changeAccepted(params.tenantId, await createSite(platform, { ...params, requestId }, body));
   },
   listServerSites: async ({ params, query, platform }) => {
     const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
@@ -71,10 +74,7 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
     const expected = versionFromIfMatch(headers('if-match'));
     if (expected !== undefined && expected !== (site.version ?? 1)) throw errors.preconditionFailed();
     const changed = await updateSite(platform, site, requestId, body, expected);
-    return accepted(
-      { ...toSite(changed.site), operation: toOperation(changed.operation) },
-      operationUrl(params.tenantId, changed.operation.id),
-    );
+    return changeAccepted(params.tenantId, changed);
   },
   deleteSite: async ({ params, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
@@ -84,18 +84,12 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   suspendSite: async ({ params, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const changed = await setSuspended(platform, site, requestId, true);
-    return accepted(
-      { ...toSite(changed.site), operation: toOperation(changed.operation) },
-      operationUrl(params.tenantId, changed.operation.id),
-    );
+    return changeAccepted(params.tenantId, changed);
   },
   unsuspendSite: async ({ params, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const changed = await setSuspended(platform, site, requestId, false);
-    return accepted(
-      { ...toSite(changed.site), operation: toOperation(changed.operation) },
-      operationUrl(params.tenantId, changed.operation.id),
-    );
+    return changeAccepted(params.tenantId, changed);
   },
   getSiteEnvironment: async ({ params, principal, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
@@ -112,10 +106,7 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   setSiteEnvironment: async ({ params, body, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const changed = await setEnvironment(platform, site, requestId, body.variables);
-    return accepted(
-      { ...toSite(changed.site), operation: toOperation(changed.operation) },
-      operationUrl(params.tenantId, changed.operation.id),
-    );
+    return changeAccepted(params.tenantId, changed);
   },
   readDaemonLogs: async ({ params, query, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
@@ -125,10 +116,7 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   installSiteApp: async ({ params, body, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const changed = await installApp(platform, site, requestId, body);
-    return accepted(
-      { ...toSite(changed.site), operation: toOperation(changed.operation) },
-      operationUrl(params.tenantId, changed.operation.id),
-    );
+    return changeAccepted(params.tenantId, changed);
   },
 };
 
