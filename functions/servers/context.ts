@@ -23,5 +23,6 @@ export const serversContext = defineContext({
   ],
   grants: ['provider-credentials', 'tenant-aws-roles', 'cancel-host-commands'],
   workflows: ['provision-server', 'decommission-server', 'run-command', 'reboot-server'],
+  taskGrants: ['host-activations', 'provider-credentials', 'tenant-aws-roles'],
   idPrefixes: ['srv', 'key'],
 });

@@ -7,5 +7,7 @@ export const sitesContext = defineContext({
   routes: sitesRoutes,
   workflows: ['run-command'],
   grants: ['site-environments'],
+  // a change that ends after its tenant's suspension changed starts the one that catches up
+  taskGrants: ['site-environments', 'start-run-command'],
   idPrefixes: ['ste'],
 });

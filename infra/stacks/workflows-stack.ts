@@ -6,7 +6,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { contexts } from '../../functions/api';
 import { hostDocumentName, stateMachineName } from '../../layers/config/resources';
+import type { TaskGrant } from '../../layers/http/context';
 import {
   documentSubstitutions,
   type HostDocumentName,
@@ -71,64 +73,16 @@ export class WorkflowsStack extends Stack {
 
     const tasks = new HouseFunction(this, 'WorkflowTasks', {
       entry: 'functions/workflow-tasks.ts',
-      description: 'Server workflow steps: create host, record progress, activate, compensate',
+      description: "Workflow steps of every context's workflows: hosts, commands, sites",
       stage: props.stage,
       timeout: Duration.minutes(2),
     })
       .grantTable(props.table)
       .grantSecrets(props.secrets)
       .setEnvironment({ ...platformEnvironment(this, props.stage), HOST_ACTIVATION_ROLE: hostRole.roleName });
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        // DescribeInstanceInformation finds every instance an activation registered, to forget them all
-        actions: ['ssm:CreateActivation', 'ssm:AddTagsToResource', 'ssm:DescribeInstanceInformation'],
-        resources: ['*'],
-      }),
-    );
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:DeleteActivation', 'ssm:DeregisterManagedInstance'],
-        resources: ['*'],
-        conditions: { StringLike: { 'ssm:resourceTag/vip:serverId': 'srv_*' } },
-      }),
-    );
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter'],
-        resources: [providerCredentialsArn(this, props.stage)],
-      }),
-    );
-    // a site change that ends after its tenant's suspension changed starts the change that
-    // catches the host up (functions/sites/settle.ts): the site's environment, and the
-    // run-command workflow, by name (the machine is defined below, and names this function)
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter'],
-        resources: [siteEnvironmentsArn(this, props.stage)],
-      }),
-    );
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:StartExecution'],
-        resources: [
-          this.formatArn({
-            service: 'states',
-            resource: 'stateMachine',
-            resourceName: stateMachineName(props.stage, 'run-command'),
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
-    acknowledge(tasks, [providerCredentialsFinding(props.stage), siteEnvironmentsFinding(props.stage)]);
-    grantTenantAwsRoles(tasks);
-    tasks.fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: [hostRole.roleArn],
-        conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
-      }),
-    );
+    // What each context's workflow tasks need, as its definition names it (functions/api.ts).
+    const taskGrants = new Set(contexts.flatMap((context) => context.taskGrants));
+    for (const grant of taskGrants) this.grantTasks(tasks, grant, hostRole, props.stage);
 
     const substitutions: WorkflowSubstitutions = {
       WorkflowTasksFunctionArn: tasks.fn.functionArn,
@@ -219,5 +173,71 @@ export class WorkflowsStack extends Stack {
           "The workflows run their documents on a server's managed instance, whose id exists only once the server registered.",
       },
     ]);
+  }
+
+  /** One task grant (layers/http/context.ts) as IAM statements on the workflow tasks function. */
+  private grantTasks(tasks: HouseFunction, grant: TaskGrant, hostRole: iam.Role, stage: string) {
+    switch (grant) {
+      case 'host-activations':
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            // DescribeInstanceInformation finds every instance an activation registered, to forget them all
+            actions: ['ssm:CreateActivation', 'ssm:AddTagsToResource', 'ssm:DescribeInstanceInformation'],
+            resources: ['*'],
+          }),
+        );
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:DeleteActivation', 'ssm:DeregisterManagedInstance'],
+            resources: ['*'],
+            conditions: { StringLike: { 'ssm:resourceTag/vip:serverId': 'srv_*' } },
+          }),
+        );
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['iam:PassRole'],
+            resources: [hostRole.roleArn],
+            conditions: { StringEquals: { 'iam:PassedToService': 'ssm.amazonaws.com' } },
+          }),
+        );
+        return;
+      case 'provider-credentials':
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:GetParameter'],
+            resources: [providerCredentialsArn(this, stage)],
+          }),
+        );
+        acknowledge(tasks, [providerCredentialsFinding(stage)]);
+        return;
+      case 'tenant-aws-roles':
+        grantTenantAwsRoles(tasks);
+        return;
+      case 'site-environments':
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:GetParameter'],
+            resources: [siteEnvironmentsArn(this, stage)],
+          }),
+        );
+        acknowledge(tasks, [siteEnvironmentsFinding(stage)]);
+        return;
+      case 'start-run-command':
+        // by name: the machine is defined after this function, and names it
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: [
+              this.formatArn({
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: stateMachineName(stage, 'run-command'),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
+          }),
+        );
+        return;
+    }
   }
 }

@@ -20,6 +20,22 @@ export type Grant =
   /** sites' environment variables, one SecureString parameter per site */
   | 'site-environments';
 
+/**
+ * What the workflow tasks function needs to run a context's workflow tasks; the workflows
+ * stack turns each into IAM statements on that one function, as `Grant` does for the API.
+ */
+export type TaskGrant =
+  /** hybrid activations for new hosts: create, tag, find, delete, deregister; pass the hosts' role */
+  | 'host-activations'
+  /** read tenants' provider tokens, to create and delete their VMs */
+  | 'provider-credentials'
+  /** the roles tenants make in their own AWS accounts for EC2 */
+  | 'tenant-aws-roles'
+  /** read sites' environments, to render a site's change */
+  | 'site-environments'
+  /** start the run-command workflow (a change that catches a host up) */
+  | 'start-run-command';
+
 /** One bounded context: everything the CDK app, the local runtime and IAM need to know of it. */
 export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonly RouteSpec[]> {
   name: string;
@@ -37,6 +53,8 @@ export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonl
   grants: readonly Grant[];
   /** the workflows it starts (and may stop, to cancel an operation) */
   workflows: readonly WorkflowName[];
+  /** what its workflow tasks need of AWS, granted to the workflow tasks function */
+  taskGrants: readonly TaskGrant[];
   /** the id prefixes of the entities it owns (`srv_…`), each owned by one context */
   idPrefixes: readonly string[];
 }
@@ -53,6 +71,7 @@ export function defineContext<const Routes extends readonly RouteSpec[]>(input: 
   streaming?: boolean;
   grants?: readonly Grant[];
   workflows?: readonly WorkflowName[];
+  taskGrants?: readonly TaskGrant[];
   idPrefixes?: readonly string[];
 }): ContextDefinition<Routes> {
   for (const route of input.routes) {
@@ -74,6 +93,7 @@ export function defineContext<const Routes extends readonly RouteSpec[]>(input: 
     streaming: input.streaming ?? false,
     grants: input.grants ?? [],
     workflows: input.workflows ?? [],
+    taskGrants: input.taskGrants ?? [],
     idPrefixes: input.idPrefixes ?? [],
   };
 }

@@ -124,6 +124,27 @@ describe('Stack: workflows', () => {
     );
   });
 
+  it("grants the workflow tasks function what the contexts' task grants name, and no more", () => {
+    const policies = templates.workflows.findResources('AWS::IAM::Policy');
+    const [, policy] = Object.entries(policies).find(([id]) => id.startsWith('WorkflowTasks')) ?? [];
+    const statements = (policy?.Properties.PolicyDocument.Statement ?? []) as Record<string, any>[];
+    const actions = new Set(statements.flatMap((st) => [st.Action].flat() as string[]));
+    for (const action of [
+      'ssm:CreateActivation',
+      'ssm:DeregisterManagedInstance',
+      'iam:PassRole',
+      'sts:AssumeRole',
+      'states:StartExecution',
+    ]) {
+      expect(actions, action).toContain(action);
+    }
+    const start = statements.find((st) => [st.Action].flat().includes('states:StartExecution'));
+    expect(JSON.stringify(start?.Resource)).toContain('vip-test-run-command');
+    expect(JSON.stringify(start?.Resource)).not.toContain('provision-server');
+    const reads = statements.filter((st) => [st.Action].flat().includes('ssm:GetParameter'));
+    expect(JSON.stringify(reads.map((st) => st.Resource))).toContain('tenants/*/sites/*');
+  });
+
   it('creates the host documents as SSM Command documents', () => {
     for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app']) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
