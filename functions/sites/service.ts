@@ -21,6 +21,7 @@ import { runCommand } from '../servers/runs';
 import { readEnvironment, writeEnvironment } from './environment';
 import { applyBundle, removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
+import { sealFor } from './render/sealed';
 import {
   crontabPath,
   daemonLogPath,
@@ -174,6 +175,15 @@ async function explainRefusal(
   throw error;
 }
 
+/** Secrets go to a host only sealed to its own key, which its health check reports. */
+const sealerOf = (server: ServerItem) =>
+  server.hostKey ? (plaintext: string) => sealFor(server.hostKey as string, plaintext) : undefined;
+
+const noHostKey = () =>
+  errors.conflict(
+    'The server has not reported its host key yet, which secrets for it are sealed to: reboot it once (its health check reports the key).',
+  );
+
 /** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
 const SERVER_OPERATION_WRITES = 2;
 
@@ -263,6 +273,8 @@ async function startChange(
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
   const variables = environment ? environment.variables : await readEnvironment(site);
+  const hasVariables = variables !== undefined && Object.keys(variables).length > 0;
+  if (hasVariables && !server.hostKey) throw noHostKey();
   const now = platform.clock.now().toISOString();
   const added = domainsOf(next.spec).filter((d) => !domainsOf(site.spec).includes(d));
   const ref = siteKeys.item(site.tenantId, site.id);
@@ -285,7 +297,8 @@ async function startChange(
               next.suspended || site.tenantSuspendedAt !== undefined,
               server.stack,
               {
-                environment: variables && Object.keys(variables).length > 0 ? variables : undefined,
+                environment: hasVariables ? variables : undefined,
+                seal: sealerOf(server),
                 previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
               },
             ),
@@ -522,13 +535,15 @@ export async function installApp(
   const encode = (lines: string[]) =>
     Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8').toString('base64');
   const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+  const seal = sealerOf(server);
+  if (body.app === 'wordpress' && !seal) throw noHostKey();
   const options =
-    body.app === 'wordpress'
+    body.app === 'wordpress' && seal
       ? encode([
           `title ${b64(body.title)}`,
           `adminUser ${b64(body.adminUser)}`,
           `adminEmail ${b64(body.adminEmail)}`,
-          `adminPassword ${b64(body.adminPassword)}`,
+          `adminPassword ${seal(body.adminPassword)}`,
         ])
       : body.app === 'laravel' && body.appName
         ? encode([`appName ${b64(body.appName)}`])

@@ -48,6 +48,8 @@ export interface ServerItem extends StoredItem {
   stackOperationId?: string;
   /** the host's boot as its last health check saw it; a hard reboot's check insists on another */
   bootId?: string;
+  /** the public half of the host's own key (PEM), which secrets for the host are sealed to */
+  hostKey?: string;
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;

@@ -55,6 +55,8 @@ interface Invocation {
   ExecutionStartDateTime: string;
   ExecutionEndDateTime: string;
   RequestedDateTime: Date;
+  /** what the command was sent with, as ListCommands shows it */
+  parameters: Record<string, string[]>;
 }
 
 /** What a host agent runs: the document's script steps with parameters already filled in. */
@@ -271,6 +273,7 @@ export function makeLocalSsm(options: {
           ExecutionStartDateTime: '',
           ExecutionEndDateTime: '',
           RequestedDateTime: requested,
+          parameters: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, [v]])),
         };
         invocations.set(`${commandId}/${instanceId}`, invocation);
         const run = agents?.run(instanceId, { commandId, comment, steps });
@@ -313,7 +316,7 @@ export function makeLocalSsm(options: {
       const invocation = invocations.get(`${String(input.CommandId)}/${String(input.InstanceId)}`);
       if (!invocation)
         throw new AwsServiceError('InvocationDoesNotExist', 'The command invocation does not exist');
-      const { RequestedDateTime: _requested, ...shown } = invocation;
+      const { RequestedDateTime: _requested, parameters: _parameters, ...shown } = invocation;
       return shown;
     },
     /** Commands per instance, newest first, filtered by DocumentName, InvokedAfter, InvokedBefore and Status. */
@@ -342,6 +345,7 @@ export function makeLocalSsm(options: {
           Comment: i.Comment,
           InstanceIds: [i.InstanceId],
           RequestedDateTime: epochSeconds(i.RequestedDateTime),
+          Parameters: i.parameters,
           Status: i.Status,
           StatusDetails: i.StatusDetails,
         })),

@@ -102,6 +102,14 @@ describe('One-click apps', () => {
     );
     expect(recorded('apps')).not.toContain('a long admin password');
     expect(JSON.stringify(first)).not.toContain('a long admin password');
+    // the password reached the host sealed to its key: no command's parameters carry it
+    const { ListCommandsCommand } = await import('@aws-sdk/client-ssm');
+    const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
+    const sent = Commands.flatMap((c) => Object.values(c.Parameters ?? {}).flat())
+      .map((value) => `${value}\n${Buffer.from(value, 'base64').toString('utf8')}`)
+      .join('\n');
+    expect(sent).toContain('adminUser');
+    expect(sent).not.toContain('a long admin password');
     // re-run: the same config, salts and password kept
     expect((await install(site.id, body)).status).toBe('succeeded');
     expect(readFileSync(config, 'utf8')).toBe(text);

@@ -30,6 +30,20 @@ beforeAll(async () => {
   root = runtime.hosts.rootOf(host?.id ?? '');
 });
 
+/** Everything Run Command was sent for this runtime's hosts, bundles decoded: what its logs could hold. */
+async function sentToHosts(): Promise<string> {
+  const { ListCommandsCommand } = await import('@aws-sdk/client-ssm');
+  const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
+  const decoded = (value: string) => Buffer.from(value, 'base64').toString('utf8');
+  return Commands.flatMap((command) => Object.values(command.Parameters ?? {}).flat())
+    .map((value) => {
+      // a bundle's lines end with their content, base64-encoded: those are decoded too
+      const lines = decoded(value).split('\n');
+      return [value, ...lines, ...lines.map((line) => decoded(line.split(' ').at(-1) ?? ''))].join('\n');
+    })
+    .join('\n');
+}
+
 const sitesPath = () => `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`;
 const sitePath = (id: string) => `/v1/tenants/${owner.tenantId}/sites/${id}`;
 
@@ -135,7 +149,8 @@ describe('Sites served on a local host', () => {
     });
     expect((await get(site.servedAt, 'blog.example.com')).status).toBe(401);
     const authorization = `Basic ${Buffer.from('team:a secret password').toString('base64')}`;
-    expect((await get(site.servedAt, 'blog.example.com', '/', { authorization })).status).toBe(200);
+    const authed = await get(site.servedAt, 'blog.example.com', '/', { authorization });
+    expect(authed.status).toBe(200);
     const wrong = `Basic ${Buffer.from('team:not the password').toString('base64')}`;
     expect((await get(site.servedAt, 'blog.example.com', '/', { authorization: wrong })).status).toBe(401);
     await change('PATCH', sitePath(site.id), { basicAuth: null });
@@ -245,6 +260,12 @@ echo 'wrote:', var_export(file_put_contents(__DIR__ . '/made-by-php', 'x'), true
     const file = join(root, site.home.slice(1), '.vip/environment');
     expect(readFileSync(file, 'utf8')).toBe(`APP_KEY="${secret}"\nAPP_ENV="production"\n`);
     expect(statSync(file).mode & 0o777).toBe(0o640);
+    // the value went to the host only sealed to its key: no command's parameters carry it
+    const sent = await sentToHosts();
+    expect(sent).toContain(`sealed ${site.home}/.vip/environment 0640 root:site `);
+    expect(sent).toContain('ExecStart=/bin/bash'); // the bundles' own files are decoded here
+    expect(sent).not.toContain('c2VjcmV0IHZhbHVl');
+    expect(sent).not.toContain('APP_ENV');
     const revealed = await api.call('GET', `${sitePath(site.id)}/environment`, { token: owner.token });
     expect(revealed.json).toMatchObject({
       variables: { APP_KEY: secret, APP_ENV: 'production' },

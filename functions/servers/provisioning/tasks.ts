@@ -6,7 +6,7 @@ import { logger } from '../../../layers/observability/logger';
 import type { Platform } from '../../../layers/runtime/platform';
 import { ConditionFailedError } from '../../../layers/store/store';
 import { failedSteps, recordStarted } from '../../operations/service';
-import { commandOutput, reportedBoot } from '../commands/invocation';
+import { commandOutput, reportedHost } from '../commands/invocation';
 import { providerOf } from '../providers/credentials';
 import { renderInstallCommand } from '../providers/custom';
 import {
@@ -235,7 +235,7 @@ export const provisioningTasks = {
       serverId: input.serverId,
       from: 'provisioning',
       to: 'active',
-      ...(reportedBoot(invocation) ? { changes: { bootId: reportedBoot(invocation) } } : {}),
+      changes: reportedHost(invocation),
     });
     // cancelled meanwhile: decommissioning owns the server now, and the operation says cancelled
     if (!activated) return { status: 'cancelled' };

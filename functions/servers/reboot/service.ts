@@ -4,7 +4,7 @@ import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { Store } from '../../../layers/store/store';
 import { failedSteps, recordStarted } from '../../operations/service';
-import { commandOutput, type Invocation, reportedBoot } from '../commands/invocation';
+import { commandOutput, type Invocation, reportedHost } from '../commands/invocation';
 import { providerOf } from '../providers/credentials';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
 import { documentSafe } from '../stack/service';
@@ -76,8 +76,8 @@ export function makeRebootServer(deps: ServerOperationDeps) {
 }
 
 /** The server no longer reboots (and runs the boot its health check saw). */
-const endReboot = (store: Store, input: RebootInput, bootId?: string) =>
-  endExclusive(store, input, 'rebootOperationId', bootId ? { bootId } : {});
+const endReboot = (store: Store, input: RebootInput, seen: { bootId?: string; hostKey?: string } = {}) =>
+  endExclusive(store, input, 'rebootOperationId', seen);
 
 /** The reboot-server workflow's tasks; each records its step, and may run twice. */
 export const rebootTasks = {
@@ -114,7 +114,7 @@ export const rebootTasks = {
   },
 
   async healthy(platform: Platform, input: RebootInput, invocation: Invocation) {
-    await endReboot(platform.store, input, reportedBoot(invocation));
+    await endReboot(platform.store, input, reportedHost(invocation));
     const at = platform.clock.now().toISOString();
     await recordSteps(
       platform.store,

@@ -62,6 +62,8 @@ type Ownership = 'root:root' | 'root:www-data' | 'root:site' | 'site:crontab';
 
 type Instruction =
   | { verb: 'file'; path: string; mode: string; owner: Ownership; content: string }
+  /** a file whose content is a secret, already sealed to the host's key */
+  | { verb: 'sealed'; path: string; mode: string; owner: Ownership; token: string }
   | { verb: 'seed'; path: string; mode: string; content: string }
   | { verb: 'absent'; path: string }
   | { verb: 'check' | 'reload' | 'stop'; unit: string };
@@ -74,6 +76,8 @@ export function encodeBundle(instructions: Instruction[]): string {
     switch (i.verb) {
       case 'file':
         return `file ${i.path} ${i.mode} ${i.owner} ${b64(i.content)}`;
+      case 'sealed':
+        return `sealed ${i.path} ${i.mode} ${i.owner} ${i.token}`;
       case 'seed':
         return `seed ${i.path} ${i.mode} ${b64(i.content)}`;
       case 'absent':
@@ -122,6 +126,8 @@ export function applyBundle(
   settings: {
     /** the site's environment variables, decrypted; none: no environment file */
     environment?: Record<string, string> | undefined;
+    /** seals a secret to the host's key; the environment file goes to the host only sealed */
+    seal?: ((plaintext: string) => string) | undefined;
     /** the daemons the host runs now, so those the spec no longer has stop */
     previousDaemons?: readonly string[];
   } = {},
@@ -207,13 +213,13 @@ export function applyBundle(
           content: renderCrontab(input),
         }
       : { verb: 'absent', path: crontabPath(layout.user) },
-    settings.environment
+    settings.environment && settings.seal
       ? {
-          verb: 'file',
+          verb: 'sealed',
           path: environmentPath(layout.home),
           mode: '0640',
           owner: 'root:site',
-          content: renderEnvironment(settings.environment),
+          token: settings.seal(renderEnvironment(settings.environment)),
         }
       : { verb: 'absent', path: environmentPath(layout.home) },
   );
