@@ -60,6 +60,8 @@ export async function startOnServer<Input extends { operationId: string }>(
     exclusive?: 'rebootOperationId' | 'stackOperationId';
     /** other items written with the operation */
     alongside?: (operationId: string) => TransactItem[];
+    /** numbers of the server's own changed with it (its count of sites) */
+    serverAdd?: Record<string, number>;
     input: (operationId: string) => Input;
     onNotStarted?: (input: Input) => Promise<void>;
   },
@@ -87,6 +89,7 @@ export async function startOnServer<Input extends { operationId: string }>(
             updatedAt: now,
             ...(start.exclusive ? { [start.exclusive]: operationId } : {}),
           },
+          ...(start.serverAdd ? { add: start.serverAdd } : {}),
           bumpVersion: false,
         },
         { equals: { status: 'active' }, absent: ['rebootOperationId', 'stackOperationId'] },

@@ -65,31 +65,15 @@ export const serverSchema = z
       .nullable()
       .meta({ description: 'custom servers: run this once as root on the machine; it registers the server' }),
     ipv4: z.string().nullable(),
+    siteCount: z
+      .number()
+      .int()
+      .meta({ description: 'How many sites are on it; GET .../servers/{serverId}/sites lists them' }),
     lastOperationId: z.string(),
     createdAt: isoTimestamp,
     updatedAt: isoTimestamp,
   })
   .meta({ id: 'Server' });
-
-/** A server's detail: the server, and the first of its sites. */
-export const serverDetailSchema = serverSchema
-  .extend({
-    sites: z.object({
-      items: z.array(
-        z.object({
-          id: z.string(),
-          domain: z.string(),
-          type: z.string(),
-          status: z.string(),
-          suspended: z.boolean(),
-        }),
-      ),
-      more: z
-        .boolean()
-        .meta({ description: 'More sites than these: GET .../servers/{serverId}/sites lists them all' }),
-    }),
-  })
-  .meta({ id: 'ServerDetail' });
 
 export const serverParams = tenantParams.extend({ serverId: prefixedId('srv') });
 

@@ -208,6 +208,8 @@ export async function createSite(
     const { operation } = await runCommand(platform)(ref.tenantId, ref.serverId, ref.requestId, {
       kind: 'apply-site',
       site: siteParameters(identity, 'apply', applyBundle(identity, spec, false, server.stack)),
+      // the server counts its sites, so it cannot be deleted from under them
+      serverAdd: { siteCount: 1 },
       alongside: (operationId): TransactItem[] => {
         site = {
           ...siteKeys.item(ref.tenantId, siteId),

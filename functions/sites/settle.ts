@@ -1,6 +1,7 @@
 import { AppError } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
 import { countersChange } from '../../layers/model/counters';
+import { serverKeys } from '../../layers/model/servers';
 import {
   type DomainClaimItem,
   domainClaimKeys,
@@ -60,6 +61,10 @@ export async function settleSite(
         deleteItem(ref, mine),
         ...domainsOf(site.spec).map((domain) => releaseClaim(site, domain)),
         countersChange(site.tenantId, { sites: { from: site.status }, giveBackQuota: 'sites' }),
+        updateItem(serverKeys.item(site.tenantId, site.serverId), {
+          add: { siteCount: -1 },
+          bumpVersion: false,
+        }),
       ]);
     } else {
       await store.transact([

@@ -50,6 +50,8 @@ export interface ServerItem extends StoredItem {
   bootId?: string;
   /** the public half of the host's own key (PEM), which secrets for the host are sealed to */
   hostKey?: string;
+  /** how many sites are on it (each site's record, whatever its status) */
+  siteCount?: number;
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;
@@ -77,6 +79,7 @@ export function toServer(item: ServerItem) {
     instanceId: item.instanceId ?? null,
     installCommand: item.installCommand ?? null,
     ipv4: item.ipv4 ?? null,
+    siteCount: item.siteCount ?? 0,
     lastOperationId: item.lastOperationId,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,

@@ -191,25 +191,3 @@ export async function* sitesOnServer(
     yield* page;
   }
 }
-
-/** The first sites of a server, as its detail shows them (the sites list has the rest). */
-export async function firstSitesOn(store: Store, tenantId: string, serverId: string) {
-  const page = await store.query<SiteItem>({
-    index: 'gsi1',
-    pk: siteKeys.serverPartition(tenantId, serverId),
-    skPrefix: siteKeys.prefix,
-    limit: 100,
-    tenantId,
-    scope: 'server-detail',
-  });
-  return {
-    items: page.items.map((site) => ({
-      id: site.id,
-      domain: site.spec.domain,
-      type: site.spec.type,
-      status: site.status,
-      suspended: site.suspended,
-    })),
-    more: page.nextCursor !== null,
-  };
-}

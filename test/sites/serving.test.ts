@@ -93,7 +93,7 @@ describe('Sites served on a local host', () => {
     const page = await get(site.json.servedAt, 'shop.example.com');
     expect(page.status).toBe(200);
     expect(page.body).toMatch(/^Hello from shop\.example\.com on PHP 8\.\d/);
-    // the fleet view: the dashboard counts sites by status, the server's detail shows them
+    // the fleet view: the dashboard counts sites by status, the server's detail counts its sites
     const dashboard = await api.call('GET', `/v1/tenants/${owner.tenantId}/dashboard`, {
       token: owner.token,
     });
@@ -101,12 +101,17 @@ describe('Sites served on a local host', () => {
     const server = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${serverId}`, {
       token: owner.token,
     });
-    expect(server.json.sites).toEqual({
-      items: [
-        { id: created.json.id, domain: 'shop.example.com', type: 'php', status: 'active', suspended: false },
-      ],
-      more: false,
+    expect(server.json.siteCount).toBe(1);
+    const onServer = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`, {
+      token: owner.token,
     });
+    expect(onServer.json.items.map((s: { domain: string }) => s.domain)).toEqual(['shop.example.com']);
+    // a server with sites is not deleted from under them
+    const refused = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/servers/${serverId}`, {
+      token: owner.token,
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.json.detail).toContain('delete them first');
   });
 
   it('switches PHP versions, redirects, suspends, keeps serving through a broken snippet, and deletes', async () => {

@@ -65,6 +65,8 @@ export function makeRunCommand(
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
       alongside?: (operationId: string) => TransactItem[];
+      /** numbers of the server's own changed with the operation (its count of sites) */
+      serverAdd?: Record<string, number>;
     },
   ) => {
     const server = await readyServer(deps.store, tenantId, serverId);
@@ -80,6 +82,7 @@ export function makeRunCommand(
       workflow: 'command',
       ...(stack ? { exclusive: 'stackOperationId' as const } : {}),
       ...(command.alongside ? { alongside: command.alongside } : {}),
+      ...(command.serverAdd ? { serverAdd: command.serverAdd } : {}),
       input: (operationId): CommandInput => ({
         tenantId,
         serverId,

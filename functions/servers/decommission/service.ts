@@ -86,6 +86,8 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
           { set: marking },
           {
             equals: { status: server.status, version: server.version ?? 1 },
+            // a server with sites keeps them: they go first (their files, users and domains)
+            belowOrAbsent: { siteCount: 1 },
           },
         ),
         putNew(operation),
@@ -93,6 +95,12 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
       ]);
     } catch (error) {
       if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') {
+        const now = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+        if ((now?.siteCount ?? 0) > 0) {
+          throw errors.conflict(
+            `The server has ${now?.siteCount} site(s); delete them first (GET /v1/tenants/${tenantId}/servers/${serverId}/sites).`,
+          );
+        }
         throw errors.conflict('The server changed while it was being deleted; try again.');
       }
       throw error;

@@ -6,7 +6,6 @@ import { accepted, etag, ok } from '../../../layers/http/route';
 import { tenantPartition } from '../../../layers/model/keys';
 import { toOperation } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys, toServer } from '../../../layers/model/servers';
-import { firstSitesOn } from '../../../layers/model/sites';
 import { resolvePlacement } from '../providers/placement';
 import { machineArn } from '../runs';
 import type { provisioningRoutes } from './routes';
@@ -60,11 +59,8 @@ export const provisioningImplementations: Implementations<typeof provisioningRou
     return ok(toServer(updated), { ETag: etag(updated.version) });
   },
   getServer: async ({ params, platform }) => {
-    const [item, sites] = await Promise.all([
-      platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId)),
-      firstSitesOn(platform.store, params.tenantId, params.serverId),
-    ]);
+    const item = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!item) throw errors.notFound('server');
-    return ok({ ...toServer(item), sites }, { ETag: etag(item.version) });
+    return ok(toServer(item), { ETag: etag(item.version) });
   },
 };

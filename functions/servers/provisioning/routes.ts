@@ -5,7 +5,6 @@ import {
   createServerBody,
   listServersQuery,
   problems,
-  serverDetailSchema,
   serverParams,
   serverSchema,
   updateServerBody,
@@ -56,7 +55,7 @@ export const provisioningRoutes = [
     tags: ['servers'],
     params: serverParams,
     responses: {
-      200: { description: 'The server and its first sites', schema: serverDetailSchema },
+      200: { description: 'The server', schema: serverSchema },
       ...problems,
     },
   }),
