@@ -4,6 +4,7 @@ import { apiTokenKeys } from '../../layers/model/api-tokens';
 import { counterKeys } from '../../layers/model/counters';
 import { invitationKeys } from '../../layers/model/invitations';
 import { planKeys } from '../../layers/model/plans';
+import { siteKeys } from '../../layers/model/sites';
 import {
   type ChildLinkItem,
   MAX_TENANT_DEPTH,
@@ -103,6 +104,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
 
 /** What must go before a customer can be deleted, by the sort-key prefix of its items. */
 const blockers = [
+  { prefix: siteKeys.prefix, what: 'sites' },
   { prefix: 'SERVER#', what: 'servers' },
   { prefix: tenantKeys.childPrefix, what: 'customers of its own' },
   { prefix: 'PROVIDER#', what: 'saved provider credentials' },
