@@ -114,9 +114,14 @@ function get(url: string, host: string) {
 
 async function load(title: string, url: string, host: string) {
   const result = await autocannon({ url, connections: 10, duration: LOAD_SECONDS, headers: { host } });
-  const non2xx = result.non2xx + result.errors;
+  const failed = [
+    result.non2xx ? `${result.non2xx} not 2xx` : '',
+    result.errors ? `${result.errors} errors (${result.timeouts} timeouts)` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   console.log(
-    `  ${title.padEnd(34)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms${non2xx ? `  (${non2xx} not 2xx)` : ''}`,
+    `  ${title.padEnd(34)} ${result.requests.average.toFixed(0).padStart(7)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms${failed ? `  (${failed} of ${result.requests.total})` : ''}`,
   );
   return result.requests.average;
 }
