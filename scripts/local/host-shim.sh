@@ -282,6 +282,10 @@ case "$action" in
       printf '%s:x:%s:\n' "$user" "$uid" >>/etc/group
     fi
     ;;
+  join-group)
+    # join-group USER GROUP: recorded (the sandbox's daemons run as root)
+    remember "$state/groups" "$1 $2"
+    ;;
   remove-user)
     forget "$state/users" "$1"
     if sandboxed; then
