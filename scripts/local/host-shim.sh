@@ -143,12 +143,12 @@ start_or_reload() {
       ;;
     caddy)
       command -v caddy >/dev/null 2>&1 && [ -f /etc/caddy/Caddyfile ] || return 0
-      mkdir -p /run/caddy
+      mkdir -p /var/lib/caddy
       # caddy reload answers once the new configuration serves
       if running /run/caddy.pid; then
-        caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --address unix//run/caddy/admin.sock
+        caddy reload --config /etc/caddy/Caddyfile --adapter caddyfile --address unix//var/lib/caddy/admin.sock
       else
-        HOME="$root/var/lib/caddy" caddy start --config /etc/caddy/Caddyfile --adapter caddyfile \
+        HOME=/var/lib/caddy caddy start --config /etc/caddy/Caddyfile --adapter caddyfile \
           --pidfile /run/caddy.pid >/dev/null 2>&1
       fi
       ;;

@@ -85,7 +85,7 @@ export function makeSandbox(options: { httpPort?: number } = {}) {
       if (webServer === 'caddy') {
         write(
           'etc/caddy/Caddyfile',
-          `{\n\thttp_port ${port}\n\tadmin unix//run/caddy/admin.sock\n}\nimport /etc/caddy/sites/*.caddy\n`,
+          `{\n\thttp_port ${port}\n\tadmin unix//var/lib/caddy/admin.sock\n}\nimport /etc/caddy/sites/*.caddy\n`,
         );
       }
     },
