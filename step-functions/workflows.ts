@@ -51,7 +51,7 @@ export const workflows = {
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: ['run-command', 'bootstrap-server', 'site', 'install-app'],
+    documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site'],
   },
   // a reboot waits for the host to come back, then checks its health
   'reboot-server': { file: 'reboot-server.asl.json', timeoutMinutes: 45, documents: ['run-command'] },
@@ -70,6 +70,7 @@ export const hostDocuments = {
   'run-command': 'documents/run-command.yaml',
   site: 'documents/site.yaml',
   'install-app': 'documents/install-app.yaml',
+  'deploy-site': 'documents/deploy-site.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

@@ -75,6 +75,9 @@ export const operationKinds = {
   'remove-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   // a one-click app into a site (the install-app document); the site takes what it brings
   'install-app': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
+  // a release of a site from its repository, or back to a kept one (the deploy-site document)
+  'deploy-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
+  'rollback-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

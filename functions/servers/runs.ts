@@ -18,5 +18,6 @@ export const runCommand = (platform: Platform) =>
       bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),
       site: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'site'),
       installApp: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'install-app'),
+      deploySite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'deploy-site'),
     },
   });

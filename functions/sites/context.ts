@@ -9,5 +9,5 @@ export const sitesContext = defineContext({
   grants: ['site-environments'],
   // a change that ends after its tenant's suspension changed starts the one that catches up
   taskGrants: ['site-environments', 'start-run-command'],
-  idPrefixes: ['ste'],
+  idPrefixes: ['ste', 'rel'],
 });

@@ -14,8 +14,11 @@ import {
   createSite,
   daemonLogs,
   deleteSite,
+  deploySite,
   installApp,
+  rollbackSite,
   setEnvironment,
+  setRepository,
   setSuspended,
   siteOf,
   updateSite,
@@ -117,6 +120,23 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     const changed = await installApp(platform, site, requestId, body);
     return changeAccepted(params.tenantId, changed);
+  },
+  setSiteRepository: async ({ params, body, headers, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const updated = await setRepository(platform, site, body, versionFromIfMatch(headers('if-match')));
+    return ok(toSite(updated), { ETag: etag(updated.version) });
+  },
+  deploySite: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    return changeAccepted(params.tenantId, await deploySite(platform, site, requestId));
+  },
+  listSiteReleases: async ({ params, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    return ok({ current: site.currentRelease ?? null, items: site.releases ?? [] });
+  },
+  rollbackSite: async ({ params, body, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    return changeAccepted(params.tenantId, await rollbackSite(platform, site, requestId, body.releaseId));
   },
 };
 

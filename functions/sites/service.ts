@@ -14,7 +14,7 @@ import {
   systemUserOf,
 } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
-import { type TransactItem, TransactionFailedError } from '../../layers/store/store';
+import { ConditionFailedError, type TransactItem, TransactionFailedError } from '../../layers/store/store';
 import { putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
@@ -31,7 +31,7 @@ import {
   renderDaemonUnit,
 } from './render/settings';
 import { claim } from './settle';
-import type { createSiteBody, installAppBody, updateSiteBody } from './spec';
+import type { createSiteBody, installAppBody, repositoryBody, updateSiteBody } from './spec';
 
 /** The site document's bundle parameter holds at most this many characters (its allowedPattern). */
 const BUNDLE_LIMIT = 60_000;
@@ -184,6 +184,14 @@ const noHostKey = () =>
     'The server has not reported its host key yet, which secrets for it are sealed to: reboot it once (its health check reports the key).',
   );
 
+/** A site command run by another host document than the site document. */
+interface HostCommand {
+  kind: 'install-app' | 'deploy-site' | 'rollback-site';
+  document: 'install-app' | 'deploy-site';
+  app?: SiteApp;
+  parameters: (server: ServerItem) => Record<string, string>;
+}
+
 /** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
 const SERVER_OPERATION_WRITES = 2;
 
@@ -269,8 +277,8 @@ async function startChange(
   expectedVersion: number | undefined,
   /** a new set of environment variables, already stored, with its record */
   environment?: { variables: Record<string, string>; record: SiteItem['environment'] },
-  /** a one-click app: the install-app document runs instead of the site document */
-  install?: { app: SiteApp; parameters: (server: ServerItem) => Record<string, string> },
+  /** another document than the site document: a one-click app's install, a deploy, a rollback */
+  hostCommand?: HostCommand,
 ): Promise<{ site: SiteItem; operation: OperationItem }> {
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
@@ -283,10 +291,14 @@ async function startChange(
   const status: SiteStatus = site.status === 'failed' ? 'creating' : 'updating';
   let changed: SiteItem = site;
   try {
-    const command = install
+    const command = hostCommand
       ? {
-          kind: 'install-app' as const,
-          site: { siteId: site.id, document: 'install-app' as const, parameters: install.parameters(server) },
+          kind: hostCommand.kind,
+          site: {
+            siteId: site.id,
+            document: hostCommand.document,
+            parameters: hostCommand.parameters(server),
+          },
         }
       : {
           kind: 'apply-site' as const,
@@ -313,7 +325,7 @@ async function startChange(
           operationId,
           ...next,
           tenantSuspended: site.tenantSuspendedAt !== undefined,
-          ...(install ? { app: install.app } : {}),
+          ...(hostCommand?.app ? { app: hostCommand.app } : {}),
         };
         changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
         return [
@@ -562,6 +574,8 @@ export async function installApp(
         ])
       : '';
   return startChange(platform, site, requestId, { spec, suspended: site.suspended }, undefined, undefined, {
+    kind: 'install-app',
+    document: 'install-app',
     app: body.app,
     parameters: (current) => ({
       app: body.app,
@@ -572,4 +586,111 @@ export async function installApp(
       filesBase64: files,
     }),
   });
+}
+
+/** A repository URL the platform deploys from: file:// only on a local runtime (it reads the host's own files). */
+function checkRepositoryUrl(platform: Platform, url: string) {
+  if (url.startsWith('file://') && !platform.config.LOCAL_REPOSITORIES) {
+    throw errors.validation([
+      { path: 'body.url', message: 'An https, ssh or git@host:path URL (file:// is for local runtimes)' },
+    ]);
+  }
+}
+
+/** Sets where a site deploys from; nothing changes on the host until a deploy. */
+export async function setRepository(
+  platform: Platform,
+  site: SiteItem,
+  body: z.output<typeof repositoryBody>,
+  expectedVersion: number | undefined,
+): Promise<SiteItem> {
+  changeable(site);
+  checkRepositoryUrl(platform, body.url);
+  try {
+    return await platform.store.update<SiteItem>(
+      siteKeys.item(site.tenantId, site.id),
+      { spec: { ...site.spec, repository: body }, updatedAt: platform.clock.now().toISOString() },
+      { expectedVersion: expectedVersion ?? site.version ?? 1, where: { absent: ['operationId'] } },
+    );
+  } catch (error) {
+    if (error instanceof ConditionFailedError) {
+      throw expectedVersion === undefined
+        ? errors.conflict('The site changed meanwhile; read it again and retry.')
+        : errors.preconditionFailed();
+    }
+    throw error;
+  }
+}
+
+const phpServiceOf = (spec: SiteSpec) =>
+  spec.type === 'php' && spec.php ? `php${spec.php.version}-fpm` : 'none';
+
+/**
+ * Deploys the site's repository as a new release with zero downtime (the deploy-site
+ * document): the previous release serves until the new one is switched in.
+ */
+export async function deploySite(platform: Platform, site: SiteItem, requestId: string) {
+  const repository = site.spec.repository;
+  if (!repository) throw errors.conflict('The site has no repository to deploy; PUT its repository first.');
+  checkRepositoryUrl(platform, repository.url);
+  const releaseId = platform.ids.next('rel');
+  return startChange(
+    platform,
+    site,
+    requestId,
+    { spec: site.spec, suspended: site.suspended },
+    undefined,
+    undefined,
+    {
+      kind: 'deploy-site',
+      document: 'deploy-site',
+      parameters: () => ({
+        action: 'deploy',
+        siteUser: site.systemUser,
+        releaseId,
+        repositoryBase64: Buffer.from(repository.url, 'utf8').toString('base64'),
+        branch: repository.branch,
+        webRoot: repository.webRoot,
+        sharedPaths: repository.sharedPaths.join(' '),
+        scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
+        keepReleases: String(repository.keepReleases),
+        phpService: phpServiceOf(site.spec),
+      }),
+    },
+  );
+}
+
+/** Switches the site back to a kept release (by default the one before the current). */
+export async function rollbackSite(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  releaseId?: string,
+) {
+  const releases = site.releases ?? [];
+  const current = releases.findIndex((r) => r.id === site.currentRelease);
+  const target = releaseId ?? releases[current + 1]?.id;
+  if (!target) throw errors.conflict('There is no earlier release to roll back to.');
+  if (!releases.some((r) => r.id === target)) throw errors.notFound('release');
+  if (target === site.currentRelease) throw errors.conflict('That release is the one serving.');
+  const repository = site.spec.repository;
+  return startChange(
+    platform,
+    site,
+    requestId,
+    { spec: site.spec, suspended: site.suspended },
+    undefined,
+    undefined,
+    {
+      kind: 'rollback-site',
+      document: 'deploy-site',
+      parameters: () => ({
+        action: 'rollback',
+        siteUser: site.systemUser,
+        releaseId: target,
+        webRoot: repository?.webRoot ?? '',
+        phpService: phpServiceOf(site.spec),
+      }),
+    },
+  );
 }

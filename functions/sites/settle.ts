@@ -74,6 +74,22 @@ export async function settleSite(
     }
     return;
   }
+  if ((ended.kind === 'deploy-site' || ended.kind === 'rollback-site') && succeeded) {
+    // the release the host switched to (`release: <id> <commit>`)
+    const match = /^release: (\S+) (\S+)$/m.exec(
+      typeof details.output?.stdout === 'string' ? details.output.stdout : '',
+    );
+    if (match?.[1] && match[2]) {
+      const releases =
+        ended.kind === 'deploy-site'
+          ? [{ id: match[1], commit: match[2], deployedAt: now }, ...(site.releases ?? [])].slice(
+              0,
+              site.spec.repository?.keepReleases ?? 5,
+            )
+          : (site.releases ?? []);
+      await store.update(ref, { releases, currentRelease: match[1] }, { where: mine });
+    }
+  }
   const pending = site.pending;
   const wanted = pending ? domainsOf(pending.spec) : [];
   const current = domainsOf(site.spec);

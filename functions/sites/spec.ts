@@ -291,6 +291,8 @@ export const siteSchema = z
     cronJobs: z.array(z.object({ expression: z.string(), command: z.string() })),
     daemons: z.array(z.object({ name: z.string(), command: z.string() })),
     environmentNames: z.array(z.string()).meta({ description: 'The names of its environment variables' }),
+    repository: z.unknown().nullable().meta({ description: 'Where deploys come from' }),
+    currentRelease: z.string().nullable(),
     app: z
       .object({ name: z.string(), installedAt: z.string() })
       .nullable()
@@ -390,3 +392,74 @@ export const installAppBody = z
     z.strictObject({ app: z.literal('static') }),
   ])
   .meta({ id: 'InstallAppRequest' });
+
+/** A git repository URL: https, ssh://, scp-like git@host:path, or file:// (local runtimes only). */
+const repositoryUrl = z
+  .string()
+  .max(1000)
+  .refine((value) => {
+    if (hasControlOrSpace(value) || value.startsWith('-')) return false;
+    if (/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+$/.test(value)) return true;
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'file:') return /^\/[A-Za-z0-9._~/-]+$/.test(url.pathname) && url.host === '';
+      return (
+        (url.protocol === 'https:' || url.protocol === 'ssh:') &&
+        plainHost(url.hostname) &&
+        url.password === ''
+      );
+    } catch {
+      return false;
+    }
+  }, 'An https://, ssh:// or git@host:path repository URL, without a password');
+
+const relativePath = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'A relative path of letters, digits and . _ -')
+  .refine((v) => !v.split('/').some((part) => part === '..' || part === '.'), 'No . or .. in the path');
+
+export const repositoryBody = z
+  .strictObject({
+    url: repositoryUrl,
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9._/-]{1,200}$/, 'A branch name')
+      .refine((v) => !v.startsWith('-') && !v.includes('..'), 'Not a branch name')
+      .default('main'),
+    webRoot: z
+      .union([z.literal(''), relativePath])
+      .default('')
+      .meta({ description: "The folder the site serves ('' for the root)" }),
+    sharedPaths: z
+      .array(relativePath)
+      .max(20)
+      .default([])
+      .meta({ description: 'Kept across releases (uploads, storage, .env)' }),
+    deployScript: z
+      .string()
+      .max(8000)
+      .refine((v) => !v.includes(String.fromCharCode(0)), 'No NUL characters')
+      .default('')
+      .meta({
+        description:
+          "Run in the new release as the site's user before it goes live (composer install, npm ci && npm run build…)",
+      }),
+    keepReleases: z.number().int().min(1).max(20).default(5),
+  })
+  .meta({ id: 'SiteRepositoryRequest' });
+
+export const rollbackBody = z
+  .strictObject({
+    releaseId: prefixedId('rel')
+      .optional()
+      .meta({ description: 'Default: the release before the current one' }),
+  })
+  .meta({ id: 'RollbackRequest' });
+
+export const releasesSchema = z
+  .object({
+    current: z.string().nullable(),
+    items: z.array(z.object({ id: z.string(), commit: z.string(), deployedAt: z.string() })),
+  })
+  .meta({ id: 'SiteReleases' });

@@ -90,6 +90,11 @@ export const configSchema = z.object({
     .default('000000000000'),
   /** EC2's endpoint for every region; unset in AWS, where each region has its own */
   EC2_ENDPOINT: optionalUrl,
+  /** a local runtime lets sites deploy from file:// repositories on its own machine */
+  LOCAL_REPOSITORIES: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */
   CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
 });

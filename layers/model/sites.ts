@@ -48,6 +48,28 @@ export interface SiteSpec {
   cronJobs?: SiteCronJob[];
   /** long-running processes (queue workers and the like), each a systemd unit kept running */
   daemons?: SiteDaemon[];
+  /** where deploys come from */
+  repository?: SiteRepository;
+}
+
+export interface SiteRepository {
+  /** https, ssh or scp-like (git@host:path); file:// on a local runtime */
+  url: string;
+  branch: string;
+  /** the folder of the repository the site serves ('' for its root) */
+  webRoot: string;
+  /** paths kept across releases (uploads, storage, .env) */
+  sharedPaths: string[];
+  /** run in the new release as the site's user before it goes live */
+  deployScript: string;
+  keepReleases: number;
+}
+
+/** A release on the host: the operation that made it, and the commit it is. */
+export interface SiteRelease {
+  id: string;
+  commit: string;
+  deployedAt: string;
 }
 
 export interface SiteCronJob {
@@ -95,6 +117,9 @@ export interface SiteItem extends StoredItem {
   /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
   tenantSuspendedAt?: string;
   environment?: SiteEnvironment;
+  /** the releases kept on the host, newest first, and the one serving */
+  releases?: SiteRelease[];
+  currentRelease?: string;
   /** the one-click app installed into it, once its operation succeeded */
   app?: { name: SiteApp; installedAt: string };
   /** the system user the site's files and PHP run as; its home holds everything of the site */
@@ -165,6 +190,8 @@ export function toSite(item: SiteItem) {
     daemons: spec.daemons ?? [],
     environmentNames: item.environment?.names ?? [],
     app: item.app ?? null,
+    repository: spec.repository ?? null,
+    currentRelease: item.currentRelease ?? null,
     basicAuth: basicAuth ? { username: basicAuth.username } : null,
     systemUser: item.systemUser,
     home: homeOf(item.systemUser),

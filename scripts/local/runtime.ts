@@ -222,6 +222,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       // the calls emails show point at this gateway, unless the operator named a public address
       API_URL: process.env.API_URL ?? `http://localhost:${portOf(apiServer)}`,
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
+      // sites on local hosts may deploy from repositories on this machine
+      LOCAL_REPOSITORIES: 'true',
     });
     const { resetConfig } = await import('../../layers/config/config');
     resetConfig();

@@ -64,6 +64,7 @@ describe('Stack: workflows', () => {
     const props = machine?.Properties as Record<string, any>;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapServerDocumentName',
+      'DeploySiteDocumentName',
       'InstallAppDocumentName',
       'RunCommandDocumentName',
       'SiteDocumentName',
@@ -92,7 +93,7 @@ describe('Stack: workflows', () => {
       );
     }
     templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
-    templates.workflows.resourceCountIs('AWS::SSM::Document', 4);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', 5);
   });
 
   it('gives the state machine only the actions its definition uses', () => {
@@ -146,7 +147,7 @@ describe('Stack: workflows', () => {
   });
 
   it('creates the host documents as SSM Command documents', () => {
-    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app']) {
+    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app', 'deploy-site']) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
         DocumentType: 'Command',
         Name: `vip-test-${name}`,

@@ -45,7 +45,13 @@ export interface CommandInput {
  */
 export function makeRunCommand(
   deps: ServerOperationDeps & {
-    documents: { runCommand: string; bootstrap: string; site: string; installApp: string };
+    documents: {
+      runCommand: string;
+      bootstrap: string;
+      site: string;
+      installApp: string;
+      deploySite: string;
+    };
   },
 ) {
   return async (
@@ -60,7 +66,11 @@ export function makeRunCommand(
       publicKey?: string;
       keyId?: string;
       /** a site's command: the site, the document (the site document unless named) and its parameters */
-      site?: { siteId: string; document?: 'site' | 'install-app'; parameters: Record<string, string> };
+      site?: {
+        siteId: string;
+        document?: 'site' | 'install-app' | 'deploy-site';
+        parameters: Record<string, string>;
+      };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
@@ -95,7 +105,11 @@ export function makeRunCommand(
         ...(command.site
           ? {
               documentName:
-                command.site.document === 'install-app' ? deps.documents.installApp : deps.documents.site,
+                command.site.document === 'install-app'
+                  ? deps.documents.installApp
+                  : command.site.document === 'deploy-site'
+                    ? deps.documents.deploySite
+                    : deps.documents.site,
               parameters: {
                 ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],

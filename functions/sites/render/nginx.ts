@@ -81,7 +81,10 @@ function siteBody({ spec, layout }: RenderInput): string[] {
         'location ~ \\.php$ {',
         '    try_files $uri =404;',
         '    include fastcgi_params;',
-        '    fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;',
+        // the real path: a deploy switches the site's folder to a new release atomically, and
+        // PHP (and its opcache) must see the release, not the link
+        '    fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;',
+        '    fastcgi_param DOCUMENT_ROOT $realpath_root;',
         `    fastcgi_pass unix:${layout.phpSocket(spec.php?.version ?? '')};`,
         '}',
       );

@@ -1,0 +1,177 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../scripts/local/runtime';
+import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import { getFromSite } from '../support/site-http';
+
+/** Deploys from a real git repository (a bare one on this machine, file://) to a local host. */
+let runtime: LocalRuntime;
+let api: ReturnType<typeof apiClient>;
+let owner: Awaited<ReturnType<typeof signUp>>;
+let root: string;
+let site: Record<string, any>;
+const work = mkdtempSync(join(tmpdir(), 'vip-repo-'));
+// the site's user clones it, as it would reach a remote
+chmodSync(work, 0o755);
+const origin = join(work, 'app.git');
+const checkout = join(work, 'checkout');
+
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', ...args], {
+    cwd: checkout,
+    encoding: 'utf8',
+  });
+
+/** Commits the app's page (and, when given, a deploy script's flag) and pushes it. */
+function push(version: string) {
+  writeFileSync(
+    join(checkout, 'public', 'index.php'),
+    `<?php echo 'release ${version} on ' . PHP_VERSION;\n`,
+  );
+  git('add', '-A');
+  git('commit', '-q', '-m', `Release ${version}`);
+  git('push', '-q', 'origin', 'main');
+}
+
+const ended = (path: string) => operationEnded(api, path, owner.token);
+const sitePath = () => `/v1/tenants/${owner.tenantId}/sites/${site.id}`;
+const page = async () => (await getFromSite(site.servedAt, 'app.example.com')).body;
+
+async function deploy() {
+  const started = await api.call('POST', `${sitePath()}/deployments`, { token: owner.token });
+  expect(started.status, started.text).toBe(202);
+  return ended(started.headers.get('location') ?? '');
+}
+
+beforeAll(async () => {
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  execFileSync('git', ['clone', '-q', origin, checkout]);
+  execFileSync('mkdir', ['-p', join(checkout, 'public')]);
+  push('one');
+  runtime = await startTestRuntime();
+  api = apiClient(runtime.url);
+  owner = await signUp(api, 'deploys@example.com');
+  const server = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+    token: owner.token,
+    body: { name: 'deploy-1', provider: 'local', stack: { phpVersions: ['8.2'] } },
+  });
+  expect((await ended(server.headers.get('location') ?? '')).status).toBe('succeeded');
+  const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
+  root = runtime.hosts.rootOf(host?.id ?? '');
+  const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers/${server.json.id}/sites`, {
+    token: owner.token,
+    body: { domain: 'app.example.com', type: 'php', php: { version: '8.2' } },
+  });
+  expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+  site = (
+    await api.call('GET', `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`, { token: owner.token })
+  ).json;
+  // the repository on this machine belongs to another user: the site's user trusts it, as git asks
+  writeFileSync(join(root, site.home.slice(1), '.gitconfig'), `[safe]\n\tdirectory = ${origin}\n`);
+});
+
+afterAll(async () => {
+  await runtime?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('Deploys', () => {
+  it('refuses a repository URL that could reach past git, and a deploy without a repository', async () => {
+    const none = await api.call('POST', `${sitePath()}/deployments`, { token: owner.token });
+    expect(none.status).toBe(409);
+    for (const url of [
+      '-uhttps://x',
+      'https://user:secret@example.com/a.git',
+      'ext::sh -c id',
+      'https://exa mple.com/a',
+    ]) {
+      const refused = await api.call('PUT', `${sitePath()}/repository`, {
+        token: owner.token,
+        body: { url },
+      });
+      expect(refused.status, url).toBe(400);
+      expect(refused.json.errors[0].path).toBe('body.url');
+    }
+  });
+
+  it('deploys releases with zero downtime, keeps the previous one serving through a failed deploy, and rolls back', async () => {
+    const set = await api.call('PUT', `${sitePath()}/repository`, {
+      token: owner.token,
+      body: {
+        url: `file://${origin}`,
+        branch: 'main',
+        webRoot: 'public',
+        sharedPaths: ['storage'],
+        deployScript: 'test -f public/index.php\nmkdir -p storage/logs\necho built > public/built.txt',
+        keepReleases: 2,
+      },
+    });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json.repository.webRoot).toBe('public');
+
+    const first = await deploy();
+    expect(first.status, JSON.stringify(first)).toBe('succeeded');
+    expect(await page()).toMatch(/^release one on 8\./);
+    const home = join(root, site.home.slice(1));
+    expect(readlinkSync(join(home, 'public'))).toBe('current/public');
+    const firstRelease = readlinkSync(join(home, 'current'));
+    // shared paths live outside the releases and are linked into each
+    expect(readlinkSync(join(home, firstRelease, 'storage'))).toBe('../../shared/storage');
+    expect(existsSync(join(home, 'shared/storage/logs'))).toBe(true);
+
+    // while a deploy runs, the site answers from the release it had: poll during the second deploy
+    push('two');
+    const started = await api.call('POST', `${sitePath()}/deployments`, { token: owner.token });
+    const answers: string[] = [];
+    let done: Record<string, any> | undefined;
+    const waiting = ended(started.headers.get('location') ?? '').then((operation) => {
+      done = operation;
+    });
+    while (!done) {
+      const answer = await getFromSite(site.servedAt, 'app.example.com');
+      answers.push(`${answer.status} ${answer.body.slice(0, 11)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await waiting;
+    expect(done?.status).toBe('succeeded');
+    expect(answers.length).toBeGreaterThan(0);
+    for (const answer of answers) expect(['200 release one', '200 release two']).toContain(answer);
+    expect(await page()).toMatch(/^release two/);
+
+    // a deploy whose script fails: the operation says why, the half-made release is gone, two serves on
+    const failing = await api.call('PUT', `${sitePath()}/repository`, {
+      token: owner.token,
+      body: {
+        url: `file://${origin}`,
+        webRoot: 'public',
+        deployScript: 'echo "composer: no lock file" >&2\nexit 3',
+        keepReleases: 2,
+      },
+    });
+    expect(failing.status).toBe(200);
+    push('three');
+    const broken = await deploy();
+    expect(broken.status).toBe('failed');
+    expect(broken.error.message).toContain('composer: no lock file');
+    expect(await page()).toMatch(/^release two/);
+    const releases = await api.call('GET', `${sitePath()}/deployments`, { token: owner.token });
+    expect(releases.json.items).toHaveLength(2);
+    for (const release of releases.json.items)
+      expect(existsSync(join(home, 'releases', release.id))).toBe(true);
+    const onHost = execFileSync('ls', [join(home, 'releases')], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    expect(onHost.sort()).toEqual(releases.json.items.map((r: { id: string }) => r.id).sort());
+
+    // one call back to the release before
+    const back = await api.call('POST', `${sitePath()}/rollback`, { token: owner.token, body: {} });
+    expect(back.status, back.text).toBe(202);
+    expect((await ended(back.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release one/);
+    const after = await api.call('GET', `${sitePath()}/deployments`, { token: owner.token });
+    expect(after.json.current).toBe(releases.json.items[1].id);
+  });
+});
