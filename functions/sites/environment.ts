@@ -57,3 +57,47 @@ export async function writeEnvironment(
   );
   return name;
 }
+
+/** The SecureString parameter that holds a site's deploy key's private half. */
+export const deployKeyParameter = (stage: string, tenantId: string, siteId: string) =>
+  `/vip/${stage}/tenants/${tenantId}/sites/${siteId}/deploy-key`;
+
+/** Keeps a site's deploy key's private half encrypted (KMS in AWS). */
+export async function writeDeployKey(
+  platform: Platform,
+  site: Pick<SiteItem, 'tenantId' | 'id'>,
+  privateKey: string,
+) {
+  const name = deployKeyParameter(platform.config.STAGE, site.tenantId, site.id);
+  await ssmClient().send(
+    new PutParameterCommand({
+      Name: name,
+      Value: privateKey,
+      Type: 'SecureString',
+      Overwrite: true,
+      Description: `Deploy key of site ${site.id} of tenant ${site.tenantId}`,
+      ...(platform.config.CREDENTIALS_KMS_KEY_ID ? { KeyId: platform.config.CREDENTIALS_KMS_KEY_ID } : {}),
+    }),
+  );
+  return name;
+}
+
+/** A site's deploy key's private half, decrypted; undefined when it has none. */
+export async function readDeployKey(
+  platform: Platform,
+  site: Pick<SiteItem, 'tenantId' | 'id' | 'deployKey'>,
+) {
+  if (!site.deployKey) return undefined;
+  try {
+    const { Parameter } = await ssmClient().send(
+      new GetParameterCommand({
+        Name: deployKeyParameter(platform.config.STAGE, site.tenantId, site.id),
+        WithDecryption: true,
+      }),
+    );
+    return Parameter?.Value;
+  } catch (error) {
+    if (error instanceof ParameterNotFound) return undefined;
+    throw error;
+  }
+}

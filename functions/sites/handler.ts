@@ -16,6 +16,7 @@ import {
   deleteSite,
   deploySite,
   installApp,
+  newSiteDeployKey,
   rollbackSite,
   setEnvironment,
   setRepository,
@@ -129,6 +130,11 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   deploySite: async ({ params, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     return changeAccepted(params.tenantId, await deploySite(platform, site, requestId));
+  },
+  newSiteDeployKey: async ({ params, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const updated = await newSiteDeployKey(platform, site);
+    return { status: 201, body: { publicKey: updated.deployKey?.publicKey } };
   },
   listSiteReleases: async ({ params, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);

@@ -268,4 +268,20 @@ export const sitesRoutes = [
     idempotent: true,
     responses: { ...accepted('Rolling back'), ...problems, ...busy },
   }),
+  route({
+    operationId: 'newSiteDeployKey',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/sites/{siteId}/deploy-key',
+    context: 'sites',
+    auth: 'user',
+    permission: 'sites:write',
+    summary:
+      "Give the site a new ed25519 deploy key: answers its public half for the repository's deploy keys; the private half is never shown",
+    tags: ['sites'],
+    params: siteParams,
+    responses: {
+      201: { description: 'The new key', schema: z.object({ publicKey: z.string() }) },
+      ...problems,
+    },
+  }),
 ] as const;

@@ -18,7 +18,8 @@ import { ConditionFailedError, type TransactItem, TransactionFailedError } from 
 import { putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
-import { readEnvironment, writeEnvironment } from './environment';
+import { newDeployKey } from './deploy-key';
+import { readDeployKey, readEnvironment, writeDeployKey, writeEnvironment } from './environment';
 import { applyBundle, removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
 import { sealFor } from './render/sealed';
@@ -634,6 +635,10 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
   if (!repository) throw errors.conflict('The site has no repository to deploy; PUT its repository first.');
   checkRepositoryUrl(platform, repository.url);
   const releaseId = platform.ids.next('rel');
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  const deployKey = await readDeployKey(platform, site);
+  const seal = sealerOf(server);
+  if (deployKey && !seal) throw noHostKey();
   return startChange(
     platform,
     site,
@@ -655,9 +660,23 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
         scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
         keepReleases: String(repository.keepReleases),
         phpService: phpServiceOf(site.spec),
+        deployKeySealed: deployKey && seal ? seal(deployKey) : '',
       }),
     },
   );
+}
+
+/**
+ * Gives the site a new ed25519 deploy key (replacing any it had): the public half is answered
+ * for the repository's deploy keys, the private half is kept encrypted and reaches the host
+ * only sealed, with each deploy.
+ */
+export async function newSiteDeployKey(platform: Platform, site: SiteItem): Promise<SiteItem> {
+  const { publicKey, privateKey } = newDeployKey(`vip-${site.id}`);
+  await writeDeployKey(platform, site, privateKey);
+  return platform.store.update<SiteItem>(siteKeys.item(site.tenantId, site.id), {
+    deployKey: { publicKey, createdAt: platform.clock.now().toISOString() },
+  });
 }
 
 /** Switches the site back to a kept release (by default the one before the current). */

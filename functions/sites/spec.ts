@@ -293,6 +293,10 @@ export const siteSchema = z
     environmentNames: z.array(z.string()).meta({ description: 'The names of its environment variables' }),
     repository: z.unknown().nullable().meta({ description: 'Where deploys come from' }),
     currentRelease: z.string().nullable(),
+    deployKey: z
+      .string()
+      .nullable()
+      .meta({ description: "The deploy key's public half, for the repository's deploy keys" }),
     app: z
       .object({ name: z.string(), installedAt: z.string() })
       .nullable()

@@ -117,6 +117,8 @@ export interface SiteItem extends StoredItem {
   /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
   tenantSuspendedAt?: string;
   environment?: SiteEnvironment;
+  /** the public half of its deploy key (the private half is a SecureString parameter) */
+  deployKey?: { publicKey: string; createdAt: string };
   /** the releases kept on the host, newest first, and the one serving */
   releases?: SiteRelease[];
   currentRelease?: string;
@@ -192,6 +194,7 @@ export function toSite(item: SiteItem) {
     app: item.app ?? null,
     repository: spec.repository ?? null,
     currentRelease: item.currentRelease ?? null,
+    deployKey: item.deployKey?.publicKey ?? null,
     basicAuth: basicAuth ? { username: basicAuth.username } : null,
     systemUser: item.systemUser,
     home: homeOf(item.systemUser),

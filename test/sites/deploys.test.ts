@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,12 +112,30 @@ describe('Deploys', () => {
     expect(set.status, set.text).toBe(200);
     expect(set.json.repository.webRoot).toBe('public');
 
+    // a deploy key: its public half answered, its private half written to the host, for the site's user only
+    const key = await api.call('POST', `${sitePath()}/deploy-key`, { token: owner.token });
+    expect(key.status, key.text).toBe(201);
+    expect(key.json.publicKey).toMatch(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]+ vip-ste_/);
+    expect(key.text).not.toContain('PRIVATE');
+
     const first = await deploy();
     expect(first.status, JSON.stringify(first)).toBe('succeeded');
     expect(await page()).toMatch(/^release one on 8\./);
     const home = join(root, site.home.slice(1));
     expect(readlinkSync(join(home, 'public'))).toBe('current/public');
     const firstRelease = readlinkSync(join(home, 'current'));
+    const keyFile = join(home, '.ssh/vip_deploy_key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    expect(execFileSync('ssh-keygen', ['-y', '-f', keyFile], { encoding: 'utf8' }).trim()).toBe(
+      key.json.publicKey,
+    );
+    // it crossed the workflow sealed: no command's parameters hold it
+    const { ListCommandsCommand } = await import('@aws-sdk/client-ssm');
+    const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
+    const sent = JSON.stringify(Commands.map((c) => c.Parameters));
+    expect(sent).toContain('deployKeySealed');
+    expect(sent).not.toContain('OPENSSH');
+    expect(sent).not.toContain(Buffer.from('openssh-key-v1').toString('base64').slice(0, 16));
     // shared paths live outside the releases and are linked into each
     expect(readlinkSync(join(home, firstRelease, 'storage'))).toBe('../../shared/storage');
     expect(existsSync(join(home, 'shared/storage/logs'))).toBe(true);
