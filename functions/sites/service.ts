@@ -364,6 +364,14 @@ async function startChange(
     ) {
       throw errors.preconditionFailed();
     }
+    if (
+      error instanceof TransactionFailedError &&
+      error.reasons[SERVER_OPERATION_WRITES] === 'ConditionalCheckFailed'
+    ) {
+      // another change started first: it is the one to wait for
+      const now = await platform.store.get<SiteItem>(ref, true);
+      if (now) changeable(now);
+    }
     return explainRefusal(
       platform,
       site.tenantId,

@@ -184,6 +184,17 @@ describe('Deploys', () => {
       .split('\n');
     expect(onHost.sort()).toEqual(releases.json.items.map((r: { id: string }) => r.id).sort());
 
+    // two deploys at once: one runs, the other answers 409 naming it
+    const [a, b] = await Promise.all([
+      api.call('POST', `${sitePath()}/deployments`, { token: owner.token }),
+      api.call('POST', `${sitePath()}/deployments`, { token: owner.token }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 409]);
+    const running = a.status === 202 ? a : b;
+    const refused = a.status === 409 ? a : b;
+    expect(refused.json.detail).toContain(running.json.operation.id);
+    await ended(running.headers.get('location') ?? '');
+
     // one call back to the release before
     const back = await api.call('POST', `${sitePath()}/rollback`, { token: owner.token, body: {} });
     expect(back.status, back.text).toBe(202);
