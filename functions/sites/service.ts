@@ -185,6 +185,16 @@ const noHostKey = () =>
     'The server has not reported its host key yet, which secrets for it are sealed to: reboot it once (its health check reports the key).',
   );
 
+/** Runs another host document than the site document on a site, as a change of it. */
+const runHostCommand = (
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  command: HostCommand,
+  spec: SiteSpec = site.spec,
+) =>
+  startChange(platform, site, requestId, { spec, suspended: site.suspended }, undefined, undefined, command);
+
 /** A site command run by another host document than the site document. */
 interface HostCommand {
   kind: 'install-app' | 'deploy-site' | 'rollback-site';
@@ -582,19 +592,25 @@ export async function installApp(
           ]),
         ])
       : '';
-  return startChange(platform, site, requestId, { spec, suspended: site.suspended }, undefined, undefined, {
-    kind: 'install-app',
-    document: 'install-app',
-    app: body.app,
-    parameters: (current) => ({
+  return runHostCommand(
+    platform,
+    site,
+    requestId,
+    {
+      kind: 'install-app',
+      document: 'install-app',
       app: body.app,
-      siteUser: site.systemUser,
-      domain: site.spec.domain,
-      database: current.stack.database ?? 'none',
-      optionsBase64: options,
-      filesBase64: files,
-    }),
-  });
+      parameters: (current) => ({
+        app: body.app,
+        siteUser: site.systemUser,
+        domain: site.spec.domain,
+        database: current.stack.database ?? 'none',
+        optionsBase64: options,
+        filesBase64: files,
+      }),
+    },
+    spec,
+  );
 }
 
 /** A repository URL the platform deploys from: file:// only on a local runtime (it reads the host's own files). */
@@ -647,31 +663,23 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
   const deployKey = await readDeployKey(platform, site);
   const seal = sealerOf(server);
   if (deployKey && !seal) throw noHostKey();
-  return startChange(
-    platform,
-    site,
-    requestId,
-    { spec: site.spec, suspended: site.suspended },
-    undefined,
-    undefined,
-    {
-      kind: 'deploy-site',
-      document: 'deploy-site',
-      parameters: () => ({
-        action: 'deploy',
-        siteUser: site.systemUser,
-        releaseId,
-        repositoryBase64: Buffer.from(repository.url, 'utf8').toString('base64'),
-        branch: repository.branch,
-        webRoot: repository.webRoot,
-        sharedPaths: repository.sharedPaths.join(' '),
-        scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
-        keepReleases: String(repository.keepReleases),
-        phpService: phpServiceOf(site.spec),
-        deployKeySealed: deployKey && seal ? seal(deployKey) : '',
-      }),
-    },
-  );
+  return runHostCommand(platform, site, requestId, {
+    kind: 'deploy-site',
+    document: 'deploy-site',
+    parameters: () => ({
+      action: 'deploy',
+      siteUser: site.systemUser,
+      releaseId,
+      repositoryBase64: Buffer.from(repository.url, 'utf8').toString('base64'),
+      branch: repository.branch,
+      webRoot: repository.webRoot,
+      sharedPaths: repository.sharedPaths.join(' '),
+      scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
+      keepReleases: String(repository.keepReleases),
+      phpService: phpServiceOf(site.spec),
+      deployKeySealed: deployKey && seal ? seal(deployKey) : '',
+    }),
+  });
 }
 
 /**
@@ -701,23 +709,15 @@ export async function rollbackSite(
   if (!releases.some((r) => r.id === target)) throw errors.notFound('release');
   if (target === site.currentRelease) throw errors.conflict('That release is the one serving.');
   const repository = site.spec.repository;
-  return startChange(
-    platform,
-    site,
-    requestId,
-    { spec: site.spec, suspended: site.suspended },
-    undefined,
-    undefined,
-    {
-      kind: 'rollback-site',
-      document: 'deploy-site',
-      parameters: () => ({
-        action: 'rollback',
-        siteUser: site.systemUser,
-        releaseId: target,
-        webRoot: repository?.webRoot ?? '',
-        phpService: phpServiceOf(site.spec),
-      }),
-    },
-  );
+  return runHostCommand(platform, site, requestId, {
+    kind: 'rollback-site',
+    document: 'deploy-site',
+    parameters: () => ({
+      action: 'rollback',
+      siteUser: site.systemUser,
+      releaseId: target,
+      webRoot: repository?.webRoot ?? '',
+      phpService: phpServiceOf(site.spec),
+    }),
+  });
 }
