@@ -22,6 +22,7 @@ import { newDeployKey } from './deploy-key';
 import { readDeployKey, readEnvironment, writeDeployKey, writeEnvironment } from './environment';
 import { applyBundle, removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
+import { nodeUnitName } from './render/node';
 import { sealFor } from './render/sealed';
 import {
   crontabPath,
@@ -634,7 +635,13 @@ export async function setRepository(
   try {
     return await platform.store.update<SiteItem>(
       siteKeys.item(site.tenantId, site.id),
-      { spec: { ...site.spec, repository: body }, updatedAt: platform.clock.now().toISOString() },
+      {
+        spec: {
+          ...site.spec,
+          repository: { ...body, deployScript: body.deployScript ?? defaultDeployScript(site.spec.type) },
+        },
+        updatedAt: platform.clock.now().toISOString(),
+      },
       { expectedVersion: expectedVersion ?? site.version ?? 1, where: { absent: ['operationId'] } },
     );
   } catch (error) {
@@ -645,6 +652,18 @@ export async function setRepository(
     }
     throw error;
   }
+}
+
+/** What a deploy runs when the site's owner gave no script: the usual build of its kind of app. */
+export function defaultDeployScript(type: SiteSpec['type']): string {
+  if (type === 'php') {
+    return [
+      'if [ -f composer.json ]; then composer install --no-dev --no-interaction --prefer-dist --optimize-autoloader; fi',
+      'if [ -f artisan ]; then php artisan migrate --force && php artisan config:cache && php artisan route:cache; fi',
+    ].join('\n');
+  }
+  if (type === 'node') return 'npm ci\nnpm run build --if-present';
+  return '';
 }
 
 const phpServiceOf = (spec: SiteSpec) =>
@@ -678,6 +697,7 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
       keepReleases: String(repository.keepReleases),
       phpService: phpServiceOf(site.spec),
       deployKeySealed: deployKey && seal ? seal(deployKey) : '',
+      restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
     }),
   });
 }
@@ -718,6 +738,7 @@ export async function rollbackSite(
       releaseId: target,
       webRoot: repository?.webRoot ?? '',
       phpService: phpServiceOf(site.spec),
+      restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
     }),
   });
 }

@@ -444,10 +444,10 @@ export const repositoryBody = z
       .string()
       .max(8000)
       .refine((v) => !v.includes(String.fromCharCode(0)), 'No NUL characters')
-      .default('')
+      .optional()
       .meta({
         description:
-          "Run in the new release as the site's user before it goes live (composer install, npm ci && npm run build…)",
+          "Run in the new release as the site's user before it goes live; by default composer install and migrations for PHP (Laravel), npm ci and the build for Node.js",
       }),
     keepReleases: z.number().int().min(1).max(20).default(5),
   })

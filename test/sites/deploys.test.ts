@@ -202,5 +202,15 @@ describe('Deploys', () => {
     expect(await page()).toMatch(/^release one/);
     const after = await api.call('GET', `${sitePath()}/deployments`, { token: owner.token });
     expect(after.json.current).toBe(releases.json.items[1].id);
+
+    // no script given: a PHP site builds as PHP apps do (composer, artisan when they are there)
+    const defaults = await api.call('PUT', `${sitePath()}/repository`, {
+      token: owner.token,
+      body: { url: `file://${origin}`, webRoot: 'public' },
+    });
+    expect(defaults.json.repository.deployScript).toContain('composer install --no-dev');
+    expect(defaults.json.repository.deployScript).toContain('php artisan migrate --force');
+    expect((await deploy()).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release three/);
   });
 });
