@@ -24,6 +24,7 @@ import {
   siteOf,
   updateSite,
 } from './service';
+import { newWebhookSecret, receivePush, webhookPath } from './webhook';
 
 const operationUrl = (tenantId: string, operationId: string) =>
   `/v1/tenants/${tenantId}/operations/${operationId}`;
@@ -136,6 +137,18 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
     const updated = await newSiteDeployKey(platform, site);
     return { status: 201, body: { publicKey: updated.deployKey?.publicKey } };
   },
+  newSiteWebhook: async ({ params, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const secret = await newWebhookSecret(platform, site);
+    return { status: 201, body: { url: `${platform.config.API_URL ?? ''}${webhookPath(site)}`, secret } };
+  },
+  receiveSitePush: async ({ params, headers, rawBody, requestId, platform }) =>
+    receivePush(
+      platform,
+      await siteOf(platform, params.tenantId, params.siteId),
+      { headers, rawBody },
+      (site) => deploySite(platform, site, requestId),
+    ),
   listSiteReleases: async ({ params, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     return ok({ current: site.currentRelease ?? null, items: site.releases ?? [] });

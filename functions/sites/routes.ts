@@ -284,4 +284,41 @@ export const sitesRoutes = [
       ...problems,
     },
   }),
+  route({
+    operationId: 'newSiteWebhook',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/sites/{siteId}/webhook',
+    context: 'sites',
+    auth: 'user',
+    permission: 'sites:write',
+    summary:
+      'Give the site a push-to-deploy webhook (replacing any): answers its URL and secret, shown this once, for GitHub, GitLab or Bitbucket',
+    tags: ['sites'],
+    params: siteParams,
+    responses: {
+      201: { description: 'The webhook', schema: z.object({ url: z.string(), secret: z.string() }) },
+      ...problems,
+    },
+  }),
+  route({
+    operationId: 'receiveSitePush',
+    method: 'POST',
+    path: '/v1/hooks/tenants/{tenantId}/sites/{siteId}/deploy',
+    context: 'sites',
+    auth: 'none',
+    rateLimit: 'webhook',
+    body: z.looseObject({}).meta({ description: "The forge's push payload, as it sends it" }),
+    summary:
+      "A forge's push: verified (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token, Bitbucket's X-Hub-Signature), a push to the site's branch deploys it, a replayed delivery is ignored",
+    tags: ['sites'],
+    params: siteParams,
+    responses: {
+      202: { description: 'Deploying' },
+      200: { description: 'A delivery received before: ignored' },
+      ...problems,
+      401: { description: 'No signature, or one that does not match', schema: problemSchema },
+      409: { description: 'A change of the site is under way', schema: problemSchema },
+      422: { description: "A push to another branch than the site's", schema: problemSchema },
+    },
+  }),
 ] as const;

@@ -90,6 +90,8 @@ export const configSchema = z.object({
     .default('000000000000'),
   /** EC2's endpoint for every region; unset in AWS, where each region has its own */
   EC2_ENDPOINT: optionalUrl,
+  /** pushes a site's deploy webhook takes from one address per minute */
+  WEBHOOK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   /** a local runtime lets sites deploy from file:// repositories on its own machine */
   LOCAL_REPOSITORIES: z
     .enum(['true', 'false'])

@@ -33,6 +33,8 @@ export interface ApiRequest<R extends RouteSpec> {
   body: Out<R['body']>;
   principal: R['auth'] extends 'user' ? Principal : undefined;
   headers: (name: string) => string | undefined;
+  /** the body as the client sent it, for a signature computed over its bytes (webhooks) */
+  rawBody: string;
   requestId: string;
   sourceIp: string;
   platform: Platform;
@@ -90,6 +92,9 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
         body: state.body,
         principal: state.principal,
         headers: (name: string) => headerValue(event, name),
+        rawBody: event.isBase64Encoded
+          ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+          : (event.body ?? ''),
         requestId: event.requestIdResolved ?? event.requestContext.requestId,
         sourceIp: event.requestContext.identity?.sourceIp ?? '',
         platform: state.store ? { ...state.platform, store: state.store } : state.platform,

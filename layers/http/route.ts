@@ -34,7 +34,7 @@ export interface RouteSpec {
    * is limited per source address and per account named in the body. Every user route is
    * limited per principal by the tenant's plan.
    */
-  rateLimit?: 'sign-in';
+  rateLimit?: 'sign-in' | 'webhook';
   /** POST routes that honour Idempotency-Key */
   idempotent?: boolean;
   responses: Record<number, ResponseSpec>;

@@ -117,6 +117,8 @@ export interface SiteItem extends StoredItem {
   /** set while the tenant (or a tenant above it) is suspended: the site serves the suspension page too */
   tenantSuspendedAt?: string;
   environment?: SiteEnvironment;
+  /** its push-to-deploy webhook (the secret is a SecureString parameter) */
+  webhook?: { createdAt: string };
   /** the public half of its deploy key (the private half is a SecureString parameter) */
   deployKey?: { publicKey: string; createdAt: string };
   /** the releases kept on the host, newest first, and the one serving */
@@ -145,6 +147,11 @@ export const siteKeys = {
   }),
   serverPartition: (tenantId: string, serverId: string) =>
     tenantSubPartition(tenantId, 'SERVERSITES', serverId),
+  /** a push delivery a site's webhook took, remembered for a while so a replay is ignored */
+  hookDelivery: (tenantId: string, siteId: string, delivery: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `HOOK#${siteId}#${delivery}`,
+  }),
   prefix: 'SITE#',
 };
 

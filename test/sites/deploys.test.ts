@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -212,5 +213,68 @@ describe('Deploys', () => {
     expect(defaults.json.repository.deployScript).toContain('php artisan migrate --force');
     expect((await deploy()).status).toBe('succeeded');
     expect(await page()).toMatch(/^release three/);
+  });
+
+  it("deploys on a forge's push: signatures checked, only the site's branch, each delivery once", async () => {
+    const hook = await api.call('POST', `${sitePath()}/webhook`, { token: owner.token });
+    expect(hook.status, hook.text).toBe(201);
+    const url = new URL(hook.json.url).pathname;
+    const secret = hook.json.secret as string;
+    const send = (body: unknown, headers: Record<string, string>) =>
+      api.call('POST', url, {
+        raw: JSON.stringify(body),
+        headers: { 'content-type': 'application/json', ...headers },
+      });
+    const github = (body: unknown, delivery: string, key = secret) => {
+      const raw = JSON.stringify(body);
+      const signature = `sha256=${createHmac('sha256', key).update(raw).digest('hex')}`;
+      return send(body, {
+        'x-hub-signature-256': signature,
+        'x-github-event': 'push',
+        'x-github-delivery': delivery,
+      });
+    };
+    const toMain = { ref: 'refs/heads/main', after: 'abc' };
+
+    const unsigned = await send(toMain, { 'x-github-event': 'push', 'x-github-delivery': 'delivery-0001' });
+    expect(unsigned.status, unsigned.text).toBe(401);
+    expect((await github(toMain, 'delivery-0002', 'not the secret')).status).toBe(401);
+    const other = await github({ ref: 'refs/heads/feature-x' }, 'delivery-0003');
+    expect(other.status).toBe(422);
+    expect(other.json.detail).toBe('A push to feature-x; this site deploys main.');
+    const bitbucketOther = await send(
+      { push: { changes: [{ new: { type: 'branch', name: 'develop' } }] } },
+      {
+        'x-hub-signature': `sha256=${createHmac('sha256', secret)
+          .update(JSON.stringify({ push: { changes: [{ new: { type: 'branch', name: 'develop' } }] } }))
+          .digest('hex')}`,
+        'x-event-key': 'repo:push',
+        'x-request-uuid': 'bitbucket-0001',
+      },
+    );
+    expect(bitbucketOther.status).toBe(422);
+
+    push('four');
+    const accepted = await github(toMain, 'delivery-0004');
+    expect(accepted.status, accepted.text).toBe(202);
+    // the same delivery again: answered, and nothing more happens
+    const replayed = await github(toMain, 'delivery-0004');
+    expect(replayed.status).toBe(200);
+    expect(replayed.json.ignored).toBe('This delivery was received before.');
+    const running = (await api.call('GET', sitePath(), { token: owner.token })).json.pendingOperationId;
+    expect((await ended(`/v1/tenants/${owner.tenantId}/operations/${running}`)).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release four/);
+
+    // GitLab sends the secret itself
+    push('five');
+    const gitlab = await send(toMain, {
+      'x-gitlab-token': secret,
+      'x-gitlab-event': 'Push Hook',
+      'x-gitlab-event-uuid': 'gitlab-0001',
+    });
+    expect(gitlab.status, gitlab.text).toBe(202);
+    const next = (await api.call('GET', sitePath(), { token: owner.token })).json.pendingOperationId;
+    expect((await ended(`/v1/tenants/${owner.tenantId}/operations/${next}`)).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release five/);
   });
 });

@@ -46,6 +46,17 @@ function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimi
       return [against(await count(store, counter, now, { exact: false, limit }), limit)];
     })();
   }
+  const named = event.pathParameters?.tenantId;
+  if (spec.rateLimit === 'webhook' && named && /^ten_[0-9a-hjkmnp-tv-z]{26}$/.test(named)) {
+    // a public hook: per calling address, in the partition of the tenant its path names
+    const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
+    const target = named;
+    return (async () => {
+      const counter = { pk: rateCounterKeys.principals(target), subject: `hook:${ip}`, windowSeconds: 60 };
+      const limit = config.WEBHOOK_RATE_LIMIT_PER_MINUTE;
+      return [against(await count(store, counter, now, { exact: true, limit }), limit)];
+    })();
+  }
   if (spec.rateLimit !== 'sign-in') return undefined;
   const ip = event.requestContext.identity?.sourceIp ?? 'unknown';
   const email = (event.parsedBody as { email?: unknown } | undefined)?.email;
