@@ -83,9 +83,21 @@ const probeContext = defineContext({
       body: z.strictObject({ email: z.string() }),
       responses: { 200: { description: 'ok' } },
     }),
+    route({
+      operationId: 'hook',
+      method: 'POST',
+      path: '/v1/hooks/tenants/{tenantId}/probe',
+      context: 'probe',
+      auth: 'none',
+      rateLimit: 'webhook',
+      summary: 'a public hook',
+      tags: [],
+      params: tenantParams,
+      responses: { 202: { description: 'ok' } },
+    }),
   ],
 });
-const [readRoute, writeRoute, signInRoute] = probeContext.routes;
+const [readRoute, writeRoute, signInRoute, hookRoute] = probeContext.routes;
 
 beforeAll(async () => {
   ({ dynamo, store } = await startTestStore(clock));
@@ -98,6 +110,7 @@ beforeAll(async () => {
       DEFAULT_REQUESTS_PER_MINUTE: 600,
       AUTH_RATE_LIMIT_PER_MINUTE: 2,
       AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE: 60,
+      WEBHOOK_RATE_LIMIT_PER_MINUTE: 2,
       AUDIT_RETENTION_DAYS: 30,
       IDEMPOTENCY_IN_PROGRESS_SECONDS: 60,
     },
@@ -261,6 +274,20 @@ describe('Middleware: rateLimits', () => {
     const third = requestFor(signInRoute, { body: { email: 'a@example.com' }, ip });
     await before(rateLimits(), third);
     await expect(Promise.all(third.event.routed?.checks ?? [])).rejects.toEqual(problem(429));
+  });
+
+  it('counts a public hook per calling address, in the partition of the tenant its path names', async () => {
+    const tenantId = 'ten_01jh0000000000000000000hk1';
+    const call = async (ip: string) => {
+      const request = requestFor(hookRoute, { tenantId, ip });
+      await before(rateLimits(), request);
+      return Promise.all(request.event.routed?.checks ?? []);
+    };
+    await call('203.0.113.5');
+    await call('203.0.113.5');
+    await expect(call('203.0.113.5')).rejects.toEqual(problem(429));
+    // another address has its own count
+    await expect(call('203.0.113.6')).resolves.toBeDefined();
   });
 });
 
