@@ -98,7 +98,7 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   },
   getSiteEnvironment: async ({ params, principal, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
-    const variables = (await readEnvironment(site)) ?? {};
+    const variables = (await readEnvironment(platform, site)) ?? {};
     const reveal = allows(principal, 'sites:secrets');
     return ok({
       variables: Object.fromEntries(

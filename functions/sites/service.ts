@@ -294,7 +294,7 @@ async function startChange(
 ): Promise<{ site: SiteItem; operation: OperationItem }> {
   changeable(site);
   const server = await serverOf(platform, site.tenantId, site.serverId);
-  const variables = environment ? environment.variables : await readEnvironment(site);
+  const variables = environment ? environment.variables : await readEnvironment(platform, site);
   const hasVariables = variables !== undefined && Object.keys(variables).length > 0;
   if (hasVariables && !server.hostKey) throw noHostKey();
   const now = platform.clock.now().toISOString();
@@ -473,7 +473,7 @@ export async function setEnvironment(
   variables: Record<string, string>,
 ) {
   changeable(site);
-  const previous = (await readEnvironment(site)) ?? {};
+  const previous = (await readEnvironment(platform, site)) ?? {};
   const parameterName = await writeEnvironment(platform, site, variables);
   const names = Object.keys(variables).sort();
   const record =

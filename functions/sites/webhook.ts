@@ -1,14 +1,9 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../layers/aws/clients';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { type SiteItem, siteKeys } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
-
-/** The SecureString parameter that holds a site's webhook secret. */
-const webhookParameter = (stage: string, tenantId: string, siteId: string) =>
-  `/vip/${stage}/tenants/${tenantId}/sites/${siteId}/webhook`;
+import { putSiteSecret, readSiteSecret } from './secrets';
 
 /** A delivery id is remembered this long, so a replay within it is ignored. */
 const DELIVERY_MEMORY_SECONDS = 7 * 24 * 3600;
@@ -19,35 +14,11 @@ export const webhookPath = (site: Pick<SiteItem, 'tenantId' | 'id'>) =>
 /** A new webhook secret for the site (replacing any): shown once, kept encrypted. */
 export async function newWebhookSecret(platform: Platform, site: SiteItem): Promise<string> {
   const secret = randomBytes(32).toString('base64url');
-  await ssmClient().send(
-    new PutParameterCommand({
-      Name: webhookParameter(platform.config.STAGE, site.tenantId, site.id),
-      Value: secret,
-      Type: 'SecureString',
-      Overwrite: true,
-      Description: `Deploy webhook secret of site ${site.id} of tenant ${site.tenantId}`,
-      ...(platform.config.CREDENTIALS_KMS_KEY_ID ? { KeyId: platform.config.CREDENTIALS_KMS_KEY_ID } : {}),
-    }),
-  );
+  await putSiteSecret(platform, site, 'webhook', secret);
   await platform.store.update(siteKeys.item(site.tenantId, site.id), {
     webhook: { createdAt: platform.clock.now().toISOString() },
   });
   return secret;
-}
-
-async function secretOf(platform: Platform, site: SiteItem): Promise<string | undefined> {
-  try {
-    const { Parameter } = await ssmClient().send(
-      new GetParameterCommand({
-        Name: webhookParameter(platform.config.STAGE, site.tenantId, site.id),
-        WithDecryption: true,
-      }),
-    );
-    return Parameter?.Value;
-  } catch (error) {
-    if (error instanceof ParameterNotFound) return undefined;
-    throw error;
-  }
 }
 
 const sameText = (a: string, b: string) => {
@@ -145,7 +116,7 @@ export async function receivePush(
   request: { headers: (name: string) => string | undefined; rawBody: string },
   deploy: (site: SiteItem) => Promise<unknown>,
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const secret = site.webhook ? await secretOf(platform, site) : undefined;
+  const secret = site.webhook ? await readSiteSecret(platform, site, 'webhook') : undefined;
   if (!secret) throw errors.notFound('site');
   const push = verify(request.headers, request.rawBody, secret);
   if (!PUSH_EVENTS.includes(push.event)) {
