@@ -666,9 +666,6 @@ export function defaultDeployScript(type: SiteSpec['type']): string {
   return '';
 }
 
-const phpServiceOf = (spec: SiteSpec) =>
-  spec.type === 'php' && spec.php ? `php${spec.php.version}-fpm` : 'none';
-
 /**
  * Deploys the site's repository as a new release with zero downtime (the deploy-site
  * document): the previous release serves until the new one is switched in.
@@ -677,6 +674,8 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
   const repository = site.spec.repository;
   if (!repository) throw errors.conflict('The site has no repository to deploy; PUT its repository first.');
   checkRepositoryUrl(platform, repository.url);
+  // No PHP-FPM reload after the switch: nginx hands PHP the release's real path, so a new
+  // release is new files to opcache, nothing stale to clear, and no request is cut off.
   const releaseId = platform.ids.next('rel');
   const server = await serverOf(platform, site.tenantId, site.serverId);
   const deployKey = await readDeployKey(platform, site);
@@ -695,7 +694,6 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
       sharedPaths: repository.sharedPaths.join(' '),
       scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
       keepReleases: String(repository.keepReleases),
-      phpService: phpServiceOf(site.spec),
       deployKeySealed: deployKey && seal ? seal(deployKey) : '',
       restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
     }),
@@ -737,7 +735,6 @@ export async function rollbackSite(
       siteUser: site.systemUser,
       releaseId: target,
       webRoot: repository?.webRoot ?? '',
-      phpService: phpServiceOf(site.spec),
       restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
     }),
   });
