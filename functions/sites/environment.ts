@@ -12,17 +12,14 @@ export async function readEnvironment(
   return value ? (JSON.parse(value) as Record<string, string>) : undefined;
 }
 
-/** Keeps a site's variables encrypted (KMS in AWS); an empty set removes them. Answers the parameter's name. */
+/** Keeps a site's variables encrypted (KMS in AWS); an empty set removes them. */
 export async function writeEnvironment(
   platform: Platform,
   site: Pick<SiteItem, 'tenantId' | 'id'>,
   variables: Record<string, string>,
-): Promise<string> {
-  if (Object.keys(variables).length === 0) {
-    await deleteSiteSecret(platform, site, 'environment');
-    return '';
-  }
-  return putSiteSecret(platform, site, 'environment', JSON.stringify(variables));
+): Promise<void> {
+  if (Object.keys(variables).length === 0) await deleteSiteSecret(platform, site, 'environment');
+  else await putSiteSecret(platform, site, 'environment', JSON.stringify(variables));
 }
 
 /** Keeps a site's deploy key's private half encrypted (KMS in AWS). */

@@ -474,10 +474,9 @@ export async function setEnvironment(
 ) {
   changeable(site);
   const previous = (await readEnvironment(platform, site)) ?? {};
-  const parameterName = await writeEnvironment(platform, site, variables);
+  await writeEnvironment(platform, site, variables);
   const names = Object.keys(variables).sort();
-  const record =
-    names.length > 0 ? { parameterName, names, updatedAt: platform.clock.now().toISOString() } : undefined;
+  const record = names.length > 0 ? { names, updatedAt: platform.clock.now().toISOString() } : undefined;
   try {
     return await startChange(
       platform,

@@ -34,6 +34,30 @@ export const claim = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string): 
   siteId: site.id,
 });
 
+/**
+ * What a deploy or a rollback leaves the site: the release the host switched to (its
+ * `release: <id> <commit>` line), first among those kept after a deploy.
+ */
+function releasesAfter(
+  site: SiteItem,
+  kind: string,
+  output: { stdout?: unknown } | undefined,
+  at: string,
+): Pick<SiteItem, 'releases' | 'currentRelease'> {
+  if (kind !== 'deploy-site' && kind !== 'rollback-site') return {};
+  const match = /^release: (\S+) (\S+)$/m.exec(typeof output?.stdout === 'string' ? output.stdout : '');
+  if (!match?.[1] || !match[2]) return {};
+  const kept = site.releases ?? [];
+  const releases =
+    kind === 'deploy-site'
+      ? [{ id: match[1], commit: match[2], deployedAt: at }, ...kept].slice(
+          0,
+          site.spec.repository?.keepReleases ?? 5,
+        )
+      : kept;
+  return { releases, currentRelease: match[1] };
+}
+
 /** Where the host said its web server listens (`served-at: http://…/` in the command's output). */
 export const servedAtOf = (output: { stdout?: unknown } | undefined): string | undefined =>
   typeof output?.stdout === 'string' ? /^served-at: (\S+)$/m.exec(output.stdout)?.[1] : undefined;
@@ -74,22 +98,6 @@ export async function settleSite(
     }
     return;
   }
-  if ((ended.kind === 'deploy-site' || ended.kind === 'rollback-site') && succeeded) {
-    // the release the host switched to (`release: <id> <commit>`)
-    const match = /^release: (\S+) (\S+)$/m.exec(
-      typeof details.output?.stdout === 'string' ? details.output.stdout : '',
-    );
-    if (match?.[1] && match[2]) {
-      const releases =
-        ended.kind === 'deploy-site'
-          ? [{ id: match[1], commit: match[2], deployedAt: now }, ...(site.releases ?? [])].slice(
-              0,
-              site.spec.repository?.keepReleases ?? 5,
-            )
-          : (site.releases ?? []);
-      await store.update(ref, { releases, currentRelease: match[1] }, { where: mine });
-    }
-  }
   const pending = site.pending;
   const wanted = pending ? domainsOf(pending.spec) : [];
   const current = domainsOf(site.spec);
@@ -111,6 +119,7 @@ export async function settleSite(
             servedAt,
             updatedAt: now,
             ...(pending.app ? { app: { name: pending.app, installedAt: now } } : {}),
+            ...releasesAfter(site, ended.kind, details.output, now),
           },
         },
         mine,

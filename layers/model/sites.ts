@@ -1,4 +1,4 @@
-import type { Store, StoredItem } from '../store/store';
+import type { StoredItem } from '../store/store';
 import { tenantPartition, tenantSubPartition } from './keys';
 
 export const siteTypes = ['php', 'node', 'static', 'proxy'] as const;
@@ -84,9 +84,8 @@ export interface SiteDaemon {
   command: string;
 }
 
-/** Where a site's environment variables are kept: a SecureString parameter (KMS-encrypted in AWS). */
+/** A site's environment variables, as its record knows them (the values are a SecureString, functions/sites/secrets.ts). */
 export interface SiteEnvironment {
-  parameterName: string;
   names: string[];
   updatedAt: string;
 }
@@ -212,19 +211,4 @@ export function toSite(item: SiteItem) {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };
-}
-
-/** Every site of a tenant on one server, page after page. */
-export async function* sitesOnServer(
-  store: Store,
-  tenantId: string,
-  serverId: string,
-): AsyncGenerator<SiteItem> {
-  for await (const page of store.pages<SiteItem>({
-    index: 'gsi1',
-    pk: siteKeys.serverPartition(tenantId, serverId),
-    skPrefix: siteKeys.prefix,
-  })) {
-    yield* page;
-  }
 }

@@ -4,7 +4,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalRuntime } from '../local/runtime';
+import { benchTenant, startBenchRuntime } from './support';
 
 /**
  * Deploys, one run on a local host: 20 consecutive deploys of a small repository, each started
@@ -46,55 +46,21 @@ async function main() {
     git('push', '-q', 'origin', 'main');
   };
   commit(0);
-  const runtime = await startLocalRuntime({
-    port: 0,
-    logLevel: 'ERROR',
-    waitMs: 100,
-    metricsIntervalMs: 60_000,
-  });
+  const runtime = await startBenchRuntime();
   try {
-    const call = async (
-      method: string,
-      path: string,
-      body?: unknown,
-      headers: Record<string, string> = {},
-    ) => {
-      const response = await fetch(`${runtime.url}${path}`, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-      });
-      return {
-        status: response.status,
-        // biome-ignore lint/suspicious/noExplicitAny: the API's answers, read as the benchmark needs them
-        json: (await response.json().catch(() => ({}))) as Record<string, any>,
-      };
-    };
-    const credentials = { email: 'deploys-bench@example.com', password: 'benchmark password' };
-    await call('POST', '/v1/auth/signup', { ...credentials, name: 'Bench', tenantName: 'Bench' });
-    const login = (await call('POST', '/v1/auth/login', credentials)).json;
-    const auth = { authorization: `Bearer ${login.accessToken}` };
-    const tenant = `/v1/tenants/${login.tenantId}`;
-    const ended = async (operationId: string) => {
-      for (;;) {
-        const operation = (await call('GET', `${tenant}/operations/${operationId}`, undefined, auth)).json;
-        if (operation.status === 'succeeded' || operation.status === 'failed') return operation;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    const server = await call(
-      'POST',
-      `${tenant}/servers`,
-      { name: 'bench-1', provider: 'local', stack: { phpVersions: ['8.2'] } },
-      auth,
-    );
+    const { tenant, call, send, ended: endedAt } = await benchTenant(runtime, 'deploys-bench@example.com');
+    const ended = (operationId: string) => endedAt(`${tenant}/operations/${operationId}`);
+    const server = await call('POST', `${tenant}/servers`, {
+      name: 'bench-1',
+      provider: 'local',
+      stack: { phpVersions: ['8.2'] },
+    });
     await ended(server.json.operation.id);
-    const site = await call(
-      'POST',
-      `${tenant}/servers/${server.json.id}/sites`,
-      { domain: 'bench.example.com', type: 'php', php: { version: '8.2' } },
-      auth,
-    );
+    const site = await call('POST', `${tenant}/servers/${server.json.id}/sites`, {
+      domain: 'bench.example.com',
+      type: 'php',
+      php: { version: '8.2' },
+    });
     await ended(site.json.operation.id);
     const home = site.json.home as string;
     const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
@@ -102,15 +68,12 @@ async function main() {
       join(runtime.hosts.rootOf(host?.id ?? ''), home.slice(1), '.gitconfig'),
       `[safe]\n\tdirectory = ${origin}\n`,
     );
-    await call(
-      'PUT',
-      `${tenant}/sites/${site.json.id}/repository`,
-      { url: `file://${origin}`, webRoot: 'public' },
-      auth,
-    );
-    const hook = (await call('POST', `${tenant}/sites/${site.json.id}/webhook`, undefined, auth)).json;
-    const servedAt = (await call('GET', `${tenant}/sites/${site.json.id}`, undefined, auth)).json
-      .servedAt as string;
+    await call('PUT', `${tenant}/sites/${site.json.id}/repository`, {
+      url: `file://${origin}`,
+      webRoot: 'public',
+    });
+    const hook = (await call('POST', `${tenant}/sites/${site.json.id}/webhook`)).json;
+    const servedAt = (await call('GET', `${tenant}/sites/${site.json.id}`)).json.servedAt as string;
 
     // a steady loop of requests for the whole run
     let running = true;
@@ -128,14 +91,14 @@ async function main() {
       commit(n);
       const body = JSON.stringify({ ref: 'refs/heads/main' });
       const start = process.hrtime.bigint();
-      const pushed = await call('POST', new URL(hook.url).pathname, body, {
+      // the forge's push: no token, only its signature
+      const pushed = await send('POST', new URL(hook.url).pathname, body, {
         'x-hub-signature-256': `sha256=${createHmac('sha256', hook.secret).update(body).digest('hex')}`,
         'x-github-event': 'push',
         'x-github-delivery': `bench-delivery-${n}`,
       });
       if (pushed.status !== 202) throw new Error(`push ${n} answered ${pushed.status}`);
-      const operationId = (await call('GET', `${tenant}/sites/${site.json.id}`, undefined, auth)).json
-        .pendingOperationId;
+      const operationId = (await call('GET', `${tenant}/sites/${site.json.id}`)).json.pendingOperationId;
       const operation = await ended(operationId);
       totals.push(Number(process.hrtime.bigint() - start) / 1e6);
       const step = operation.steps[0];
@@ -153,7 +116,7 @@ async function main() {
       `  requests during the run: ${requests}; failed (not 200): ${failed} ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
     console.log(
-      `  push to switched release: mean ${mean(totals).toFixed(0)} ms (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)}); on the host (clone, script, switch, reload) mean ${mean(onHost).toFixed(0)} ms; the rest is the workflow (its 100 ms waits here)`,
+      `  push to switched release: mean ${mean(totals).toFixed(0)} ms (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)}); on the host (clone, script, switch) mean ${mean(onHost).toFixed(0)} ms; the rest is the workflow (its 100 ms waits here)`,
     );
   } finally {
     await runtime.stop();

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } 
 import { documentClient } from '../../layers/aws/clients';
 import { serverKeys } from '../../layers/model/servers';
 import { getPlatform } from '../../layers/runtime/platform';
-import { startLocalRuntime } from '../local/runtime';
+import { startBenchRuntime } from './support';
 
 /**
  * One run, every figure interleaved round by round so all see the same state of DynamoDB
@@ -49,12 +49,7 @@ async function measure(runs: Record<string, () => Promise<unknown>>): Promise<Re
 const context = { functionName: 'bench', awsRequestId: 'bench' } as Context;
 
 async function main() {
-  const runtime = await startLocalRuntime({
-    port: 0,
-    logLevel: 'ERROR',
-    waitMs: 100,
-    metricsIntervalMs: 60_000,
-  });
+  const runtime = await startBenchRuntime();
   try {
     const post = (path: string, body: unknown, token?: string) =>
       fetch(`${runtime.url}${path}`, {

@@ -4,8 +4,8 @@ import { type RenderedWebServer, webServerRenderers } from '../../functions/site
 import { layoutOf } from '../../functions/sites/render/layout';
 import { phpPoolPath, renderPhpPool } from '../../functions/sites/render/php-fpm';
 import { type SiteSpec, systemUserOf } from '../../layers/model/sites';
-import { startLocalRuntime } from '../local/runtime';
 import { makeSandbox } from '../local/sandbox';
+import { benchTenant, startBenchRuntime } from './support';
 
 /**
  * Sites, one run:
@@ -127,63 +127,27 @@ async function load(title: string, url: string, host: string) {
 }
 
 async function onLocalHost() {
-  const runtime = await startLocalRuntime({
-    port: 0,
-    logLevel: 'ERROR',
-    waitMs: 100,
-    metricsIntervalMs: 60_000,
-  });
+  const runtime = await startBenchRuntime();
   try {
-    const call = async (method: string, path: string, body?: unknown, token?: string) => {
-      const response = await fetch(`${runtime.url}${path}`, {
-        method,
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      return {
-        // biome-ignore lint/suspicious/noExplicitAny: the API's answers, read as the benchmark needs them
-        json: (await response.json()) as Record<string, any>,
-        location: response.headers.get('location'),
-      };
-    };
-    const ended = async (path: string, token: string) => {
-      for (;;) {
-        const operation = (await call('GET', path, undefined, token)).json;
-        if (operation.status === 'succeeded' || operation.status === 'failed') return operation;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
-    const credentials = { email: 'sites-bench@example.com', password: 'benchmark password' };
-    await call('POST', '/v1/auth/signup', { ...credentials, name: 'Bench', tenantName: 'Bench' });
-    const login = (await call('POST', '/v1/auth/login', credentials)).json;
-    const token = login.accessToken as string;
-    const tenant = `/v1/tenants/${login.tenantId}`;
-    const server = await call(
-      'POST',
-      `${tenant}/servers`,
-      { name: 'bench-1', provider: 'local', stack: { phpVersions: ['8.2'] } },
-      token,
-    );
-    await ended(server.location ?? '', token);
-    const php = await call(
-      'POST',
-      `${tenant}/servers/${server.json.id}/sites`,
-      { domain: 'php.bench.example', type: 'php', php: { version: '8.2' } },
-      token,
-    );
-    const staticSite = await call(
-      'POST',
-      `${tenant}/servers/${server.json.id}/sites`,
-      { domain: 'static.bench.example', type: 'static' },
-      token,
-    );
-    await ended(php.location ?? '', token);
-    await ended(staticSite.location ?? '', token);
-    const servedAt = (await call('GET', `${tenant}/sites/${php.json.id}`, undefined, token)).json
-      .servedAt as string;
+    const { tenant, call, ended } = await benchTenant(runtime, 'sites-bench@example.com');
+    const server = await call('POST', `${tenant}/servers`, {
+      name: 'bench-1',
+      provider: 'local',
+      stack: { phpVersions: ['8.2'] },
+    });
+    await ended(server.location ?? '');
+    const php = await call('POST', `${tenant}/servers/${server.json.id}/sites`, {
+      domain: 'php.bench.example',
+      type: 'php',
+      php: { version: '8.2' },
+    });
+    const staticSite = await call('POST', `${tenant}/servers/${server.json.id}/sites`, {
+      domain: 'static.bench.example',
+      type: 'static',
+    });
+    await ended(php.location ?? '');
+    await ended(staticSite.location ?? '');
+    const servedAt = (await call('GET', `${tenant}/sites/${php.json.id}`)).json.servedAt as string;
 
     console.log(
       "\nOne site change applied end to end on a local host (PATCH to the operation's end; 5 changes)",
@@ -192,13 +156,10 @@ async function onLocalHost() {
     const onHost: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       const start = process.hrtime.bigint();
-      const changed = await call(
-        'PATCH',
-        `${tenant}/sites/${php.json.id}`,
-        { redirects: [{ from: `/old${i}`, to: '/new' }] },
-        token,
-      );
-      const operation = await ended(changed.location ?? '', token);
+      const changed = await call('PATCH', `${tenant}/sites/${php.json.id}`, {
+        redirects: [{ from: `/old${i}`, to: '/new' }],
+      });
+      const operation = await ended(changed.location ?? '');
       totals.push(ms(start));
       const step = operation.steps[0];
       onHost.push(Date.parse(step.endedAt) - Date.parse(step.startedAt));

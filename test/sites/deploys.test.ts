@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
-import { getFromSite } from '../support/site-http';
+import { getFromSite, sentToHosts } from '../support/site-http';
 
 /** Deploys from a real git repository (a bare one on this machine, file://) to a local host. */
 let runtime: LocalRuntime;
@@ -131,9 +131,7 @@ describe('Deploys', () => {
       key.json.publicKey,
     );
     // it crossed the workflow sealed: no command's parameters hold it
-    const { ListCommandsCommand } = await import('@aws-sdk/client-ssm');
-    const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
-    const sent = JSON.stringify(Commands.map((c) => c.Parameters));
+    const sent = await sentToHosts(runtime);
     expect(sent).toContain('deployKeySealed');
     expect(sent).not.toContain('OPENSSH');
     expect(sent).not.toContain(Buffer.from('openssh-key-v1').toString('base64').slice(0, 16));

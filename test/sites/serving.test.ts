@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
-import { getFromSite } from '../support/site-http';
+import { getFromSite, sentToHosts } from '../support/site-http';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -29,20 +29,6 @@ beforeAll(async () => {
   const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === serverId);
   root = runtime.hosts.rootOf(host?.id ?? '');
 });
-
-/** Everything Run Command was sent for this runtime's hosts, bundles decoded: what its logs could hold. */
-async function sentToHosts(): Promise<string> {
-  const { ListCommandsCommand } = await import('@aws-sdk/client-ssm');
-  const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
-  const decoded = (value: string) => Buffer.from(value, 'base64').toString('utf8');
-  return Commands.flatMap((command) => Object.values(command.Parameters ?? {}).flat())
-    .map((value) => {
-      // a bundle's lines end with their content, base64-encoded: those are decoded too
-      const lines = decoded(value).split('\n');
-      return [value, ...lines, ...lines.map((line) => decoded(line.split(' ').at(-1) ?? ''))].join('\n');
-    })
-    .join('\n');
-}
 
 const sitesPath = () => `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`;
 const sitePath = (id: string) => `/v1/tenants/${owner.tenantId}/sites/${id}`;
@@ -266,7 +252,7 @@ echo 'wrote:', var_export(file_put_contents(__DIR__ . '/made-by-php', 'x'), true
     expect(readFileSync(file, 'utf8')).toBe(`APP_KEY="${secret}"\nAPP_ENV="production"\n`);
     expect(statSync(file).mode & 0o777).toBe(0o640);
     // the value went to the host only sealed to its key: no command's parameters carry it
-    const sent = await sentToHosts();
+    const sent = await sentToHosts(runtime);
     expect(sent).toContain(`sealed ${site.home}/.vip/environment 0640 root:site `);
     expect(sent).toContain('ExecStart=/bin/bash'); // the bundles' own files are decoded here
     expect(sent).not.toContain('c2VjcmV0IHZhbHVl');

@@ -1,4 +1,6 @@
 import { request } from 'node:http';
+import { ListCommandsCommand } from '@aws-sdk/client-ssm';
+import type { LocalRuntime } from '../../scripts/local/runtime';
 
 /**
  * A GET to where a host serves its sites, for one domain: the Host header picks the site, as
@@ -25,4 +27,26 @@ export function getFromSite(
       req.end();
     },
   );
+}
+
+/**
+ * Everything Run Command was sent for a runtime's hosts, with each parameter's names and values
+ * and the bundles decoded (a bundle's lines end with their content, base64-encoded: decoded
+ * too): what Step Functions' and SSM's histories and logs could hold.
+ */
+export async function sentToHosts(runtime: LocalRuntime): Promise<string> {
+  const { Commands = [] } = await runtime.clients.ssm.send(new ListCommandsCommand({ MaxResults: 50 }));
+  const decoded = (value: string) => Buffer.from(value, 'base64').toString('utf8');
+  return Commands.flatMap((command) => Object.entries(command.Parameters ?? {}))
+    .map(([name, values]) =>
+      values
+        .map((value) => {
+          const lines = decoded(value).split('\n');
+          return [name, value, ...lines, ...lines.map((line) => decoded(line.split(' ').at(-1) ?? ''))].join(
+            '\n',
+          );
+        })
+        .join('\n'),
+    )
+    .join('\n');
 }

@@ -118,7 +118,6 @@ export const registrationFormat: BlockSpec = {
 export const mapFormat: BlockSpec = { keys: { map: 'text' }, repeatable: ['map'] };
 
 const NAME = /^[A-Za-z0-9_.*-]+$/;
-const DOMAIN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 const PATH = /^\/[A-Za-z0-9._/@-]*$/;
 
 function checkValue(kind: Kind, key: string, value: string): string | undefined {
@@ -261,5 +260,3 @@ export const vhostDomains = (node: OlsNode): string[] => [
   ...(node.values.vhDomain ?? []),
   ...(node.values.vhAliases ?? []).flatMap((list) => list.split(/,\s*/)),
 ];
-
-export const isDomain = (value: string) => DOMAIN.test(value);
