@@ -2,12 +2,16 @@ import { withCorrelation } from '../layers/observability/logger';
 import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
 import { serversTasks } from './servers/tasks';
+import { certificateTasks } from './sites/certificates/tasks';
 
 /**
  * Every context's workflow tasks: the one line a context with workflows adds here (a test
  * checks that every action an ASL file names has its handler).
  */
-export const workflowTasks: AnyTaskHandlers = mergeTasks(serversTasks as AnyTaskHandlers);
+export const workflowTasks: AnyTaskHandlers = mergeTasks(
+  serversTasks as AnyTaskHandlers,
+  certificateTasks as AnyTaskHandlers,
+);
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */
 export async function handler(event: TaskEventBase): Promise<unknown> {

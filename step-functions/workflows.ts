@@ -53,6 +53,8 @@ export const workflows = {
     timeoutMinutes: 30,
     documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site'],
   },
+  // a site's certificate from an ACME directory: the site document serves the challenges, then installs it
+  'issue-certificate': { file: 'issue-certificate.asl.json', timeoutMinutes: 30, documents: ['site'] },
   // a reboot waits for the host to come back, then checks its health
   'reboot-server': { file: 'reboot-server.asl.json', timeoutMinutes: 45, documents: ['run-command'] },
 } as const satisfies Record<string, WorkflowDefinition>;

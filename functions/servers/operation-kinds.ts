@@ -78,6 +78,8 @@ export const operationKinds = {
   // a release of a site from its repository, or back to a kept one (the deploy-site document)
   'deploy-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   'rollback-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
+  // a site's certificate from an ACME directory (functions/sites/certificates): its own tasks settle the site
+  'issue-certificate': { workflow: 'issue-certificate', cancel: false },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

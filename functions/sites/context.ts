@@ -5,9 +5,10 @@ import { sitesRoutes } from './routes';
 export const sitesContext = defineContext({
   name: 'sites',
   routes: sitesRoutes,
-  workflows: ['run-command'],
+  workflows: ['run-command', 'issue-certificate'],
   grants: ['site-environments'],
   // a change that ends after its tenant's suspension changed starts the one that catches up
-  taskGrants: ['site-environments', 'start-run-command'],
+  // certificates: the key of one issued, the platform's ACME account
+  taskGrants: ['site-environments', 'start-run-command', 'site-certificates'],
   idPrefixes: ['ste', 'rel'],
 });

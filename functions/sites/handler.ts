@@ -6,7 +6,8 @@ import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route'
 import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { type SiteItem, siteKeys, toSite } from '../../layers/model/sites';
+import { type SiteItem, siteKeys, toCertificateSummary, toSite } from '../../layers/model/sites';
+import { orderSiteCertificate, removeSiteCertificate, uploadSiteCertificate } from './certificates/service';
 import { sitesContext } from './context';
 import { readEnvironment } from './environment';
 import type { sitesRoutes } from './routes';
@@ -18,6 +19,7 @@ import {
   installApp,
   newSiteDeployKey,
   rollbackSite,
+  serverOf,
   setEnvironment,
   setRepository,
   setSuspended,
@@ -156,6 +158,29 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   rollbackSite: async ({ params, body, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     return changeAccepted(params.tenantId, await rollbackSite(platform, site, requestId, body.releaseId));
+  },
+  getSiteCertificate: async ({ params, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const summary = toCertificateSummary(site);
+    if (!summary || !site.certificate) throw errors.notFound('certificate');
+    return ok({ ...summary, chainPem: site.certificate.chainPem });
+  },
+  orderSiteCertificate: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const server = await serverOf(platform, site.tenantId, site.serverId);
+    return changeAccepted(params.tenantId, await orderSiteCertificate(platform, site, requestId, server));
+  },
+  uploadSiteCertificate: async ({ params, body, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    const server = await serverOf(platform, site.tenantId, site.serverId);
+    return changeAccepted(
+      params.tenantId,
+      await uploadSiteCertificate(platform, site, requestId, server, body),
+    );
+  },
+  removeSiteCertificate: async ({ params, requestId, platform }) => {
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    return changeAccepted(params.tenantId, await removeSiteCertificate(platform, site, requestId));
   },
 };
 

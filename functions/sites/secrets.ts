@@ -11,9 +11,9 @@ import type { Platform } from '../../layers/runtime/platform';
 /**
  * A site's secrets, each a SecureString parameter (KMS-encrypted in AWS) under the site's own
  * path, which the `site-environments` grant covers: its environment, its deploy key's private
- * half, its webhook's secret.
+ * half, its webhook's secret, its certificate's private key.
  */
-export type SiteSecret = 'environment' | 'deploy-key' | 'webhook';
+export type SiteSecret = 'environment' | 'deploy-key' | 'webhook' | 'tls-key';
 
 export const siteSecretName = (stage: string, site: Pick<SiteItem, 'tenantId' | 'id'>, secret: SiteSecret) =>
   `/vip/${stage}/tenants/${site.tenantId}/sites/${site.id}/${secret}`;

@@ -6,7 +6,9 @@ import type { OperationItem } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import {
   domainsOf,
+  type PendingSiteChange,
   type SiteApp,
+  type SiteCertificate,
   type SiteItem,
   type SiteSpec,
   type SiteStatus,
@@ -139,7 +141,7 @@ function siteParameters(
   return { siteId: site.id, parameters: { action, siteUser: site.systemUser, bundleBase64: bundle } };
 }
 
-async function serverOf(platform: Platform, tenantId: string, serverId: string): Promise<ServerItem> {
+export async function serverOf(platform: Platform, tenantId: string, serverId: string): Promise<ServerItem> {
   const server = await platform.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
   if (!server) throw errors.notFound('server');
   return server;
@@ -178,10 +180,10 @@ async function explainRefusal(
 }
 
 /** Secrets go to a host only sealed to its own key, which its health check reports. */
-const sealerOf = (server: ServerItem) =>
+export const sealerOf = (server: ServerItem) =>
   server.hostKey ? (plaintext: string) => sealFor(server.hostKey as string, plaintext) : undefined;
 
-const noHostKey = () =>
+export const noHostKey = () =>
   errors.conflict(
     'The server has not reported its host key yet, which secrets for it are sealed to: reboot it once (its health check reports the key).',
   );
@@ -196,13 +198,21 @@ const runHostCommand = (
 ) =>
   startChange(platform, site, requestId, { spec, suspended: site.suspended }, undefined, undefined, command);
 
-/** A site command run by another host document than the site document. */
+/** A site command run by another host document than the site document, or by another workflow. */
 interface HostCommand {
-  kind: 'install-app' | 'deploy-site' | 'rollback-site';
-  document: 'install-app' | 'deploy-site';
+  kind: 'install-app' | 'deploy-site' | 'rollback-site' | 'issue-certificate';
+  document?: 'install-app' | 'deploy-site';
   app?: SiteApp;
-  parameters: (server: ServerItem) => Record<string, string>;
+  parameters?: (server: ServerItem) => Record<string, string>;
+  /** starts another workflow than run-command, writing `alongside` with its operation */
+  start?: (
+    server: ServerItem,
+    alongside: (operationId: string) => TransactItem[],
+  ) => Promise<{ operation: OperationItem }>;
 }
+
+/** A certificate change that goes with a site's change: a checked one to install, or none any more. */
+type CertificateChange = { certificate: SiteCertificate; sealedKey: string } | 'remove';
 
 /** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
 const SERVER_OPERATION_WRITES = 2;
@@ -281,11 +291,11 @@ function changeable(site: SiteItem) {
  * configuration, checked there before it is reloaded; the site takes it once it succeeded.
  * `expectedVersion` (If-Match) makes it conditional on the version the caller read.
  */
-async function startChange(
+export async function startChange(
   platform: Platform,
   site: SiteItem,
   requestId: string,
-  next: { spec: SiteSpec; suspended: boolean },
+  next: { spec: SiteSpec; suspended: boolean; certificate?: CertificateChange },
   expectedVersion: number | undefined,
   /** a new set of environment variables, already stored, with its record */
   environment?: { variables: Record<string, string>; record: SiteItem['environment'] },
@@ -303,13 +313,14 @@ async function startChange(
   const status: SiteStatus = site.status === 'failed' ? 'creating' : 'updating';
   let changed: SiteItem = site;
   try {
+    const certificate = next.certificate;
     const command = hostCommand
       ? {
-          kind: hostCommand.kind,
+          kind: hostCommand.kind as Exclude<HostCommand['kind'], 'issue-certificate'>,
           site: {
             siteId: site.id,
-            document: hostCommand.document,
-            parameters: hostCommand.parameters(server),
+            ...(hostCommand.document ? { document: hostCommand.document } : {}),
+            parameters: hostCommand.parameters?.(server) ?? {},
           },
         }
       : {
@@ -326,46 +337,60 @@ async function startChange(
                 environment: hasVariables ? variables : undefined,
                 seal: sealerOf(server),
                 previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
+                tls:
+                  certificate === 'remove'
+                    ? 'none'
+                    : certificate
+                      ? { chainPem: certificate.certificate.chainPem, sealedKey: certificate.sealedKey }
+                      : site.certificate
+                        ? 'installed'
+                        : 'none',
               },
             ),
           ),
         };
-    const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
-      ...command,
-      alongside: (operationId) => {
-        const pending = {
-          operationId,
-          ...next,
-          tenantSuspended: site.tenantSuspendedAt !== undefined,
-          ...(hostCommand?.app ? { app: hostCommand.app } : {}),
-        };
-        changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
-        return [
-          updateItem(
-            ref,
-            {
-              set: {
-                status,
-                operationId,
-                pending,
-                lastOperationId: operationId,
-                updatedAt: now,
-                ...(environment ? { environment: environment.record } : {}),
-              },
+    const alongside = (operationId: string) => {
+      const pending: PendingSiteChange = {
+        operationId,
+        spec: next.spec,
+        suspended: next.suspended,
+        tenantSuspended: site.tenantSuspendedAt !== undefined,
+        ...(hostCommand?.app ? { app: hostCommand.app } : {}),
+        ...(certificate === 'remove'
+          ? { removeCertificate: true }
+          : certificate
+            ? { certificate: certificate.certificate }
+            : {}),
+      };
+      changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
+      return [
+        updateItem(
+          ref,
+          {
+            set: {
+              status,
+              operationId,
+              pending,
+              lastOperationId: operationId,
+              updatedAt: now,
+              ...(environment ? { environment: environment.record } : {}),
             },
-            {
-              exists: true,
-              absent: ['operationId'],
-              equals: { version: expectedVersion ?? site.version ?? 1 },
-            },
-          ),
-          ...added.map((domain) => putNew(claim(site, domain))),
-          ...(site.status === status
-            ? []
-            : [countersChange(site.tenantId, { sites: { from: site.status, to: status } })]),
-        ];
-      },
-    });
+          },
+          {
+            exists: true,
+            absent: ['operationId'],
+            equals: { version: expectedVersion ?? site.version ?? 1 },
+          },
+        ),
+        ...added.map((domain) => putNew(claim(site, domain))),
+        ...(site.status === status
+          ? []
+          : [countersChange(site.tenantId, { sites: { from: site.status, to: status } })]),
+      ];
+    };
+    const { operation } = hostCommand?.start
+      ? await hostCommand.start(server, alongside)
+      : await runCommand(platform)(site.tenantId, site.serverId, requestId, { ...command, alongside });
     return { site: changed, operation };
   } catch (error) {
     if (
@@ -414,7 +439,27 @@ export async function updateSite(
     cronJobs: body.cronJobs ?? current.cronJobs,
     daemons: body.daemons ?? current.daemons,
   });
-  return startChange(platform, site, requestId, { spec, suspended: site.suspended }, expectedVersion);
+  const https = body.https ?? current.https;
+  if (https?.hsts && server.stack.webServer === 'openlitespeed') {
+    throw errors.validation([
+      { path: 'body.https.hsts', message: 'Sites on OpenLiteSpeed servers take no HSTS yet' },
+    ]);
+  }
+  return startChange(
+    platform,
+    site,
+    requestId,
+    {
+      // what the request does not name stays as it is: the repository, the HTTPS options
+      spec: {
+        ...spec,
+        ...(current.repository ? { repository: current.repository } : {}),
+        ...(https ? { https } : {}),
+      },
+      suspended: site.suspended,
+    },
+    expectedVersion,
+  );
 }
 
 export async function setSuspended(

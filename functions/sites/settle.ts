@@ -62,6 +62,10 @@ function releasesAfter(
 export const servedAtOf = (output: { stdout?: unknown } | undefined): string | undefined =>
   typeof output?.stdout === 'string' ? /^served-at: (\S+)$/m.exec(output.stdout)?.[1] : undefined;
 
+/** Where the host said it serves HTTPS (`served-at-https: https://…/`). */
+export const httpsServedAtOf = (output: { stdout?: unknown } | undefined): string | undefined =>
+  typeof output?.stdout === 'string' ? /^served-at-https: (\S+)$/m.exec(output.stdout)?.[1] : undefined;
+
 /**
  * A site follows its command's ending, once: an applied change becomes the site's spec and a
  * failed one is dropped (the host kept the previous config), each with the domain claims it
@@ -119,6 +123,14 @@ export async function settleSite(
             servedAt,
             updatedAt: now,
             ...(pending.app ? { app: { name: pending.app, installedAt: now } } : {}),
+            ...(pending.certificate
+              ? {
+                  certificate: { ...pending.certificate, installedAt: now },
+                  certificateState: { warned: [] },
+                }
+              : {}),
+            ...(pending.removeCertificate ? { certificate: undefined, certificateState: undefined } : {}),
+            ...(httpsServedAtOf(details.output) ? { httpsServedAt: httpsServedAtOf(details.output) } : {}),
             ...releasesAfter(site, ended.kind, details.output, now),
           },
         },

@@ -244,6 +244,17 @@ const siteFields = {
   daemons: daemons.default([]),
 };
 
+/** What the site does over HTTPS once it has a certificate. */
+export const httpsOptions = z
+  .strictObject({
+    redirect: z.boolean().default(false).meta({ description: 'Redirect plain HTTP to HTTPS (301)' }),
+    hsts: z
+      .boolean()
+      .default(false)
+      .meta({ description: 'Send Strict-Transport-Security (one year) over HTTPS' }),
+  })
+  .meta({ id: 'SiteHttps' });
+
 export const createSiteBody = z
   .strictObject({
     domain: domainName,
@@ -263,6 +274,7 @@ export const updateSiteBody = z
     snippet: siteFields.snippet,
     cronJobs: cronJobs.optional(),
     daemons: daemons.optional(),
+    https: httpsOptions.optional(),
   })
   .refine((body) => Object.values(body).some((v) => v !== undefined), {
     message: 'Give at least one field to change',
@@ -292,6 +304,12 @@ export const siteSchema = z
     daemons: z.array(z.object({ name: z.string(), command: z.string() })),
     environmentNames: z.array(z.string()).meta({ description: 'The names of its environment variables' }),
     repository: z.unknown().nullable().meta({ description: 'Where deploys come from' }),
+    https: z.object({ redirect: z.boolean(), hsts: z.boolean() }),
+    certificate: z.unknown().nullable().meta({
+      description:
+        'The certificate it is served with over HTTPS: what it covers, its issuer and expiry, never its key',
+    }),
+    httpsServedAt: z.string().nullable().meta({ description: 'Where the host serves it over HTTPS' }),
     currentRelease: z.string().nullable(),
     deployKey: z
       .string()
@@ -467,3 +485,42 @@ export const releasesSchema = z
     items: z.array(z.object({ id: z.string(), commit: z.string(), deployedAt: z.string() })),
   })
   .meta({ id: 'SiteReleases' });
+
+const pemText = (what: string) =>
+  z
+    .string()
+    .min(64)
+    .max(32_000)
+    .refine((v) => !v.includes('\u0000'), 'No NUL characters')
+    .meta({ description: what });
+
+/** A certificate the customer brings: checked against its key, its chain and the site's domains. */
+export const certificateUploadBody = z
+  .strictObject({
+    certificate: pemText('The certificate as PEM; its chain may follow it here or go in `chain`'),
+    chain: pemText('The intermediate certificates as PEM, in any order').optional(),
+    privateKey: pemText(
+      "The certificate's private key as PEM (RSA of 2048 bits or more, or ECDSA P-256/P-384), unencrypted",
+    ),
+  })
+  .meta({ id: 'SiteCertificateUpload' });
+
+export const certificateSchema = z
+  .object({
+    source: z.enum(['acme', 'custom']),
+    domains: z.array(z.string()),
+    issuer: z.string(),
+    serialNumber: z.string(),
+    fingerprint256: z.string(),
+    notBefore: isoTimestamp,
+    notAfter: isoTimestamp,
+    installedAt: isoTimestamp,
+    directoryUrl: z.string().optional(),
+    chainPem: z.string().meta({ description: 'The leaf and its intermediates as the web server sends them' }),
+    lastFailure: z
+      .object({ at: isoTimestamp, operationId: z.string(), message: z.string() })
+      .nullable()
+      .meta({ description: 'The last issuance or renewal that failed, until one succeeds' }),
+    warnings: z.array(z.number()).meta({ description: 'Expiry warnings given (days before expiry)' }),
+  })
+  .meta({ id: 'SiteCertificate' });

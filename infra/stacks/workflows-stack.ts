@@ -222,6 +222,25 @@ export class WorkflowsStack extends Stack {
         );
         acknowledge(tasks, [siteEnvironmentsFinding(stage)]);
         return;
+      case 'site-certificates':
+        // an issued certificate's key kept per site; the platform's ACME account keys
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'],
+            resources: [
+              siteEnvironmentsArn(this, stage),
+              this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `vip/${stage}/acme/*` }),
+            ],
+          }),
+        );
+        acknowledge(tasks, [
+          siteEnvironmentsFinding(stage),
+          {
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vip/${stage}/acme/*]`,
+            reason: "The platform's ACME account keys, one parameter per ACME directory, under this path.",
+          },
+        ]);
+        return;
       case 'start-run-command':
         // by name: the machine is defined after this function, and names it
         tasks.fn.addToRolePolicy(

@@ -97,6 +97,14 @@ export const configSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** the ACME directory sites' certificates are ordered from (pebble on a local runtime) */
+  ACME_DIRECTORY_URL: z.url().default('https://acme-v02.api.letsencrypt.org/directory'),
+  /** a CA file the ACME client trusts besides the system's (a local runtime's pebble) */
+  ACME_CA_FILE: z.string().min(1).optional(),
+  /** the contact the platform's ACME account gives (expiry notices from the CA) */
+  ACME_CONTACT_EMAIL: z.email().optional(),
+  /** an ACME certificate is renewed this many days before it expires */
+  CERTIFICATE_RENEW_DAYS: z.coerce.number().int().min(1).max(60).default(30),
   /** the KMS key provider credentials are encrypted with (Parameter Store's own key when unset) */
   CREDENTIALS_KMS_KEY_ID: z.string().min(1).optional(),
 });

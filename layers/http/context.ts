@@ -33,6 +33,8 @@ export type TaskGrant =
   | 'tenant-aws-roles'
   /** read sites' environments, to render a site's change */
   | 'site-environments'
+  /** keep an issued certificate's key per site, and the platform's ACME account keys */
+  | 'site-certificates'
   /** start the run-command workflow (a change that catches a host up) */
   | 'start-run-command';
 

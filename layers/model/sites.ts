@@ -1,4 +1,4 @@
-import type { StoredItem } from '../store/store';
+import type { Store, StoredItem } from '../store/store';
 import { tenantPartition, tenantSubPartition } from './keys';
 
 export const siteTypes = ['php', 'node', 'static', 'proxy'] as const;
@@ -50,6 +50,47 @@ export interface SiteSpec {
   daemons?: SiteDaemon[];
   /** where deploys come from */
   repository?: SiteRepository;
+  /** what the site does over HTTPS once it has a certificate */
+  https?: SiteHttps;
+}
+
+export interface SiteHttps {
+  /** plain HTTP requests are redirected (301) to HTTPS (ACME's challenges excepted) */
+  redirect: boolean;
+  /** responses over HTTPS carry Strict-Transport-Security */
+  hsts: boolean;
+}
+
+export const certificateSources = ['acme', 'custom'] as const;
+export type CertificateSource = (typeof certificateSources)[number];
+
+/**
+ * A site's certificate as its record knows it: what it covers and until when, read from the
+ * certificate itself. The PEM chain is public; the private key is a SecureString parameter
+ * (functions/sites/secrets.ts) and goes to the host only sealed to the host's key.
+ */
+export interface SiteCertificate {
+  source: CertificateSource;
+  /** the names the certificate covers (its subjectAltName DNS entries) */
+  domains: string[];
+  issuer: string;
+  serialNumber: string;
+  fingerprint256: string;
+  notBefore: string;
+  notAfter: string;
+  /** the leaf and its intermediates, leaf first, as the web server sends them */
+  chainPem: string;
+  installedAt: string;
+  /** ACME: the directory it came from, so a renewal asks the same one */
+  directoryUrl?: string;
+}
+
+/** What the site's record says of renewing and of expiry (ACME renewals, warnings for every certificate). */
+export interface SiteCertificateState {
+  /** the last renewal or issuance that failed, and why; cleared by the next success */
+  lastFailure?: { at: string; operationId: string; message: string };
+  /** the expiry warnings already given for the certificate installed (days before expiry: 21, 7) */
+  warned?: number[];
 }
 
 export interface SiteRepository {
@@ -99,6 +140,10 @@ export interface PendingSiteChange {
   app?: SiteApp;
   /** whether the tenant was suspended when the change was rendered (its suspension page or not) */
   tenantSuspended?: boolean;
+  /** a certificate being installed (a new one, a renewal, or an upload) */
+  certificate?: SiteCertificate;
+  /** the site's certificate is being taken off */
+  removeCertificate?: boolean;
 }
 
 export const siteApps = ['wordpress', 'laravel', 'node-starter', 'static'] as const;
@@ -123,6 +168,9 @@ export interface SiteItem extends StoredItem {
   /** the releases kept on the host, newest first, and the one serving */
   releases?: SiteRelease[];
   currentRelease?: string;
+  /** the certificate the host serves it with over HTTPS */
+  certificate?: SiteCertificate;
+  certificateState?: SiteCertificateState;
   /** the one-click app installed into it, once its operation succeeded */
   app?: { name: SiteApp; installedAt: string };
   /** the system user the site's files and PHP run as; its home holds everything of the site */
@@ -133,6 +181,8 @@ export interface SiteItem extends StoredItem {
   lastOperationId: string;
   /** what the host reported it serves the site on, from the last change that succeeded */
   servedAt?: string;
+  /** where it serves HTTPS (the site answers there once it has a certificate) */
+  httpsServedAt?: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -171,6 +221,19 @@ export const domainClaimKeys = {
   item: (domain: string) => ({ pk: domainClaimPartition(domain), sk: 'CLAIM' }),
 };
 
+/**
+ * The site that answers to a host name: the one claiming it, or the `*.` name one label up.
+ * (A lookup by key, as DNS would resolve it: the local front door routes requests with it.)
+ */
+export async function siteAnswering(store: Store, host: string): Promise<SiteItem | undefined> {
+  const dot = host.indexOf('.');
+  for (const name of dot > 0 ? [host, `*.${host.slice(dot + 1)}`] : [host]) {
+    const claim = await store.get<DomainClaimItem>(domainClaimKeys.item(name));
+    if (claim) return store.get<SiteItem>(siteKeys.item(claim.tenantId, claim.siteId));
+  }
+  return undefined;
+}
+
 /** Every domain a site answers to: its primary domain, then its aliases. */
 export const domainsOf = (spec: SiteSpec): string[] => [spec.domain, ...spec.aliases];
 
@@ -178,6 +241,21 @@ export const domainsOf = (spec: SiteSpec): string[] => [spec.domain, ...spec.ali
 export const systemUserOf = (siteId: string): string => `s${siteId.slice(siteId.indexOf('_') + 1)}`;
 
 export const homeOf = (systemUser: string): string => `/home/${systemUser}`;
+
+/** Days before a certificate's expiry at which its site warns (and ACME renews from the first). */
+export const CERTIFICATE_WARNING_DAYS = [21, 7] as const;
+
+/** A site's certificate as the API shows it: what it covers and until when; never its key. */
+export function toCertificateSummary(item: Pick<SiteItem, 'certificate' | 'certificateState'>) {
+  const certificate = item.certificate;
+  if (!certificate) return null;
+  const { chainPem: _chain, ...summary } = certificate;
+  return {
+    ...summary,
+    lastFailure: item.certificateState?.lastFailure ?? null,
+    warnings: item.certificateState?.warned ?? [],
+  };
+}
 
 export function toSite(item: SiteItem) {
   const { basicAuth, ...spec } = item.spec;
@@ -199,12 +277,15 @@ export function toSite(item: SiteItem) {
     environmentNames: item.environment?.names ?? [],
     app: item.app ?? null,
     repository: spec.repository ?? null,
+    https: spec.https ?? { redirect: false, hsts: false },
+    certificate: item.certificate ? toCertificateSummary(item) : null,
     currentRelease: item.currentRelease ?? null,
     deployKey: item.deployKey?.publicKey ?? null,
     basicAuth: basicAuth ? { username: basicAuth.username } : null,
     systemUser: item.systemUser,
     home: homeOf(item.systemUser),
     servedAt: item.servedAt ?? null,
+    httpsServedAt: item.certificate ? (item.httpsServedAt ?? null) : null,
     pendingOperationId: item.operationId ?? null,
     lastOperationId: item.lastOperationId,
     version: item.version ?? 1,

@@ -171,3 +171,145 @@ export async function ensureStream(client: KinesisClient, name: string, shards: 
     return summary.StreamARN ?? '';
   });
 }
+
+/** A local ACME directory: Let's Encrypt's pebble, with its own DNS that answers every name with loopback. */
+export interface AcmeEngine extends Engine {
+  /** the directory URL (https, with a certificate `caFile` trusts) */
+  directoryUrl: string;
+  /** the CA that signed the directory's own TLS certificate, for the ACME client to trust */
+  caFile: string;
+  /** the root pebble issues certificates under (it makes a new one at every start) */
+  issuingRoot(): Promise<string>;
+  /** pebble's DNS (pebble-challtestsrv): its management API (`/add-a`, `/set-txt`, …) */
+  dnsManagement: string;
+}
+
+/**
+ * Starts Debian's pebble (Let's Encrypt's ACME test server) and pebble-challtestsrv as the
+ * DNS it resolves names with (every name answers 127.0.0.1). HTTP-01 challenges are fetched
+ * from `httpPort` on loopback, where the local runtime's front door passes each request to
+ * the host serving its domain, as the public internet would. `dir` keeps its certificate and
+ * configuration.
+ */
+export async function startAcmeEngine(options: {
+  dir: string;
+  httpPort: number;
+  logFile?: string;
+}): Promise<AcmeEngine> {
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { spawnSync } = await import('node:child_process');
+  mkdirSync(options.dir, { recursive: true });
+  const cert = join(options.dir, 'listener.pem');
+  const key = join(options.dir, 'listener.key');
+  const made = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '30',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (made.status !== 0) throw new Error(`openssl could not make pebble's certificate: ${made.stderr}`);
+  const [acmePort, managementPort, dnsPort, dnsManagementPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const dns = spawn(
+    'pebble-challtestsrv',
+    [
+      '-management',
+      `127.0.0.1:${dnsManagementPort}`,
+      '-dns01',
+      `127.0.0.1:${dnsPort}`,
+      '-http01',
+      '',
+      '-https01',
+      '',
+      '-tlsalpn01',
+      '',
+      '-defaultIPv4',
+      '127.0.0.1',
+      '-defaultIPv6',
+      '',
+    ],
+    { stdio: ['ignore', options.logFile ? 'pipe' : 'ignore', options.logFile ? 'pipe' : 'ignore'] },
+  );
+  watch('pebble-challtestsrv', dns, options.logFile);
+  const config = join(options.dir, 'pebble-config.json');
+  writeFileSync(
+    config,
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${acmePort}`,
+        managementListenAddress: `127.0.0.1:${managementPort}`,
+        certificate: cert,
+        privateKey: key,
+        httpPort: options.httpPort,
+        tlsPort: 5001,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: false,
+      },
+    }),
+  );
+  const pebble = spawn('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+    // no artificial sleeps, no nonces rejected at random: a test waits for what it checks only
+    env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', PEBBLE_AUTHZREUSE: '0' },
+    stdio: ['ignore', options.logFile ? 'pipe' : 'ignore', options.logFile ? 'pipe' : 'ignore'],
+  });
+  watch('pebble', pebble, options.logFile);
+  const { Agent, request } = await import('node:https');
+  const { readFileSync } = await import('node:fs');
+  const agent = new Agent({ ca: readFileSync(cert) });
+  const get = (url: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(url, { agent }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          body += chunk;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 ? resolve(body) : reject(new Error(`${url}: ${res.statusCode}`)),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const stop = async () => {
+    agent.destroy();
+    await Promise.all([stopChild(pebble), stopChild(dns)]);
+  };
+  const directoryUrl = `https://127.0.0.1:${acmePort}/dir`;
+  try {
+    await until('pebble', () => get(directoryUrl), 20_000);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    endpoint: directoryUrl,
+    directoryUrl,
+    caFile: cert,
+    issuingRoot: () => get(`https://127.0.0.1:${managementPort}/roots/0`),
+    dnsManagement: `http://127.0.0.1:${dnsManagementPort}`,
+    stop,
+  };
+}

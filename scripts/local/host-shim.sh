@@ -282,6 +282,19 @@ case "$action" in
       printf '%s:x:%s:\n' "$user" "$uid" >>/etc/group
     fi
     ;;
+  enable-apache-modules)
+    # as a2enmod: each module's .load and .conf linked into mods-enabled (ssl brings socache_shmcb)
+    remember "$state/apache-modules" "$*"
+    if sandboxed && [ -d /etc/apache2/mods-available ]; then
+      for module in "$@"; do
+        for needed in $(sed -n 's/^# Depends: //p' "/etc/apache2/mods-available/$module.load" 2>/dev/null) "$module"; do
+          for file in "/etc/apache2/mods-available/$needed".{load,conf}; do
+            if [ -f "$file" ]; then ln -sf "$file" /etc/apache2/mods-enabled/; fi
+          done
+        done
+      done
+    fi
+    ;;
   join-group)
     # join-group USER GROUP: recorded (the sandbox's daemons run as root)
     remember "$state/groups" "$1 $2"

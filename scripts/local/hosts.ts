@@ -38,6 +38,8 @@ interface HostRecord {
   ipv4: string;
   /** the loopback port its web server listens on */
   httpPort?: number;
+  /** the loopback port its web server serves HTTPS on */
+  httpsPort?: number;
   instanceId?: string;
   createdAt: string;
 }
@@ -147,6 +149,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       VIP_SANDBOXED: sandboxesServe() ? '1' : '',
       VIP_HTTP_ADDRESS: '127.0.0.1',
       VIP_HTTP_PORT: String(host.httpPort ?? 0),
+      VIP_HTTPS_PORT: String(host.httpsPort ?? 0),
       VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
       VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
     };
@@ -404,6 +407,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         mkdirSync(join(hostDir(host.id), 'bin'), { recursive: true });
         copyFileSync(SHIM, join(hostDir(host.id), 'bin', 'vip-host'));
         chmodSync(join(hostDir(host.id), 'bin', 'vip-host'), 0o755);
+        host.httpsPort = freeLoopbackPort([...Object.values(registry.data.hosts), host]);
         registry.data.hosts[host.id] = host;
         registry.save();
         boot(host);
@@ -462,7 +466,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
  * of ephemeral ports (Linux hands those out from 32768).
  */
 function freeLoopbackPort(hosts: HostRecord[]): number {
-  const taken = new Set(hosts.map((h) => h.httpPort));
+  const taken = new Set(hosts.flatMap((h) => [h.httpPort, h.httpsPort]));
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (!taken.has(port)) return port;
@@ -475,6 +479,7 @@ const view = (host: HostRecord) => ({
   status: host.status,
   ipv4: host.ipv4,
   httpPort: host.httpPort ?? null,
+  httpsPort: host.httpsPort ?? null,
   instanceId: host.instanceId ?? null,
   labels: host.labels,
   createdAt: host.createdAt,

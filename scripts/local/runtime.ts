@@ -1,5 +1,5 @@
 import './polyfills';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -33,9 +33,11 @@ import {
   ensureTable,
   kinesisClient,
   LOCAL_CREDENTIALS,
+  startAcmeEngine,
   startDynamoDbEngine,
   startKinesisEngine,
 } from './engines';
+import { makeFrontDoor } from './front-door';
 import { makeGateway } from './gateway';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
@@ -56,6 +58,8 @@ export interface LocalRuntimeOptions {
   port: number;
   /** DynamoDB and Kinesis endpoints already running (the tests' shared engines); absent starts both */
   engines?: { dynamodb: string; kinesis: string } | undefined;
+  /** the port of the front door, where sites answer by their domains (0: one the system picks) */
+  frontDoorPort?: number;
   /** start local stand-ins of the providers' APIs whose address the environment does not name (default true) */
   cloudFakes?: boolean;
   /** names this runtime's table and stream apart from other runtimes on the same engines */
@@ -77,6 +81,10 @@ export interface LocalRuntimeOptions {
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
   log?: (message: string) => void;
 }
+
+/** Whether this machine has a program on its PATH. */
+const hasProgram = (name: string) =>
+  (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(join(dir, name)));
 
 /** A server listening on loopback (port 0: one the system picks). */
 function listening(server: Server, port: number): Promise<Server> {
@@ -139,16 +147,28 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
     // Both servers listen before anything is built, so their addresses can go into the
     // environment and no other process can take a port between choosing and listening.
-    const [servicesServer, apiServer, dynamoEngine, kinesisEngine] = await Promise.all([
+    const [servicesServer, apiServer, frontDoorServer, dynamoEngine, kinesisEngine] = await Promise.all([
       listening(createServer(), 0),
       listening(createServer(), options.port),
+      listening(createServer(), options.frontDoorPort ?? 0),
       options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
       options.engines
         ? undefined
         : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
     ]);
-    httpServers.push(servicesServer, apiServer);
+    httpServers.push(servicesServer, apiServer, frontDoorServer);
     for (const engine of [dynamoEngine, kinesisEngine]) if (engine) engines.push(engine);
+    // Let's Encrypt's test server as this runtime's ACME directory, validating HTTP-01
+    // challenges through the front door (when this machine has Debian's pebble)
+    const acme = hasProgram('pebble')
+      ? await startAcmeEngine({
+          dir: join(dataDir, 'pebble'),
+          httpPort: portOf(frontDoorServer),
+          logFile: engineLog,
+        })
+      : undefined;
+    if (acme) engines.push(acme);
+    else log('pebble is not installed: certificates cannot be ordered on this runtime');
 
     const endpoints = {
       dynamodb: options.engines?.dynamodb ?? dynamoEngine?.endpoint ?? '',
@@ -224,6 +244,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
       // sites on local hosts may deploy from repositories on this machine
       LOCAL_REPOSITORIES: 'true',
+      ...(acme ? { ACME_DIRECTORY_URL: acme.directoryUrl, ACME_CA_FILE: acme.caFile } : {}),
     });
     const { resetConfig } = await import('../../layers/config/config');
     resetConfig();
@@ -396,6 +417,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     cleanups.push(() => poller.stop());
 
+    const { getPlatform } = await import('../../layers/runtime/platform');
+    const { siteAnswering } = await import('../../layers/model/sites');
+    makeFrontDoor({
+      resolve: async (domain) => (await siteAnswering((await getPlatform()).store, domain))?.servedAt,
+      log,
+    }).serve(frontDoorServer);
+
     const gateway = makeGateway({
       routes,
       handlers: contextHandlers as never,
@@ -417,6 +445,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       clients: { dynamodb: dynamoClient, kinesis, ssm: ssmClient },
       names,
       outboxPath: ses.outboxPath,
+      /** where any site of this runtime answers by its domain, as port 80 would (`curl -H 'Host: …'`) */
+      frontDoor: `http://127.0.0.1:${portOf(frontDoorServer)}`,
+      /** the local ACME directory (pebble), when this machine has it */
+      acme,
       /** the provider APIs this runtime stands in for, by the variable that points at each */
       cloudFakes: cloud?.env ?? {},
       gateway,

@@ -20,7 +20,7 @@ export interface CommandOutcome {
  * own default files, site users exist in the sandbox's passwd, and every command runs in the
  * sandbox's mount namespace, so configs name the real paths (/etc/nginx, /home/<user>).
  */
-export function makeSandbox(options: { httpPort?: number } = {}) {
+export function makeSandbox(options: { httpPort?: number; httpsPort?: number } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'vip-sandbox-'));
   const root = join(dir, 'root');
   mkdirSync(join(dir, 'bin'), { recursive: true });
@@ -28,6 +28,7 @@ export function makeSandbox(options: { httpPort?: number } = {}) {
   copyFileSync(SHIM, join(dir, 'bin', 'vip-host'));
   chmodSync(join(dir, 'bin', 'vip-host'), 0o755);
   const port = options.httpPort ?? 8080;
+  const tlsPort = options.httpsPort ?? 8443;
   const env = {
     PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}`,
     LANG: 'C.UTF-8',
@@ -35,6 +36,7 @@ export function makeSandbox(options: { httpPort?: number } = {}) {
     VIP_SANDBOXED: '1',
     VIP_HTTP_ADDRESS: '127.0.0.1',
     VIP_HTTP_PORT: String(port),
+    VIP_HTTPS_PORT: String(tlsPort),
   };
 
   /** Runs a command inside the sandbox's namespace. */
@@ -77,15 +79,23 @@ export function makeSandbox(options: { httpPort?: number } = {}) {
       const installed = run(['vip-host', 'install', ...packages]);
       if (installed.status !== 0)
         throw new Error(`install failed (${installed.status}): ${installed.stdout}${installed.stderr}`);
-      if (webServer === 'nginx') write('etc/nginx/vip/listen-http.conf', `listen 127.0.0.1:${port};\n`);
+      if (webServer === 'nginx') {
+        write('etc/nginx/vip/listen-http.conf', `listen 127.0.0.1:${port};\n`);
+        write('etc/nginx/vip/listen-https.conf', `listen 127.0.0.1:${tlsPort} ssl;\n`);
+      }
       if (webServer === 'apache') {
-        write('etc/apache2/ports.conf', `Listen 127.0.0.1:${port}\n`);
-        write('etc/apache2/conf-enabled/vip-port.conf', `Define VIP_HTTP_PORT ${port}\n`);
+        write('etc/apache2/ports.conf', `Listen 127.0.0.1:${port}\nListen 127.0.0.1:${tlsPort}\n`);
+        write(
+          'etc/apache2/conf-enabled/vip-port.conf',
+          `Define VIP_HTTP_PORT ${port}\nDefine VIP_HTTPS_PORT ${tlsPort}\n`,
+        );
+        const modules = run(['vip-host', 'enable-apache-modules', 'ssl', 'headers', 'rewrite']);
+        if (modules.status !== 0) throw new Error(`a2enmod failed: ${modules.stderr}`);
       }
       if (webServer === 'caddy') {
         write(
           'etc/caddy/Caddyfile',
-          `{\n\thttp_port ${port}\n\tadmin unix//var/lib/caddy/admin.sock\n}\nimport /etc/caddy/sites/*.caddy\n`,
+          `{\n\thttp_port ${port}\n\thttps_port ${tlsPort}\n\tauto_https disable_certs\n\tadmin unix//var/lib/caddy/admin.sock\n}\nimport /etc/caddy/sites/*.caddy\n`,
         );
       }
     },

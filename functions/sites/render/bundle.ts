@@ -2,7 +2,7 @@ import type { SiteItem, SiteSpec } from '../../../layers/model/sites';
 import type { ServerStack } from '../../servers/stack/service';
 import { apacheVhostPath, renderApache } from './apache';
 import { caddySitePath, renderCaddy } from './caddy';
-import { layoutOf, type RenderInput, SUSPENDED_ROOT } from './layout';
+import { ACME_CHALLENGE_ROOT, layoutOf, type RenderInput, SUSPENDED_ROOT } from './layout';
 import { nginxVhostPath, renderNginx } from './nginx';
 import { nodeUnitName, nodeUnitPath, renderNodeUnit } from './node';
 import {
@@ -130,10 +130,19 @@ export function applyBundle(
     seal?: ((plaintext: string) => string) | undefined;
     /** the daemons the host runs now, so those the spec no longer has stop */
     previousDaemons?: readonly string[];
+    /**
+     * The site's certificate: `installed` (its files are on the host: the site is served over
+     * HTTPS with them), a new one to write (its chain, and its key sealed to the host), or
+     * `none` (any certificate of the site is taken off).
+     */
+    tls?: 'installed' | 'none' | { chainPem: string; sealedKey: string };
+    /** ACME challenge files done with, removed with this change */
+    doneChallenges?: readonly string[];
   } = {},
 ) {
   const layout = layoutOf(site);
-  const input: RenderInput = { spec, suspended, layout };
+  const tls = settings.tls ?? 'none';
+  const input: RenderInput = { spec, suspended, layout, tls: tls !== 'none' };
   const web: WebServerRenderer = webServerRenderers[stack.webServer as RenderedWebServer];
   const instructions: Instruction[] = [
     { verb: 'seed', path: `${SUSPENDED_ROOT}/index.html`, mode: '0644', content: SUSPENDED_PAGE },
@@ -154,6 +163,21 @@ export function applyBundle(
       }),
     ),
   ];
+  if (typeof tls === 'object') {
+    instructions.push(
+      { verb: 'file', path: layout.tls.certificate, mode: '0644', owner: 'root:root', content: tls.chainPem },
+      // the web servers read it as root (nginx, Apache) or in the www-data group (Caddy)
+      { verb: 'sealed', path: layout.tls.key, mode: '0640', owner: 'root:www-data', token: tls.sealedKey },
+    );
+  } else if (tls === 'none') {
+    instructions.push(
+      { verb: 'absent', path: layout.tls.certificate },
+      { verb: 'absent', path: layout.tls.key },
+    );
+  }
+  for (const token of settings.doneChallenges ?? []) {
+    instructions.push({ verb: 'absent', path: challengePath(token) });
+  }
   const page = firstPage(spec);
   if (page)
     instructions.push({
@@ -249,6 +273,24 @@ export function applyBundle(
   return encodeBundle(instructions);
 }
 
+/** Where the host keeps an ACME HTTP-01 challenge's answer (the site's web server serves it). */
+export const challengePath = (token: string) => `${ACME_CHALLENGE_ROOT}/${token}`;
+
+/** ACME's HTTP-01 answers put on a host for its sites' web server to serve: nothing reloads. */
+export function challengeBundle(challenges: readonly { token: string; keyAuthorization: string }[]) {
+  return encodeBundle(
+    challenges.map(
+      (c): Instruction => ({
+        verb: 'file',
+        path: challengePath(c.token),
+        mode: '0644',
+        owner: 'root:root',
+        content: c.keyAuthorization,
+      }),
+    ),
+  );
+}
+
 /** Everything of a site taken off its host (its home and user go too, by the document's `remove`). */
 export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, spec: SiteSpec, stack: ServerStack) {
   const layout = layoutOf(site);
@@ -257,6 +299,8 @@ export function removeBundle(site: Pick<SiteItem, 'id' | 'systemUser'>, spec: Si
     { verb: 'absent', path: web.path(layout.user) },
     ...(web.extra ?? []).map((file): Instruction => ({ verb: 'absent', path: file.path(layout.user) })),
     { verb: 'absent', path: layout.htpasswd },
+    { verb: 'absent', path: layout.tls.certificate },
+    { verb: 'absent', path: layout.tls.key },
     { verb: 'stop', unit: nodeUnitName(layout.user) },
     { verb: 'absent', path: nodeUnitPath(layout.user) },
     { verb: 'absent', path: crontabPath(layout.user) },

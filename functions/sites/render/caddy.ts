@@ -1,6 +1,6 @@
 import { domainsOf } from '../../../layers/model/sites';
 import { quotedUrl, sitePath } from './escape';
-import { managedHeader, type RenderInput, SUSPENDED_ROOT } from './layout';
+import { ACME_CHALLENGE_ROOT, HSTS_VALUE, managedHeader, type RenderInput, SUSPENDED_ROOT } from './layout';
 
 export const caddySitePath = (user: string) => `/etc/caddy/sites/vip-${user}.caddy`;
 
@@ -8,11 +8,52 @@ const indent = (lines: string[], depth = 1) =>
   lines.map((line) => (line ? `${'    '.repeat(depth)}${line}` : line));
 
 /**
- * One site's Caddyfile block. The addresses are `http://` (the host's `http_port` global
- * option picks the port); certificates are the SSL feature's to add.
+ * One site's Caddyfile blocks. The addresses are `http://` (the host's `http_port` global
+ * option picks the port), and `https://` with the site's own certificate once it has one
+ * (`https_port`); Caddy manages no certificate itself.
  */
-export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
-  const lines: string[] = [`log {`, `    output file ${layout.logs}/caddy-access.log`, '}'];
+export function renderCaddy({ spec, suspended, layout, tls }: RenderInput): string {
+  const log = [`log {`, `    output file ${layout.logs}/caddy-access.log`, '}'];
+  const body = caddyBody({ spec, suspended, layout });
+  const redirecting = tls === true && spec.https?.redirect === true;
+  const addresses = (scheme: string) =>
+    domainsOf(spec)
+      .map((domain) => `${scheme}://${domain}`)
+      .join(', ');
+  const blocks = [
+    `# ${managedHeader(layout, spec.domain)}`,
+    `${addresses('http')} {`,
+    ...indent([
+      ...log,
+      // ACME's challenges, from their own folder over plain HTTP whatever the site does
+      'handle /.well-known/acme-challenge/* {',
+      `    root * ${ACME_CHALLENGE_ROOT}`,
+      '    uri strip_prefix /.well-known/acme-challenge',
+      '    file_server',
+      '}',
+      'handle {',
+      ...indent(redirecting ? ['redir https://{host}{uri} 301'] : body),
+      '}',
+    ]),
+    '}',
+  ];
+  if (tls) {
+    blocks.push(
+      `${addresses('https')} {`,
+      ...indent([
+        ...log,
+        `tls ${layout.tls.certificate} ${layout.tls.key}`,
+        ...(spec.https?.hsts ? [`header Strict-Transport-Security "${HSTS_VALUE}"`] : []),
+        ...body,
+      ]),
+      '}',
+    );
+  }
+  return `${blocks.join('\n')}\n`;
+}
+
+function caddyBody({ spec, suspended, layout }: RenderInput): string[] {
+  const lines: string[] = [];
   if (suspended) {
     lines.push(`root * ${SUSPENDED_ROOT}`, 'rewrite * /index.html', 'file_server {', '    status 503', '}');
   } else {
@@ -51,13 +92,5 @@ export function renderCaddy({ spec, suspended, layout }: RenderInput): string {
       lines.push(`reverse_proxy ${quotedUrl(`${upstream.protocol}//${upstream.host}`)}`);
     }
   }
-  return [
-    `# ${managedHeader(layout, spec.domain)}`,
-    `${domainsOf(spec)
-      .map((domain) => `http://${domain}`)
-      .join(', ')} {`,
-    ...indent(lines),
-    '}',
-    '',
-  ].join('\n');
+  return lines;
 }

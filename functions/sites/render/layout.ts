@@ -18,6 +18,8 @@ export interface SiteLayout {
   phpSocket: (version: string) => string;
   /** the basic-auth user file, readable by the web server only */
   htpasswd: string;
+  /** the site's certificate (with its chain) and private key, once it has one */
+  tls: { certificate: string; key: string };
 }
 
 export function layoutOf(site: Pick<SiteItem, 'id' | 'systemUser'>): SiteLayout {
@@ -31,6 +33,10 @@ export function layoutOf(site: Pick<SiteItem, 'id' | 'systemUser'>): SiteLayout 
     tmp: `${home}/tmp`,
     phpSocket: (version: string) => `/run/php/${site.systemUser}-php${version}.sock`,
     htpasswd: `/etc/vip/htpasswd/${site.systemUser}`,
+    tls: {
+      certificate: `/etc/vip/tls/${site.systemUser}/fullchain.pem`,
+      key: `/etc/vip/tls/${site.systemUser}/privkey.pem`,
+    },
   };
 }
 
@@ -39,7 +45,19 @@ export interface RenderInput {
   spec: SiteSpec;
   suspended: boolean;
   layout: SiteLayout;
+  /** the site has a certificate on its host (at `layout.tls`): it is served over HTTPS too */
+  tls?: boolean;
 }
+
+/**
+ * Where every site answers ACME's HTTP-01 challenges from (`/.well-known/acme-challenge/<token>`),
+ * over plain HTTP, whatever the site's redirects, basic auth or suspension: the certificate
+ * workflow writes each token's file here and removes it once the order is done.
+ */
+export const ACME_CHALLENGE_ROOT = '/var/www/vip-acme-challenge';
+
+/** The `Strict-Transport-Security` value a site with HSTS sends (one year). */
+export const HSTS_VALUE = 'max-age=31536000';
 
 /** Where the suspension page lives; the site document writes it. */
 export const SUSPENDED_ROOT = '/var/www/vip-suspended';

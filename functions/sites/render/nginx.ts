@@ -1,6 +1,6 @@
 import { domainsOf } from '../../../layers/model/sites';
 import { quotedUrl, sitePath } from './escape';
-import { managedHeader, type RenderInput, SUSPENDED_ROOT } from './layout';
+import { ACME_CHALLENGE_ROOT, HSTS_VALUE, managedHeader, type RenderInput, SUSPENDED_ROOT } from './layout';
 
 /** The host's listen directives (port 80 on a server; a loopback port on a local host), written by the bootstrap. */
 export const NGINX_LISTEN_INCLUDE = '/etc/nginx/vip/listen-http.conf';
@@ -11,28 +11,58 @@ export const nginxVhostPath = (user: string) => `/etc/nginx/sites-enabled/vip-${
 const indent = (lines: string[], depth = 1) =>
   lines.map((line) => (line ? `${'    '.repeat(depth)}${line}` : line));
 
+/** The host's HTTPS listen directives (`listen 443 ssl;`), written by the bootstrap. */
+export const NGINX_LISTEN_TLS_INCLUDE = '/etc/nginx/vip/listen-https.conf';
+
 /**
- * One site's nginx server block: a pure function of the site. Suspended, it serves only the
+ * One site's nginx server blocks: a pure function of the site. Suspended, it serves only the
  * suspension page (503); otherwise its redirects, basic auth, the customer's snippet, then what
- * its type serves (PHP through its own FPM pool, files, or a proxied upstream).
+ * its type serves (PHP through its own FPM pool, files, or a proxied upstream). ACME's
+ * challenges are answered over plain HTTP whatever else the site does; with a certificate the
+ * site is served over HTTPS too, plain HTTP redirecting there if the site asks.
  */
-export function renderNginx({ spec, suspended, layout }: RenderInput): string {
-  const head = [
-    `include ${NGINX_LISTEN_INCLUDE};`,
+export function renderNginx(input: RenderInput): string {
+  const { spec, suspended, layout, tls } = input;
+  const common = [
     `server_name ${domainsOf(spec).join(' ')};`,
     `access_log ${layout.logs}/access.log;`,
     `error_log ${layout.logs}/error.log;`,
   ];
-  const body = suspended ? suspendedBody() : siteBody({ spec, suspended, layout });
-  return [
+  const body = suspended ? suspendedBody() : siteBody(input);
+  const challenge = [
+    'location ^~ /.well-known/acme-challenge/ {',
+    `    alias ${ACME_CHALLENGE_ROOT}/;`,
+    '    default_type text/plain;',
+    '    auth_basic off;',
+    '    try_files $uri =404;',
+    '}',
+  ];
+  const redirecting = tls === true && spec.https?.redirect === true;
+  const blocks = [
     `# ${managedHeader(layout, spec.domain)}`,
     'server {',
-    ...indent(head),
+    ...indent([`include ${NGINX_LISTEN_INCLUDE};`, ...common]),
     '',
-    ...indent(body),
+    ...indent(challenge),
+    ...indent(redirecting ? ['location / {', '    return 301 https://$host$request_uri;', '}'] : body),
     '}',
-    '',
-  ].join('\n');
+  ];
+  if (tls) {
+    blocks.push(
+      'server {',
+      ...indent([
+        `include ${NGINX_LISTEN_TLS_INCLUDE};`,
+        ...common,
+        `ssl_certificate ${layout.tls.certificate};`,
+        `ssl_certificate_key ${layout.tls.key};`,
+        ...(spec.https?.hsts ? [`add_header Strict-Transport-Security "${HSTS_VALUE}" always;`] : []),
+      ]),
+      '',
+      ...indent(body),
+      '}',
+    );
+  }
+  return `${blocks.join('\n')}\n`;
 }
 
 function suspendedBody(): string[] {
