@@ -1,4 +1,4 @@
-import { withCorrelation } from '../layers/observability/logger';
+import { metrics, withCorrelation } from '../layers/observability/logger';
 import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
 import { serversTasks } from './servers/tasks';
@@ -18,5 +18,10 @@ export async function handler(event: TaskEventBase): Promise<unknown> {
   withCorrelation(event.input.correlationId);
   const task = workflowTasks[event.action];
   if (!task) throw new Error(`No workflow task ${event.action}`);
-  return task(await getPlatform(), event as never);
+  try {
+    return await task(await getPlatform(), event as never);
+  } finally {
+    // a task's metrics (a certificate renewal that failed, say) go out with its invocation
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
 }

@@ -61,6 +61,19 @@ export const workflows = {
 
 export type WorkflowName = keyof typeof workflows;
 
+/**
+ * Tasks the workflow tasks function runs on a schedule rather than from a state machine:
+ * EventBridge Scheduler in AWS (infra/stacks/workflows-stack.ts), a timer on a local runtime.
+ */
+export const scheduledTasks = {
+  // renews sites' ACME certificates 30 days before they expire; warns of expiring ones
+  'certificate-sweep': {
+    action: 'certificateSweep',
+    everyHours: 6,
+    description: "Renews sites' ACME certificates before they expire; warns of expiring ones",
+  },
+} as const satisfies Record<string, { action: string; everyHours: number; description: string }>;
+
 export const workflowNames = Object.keys(workflows) as WorkflowName[];
 
 /**

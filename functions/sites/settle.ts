@@ -3,6 +3,8 @@ import { ignoring } from '../../layers/errors/ignoring';
 import { countersChange } from '../../layers/model/counters';
 import { serverKeys } from '../../layers/model/servers';
 import {
+  certificateExpiryItem,
+  certificateExpiryKeys,
   type DomainClaimItem,
   domainClaimKeys,
   domainsOf,
@@ -11,7 +13,7 @@ import {
 } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
-import { deleteItem, updateItem } from '../../layers/store/writes';
+import { deleteItem, putItem, updateItem } from '../../layers/store/writes';
 
 /** What a site command's ending tells the site: the command's ids and what the host printed. */
 export interface EndedSiteCommand {
@@ -83,10 +85,15 @@ export async function settleSite(
   if (!site || site.operationId !== ended.operationId) return;
   const mine = { equals: { operationId: ended.operationId } };
   const now = details.at;
+  /** the expiry entry of the certificate the site had, gone with it */
+  const oldExpiry = site.certificate
+    ? [deleteItem(certificateExpiryKeys.item(site.certificate.notAfter, site.tenantId, site.id), {})]
+    : [];
   if (ended.kind === 'remove-site') {
     if (succeeded) {
       await store.transact([
         deleteItem(ref, mine),
+        ...oldExpiry,
         ...domainsOf(site.spec).map((domain) => releaseClaim(site, domain)),
         countersChange(site.tenantId, { sites: { from: site.status }, giveBackQuota: 'sites' }),
         updateItem(serverKeys.item(site.tenantId, site.serverId), {
@@ -138,6 +145,12 @@ export async function settleSite(
       ),
       // the domains it no longer answers to are free again
       ...current.filter((d) => !wanted.includes(d)).map((domain) => releaseClaim(site, domain)),
+      // a new certificate (or none) replaces the old one's place in the renewal sweep
+      ...(pending.removeCertificate ||
+      (pending.certificate && pending.certificate.notAfter !== site.certificate?.notAfter)
+        ? oldExpiry
+        : []),
+      ...(pending.certificate ? [putItem(certificateExpiryItem(site, pending.certificate))] : []),
     );
   } else {
     writes.push(

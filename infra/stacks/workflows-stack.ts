@@ -1,8 +1,10 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -15,6 +17,7 @@ import {
   hostDocumentNames,
   loadHostDocument,
   readWorkflow,
+  scheduledTasks,
   type WorkflowDefinition,
   type WorkflowName,
   type WorkflowSubstitutions,
@@ -173,6 +176,45 @@ export class WorkflowsStack extends Stack {
           "The workflows run their documents on a server's managed instance, whose id exists only once the server registered.",
       },
     ]);
+
+    // The tasks run on a schedule (step-functions/workflows.ts), each invoked by EventBridge Scheduler.
+    const schedulerRole = new iam.Role(this, 'ScheduledTasksRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler invokes the workflow tasks function for its scheduled tasks',
+    });
+    schedulerRole.addToPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [tasks.fn.functionArn] }),
+    );
+    for (const [name, task] of Object.entries(scheduledTasks)) {
+      new scheduler.CfnSchedule(this, `${pascalCase(name)}Schedule`, {
+        name: `vip-${props.stage}-${name}`,
+        description: task.description,
+        scheduleExpression: `rate(${task.everyHours} hours)`,
+        flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 30 },
+        target: {
+          arn: tasks.fn.functionArn,
+          roleArn: schedulerRole.roleArn,
+          input: JSON.stringify({ action: task.action, input: { correlationId: name } }),
+          retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
+        },
+      });
+    }
+    // the operator hears of a renewal that failed (the site's owner sees it on the certificate)
+    new cloudwatch.Alarm(this, 'CertificateRenewalFailedAlarm', {
+      alarmName: `vip-${props.stage}-certificate-renewal-failed`,
+      alarmDescription: "A site's certificate renewal failed; later sweeps try again until it expires.",
+      metric: new cloudwatch.Metric({
+        namespace: 'VipHostingPanel',
+        metricName: 'CertificateRenewalFailed',
+        dimensionsMap: { service: 'vip-workflowtasks' },
+        statistic: 'Sum',
+        period: Duration.hours(6),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** One task grant (layers/http/context.ts) as IAM statements on the workflow tasks function. */
@@ -223,6 +265,20 @@ export class WorkflowsStack extends Stack {
         acknowledge(tasks, [siteEnvironmentsFinding(stage)]);
         return;
       case 'site-certificates':
+        // a renewal is an issuance: the sweep starts the issue-certificate workflow
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['states:StartExecution'],
+            resources: [
+              this.formatArn({
+                service: 'states',
+                resource: 'stateMachine',
+                resourceName: stateMachineName(stage, 'issue-certificate'),
+                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+              }),
+            ],
+          }),
+        );
         // an issued certificate's key kept per site; the platform's ACME account keys
         tasks.fn.addToRolePolicy(
           new iam.PolicyStatement({

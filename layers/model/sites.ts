@@ -222,6 +222,41 @@ export const domainClaimKeys = {
 };
 
 /**
+ * A site's certificate by its expiry: one item per installed certificate in one platform
+ * partition sorted by expiry, so the renewal sweep reads those expiring soon with one Query
+ * (no scan), whoever's they are. Written and removed with the site's certificate.
+ */
+export interface CertificateExpiryItem extends StoredItem {
+  entity: 'certificate-expiry';
+  tenantId: string;
+  siteId: string;
+  notAfter: string;
+  source: CertificateSource;
+}
+
+export const certificateExpiryKeys = {
+  partition: 'CERTEXPIRY',
+  item: (notAfter: string, tenantId: string, siteId: string) => ({
+    pk: certificateExpiryKeys.partition,
+    sk: `${notAfter}#${tenantId}#${siteId}`,
+  }),
+  /** the sort keys of every certificate expiring before `at` (ISO timestamps sort as they read) */
+  until: (at: string): [string, string] => ['0', `${at}#`],
+};
+
+export const certificateExpiryItem = (
+  site: Pick<SiteItem, 'tenantId' | 'id'>,
+  certificate: Pick<SiteCertificate, 'notAfter' | 'source'>,
+): CertificateExpiryItem => ({
+  ...certificateExpiryKeys.item(certificate.notAfter, site.tenantId, site.id),
+  entity: 'certificate-expiry',
+  tenantId: site.tenantId,
+  siteId: site.id,
+  notAfter: certificate.notAfter,
+  source: certificate.source,
+});
+
+/**
  * The site that answers to a host name: the one claiming it, or the `*.` name one label up.
  * (A lookup by key, as DNS would resolve it: the local front door routes requests with it.)
  */

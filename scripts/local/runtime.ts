@@ -20,6 +20,7 @@ import {
   hostDocumentNames,
   loadHostDocument,
   loadWorkflow,
+  scheduledTasks,
   workflowNames,
 } from '../../step-functions/workflows';
 import { makeLocalApiKeys } from './api-gateway-keys';
@@ -60,6 +61,8 @@ export interface LocalRuntimeOptions {
   engines?: { dynamodb: string; kinesis: string } | undefined;
   /** the port of the front door, where sites answer by their domains (0: one the system picks) */
   frontDoorPort?: number;
+  /** how often every scheduled task runs (unset: as often as in AWS) */
+  scheduleIntervalMs?: number;
   /** start local stand-ins of the providers' APIs whose address the environment does not name (default true) */
   cloudFakes?: boolean;
   /** names this runtime's table and stream apart from other runtimes on the same engines */
@@ -417,6 +420,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     cleanups.push(() => poller.stop());
 
+    // The local scheduler: the scheduled tasks EventBridge Scheduler runs in AWS
+    const runScheduled = (name: keyof typeof scheduledTasks) =>
+      workflowTasks.handler({ action: scheduledTasks[name].action, input: { correlationId: name } });
+    for (const name of Object.keys(scheduledTasks) as (keyof typeof scheduledTasks)[]) {
+      const timer = setInterval(
+        () => {
+          runScheduled(name).catch((error: unknown) => log(`${name} failed: ${String(error)}`));
+        },
+        options.scheduleIntervalMs ?? scheduledTasks[name].everyHours * 3_600_000,
+      );
+      timer.unref();
+      cleanups.push(() => clearInterval(timer));
+    }
+    const sweepCertificates = () => runScheduled('certificate-sweep');
+
     const { getPlatform } = await import('../../layers/runtime/platform');
     const { siteAnswering } = await import('../../layers/model/sites');
     makeFrontDoor({
@@ -449,6 +467,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       frontDoor: `http://127.0.0.1:${portOf(frontDoorServer)}`,
       /** the local ACME directory (pebble), when this machine has it */
       acme,
+      /** runs the certificates sweep now, as the schedule does every 6 hours */
+      sweepCertificates,
       /** the provider APIs this runtime stands in for, by the variable that points at each */
       cloudFakes: cloud?.env ?? {},
       gateway,

@@ -12,6 +12,7 @@ import {
   usagePlans,
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
+import { scheduledTasks } from '../../step-functions/workflows';
 
 /** The contexts whose data is the tenant's own, as their definitions say. */
 const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
@@ -87,13 +88,23 @@ describe('Stack: workflows', () => {
 
   it('gives the other workflows only the actions their definitions use', () => {
     expect(machineActions('DecommissionServerRole')).toEqual(new Set(['lambda:InvokeFunction']));
-    for (const role of ['RunCommandRole', 'RebootServerRole']) {
+    for (const role of ['RunCommandRole', 'RebootServerRole', 'IssueCertificateRole']) {
       expect(machineActions(role)).toEqual(
         new Set(['lambda:InvokeFunction', 'ssm:SendCommand', 'ssm:GetCommandInvocation']),
       );
     }
-    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
+    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
     templates.workflows.resourceCountIs('AWS::SSM::Document', 5);
+  });
+
+  it('runs the scheduled tasks through EventBridge Scheduler, which may only invoke the tasks function', () => {
+    const schedules = templates.workflows.findResources('AWS::Scheduler::Schedule');
+    const inputs = Object.values(schedules).map((r) => JSON.parse(r.Properties.Target.Input).action);
+    expect(inputs).toEqual(Object.values(scheduledTasks).map((t) => t.action));
+    templates.workflows.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CertificateRenewalFailed',
+      Namespace: 'VipHostingPanel',
+    });
   });
 
   it('gives the state machine only the actions its definition uses', () => {

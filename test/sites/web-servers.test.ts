@@ -1,5 +1,7 @@
+import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
+import { certificateChain } from '../support/certificates';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 import { getFromSite } from '../support/site-http';
 
@@ -60,4 +62,64 @@ describe('Sites on Apache and Caddy', () => {
       expect(suspended.body).toContain('This site is suspended');
     });
   }
+
+  for (const webServer of ['apache', 'caddy']) {
+    it(`${webServer}: serves a site over TLS with its certificate, redirecting plain HTTP and sending HSTS`, async () => {
+      const domain = `tls-${webServer}.example.test`;
+      const created = await api.call(
+        'POST',
+        `/v1/tenants/${owner.tenantId}/servers/${servers[webServer]}/sites`,
+        { token: owner.token, body: { domain, type: 'static' } },
+      );
+      expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+      const path = `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`;
+      const chain = await certificateChain({ domains: [domain] });
+      const uploaded = await api.call('PUT', `${path}/certificate`, {
+        token: owner.token,
+        body: { certificate: chain.leaf, chain: chain.intermediate, privateKey: chain.key },
+      });
+      expect(uploaded.status, uploaded.text).toBe(202);
+      expect((await ended(uploaded.headers.get('location') ?? '')).status).toBe('succeeded');
+      const patched = await api.call('PATCH', path, {
+        token: owner.token,
+        body: { https: { redirect: true, hsts: true } },
+      });
+      const change = await ended(patched.headers.get('location') ?? '');
+      expect(change.status, JSON.stringify(change.error)).toBe('succeeded');
+      const site = (await api.call('GET', path, { token: owner.token })).json;
+      const secure = await getOverTls(site.httpsServedAt, domain, chain.root);
+      expect(secure.status).toBe(200);
+      expect(secure.body).toContain(`Hello from ${domain}`);
+      expect(secure.head).toMatch(/^Strict-Transport-Security: max-age=31536000$/im);
+      const plain = await getFromSite(site.servedAt, domain, '/a?b=1');
+      expect(plain.status).toBe(301);
+      expect(plain.headers.location).toBe(`https://${domain}/a?b=1`);
+      const challenge = await getFromSite(site.servedAt, domain, '/.well-known/acme-challenge/none');
+      expect(challenge.status).toBe(404);
+    });
+  }
 });
+
+/** A GET over TLS to where a host serves HTTPS, for a domain (SNI), trusting only `ca`. */
+function getOverTls(httpsServedAt: string, servername: string, ca: string) {
+  const url = new URL(httpsServedAt);
+  return new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), servername, ca }, () => {
+      socket.write(`GET / HTTP/1.1\r\nHost: ${servername}\r\nConnection: close\r\n\r\n`);
+      let raw = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        raw += chunk;
+      });
+      socket.on('end', () => {
+        const [head = '', ...rest] = raw.split('\r\n\r\n');
+        resolve({
+          status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0),
+          head,
+          body: rest.join('\r\n\r\n'),
+        });
+      });
+    });
+    socket.on('error', reject);
+  });
+}

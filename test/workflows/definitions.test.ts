@@ -8,6 +8,7 @@ import {
   loadHostDocument,
   loadWorkflow,
   readWorkflow,
+  scheduledTasks,
   workflows,
 } from '../../step-functions/workflows';
 
@@ -36,12 +37,13 @@ function taskActions(node: unknown): string[] {
 }
 
 describe('Workflow tasks', () => {
-  it('handles exactly the actions the ASL files call', () => {
-    const called = new Set(
-      (Object.keys(workflows) as (keyof typeof workflows)[]).flatMap((name) =>
+  it('handles exactly the actions the ASL files and the schedules call', () => {
+    const called = new Set([
+      ...(Object.keys(workflows) as (keyof typeof workflows)[]).flatMap((name) =>
         taskActions(loadWorkflow(name, substitutions)),
       ),
-    );
+      ...Object.values(scheduledTasks).map((task) => task.action),
+    ]);
     expect([...called].sort()).toEqual(Object.keys(workflowTasks).sort());
   });
 });

@@ -61,7 +61,7 @@ function certificatesIn(pem: string, field: string): X509Certificate[] {
 function privateKeyOf(pem: string): KeyObject {
   if (/ENCRYPTED/.test(pem)) {
     throw errors.validation([
-      { path: 'privateKey', message: 'The private key is encrypted; upload it without a passphrase.' },
+      { path: 'body.privateKey', message: 'The private key is encrypted; upload it without a passphrase.' },
     ]);
   }
   let key: KeyObject;
@@ -69,18 +69,20 @@ function privateKeyOf(pem: string): KeyObject {
     key = createPrivateKey({ key: pem, format: 'pem' });
   } catch {
     throw errors.validation([
-      { path: 'privateKey', message: 'Expected a PEM private key (PKCS#8, PKCS#1 or SEC1).' },
+      { path: 'body.privateKey', message: 'Expected a PEM private key (PKCS#8, PKCS#1 or SEC1).' },
     ]);
   }
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) < 2048) {
-    throw errors.validation([{ path: 'privateKey', message: 'An RSA key must have at least 2048 bits.' }]);
+    throw errors.validation([
+      { path: 'body.privateKey', message: 'An RSA key must have at least 2048 bits.' },
+    ]);
   }
   if (key.asymmetricKeyType === 'ec' && !['prime256v1', 'secp384r1'].includes(details?.namedCurve ?? '')) {
-    throw errors.validation([{ path: 'privateKey', message: 'An EC key must be on P-256 or P-384.' }]);
+    throw errors.validation([{ path: 'body.privateKey', message: 'An EC key must be on P-256 or P-384.' }]);
   }
   if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') {
-    throw errors.validation([{ path: 'privateKey', message: 'The key must be RSA or ECDSA.' }]);
+    throw errors.validation([{ path: 'body.privateKey', message: 'The key must be RSA or ECDSA.' }]);
   }
   return key;
 }
@@ -97,13 +99,13 @@ export function checkCertificate(
 ): CheckedCertificate {
   const key = privateKeyOf(upload.privateKey);
   const given = [
-    ...certificatesIn(upload.certificate, 'certificate'),
-    ...(upload.chain ? certificatesIn(upload.chain, 'chain') : []),
+    ...certificatesIn(upload.certificate, 'body.certificate'),
+    ...(upload.chain ? certificatesIn(upload.chain, 'body.chain') : []),
   ];
   const leaf = given.find((certificate) => certificate.checkPrivateKey(key));
   if (!leaf) {
     throw errors.validation([
-      { path: 'privateKey', message: 'The private key does not match the certificate.' },
+      { path: 'body.privateKey', message: 'The private key does not match the certificate.' },
     ]);
   }
   // the chain in order: each next certificate is the one that issued and signed the last
@@ -120,7 +122,7 @@ export function checkCertificate(
   const problems: FieldError[] = [];
   if (rest.length > 0) {
     problems.push({
-      path: 'chain',
+      path: 'body.chain',
       message: `${rest.length} certificate(s) are not part of the leaf's chain: ${rest.map((c) => c.subject.replace(/\n/g, ', ')).join('; ')}.`,
     });
   }
@@ -131,12 +133,12 @@ export function checkCertificate(
       certificate === leaf ? 'The certificate' : `The chain's ${certificate.subject.replace(/\n/g, ', ')}`;
     if (to <= now)
       problems.push({
-        path: certificate === leaf ? 'certificate' : 'chain',
+        path: certificate === leaf ? 'body.certificate' : 'body.chain',
         message: `${which} expired on ${to.toISOString()}.`,
       });
     if (from > now)
       problems.push({
-        path: certificate === leaf ? 'certificate' : 'chain',
+        path: certificate === leaf ? 'body.certificate' : 'body.chain',
         message: `${which} is not valid before ${from.toISOString()}.`,
       });
   }
@@ -144,7 +146,7 @@ export function checkCertificate(
   const uncovered = domains.filter((domain) => !names.some((name) => covers(name, domain)));
   if (uncovered.length > 0) {
     problems.push({
-      path: 'certificate',
+      path: 'body.certificate',
       message: `The certificate does not cover ${uncovered.join(', ')} (it covers ${names.join(', ') || 'no DNS name'}).`,
     });
   }

@@ -1,6 +1,7 @@
 import { recordSteps } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import { domainsOf, type SiteCertificate, type SiteItem, siteKeys } from '../../../layers/model/sites';
+import { logger, metrics } from '../../../layers/observability/logger';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { TaskHandlers } from '../../../layers/runtime/tasks';
 import { ConditionFailedError } from '../../../layers/store/store';
@@ -15,6 +16,7 @@ import { putSiteSecret } from '../secrets';
 import { settleSite } from '../settle';
 import { acmeClient, completeOrder, orderCertificate, type PlacedChallenge } from './acme';
 import { checkCertificate } from './pem';
+import { sweepCertificates } from './sweep';
 
 /** What the issue-certificate workflow is started with. */
 export interface CertificateInput {
@@ -46,7 +48,9 @@ export type CertificateTaskEvent =
       input: CertificateInput;
       failure: { Error?: string; Cause?: string };
       state?: { invocation?: Invocation; step?: StepState };
-    };
+    }
+  /** the scheduled sweep (EventBridge Scheduler): renewals and expiry warnings */
+  | { action: 'certificateSweep'; input: { correlationId: string } };
 
 const at = (platform: Platform) => platform.clock.now().toISOString();
 
@@ -204,6 +208,18 @@ async function failed(
   });
   const ref = siteKeys.item(input.tenantId, input.siteId);
   const site = await platform.store.get<SiteItem>(ref, true);
+  if (site?.certificate) {
+    // a renewal that failed: the operator hears of it (an alarm on the metric), the site's
+    // owner sees it on the certificate, and a later sweep tries again
+    logger.error('A site certificate renewal failed', {
+      tenantId: input.tenantId,
+      siteId: input.siteId,
+      operationId: input.operationId,
+      notAfter: site.certificate.notAfter,
+      message: error.message,
+    });
+    metrics.addMetric('CertificateRenewalFailed', 'Count', 1);
+  }
   if (site) {
     try {
       const lastFailure = { at: now, operationId: input.operationId, message: error.message };
@@ -228,4 +244,5 @@ async function failed(
 export const certificateTasks: TaskHandlers<CertificateTaskEvent> = {
   certificateStep: (platform, event) => step(platform, event.input, event.step, event.invocation),
   certificateFailed: (platform, event) => failed(platform, event.input, event.failure, event.state),
+  certificateSweep: (platform) => sweepCertificates(platform),
 };
