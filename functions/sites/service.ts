@@ -740,6 +740,8 @@ export async function deploySite(platform: Platform, site: SiteItem, requestId: 
       keepReleases: String(repository.keepReleases),
       deployKeySealed: deployKey && seal ? seal(deployKey) : '',
       restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
+      // a PHP release's front page runs once before it goes live
+      phpCli: site.spec.type === 'php' && site.spec.php ? `php${site.spec.php.version}` : 'none',
     }),
   });
 }

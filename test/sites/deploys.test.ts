@@ -211,6 +211,30 @@ describe('Deploys', () => {
     expect(defaults.json.repository.deployScript).toContain('php artisan migrate --force');
     expect((await deploy()).status).toBe('succeeded');
     expect(await page()).toMatch(/^release three/);
+
+    // a release whose front page dies fails its health check before it goes live
+    writeFileSync(
+      join(checkout, 'public', 'index.php'),
+      '<?php\nrequire __DIR__ . "/../vendor/autoload.php";\n',
+    );
+    git('add', '-A');
+    git('commit', '-q', '-m', 'Needs a vendor folder nobody built');
+    git('push', '-q', 'origin', 'main');
+    const unhealthy = await deploy();
+    expect(unhealthy.status).toBe('failed');
+    expect(unhealthy.error.message).toContain('failed its health check');
+    expect(unhealthy.error.message).toContain('vendor/autoload.php');
+    expect(await page()).toMatch(/^release three/);
+
+    // a change of the site's settings keeps its repository
+    const patched = await api.call('PATCH', sitePath(), {
+      token: owner.token,
+      body: { redirects: [{ from: '/old', to: '/new' }] },
+    });
+    expect((await ended(patched.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect((await api.call('GET', sitePath(), { token: owner.token })).json.repository.url).toBe(
+      `file://${origin}`,
+    );
   });
 
   it("deploys on a forge's push: signatures checked, only the site's branch, each delivery once", async () => {
