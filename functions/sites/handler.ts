@@ -26,6 +26,7 @@ import {
   siteOf,
   updateSite,
 } from './service';
+import { createStaging, promoteStaging } from './staging';
 import { newWebhookSecret, receivePush, webhookPath } from './webhook';
 
 const operationUrl = (tenantId: string, operationId: string) =>
@@ -158,6 +159,14 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
   rollbackSite: async ({ params, body, requestId, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     return changeAccepted(params.tenantId, await rollbackSite(platform, site, requestId, body.releaseId));
+  },
+  createStagingSite: async ({ params, body, requestId, platform }) => {
+    const live = await siteOf(platform, params.tenantId, params.siteId);
+    return changeAccepted(params.tenantId, await createStaging(platform, live, requestId, body));
+  },
+  promoteStagingSite: async ({ params, requestId, platform }) => {
+    const staging = await siteOf(platform, params.tenantId, params.siteId);
+    return changeAccepted(params.tenantId, await promoteStaging(platform, staging, requestId));
   },
   getSiteCertificate: async ({ params, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);

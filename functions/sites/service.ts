@@ -10,7 +10,9 @@ import {
   type SiteApp,
   type SiteCertificate,
   type SiteItem,
+  type SiteRepository,
   type SiteSpec,
+  type SiteStaging,
   type SiteStatus,
   siteKeys,
   systemUserOf,
@@ -226,9 +228,14 @@ export async function createSite(
   platform: Platform,
   ref: { tenantId: string; serverId: string; requestId: string },
   body: CreateBody,
+  /** what a staging site takes from its live site besides the body */
+  extras: { repository?: SiteRepository | undefined; staging?: SiteStaging } = {},
 ) {
   const server = await serverOf(platform, ref.tenantId, ref.serverId);
-  const spec = await specFrom(server, { ...body, basicAuth: body.basicAuth, snippet: body.snippet });
+  const spec: SiteSpec = {
+    ...(await specFrom(server, { ...body, basicAuth: body.basicAuth, snippet: body.snippet })),
+    ...(extras.repository ? { repository: extras.repository } : {}),
+  };
   const siteId = platform.ids.next('ste');
   const now = platform.clock.now().toISOString();
   const identity = { id: siteId, systemUser: systemUserOf(siteId), tenantId: ref.tenantId };
@@ -249,6 +256,7 @@ export async function createSite(
           serverId: ref.serverId,
           status: 'creating',
           spec,
+          ...(extras.staging ? { staging: extras.staging } : {}),
           suspended: false,
           operationId,
           pending: { operationId, spec, suspended: false },
@@ -660,9 +668,13 @@ export async function installApp(
 
 /** A repository URL the platform deploys from: file:// only on a local runtime (it reads the host's own files). */
 function checkRepositoryUrl(platform: Platform, url: string) {
-  if (url.startsWith('file://') && !platform.config.LOCAL_REPOSITORIES) {
+  if ((url.startsWith('file://') || url.startsWith('http://')) && !platform.config.LOCAL_REPOSITORIES) {
     throw errors.validation([
-      { path: 'body.url', message: 'An https, ssh or git@host:path URL (file:// is for local runtimes)' },
+      {
+        path: 'body.url',
+        message:
+          'An https, ssh or git@host:path URL (file:// and http:// on loopback are for local runtimes)',
+      },
     ]);
   }
 }
@@ -714,30 +726,55 @@ export function defaultDeployScript(type: SiteSpec['type']): string {
  * Deploys the site's repository as a new release with zero downtime (the deploy-site
  * document): the previous release serves until the new one is switched in.
  */
-export async function deploySite(platform: Platform, site: SiteItem, requestId: string) {
+export async function deploySite(
+  platform: Platform,
+  site: SiteItem,
+  requestId: string,
+  /**
+   * Where the release comes from, when not the newest commit of the site's branch: one commit of
+   * it, or (on the same host) the files another site serves: a staging site's, or the live
+   * site's a staging site is made from (then with its shared files too).
+   */
+  source: { commit?: string; copyFrom?: { user: string; webRoot: string; copyShared: boolean } } = {},
+) {
   const repository = site.spec.repository;
-  if (!repository) throw errors.conflict('The site has no repository to deploy; PUT its repository first.');
-  checkRepositoryUrl(platform, repository.url);
+  if (!repository && !source.copyFrom) {
+    throw errors.conflict('The site has no repository to deploy; PUT its repository first.');
+  }
+  if (repository && !source.copyFrom) checkRepositoryUrl(platform, repository.url);
   // No PHP-FPM reload after the switch: nginx hands PHP the release's real path, so a new
   // release is new files to opcache, nothing stale to clear, and no request is cut off.
   const releaseId = platform.ids.next('rel');
   const server = await serverOf(platform, site.tenantId, site.serverId);
-  const deployKey = await readDeployKey(platform, site);
+  const deployKey = source.copyFrom ? undefined : await readDeployKey(platform, site);
   const seal = sealerOf(server);
   if (deployKey && !seal) throw noHostKey();
+  const copy = source.copyFrom;
   return runHostCommand(platform, site, requestId, {
     kind: 'deploy-site',
     document: 'deploy-site',
     parameters: () => ({
-      action: 'deploy',
       siteUser: site.systemUser,
       releaseId,
-      repositoryBase64: Buffer.from(repository.url, 'utf8').toString('base64'),
-      branch: repository.branch,
-      webRoot: repository.webRoot,
-      sharedPaths: repository.sharedPaths.join(' '),
-      scriptBase64: Buffer.from(repository.deployScript, 'utf8').toString('base64'),
-      keepReleases: String(repository.keepReleases),
+      ...(copy
+        ? {
+            action: 'copy',
+            sourceUser: copy.user,
+            copyShared: copy.copyShared ? 'yes' : 'no',
+            webRoot: copy.webRoot,
+            // a copy is already built: no script runs
+            scriptBase64: '',
+          }
+        : {
+            action: 'deploy',
+            repositoryBase64: Buffer.from(repository?.url ?? '', 'utf8').toString('base64'),
+            branch: repository?.branch ?? 'main',
+            commit: source.commit ?? '',
+            webRoot: repository?.webRoot ?? '',
+            scriptBase64: Buffer.from(repository?.deployScript ?? '', 'utf8').toString('base64'),
+          }),
+      sharedPaths: (repository?.sharedPaths ?? []).join(' '),
+      keepReleases: String(repository?.keepReleases ?? 5),
       deployKeySealed: deployKey && seal ? seal(deployKey) : '',
       restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
       // a PHP release's front page runs once before it goes live

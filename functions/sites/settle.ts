@@ -168,6 +168,15 @@ export async function settleSite(
   }
   if (site.status !== to) writes.push(countersChange(site.tenantId, { sites: { from: site.status, to } }));
   await store.transact(writes);
+  // A new staging site is on its host: its live site's files come next, as its first deploy.
+  if (details.platform && creating && succeeded && site.staging && !site.staging.cloneOperationId) {
+    const { siteOf } = await import('./service');
+    const { cloneIntoStaging } = await import('./staging');
+    const settled = await siteOf(details.platform, site.tenantId, site.id);
+    await ignoring(AppError, () =>
+      cloneIntoStaging(details.platform as Platform, settled, `${ended.operationId}-clone`),
+    );
+  }
   // The tenant was suspended or unsuspended while this change was on its way (the suspension
   // could not start a change of its own then): the host gets the site as it should be now.
   const rendered = pending?.tenantSuspended ?? false;

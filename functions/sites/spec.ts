@@ -415,7 +415,10 @@ export const installAppBody = z
   ])
   .meta({ id: 'InstallAppRequest' });
 
-/** A git repository URL: https, ssh://, scp-like git@host:path, or file:// (local runtimes only). */
+/** The hosts a local runtime's own git server answers on. */
+export const LOOPBACK = new Set(['127.0.0.1', 'localhost']);
+
+/** A git repository URL: https, ssh://, scp-like git@host:path, or file:// and http:// on loopback (local runtimes only). */
 const repositoryUrl = z
   .string()
   .max(1000)
@@ -425,6 +428,9 @@ const repositoryUrl = z
     try {
       const url = new URL(value);
       if (url.protocol === 'file:') return /^\/[A-Za-z0-9._~/-]+$/.test(url.pathname) && url.host === '';
+      // a local runtime's git server (plain http on loopback; refused unless the runtime is local)
+      if (url.protocol === 'http:')
+        return LOOPBACK.has(url.hostname) && url.password === '' && url.username === '';
       return (
         (url.protocol === 'https:' || url.protocol === 'ssh:') &&
         plainHost(url.hostname) &&
@@ -524,3 +530,13 @@ export const certificateSchema = z
     warnings: z.array(z.number()).meta({ description: 'Expiry warnings given (days before expiry)' }),
   })
   .meta({ id: 'SiteCertificate' });
+
+/** A staging site of a live one: its own domain, on the live site's server unless named. */
+export const createStagingBody = z
+  .strictObject({
+    domain: domainName,
+    serverId: prefixedId('srv')
+      .optional()
+      .meta({ description: "Another of the tenant's servers (default: the live site's own)" }),
+  })
+  .meta({ id: 'CreateStagingRequest' });

@@ -61,6 +61,16 @@ export interface SiteHttps {
   hsts: boolean;
 }
 
+/** A staging site: made from a live site, and pushed live into it as a deploy. */
+export interface SiteStaging {
+  /** the live site */
+  of: string;
+  /** how its files come once it exists: copied on the same host, or the live site's commit deployed */
+  from: { sourceUser: string; webRoot: string } | { commit: string };
+  /** the deploy that brought them, started once the site was made */
+  cloneOperationId?: string;
+}
+
 export const certificateSources = ['acme', 'custom'] as const;
 export type CertificateSource = (typeof certificateSources)[number];
 
@@ -168,6 +178,8 @@ export interface SiteItem extends StoredItem {
   /** the releases kept on the host, newest first, and the one serving */
   releases?: SiteRelease[];
   currentRelease?: string;
+  /** set on a staging site */
+  staging?: SiteStaging;
   /** the certificate the host serves it with over HTTPS */
   certificate?: SiteCertificate;
   certificateState?: SiteCertificateState;
@@ -314,6 +326,7 @@ export function toSite(item: SiteItem) {
     repository: spec.repository ?? null,
     https: spec.https ?? { redirect: false, hsts: false },
     certificate: item.certificate ? toCertificateSummary(item) : null,
+    stagingOf: item.staging?.of ?? null,
     currentRelease: item.currentRelease ?? null,
     deployKey: item.deployKey?.publicKey ?? null,
     basicAuth: basicAuth ? { username: basicAuth.username } : null,

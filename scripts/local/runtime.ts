@@ -40,6 +40,7 @@ import {
 } from './engines';
 import { makeFrontDoor } from './front-door';
 import { makeGateway } from './gateway';
+import { makeGitServer } from './git-server';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
 import { makeLocalSes } from './ses';
@@ -59,6 +60,8 @@ export interface LocalRuntimeOptions {
   port: number;
   /** DynamoDB and Kinesis endpoints already running (the tests' shared engines); absent starts both */
   engines?: { dynamodb: string; kinesis: string } | undefined;
+  /** the port of the git server (0: one the system picks) */
+  gitPort?: number;
   /** the port of the front door, where sites answer by their domains (0: one the system picks) */
   frontDoorPort?: number;
   /** how often every scheduled task runs (unset: as often as in AWS) */
@@ -150,16 +153,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     if (dynamoPath) mkdirSync(dynamoPath, { recursive: true });
     // Both servers listen before anything is built, so their addresses can go into the
     // environment and no other process can take a port between choosing and listening.
-    const [servicesServer, apiServer, frontDoorServer, dynamoEngine, kinesisEngine] = await Promise.all([
-      listening(createServer(), 0),
-      listening(createServer(), options.port),
-      listening(createServer(), options.frontDoorPort ?? 0),
-      options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
-      options.engines
-        ? undefined
-        : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
-    ]);
-    httpServers.push(servicesServer, apiServer, frontDoorServer);
+    const [servicesServer, apiServer, frontDoorServer, gitServer, dynamoEngine, kinesisEngine] =
+      await Promise.all([
+        listening(createServer(), 0),
+        listening(createServer(), options.port),
+        listening(createServer(), options.frontDoorPort ?? 0),
+        listening(createServer(), options.gitPort ?? 0),
+        options.engines ? undefined : startDynamoDbEngine({ path: dynamoPath, logFile: engineLog }),
+        options.engines
+          ? undefined
+          : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
+      ]);
+    httpServers.push(servicesServer, apiServer, frontDoorServer, gitServer);
+    // bare repositories served by git http-backend, as a forge would serve them
+    const git = makeGitServer({ root: join(dataDir, 'git'), log });
+    git.serve(gitServer);
     for (const engine of [dynamoEngine, kinesisEngine]) if (engine) engines.push(engine);
     // Let's Encrypt's test server as this runtime's ACME directory, validating HTTP-01
     // challenges through the front door (when this machine has Debian's pebble)
@@ -465,6 +473,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       outboxPath: ses.outboxPath,
       /** where any site of this runtime answers by its domain, as port 80 would (`curl -H 'Host: …'`) */
       frontDoor: `http://127.0.0.1:${portOf(frontDoorServer)}`,
+      /** the local git server: bare repositories under `root`, at `${url}/<name>.git` */
+      git: { root: git.root, url: `http://127.0.0.1:${portOf(gitServer)}` },
       /** the local ACME directory (pebble), when this machine has it */
       acme,
       /** runs the certificates sweep now, as the schedule does every 6 hours */

@@ -8,7 +8,7 @@ import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 import { getFromSite, sentToHosts } from '../support/site-http';
 
-/** Deploys from a real git repository (a bare one on this machine, file://) to a local host. */
+/** Deploys from a real git repository (a bare one on the runtime's git server, over smart HTTP) to a local host. */
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
 let owner: Awaited<ReturnType<typeof signUp>>;
@@ -17,7 +17,9 @@ let site: Record<string, any>;
 const work = mkdtempSync(join(tmpdir(), 'vip-repo-'));
 // the site's user clones it, as it would reach a remote
 chmodSync(work, 0o755);
-const origin = join(work, 'app.git');
+/** the bare repository, on the runtime's git server (smart HTTP by git http-backend) */
+let origin: string;
+let repositoryUrl: string;
 const checkout = join(work, 'checkout');
 
 const git = (...args: string[]) =>
@@ -48,11 +50,15 @@ async function deploy() {
 }
 
 beforeAll(async () => {
+  runtime = await startTestRuntime();
+  origin = join(runtime.git.root, 'app.git');
+  repositoryUrl = `${runtime.git.url}/app.git`;
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  // the test pushes to it by its path (a synchronous git here would hold up the server it runs
+  // in); the site's host fetches it over HTTP, as from a forge
   execFileSync('git', ['clone', '-q', origin, checkout]);
   execFileSync('mkdir', ['-p', join(checkout, 'public')]);
   push('one');
-  runtime = await startTestRuntime();
   api = apiClient(runtime.url);
   owner = await signUp(api, 'deploys@example.com');
   const server = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
@@ -70,8 +76,6 @@ beforeAll(async () => {
   site = (
     await api.call('GET', `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`, { token: owner.token })
   ).json;
-  // the repository on this machine belongs to another user: the site's user trusts it, as git asks
-  writeFileSync(join(root, site.home.slice(1), '.gitconfig'), `[safe]\n\tdirectory = ${origin}\n`);
 });
 
 afterAll(async () => {
@@ -102,7 +106,7 @@ describe('Deploys', () => {
     const set = await api.call('PUT', `${sitePath()}/repository`, {
       token: owner.token,
       body: {
-        url: `file://${origin}`,
+        url: repositoryUrl,
         branch: 'main',
         webRoot: 'public',
         sharedPaths: ['storage'],
@@ -162,7 +166,7 @@ describe('Deploys', () => {
     const failing = await api.call('PUT', `${sitePath()}/repository`, {
       token: owner.token,
       body: {
-        url: `file://${origin}`,
+        url: repositoryUrl,
         webRoot: 'public',
         deployScript: 'echo "composer: no lock file" >&2\nexit 3',
         keepReleases: 2,
@@ -205,7 +209,7 @@ describe('Deploys', () => {
     // no script given: a PHP site builds as PHP apps do (composer, artisan when they are there)
     const defaults = await api.call('PUT', `${sitePath()}/repository`, {
       token: owner.token,
-      body: { url: `file://${origin}`, webRoot: 'public' },
+      body: { url: repositoryUrl, webRoot: 'public' },
     });
     expect(defaults.json.repository.deployScript).toContain('composer install --no-dev');
     expect(defaults.json.repository.deployScript).toContain('php artisan migrate --force');
@@ -233,7 +237,7 @@ describe('Deploys', () => {
     });
     expect((await ended(patched.headers.get('location') ?? '')).status).toBe('succeeded');
     expect((await api.call('GET', sitePath(), { token: owner.token })).json.repository.url).toBe(
-      `file://${origin}`,
+      repositoryUrl,
     );
   });
 
