@@ -304,3 +304,93 @@ describe('Deploys', () => {
     expect(await page()).toMatch(/^release five/);
   });
 });
+
+describe('Staging', () => {
+  /** A site's record once it has no change on its way (a staging site's files come after it is made). */
+  async function settled(id: string) {
+    for (let i = 0; i < 300; i += 1) {
+      const found = (
+        await api.call('GET', `/v1/tenants/${owner.tenantId}/sites/${id}`, { token: owner.token })
+      ).json;
+      if (!found.pendingOperationId && found.status !== 'creating') return found;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`site ${id} stayed busy`);
+  }
+
+  it('clones a site to a staging domain on its server, pushes staging live as a deploy, and rolls it back', async () => {
+    expect(await page()).toMatch(/^release five/);
+    const made = await api.call('POST', `${sitePath()}/staging`, {
+      token: owner.token,
+      body: { domain: 'staging.app.example.com' },
+    });
+    expect(made.status, made.text).toBe(202);
+    expect(made.json.stagingOf).toBe(site.id);
+    expect((await ended(made.headers.get('location') ?? '')).status).toBe('succeeded');
+    const staging = await settled(made.json.id);
+    expect(staging.currentRelease).not.toBeNull();
+    expect(staging.repository.url).toBe(repositoryUrl);
+    expect((await getFromSite(staging.servedAt, 'staging.app.example.com')).body).toMatch(/^release five/);
+    // the live site's shared files came with it, into the staging site's own home
+    expect(existsSync(join(root, staging.home.slice(1), 'shared/storage/logs'))).toBe(true);
+
+    // staging moves on; live does not
+    push('six');
+    const stagingPath = `/v1/tenants/${owner.tenantId}/sites/${staging.id}`;
+    const deployed = await api.call('POST', `${stagingPath}/deployments`, { token: owner.token });
+    expect((await ended(deployed.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect((await getFromSite(staging.servedAt, 'staging.app.example.com')).body).toMatch(/^release six/);
+    expect(await page()).toMatch(/^release five/);
+
+    // live takes what staging serves, as a deploy of its own
+    const promoted = await api.call('POST', `${stagingPath}/promote`, { token: owner.token });
+    expect(promoted.status, promoted.text).toBe(202);
+    expect(promoted.json.id).toBe(site.id);
+    expect(promoted.json.operation.kind).toBe('deploy-site');
+    expect((await ended(promoted.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release six/);
+    const back = await api.call('POST', `${sitePath()}/rollback`, { token: owner.token, body: {} });
+    expect((await ended(back.headers.get('location') ?? '')).status).toBe('succeeded');
+    expect(await page()).toMatch(/^release five/);
+
+    const nested = await api.call('POST', `${stagingPath}/staging`, {
+      token: owner.token,
+      body: { domain: 'staging2.app.example.com' },
+    });
+    expect(nested.status).toBe(409);
+    const notStaging = await api.call('POST', `${sitePath()}/promote`, { token: owner.token });
+    expect(notStaging.status).toBe(409);
+  });
+
+  it('on another server, staging is the commit the live site serves, deployed from its repository', async () => {
+    const server = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'staging-1', provider: 'local', stack: { phpVersions: ['8.2'] } },
+    });
+    expect((await ended(server.headers.get('location') ?? '')).status).toBe('succeeded');
+    // the branch moves on past what live serves
+    push('seven');
+    const made = await api.call('POST', `${sitePath()}/staging`, {
+      token: owner.token,
+      body: { domain: 'remote-staging.app.example.com', serverId: server.json.id },
+    });
+    expect(made.status, made.text).toBe(202);
+    expect((await ended(made.headers.get('location') ?? '')).status).toBe('succeeded');
+    const staging = await settled(made.json.id);
+    expect(staging.serverId).toBe(server.json.id);
+    expect((await getFromSite(staging.servedAt, 'remote-staging.app.example.com')).body).toMatch(
+      /^release five/,
+    );
+  });
+
+  it("another tenant's ids answer 404 on the staging routes", async () => {
+    const stranger = await signUp(api, 'staging-stranger@example.com');
+    const theirs = sitePath().replace(owner.tenantId, stranger.tenantId);
+    const made = await api.call('POST', `${theirs}/staging`, {
+      token: stranger.token,
+      body: { domain: 'stolen.example.com' },
+    });
+    expect(made.status).toBe(404);
+    expect((await api.call('POST', `${theirs}/promote`, { token: stranger.token })).status).toBe(404);
+  });
+});
