@@ -10,7 +10,11 @@ const here = dirname(fileURLToPath(import.meta.url));
  * tasks Lambda, and each host document's name as `${<Document>DocumentName}`
  * (`${RunCommandDocumentName}` for run-command).
  */
-export type WorkflowSubstitutions = { WorkflowTasksFunctionArn: string } & Record<string, string>;
+export type WorkflowSubstitutions = {
+  WorkflowTasksFunctionArn: string;
+  /** the log group Run Command streams commands' output to */
+  HostCommandLogGroupName: string;
+} & Record<string, string>;
 
 /** A host document's placeholder in the ASL: `run-command` → `RunCommandDocumentName`. */
 export const documentPlaceholder = (name: HostDocumentName): string =>

@@ -6,5 +6,7 @@ export const operationsContext = defineContext({
   name: 'operations',
   routes: operationRoutes,
   streaming: true,
+  // a running command's output streams into its operation's events
+  grants: ['host-command-logs'],
   idPrefixes: ['op'],
 });

@@ -10,6 +10,8 @@ export interface EventStreamOptions {
   /** a stream ends after this long; the client reconnects with Last-Event-ID */
   maxMs: number;
   heartbeatMs: number;
+  /** what a running step's command printed since the last call, when its output streams */
+  readLog?: (command: { id: string; instanceId: string }) => Promise<{ stream: string; line: string }[]>;
 }
 
 /** An event's id: the operation's last change, and a digest of what it shows then. */
@@ -20,7 +22,8 @@ const eventId = (view: ReturnType<typeof toOperation>) =>
  * An operation as a server-sent event stream (text/event-stream): an `operation` event with
  * the whole operation each time it changes, a comment line as a heartbeat while nothing does,
  * and `end` once it has ended. A client that reconnects with the last id it saw gets only what
- * changed since. Each poll is one consistent GetItem.
+ * changed since. Each poll is one consistent GetItem; while a step runs a command on a host, a
+ * `log` event carries the lines it printed since the last poll (a deploy's log as it runs).
  */
 export async function* operationEvents(
   first: OperationItem,
@@ -30,6 +33,7 @@ export async function* operationEvents(
   const started = Date.now();
   let lastId = options.lastEventId;
   let lastWrite = Date.now();
+  let watching: { id: string; instanceId: string } | undefined;
   yield `retry: ${Math.max(1000, options.pollMs)}\n\n`;
   for (let item: OperationItem | undefined = first; ; item = await load()) {
     if (!item) {
@@ -42,6 +46,17 @@ export async function* operationEvents(
       yield `id: ${id}\nevent: operation\ndata: ${JSON.stringify(view)}\n\n`;
       lastId = id;
       lastWrite = Date.now();
+    }
+    // the running step's command, or (once, after it ended) the one watched till then: its last lines
+    const running = Object.values(item.steps).find((step) => step.status === 'running' && step.command);
+    const command = running?.command ?? watching;
+    watching = running?.command;
+    if (options.readLog && command) {
+      const lines = await options.readLog(command);
+      if (lines.length > 0) {
+        yield `event: log\ndata: ${JSON.stringify({ lines })}\n\n`;
+        lastWrite = Date.now();
+      }
     }
     if (ENDED.has(view.status)) {
       yield `event: end\ndata: ${JSON.stringify({ status: view.status })}\n\n`;

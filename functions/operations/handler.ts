@@ -1,9 +1,11 @@
+import { resourceNames } from '../../layers/config/resources';
 import { errors } from '../../layers/errors/app-error';
 import { type Implementations, makeContextHandler } from '../../layers/http/context-handler';
 import { eventStream, ok } from '../../layers/http/route';
 import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, operationKeys, toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
+import { commandLogReader } from './command-logs';
 import { operationsContext } from './context';
 import { operationEvents } from './events';
 
@@ -20,6 +22,7 @@ export const operationImplementations: Implementations<typeof operationsContext.
         pollMs: platform.config.OPERATION_EVENTS_POLL_MS,
         maxMs: platform.config.OPERATION_EVENTS_MAX_SECONDS * 1000,
         heartbeatMs: 15_000,
+        readLog: commandLogReader(resourceNames(platform.config.STAGE).hostCommandLogs),
       }),
     );
   },

@@ -12,7 +12,7 @@ export type TaskEvent =
   | { action: 'bootstrapped'; input: ProvisionInput; invocation: Invocation }
   | { action: 'activate'; input: ProvisionInput; invocation: Invocation }
   | { action: 'deleteHost' | 'forgetAgent' | 'removeServer'; input: DecommissionInput }
-  | { action: 'commandStarted'; input: CommandInput }
+  | { action: 'commandStarted'; input: CommandInput; command?: { commandId: string; instanceId: string } }
   | { action: 'commandFinished'; input: CommandInput; invocation: Invocation }
   | {
       action: 'commandFailed';

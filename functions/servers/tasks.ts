@@ -19,7 +19,7 @@ export const serversTasks: TaskHandlers<TaskEvent> = {
   removeServer: (platform, event) => decommissionTasks.removeServer(platform, event.input),
   decommissionFailed: (platform, event) =>
     decommissionTasks.failed(platform, event.input, failureError(event.failure)),
-  commandStarted: (platform, event) => commandTasks.started(platform, event.input),
+  commandStarted: (platform, event) => commandTasks.started(platform, event.input, event.command),
   commandFinished: (platform, event) =>
     commandTasks.ended(platform, event.input, { output: commandOutput(event.invocation) }),
   commandFailed: (platform, event) =>

@@ -301,6 +301,28 @@ export class ApiStack extends Stack {
       case 'usage-keys':
         // granted with the usage plans, which the grant names
         return;
+      case 'host-command-logs': {
+        // a running command's output, as Run Command streams it (the workflows stack makes the group)
+        const group = this.formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: resourceNames(stage).hostCommandLogs,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        });
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['logs:DescribeLogStreams', 'logs:GetLogEvents'],
+            resources: [`${group}:*`],
+          }),
+        );
+        acknowledge(fn, [
+          {
+            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:${resourceNames(stage).hostCommandLogs}:*]`,
+            reason: "Each command's output is a log stream of its own in the one group of host commands.",
+          },
+        ]);
+        return;
+      }
     }
   }
 

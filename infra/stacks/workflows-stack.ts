@@ -9,7 +9,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { contexts } from '../../functions/api';
-import { hostDocumentName, stateMachineName } from '../../layers/config/resources';
+import { hostDocumentName, resourceNames, stateMachineName } from '../../layers/config/resources';
 import type { TaskGrant } from '../../layers/http/context';
 import {
   documentSubstitutions,
@@ -49,6 +49,8 @@ export interface WorkflowsStackProps extends StackProps {
 export class WorkflowsStack extends Stack {
   /** every workflow of step-functions/workflows.ts, by name */
   readonly machines: Record<WorkflowName, sfn.StateMachine>;
+  /** where Run Command streams the output of the commands the workflows send */
+  readonly hostCommandLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
@@ -59,6 +61,27 @@ export class WorkflowsStack extends Stack {
       assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com'),
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonSSMManagedInstanceCore')],
     });
+
+    // What the commands the workflows send print, streamed by the hosts' agents as they run (a
+    // deploy's log, read by the operations' event stream)
+    this.hostCommandLogs = new logs.LogGroup(this, 'HostCommandLogs', {
+      logGroupName: resourceNames(props.stage).hostCommandLogs,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    hostRole.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [this.hostCommandLogs.logGroupArn, `${this.hostCommandLogs.logGroupArn}:log-stream:*`],
+      }),
+    );
+    acknowledge(hostRole, [
+      {
+        id: 'AwsSolutions-IAM5[Resource::<HostCommandLogs0342E01F.Arn>:log-stream:*]',
+        reason:
+          "The agent writes each command's output to a log stream of its own, named by the command, in this group.",
+      },
+    ]);
 
     // Every host document of step-functions/workflows.ts, named vip-<stage>-<document>.
     const documents = Object.fromEntries(
@@ -89,6 +112,7 @@ export class WorkflowsStack extends Stack {
 
     const substitutions: WorkflowSubstitutions = {
       WorkflowTasksFunctionArn: tasks.fn.functionArn,
+      HostCommandLogGroupName: this.hostCommandLogs.logGroupName,
       ...documentSubstitutions((name) => documents[name].ref),
     };
     /** A standard workflow from its ASL file, traced, fully logged, allowed to call the tasks Lambda. */

@@ -1,4 +1,5 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -85,6 +86,8 @@ export const kinesisClient = once(() => {
 });
 
 export const ssmClient = once(() => new SSMClient(base(getConfig().SSM_ENDPOINT)));
+
+export const logsClient = once(() => new CloudWatchLogsClient(base(getConfig().LOGS_ENDPOINT)));
 
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
 

@@ -49,6 +49,7 @@ export const configSchema = z.object({
   DYNAMODB_ENDPOINT: optionalUrl,
   KINESIS_ENDPOINT: optionalUrl,
   SSM_ENDPOINT: optionalUrl,
+  LOGS_ENDPOINT: optionalUrl,
   SFN_ENDPOINT: optionalUrl,
   SES_ENDPOINT: optionalUrl,
   STS_ENDPOINT: optionalUrl,

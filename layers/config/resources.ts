@@ -23,6 +23,8 @@ export const resourceNames = (stage: string) => ({
   metricsStream: `vip-${stage}-metrics`,
   secretsParameter: `/vip/${stage}/platform-secrets`,
   workflowTasksFunction: `vip-${stage}-workflow-tasks`,
+  /** where Run Command streams the output of the commands the workflows send (a deploy's log) */
+  hostCommandLogs: `/vip/${stage}/host-commands`,
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,
   standardUsagePlan: `vip-${stage}-standard`,

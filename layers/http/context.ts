@@ -18,7 +18,9 @@ export type Grant =
   /** resellers' API Gateway usage keys */
   | 'usage-keys'
   /** sites' environment variables, one SecureString parameter per site */
-  | 'site-environments';
+  | 'site-environments'
+  /** read what commands on hosts print as they run (CloudWatch Logs) */
+  | 'host-command-logs';
 
 /**
  * What the workflow tasks function needs to run a context's workflow tasks; the workflows

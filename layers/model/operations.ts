@@ -13,6 +13,8 @@ export interface StepRecord {
   endedAt?: string;
   output?: Record<string, unknown>;
   error?: { code: string; message: string };
+  /** the Run Command command the step runs, whose output streams to the host command logs */
+  command?: { id: string; instanceId: string };
 }
 
 export interface OperationItem extends StoredItem {

@@ -272,9 +272,11 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       let timedOut = false;
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
+        command.output?.(step.name, 'stdout', chunk.toString());
       });
       child.stderr.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
+        command.output?.(step.name, 'stderr', chunk.toString());
       });
       const timer = setTimeout(() => {
         timedOut = true;

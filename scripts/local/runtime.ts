@@ -43,6 +43,7 @@ import { makeGateway } from './gateway';
 import { makeGitServer } from './git-server';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
+import { makeLocalLogs } from './logs';
 import { makeLocalSes } from './ses';
 import { makeLocalSsm } from './ssm';
 import { makeLocalStepFunctions } from './step-functions';
@@ -241,6 +242,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       DYNAMODB_ENDPOINT: endpoints.dynamodb,
       KINESIS_ENDPOINT: endpoints.kinesis,
       SSM_ENDPOINT: endpoints.services,
+      LOGS_ENDPOINT: endpoints.services,
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
       STS_ENDPOINT: endpoints.services,
@@ -269,7 +271,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     ]);
 
     // SSM (Parameter Store, Run Command) and the local hosts behind it.
+    const logs = makeLocalLogs();
     const ssm = makeLocalSsm({
+      logs,
       dataDir: persist('ssm'),
       documents: Object.fromEntries(
         hostDocumentNames.map((d) => [hostDocumentName(STAGE, d), loadHostDocument(d) as never]),
@@ -319,6 +323,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const substitutions = {
       WorkflowTasksFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${names.workflowTasksFunction}`,
       ...documentSubstitutions((d) => hostDocumentName(STAGE, d)),
+      HostCommandLogGroupName: names.hostCommandLogs,
     };
     const stepFunctions = makeLocalStepFunctions({
       machines: Object.fromEntries(
@@ -398,6 +403,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         void serveJsonProtocol(request, response, body, {
           AmazonSSM: ssm.operations,
           AWSStepFunctions: stepFunctions.operations,
+          Logs_20140328: logs.operations,
         });
       });
     });

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { AwsServiceError, epochSeconds, type JsonOperations } from './aws-json-protocol';
 import { jsonFile } from './json-file';
+import type { LocalLogs } from './logs';
 
 interface Parameter {
   Name: string;
@@ -64,6 +65,8 @@ export interface CommandToRun {
   commandId: string;
   comment: string;
   steps: { name: string; script: string; timeoutSeconds: number }[];
+  /** what a step prints, as it prints it (CloudWatchOutputConfig: streamed to CloudWatch Logs) */
+  output?: (step: string, stream: 'stdout' | 'stderr', text: string) => void;
 }
 
 export interface CommandResult {
@@ -94,6 +97,8 @@ export function makeLocalSsm(options: {
   dataDir?: string | undefined;
   documents: Record<string, HostDocument>;
   region: string;
+  /** where commands sent with CloudWatchOutputConfig stream their output */
+  logs?: LocalLogs;
 }) {
   const state = jsonFile(options.dataDir ? join(options.dataDir, 'ssm.json') : undefined, {
     parameters: {} as Record<string, Parameter>,
@@ -276,13 +281,30 @@ export function makeLocalSsm(options: {
           parameters: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, [v]])),
         };
         invocations.set(`${commandId}/${instanceId}`, invocation);
-        const run = agents?.run(instanceId, { commandId, comment, steps });
+        // as the agent does with CloudWatchOutputConfig: each step's output streamed as it comes,
+        // to <command>/<instance>/<step>/stdout and /stderr
+        const cloudWatch = input.CloudWatchOutputConfig as
+          | { CloudWatchOutputEnabled?: boolean; CloudWatchLogGroupName?: string }
+          | undefined;
+        const group = cloudWatch?.CloudWatchOutputEnabled ? cloudWatch.CloudWatchLogGroupName : undefined;
+        const logs = options.logs;
+        const output =
+          group && logs
+            ? (step: string, stream: 'stdout' | 'stderr', text: string) =>
+                logs.append(group, `${commandId}/${instanceId}/${step}/${stream}`, text)
+            : undefined;
+        const run = agents?.run(instanceId, { commandId, comment, steps, ...(output ? { output } : {}) });
         if (!run) continue; // the agent is offline: the invocation stays Pending, as it would in AWS
         invocation.Status = 'InProgress';
         invocation.StatusDetails = 'InProgress';
         invocation.ExecutionStartDateTime = new Date().toISOString();
         run.then(
           (result) => {
+            if (group && logs) {
+              for (const step of steps)
+                for (const stream of ['stdout', 'stderr'])
+                  logs.flush(group, `${commandId}/${instanceId}/${step.name}/${stream}`);
+            }
             invocation.StandardOutputContent = result.stdout.slice(0, OUTPUT_LIMIT);
             invocation.StandardErrorContent = result.stderr.slice(0, OUTPUT_LIMIT);
             if (invocation.Status === 'Cancelled') return; // what it printed before is kept

@@ -594,6 +594,13 @@ describe('Feature: following an operation as server-sent events', () => {
     expect(updates.at(-1)?.data.steps[0].output.stdout.head).toBe('started\ndone\n');
     expect(new Set(updates.map((e) => e.id)).size).toBe(updates.length);
     expect(events.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+    // what it printed streamed while it ran: `started` came before the operation ended
+    const logged = events.flatMap((e, index) =>
+      e.event === 'log' ? e.data.lines.map((l: { line: string }) => ({ index, line: l.line })) : [],
+    );
+    expect(logged.map((l) => l.line)).toEqual(['started', 'done']);
+    const endedAt = events.findIndex((e) => e.event === 'operation' && e.data.status === 'succeeded');
+    expect(logged[0]?.index).toBeLessThan(endedAt);
 
     // a reconnect with the last id sees nothing new, only the end
     const resumed = await readEvents(eventsPath, { 'last-event-id': updates.at(-1)?.id ?? '' });

@@ -66,6 +66,7 @@ describe('Stack: workflows', () => {
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapServerDocumentName',
       'DeploySiteDocumentName',
+      'HostCommandLogGroupName',
       'InstallAppDocumentName',
       'RunCommandDocumentName',
       'SiteDocumentName',

@@ -305,6 +305,36 @@ describe('Deploys', () => {
   });
 });
 
+describe('Deploy logs', () => {
+  it("streams a deploy's log through its operation's events while it runs", async () => {
+    const set = await api.call('PUT', `${sitePath()}/repository`, {
+      token: owner.token,
+      body: {
+        url: repositoryUrl,
+        webRoot: 'public',
+        deployScript: 'echo "building assets"\nsleep 1\necho "assets built"',
+      },
+    });
+    expect(set.status, set.text).toBe(200);
+    push('streamed');
+    const started = await api.call('POST', `${sitePath()}/deployments`, { token: owner.token });
+    expect(started.status, started.text).toBe(202);
+    const response = await fetch(`${runtime.url}${started.headers.get('location')}/events`, {
+      headers: { authorization: `Bearer ${owner.token}` },
+    });
+    const text = await response.text();
+    const blocks = text.split('\n\n');
+    const building = blocks.findIndex((b) => b.startsWith('event: log') && b.includes('building assets'));
+    const finished = blocks.findIndex(
+      (b) => b.includes('event: operation') && b.includes('"status":"succeeded"'),
+    );
+    expect(building).toBeGreaterThan(0);
+    expect(building).toBeLessThan(finished);
+    expect(text).toContain('assets built');
+    expect(await page()).toMatch(/^release streamed/);
+  });
+});
+
 describe('Staging', () => {
   /** A site's record once it has no change on its way (a staging site's files come after it is made). */
   async function settled(id: string) {
@@ -319,7 +349,7 @@ describe('Staging', () => {
   }
 
   it('clones a site to a staging domain on its server, pushes staging live as a deploy, and rolls it back', async () => {
-    expect(await page()).toMatch(/^release five/);
+    expect(await page()).toMatch(/^release streamed/);
     const made = await api.call('POST', `${sitePath()}/staging`, {
       token: owner.token,
       body: { domain: 'staging.app.example.com' },
@@ -330,7 +360,9 @@ describe('Staging', () => {
     const staging = await settled(made.json.id);
     expect(staging.currentRelease).not.toBeNull();
     expect(staging.repository.url).toBe(repositoryUrl);
-    expect((await getFromSite(staging.servedAt, 'staging.app.example.com')).body).toMatch(/^release five/);
+    expect((await getFromSite(staging.servedAt, 'staging.app.example.com')).body).toMatch(
+      /^release streamed/,
+    );
     // the live site's shared files came with it, into the staging site's own home
     expect(existsSync(join(root, staging.home.slice(1), 'shared/storage/logs'))).toBe(true);
 
@@ -340,7 +372,7 @@ describe('Staging', () => {
     const deployed = await api.call('POST', `${stagingPath}/deployments`, { token: owner.token });
     expect((await ended(deployed.headers.get('location') ?? '')).status).toBe('succeeded');
     expect((await getFromSite(staging.servedAt, 'staging.app.example.com')).body).toMatch(/^release six/);
-    expect(await page()).toMatch(/^release five/);
+    expect(await page()).toMatch(/^release streamed/);
 
     // live takes what staging serves, as a deploy of its own
     const promoted = await api.call('POST', `${stagingPath}/promote`, { token: owner.token });
@@ -351,7 +383,7 @@ describe('Staging', () => {
     expect(await page()).toMatch(/^release six/);
     const back = await api.call('POST', `${sitePath()}/rollback`, { token: owner.token, body: {} });
     expect((await ended(back.headers.get('location') ?? '')).status).toBe('succeeded');
-    expect(await page()).toMatch(/^release five/);
+    expect(await page()).toMatch(/^release streamed/);
 
     const nested = await api.call('POST', `${stagingPath}/staging`, {
       token: owner.token,
@@ -379,7 +411,7 @@ describe('Staging', () => {
     const staging = await settled(made.json.id);
     expect(staging.serverId).toBe(server.json.id);
     expect((await getFromSite(staging.servedAt, 'remote-staging.app.example.com')).body).toMatch(
-      /^release five/,
+      /^release streamed/,
     );
   });
 

@@ -22,6 +22,7 @@ const substitutions = {
   WorkflowTasksFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:vip-test-workflow-tasks',
   BootstrapServerDocumentName: 'vip-test-bootstrap-server',
   RunCommandDocumentName: 'vip-test-run-command',
+  HostCommandLogGroupName: '/vip/test/host-commands',
 };
 
 /** The `action` of every state that calls the tasks Lambda, at any depth of a definition. */

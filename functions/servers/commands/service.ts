@@ -7,7 +7,6 @@ import {
 } from '../../../layers/model/operations';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { TransactItem } from '../../../layers/store/store';
-import { recordStarted } from '../../operations/service';
 import { type CommandKind, operationKindOf } from '../operation-kinds';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
 import {
@@ -142,8 +141,26 @@ export function makeRunCommand(
 
 /** The run-command workflow's tasks: mark the step running, then record how the command ended. */
 export const commandTasks = {
-  async started(platform: Platform, input: CommandInput) {
-    await recordStarted(platform.store, input, platform.clock.now().toISOString(), commandStep);
+  /** The command is on its way to the host: its step runs, and names the command (whose output streams). */
+  async started(
+    platform: Platform,
+    input: CommandInput,
+    command?: { commandId: string; instanceId: string },
+  ) {
+    const at = platform.clock.now().toISOString();
+    await recordSteps(
+      platform.store,
+      input,
+      at,
+      {
+        [commandStep]: {
+          status: 'running',
+          startedAt: at,
+          ...(command ? { command: { id: command.commandId, instanceId: command.instanceId } } : {}),
+        },
+      },
+      { status: 'running' },
+    );
     return {};
   },
   async ended(
