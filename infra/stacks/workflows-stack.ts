@@ -303,6 +303,43 @@ export class WorkflowsStack extends Stack {
             ],
           }),
         );
+        // DNS-01: the platform's Route 53 zones, their _acme-challenge TXT records
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }),
+        );
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['route53:ChangeResourceRecordSets'],
+            resources: ['arn:aws:route53:::hostedzone/*'],
+            conditions: {
+              'ForAllValues:StringLike': {
+                'route53:ChangeResourceRecordSetsNormalizedRecordNames': ['_acme-challenge.*'],
+              },
+              'ForAllValues:StringEquals': { 'route53:ChangeResourceRecordSetsRecordTypes': ['TXT'] },
+            },
+          }),
+        );
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['route53:GetChange'],
+            resources: ['arn:aws:route53:::change/*'],
+          }),
+        );
+        acknowledge(tasks, [
+          {
+            id: 'AwsSolutions-IAM5[Resource::*]',
+            reason: 'route53:ListHostedZonesByName has no resource-level permissions.',
+          },
+          {
+            id: 'AwsSolutions-IAM5[Resource::arn:aws:route53:::hostedzone/*]',
+            reason:
+              "Any of the platform's zones may hold a site's domain; changes are limited to _acme-challenge TXT records by condition.",
+          },
+          {
+            id: 'AwsSolutions-IAM5[Resource::arn:aws:route53:::change/*]',
+            reason: 'A change id exists only once the change is submitted.',
+          },
+        ]);
         // an issued certificate's key kept per site; the platform's ACME account keys
         tasks.fn.addToRolePolicy(
           new iam.PolicyStatement({

@@ -2,6 +2,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -88,6 +89,8 @@ export const kinesisClient = once(() => {
 export const ssmClient = once(() => new SSMClient(base(getConfig().SSM_ENDPOINT)));
 
 export const logsClient = once(() => new CloudWatchLogsClient(base(getConfig().LOGS_ENDPOINT)));
+
+export const route53Client = once(() => new Route53Client(base(getConfig().ROUTE53_ENDPOINT)));
 
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
 

@@ -50,6 +50,7 @@ export const configSchema = z.object({
   KINESIS_ENDPOINT: optionalUrl,
   SSM_ENDPOINT: optionalUrl,
   LOGS_ENDPOINT: optionalUrl,
+  ROUTE53_ENDPOINT: optionalUrl,
   SFN_ENDPOINT: optionalUrl,
   SES_ENDPOINT: optionalUrl,
   STS_ENDPOINT: optionalUrl,

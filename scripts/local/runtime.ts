@@ -23,6 +23,7 @@ import {
   scheduledTasks,
   workflowNames,
 } from '../../step-functions/workflows';
+import { startFakeRoute53 } from '../fakes/route53';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
 import { startCloudFakes } from './cloud-fakes';
@@ -181,6 +182,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       : undefined;
     if (acme) engines.push(acme);
     else log('pebble is not installed: certificates cannot be ordered on this runtime');
+    // Route 53's API for DNS-01: its TXT records are served by pebble's DNS for real
+    const route53 = await startFakeRoute53({
+      publish: async (name, values) => {
+        if (!acme) return;
+        const send = (path: string, body: unknown) =>
+          fetch(`${acme.dnsManagement}${path}`, { method: 'POST', body: JSON.stringify(body) });
+        await send('/clear-txt', { host: name });
+        for (const value of values) await send('/set-txt', { host: name, value });
+      },
+    });
+    cleanups.push(() => route53.stop());
 
     const endpoints = {
       dynamodb: options.engines?.dynamodb ?? dynamoEngine?.endpoint ?? '',
@@ -243,6 +255,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       KINESIS_ENDPOINT: endpoints.kinesis,
       SSM_ENDPOINT: endpoints.services,
       LOGS_ENDPOINT: endpoints.services,
+      ROUTE53_ENDPOINT: route53.endpoint,
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
       STS_ENDPOINT: endpoints.services,
@@ -483,6 +496,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       git: { root: git.root, url: `http://127.0.0.1:${portOf(gitServer)}` },
       /** the local ACME directory (pebble), when this machine has it */
       acme,
+      /** Route 53's API, whose hosted zones (`addZone`) prove their domains by DNS-01 */
+      route53,
       /** runs the certificates sweep now, as the schedule does every 6 hours */
       sweepCertificates,
       /** the provider APIs this runtime stands in for, by the variable that points at each */

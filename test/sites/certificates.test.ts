@@ -159,6 +159,51 @@ async function waitForIdle(path: string) {
   throw new Error('the site stayed busy');
 }
 
+describe('DNS-01 through Route 53', () => {
+  it("proves a wildcard and its base by TXT records in the platform's zone, served for any name below it", async () => {
+    const zone = 'zone.example.test';
+    runtime.route53.addZone(zone);
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`, {
+      token: owner.token,
+      body: { domain: zone, aliases: [`*.${zone}`], type: 'static' },
+    });
+    expect(created.status, created.text).toBe(202);
+    expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+    const path = `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`;
+    const ordered = await api.call('POST', `${path}/certificate/order`, { token: owner.token });
+    expect(ordered.status, ordered.text).toBe(202);
+    const operation = await ended(ordered.headers.get('location') ?? '');
+    expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+    const site = (await api.call('GET', path, { token: owner.token })).json;
+    expect(site.certificate.domains.sort()).toEqual([`*.${zone}`, zone]);
+    const served = await getOverTls(
+      site.httpsServedAt,
+      `anything.${zone}`,
+      (await runtime.acme?.issuingRoot()) ?? '',
+    );
+    expect(served.status).toBe(200);
+    expect(served.body).toContain(`Hello from ${zone}`);
+    // the challenge's records are gone once the order is done
+    expect(runtime.route53.txt(`_acme-challenge.${zone}`)).toEqual([]);
+  });
+
+  it('refuses to order a wildcard whose zone is not in Route 53, saying why', async () => {
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`, {
+      token: owner.token,
+      body: { domain: 'nozone.example.test', aliases: ['*.nozone.example.test'], type: 'static' },
+    });
+    expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+    const path = `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`;
+    const ordered = await api.call('POST', `${path}/certificate/order`, { token: owner.token });
+    const operation = await ended(ordered.headers.get('location') ?? '');
+    expect(operation.status).toBe('failed');
+    expect(operation.error.message).toContain('can only be proven by DNS-01');
+    const site = (await api.call('GET', path, { token: owner.token })).json;
+    expect(site.certificate).toBeNull();
+    expect(site.status).toBe('active');
+  });
+});
+
 describe('Renewals and expiry warnings (the sweep)', () => {
   it('renews an ACME certificate within 30 days of expiry; a failed renewal keeps the old one, alerts, and is retried by a later sweep', async () => {
     const name = 'renew.example.test';

@@ -92,21 +92,36 @@ export async function acmeClient(platform: Platform, directoryUrl = platform.con
   });
 }
 
-/** An HTTP-01 challenge the host must answer: its token's file holds the key authorization. */
+/**
+ * A challenge placed for the CA to check: HTTP-01 (the host serves the token's file, holding
+ * the key authorization) or DNS-01 (a TXT record at `_acme-challenge.<domain>` in the
+ * platform's Route 53 zone holds its digest).
+ */
 export interface PlacedChallenge {
+  type: 'http-01' | 'dns-01';
   token: string;
   keyAuthorization: string;
   /** the challenge's URL, to tell the CA it can look */
   url: string;
   /** the authorization's URL, to wait on */
   authorization: string;
+  /** dns-01: the zone and name of its TXT record */
+  record?: { zoneId: string; name: string };
 }
 
 /** ACME tokens are base64url; anything else from a CA is refused before it names a file. */
 const TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
-/** Places an order for a site's domains: the order's URL and the HTTP-01 answer each domain needs. */
-export async function orderCertificate(client: acme.Client, domains: readonly string[]) {
+/**
+ * Places an order for a site's domains: the order's URL and each domain's challenge, DNS-01
+ * where the domain's zone is in the platform's Route 53 (`zoneOf`; a wildcard needs it),
+ * HTTP-01 through the site's web server otherwise.
+ */
+export async function orderCertificate(
+  client: acme.Client,
+  domains: readonly string[],
+  zoneOf: (domain: string) => Promise<string | undefined>,
+) {
   const order = await client.createOrder({
     identifiers: domains.map((value) => ({ type: 'dns', value })),
   });
@@ -114,18 +129,39 @@ export async function orderCertificate(client: acme.Client, domains: readonly st
   const challenges: PlacedChallenge[] = [];
   for (const authorization of authorizations) {
     if (authorization.status === 'valid') continue;
-    const challenge = authorization.challenges.find((c) => c.type === 'http-01');
-    if (!challenge)
-      throw new Error(`The CA offers no HTTP-01 challenge for ${authorization.identifier.value}.`);
+    const domain = authorization.identifier.value;
+    const zoneId = await zoneOf(domain);
+    const type = zoneId ? 'dns-01' : 'http-01';
+    if (!zoneId && authorization.wildcard) {
+      throw new Error(
+        `*.${domain} can only be proven by DNS-01, and ${domain} has no zone in this platform's Route 53: upload a certificate for it.`,
+      );
+    }
+    const challenge = authorization.challenges.find((c) => c.type === type);
+    if (!challenge) throw new Error(`The CA offers no ${type} challenge for ${domain}.`);
     if (!TOKEN.test(challenge.token)) throw new Error('The CA sent a challenge token that is not base64url.');
     challenges.push({
+      type,
       token: challenge.token,
       keyAuthorization: await client.getChallengeKeyAuthorization(challenge),
       url: challenge.url,
       authorization: authorization.url,
+      ...(zoneId ? { record: { zoneId, name: `_acme-challenge.${domain}` } } : {}),
     });
   }
   return { orderUrl: order.url, challenges };
+}
+
+/** The TXT records an order's DNS-01 challenges need, one per name (a wildcard and its base share one). */
+export function txtRecords(challenges: readonly PlacedChallenge[]) {
+  const byName = new Map<string, { zoneId: string; name: string; values: string[] }>();
+  for (const challenge of challenges) {
+    if (!challenge.record) continue;
+    const record = byName.get(challenge.record.name) ?? { ...challenge.record, values: [] };
+    record.values.push(challenge.keyAuthorization);
+    byName.set(challenge.record.name, record);
+  }
+  return [...byName.values()];
 }
 
 /**

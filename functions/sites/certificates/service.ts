@@ -24,7 +24,8 @@ function certifiable(server: ServerItem) {
 
 /**
  * Orders a certificate for every domain of the site from the platform's ACME directory, by
- * HTTP-01 through the site's own web server, as a change of the site (the issue-certificate
+ * DNS-01 where the domain's zone is in the platform's Route 53 (wildcards need it), HTTP-01
+ * through the site's own web server otherwise, as a change of the site (the issue-certificate
  * workflow): the site keeps serving as it did until the certificate is installed and checked.
  */
 export async function orderSiteCertificate(
@@ -35,15 +36,6 @@ export async function orderSiteCertificate(
   directoryUrl = site.certificate?.directoryUrl ?? platform.config.ACME_DIRECTORY_URL,
 ) {
   certifiable(server);
-  const wildcards = domainsOf(site.spec).filter((domain) => domain.startsWith('*.'));
-  if (wildcards.length > 0) {
-    throw errors.validation([
-      {
-        path: 'site.domains',
-        message: `HTTP-01 cannot prove ${wildcards.join(', ')}: upload a certificate for wildcard domains.`,
-      },
-    ]);
-  }
   return startChange(
     platform,
     site,

@@ -14,7 +14,8 @@ import { applyBundle, challengeBundle } from '../render/bundle';
 import { sealFor } from '../render/sealed';
 import { putSiteSecret } from '../secrets';
 import { settleSite } from '../settle';
-import { acmeClient, completeOrder, orderCertificate, type PlacedChallenge } from './acme';
+import { acmeClient, completeOrder, orderCertificate, type PlacedChallenge, txtRecords } from './acme';
+import { deleteTxt, hostedZoneOf, putTxt } from './dns';
 import { checkCertificate } from './pem';
 import { sweepCertificates } from './sweep';
 
@@ -88,7 +89,9 @@ async function step(
     case 'order': {
       await recordStarted(platform.store, input, at(platform), 'order');
       const client = await acmeClient(platform, input.directoryUrl);
-      const order = await orderCertificate(client, domains);
+      const order = await orderCertificate(client, domains, hostedZoneOf);
+      // DNS-01's records go in before the CA is asked to look; HTTP-01's files go to the host next
+      for (const record of txtRecords(order.challenges)) await putTxt(record);
       const now = at(platform);
       await recordSteps(platform.store, input, now, {
         order: { status: 'succeeded', endedAt: now, output: { domains, orderUrl: order.orderUrl } },
@@ -97,13 +100,19 @@ async function step(
       return {
         next: 'validate',
         order,
-        parameters: siteDocument(input, site, challengeBundle(order.challenges)),
+        parameters: siteDocument(
+          input,
+          site,
+          challengeBundle(order.challenges.filter((c) => c.type === 'http-01')),
+        ),
       } satisfies StepState & { parameters: unknown };
     }
     case 'validate': {
       if (!state.order) throw new Error('The order phase left no order');
       const client = await acmeClient(platform, input.directoryUrl);
-      const issued = await completeOrder(client, state.order, domains);
+      const issued = await completeOrder(client, state.order, domains).finally(() =>
+        Promise.all(txtRecords(state.order?.challenges ?? []).map(deleteTxt)),
+      );
       const now = platform.clock.now();
       const checked = checkCertificate(
         { certificate: issued.chainPem, privateKey: issued.keyPem },
@@ -151,7 +160,7 @@ async function step(
           seal,
           previousDaemons: (site.spec.daemons ?? []).map((d) => d.name),
           tls: { chainPem: checked.chainPem, sealedKey: seal(checked.keyPem) },
-          doneChallenges: state.order.challenges.map((c) => c.token),
+          doneChallenges: state.order.challenges.filter((c) => c.type === 'http-01').map((c) => c.token),
         },
       );
       const done = now.toISOString();
