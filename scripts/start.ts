@@ -69,6 +69,18 @@ async function main() {
   if (fakes.length > 0) {
     say(`Cloud providers' APIs are local stand-ins (${fakes.join(', ')}); their tokens are in the README.`);
   }
+  say(`Sites by their domain (as port 80 would answer): curl -H 'Host: <domain>' ${runtime.frontDoor}/`);
+  say(`Git server: ${runtime.git.url}/<name>.git for the bare repositories in ${runtime.git.root}`);
+  if (runtime.acme) {
+    // pebble makes a new root at every start: what a client trusts to check the sites' certificates
+    const root = join(runtime.dataDir, 'pebble-root.pem');
+    writeFileSync(root, await runtime.acme.issuingRoot());
+    say(
+      `ACME directory (pebble, Let's Encrypt's test server): ${runtime.acme.directoryUrl}; its root: ${root}`,
+    );
+  } else {
+    say('No ACME directory: install pebble (apt-get install pebble) to order certificates locally.');
+  }
   say('Press Ctrl-C to stop.');
 
   let stopping = false;
