@@ -87,6 +87,8 @@ async function main() {
 
     const totals: number[] = [];
     const onHost: number[] = [];
+    /** the host's own times per step (the deploy document's `timing:` line) */
+    const steps = new Map<string, number[]>();
     for (let n = 1; n <= DEPLOYS; n += 1) {
       commit(n);
       const body = JSON.stringify({ ref: 'refs/heads/main' });
@@ -103,6 +105,10 @@ async function main() {
       totals.push(Number(process.hrtime.bigint() - start) / 1e6);
       const step = operation.steps[0];
       onHost.push(Date.parse(step.endedAt) - Date.parse(step.startedAt));
+      const timing = /^timing: (.*)$/m.exec(String(step.output?.stdout?.head ?? ''))?.[1] ?? '';
+      for (const [name, value] of timing.split(' ').map((pair) => pair.split('='))) {
+        if (name && value) steps.set(name, [...(steps.get(name) ?? []), Number(value)]);
+      }
       if (operation.status !== 'succeeded')
         console.log(`  deploy ${n} ${operation.status}: ${operation.error?.message}`);
     }
@@ -117,6 +123,9 @@ async function main() {
     );
     console.log(
       `  push to switched release: mean ${mean(totals).toFixed(0)} ms (min ${Math.min(...totals).toFixed(0)}, max ${Math.max(...totals).toFixed(0)}); on the host (clone, script, switch) mean ${mean(onHost).toFixed(0)} ms; the rest is the workflow (its 100 ms waits here)`,
+    );
+    console.log(
+      `  on the host by step (mean): ${[...steps.entries()].map(([name, values]) => `${name} ${mean(values).toFixed(0)} ms`).join(', ')}`,
     );
   } finally {
     await runtime.stop();
