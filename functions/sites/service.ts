@@ -775,8 +775,12 @@ export async function deploySite(
           }),
       sharedPaths: (repository?.sharedPaths ?? []).join(' '),
       keepReleases: String(repository?.keepReleases ?? 5),
+      startSeconds: String(repository?.startSeconds ?? 30),
       deployKeySealed: deployKey && seal ? seal(deployKey) : '',
       restartUnit: site.spec.type === 'node' ? nodeUnitName(site.systemUser) : 'none',
+      // a Node.js app must answer on its port once restarted on the new release
+      healthUrl:
+        site.spec.type === 'node' && site.spec.node ? `http://127.0.0.1:${site.spec.node.port}/` : 'none',
       // a PHP release's front page runs once before it goes live
       phpCli: site.spec.type === 'php' && site.spec.php ? `php${site.spec.php.version}` : 'none',
     }),

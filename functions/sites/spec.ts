@@ -474,6 +474,10 @@ export const repositoryBody = z
           "Run in the new release as the site's user before it goes live; by default composer install and migrations for PHP (Laravel), npm ci and the build for Node.js",
       }),
     keepReleases: z.number().int().min(1).max(20).default(5),
+    startSeconds: z.number().int().min(5).max(300).default(30).meta({
+      description:
+        "A Node.js app's time to answer once restarted on a new release, or the previous one is back",
+    }),
   })
   .meta({ id: 'SiteRepositoryRequest' });
 

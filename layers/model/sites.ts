@@ -114,6 +114,8 @@ export interface SiteRepository {
   /** run in the new release as the site's user before it goes live */
   deployScript: string;
   keepReleases: number;
+  /** a Node.js app's time to answer on its port once restarted on a new release */
+  startSeconds?: number;
 }
 
 /** A release on the host: the operation that made it, and the commit it is. */

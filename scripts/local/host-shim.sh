@@ -128,10 +128,55 @@ reload_nginx() {
   }
 }
 
+# A site's own unit (a Node.js app, a daemon: vip-*) run as systemd would run it from its unit
+# file: its User, WorkingDirectory, Environment and ExecStart, output to its log, in its own
+# process group. The machine's Node.js stands for every major a server installs.
+# (units are files of the host's root: /etc/systemd is the machine's, even in the sandbox)
+unit_value() { sed -n "s/^$2=//p" "$root/etc/systemd/system/$1.service" | head -n 1; }
+start_site_unit() {
+  local unit="$1" file="$root/etc/systemd/system/$1.service" user dir exec log pidfile node_dir env_file
+  [ -f "$file" ] || return 0
+  pidfile="/run/vip-units/$unit.pid"
+  mkdir -p /run/vip-units
+  user="$(unit_value "$unit" User)"
+  dir="$(unit_value "$unit" WorkingDirectory)"
+  # the renderers' ExecStart is always `/bin/bash -c "<command>"` in systemd's quoting
+  exec="$(unit_value "$unit" ExecStart | sed -n 's|^/bin/bash -c "\(.*\)"$|\1|p' |
+    sed -e 's/\\"/"/g' -e 's/\\\\/\\/g' -e 's/%%/%/g' -e 's/\$\$/$/g')"
+  log="$(sed -n 's/^StandardOutput=append://p' "$file" | head -n 1)"
+  node_dir="$(dirname "$(command -v node)")"
+  local environment=()
+  while IFS= read -r line; do
+    line="${line#Environment=}"
+    line="${line#\"}"
+    line="${line%\"}"
+    case "$line" in PATH=*) line="PATH=${line#PATH=}:$node_dir" ;; esac
+    environment+=("$line")
+  done < <(grep '^Environment=' "$file")
+  env_file="$(sed -n 's/^EnvironmentFile=-//p' "$file" | head -n 1)"
+  # shellcheck disable=SC2016 # the inner shell expands them
+  setsid runuser -u "$user" -- env -i HOME="/home/$user" "${environment[@]}" \
+    bash -c 'set -a; if [ -f "$3" ]; then . "$3"; fi; set +a; cd "$1" && exec bash -c "$2"' \
+    vip-unit "$dir" "$exec" "$env_file" >>"${log:-/dev/null}" 2>&1 </dev/null &
+  echo "$!" >"$pidfile"
+}
+stop_site_unit() {
+  local pidfile="/run/vip-units/$1.pid"
+  if [ -f "$pidfile" ] && running "$pidfile"; then
+    kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || kill -TERM "$(cat "$pidfile")" || true
+    for _ in $(seq 50); do running "$pidfile" || break; sleep 0.1; done
+  fi
+  rm -f "$pidfile"
+}
+
 # start_or_reload UNIT: the real daemon, where this machine has it; otherwise nothing runs.
 start_or_reload() {
   local unit="$1" version binary
   case "$unit" in
+    vip-*)
+      stop_site_unit "$unit"
+      start_site_unit "$unit"
+      ;;
     nginx)
       command -v nginx >/dev/null 2>&1 && [ -f /etc/nginx/nginx.conf ] || return 0
       if running /run/nginx.pid; then reload_nginx; else nginx; fi
@@ -171,6 +216,7 @@ start_or_reload() {
 stop_daemon() {
   local unit="$1" pidfile=""
   case "$unit" in
+    vip-*) stop_site_unit "$unit" ;;
     nginx) pidfile=/run/nginx.pid ;;
     apache2) pidfile=/run/apache2/apache2.pid ;;
     caddy) pidfile=/run/caddy.pid ;;
@@ -250,6 +296,8 @@ case "$action" in
     ;;
   reload)
     remember "$state/reloads" "$1"
+    # a site's unit is enabled and (re)started, as the site document does with systemctl
+    case "$1" in vip-*) remember "$state/services" "$1" ;; esac
     if sandboxed && grep -qxF "$1" "$state/services" 2>/dev/null; then start_or_reload "$1"; fi
     ;;
   stop)

@@ -335,6 +335,70 @@ describe('Deploy logs', () => {
   });
 });
 
+describe('Node.js deploys', () => {
+  it('restarts the app on the new release, and switches back when it does not answer', async () => {
+    const server = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers`, {
+      token: owner.token,
+      body: { name: 'node-1', provider: 'local', stack: { phpVersions: [], nodeVersions: ['20'] } },
+    });
+    expect((await ended(server.headers.get('location') ?? '')).status).toBe('succeeded');
+    const nodeOrigin = join(runtime.git.root, 'node-app.git');
+    const nodeCheckout = join(work, 'node-checkout');
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', nodeOrigin]);
+    execFileSync('git', ['clone', '-q', nodeOrigin, nodeCheckout]);
+    const commit = (source: string) => {
+      writeFileSync(join(nodeCheckout, 'server.js'), source);
+      for (const args of [
+        ['add', '-A'],
+        ['commit', '-q', '-m', 'A release'],
+        ['push', '-q', 'origin', 'main'],
+      ])
+        execFileSync('git', ['-c', 'user.name=Dev', '-c', 'user.email=dev@example.com', ...args], {
+          cwd: nodeCheckout,
+        });
+    };
+    const app = (text: string) =>
+      `require('node:http').createServer((q, r) => r.end(${JSON.stringify(text)})).listen(process.env.PORT, '127.0.0.1');\n`;
+    commit(app('node release one'));
+    const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers/${server.json.id}/sites`, {
+      token: owner.token,
+      body: {
+        domain: 'node.app.example.com',
+        type: 'node',
+        node: { version: '20', startCommand: 'node server.js', port: 39217 },
+      },
+    });
+    expect(created.status, created.text).toBe(202);
+    expect((await ended(created.headers.get('location') ?? '')).status).toBe('succeeded');
+    const path = `/v1/tenants/${owner.tenantId}/sites/${created.json.id}`;
+    const repo = await api.call('PUT', `${path}/repository`, {
+      token: owner.token,
+      body: { url: `${runtime.git.url}/node-app.git`, deployScript: '', startSeconds: 5 },
+    });
+    expect(repo.status, repo.text).toBe(200);
+    const deployNode = async () => {
+      const started = await api.call('POST', `${path}/deployments`, { token: owner.token });
+      expect(started.status, started.text).toBe(202);
+      return ended(started.headers.get('location') ?? '');
+    };
+    const first = await deployNode();
+    expect(first.status, JSON.stringify(first.error)).toBe('succeeded');
+    const nodeSite = (await api.call('GET', path, { token: owner.token })).json;
+    expect((await getFromSite(nodeSite.servedAt, 'node.app.example.com')).body).toBe('node release one');
+
+    commit(app('node release two'));
+    expect((await deployNode()).status).toBe('succeeded');
+    expect((await getFromSite(nodeSite.servedAt, 'node.app.example.com')).body).toBe('node release two');
+
+    // an app that dies at start: the deploy fails and release two serves again
+    commit("throw new Error('missing configuration');\n");
+    const broken = await deployNode();
+    expect(broken.status).toBe('failed');
+    expect(broken.error.message).toContain('did not answer');
+    expect((await getFromSite(nodeSite.servedAt, 'node.app.example.com')).body).toBe('node release two');
+  });
+});
+
 describe('Staging', () => {
   /** A site's record once it has no change on its way (a staging site's files come after it is made). */
   async function settled(id: string) {

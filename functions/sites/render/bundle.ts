@@ -66,6 +66,8 @@ type Instruction =
   | { verb: 'sealed'; path: string; mode: string; owner: Ownership; token: string }
   | { verb: 'seed'; path: string; mode: string; content: string }
   | { verb: 'absent'; path: string }
+  /** a link in the site's home to a folder beside it, made only if missing (a deploy moves it) */
+  | { verb: 'link'; path: string; target: string }
   | { verb: 'check' | 'reload' | 'stop'; unit: string };
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -82,6 +84,8 @@ export function encodeBundle(instructions: Instruction[]): string {
         return `seed ${i.path} ${i.mode} ${b64(i.content)}`;
       case 'absent':
         return `absent ${i.path}`;
+      case 'link':
+        return `link ${i.path} ${i.target}`;
       default:
         return `${i.verb} ${i.unit}`;
     }
@@ -216,6 +220,8 @@ export function applyBundle(
     instructions.push({ verb: 'absent', path: layout.htpasswd });
   }
   if (spec.type === 'node' && spec.node) {
+    // the app runs from current: its app/ folder until a deploy points current at a release
+    instructions.push({ verb: 'link', path: `${layout.home}/current`, target: 'app' });
     instructions.push({
       verb: 'file',
       path: nodeUnitPath(layout.user),

@@ -13,8 +13,8 @@ export function renderNodeUnit(input: RenderInput): string {
   const node = spec.node ?? { version: '20', startCommand: 'npm start', port: 3000 };
   return siteServiceUnit(input, {
     description: `Node.js app of ${spec.domain}`,
-    // a site that deploys runs its current release; otherwise its app folder
-    workingDirectory: spec.repository ? `${layout.home}/current` : `${layout.home}/app`,
+    // current: the app/ folder (a link the site document makes), or the release a deploy switched to
+    workingDirectory: `${layout.home}/current`,
     environment: [
       `PATH=/opt/vip/node/${node.version}/bin:/usr/local/bin:/usr/bin:/bin`,
       `PORT=${node.port}`,
