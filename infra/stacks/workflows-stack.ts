@@ -241,6 +241,21 @@ export class WorkflowsStack extends Stack {
     });
   }
 
+  /** Starting one workflow's executions, by the machine's name (machines are defined after the function). */
+  private startsWorkflow(stage: string, workflow: WorkflowName) {
+    return new iam.PolicyStatement({
+      actions: ['states:StartExecution'],
+      resources: [
+        this.formatArn({
+          service: 'states',
+          resource: 'stateMachine',
+          resourceName: stateMachineName(stage, workflow),
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
+  }
+
   /** One task grant (layers/http/context.ts) as IAM statements on the workflow tasks function. */
   private grantTasks(tasks: HouseFunction, grant: TaskGrant, hostRole: iam.Role, stage: string) {
     switch (grant) {
@@ -290,19 +305,7 @@ export class WorkflowsStack extends Stack {
         return;
       case 'site-certificates':
         // a renewal is an issuance: the sweep starts the issue-certificate workflow
-        tasks.fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['states:StartExecution'],
-            resources: [
-              this.formatArn({
-                service: 'states',
-                resource: 'stateMachine',
-                resourceName: stateMachineName(stage, 'issue-certificate'),
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-            ],
-          }),
-        );
+        tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'issue-certificate'));
         // DNS-01: the platform's Route 53 zones, their _acme-challenge TXT records
         tasks.fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['route53:ListHostedZonesByName'], resources: ['*'] }),
@@ -360,19 +363,7 @@ export class WorkflowsStack extends Stack {
         return;
       case 'start-run-command':
         // by name: the machine is defined after this function, and names it
-        tasks.fn.addToRolePolicy(
-          new iam.PolicyStatement({
-            actions: ['states:StartExecution'],
-            resources: [
-              this.formatArn({
-                service: 'states',
-                resource: 'stateMachine',
-                resourceName: stateMachineName(stage, 'run-command'),
-                arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-              }),
-            ],
-          }),
-        );
+        tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'run-command'));
         return;
     }
   }

@@ -1,4 +1,3 @@
-import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepCertificates } from '../../functions/sites/certificates/sweep';
 import type { SiteItem } from '../../layers/model/sites';
@@ -6,7 +5,7 @@ import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { certificateChain } from '../support/certificates';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
-import { getFromSite, sentToHosts } from '../support/site-http';
+import { getFromSite, getOverTls, sentToHosts } from '../support/site-http';
 
 /** Certificates for sites: ordered from pebble by HTTP-01 through the site's nginx, and uploaded. */
 let runtime: LocalRuntime;
@@ -16,41 +15,6 @@ let serverId: string;
 const domain = 'shop.example.test';
 
 const ended = (path: string) => operationEnded(api, path, owner.token);
-
-/** A GET over TLS to where the host serves HTTPS, for a domain (SNI), trusting only `ca`. */
-function getOverTls(httpsServedAt: string, servername: string, ca: string, path = '/') {
-  const url = new URL(httpsServedAt);
-  return new Promise<{
-    status: number;
-    headers: string;
-    body: string;
-    peer: { subject: string; issuer: string; validTo: string };
-  }>((resolve, reject) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port), servername, ca }, () => {
-      const peer = socket.getPeerCertificate();
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${servername}\r\nConnection: close\r\n\r\n`);
-      let raw = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        raw += chunk;
-      });
-      socket.on('end', () => {
-        const [head = '', ...rest] = raw.split('\r\n\r\n');
-        resolve({
-          status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0),
-          headers: head,
-          body: rest.join('\r\n\r\n'),
-          peer: {
-            subject: String(peer.subject?.CN ?? ''),
-            issuer: String(peer.issuer?.CN ?? ''),
-            validTo: peer.valid_to,
-          },
-        });
-      });
-    });
-    socket.on('error', reject);
-  });
-}
 
 async function newSite(name: string) {
   const created = await api.call('POST', `/v1/tenants/${owner.tenantId}/servers/${serverId}/sites`, {
@@ -127,7 +91,7 @@ describe('ACME certificates from pebble', () => {
     expect(challenge.status).toBe(404);
     const secure = await getOverTls(site.httpsServedAt, domain, (await runtime.acme?.issuingRoot()) ?? '');
     expect(secure.status).toBe(200);
-    expect(secure.headers).toMatch(/^Strict-Transport-Security: max-age=31536000$/im);
+    expect(secure.head).toMatch(/^Strict-Transport-Security: max-age=31536000$/im);
   });
 });
 

@@ -1,9 +1,8 @@
-import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { certificateChain } from '../support/certificates';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
-import { getFromSite } from '../support/site-http';
+import { getFromSite, getOverTls } from '../support/site-http';
 
 /** The same site on Apache and on Caddy, served for real on local hosts as nginx serves it. */
 let runtime: LocalRuntime;
@@ -99,27 +98,3 @@ describe('Sites on Apache and Caddy', () => {
     });
   }
 });
-
-/** A GET over TLS to where a host serves HTTPS, for a domain (SNI), trusting only `ca`. */
-function getOverTls(httpsServedAt: string, servername: string, ca: string) {
-  const url = new URL(httpsServedAt);
-  return new Promise<{ status: number; head: string; body: string }>((resolve, reject) => {
-    const socket = connect({ host: url.hostname, port: Number(url.port), servername, ca }, () => {
-      socket.write(`GET / HTTP/1.1\r\nHost: ${servername}\r\nConnection: close\r\n\r\n`);
-      let raw = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => {
-        raw += chunk;
-      });
-      socket.on('end', () => {
-        const [head = '', ...rest] = raw.split('\r\n\r\n');
-        resolve({
-          status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0),
-          head,
-          body: rest.join('\r\n\r\n'),
-        });
-      });
-    });
-    socket.on('error', reject);
-  });
-}

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:tls';
 import { ListCommandsCommand } from '@aws-sdk/client-ssm';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 
@@ -49,4 +50,42 @@ export async function sentToHosts(runtime: LocalRuntime): Promise<string> {
         .join('\n'),
     )
     .join('\n');
+}
+
+/**
+ * A GET over TLS to where a host serves HTTPS, for a domain (SNI, as a browser sends it),
+ * trusting only `ca`: the status, the response head and body, and the certificate it was served.
+ */
+export function getOverTls(httpsServedAt: string, servername: string, ca: string, path = '/') {
+  const url = new URL(httpsServedAt);
+  return new Promise<{
+    status: number;
+    head: string;
+    body: string;
+    peer: { subject: string; issuer: string; validTo: string };
+  }>((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port), servername, ca }, () => {
+      const peer = socket.getPeerCertificate();
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${servername}\r\nConnection: close\r\n\r\n`);
+      let raw = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => {
+        raw += chunk;
+      });
+      socket.on('end', () => {
+        const [head = '', ...rest] = raw.split('\r\n\r\n');
+        resolve({
+          status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1] ?? 0),
+          head,
+          body: rest.join('\r\n\r\n'),
+          peer: {
+            subject: String(peer.subject?.CN ?? ''),
+            issuer: String(peer.issuer?.CN ?? ''),
+            validTo: peer.valid_to,
+          },
+        });
+      });
+    });
+    socket.on('error', reject);
+  });
 }

@@ -1,19 +1,12 @@
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { errors, type FieldError } from '../../../layers/errors/app-error';
+import type { SiteCertificate } from '../../../layers/model/sites';
 
 /** A certificate with its chain and key, checked: what a site's record and its host get. */
-export interface CheckedCertificate {
-  /** the leaf, then each issuer in turn (a self-signed root left out), as the web server sends them */
-  chainPem: string;
+export type CheckedCertificate = Omit<SiteCertificate, 'source' | 'installedAt' | 'directoryUrl'> & {
   /** the private key, as PKCS#8 PEM */
   keyPem: string;
-  domains: string[];
-  issuer: string;
-  serialNumber: string;
-  fingerprint256: string;
-  notBefore: string;
-  notAfter: string;
-}
+};
 
 const CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
