@@ -13,7 +13,8 @@ import type { Platform } from '../../layers/runtime/platform';
  * path, which the `site-environments` grant covers: its environment, its deploy key's private
  * half, its webhook's secret, its certificate's private key.
  */
-export type SiteSecret = 'environment' | 'deploy-key' | 'webhook' | 'tls-key';
+export const siteSecrets = ['environment', 'deploy-key', 'webhook', 'tls-key'] as const;
+export type SiteSecret = (typeof siteSecrets)[number];
 
 export const siteSecretName = (stage: string, site: Pick<SiteItem, 'tenantId' | 'id'>, secret: SiteSecret) =>
   `/vip/${stage}/tenants/${site.tenantId}/sites/${site.id}/${secret}`;

@@ -14,6 +14,7 @@ import {
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
 import { deleteItem, putItem, updateItem } from '../../layers/store/writes';
+import { deleteSiteSecret, siteSecrets } from './secrets';
 
 /** What a site command's ending tells the site: the command's ids and what the host printed. */
 export interface EndedSiteCommand {
@@ -101,6 +102,10 @@ export async function settleSite(
           bumpVersion: false,
         }),
       ]);
+      // its secrets go with it
+      if (details.platform) {
+        for (const secret of siteSecrets) await deleteSiteSecret(details.platform, site, secret);
+      }
     } else {
       await store.transact([
         updateItem(ref, { set: { status: 'failed', operationId: undefined, updatedAt: now } }, mine),
@@ -168,6 +173,9 @@ export async function settleSite(
   }
   if (site.status !== to) writes.push(countersChange(site.tenantId, { sites: { from: site.status, to } }));
   await store.transact(writes);
+  if (succeeded && pending?.removeCertificate && details.platform) {
+    await deleteSiteSecret(details.platform, site, 'tls-key');
+  }
   // A new staging site is on its host: its live site's files come next, as its first deploy.
   if (details.platform && creating && succeeded && site.staging && !site.staging.cloneOperationId) {
     const { siteOf } = await import('./service');

@@ -1,3 +1,4 @@
+import { GetParameterCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepCertificates } from '../../functions/sites/certificates/sweep';
 import type { SiteItem } from '../../layers/model/sites';
@@ -263,12 +264,22 @@ describe('Uploaded certificates', () => {
     expect(served.body).toContain(`Hello from ${name}`);
     expect(await sentToHosts(runtime)).not.toContain(chain.key.split('\n')[1]);
 
+    // its key is kept encrypted (a SecureString) until the certificate is taken off
+    const kept = await runtime.clients.ssm.send(
+      new GetParameterCommand({ Name: `/vip/local/tenants/${owner.tenantId}/sites/${site.id}/tls-key` }),
+    );
+    expect(kept.Parameter?.Type).toBe('SecureString');
     // taken off: plain HTTP only again
     const removed = await api.call('DELETE', `${path}/certificate`, { token: owner.token });
     expect(removed.status, removed.text).toBe(202);
     expect((await ended(removed.headers.get('location') ?? '')).status).toBe('succeeded');
     expect((await api.call('GET', path, { token: owner.token })).json.certificate).toBeNull();
     expect((await api.call('GET', `${path}/certificate`, { token: owner.token })).status).toBe(404);
+    // its key is no longer kept
+    const keyName = `/vip/local/tenants/${owner.tenantId}/sites/${site.id}/tls-key`;
+    await expect(runtime.clients.ssm.send(new GetParameterCommand({ Name: keyName }))).rejects.toThrow(
+      ParameterNotFound,
+    );
     await expect(getOverTls(site.httpsServedAt, name, chain.root)).rejects.toThrow();
   });
 

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetParameterCommand, ParameterNotFound } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
@@ -292,5 +293,13 @@ echo 'wrote:', var_export(file_put_contents(__DIR__ . '/made-by-php', 'x'), true
     // a daemon taken out of the site stops and its unit goes
     expect((await change('PATCH', sitePath(site.id), { daemons: [] })).status).toBe('succeeded');
     expect(existsSync(join(root, `etc/systemd/system/vip-${user}-worker.service`))).toBe(false);
+
+    // deleted, the site's secrets go with it
+    const parameter = new GetParameterCommand({
+      Name: `/vip/local/tenants/${owner.tenantId}/sites/${site.id}/environment`,
+    });
+    expect((await runtime.clients.ssm.send(parameter)).Parameter?.Type).toBe('SecureString');
+    expect((await change('DELETE', sitePath(site.id))).status).toBe('succeeded');
+    await expect(runtime.clients.ssm.send(parameter)).rejects.toThrow(ParameterNotFound);
   });
 });
