@@ -151,6 +151,9 @@ export class ApiStack extends Stack {
         context,
         new apigw.LambdaIntegration(fn.fn, {
           allowTestInvoke: false,
+          // one invoke permission per function for this API's stage, not one per method: the
+          // stack holds at most 500 resources, and the routes of a context all reach its function
+          scopePermissionToMethod: false,
           ...(contexts.find((c) => c.name === context)?.streaming
             ? { responseTransferMode: apigw.ResponseTransferMode.STREAM, timeout: STREAM_TIMEOUT }
             : {}),

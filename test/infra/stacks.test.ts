@@ -170,6 +170,14 @@ describe('Stack: workflows', () => {
 });
 
 describe('Stack: API', () => {
+  it('lets each function be invoked by the API once, so routes add methods and not permissions', () => {
+    const permissions = templates.api.findResources('AWS::Lambda::Permission');
+    // the context functions and the authorizer
+    expect(Object.keys(permissions)).toHaveLength(contexts.length + 1);
+    // CloudFormation takes at most 500 resources in a stack
+    expect(Object.keys(templates.api.toJSON().Resources).length).toBeLessThan(450);
+  });
+
   it('has a method for every route, with the authorizer on exactly the user routes', () => {
     const methods = Object.values(templates.api.findResources('AWS::ApiGateway::Method')).map(
       (m) => m.Properties as Record<string, any>,
