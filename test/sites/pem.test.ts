@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkCertificate, covers } from '../../functions/sites/certificates/pem';
 import { AppError } from '../../layers/errors/app-error';
@@ -137,5 +138,32 @@ describe('Uploaded certificates', () => {
     expect(covers('*.example.com', 'example.com')).toBe(false);
     expect(covers('*.example.com', '*.example.com')).toBe(true);
     expect(covers('shop.example.com', 'shop.example.com')).toBe(true);
+  });
+
+  it('answers anything uploaded with the checked certificate or a 400 naming a field, never another error', () => {
+    const pem = (label: string) =>
+      fc
+        .base64String({ minLength: 0, maxLength: 400 })
+        .map((body) => `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`);
+    const text = fc.oneof(
+      fc.string(),
+      pem('CERTIFICATE'),
+      pem('PRIVATE KEY'),
+      fc.constant(chain.leaf),
+      fc.constant(chain.key),
+    );
+    fc.assert(
+      fc.property(text, fc.option(text, { nil: undefined }), text, (certificate, given, privateKey) => {
+        try {
+          checkCertificate({ certificate, chain: given, privateKey }, domains, now);
+        } catch (error) {
+          expect(error).toBeInstanceOf(AppError);
+          expect((error as AppError).status).toBe(400);
+          for (const problem of (error as AppError).errors ?? [])
+            expect(['body.certificate', 'body.chain', 'body.privateKey']).toContain(problem.path);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
