@@ -169,6 +169,66 @@ stop_site_unit() {
   rm -f "$pidfile"
 }
 
+# The host's database engine, Debian's MariaDB or PostgreSQL run for real: its data under the
+# host's root, its socket where the engine's clients look for it (/run is the host's own), on
+# the host's loopback port; as root for MariaDB (root signs in over the socket), as postgres for
+# PostgreSQL (which refuses root).
+pg_bin() { find /usr/lib/postgresql -maxdepth 3 -name "$1" -path '*/bin/*' 2>/dev/null | sort -V | tail -n 1; }
+start_mariadb() {
+  command -v mariadbd >/dev/null 2>&1 || return 0
+  local data="$root/var/lib/mysql"
+  running /run/mysqld/mysqld.pid && return 0
+  mkdir -p /run/mysqld
+  if [ ! -d "$data/mysql" ]; then
+    mariadb-install-db --no-defaults --user=root --datadir="$data" --auth-root-authentication-method=socket \
+      --skip-test-db >/dev/null 2>&1
+  fi
+  mariadbd --no-defaults --user=root --datadir="$data" --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
+    --bind-address=127.0.0.1 --port="${VIP_DATABASE_PORT:-3306}" --log-error="$root/var/log/mariadb.log" \
+    --skip-log-bin --innodb-buffer-pool-size=16M --performance-schema=OFF >/dev/null 2>&1 </dev/null &
+  # its first start (a new data directory) takes seconds on a busy machine
+  for _ in $(seq 300); do
+    if [ -S /run/mysqld/mysqld.sock ]; then return 0; fi
+    sleep 0.1
+  done
+  echo "mariadb did not open its socket within 30 s" >&2
+  return 1
+}
+start_postgresql() {
+  # its data through the sandbox's own /var/lib/postgresql (postgres cannot reach the host's root)
+  local initdb pg_ctl data=/var/lib/postgresql/data
+  initdb="$(pg_bin initdb)"
+  pg_ctl="$(pg_bin pg_ctl)"
+  [ -n "$initdb" ] && id postgres >/dev/null 2>&1 || return 0
+  mkdir -p /run/postgresql "$(dirname "$data")"
+  chown postgres:postgres /run/postgresql "$(dirname "$data")"
+  if [ ! -f "$data/PG_VERSION" ]; then
+    runuser -u postgres -- "$initdb" -D "$data" --auth-local=peer --auth-host=scram-sha-256 -E UTF8 >/dev/null
+  fi
+  runuser -u postgres -- "$pg_ctl" -D "$data" status >/dev/null 2>&1 && return 0
+  touch /var/log/postgresql.log
+  chown postgres:postgres /var/log/postgresql.log
+  runuser -u postgres -- "$pg_ctl" -D "$data" -l /var/log/postgresql.log -w \
+    -o "-k /run/postgresql -h 127.0.0.1 -p ${VIP_DATABASE_PORT:-5432}" start >/dev/null
+}
+stop_database() {
+  case "$1" in
+    mariadb | mysql)
+      if running /run/mysqld/mysqld.pid; then
+        kill -TERM "$(cat /run/mysqld/mysqld.pid)" || true
+        for _ in $(seq 100); do running /run/mysqld/mysqld.pid || break; sleep 0.1; done
+      fi
+      ;;
+    postgresql)
+      local pg_ctl data=/var/lib/postgresql/data
+      pg_ctl="$(pg_bin pg_ctl)"
+      if [ -n "$pg_ctl" ] && [ -f "$data/PG_VERSION" ]; then
+        runuser -u postgres -- "$pg_ctl" -D "$data" -m fast stop >/dev/null 2>&1 || true
+      fi
+      ;;
+  esac
+}
+
 # start_or_reload UNIT: the real daemon, where this machine has it; otherwise nothing runs.
 start_or_reload() {
   local unit="$1" version binary
@@ -177,6 +237,8 @@ start_or_reload() {
       stop_site_unit "$unit"
       start_site_unit "$unit"
       ;;
+    mariadb | mysql) start_mariadb ;;
+    postgresql) start_postgresql ;;
     nginx)
       command -v nginx >/dev/null 2>&1 && [ -f /etc/nginx/nginx.conf ] || return 0
       if running /run/nginx.pid; then reload_nginx; else nginx; fi
@@ -217,6 +279,7 @@ stop_daemon() {
   local unit="$1" pidfile=""
   case "$unit" in
     vip-*) stop_site_unit "$unit" ;;
+    mariadb | mysql | postgresql) stop_database "$unit" ;;
     nginx) pidfile=/run/nginx.pid ;;
     apache2) pidfile=/run/apache2/apache2.pid ;;
     caddy) pidfile=/run/caddy.pid ;;

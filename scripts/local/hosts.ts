@@ -40,6 +40,8 @@ interface HostRecord {
   httpPort?: number;
   /** the loopback port its web server serves HTTPS on */
   httpsPort?: number;
+  /** the loopback port its database engine listens on */
+  databasePort?: number;
   instanceId?: string;
   createdAt: string;
 }
@@ -150,6 +152,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       VIP_HTTP_ADDRESS: '127.0.0.1',
       VIP_HTTP_PORT: String(host.httpPort ?? 0),
       VIP_HTTPS_PORT: String(host.httpsPort ?? 0),
+      VIP_DATABASE_PORT: String(host.databasePort ?? 0),
       VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
       VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
     };
@@ -410,6 +413,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
         copyFileSync(SHIM, join(hostDir(host.id), 'bin', 'vip-host'));
         chmodSync(join(hostDir(host.id), 'bin', 'vip-host'), 0o755);
         host.httpsPort = freeLoopbackPort([...Object.values(registry.data.hosts), host]);
+        host.databasePort = freeLoopbackPort([...Object.values(registry.data.hosts), host]);
         registry.data.hosts[host.id] = host;
         registry.save();
         boot(host);
@@ -468,7 +472,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
  * of ephemeral ports (Linux hands those out from 32768).
  */
 function freeLoopbackPort(hosts: HostRecord[]): number {
-  const taken = new Set(hosts.flatMap((h) => [h.httpPort, h.httpsPort]));
+  const taken = new Set(hosts.flatMap((h) => [h.httpPort, h.httpsPort, h.databasePort]));
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (!taken.has(port)) return port;
@@ -482,6 +486,7 @@ const view = (host: HostRecord) => ({
   ipv4: host.ipv4,
   httpPort: host.httpPort ?? null,
   httpsPort: host.httpsPort ?? null,
+  databasePort: host.databasePort ?? null,
   instanceId: host.instanceId ?? null,
   labels: host.labels,
   createdAt: host.createdAt,

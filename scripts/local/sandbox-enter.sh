@@ -14,7 +14,7 @@ mkdir -p "$packages"
 mount --bind /etc "$packages"
 export VIP_PACKAGE_FILES="$packages"
 # What the host owns, bound over the machine's; each folder exists in the sandbox first.
-for dir in etc/nginx etc/php etc/apache2 etc/caddy etc/vip home run var/www var/log var/lib/nginx var/lib/caddy; do
+for dir in etc/nginx etc/php etc/apache2 etc/caddy etc/vip home run var/www var/log var/lib/nginx var/lib/caddy var/lib/mysql var/lib/postgresql; do
   mkdir -p "$root/$dir" "/$dir"
   mount --bind "$root/$dir" "/$dir"
 done
