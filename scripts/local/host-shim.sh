@@ -169,10 +169,10 @@ stop_site_unit() {
   rm -f "$pidfile"
 }
 
-# The host's database engine, Debian's MariaDB or PostgreSQL run for real: its data under the
-# host's root, its socket where the engine's clients look for it (/run is the host's own), on
-# the host's loopback port; as root for MariaDB (root signs in over the socket), as postgres for
-# PostgreSQL (which refuses root).
+# The host's database engine, Debian's MariaDB or PostgreSQL run for real (VIP_DATABASE_ENGINES):
+# its data under the host's root, its socket where the engine's clients look for it (/run is the
+# host's own), no TCP listener (PostgreSQL's socket is named by the host's port); as root for
+# MariaDB (root signs in over the socket), as postgres for PostgreSQL (which refuses root).
 pg_bin() { find /usr/lib/postgresql -maxdepth 3 -name "$1" -path '*/bin/*' 2>/dev/null | sort -V | tail -n 1; }
 start_mariadb() {
   command -v mariadbd >/dev/null 2>&1 || return 0
@@ -184,7 +184,7 @@ start_mariadb() {
       --skip-test-db >/dev/null 2>&1
   fi
   mariadbd --no-defaults --user=root --datadir="$data" --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
-    --bind-address=127.0.0.1 --port="${VIP_DATABASE_PORT:-3306}" --log-error="$root/var/log/mariadb.log" \
+    --skip-networking --log-error="$root/var/log/mariadb.log" \
     --skip-log-bin --innodb-buffer-pool-size=16M --performance-schema=OFF >/dev/null 2>&1 </dev/null &
   # its first start (a new data directory) takes seconds on a busy machine
   for _ in $(seq 300); do
@@ -209,7 +209,7 @@ start_postgresql() {
   touch /var/log/postgresql.log
   chown postgres:postgres /var/log/postgresql.log
   runuser -u postgres -- "$pg_ctl" -D "$data" -l /var/log/postgresql.log -w \
-    -o "-k /run/postgresql -h 127.0.0.1 -p ${VIP_DATABASE_PORT:-5432}" start >/dev/null
+    -o "-k /run/postgresql -h '' -p ${VIP_DATABASE_PORT:-5432}" start >/dev/null
 }
 stop_database() {
   case "$1" in
@@ -237,8 +237,8 @@ start_or_reload() {
       stop_site_unit "$unit"
       start_site_unit "$unit"
       ;;
-    mariadb | mysql) start_mariadb ;;
-    postgresql) start_postgresql ;;
+    mariadb | mysql) if [ -n "${VIP_DATABASE_ENGINES:-}" ]; then start_mariadb; fi ;;
+    postgresql) if [ -n "${VIP_DATABASE_ENGINES:-}" ]; then start_postgresql; fi ;;
     nginx)
       command -v nginx >/dev/null 2>&1 && [ -f /etc/nginx/nginx.conf ] || return 0
       if running /run/nginx.pid; then reload_nginx; else nginx; fi

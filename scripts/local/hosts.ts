@@ -61,6 +61,8 @@ export interface LocalHostsOptions {
   unavailablePackages?: string[];
   /** units the sandbox's service shim reports as not active after they were enabled, as a crashed service is */
   crashingServices?: string[];
+  /** the database engines a stack names run for real (false: recorded, as without the packages) */
+  databaseEngines?: boolean;
   /** servers (by their `vip-server-id` label) whose reset the provider accepts and never carries out */
   resetsIgnoredFor?: string[];
   log: (message: string) => void;
@@ -155,6 +157,7 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       VIP_DATABASE_PORT: String(host.databasePort ?? 0),
       VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
       VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
+      VIP_DATABASE_ENGINES: options.databaseEngines === false ? '' : '1',
     };
   }
 

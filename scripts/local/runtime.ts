@@ -82,6 +82,8 @@ export interface LocalRuntimeOptions {
   unavailablePackages?: string[];
   /** units the local hosts report as crashed after they were enabled */
   crashingServices?: string[];
+  /** local hosts run the database engine their stack names (Debian's MariaDB, PostgreSQL); default true */
+  databaseEngines?: boolean;
   /** servers whose machine the local provider's reset button does not restart (a provider fault) */
   resetsIgnoredFor?: string[];
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
@@ -304,6 +306,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       metricsIntervalMs: options.metricsIntervalMs ?? 5_000,
       unavailablePackages: options.unavailablePackages ?? [],
       crashingServices: options.crashingServices ?? [],
+      databaseEngines: options.databaseEngines ?? true,
       resetsIgnoredFor: options.resetsIgnoredFor ?? [],
       log,
     });

@@ -4,8 +4,8 @@ import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/
 
 /**
  * The database engines a server's stack names run for real on its local host: Debian's MariaDB
- * and PostgreSQL, each with its data under the host's root, its socket where its clients look,
- * and a loopback port of the host's own; commands on the host reach them as on a server.
+ * and PostgreSQL, each with its data under the host's root and its socket where its clients
+ * look; commands on the host reach them as on a server.
  */
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -34,7 +34,7 @@ async function onServer(serverPath: string, script: string) {
 }
 
 beforeAll(async () => {
-  runtime = await startTestRuntime();
+  runtime = await startTestRuntime({ databaseEngines: true });
   api = apiClient(runtime.url);
   owner = await signUp(api, 'engines@example.com');
 });
@@ -57,7 +57,7 @@ describe('Database engines on local hosts', () => {
     expect((await onServer(server, "mariadb -N -e 'SELECT n FROM kept.t'")).trim()).toBe('42');
   });
 
-  it('PostgreSQL answers its postgres user over the socket, on the host’s own port', async () => {
+  it('PostgreSQL answers its postgres user over the socket named by the host’s own port', async () => {
     const server = await serverWith('postgresql');
     const port = runtime.hosts
       .list()

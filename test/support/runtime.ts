@@ -25,6 +25,8 @@ export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Pr
     retryIntervalMs: 50,
     metricsIntervalMs: 400,
     hostBootDelayMs: 100,
+    // a file that needs the database engines running asks for them (most servers' stacks name one)
+    databaseEngines: false,
     logLevel: 'SILENT',
     log: (message) => {
       if (/shutdown/.test(message)) process.stderr.write(`[local runtime] ${message}\n`);
