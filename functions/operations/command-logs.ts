@@ -2,6 +2,7 @@ import {
   DescribeLogStreamsCommand,
   GetLogEventsCommand,
   ResourceNotFoundException,
+  ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { logsClient } from '../../layers/aws/clients';
 
@@ -18,17 +19,21 @@ export interface CommandLogLine {
  */
 export function commandLogReader(logGroupName: string) {
   const tokens = new Map<string, string>();
+  /** the streams found so far per command: listed only until its stdout and stderr both exist */
+  const found = new Map<string, string[]>();
   return async (command: { id: string; instanceId: string }): Promise<CommandLogLine[]> => {
     const lines: CommandLogLine[] = [];
+    const prefix = `${command.id}/${command.instanceId}/`;
     try {
-      const { logStreams = [] } = await logsClient().send(
-        new DescribeLogStreamsCommand({
-          logGroupName,
-          logStreamNamePrefix: `${command.id}/${command.instanceId}/`,
-        }),
-      );
-      for (const { logStreamName } of logStreams) {
-        if (!logStreamName) continue;
+      let streams = found.get(prefix) ?? [];
+      if (streams.length < 2) {
+        const { logStreams = [] } = await logsClient().send(
+          new DescribeLogStreamsCommand({ logGroupName, logStreamNamePrefix: prefix }),
+        );
+        streams = logStreams.flatMap((stream) => (stream.logStreamName ? [stream.logStreamName] : []));
+        found.set(prefix, streams);
+      }
+      for (const logStreamName of streams) {
         const read = await logsClient().send(
           new GetLogEventsCommand({
             logGroupName,
@@ -42,8 +47,9 @@ export function commandLogReader(logGroupName: string) {
         for (const event of read.events ?? []) lines.push({ stream, line: event.message ?? '' });
       }
     } catch (error) {
-      // nothing streamed yet (the agent makes its streams as the command prints)
-      if (!(error instanceof ResourceNotFoundException)) throw error;
+      // nothing streamed yet (the agent makes its streams as the command prints), or CloudWatch
+      // Logs throttled this poll: the next poll reads on from where this one stopped
+      if (!(error instanceof ResourceNotFoundException || error instanceof ThrottlingException)) throw error;
     }
     return lines;
   };
