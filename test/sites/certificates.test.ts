@@ -115,13 +115,16 @@ async function dnsFor(name: string, address: string | undefined) {
   expect(response.status).toBe(200);
 }
 
-async function waitForIdle(path: string) {
-  for (let i = 0; i < 300; i += 1) {
-    const site = (await api.call('GET', path, { token: owner.token })).json;
-    if (!site.pendingOperationId) return site;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('the site stayed busy');
+/**
+ * The site once the renewal a sweep started on it has ended (the operation's end is recorded
+ * after everything the renewal writes to the site), with how that operation ended.
+ */
+async function afterRenewal(path: string) {
+  const { lastOperationId } = (await api.call('GET', path, { token: owner.token })).json;
+  const operation = await ended(`/v1/tenants/${owner.tenantId}/operations/${lastOperationId}`);
+  expect(operation.kind).toBe('issue-certificate');
+  const site = (await api.call('GET', path, { token: owner.token })).json;
+  return { site, operation };
 }
 
 describe('DNS-01 through Route 53', () => {
@@ -187,7 +190,8 @@ describe('Renewals and expiry warnings (the sweep)', () => {
     const due = await sweepAt(daysLeft - 29);
     const siteId = path.split('/').at(-1) as string;
     expect(due.renewals).toContain(siteId);
-    const failed = await waitForIdle(path);
+    const { site: failed, operation: failure } = await afterRenewal(path);
+    expect(failure.status).toBe('failed');
     expect(failed.certificate.serialNumber).toBe(first.serialNumber);
     expect(failed.certificate.lastFailure.message).toMatch(/127\.0\.0\.2|connection refused|Fetching/i);
     const served = await getOverTls(failed.httpsServedAt, name, (await runtime.acme?.issuingRoot()) ?? '');
@@ -212,7 +216,8 @@ describe('Renewals and expiry warnings (the sweep)', () => {
     await dnsFor(name, undefined);
     const retried = await sweepAt(daysLeft - 28);
     expect(retried.renewals).toContain(siteId);
-    const renewed = await waitForIdle(path);
+    const { site: renewed, operation: renewal } = await afterRenewal(path);
+    expect(renewal.status, JSON.stringify(renewal.error)).toBe('succeeded');
     expect(renewed.certificate.serialNumber).not.toBe(first.serialNumber);
     expect(renewed.certificate.lastFailure).toBeNull();
     const now = await getOverTls(renewed.httpsServedAt, name, (await runtime.acme?.issuingRoot()) ?? '');
