@@ -245,7 +245,6 @@ export interface CertificateExpiryItem extends StoredItem {
   tenantId: string;
   siteId: string;
   notAfter: string;
-  source: CertificateSource;
 }
 
 export const certificateExpiryKeys = {
@@ -260,14 +259,13 @@ export const certificateExpiryKeys = {
 
 export const certificateExpiryItem = (
   site: Pick<SiteItem, 'tenantId' | 'id'>,
-  certificate: Pick<SiteCertificate, 'notAfter' | 'source'>,
+  certificate: Pick<SiteCertificate, 'notAfter'>,
 ): CertificateExpiryItem => ({
   ...certificateExpiryKeys.item(certificate.notAfter, site.tenantId, site.id),
   entity: 'certificate-expiry',
   tenantId: site.tenantId,
   siteId: site.id,
   notAfter: certificate.notAfter,
-  source: certificate.source,
 });
 
 /**

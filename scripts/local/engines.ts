@@ -1,8 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -196,9 +197,6 @@ export async function startAcmeEngine(options: {
   httpPort: number;
   logFile?: string;
 }): Promise<AcmeEngine> {
-  const { mkdirSync, writeFileSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  const { spawnSync } = await import('node:child_process');
   mkdirSync(options.dir, { recursive: true });
   const cert = join(options.dir, 'listener.pem');
   const key = join(options.dir, 'listener.key');
@@ -275,8 +273,6 @@ export async function startAcmeEngine(options: {
     stdio: ['ignore', options.logFile ? 'pipe' : 'ignore', options.logFile ? 'pipe' : 'ignore'],
   });
   watch('pebble', pebble, options.logFile);
-  const { Agent, request } = await import('node:https');
-  const { readFileSync } = await import('node:fs');
   const agent = new Agent({ ca: readFileSync(cert) });
   const get = (url: string) =>
     new Promise<string>((resolve, reject) => {

@@ -127,28 +127,15 @@ describe('One-click apps', () => {
       type: 'php',
       php: { version: '8.2' },
     });
-    const noDatabase = await api.call('POST', `${sitePath(bareSite.id)}/app`, {
-      token: owner.token,
-      body: {
-        app: 'wordpress',
-        title: 'T',
-        adminUser: 'ann',
-        adminEmail: 'a@example.com',
-        adminPassword: 'a long admin password',
-      },
-    });
+    const wordpress = (adminPassword: string) =>
+      api.call('POST', `${sitePath(bareSite.id)}/app`, {
+        token: owner.token,
+        body: { app: 'wordpress', title: 'T', adminUser: 'ann', adminEmail: 'a@example.com', adminPassword },
+      });
+    const noDatabase = await wordpress('a long admin password');
     expect(noDatabase.status).toBe(409);
     expect(noDatabase.json.detail).toContain('MariaDB or MySQL');
-    const short = await api.call('POST', `${sitePath(bareSite.id)}/app`, {
-      token: owner.token,
-      body: {
-        app: 'wordpress',
-        title: 'T',
-        adminUser: 'ann',
-        adminEmail: 'a@example.com',
-        adminPassword: 'short',
-      },
-    });
+    const short = await wordpress('short');
     expect(short.status).toBe(400);
     expect(short.json.errors[0].path).toBe('body.adminPassword');
   });
