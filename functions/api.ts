@@ -2,6 +2,7 @@ import type { ContextDefinition } from '../layers/http/context';
 import type { RouteSpec } from '../layers/http/route';
 import { auditContext } from './audit/context';
 import { authContext } from './auth/context';
+import { databasesContext } from './databases/context';
 import { membersContext } from './members/context';
 import { metricsContext } from './metrics/context';
 import { operationsContext } from './operations/context';
@@ -23,6 +24,7 @@ export const contexts: readonly ContextDefinition[] = [
   tenantsContext,
   serversContext,
   sitesContext,
+  databasesContext,
   operationsContext,
   metricsContext,
   auditContext,

@@ -51,11 +51,11 @@ export const workflows = {
   // every step is more than one call and records itself: only the tasks Lambda
   'decommission-server': { file: 'decommission-server.asl.json', timeoutMinutes: 30, documents: [] },
   // a stack change runs the bootstrap document again; a site's change runs the site document,
-  // a one-click app the install-app document
+  // a one-click app the install-app document, a database change the database document
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site'],
+    documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site', 'database'],
   },
   // a site's certificate from an ACME directory: the site document serves the challenges, then installs it
   'issue-certificate': { file: 'issue-certificate.asl.json', timeoutMinutes: 30, documents: ['site'] },
@@ -90,6 +90,7 @@ export const hostDocuments = {
   site: 'documents/site.yaml',
   'install-app': 'documents/install-app.yaml',
   'deploy-site': 'documents/deploy-site.yaml',
+  database: 'documents/database.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

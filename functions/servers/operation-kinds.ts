@@ -2,6 +2,7 @@ import type { OperationItem } from '../../layers/model/operations';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
+import { settleDatabase, settleDatabaseRefresh, settleDatabaseUser } from '../databases/settle';
 import { settleSite } from '../sites/settle';
 import { endExclusive } from './server-operations';
 import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys/service';
@@ -15,6 +16,8 @@ export interface EndedCommand {
   kind: string;
   keyId?: string;
   siteId?: string;
+  databaseId?: string;
+  userId?: string;
   stack?: ServerStack;
 }
 
@@ -80,6 +83,34 @@ export const operationKinds = {
   'rollback-site': { workflow: 'run-command', cancel: false, onEnd: settleSite, explainsFailure: true },
   // a site's certificate from an ACME directory (functions/sites/certificates): its own tasks settle the site
   'issue-certificate': { workflow: 'issue-certificate', cancel: false },
+  // a server's databases and their users (the database document); each settles its record
+  'create-database': { workflow: 'run-command', cancel: false, onEnd: settleDatabase, explainsFailure: true },
+  'delete-database': { workflow: 'run-command', cancel: false, onEnd: settleDatabase, explainsFailure: true },
+  'create-database-user': {
+    workflow: 'run-command',
+    cancel: false,
+    onEnd: settleDatabaseUser,
+    explainsFailure: true,
+  },
+  'update-database-user': {
+    workflow: 'run-command',
+    cancel: false,
+    onEnd: settleDatabaseUser,
+    explainsFailure: true,
+  },
+  'delete-database-user': {
+    workflow: 'run-command',
+    cancel: false,
+    onEnd: settleDatabaseUser,
+    explainsFailure: true,
+  },
+  // reads the engine's state and its databases' sizes
+  'refresh-databases': {
+    workflow: 'run-command',
+    cancel: false,
+    onEnd: settleDatabaseRefresh,
+    explainsFailure: true,
+  },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

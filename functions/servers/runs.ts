@@ -19,5 +19,6 @@ export const runCommand = (platform: Platform) =>
       site: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'site'),
       installApp: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'install-app'),
       deploySite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'deploy-site'),
+      database: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'database'),
     },
   });

@@ -69,6 +69,14 @@ export const serverSchema = z
       .number()
       .int()
       .meta({ description: 'How many sites are on it; GET .../servers/{serverId}/sites lists them' }),
+    databaseCount: z
+      .number()
+      .int()
+      .meta({ description: 'How many databases are on it; GET .../servers/{serverId}/databases lists them' }),
+    databaseEngine: z
+      .object({ state: z.enum(['up', 'down']), version: z.string().nullable(), checkedAt: z.string() })
+      .nullable()
+      .meta({ description: 'The database engine as the last database command or refresh found it' }),
     lastOperationId: z.string(),
     createdAt: isoTimestamp,
     updatedAt: isoTimestamp,

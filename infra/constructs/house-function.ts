@@ -161,6 +161,21 @@ export const siteEnvironmentsFinding = (stage: string) => ({
     "Sites' environments are one parameter per site under this path; the handler reaches only the path's tenant's sites (checked before).",
 });
 
+/** Every database user's password parameters of a stage: `/vip/<stage>/tenants/<tenant>/database-users/<user>/<slot>`. */
+export const databasePasswordsArn = (stack: Stack, stage: string) =>
+  stack.formatArn({
+    service: 'ssm',
+    resource: 'parameter',
+    resourceName: `vip/${stage}/tenants/*/database-users/*`,
+  });
+
+/** Why a function may touch every database user's password parameters. */
+export const databasePasswordsFinding = (stage: string) => ({
+  id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter/vip/${stage}/tenants/*/database-users/*]`,
+  reason:
+    "Database users' passwords are parameters per user under this path; the handler reaches only the path's tenant's users (checked before) and the tasks only the user whose command ended.",
+});
+
 /**
  * Lets a function assume the roles tenants make in their own AWS accounts for EC2. Each such
  * role trusts this account only with the tenant's id as external id, and its name starts with

@@ -26,6 +26,8 @@ import type { Grant } from '../../layers/http/context';
 import { tableDefinition } from '../../layers/store/table-definition';
 import type { WorkflowName } from '../../step-functions/workflows';
 import {
+  databasePasswordsArn,
+  databasePasswordsFinding,
   grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
@@ -291,6 +293,15 @@ export class ApiStack extends Stack {
         fn.fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
         );
+        return;
+      case 'database-passwords':
+        fn.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+            resources: [databasePasswordsArn(this, stage)],
+          }),
+        );
+        acknowledge(fn, [databasePasswordsFinding(stage)]);
         return;
       case 'site-environments':
         fn.fn.addToRolePolicy(

@@ -25,6 +25,8 @@ import {
   workflows,
 } from '../../step-functions/workflows';
 import {
+  databasePasswordsArn,
+  databasePasswordsFinding,
   grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
@@ -293,6 +295,15 @@ export class WorkflowsStack extends Stack {
         return;
       case 'tenant-aws-roles':
         grantTenantAwsRoles(tasks);
+        return;
+      case 'database-passwords':
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['ssm:PutParameter', 'ssm:GetParameter', 'ssm:DeleteParameter'],
+            resources: [databasePasswordsArn(this, stage)],
+          }),
+        );
+        acknowledge(tasks, [databasePasswordsFinding(stage)]);
         return;
       case 'site-environments':
         tasks.fn.addToRolePolicy(

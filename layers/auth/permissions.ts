@@ -16,6 +16,8 @@ export const permissionMatrix = {
   'sites:read': ['owner', 'admin', 'developer', 'read-only'],
   'sites:write': ['owner', 'admin', 'developer'],
   'sites:secrets': ['owner', 'admin', 'developer'],
+  'databases:read': ['owner', 'admin', 'developer', 'read-only'],
+  'databases:write': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],

@@ -20,7 +20,9 @@ export type Grant =
   /** sites' environment variables, one SecureString parameter per site */
   | 'site-environments'
   /** read what commands on hosts print as they run (CloudWatch Logs) */
-  | 'host-command-logs';
+  | 'host-command-logs'
+  /** database users' passwords, one SecureString parameter per user and slot */
+  | 'database-passwords';
 
 /**
  * What the workflow tasks function needs to run a context's workflow tasks; the workflows
@@ -38,7 +40,9 @@ export type TaskGrant =
   /** keep an issued certificate's key per site, and the platform's ACME account keys */
   | 'site-certificates'
   /** start the run-command workflow (a change that catches a host up) */
-  | 'start-run-command';
+  | 'start-run-command'
+  /** keep a rotated database password, delete a dropped user's */
+  | 'database-passwords';
 
 /** One bounded context: everything the CDK app, the local runtime and IAM need to know of it. */
 export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonly RouteSpec[]> {

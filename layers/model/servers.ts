@@ -52,6 +52,11 @@ export interface ServerItem extends StoredItem {
   hostKey?: string;
   /** how many sites are on it (each site's record, whatever its status) */
   siteCount?: number;
+  /** how many databases and database users are on it (each record, whatever its status) */
+  databaseCount?: number;
+  databaseUserCount?: number;
+  /** the database engine as the last database command found it */
+  databaseEngine?: { state: 'up' | 'down'; version?: string; checkedAt: string };
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;
@@ -80,6 +85,14 @@ export function toServer(item: ServerItem) {
     installCommand: item.installCommand ?? null,
     ipv4: item.ipv4 ?? null,
     siteCount: item.siteCount ?? 0,
+    databaseCount: item.databaseCount ?? 0,
+    databaseEngine: item.databaseEngine
+      ? {
+          state: item.databaseEngine.state,
+          version: item.databaseEngine.version ?? null,
+          checkedAt: item.databaseEngine.checkedAt,
+        }
+      : null,
     lastOperationId: item.lastOperationId,
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,

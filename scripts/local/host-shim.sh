@@ -178,10 +178,16 @@ start_mariadb() {
   command -v mariadbd >/dev/null 2>&1 || return 0
   local data="$root/var/lib/mysql"
   running /run/mysqld/mysqld.pid && return 0
-  mkdir -p /run/mysqld
+  mkdir -p /run/mysqld "$root/tmp/mysql"
+  # a temporary folder of its own: a starting mariadbd clears its tmpdir of others' temporary tables
+  export TMPDIR="$root/tmp/mysql"
   if [ ! -d "$data/mysql" ]; then
-    mariadb-install-db --no-defaults --user=root --datadir="$data" --auth-root-authentication-method=socket \
-      --skip-test-db >/dev/null 2>&1
+    if ! mariadb-install-db --no-defaults --user=root --datadir="$data" --auth-root-authentication-method=socket \
+      --skip-test-db >"$root/var/log/mariadb-install.log" 2>&1; then
+      echo "mariadb-install-db failed:" >&2
+      grep -i -m 5 "error" "$root/var/log/mariadb-install.log" >&2 || head -n 5 "$root/var/log/mariadb-install.log" >&2
+      return 1
+    fi
   fi
   mariadbd --no-defaults --user=root --datadir="$data" --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid \
     --skip-networking --log-error="$root/var/log/mariadb.log" \
@@ -204,6 +210,10 @@ start_postgresql() {
   chown postgres:postgres /run/postgresql "$(dirname "$data")"
   if [ ! -f "$data/PG_VERSION" ]; then
     runuser -u postgres -- "$initdb" -D "$data" --auth-local=peer --auth-host=scram-sha-256 -E UTF8 >/dev/null
+    # as Debian's cluster: postgres by peer, every other role by its password (over the socket too,
+    # as the host is reached socket-only)
+    printf 'local all postgres peer\nlocal all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n' \
+      >"$data/pg_hba.conf"
   fi
   runuser -u postgres -- "$pg_ctl" -D "$data" status >/dev/null 2>&1 && return 0
   touch /var/log/postgresql.log

@@ -155,6 +155,8 @@ export function makeLocalHosts(options: LocalHostsOptions) {
       VIP_HTTP_PORT: String(host.httpPort ?? 0),
       VIP_HTTPS_PORT: String(host.httpsPort ?? 0),
       VIP_DATABASE_PORT: String(host.databasePort ?? 0),
+      // PostgreSQL's clients find the host's own engine by its port (the socket's name)
+      ...(host.databasePort ? { PGPORT: String(host.databasePort) } : {}),
       VIP_UNAVAILABLE_PACKAGES: (options.unavailablePackages ?? []).join(' '),
       VIP_CRASHING_SERVICES: (options.crashingServices ?? []).join(' '),
       VIP_DATABASE_ENGINES: options.databaseEngines === false ? '' : '1',

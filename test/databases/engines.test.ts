@@ -20,7 +20,7 @@ async function serverWith(database: string) {
   });
   expect(created.status, created.text).toBe(202);
   const provisioned = await ended(created.headers.get('location') ?? '');
-  expect(provisioned.status, JSON.stringify(provisioned.error)).toBe('succeeded');
+  expect(provisioned.status, JSON.stringify(provisioned.steps)).toBe('succeeded');
   return `/v1/tenants/${owner.tenantId}/servers/${created.json.id}`;
 }
 

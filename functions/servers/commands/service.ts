@@ -31,6 +31,9 @@ export interface CommandInput {
   keyId?: string;
   /** the site the command applies or removes */
   siteId?: string;
+  /** the database or database user the command changes */
+  databaseId?: string;
+  userId?: string;
   /** change-stack: the stack the server has once the bootstrap has converged it */
   stack?: ServerStack;
   parameters: Record<string, string[]>;
@@ -50,6 +53,7 @@ export function makeRunCommand(
       site: string;
       installApp: string;
       deploySite: string;
+      database: string;
     };
   },
 ) {
@@ -70,6 +74,8 @@ export function makeRunCommand(
         document?: 'site' | 'install-app' | 'deploy-site';
         parameters: Record<string, string>;
       };
+      /** a database command (the database document): what it changes and the document's parameters */
+      database?: { databaseId?: string; userId?: string; parameters: Record<string, string> };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
@@ -101,35 +107,45 @@ export function makeRunCommand(
         instanceId: server.instanceId,
         ...(command.keyId ? { keyId: command.keyId } : {}),
         ...(command.site ? { siteId: command.site.siteId } : {}),
-        ...(command.site
+        ...(command.database?.databaseId ? { databaseId: command.database.databaseId } : {}),
+        ...(command.database?.userId ? { userId: command.database.userId } : {}),
+        ...(command.database
           ? {
-              documentName:
-                command.site.document === 'install-app'
-                  ? deps.documents.installApp
-                  : command.site.document === 'deploy-site'
-                    ? deps.documents.deploySite
-                    : deps.documents.site,
+              documentName: deps.documents.database,
               parameters: {
-                ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
+                ...Object.fromEntries(Object.entries(command.database.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],
               },
             }
-          : stack
+          : command.site
             ? {
-                documentName: deps.documents.bootstrap,
-                stack,
-                parameters: bootstrapParameters(stack, correlationId),
-              }
-            : {
-                documentName: deps.documents.runCommand,
+                documentName:
+                  command.site.document === 'install-app'
+                    ? deps.documents.installApp
+                    : command.site.document === 'deploy-site'
+                      ? deps.documents.deploySite
+                      : deps.documents.site,
                 parameters: {
-                  action: [operationKindOf(command.kind)?.documentAction ?? ''],
-                  publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-                  service: [units.join(' ')],
-                  scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                  ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
                   correlationId: [documentSafe(correlationId)],
                 },
-              }),
+              }
+            : stack
+              ? {
+                  documentName: deps.documents.bootstrap,
+                  stack,
+                  parameters: bootstrapParameters(stack, correlationId),
+                }
+              : {
+                  documentName: deps.documents.runCommand,
+                  parameters: {
+                    action: [operationKindOf(command.kind)?.documentAction ?? ''],
+                    publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
+                    service: [units.join(' ')],
+                    scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                    correlationId: [documentSafe(correlationId)],
+                  },
+                }),
       }),
       ...(stack
         ? { onNotStarted: (input: CommandInput) => endExclusive(deps.store, input, 'stackOperationId') }

@@ -87,7 +87,7 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
           {
             equals: { status: server.status, version: server.version ?? 1 },
             // a server with sites keeps them: they go first (their files, users and domains)
-            belowOrAbsent: { siteCount: 1 },
+            belowOrAbsent: { siteCount: 1, databaseCount: 1, databaseUserCount: 1 },
           },
         ),
         putNew(operation),
@@ -99,6 +99,11 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
         if ((now?.siteCount ?? 0) > 0) {
           throw errors.conflict(
             `The server has ${now?.siteCount} site(s); delete them first (GET /v1/tenants/${tenantId}/servers/${serverId}/sites).`,
+          );
+        }
+        if ((now?.databaseCount ?? 0) > 0 || (now?.databaseUserCount ?? 0) > 0) {
+          throw errors.conflict(
+            `The server has databases or database users; drop them first (GET /v1/tenants/${tenantId}/servers/${serverId}/databases and .../database-users).`,
           );
         }
         throw errors.conflict('The server changed while it was being deleted; try again.');
