@@ -1,6 +1,7 @@
 import { metrics, withCorrelation } from '../layers/observability/logger';
 import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
+import { databaseTasks } from './databases/tasks';
 import { serversTasks } from './servers/tasks';
 import { certificateTasks } from './sites/certificates/tasks';
 
@@ -11,6 +12,7 @@ import { certificateTasks } from './sites/certificates/tasks';
 export const workflowTasks: AnyTaskHandlers = mergeTasks(
   serversTasks as AnyTaskHandlers,
   certificateTasks as AnyTaskHandlers,
+  databaseTasks as AnyTaskHandlers,
 );
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */

@@ -76,6 +76,12 @@ export const scheduledTasks = {
     everyHours: 6,
     description: "Renews sites' ACME certificates before they expire; warns of expiring ones",
   },
+  // reads every database engine's state and its databases' sizes
+  'database-refresh': {
+    action: 'databaseRefreshSweep',
+    everyHours: 6,
+    description: "Reads servers' database engines and their databases' sizes",
+  },
 } as const satisfies Record<string, { action: string; everyHours: number; description: string }>;
 
 export const workflowNames = Object.keys(workflows) as WorkflowName[];

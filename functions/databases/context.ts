@@ -8,6 +8,7 @@ export const databasesContext = defineContext({
   workflows: ['run-command'],
   // users' passwords, one SecureString per user; its tasks keep a rotated one and delete a dropped user's
   grants: ['database-passwords'],
-  taskGrants: ['database-passwords'],
+  // the scheduled refresh starts the run-command workflow on each server with databases
+  taskGrants: ['database-passwords', 'start-run-command'],
   idPrefixes: ['dbs', 'dbu'],
 });

@@ -1,8 +1,10 @@
 import { countersChange } from '../../layers/model/counters';
 import {
   type DatabaseItem,
+  type DatabaseServerItem,
   type DatabaseUserItem,
   databaseKeys,
+  databaseServerKeys,
   databasesOf,
   databaseUserKeys,
   databaseUsersOf,
@@ -106,6 +108,15 @@ export async function settleDatabase(
     { status: 'active', operationId: undefined, updatedAt: ending.at },
     { where: mine },
   );
+  if (ended.kind !== 'create-database') return;
+  // the server is among those the scheduled refresh reads
+  const entry: DatabaseServerItem = {
+    ...databaseServerKeys.item(ended.tenantId, ended.serverId),
+    entity: 'database-server',
+    tenantId: ended.tenantId,
+    serverId: ended.serverId,
+  };
+  await store.put(entry);
 }
 
 /** A dropped database leaves no grant on it in its users' records (the host dropped them with it). */

@@ -113,6 +113,21 @@ export const databaseUserKeys = {
   }),
 };
 
+/**
+ * A server with databases, in one platform partition: the scheduled refresh reads them with one
+ * Query (no scan). Written when a database is made there; the refresh drops a server with none.
+ */
+export interface DatabaseServerItem extends StoredItem {
+  entity: 'database-server';
+  tenantId: string;
+  serverId: string;
+}
+
+export const databaseServerKeys = {
+  partition: 'DBSERVERS',
+  item: (tenantId: string, serverId: string) => ({ pk: 'DBSERVERS', sk: `${tenantId}#${serverId}` }),
+};
+
 export const nameClaim = (
   key: { pk: string; sk: string },
   serverId: string,

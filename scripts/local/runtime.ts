@@ -464,6 +464,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       cleanups.push(() => clearInterval(timer));
     }
     const sweepCertificates = () => runScheduled('certificate-sweep');
+    const refreshDatabases = () => runScheduled('database-refresh');
 
     const { getPlatform } = await import('../../layers/runtime/platform');
     const { siteAnswering } = await import('../../layers/model/sites');
@@ -503,6 +504,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       route53,
       /** runs the certificates sweep now, as the schedule does every 6 hours */
       sweepCertificates,
+      /** reads every database engine's state and sizes now, as the schedule does every 6 hours */
+      refreshDatabases,
       /** the provider APIs this runtime stands in for, by the variable that points at each */
       cloudFakes: cloud?.env ?? {},
       gateway,

@@ -1,9 +1,18 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { literal, quoteIdent } from '../../functions/databases/sql';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, operationEnded, planLimits, signUp, startTestRuntime } from '../support/runtime';
+import {
+  apiClient,
+  eventually,
+  operationEnded,
+  planLimits,
+  signUp,
+  startTestRuntime,
+} from '../support/runtime';
 
 /**
  * Databases and their users through the API, on the real engines a local host runs (Debian's
@@ -470,6 +479,33 @@ describe('Databases API', () => {
     expect((await createDatabase(limitedServer, { name: 'second' })).operation.status).toBe('succeeded');
   });
 
+  it('reads sizes and the engine on demand and on the schedule', async () => {
+    const db = await createDatabase(maria, { name: 'sized' });
+    const before = (await api.call('GET', `${base(maria)}/databases/${db.id}`, { token: maria.token })).json;
+    expect(before.sizeCheckedAt).not.toBeNull();
+    const refreshed = await succeeded(
+      maria,
+      await api.call('POST', `${base(maria)}/databases/refresh`, { token: maria.token }),
+    );
+    expect(refreshed.kind).toBe('refresh-databases');
+    const onDemand = (await api.call('GET', `${base(maria)}/databases/${db.id}`, { token: maria.token }))
+      .json;
+    expect(Date.parse(onDemand.sizeCheckedAt)).toBeGreaterThan(Date.parse(before.sizeCheckedAt));
+    // the schedule starts one refresh per server with databases (alice's and the limited
+    // tenant's by now), and each records what it read
+    const { started } = (await runtime.refreshDatabases()) as { started: number };
+    expect(started).toBeGreaterThanOrEqual(2);
+    const scheduled = await eventually(
+      async () => {
+        const now = (await api.call('GET', `${base(maria)}/databases/${db.id}`, { token: maria.token })).json;
+        return Date.parse(now.sizeCheckedAt) > Date.parse(onDemand.sizeCheckedAt) ? now : undefined;
+      },
+      30_000,
+      'the scheduled refresh',
+    );
+    expect(scheduled.sizeBytes).toBeGreaterThanOrEqual(0);
+  });
+
   it("answers 404 for another tenant's server, database and user on every route", async () => {
     const db = await createDatabase(bobs, { name: 'bobs' });
     const user = await createUser(bobs, { name: 'bob_app', grants: [{ databaseId: db.id, access: 'all' }] });
@@ -503,6 +539,64 @@ describe('Databases API', () => {
       status: 'active',
       grants: [{ databaseId: db.id, access: 'all' }],
     });
+  });
+
+  it('quotes any text as a literal and an identifier that each engine reads back exactly', async () => {
+    const samples = fc.sample(
+      fc
+        .string({ unit: 'binary', maxLength: 40 })
+        .filter(
+          (text) =>
+            text.length > 0 &&
+            ![...text].some(
+              (c) => c === '\0' || ((c.codePointAt(0) ?? 0) >= 0xd800 && (c.codePointAt(0) ?? 0) <= 0xdfff),
+            ),
+        ),
+      { numRuns: 300, seed: 20261203 },
+    );
+    samples.push("'", '\\', "\\'", '$$', '`', '"', ';', "'; DROP DATABASE mysql; --", '$vip$', '\\0');
+    // MariaDB keeps identifiers in utf8mb3: the Basic Multilingual Plane only
+    const bmp = (text: string) =>
+      [...text]
+        .filter((c) => (c.codePointAt(0) ?? 0) <= 0xffff)
+        .slice(0, 60)
+        .join('');
+    const hex = (text: string) => Buffer.from(text, 'utf8').toString('hex').toUpperCase();
+    const mariaScript = samples
+      .map((text) => `SELECT HEX(${literal('mariadb', text)}) AS ${quoteIdent('mariadb', bmp(text))};`)
+      .join('\n');
+    const mariaRun = spawnSync(
+      'mariadb',
+      ['-S', join(maria.root, 'run/mysqld/mysqld.sock'), '-u', 'root', '-N', '--batch'],
+      {
+        input: `SET NAMES utf8mb4;\n${mariaScript}`,
+        encoding: 'utf8',
+      },
+    );
+    expect(mariaRun.stderr).toBe('');
+    expect(mariaRun.stdout.trim().split('\n')).toEqual(samples.map(hex));
+    // PostgreSQL, as a user of a database of its own
+    const props = await createDatabase(pg, { name: 'props' });
+    const user = await createUser(pg, {
+      name: 'props_user',
+      grants: [{ databaseId: props.id, access: 'read' }],
+    });
+    const pgScript = samples
+      .map(
+        (text) =>
+          `SELECT upper(encode(convert_to(${literal('postgresql', text)}, 'UTF8'), 'hex')) AS ${quoteIdent('postgresql', [...text].slice(0, 15).join(''))};`,
+      )
+      .join('\n');
+    const read = asUser(
+      pg,
+      'postgresql',
+      'props_user',
+      user.password,
+      'props',
+      `SET standard_conforming_strings = on;\n${pgScript}`,
+    );
+    expect(read.err).toBe('');
+    expect(read.out.split('\n').filter((line) => line !== 'SET')).toEqual(samples.map(hex));
   });
 
   it('never lets a password reach an operation, a log line or the host', async () => {
