@@ -1,10 +1,8 @@
 import {
-  DeleteParameterCommand,
-  GetParameterCommand,
-  ParameterNotFound,
-  PutParameterCommand,
-} from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../layers/aws/clients';
+  deleteSecureParameter,
+  putSecureParameter,
+  readSecureParameter,
+} from '../../layers/aws/secure-parameters';
 import type { SiteItem } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 
@@ -27,51 +25,24 @@ export async function putSiteSecret(
   value: string,
 ): Promise<string> {
   const name = siteSecretName(platform.config.STAGE, site, secret);
-  await ssmClient().send(
-    new PutParameterCommand({
-      Name: name,
-      Value: value,
-      Type: 'SecureString',
-      Overwrite: true,
-      Description: `The ${secret} of site ${site.id} of tenant ${site.tenantId}`,
-      ...(platform.config.CREDENTIALS_KMS_KEY_ID ? { KeyId: platform.config.CREDENTIALS_KMS_KEY_ID } : {}),
-      // an environment may reach the standard tier's 4 KB
-      Tier: 'Intelligent-Tiering',
-    }),
-  );
+  await putSecureParameter(name, value, {
+    description: `The ${secret} of site ${site.id} of tenant ${site.tenantId}`,
+    kmsKeyId: platform.config.CREDENTIALS_KMS_KEY_ID,
+    // an environment may reach the standard tier's 4 KB
+    tier: 'Intelligent-Tiering',
+  });
   return name;
 }
 
 /** A site's secret, decrypted; undefined when it has none. */
-export async function readSiteSecret(
+export const readSiteSecret = (
   platform: Platform,
   site: Pick<SiteItem, 'tenantId' | 'id'>,
   secret: SiteSecret,
-): Promise<string | undefined> {
-  try {
-    const { Parameter } = await ssmClient().send(
-      new GetParameterCommand({
-        Name: siteSecretName(platform.config.STAGE, site, secret),
-        WithDecryption: true,
-      }),
-    );
-    return Parameter?.Value;
-  } catch (error) {
-    if (error instanceof ParameterNotFound) return undefined;
-    throw error;
-  }
-}
+): Promise<string | undefined> => readSecureParameter(siteSecretName(platform.config.STAGE, site, secret));
 
-export async function deleteSiteSecret(
+export const deleteSiteSecret = (
   platform: Platform,
   site: Pick<SiteItem, 'tenantId' | 'id'>,
   secret: SiteSecret,
-): Promise<void> {
-  try {
-    await ssmClient().send(
-      new DeleteParameterCommand({ Name: siteSecretName(platform.config.STAGE, site, secret) }),
-    );
-  } catch (error) {
-    if (!(error instanceof ParameterNotFound)) throw error;
-  }
-}
+): Promise<void> => deleteSecureParameter(siteSecretName(platform.config.STAGE, site, secret));

@@ -65,6 +65,7 @@ describe('Stack: workflows', () => {
     const props = machine?.Properties as Record<string, any>;
     expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
       'BootstrapServerDocumentName',
+      'DatabaseDocumentName',
       'DeploySiteDocumentName',
       'HostCommandLogGroupName',
       'InstallAppDocumentName',
@@ -95,7 +96,7 @@ describe('Stack: workflows', () => {
       );
     }
     templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
-    templates.workflows.resourceCountIs('AWS::SSM::Document', 5);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', 6);
   });
 
   it('runs the scheduled tasks through EventBridge Scheduler, which may only invoke the tasks function', () => {
@@ -159,7 +160,7 @@ describe('Stack: workflows', () => {
   });
 
   it('creates the host documents as SSM Command documents', () => {
-    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app', 'deploy-site']) {
+    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app', 'deploy-site', 'database']) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
         DocumentType: 'Command',
         Name: `vip-test-${name}`,
