@@ -160,7 +160,14 @@ describe('Stack: workflows', () => {
   });
 
   it('creates the host documents as SSM Command documents', () => {
-    for (const name of ['bootstrap-server', 'run-command', 'site', 'install-app', 'deploy-site', 'database']) {
+    for (const name of [
+      'bootstrap-server',
+      'run-command',
+      'site',
+      'install-app',
+      'deploy-site',
+      'database',
+    ]) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
         DocumentType: 'Command',
         Name: `vip-test-${name}`,
