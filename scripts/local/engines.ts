@@ -125,7 +125,13 @@ export async function startDynamoDbEngine(options: { path?: string | undefined; 
  * server.json. With `persistPath` it keeps its streams there.
  */
 export async function startKinesisEngine(
-  options: { persistPath?: string | undefined; logFile?: string; createStreamMs?: number } = {},
+  options: {
+    persistPath?: string | undefined;
+    logFile?: string;
+    createStreamMs?: number;
+    /** the account's shard limit it plays (AWS's default, 50, unless given) */
+    shardLimit?: number;
+  } = {},
 ) {
   const [plain, tls] = await Promise.all([freePort(), freePort()]);
   const child = spawn(process.execPath, ['main.js'], {
@@ -136,6 +142,7 @@ export async function startKinesisEngine(
       KINESIS_MOCK_TLS_PORT: String(tls),
       LOG_LEVEL: 'WARN',
       CREATE_STREAM_DURATION: `${options.createStreamMs ?? 100}ms`,
+      ...(options.shardLimit ? { SHARD_LIMIT: String(options.shardLimit) } : {}),
       ...(options.persistPath
         ? { SHOULD_PERSIST_DATA: 'true', PERSIST_PATH: options.persistPath, PERSIST_INTERVAL: '2s' }
         : {}),

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeleteStreamCommand } from '@aws-sdk/client-kinesis';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import {
   aggregatorMapping,
@@ -284,6 +285,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       ensureStream(kinesis, names.metricsStream, metricsStream.shardCount),
       ensureTable(dynamoClient, names.table),
     ]);
+    // on engines shared with other runtimes (the test files'), the stream goes with this runtime
+    if (options.engines) {
+      cleanups.push(async () => {
+        await kinesis
+          .send(new DeleteStreamCommand({ StreamName: names.metricsStream, EnforceConsumerDeletion: true }))
+          .catch(() => undefined);
+      });
+    }
 
     // SSM (Parameter Store, Run Command) and the local hosts behind it.
     const logs = makeLocalLogs();

@@ -15,7 +15,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const [dynamodb, kinesis] = await Promise.all([
     startDynamoDbEngine(),
-    startKinesisEngine({ createStreamMs: 50 }),
+    // one engine for every test file, each with a stream of its own: more shards than one account's 50
+    startKinesisEngine({ createStreamMs: 50, shardLimit: 1000 }),
   ]);
   project.provide('engines', { dynamodb: dynamodb.endpoint, kinesis: kinesis.endpoint });
   return async () => {
