@@ -7,8 +7,9 @@ export const databasesContext = defineContext({
   routes: databasesRoutes,
   workflows: ['run-command'],
   // users' passwords, one SecureString per user; its tasks keep a rotated one and delete a dropped user's
-  grants: ['database-passwords'],
+  // a linked site's environment carries a database's credentials
+  grants: ['database-passwords', 'site-environments'],
   // the scheduled refresh starts the run-command workflow on each server with databases
-  taskGrants: ['database-passwords', 'start-run-command'],
+  taskGrants: ['database-passwords', 'start-run-command', 'site-environments'],
   idPrefixes: ['dbs', 'dbu'],
 });

@@ -14,6 +14,7 @@ import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { serverOf } from '../sites/service';
 import { databasesContext } from './context';
+import { linkSite, unlinkSite } from './link';
 import type { databasesRoutes } from './routes';
 import {
   changeDatabaseUser,
@@ -70,6 +71,27 @@ export const databasesImplementations: Implementations<typeof databasesRoutes> =
       { ...toDatabase(deleting.database), operation: toOperation(deleting.operation) },
       operationUrl(params.tenantId, deleting.operation),
     );
+  },
+  linkDatabaseSite: async ({ params, body, requestId, platform }) => {
+    const database = await databaseOf(platform, params.tenantId, params.serverId, params.databaseId);
+    const user = await databaseUserOf(platform, params.tenantId, params.serverId, body.userId).catch(() => {
+      throw errors.validation([{ path: 'body.userId', message: 'No such user on this server' }]);
+    });
+    const linked = await linkSite(platform, database, user, body.siteId, requestId);
+    return accepted(
+      { ...toDatabase(linked.database), operation: toOperation(linked.operation) },
+      operationUrl(params.tenantId, linked.operation),
+    );
+  },
+  unlinkDatabaseSite: async ({ params, requestId, platform }) => {
+    const database = await databaseOf(platform, params.tenantId, params.serverId, params.databaseId);
+    const unlinked = await unlinkSite(platform, database, requestId);
+    return unlinked.operation
+      ? accepted(
+          { ...toDatabase(unlinked.database), operation: toOperation(unlinked.operation) },
+          operationUrl(params.tenantId, unlinked.operation),
+        )
+      : ok(toDatabase(unlinked.database));
   },
   refreshDatabases: async ({ params, requestId, platform }) => {
     const server = await serverOf(platform, params.tenantId, params.serverId);

@@ -483,6 +483,12 @@ export async function deleteDatabaseUser(platform: Platform, user: DatabaseUserI
   }
   const server = await serverOf(platform, user.tenantId, user.serverId);
   const databases = await databasesById(platform, user.tenantId, user.serverId);
+  const linked = [...databases.values()].find((d) => d.link?.userId === user.id);
+  if (linked?.link) {
+    throw errors.conflict(
+      `Site ${linked.link.siteId} reaches database ${linked.name} as this user; unlink it first (DELETE .../databases/${linked.id}/site).`,
+    );
+  }
   const now = platform.clock.now().toISOString();
   let deleting = user;
   try {

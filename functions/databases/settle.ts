@@ -1,3 +1,5 @@
+import { AppError } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import { countersChange } from '../../layers/model/counters';
 import {
   type DatabaseItem,
@@ -10,6 +12,7 @@ import {
   databaseUsersOf,
 } from '../../layers/model/databases';
 import { serverKeys } from '../../layers/model/servers';
+import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type ItemKey, type Store, TransactionFailedError } from '../../layers/store/store';
 import { deleteItem, updateItem } from '../../layers/store/writes';
@@ -45,12 +48,18 @@ const stderrOf = (output: Ending['output']) => (typeof output?.stderr === 'strin
  * each database its size.
  */
 async function recordEngineState(store: Store, ended: EndedDatabaseCommand, ending: Ending) {
-  const { up, version, sizes } = parseSizes(stdoutOf(ending.output));
+  const { up, version, socket, port, sizes } = parseSizes(stdoutOf(ending.output));
   const down = /database engine \(\w+\) is not running/.test(stderrOf(ending.output));
   if (!up && !down) return;
   await quietly(store, serverKeys.item(ended.tenantId, ended.serverId), {
     databaseEngine: up
-      ? { state: 'up', version, checkedAt: ending.at }
+      ? {
+          state: 'up',
+          ...(version ? { version } : {}),
+          ...(socket ? { socket } : {}),
+          ...(port ? { port } : {}),
+          checkedAt: ending.at,
+        }
       : { state: 'down', checkedAt: ending.at },
   });
   if (!up) return;
@@ -101,6 +110,12 @@ export async function settleDatabase(
       }),
     ]);
     if (succeeded) await dropGrantsOn(store, ended, database.id);
+    if (succeeded && database.link && ending.platform) {
+      // the linked site's environment no longer names a database that is gone
+      const { unlinkSite } = await import('./link');
+      const platform = ending.platform;
+      await ignoring(AppError, () => unlinkSite(platform, database, `${ended.operationId}-unlink`));
+    }
     return;
   }
   await store.update(
@@ -188,8 +203,20 @@ export async function settleDatabaseUser(
     },
     { where: mine },
   );
-  if (user.pending?.passwordChange && ending.platform)
+  if (user.pending?.passwordChange && ending.platform) {
     await deletePassword(ending.platform, user, 'password-next');
+  }
+  if (rotated && ending.platform) {
+    // the sites linked through this user get the new password in their environment
+    const { relinkAfterRotation } = await import('./link');
+    const missed = await relinkAfterRotation(ending.platform, user, ended.operationId);
+    if (missed.length > 0) {
+      logger.error('Sites linked to a rotated database user still have the old password', {
+        userId: user.id,
+        siteIds: missed,
+      });
+    }
+  }
 }
 
 /** A refresh only reports: the engine's state and the sizes. */

@@ -117,6 +117,10 @@ export const databaseSchema = z
     encoding: z.string().nullable(),
     sizeBytes: z.number().int().nullable(),
     sizeCheckedAt: isoTimestamp.nullable(),
+    link: z
+      .object({ siteId: z.string(), userId: z.string() })
+      .nullable()
+      .meta({ description: 'The site whose environment carries its credentials, and the user it names' }),
     pendingOperationId: z.string().nullable(),
     lastOperationId: z.string(),
     version: z.number().int(),
@@ -147,6 +151,11 @@ export const databaseUserSchema = z
 export const databaseUserWithPassword = databaseUserSchema.extend({
   password: z.string().meta({ description: 'Shown this once; the panel never shows it again' }),
   operation: operationSchema,
+});
+
+export const linkSiteBody = z.strictObject({
+  siteId: prefixedId('ste').meta({ description: 'A site on the same server' }),
+  userId: prefixedId('dbu').meta({ description: 'A user of the server with a grant on the database' }),
 });
 
 export const listQuery = z.strictObject({ ...pageQuery });

@@ -324,14 +324,31 @@ export function dropUserSql(
   return lines.join('');
 }
 
-/** What the size lines say: bytes by database name. */
-export function parseSizes(stdout: string): { up: boolean; version?: string; sizes: Map<string, number> } {
+/**
+ * What the document's last lines say: the engine's version, where its clients reach it on the
+ * server (its socket, or for PostgreSQL the socket's folder, and its port), and bytes by database.
+ */
+export function parseSizes(stdout: string): {
+  up: boolean;
+  version?: string;
+  socket?: string;
+  port?: number;
+  sizes: Map<string, number>;
+} {
   const version = /^engine: up (.+)$/m.exec(stdout)?.[1]?.trim();
+  const socket = /^engine-socket: (\S+)$/m.exec(stdout)?.[1];
+  const port = /^engine-port: (\d+)$/m.exec(stdout)?.[1];
   const sizes = new Map<string, number>();
   for (const match of stdout.matchAll(/^size: (\S+) (\d+)$/gm)) {
     sizes.set(match[1] as string, Number(match[2]));
   }
-  return { up: version !== undefined, ...(version ? { version } : {}), sizes };
+  return {
+    up: version !== undefined,
+    ...(version ? { version } : {}),
+    ...(socket ? { socket } : {}),
+    ...(port ? { port: Number(port) } : {}),
+    sizes,
+  };
 }
 
 /**

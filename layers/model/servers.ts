@@ -56,7 +56,14 @@ export interface ServerItem extends StoredItem {
   databaseCount?: number;
   databaseUserCount?: number;
   /** the database engine as the last database command found it */
-  databaseEngine?: { state: 'up' | 'down'; version?: string; checkedAt: string };
+  databaseEngine?: {
+    state: 'up' | 'down';
+    version?: string;
+    /** where its clients reach it on the server: its socket (PostgreSQL: the socket's folder) and port */
+    socket?: string;
+    port?: number;
+    checkedAt: string;
+  };
   /** set while the tenant (or a tenant above it) is suspended */
   suspendedAt?: string;
   createdAt: string;

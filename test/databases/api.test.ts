@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,8 @@ let pg: Server;
 let bobs: Server;
 let limitedServer: Server;
 
+/** Every password the API answered here, to look for where it must never be. */
+const passwords: string[] = [];
 /** Everything the runtime printed while these tests ran, to look for secrets in. */
 const printed: string[] = [];
 const HOSTILE_PASSWORD = `q'"\\;$$ -- é😀 \`x\` %_ ${'\u202e'}end`;
@@ -122,6 +124,7 @@ async function createUser(server: Server, body: Record<string, unknown>) {
   const created = await api.call('POST', `${base(server)}/database-users`, { token: server.token, body });
   expect(created.status, created.text).toBe(202);
   const operation = await ended(server, created.headers.get('location'));
+  passwords.push(created.json.password);
   return { id: created.json.id as string, password: created.json.password as string, operation };
 }
 
@@ -285,6 +288,7 @@ describe('Databases API', () => {
     });
     await succeeded(maria, rotated);
     const fresh = rotated.json.password as string;
+    passwords.push(fresh);
     expect(asUser(maria, 'mariadb', 'shop_app', HOSTILE_PASSWORD, 'shop_main', 'SELECT 1;').ok).toBe(false);
     expect(asUser(maria, 'mariadb', 'shop_app', fresh, 'shop_main', 'SELECT n FROM t;').out).toBe('42');
 
@@ -506,6 +510,89 @@ describe('Databases API', () => {
     expect(scheduled.sizeBytes).toBeGreaterThanOrEqual(0);
   });
 
+  it("links a database to a site: the site's environment signs in, follows a rotation and lets go", async () => {
+    const siteCreated = await api.call('POST', `${base(maria)}/sites`, {
+      token: maria.token,
+      body: { domain: 'linked.example.test', type: 'static' },
+    });
+    await succeeded(maria, siteCreated);
+    const site = siteCreated.json;
+    const db = await createDatabase(maria, { name: 'linked_db' });
+    const user = await createUser(maria, {
+      name: 'linked_user',
+      grants: [{ databaseId: db.id, access: 'all' }],
+    });
+    const stranger = await createUser(maria, { name: 'no_grant' });
+    const link = (body: Record<string, unknown>) =>
+      api.call('PUT', `${base(maria)}/databases/${db.id}/site`, { token: maria.token, body });
+    const refused = await link({ siteId: site.id, userId: stranger.id });
+    expect(refused.status).toBe(400);
+    expect(refused.json.errors[0].path).toBe('body.userId');
+    const elsewhere = await api.call('PUT', `${base(pg)}/databases/${db.id}/site`, {
+      token: pg.token,
+      body: { siteId: site.id, userId: user.id },
+    });
+    expect(elsewhere.status).toBe(404);
+    const linked = await link({ siteId: site.id, userId: user.id });
+    await succeeded(maria, linked);
+    expect(linked.json.link).toEqual({ siteId: site.id, userId: user.id });
+    const siteNow = await api.call('GET', `/v1/tenants/${maria.tenantId}/sites/${site.id}`, {
+      token: maria.token,
+    });
+    expect(siteNow.json.environmentNames).toEqual(
+      expect.arrayContaining(['DB_DATABASE', 'DB_PASSWORD', 'DATABASE_URL']),
+    );
+
+    // the site's own environment file, read as a shell reads it, signs in to its database
+    const environment = join(maria.root, 'home', site.systemUser, '.vip/environment');
+    const signIn = () =>
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          'set -a; . "$1"; MYSQL_PWD="$DB_PASSWORD" mariadb -S "$2$DB_SOCKET" -u "$DB_USERNAME" -N "$DB_DATABASE" -e "SELECT DATABASE()"',
+          'sign-in',
+          environment,
+          maria.root,
+        ],
+        { encoding: 'utf8' },
+      );
+    expect(signIn().stdout.trim(), signIn().stderr).toBe('linked_db');
+
+    // a rotation reaches the site once the host has the new password
+    const before = readFileSync(environment, 'utf8');
+    const rotation = await api.call('POST', `${base(maria)}/database-users/${user.id}/password`, {
+      token: maria.token,
+      body: {},
+    });
+    passwords.push(rotation.json.password);
+    await succeeded(maria, rotation);
+    await eventually(
+      async () => (readFileSync(environment, 'utf8') !== before ? true : undefined),
+      30_000,
+      'the new password',
+    );
+    expect(signIn().stdout.trim(), signIn().stderr).toBe('linked_db');
+
+    const busyUser = await api.call('DELETE', `${base(maria)}/database-users/${user.id}`, {
+      token: maria.token,
+    });
+    expect(busyUser.status).toBe(409);
+    await eventually(
+      async () => {
+        const unlinked = await api.call('DELETE', `${base(maria)}/databases/${db.id}/site`, {
+          token: maria.token,
+        });
+        return unlinked.status === 202 ? unlinked : undefined;
+      },
+      30_000,
+      'the site to take the unlink',
+    ).then((unlinked) => succeeded(maria, unlinked));
+    expect(existsSync(environment) ? readFileSync(environment, 'utf8') : '').not.toContain('DB_PASSWORD');
+    const read = await api.call('GET', `${base(maria)}/databases/${db.id}`, { token: maria.token });
+    expect(read.json.link).toBeNull();
+  });
+
   it("answers 404 for another tenant's server, database and user on every route", async () => {
     const db = await createDatabase(bobs, { name: 'bobs' });
     const user = await createUser(bobs, { name: 'bob_app', grants: [{ databaseId: db.id, access: 'all' }] });
@@ -519,6 +606,12 @@ describe('Databases API', () => {
         ['GET', `${path}/databases/${db.id}`],
         ['DELETE', `${path}/databases/${db.id}?confirm=bobs`],
         ['POST', `${path}/databases/refresh`],
+        [
+          'PUT',
+          `${path}/databases/${db.id}/site`,
+          { siteId: 'ste_00000000000000000000000000', userId: user.id },
+        ],
+        ['DELETE', `${path}/databases/${db.id}/site`],
         ['GET', `${path}/database-users`],
         ['POST', `${path}/database-users`, { name: 'stolen' }],
         ['GET', `${path}/database-users/${user.id}`],
@@ -603,7 +696,8 @@ describe('Databases API', () => {
     const fresh = await createUser(maria, { name: 'secret_keeper' });
     const rotatedPg = await api.call('GET', `${base(pg)}/database-users`, { token: pg.token });
     expect(rotatedPg.status).toBe(200);
-    const secrets = [HOSTILE_PASSWORD, 'another long $$ password', fresh.password];
+    const secrets = [HOSTILE_PASSWORD, 'another long $$ password', fresh.password, ...passwords];
+    expect(secrets.length).toBeGreaterThan(10);
     const operations: unknown[] = [];
     for (const tenant of [alice, bob, limited]) {
       let cursor: string | null = null;
