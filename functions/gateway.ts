@@ -93,6 +93,23 @@ export function gatewayProblem(
 }
 
 /**
+ * The answer to a CORS preflight of a path (204): the methods it has and the headers the web
+ * app sends. API Gateway gives it from the same mock `ANY` method as the 405 (which OPTIONS
+ * reaches, as no resource defines it), the local gateway from its route table.
+ */
+export function corsPreflight(methods: readonly string[], origin: string) {
+  return {
+    status: 204,
+    headers: {
+      'Access-Control-Allow-Origin': origin,
+      'Access-Control-Allow-Methods': [...new Set(methods)].sort().concat('OPTIONS').join(','),
+      'Access-Control-Allow-Headers': 'Authorization,Content-Type,Idempotency-Key,If-Match,X-Request-Id',
+      'Access-Control-Max-Age': '600',
+    },
+  };
+}
+
+/**
  * The answer to a method a path does not have: 405 with `Allow`. API Gateway gives it from a
  * mock `ANY` method on each resource (a method of the resource's own wins over ANY); the
  * local gateway from its route table.

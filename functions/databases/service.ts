@@ -408,6 +408,15 @@ export async function changeDatabaseUser(
     remoteAccess: change.body?.remoteAccess ?? user.spec.remoteAccess,
   };
   const problems = checkSpec(user.engine, spec, databases);
+  for (const database of databases.values()) {
+    // a site reaches this database as this user: the grant stays until the site is unlinked
+    if (database.link?.userId === user.id && !spec.grants.some((g) => g.databaseId === database.id)) {
+      problems.push({
+        path: 'body.grants',
+        message: `Site ${database.link.siteId} reaches ${database.name} as this user; unlink it first`,
+      });
+    }
+  }
   if (problems.length > 0) throw errors.validation(problems);
   if (!server.hostKey) throw noHostKey();
   const rotating = change.rotate !== undefined;

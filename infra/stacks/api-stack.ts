@@ -10,6 +10,7 @@ import type { Construct } from 'constructs';
 import { contexts, routes } from '../../functions/api';
 import {
   AUTHORIZER_CACHE_SECONDS,
+  corsPreflight,
   type GatewayResponseType,
   gatewayProblem,
   gatewayResponses,
@@ -84,11 +85,8 @@ export class ApiStack extends Stack {
         throttlingRateLimit: 500,
         throttlingBurstLimit: 1000,
       },
-      defaultCorsPreflightOptions: {
-        allowOrigins: apigw.Cors.ALL_ORIGINS,
-        allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'If-Match', 'X-Request-Id'],
-        maxAge: Duration.minutes(10),
-      },
+      // CORS preflights are answered by each path's mock ANY method (methodsNotAllowed): an OPTIONS
+      // method on every resource would cost a resource each, of the stack's 500
     });
 
     for (const [type, response] of Object.entries(gatewayResponses) as [
@@ -350,12 +348,25 @@ export class ApiStack extends Stack {
     for (const route of routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route.method]);
     for (const [path, methods] of byPath) {
       const answer = methodNotAllowed(methods, '$context.requestId', '$context.path');
+      const preflight = corsPreflight(methods, '*');
+      const header = (name: string) => `method.response.header.${name}`;
       this.api.root.resourceForPath(path).addMethod(
         'ANY',
         new apigw.MockIntegration({
-          requestTemplates: { 'application/json': '{"statusCode": 405}' },
+          requestTemplates: {
+            'application/json':
+              '#if($context.httpMethod == "OPTIONS")\n{"statusCode": 204}\n#else\n{"statusCode": 405}\n#end',
+          },
           passthroughBehavior: apigw.PassthroughBehavior.NEVER,
           integrationResponses: [
+            {
+              // a CORS preflight
+              selectionPattern: '204',
+              statusCode: '204',
+              responseParameters: Object.fromEntries(
+                Object.entries(preflight.headers).map(([name, value]) => [header(name), `'${value}'`]),
+              ),
+            },
             {
               statusCode: '405',
               responseParameters: {
@@ -370,6 +381,12 @@ export class ApiStack extends Stack {
           operationName: `methodNotAllowed${path.replace(/[^A-Za-z0-9]/g, '')}`,
           authorizationType: apigw.AuthorizationType.NONE,
           methodResponses: [
+            {
+              statusCode: '204',
+              responseParameters: Object.fromEntries(
+                Object.keys(preflight.headers).map((name) => [header(name), true]),
+              ),
+            },
             {
               statusCode: '405',
               responseParameters: {

@@ -9,6 +9,7 @@ import type {
 } from 'aws-lambda';
 import {
   AUTHORIZER_CACHE_SECONDS,
+  corsPreflight,
   GATEWAY_MAX_BODY_BYTES,
   type GatewayResponseType,
   gatewayProblem,
@@ -200,12 +201,8 @@ export function makeGateway(options: GatewayOptions) {
     }
     const matches = compiled.filter((r) => r.pattern.test(url.pathname));
     if (method === 'OPTIONS' && matches.length > 0) {
-      response.writeHead(204, {
-        'Access-Control-Allow-Origin': options.corsOrigins.split(',')[0] ?? '*',
-        'Access-Control-Allow-Methods': [...allowedMethods(matches), 'OPTIONS'].join(','),
-        'Access-Control-Allow-Headers': 'Authorization,Content-Type,Idempotency-Key,If-Match,X-Request-Id',
-        'Access-Control-Max-Age': '600',
-      });
+      const preflight = corsPreflight(allowedMethods(matches), options.corsOrigins.split(',')[0] ?? '*');
+      response.writeHead(preflight.status, preflight.headers);
       response.end();
       return;
     }

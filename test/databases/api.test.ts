@@ -578,6 +578,13 @@ describe('Databases API', () => {
       token: maria.token,
     });
     expect(busyUser.status).toBe(409);
+    expect(busyUser.json.detail).toMatch(/unlink it first/);
+    const ungrant = await api.call('PATCH', `${base(maria)}/database-users/${user.id}`, {
+      token: maria.token,
+      body: { grants: [] },
+    });
+    expect(ungrant.status).toBe(400);
+    expect(ungrant.json.errors[0].path).toBe('body.grants');
     await eventually(
       async () => {
         const unlinked = await api.call('DELETE', `${base(maria)}/databases/${db.id}/site`, {

@@ -267,12 +267,25 @@ describe('Stack: API', () => {
     expect(health?.Integration).toMatchObject({
       Type: 'MOCK',
       IntegrationResponses: [
+        // a CORS preflight reaches the same mock (no resource has an OPTIONS method of its own)
+        expect.objectContaining({
+          SelectionPattern: '204',
+          StatusCode: '204',
+          ResponseParameters: expect.objectContaining({
+            'method.response.header.Access-Control-Allow-Methods': "'GET,OPTIONS'",
+            'method.response.header.Access-Control-Allow-Origin': "'*'",
+          }),
+        }),
         expect.objectContaining({
           StatusCode: '405',
           ResponseParameters: expect.objectContaining({ 'method.response.header.Allow': "'GET, OPTIONS'" }),
         }),
       ],
     });
+    expect(health?.Integration.RequestTemplates['application/json']).toContain(
+      '$context.httpMethod == "OPTIONS"',
+    );
+    expect(methods.filter((m) => m.HttpMethod === 'OPTIONS')).toEqual([]);
   });
 
   it('puts a WAF web ACL with managed rules and a rate rule in front of the stage', () => {
