@@ -1,8 +1,9 @@
-import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { listenLocally } from './listen';
 import type { FakeMachine } from './providers';
+import { Sha256 } from './sha256';
 
 const NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
 const xml = (value: string) =>
@@ -12,26 +13,6 @@ const xml = (value: string) =>
   );
 
 /** SHA-256 for the SigV4 signer, on node:crypto (an HMAC when given a secret). */
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-const bytes = (data: Bytes) =>
-  typeof data === 'string'
-    ? Buffer.from(data, 'utf8')
-    : ArrayBuffer.isView(data)
-      ? Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-      : Buffer.from(data);
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: Bytes) {
-    this.hash = secret ? createHmac('sha256', bytes(secret)) : createHash('sha256');
-  }
-  update(data: Bytes) {
-    this.hash.update(bytes(data));
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-}
-
 const catalogue = {
   regions: ['us-east-1', 'eu-central-1', 'eu-west-1'],
   sizes: [
