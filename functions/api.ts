@@ -2,6 +2,7 @@ import type { ContextDefinition } from '../layers/http/context';
 import type { RouteSpec } from '../layers/http/route';
 import { auditContext } from './audit/context';
 import { authContext } from './auth/context';
+import { backupsContext } from './backups/context';
 import { databasesContext } from './databases/context';
 import { membersContext } from './members/context';
 import { metricsContext } from './metrics/context';
@@ -25,6 +26,7 @@ export const contexts: readonly ContextDefinition[] = [
   serversContext,
   sitesContext,
   databasesContext,
+  backupsContext,
   operationsContext,
   metricsContext,
   auditContext,

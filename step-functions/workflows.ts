@@ -55,7 +55,15 @@ export const workflows = {
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site', 'database'],
+    documents: [
+      'run-command',
+      'bootstrap-server',
+      'site',
+      'install-app',
+      'deploy-site',
+      'database',
+      'backup-site',
+    ],
   },
   // a site's certificate from an ACME directory: the site document serves the challenges, then installs it
   'issue-certificate': { file: 'issue-certificate.asl.json', timeoutMinutes: 30, documents: ['site'] },
@@ -97,6 +105,7 @@ export const hostDocuments = {
   'install-app': 'documents/install-app.yaml',
   'deploy-site': 'documents/deploy-site.yaml',
   database: 'documents/database.yaml',
+  'backup-site': 'documents/backup-site.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

@@ -147,9 +147,12 @@ const startDatabaseCommand = (
 ) =>
   runCommand(platform)(server.tenantId, server.id, requestId, {
     kind: command.kind,
-    database: {
-      ...(command.databaseId ? { databaseId: command.databaseId } : {}),
-      ...(command.userId ? { userId: command.userId } : {}),
+    document: {
+      name: 'database',
+      subject: {
+        ...(command.databaseId ? { databaseId: command.databaseId } : {}),
+        ...(command.userId ? { userId: command.userId } : {}),
+      },
       parameters: command.parameters,
     },
     ...(command.alongside ? { alongside: command.alongside } : {}),

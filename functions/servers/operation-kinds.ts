@@ -2,6 +2,7 @@ import type { OperationItem } from '../../layers/model/operations';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
+import { settleBackup } from '../backups/settle';
 import { settleDatabase, settleDatabaseRefresh, settleDatabaseUser } from '../databases/settle';
 import { settleSite } from '../sites/settle';
 import { endExclusive } from './server-operations';
@@ -18,6 +19,7 @@ export interface EndedCommand {
   siteId?: string;
   databaseId?: string;
   userId?: string;
+  backupId?: string;
   stack?: ServerStack;
 }
 
@@ -111,6 +113,8 @@ export const operationKinds = {
     onEnd: settleDatabaseRefresh,
     explainsFailure: true,
   },
+  // a site's files and databases streamed to the backups bucket (the backup-site document)
+  'backup-site': { workflow: 'run-command', cancel: false, onEnd: settleBackup, explainsFailure: true },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

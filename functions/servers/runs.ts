@@ -20,5 +20,6 @@ export const runCommand = (platform: Platform) =>
       installApp: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'install-app'),
       deploySite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'deploy-site'),
       database: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'database'),
+      backupSite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'backup-site'),
     },
   });

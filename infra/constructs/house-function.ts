@@ -134,6 +134,7 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
       resourceName: stateMachineName(stage, ''),
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
+    BACKUPS_BUCKET: names.backupsBucket(stack.account, stack.region),
     JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,
     JWT_AUDIENCE: 'vip-hosting-panel',
   };
@@ -160,6 +161,38 @@ export const siteEnvironmentsFinding = (stage: string) => ({
   reason:
     "Sites' environments are one parameter per site under this path; the handler reaches only the path's tenant's sites (checked before).",
 });
+
+/**
+ * Lets a function use the backups bucket's objects (multipart uploads, presigned parts and
+ * downloads, reads, deletes) and the key they are encrypted with; `read` leaves writes out.
+ */
+export function grantBackupsBucket(fn: HouseFunction, stage: string, key: kms.IKey) {
+  const stack = Stack.of(fn);
+  const bucket = `arn:${stack.partition}:s3:::${resourceNames(stage).backupsBucket(stack.account, stack.region)}`;
+  fn.fn.addToRolePolicy(
+    new iam.PolicyStatement({
+      actions: [
+        's3:PutObject',
+        's3:GetObject',
+        's3:DeleteObject',
+        's3:AbortMultipartUpload',
+        's3:ListMultipartUploadParts',
+      ],
+      resources: [`${bucket}/tenants/*`],
+    }),
+  );
+  // the bucket's objects are encrypted with the data key (SSE-KMS, with a bucket key)
+  fn.fn.addToRolePolicy(
+    new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
+  );
+  acknowledge(fn, [
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::vip-${stage}-backups-<AWS::AccountId>-<AWS::Region>/tenants/*]`,
+      reason:
+        "Backups are objects per tenant, site and backup under this prefix; functions reach only the path's tenant's (checked before) and the tasks only the backup whose command ended.",
+    },
+  ]);
+}
 
 /** Every database user's password parameters of a stage: `/vip/<stage>/tenants/<tenant>/database-users/<user>/<slot>`. */
 export const databasePasswordsArn = (stack: Stack, stage: string) =>

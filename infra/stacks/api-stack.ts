@@ -29,6 +29,7 @@ import type { WorkflowName } from '../../step-functions/workflows';
 import {
   databasePasswordsArn,
   databasePasswordsFinding,
+  grantBackupsBucket,
   grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
@@ -57,9 +58,12 @@ export class ApiStack extends Stack {
   readonly api: apigw.RestApi;
   readonly functions: Record<string, HouseFunction>;
   readonly tenantDataRole: iam.Role;
+  /** the data key (the backups bucket's objects are encrypted with it) */
+  private readonly dataKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
+    this.dataKey = props.secrets.key;
     const environment = platformEnvironment(this, props.stage);
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
@@ -291,6 +295,9 @@ export class ApiStack extends Stack {
         fn.fn.addToRolePolicy(
           new iam.PolicyStatement({ actions: ['ssm:ListCommands', 'ssm:CancelCommand'], resources: ['*'] }),
         );
+        return;
+      case 'backups-bucket':
+        grantBackupsBucket(fn, stage, this.dataKey);
         return;
       case 'database-passwords':
         fn.fn.addToRolePolicy(

@@ -10,6 +10,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { Construct } from 'constructs';
 import { metricsStream, resourceNames } from '../../layers/config/resources';
@@ -26,6 +27,7 @@ export class DataStack extends Stack {
   readonly key: kms.Key;
   readonly table: dynamodb.Table;
   readonly stream: kinesis.Stream;
+  readonly backups: s3.Bucket;
   readonly secrets: { name: string; arn: string; key: kms.IKey };
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
@@ -67,6 +69,36 @@ export class DataStack extends Stack {
       encryption: kinesis.StreamEncryption.KMS,
       encryptionKey: this.key,
     });
+
+    // Backups: encrypted with the data key, private, TLS only; a multipart upload nobody
+    // completed or aborted (a host lost mid-backup) is cleaned up after a day
+    const accessLogs = new s3.Bucket(this, 'BackupsAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.backups = new s3.Bucket(this, 'Backups', {
+      bucketName: names.backupsBucket(this.account, this.region),
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: false,
+      serverAccessLogsBucket: accessLogs as s3.IBucket,
+      serverAccessLogsPrefix: 'backups/',
+      lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(accessLogs, [
+      {
+        id: 'AwsSolutions-S1',
+        reason: 'This is the access log bucket of the backups bucket; it logs nothing itself.',
+      },
+    ]);
 
     const parameterArn = this.formatArn({
       service: 'ssm',

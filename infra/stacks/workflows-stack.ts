@@ -27,6 +27,7 @@ import {
 import {
   databasePasswordsArn,
   databasePasswordsFinding,
+  grantBackupsBucket,
   grantTenantAwsRoles,
   HouseFunction,
   platformEnvironment,
@@ -51,11 +52,14 @@ export interface WorkflowsStackProps extends StackProps {
 export class WorkflowsStack extends Stack {
   /** every workflow of step-functions/workflows.ts, by name */
   readonly machines: Record<WorkflowName, sfn.StateMachine>;
+  /** the data key (the backups bucket's objects are encrypted with it) */
+  private readonly dataKey: kms.IKey;
   /** where Run Command streams the output of the commands the workflows send */
   readonly hostCommandLogs: logs.LogGroup;
 
   constructor(scope: Construct, id: string, props: WorkflowsStackProps) {
     super(scope, id, props);
+    this.dataKey = props.secrets.key;
 
     // The role hybrid-activated hosts assume; SSM's managed-instance policy is what AWS documents for it.
     const hostRole = new iam.Role(this, 'ManagedHostRole', {
@@ -295,6 +299,9 @@ export class WorkflowsStack extends Stack {
         return;
       case 'tenant-aws-roles':
         grantTenantAwsRoles(tasks);
+        return;
+      case 'backups-bucket':
+        grantBackupsBucket(tasks, stage, this.dataKey);
         return;
       case 'database-passwords':
         tasks.fn.addToRolePolicy(

@@ -18,6 +18,8 @@ export const permissionMatrix = {
   'sites:secrets': ['owner', 'admin', 'developer'],
   'databases:read': ['owner', 'admin', 'developer', 'read-only'],
   'databases:write': ['owner', 'admin', 'developer'],
+  'backups:read': ['owner', 'admin', 'developer', 'read-only'],
+  'backups:write': ['owner', 'admin', 'developer'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],

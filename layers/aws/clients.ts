@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { Route53Client } from '@aws-sdk/client-route-53';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -91,6 +92,20 @@ export const ssmClient = once(() => new SSMClient(base(getConfig().SSM_ENDPOINT)
 export const logsClient = once(() => new CloudWatchLogsClient(base(getConfig().LOGS_ENDPOINT)));
 
 export const route53Client = once(() => new Route53Client(base(getConfig().ROUTE53_ENDPOINT)));
+
+/**
+ * S3, for backups: path-style at a local endpoint; checksums only where S3 requires them, since
+ * the parts that hosts upload through presigned URLs carry their own SHA-256 in the manifest.
+ */
+export const s3Client = once(() => {
+  const endpoint = getConfig().S3_ENDPOINT;
+  return new S3Client({
+    ...base(endpoint),
+    ...(endpoint ? { forcePathStyle: true } : {}),
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+});
 
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
 

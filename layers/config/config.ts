@@ -55,6 +55,9 @@ export const configSchema = z.object({
   SES_ENDPOINT: optionalUrl,
   STS_ENDPOINT: optionalUrl,
   APIGATEWAY_ENDPOINT: optionalUrl,
+  S3_ENDPOINT: optionalUrl,
+  /** the platform's bucket for backups (the data stack's) */
+  BACKUPS_BUCKET: z.string().min(3).default('vip-backups'),
   /** the usage plan (by name) a reseller's usage key joins when it creates its first API token */
   RESELLER_USAGE_PLAN_NAME: z.string().min(1).optional(),
   /**

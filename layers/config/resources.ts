@@ -28,6 +28,8 @@ export const resourceNames = (stage: string) => ({
   /** assumed by API functions with a tenant session tag (layers/auth/tenant-policy.ts) */
   tenantDataRole: `vip-${stage}-tenant-data`,
   standardUsagePlan: `vip-${stage}-standard`,
+  /** backups' objects; bucket names are global, so the account and region are part of it */
+  backupsBucket: (account: string, region: string) => `vip-${stage}-backups-${account}-${region}`,
   resellersUsagePlan: `vip-${stage}-resellers`,
 });
 

@@ -22,7 +22,9 @@ export type Grant =
   /** read what commands on hosts print as they run (CloudWatch Logs) */
   | 'host-command-logs'
   /** database users' passwords, one SecureString parameter per user and slot */
-  | 'database-passwords';
+  | 'database-passwords'
+  /** the platform's backups bucket: begin and abort uploads, presign parts and downloads, delete */
+  | 'backups-bucket';
 
 /**
  * What the workflow tasks function needs to run a context's workflow tasks; the workflows
@@ -42,7 +44,9 @@ export type TaskGrant =
   /** start the run-command workflow (a change that catches a host up) */
   | 'start-run-command'
   /** keep a rotated database password, delete a dropped user's */
-  | 'database-passwords';
+  | 'database-passwords'
+  /** complete backups' uploads, read them back, abort and delete what failed */
+  | 'backups-bucket';
 
 /** One bounded context: everything the CDK app, the local runtime and IAM need to know of it. */
 export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonly RouteSpec[]> {

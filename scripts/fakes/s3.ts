@@ -32,8 +32,10 @@ export interface FakeS3 {
   createBucket(name: string): void;
   /** the multipart uploads not completed nor aborted (what a lifecycle rule would clean up) */
   openUploads(bucket: string): { key: string; uploadId: string }[];
-  /** where an object's bytes are on disk (tests corrupt one through it) */
+  /** where an object's bytes are on disk */
   objectPath(bucket: string, key: string): string | undefined;
+  /** the next multipart upload completed has one byte changed on disk, as storage gone bad would */
+  corruptNextCompletion(): void;
   stop(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function startFakeS3(options: {
   port?: number;
 }): Promise<FakeS3> {
   const bucketDir = (bucket: string) => join(options.dir, bucket);
+  let corruptNext = false;
   const keyId = (key: string) => createHash('sha256').update(key).digest('hex');
   const objectFile = (bucket: string, key: string) => join(bucketDir(bucket), 'objects', keyId(key));
   const uploadDir = (bucket: string, uploadId: string) => join(bucketDir(bucket), 'uploads', uploadId);
@@ -470,6 +473,13 @@ export async function startFakeS3(options: {
         out.end((error?: Error | null) => (error ? reject(error) : resolve())),
       );
       renameSync(tmp, file);
+      if (corruptNext && size > 0) {
+        corruptNext = false;
+        const bytes = readFileSync(file);
+        const at = Math.floor(size / 2);
+        bytes[at] = (bytes[at] ?? 0) ^ 0xff;
+        writeFileSync(file, bytes);
+      }
       const etag = `"${createHash('md5').update(Buffer.concat(md5s)).digest('hex')}-${listed.length}"`;
       const meta: ObjectMeta = {
         key,
@@ -572,6 +582,9 @@ export async function startFakeS3(options: {
     endpoint: `http://127.0.0.1:${port}`,
     createBucket: (name) => mkdirSync(join(bucketDir(name), 'objects'), { recursive: true }),
     openUploads: (bucket) => uploads(bucket).map((u) => ({ key: u.key, uploadId: u.uploadId })),
+    corruptNextCompletion: () => {
+      corruptNext = true;
+    },
     objectPath: (bucket, key) => {
       const file = objectFile(bucket, key);
       return existsSync(file) && statSync(file).isFile() ? file : undefined;

@@ -25,6 +25,7 @@ import {
   workflowNames,
 } from '../../step-functions/workflows';
 import { startFakeRoute53 } from '../fakes/route53';
+import { startFakeS3 } from '../fakes/s3';
 import { makeLocalApiKeys } from './api-gateway-keys';
 import { serveJsonProtocol } from './aws-json-protocol';
 import { startCloudFakes } from './cloud-fakes';
@@ -196,6 +197,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       },
     });
     cleanups.push(() => route53.stop());
+    // S3 for backups: objects on disk under the data directory, checked by SigV4 as S3 does
+    const backupsBucket = names.backupsBucket('000000000000', REGION);
+    const s3 = await startFakeS3({
+      dir: join(dataDir, 's3'),
+      accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+      secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey,
+      sessions: (accessKeyId) => stsSession(accessKeyId),
+    });
+    s3.createBucket(backupsBucket);
+    cleanups.push(() => s3.stop());
 
     const endpoints = {
       dynamodb: options.engines?.dynamodb ?? dynamoEngine?.endpoint ?? '',
@@ -259,6 +270,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       SSM_ENDPOINT: endpoints.services,
       LOGS_ENDPOINT: endpoints.services,
       ROUTE53_ENDPOINT: route53.endpoint,
+      S3_ENDPOINT: s3.endpoint,
+      BACKUPS_BUCKET: backupsBucket,
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
       STS_ENDPOINT: endpoints.services,
@@ -511,6 +524,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       acme,
       /** Route 53's API, whose hosted zones (`addZone`) prove their domains by DNS-01 */
       route53,
+      /** S3's API for backups, and the platform's bucket in it */
+      s3: { ...s3, bucket: backupsBucket },
       /** runs the certificates sweep now, as the schedule does every 6 hours */
       sweepCertificates,
       /** reads every database engine's state and sizes now, as the schedule does every 6 hours */

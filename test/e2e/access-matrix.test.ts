@@ -46,6 +46,7 @@ const missing: Record<string, string> = {
   invitationId: 'inv_00000000000000000000000000',
   planId: 'plan_00000000000000000000000000',
   siteId: 'ste_00000000000000000000000000',
+  backupId: 'bkp_00000000000000000000000000',
   databaseId: 'dbs_00000000000000000000000000',
   databaseUserId: 'dbu_00000000000000000000000000',
   daemon: 'worker',

@@ -12,7 +12,7 @@ import {
   usagePlans,
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
-import { scheduledTasks } from '../../step-functions/workflows';
+import { documentPlaceholder, hostDocumentNames, scheduledTasks } from '../../step-functions/workflows';
 
 /** The contexts whose data is the tenant's own, as their definitions say. */
 const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
@@ -63,16 +63,13 @@ describe('Stack: workflows', () => {
   it('loads the state machine from the ASL file with its substitutions, traced and logged', () => {
     const machine = Object.values(templates.workflows.findResources('AWS::StepFunctions::StateMachine'))[0];
     const props = machine?.Properties as Record<string, any>;
-    expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual([
-      'BootstrapServerDocumentName',
-      'DatabaseDocumentName',
-      'DeploySiteDocumentName',
-      'HostCommandLogGroupName',
-      'InstallAppDocumentName',
-      'RunCommandDocumentName',
-      'SiteDocumentName',
-      'WorkflowTasksFunctionArn',
-    ]);
+    expect(Object.keys(props.DefinitionSubstitutions).sort()).toEqual(
+      [
+        ...hostDocumentNames.map(documentPlaceholder),
+        'HostCommandLogGroupName',
+        'WorkflowTasksFunctionArn',
+      ].sort(),
+    );
     expect(props.TracingConfiguration).toEqual({ Enabled: true });
     expect(props.LoggingConfiguration.Level).toBe('ALL');
   });
@@ -96,7 +93,7 @@ describe('Stack: workflows', () => {
       );
     }
     templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
-    templates.workflows.resourceCountIs('AWS::SSM::Document', 6);
+    templates.workflows.resourceCountIs('AWS::SSM::Document', hostDocumentNames.length);
   });
 
   it('runs the scheduled tasks through EventBridge Scheduler, which may only invoke the tasks function', () => {
@@ -160,14 +157,7 @@ describe('Stack: workflows', () => {
   });
 
   it('creates the host documents as SSM Command documents', () => {
-    for (const name of [
-      'bootstrap-server',
-      'run-command',
-      'site',
-      'install-app',
-      'deploy-site',
-      'database',
-    ]) {
+    for (const name of hostDocumentNames) {
       templates.workflows.hasResourceProperties('AWS::SSM::Document', {
         DocumentType: 'Command',
         Name: `vip-test-${name}`,

@@ -34,6 +34,8 @@ export interface CommandInput {
   /** the database or database user the command changes */
   databaseId?: string;
   userId?: string;
+  /** the backup the command makes */
+  backupId?: string;
   /** change-stack: the stack the server has once the bootstrap has converged it */
   stack?: ServerStack;
   parameters: Record<string, string[]>;
@@ -54,6 +56,7 @@ export function makeRunCommand(
       installApp: string;
       deploySite: string;
       database: string;
+      backupSite: string;
     };
   },
 ) {
@@ -74,8 +77,15 @@ export function makeRunCommand(
         document?: 'site' | 'install-app' | 'deploy-site';
         parameters: Record<string, string>;
       };
-      /** a database command (the database document): what it changes and the document's parameters */
-      database?: { databaseId?: string; userId?: string; parameters: Record<string, string> };
+      /**
+       * A command of another context's own document (the database document, the backup
+       * document): what it changes, for its settling, and the document's parameters.
+       */
+      document?: {
+        name: 'database' | 'backup-site';
+        subject: { databaseId?: string; userId?: string; siteId?: string; backupId?: string };
+        parameters: Record<string, string>;
+      };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
       stack?: (current: ServerStack) => ServerStack;
       /** written with the operation, in one transaction */
@@ -107,13 +117,13 @@ export function makeRunCommand(
         instanceId: server.instanceId,
         ...(command.keyId ? { keyId: command.keyId } : {}),
         ...(command.site ? { siteId: command.site.siteId } : {}),
-        ...(command.database?.databaseId ? { databaseId: command.database.databaseId } : {}),
-        ...(command.database?.userId ? { userId: command.database.userId } : {}),
-        ...(command.database
+        ...(command.document?.subject ?? {}),
+        ...(command.document
           ? {
-              documentName: deps.documents.database,
+              documentName:
+                command.document.name === 'database' ? deps.documents.database : deps.documents.backupSite,
               parameters: {
-                ...Object.fromEntries(Object.entries(command.database.parameters).map(([k, v]) => [k, [v]])),
+                ...Object.fromEntries(Object.entries(command.document.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],
               },
             }

@@ -1,0 +1,45 @@
+import type { Implementations } from '../../layers/http/context-handler';
+import { makeContextHandler } from '../../layers/http/context-handler';
+import { accepted, ok } from '../../layers/http/route';
+import { type BackupItem, backupKeys, toBackup } from '../../layers/model/backups';
+import { tenantPartition } from '../../layers/model/keys';
+import { toOperation } from '../../layers/model/operations';
+import { siteOf } from '../sites/service';
+import { backupsContext } from './context';
+import type { backupsRoutes } from './routes';
+import { backUpNow, backupOf, deleteBackup, downloadLinks } from './service';
+
+export const backupsImplementations: Implementations<typeof backupsRoutes> = {
+  backUpSite: async ({ params, body, requestId, platform }) => {
+    const { backup, operation } = await backUpNow(platform, { ...params, requestId }, body);
+    return accepted(
+      { ...toBackup(backup), operation: toOperation(operation) },
+      `/v1/tenants/${params.tenantId}/operations/${operation.id}`,
+    );
+  },
+  listSiteBackups: async ({ params, query, platform }) => {
+    await siteOf(platform, params.tenantId, params.siteId);
+    const page = await platform.store.query<BackupItem>({
+      pk: tenantPartition(params.tenantId),
+      skPrefix: backupKeys.prefix(params.siteId),
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: `backups:${params.siteId}`,
+    });
+    return ok({ items: page.items.map(toBackup), nextCursor: page.nextCursor });
+  },
+  getSiteBackup: async ({ params, platform }) =>
+    ok(toBackup(await backupOf(platform, params.tenantId, params.siteId, params.backupId))),
+  downloadSiteBackup: async ({ params, platform }) => {
+    const backup = await backupOf(platform, params.tenantId, params.siteId, params.backupId);
+    return ok({ objects: await downloadLinks(platform, backup) });
+  },
+  deleteSiteBackup: async ({ params, platform }) => {
+    await deleteBackup(platform, await backupOf(platform, params.tenantId, params.siteId, params.backupId));
+    return { status: 204 };
+  },
+};
+
+/** The backups context. */
+export const handler = makeContextHandler(backupsContext, backupsImplementations);

@@ -1,0 +1,217 @@
+import { gzipSync } from 'node:zlib';
+import { CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type * as z from 'zod';
+import { s3Client } from '../../layers/aws/clients';
+import { errors } from '../../layers/errors/app-error';
+import { type BackupItem, type BackupObject, backupKeys, backupObjectKey } from '../../layers/model/backups';
+import { type DatabaseItem, databasesOf } from '../../layers/model/databases';
+import type { OperationItem } from '../../layers/model/operations';
+import type { SiteItem } from '../../layers/model/sites';
+import type { Platform } from '../../layers/runtime/platform';
+import { TransactionFailedError } from '../../layers/store/store';
+import { putNew } from '../../layers/store/writes';
+import { runCommand } from '../servers/runs';
+import { sealFor } from '../sites/render/sealed';
+import { noHostKey, serverOf, siteOf } from '../sites/service';
+import { discardObjects } from './objects';
+import type { backUpBody } from './spec';
+
+const MiB = 1024 * 1024;
+
+/**
+ * The parts a host may send of one object, growing so that a small site's parts stay small (the
+ * host holds one part at a time) and a large one still fits S3's 10,000: 40 of 16 MiB, 40 of
+ * 64 MiB, 40 of 256 MiB (about 13 GiB in all).
+ */
+export const PART_PLAN = [
+  { count: 40, bytes: 16 * MiB },
+  { count: 40, bytes: 64 * MiB },
+  { count: 40, bytes: 256 * MiB },
+] as const;
+
+/** How long the part URLs stay valid: the longest a backup's command may run. */
+const PART_URL_SECONDS = 6 * 3600;
+
+/** How long a download link stays valid. */
+export const DOWNLOAD_SECONDS = 15 * 60;
+
+const bucket = (platform: Platform) => platform.config.BACKUPS_BUCKET;
+
+export async function backupOf(platform: Platform, tenantId: string, siteId: string, backupId: string) {
+  const backup = await platform.store.get<BackupItem>(backupKeys.item(tenantId, siteId, backupId), true);
+  if (!backup) throw errors.notFound('backup');
+  return backup;
+}
+
+/** The databases a backup takes: those asked for, else those linked to the site. */
+async function databasesFor(platform: Platform, site: SiteItem, ids: string[] | undefined) {
+  const all: DatabaseItem[] = [];
+  for await (const database of databasesOf(platform.store, site.tenantId, site.serverId)) all.push(database);
+  if (ids === undefined) return all.filter((d) => d.link?.siteId === site.id && d.status === 'active');
+  const problems = ids.flatMap((id, i) => {
+    const database = all.find((d) => d.id === id);
+    return database?.status === 'active'
+      ? []
+      : [{ path: `body.databaseIds.${i}`, message: "No such database on the site's server" }];
+  });
+  if (problems.length > 0) throw errors.validation(problems);
+  return ids.map((id) => all.find((d) => d.id === id) as DatabaseItem);
+}
+
+/** Every planned part's URL for one object: presigned UploadPart requests, each for its own part number. */
+async function partUrls(platform: Platform, object: BackupObject) {
+  const lines: string[] = [];
+  let number = 0;
+  for (const { count, bytes } of PART_PLAN) {
+    for (let i = 0; i < count; i += 1) {
+      number += 1;
+      const url = await getSignedUrl(
+        s3Client(),
+        new UploadPartCommand({
+          Bucket: bucket(platform),
+          Key: object.key,
+          UploadId: object.uploadId,
+          PartNumber: number,
+        }),
+        { expiresIn: PART_URL_SECONDS },
+      );
+      lines.push(`url ${number} ${bytes} ${url}`);
+    }
+  }
+  return lines;
+}
+
+/**
+ * Backs a site up now: its files and databases, each a multipart upload the host streams into
+ * through presigned part URLs, as an operation on the site's server. One backup of a site at a
+ * time (its lock is written with the operation).
+ */
+export async function backUpNow(
+  platform: Platform,
+  ref: { tenantId: string; siteId: string; requestId: string },
+  body: z.output<typeof backUpBody>,
+): Promise<{ backup: BackupItem; operation: OperationItem }> {
+  const site = await siteOf(platform, ref.tenantId, ref.siteId);
+  if (site.status === 'creating' || site.status === 'deleting') {
+    throw errors.conflict(`The site is ${site.status}; back it up once it is active.`);
+  }
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  if (!server.hostKey) throw noHostKey();
+  const databases = await databasesFor(platform, site, body.databaseIds);
+  if (!body.files && databases.length === 0) {
+    throw errors.validation([{ path: 'body', message: 'Nothing to back up: no files and no databases' }]);
+  }
+  const id = platform.ids.next('bkp');
+  const names = [
+    ...(body.files ? [{ name: 'files', kind: 'files' as const }] : []),
+    ...databases.map((d) => ({ name: `database-${d.name}`, kind: 'database' as const, database: d })),
+  ];
+  const objects: BackupObject[] = [];
+  for (const planned of names) {
+    const key = backupObjectKey(site.tenantId, site.id, id, planned.name);
+    const { UploadId } = await s3Client().send(
+      new CreateMultipartUploadCommand({ Bucket: bucket(platform), Key: key }),
+    );
+    objects.push({
+      name: planned.name,
+      kind: planned.kind,
+      key,
+      uploadId: UploadId as string,
+      ...(planned.kind === 'database'
+        ? {
+            database: {
+              id: planned.database.id,
+              engine: planned.database.engine,
+              name: planned.database.name,
+            },
+          }
+        : {}),
+    });
+  }
+  const plan: string[] = [];
+  for (const object of objects) {
+    plan.push(
+      object.database
+        ? `object ${object.name} database ${object.database.engine} ${object.database.name}`
+        : `object ${object.name} files`,
+    );
+    plan.push(...(await partUrls(platform, object)));
+  }
+  const planSealed = sealFor(server.hostKey, gzipSync(`${plan.join('\n')}\n`).toString('base64'));
+  const now = platform.clock.now().toISOString();
+  let backup: BackupItem | undefined;
+  try {
+    const { operation } = await runCommand(platform)(site.tenantId, site.serverId, ref.requestId, {
+      kind: 'backup-site',
+      document: {
+        name: 'backup-site',
+        subject: { siteId: site.id, backupId: id },
+        parameters: { siteUser: site.systemUser, planSealed },
+      },
+      alongside: (operationId) => {
+        backup = {
+          ...backupKeys.item(site.tenantId, site.id, id),
+          entity: 'backup',
+          id,
+          tenantId: site.tenantId,
+          siteId: site.id,
+          serverId: site.serverId,
+          status: 'running',
+          objects,
+          operationId,
+          createdAt: now,
+        };
+        return [
+          putNew(backup),
+          putNew({
+            ...backupKeys.lock(site.tenantId, site.id),
+            entity: 'backup-lock',
+            backupId: id,
+            operationId,
+          }),
+        ];
+      },
+    });
+    return { backup: backup as BackupItem, operation };
+  } catch (error) {
+    await discardObjects(platform, objects);
+    if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
+      throw errors.conflict('A backup of this site is running; try again once it has ended.');
+    }
+    throw error;
+  }
+}
+
+/** Short-lived links to download each of a backup's objects. */
+export async function downloadLinks(platform: Platform, backup: BackupItem) {
+  if (backup.status !== 'succeeded' || !backup.manifest) {
+    throw errors.conflict('The backup has not finished; its objects are not complete yet.');
+  }
+  const expiresAt = new Date(platform.clock.now().getTime() + DOWNLOAD_SECONDS * 1000).toISOString();
+  return Promise.all(
+    backup.manifest.objects.map(async (object) => ({
+      name: object.name,
+      sizeBytes: object.sizeBytes,
+      sha256: object.sha256,
+      compression: object.compression,
+      url: await getSignedUrl(
+        s3Client(),
+        new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
+        {
+          expiresIn: DOWNLOAD_SECONDS,
+        },
+      ),
+      expiresAt,
+    })),
+  );
+}
+
+/** Deletes a finished backup: its objects, then its record. */
+export async function deleteBackup(platform: Platform, backup: BackupItem) {
+  if (backup.status === 'running') {
+    throw errors.conflict('The backup is running; delete it once it has ended.');
+  }
+  await discardObjects(platform, backup.objects);
+  await platform.store.remove(backupKeys.item(backup.tenantId, backup.siteId, backup.id));
+}

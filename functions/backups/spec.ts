@@ -1,0 +1,74 @@
+import * as z from 'zod';
+import { operationSchema } from '../operations/spec';
+import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+
+export const siteBackupsParams = tenantParams.extend({ siteId: prefixedId('ste') });
+export const backupParams = siteBackupsParams.extend({ backupId: prefixedId('bkp') });
+
+export const backUpBody = z
+  .strictObject({
+    files: z.boolean().default(true).meta({ description: "The site's files (its home, caches left out)" }),
+    databaseIds: z
+      .array(prefixedId('dbs'))
+      .max(20)
+      .refine((ids) => new Set(ids).size === ids.length, 'Each database once')
+      .optional()
+      .meta({
+        description: "Databases on the site's server to dump with it; default: those linked to the site",
+      }),
+  })
+  .default({ files: true });
+
+export const backupSchema = z
+  .object({
+    id: z.string(),
+    siteId: z.string(),
+    serverId: z.string(),
+    status: z.enum(['running', 'succeeded']),
+    includes: z.object({
+      files: z.boolean(),
+      databases: z.array(z.object({ id: z.string(), name: z.string() })),
+    }),
+    sizeBytes: z.number().int().nullable(),
+    durationMs: z.number().int().nullable(),
+    objects: z.array(
+      z.object({
+        name: z.string(),
+        sizeBytes: z.number().int(),
+        sha256: z.string(),
+        compression: z.enum(['zstd', 'gzip', 'none']),
+        parts: z.number().int(),
+      }),
+    ),
+    verification: z
+      .object({
+        status: z.enum(['verified', 'failed']),
+        checkedAt: isoTimestamp,
+        detail: z.string().optional(),
+      })
+      .nullable()
+      .meta({
+        description: "The bucket's copy read back and compared, part by part, with what the host sent",
+      }),
+    operationId: z.string(),
+    createdAt: isoTimestamp,
+    endedAt: isoTimestamp.nullable(),
+  })
+  .meta({ id: 'Backup' });
+
+export const downloadSchema = z.object({
+  objects: z.array(
+    z.object({
+      name: z.string(),
+      sizeBytes: z.number().int(),
+      sha256: z.string(),
+      compression: z.enum(['zstd', 'gzip', 'none']),
+      url: z.string().meta({ description: 'A presigned GET, valid 15 minutes' }),
+      expiresAt: isoTimestamp,
+    }),
+  ),
+});
+
+export const listQuery = z.strictObject({ ...pageQuery });
+export const accepted = backupSchema.extend({ operation: operationSchema });
+export const problems = { ...tenantRouteProblems('site or backup') };

@@ -1,0 +1,90 @@
+import type { StoredItem } from '../store/store';
+import type { DatabaseEngineName } from './databases';
+import { tenantPartition } from './keys';
+
+/**
+ * One object of a backup in the bucket, as planned before the host streams it: the site's files
+ * (a compressed tar of its home) or one database's dump, each its own multipart upload.
+ */
+export interface BackupObject {
+  name: string;
+  kind: 'files' | 'database';
+  key: string;
+  uploadId: string;
+  database?: { id: string; engine: DatabaseEngineName; name: string };
+}
+
+/** What the host sent and the bucket holds of one object, part by part. */
+export interface BackupObjectManifest {
+  name: string;
+  key: string;
+  sizeBytes: number;
+  sha256: string;
+  compression: 'zstd' | 'gzip' | 'none';
+  parts: { number: number; sizeBytes: number; sha256: string; etag: string }[];
+}
+
+export const backupStatuses = ['running', 'succeeded'] as const;
+
+/**
+ * A backup of a site. `running` while its host streams it; `succeeded` once every object is
+ * complete in the bucket. One that fails leaves nothing: its uploads are aborted and its record
+ * goes (the operation tells what happened).
+ */
+export interface BackupItem extends StoredItem {
+  entity: 'backup';
+  id: string;
+  tenantId: string;
+  siteId: string;
+  serverId: string;
+  status: (typeof backupStatuses)[number];
+  objects: BackupObject[];
+  manifest?: { objects: BackupObjectManifest[]; sizeBytes: number; durationMs: number };
+  /** the bucket's copy read back and compared, part by part, with what the host sent */
+  verification?: { status: 'verified' | 'failed'; checkedAt: string; detail?: string };
+  operationId: string;
+  createdAt: string;
+  endedAt?: string;
+}
+
+/** A site's backups sort by id (ULIDs: oldest first) under the site; one runs at a time, held by its lock. */
+export const backupKeys = {
+  item: (tenantId: string, siteId: string, backupId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `BACKUP#${siteId}#${backupId}`,
+  }),
+  prefix: (siteId: string) => `BACKUP#${siteId}#`,
+  /** held while a backup of the site runs, so backups of one site are serialised */
+  lock: (tenantId: string, siteId: string) => ({ pk: tenantPartition(tenantId), sk: `BACKUPLOCK#${siteId}` }),
+};
+
+/** Where a backup's objects live in the bucket: by tenant, site and backup. */
+export const backupObjectKey = (tenantId: string, siteId: string, backupId: string, name: string) =>
+  `tenants/${tenantId}/sites/${siteId}/backups/${backupId}/${name}`;
+
+export const toBackup = (item: BackupItem) => ({
+  id: item.id,
+  siteId: item.siteId,
+  serverId: item.serverId,
+  status: item.status,
+  includes: {
+    files: item.objects.some((o) => o.kind === 'files'),
+    databases: item.objects.flatMap((o) =>
+      o.database ? [{ id: o.database.id, name: o.database.name }] : [],
+    ),
+  },
+  sizeBytes: item.manifest?.sizeBytes ?? null,
+  durationMs: item.manifest?.durationMs ?? null,
+  objects:
+    item.manifest?.objects.map((o) => ({
+      name: o.name,
+      sizeBytes: o.sizeBytes,
+      sha256: o.sha256,
+      compression: o.compression,
+      parts: o.parts.length,
+    })) ?? [],
+  verification: item.verification ?? null,
+  operationId: item.operationId,
+  createdAt: item.createdAt,
+  endedAt: item.endedAt ?? null,
+});
