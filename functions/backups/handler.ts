@@ -1,7 +1,8 @@
+import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { accepted, ok } from '../../layers/http/route';
-import { type BackupItem, backupKeys, toBackup } from '../../layers/model/backups';
+import { type BackupItem, type BackupPolicyItem, backupKeys, toBackup } from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { siteOf } from '../sites/service';
@@ -9,7 +10,39 @@ import { backupsContext } from './context';
 import type { backupsRoutes } from './routes';
 import { backUpNow, backupOf, deleteBackup, downloadLinks } from './service';
 
+const toPolicy = (item: BackupPolicyItem) => ({
+  siteId: item.siteId,
+  retention: item.retention,
+  updatedAt: item.updatedAt,
+});
+
 export const backupsImplementations: Implementations<typeof backupsRoutes> = {
+  getBackupPolicy: async ({ params, platform }) => {
+    await siteOf(platform, params.tenantId, params.siteId);
+    const policy = await platform.store.get<BackupPolicyItem>(
+      backupKeys.policy(params.tenantId, params.siteId),
+    );
+    if (!policy) throw errors.notFound('backup policy');
+    return ok(toPolicy(policy));
+  },
+  putBackupPolicy: async ({ params, body, platform }) => {
+    await siteOf(platform, params.tenantId, params.siteId);
+    const policy: BackupPolicyItem = {
+      ...backupKeys.policy(params.tenantId, params.siteId),
+      entity: 'backup-policy',
+      tenantId: params.tenantId,
+      siteId: params.siteId,
+      retention: body.retention as BackupPolicyItem['retention'],
+      updatedAt: platform.clock.now().toISOString(),
+    };
+    await platform.store.put(policy);
+    return ok(toPolicy(policy));
+  },
+  deleteBackupPolicy: async ({ params, platform }) => {
+    await siteOf(platform, params.tenantId, params.siteId);
+    await platform.store.remove(backupKeys.policy(params.tenantId, params.siteId));
+    return { status: 204 };
+  },
   backUpSite: async ({ params, body, requestId, platform }) => {
     const { backup, operation } = await backUpNow(platform, { ...params, requestId }, body);
     return accepted(

@@ -6,13 +6,16 @@ import {
   type BackupItem,
   type BackupObject,
   type BackupObjectManifest,
+  type BackupPolicyItem,
   backupKeys,
 } from '../../layers/model/backups';
+import { tenantPartition } from '../../layers/model/keys';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import { deleteItem, updateItem } from '../../layers/store/writes';
 import { discardObjects } from './objects';
+import { retained } from './retention';
 
 /** What a backup command's ending tells its record. */
 export interface EndedBackupCommand {
@@ -171,5 +174,34 @@ export async function settleBackup(
     metrics.addMetric('BackupFailed', 'Count', 1);
     // a command that succeeded whose objects could not be completed fails its operation
     if (succeeded) throw error;
+    return;
+  }
+  // only after a success: the site's older backups its policy no longer keeps go
+  await prune(platform, backup.tenantId, backup.siteId, new Date(ending.at));
+}
+
+/** Deletes the site's finished backups its policy does not keep (objects first, then records). */
+export async function prune(platform: Platform, tenantId: string, siteId: string, now: Date) {
+  const policy = await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, siteId));
+  if (!policy) return;
+  const finished: BackupItem[] = [];
+  for await (const page of platform.store.pages<BackupItem>({
+    pk: tenantPartition(tenantId),
+    skPrefix: backupKeys.prefix(siteId),
+  })) {
+    finished.push(...page.filter((b) => b.status === 'succeeded'));
+  }
+  const keep = retained(
+    finished.map((b) => ({
+      id: b.id,
+      createdAt: b.createdAt,
+      verified: b.verification?.status === 'verified',
+    })),
+    policy.retention,
+    now,
+  );
+  for (const backup of finished.filter((b) => !keep.has(b.id))) {
+    await discardObjects(platform, backup.objects);
+    await platform.store.remove(backupKeys.item(tenantId, siteId, backup.id));
   }
 }

@@ -69,6 +69,39 @@ export const downloadSchema = z.object({
   ),
 });
 
+export const retentionSchema = z
+  .strictObject({
+    keepLast: z.number().int().min(1).max(1000).optional().meta({ description: 'The newest N' }),
+    keepDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(3650)
+      .optional()
+      .meta({ description: 'Every backup younger than N days' }),
+    gfs: z
+      .strictObject({
+        daily: z.number().int().min(0).max(366),
+        weekly: z.number().int().min(0).max(520),
+        monthly: z.number().int().min(0).max(240),
+      })
+      .optional()
+      .meta({ description: 'The newest backup of each of the last N days, ISO weeks and months (UTC)' }),
+  })
+  .refine((r) => r.keepLast !== undefined || r.keepDays !== undefined || r.gfs !== undefined, {
+    message: 'Give keepLast, keepDays, gfs or several',
+  })
+  .meta({
+    description:
+      'Rules add up: a backup any rule keeps stays; the newest verified backup always stays. Pruned after each successful backup.',
+  });
+
+export const policyBody = z.strictObject({ retention: retentionSchema });
+
+export const policySchema = z
+  .object({ siteId: z.string(), retention: retentionSchema, updatedAt: isoTimestamp })
+  .meta({ id: 'BackupPolicy' });
+
 export const listQuery = z.strictObject({ ...pageQuery });
 export const accepted = backupSchema.extend({ operation: operationSchema });
 export const problems = { ...tenantRouteProblems('site or backup') };

@@ -24,6 +24,19 @@ export interface BackupObjectManifest {
   parts: { number: number; sizeBytes: number; sha256: string; etag: string }[];
 }
 
+/** A site's backup policy: which of its backups are kept (functions/backups/retention.ts). */
+export interface BackupPolicyItem extends StoredItem {
+  entity: 'backup-policy';
+  tenantId: string;
+  siteId: string;
+  retention: {
+    keepLast?: number;
+    keepDays?: number;
+    gfs?: { daily: number; weekly: number; monthly: number };
+  };
+  updatedAt: string;
+}
+
 export const backupStatuses = ['running', 'succeeded'] as const;
 
 /**
@@ -54,6 +67,11 @@ export const backupKeys = {
     sk: `BACKUP#${siteId}#${backupId}`,
   }),
   prefix: (siteId: string) => `BACKUP#${siteId}#`,
+  /** the site's backup policy: how many of its backups are kept */
+  policy: (tenantId: string, siteId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `BACKUPPOLICY#${siteId}`,
+  }),
   /** held while a backup of the site runs, so backups of one site are serialised */
   lock: (tenantId: string, siteId: string) => ({ pk: tenantPartition(tenantId), sk: `BACKUPLOCK#${siteId}` }),
 };

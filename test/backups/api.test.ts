@@ -217,6 +217,39 @@ describe('Backups', () => {
     expect((await ended(restart.headers.get('location'))).status).toBe('succeeded');
   });
 
+  it("prunes after each success to what the site's policy keeps, objects included", async () => {
+    const bad = await api.call('PUT', `${sitePath}/backup-policy`, {
+      token: alice.token,
+      body: { retention: {} },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe('body.retention');
+    const set = await api.call('PUT', `${sitePath}/backup-policy`, {
+      token: alice.token,
+      body: { retention: { keepLast: 2 } },
+    });
+    expect(set.status, set.text).toBe(200);
+    const made: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const { backup, operation } = await backUp({});
+      expect(operation.status).toBe('succeeded');
+      made.push(backup.id);
+    }
+    const listed = await api.call('GET', `${sitePath}/backups?limit=100`, { token: alice.token });
+    const ids = listed.json.items.map((b: { id: string }) => b.id);
+    expect(ids.slice(-2)).toEqual(made.slice(-2));
+    expect(ids).toHaveLength(2);
+    expect(
+      runtime.s3.objectPath(
+        runtime.s3.bucket,
+        `tenants/${alice.tenantId}/sites/${site.id}/backups/${made[0]}/files`,
+      ),
+    ).toBeUndefined();
+    const removed = await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
+    expect(removed.status).toBe(204);
+    expect((await api.call('GET', `${sitePath}/backup-policy`, { token: alice.token })).status).toBe(404);
+  });
+
   it('deletes a backup with its objects', async () => {
     const { backup } = await backUp({});
     const key = `tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
@@ -240,6 +273,9 @@ describe('Backups', () => {
         ['GET', `${path}/backups/${backup.id}`],
         ['POST', `${path}/backups/${backup.id}/download`],
         ['DELETE', `${path}/backups/${backup.id}`],
+        ['GET', `${path}/backup-policy`],
+        ['PUT', `${path}/backup-policy`, { retention: { keepLast: 1 } }],
+        ['DELETE', `${path}/backup-policy`],
       ] as [string, string, Record<string, unknown>?][]) {
         const response = await api.call(method, route, { token: bob.token, ...(body ? { body } : {}) });
         expect(response.status, `${method} ${route}`).toBe(404);
