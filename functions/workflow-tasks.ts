@@ -1,6 +1,7 @@
 import { metrics, withCorrelation } from '../layers/observability/logger';
 import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
+import { backupTasks } from './backups/tasks';
 import { databaseTasks } from './databases/tasks';
 import { serversTasks } from './servers/tasks';
 import { certificateTasks } from './sites/certificates/tasks';
@@ -13,6 +14,7 @@ export const workflowTasks: AnyTaskHandlers = mergeTasks(
   serversTasks as AnyTaskHandlers,
   certificateTasks as AnyTaskHandlers,
   databaseTasks as AnyTaskHandlers,
+  backupTasks as AnyTaskHandlers,
 );
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */

@@ -81,16 +81,22 @@ export const scheduledTasks = {
   // renews sites' ACME certificates 30 days before they expire; warns of expiring ones
   'certificate-sweep': {
     action: 'certificateSweep',
-    everyHours: 6,
+    everyMinutes: 360,
     description: "Renews sites' ACME certificates before they expire; warns of expiring ones",
   },
   // reads every database engine's state and its databases' sizes
   'database-refresh': {
     action: 'databaseRefreshSweep',
-    everyHours: 6,
+    everyMinutes: 360,
     description: "Reads servers' database engines and their databases' sizes",
   },
-} as const satisfies Record<string, { action: string; everyHours: number; description: string }>;
+  // starts the backups whose policy's schedule is due
+  'backup-schedule': {
+    action: 'backupScheduleSweep',
+    everyMinutes: 5,
+    description: "Starts sites' scheduled backups that are due",
+  },
+} as const satisfies Record<string, { action: string; everyMinutes: number; description: string }>;
 
 export const workflowNames = Object.keys(workflows) as WorkflowName[];
 

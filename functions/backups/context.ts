@@ -9,6 +9,7 @@ export const backupsContext = defineContext({
   // multipart uploads begun, parts presigned, download links, deletes; the tasks complete,
   // read back and abort them
   grants: ['backups-bucket'],
-  taskGrants: ['backups-bucket'],
+  // the schedule sweep starts backups (the run-command workflow)
+  taskGrants: ['backups-bucket', 'start-run-command'],
   idPrefixes: ['bkp'],
 });

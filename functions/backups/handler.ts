@@ -2,17 +2,29 @@ import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { accepted, ok } from '../../layers/http/route';
-import { type BackupItem, type BackupPolicyItem, backupKeys, toBackup } from '../../layers/model/backups';
+import {
+  type BackupItem,
+  type BackupPolicyItem,
+  backupKeys,
+  backupScheduleIndex,
+  toBackup,
+} from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { siteOf } from '../sites/service';
 import { backupsContext } from './context';
 import type { backupsRoutes } from './routes';
-import { backUpNow, backupOf, deleteBackup, downloadLinks } from './service';
+import { cronFor, nextRun, shortestGapMinutes } from './schedule';
+import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks } from './service';
 
 const toPolicy = (item: BackupPolicyItem) => ({
   siteId: item.siteId,
-  retention: item.retention,
+  retention: item.retention ?? null,
+  schedule: item.schedule ? { cron: item.schedule.cron, frequency: item.schedule.frequency ?? null } : null,
+  files: item.files,
+  databaseIds: item.databaseIds ?? null,
+  nextRunAt: item.nextRunAt ?? null,
+  lastRunAt: item.lastRunAt ?? null,
   updatedAt: item.updatedAt,
 });
 
@@ -26,14 +38,36 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
     return ok(toPolicy(policy));
   },
   putBackupPolicy: async ({ params, body, platform }) => {
-    await siteOf(platform, params.tenantId, params.siteId);
+    const site = await siteOf(platform, params.tenantId, params.siteId);
+    if (body.databaseIds) await databasesFor(platform, site, body.databaseIds);
+    const now = platform.clock.now();
+    const schedule = body.schedule
+      ? typeof body.schedule === 'string'
+        ? { cron: cronFor(body.schedule, site.id), frequency: body.schedule }
+        : { cron: body.schedule.cron }
+      : undefined;
+    if (schedule && !schedule.frequency && shortestGapMinutes(schedule.cron, now) < 15) {
+      throw errors.validation([
+        { path: 'body.schedule.cron', message: 'At most one backup every 15 minutes' },
+      ]);
+    }
+    const previous = await platform.store.get<BackupPolicyItem>(
+      backupKeys.policy(params.tenantId, params.siteId),
+    );
+    const nextRunAt = schedule ? nextRun(schedule.cron, now) : undefined;
     const policy: BackupPolicyItem = {
       ...backupKeys.policy(params.tenantId, params.siteId),
       entity: 'backup-policy',
       tenantId: params.tenantId,
       siteId: params.siteId,
-      retention: body.retention as BackupPolicyItem['retention'],
-      updatedAt: platform.clock.now().toISOString(),
+      ...(body.retention ? { retention: body.retention as NonNullable<BackupPolicyItem['retention']> } : {}),
+      ...(schedule && nextRunAt
+        ? { schedule, nextRunAt, ...backupScheduleIndex.keys(nextRunAt, params.tenantId, params.siteId) }
+        : {}),
+      files: body.files,
+      ...(body.databaseIds ? { databaseIds: body.databaseIds } : {}),
+      ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
+      updatedAt: now.toISOString(),
     };
     await platform.store.put(policy);
     return ok(toPolicy(policy));

@@ -45,7 +45,7 @@ export async function backupOf(platform: Platform, tenantId: string, siteId: str
 }
 
 /** The databases a backup takes: those asked for, else those linked to the site. */
-async function databasesFor(platform: Platform, site: SiteItem, ids: string[] | undefined) {
+export async function databasesFor(platform: Platform, site: SiteItem, ids: string[] | undefined) {
   const all: DatabaseItem[] = [];
   for await (const database of databasesOf(platform.store, site.tenantId, site.serverId)) all.push(database);
   if (ids === undefined) return all.filter((d) => d.link?.siteId === site.id && d.status === 'active');

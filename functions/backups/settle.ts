@@ -183,7 +183,8 @@ export async function settleBackup(
 /** Deletes the site's finished backups its policy does not keep (objects first, then records). */
 export async function prune(platform: Platform, tenantId: string, siteId: string, now: Date) {
   const policy = await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, siteId));
-  if (!policy) return;
+  const retention = policy?.retention;
+  if (!retention) return;
   const finished: BackupItem[] = [];
   for await (const page of platform.store.pages<BackupItem>({
     pk: tenantPartition(tenantId),
@@ -197,7 +198,7 @@ export async function prune(platform: Platform, tenantId: string, siteId: string
       createdAt: b.createdAt,
       verified: b.verification?.status === 'verified',
     })),
-    policy.retention,
+    retention,
     now,
   );
   for (const backup of finished.filter((b) => !keep.has(b.id))) {

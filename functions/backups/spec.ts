@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { operationSchema } from '../operations/spec';
 import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
+import { isCronExpression } from '../sites/spec';
 
 export const siteBackupsParams = tenantParams.extend({ siteId: prefixedId('ste') });
 export const backupParams = siteBackupsParams.extend({ backupId: prefixedId('bkp') });
@@ -96,10 +97,41 @@ export const retentionSchema = z
       'Rules add up: a backup any rule keeps stays; the newest verified backup always stays. Pruned after each successful backup.',
   });
 
-export const policyBody = z.strictObject({ retention: retentionSchema });
+export const scheduleSchema = z
+  .union([
+    z.enum(['hourly', 'daily', 'weekly']),
+    z.strictObject({ cron: z.string().max(100).refine(isCronExpression, 'Five cron fields, UTC') }),
+  ])
+  .meta({
+    description:
+      "hourly, daily or weekly (at a minute, hour and weekday of the site's own, 01:00-05:59 UTC), or a cron expression (UTC) at most every 15 minutes",
+  });
+
+export const policyBody = z
+  .strictObject({
+    retention: retentionSchema.optional(),
+    schedule: scheduleSchema.optional(),
+    files: z.boolean().default(true),
+    databaseIds: z.array(prefixedId('dbs')).max(20).optional().meta({
+      description:
+        'Databases to dump with each scheduled backup; default: those linked to the site when it runs',
+    }),
+  })
+  .refine((body) => body.retention !== undefined || body.schedule !== undefined, {
+    message: 'Give a schedule, a retention or both',
+  });
 
 export const policySchema = z
-  .object({ siteId: z.string(), retention: retentionSchema, updatedAt: isoTimestamp })
+  .object({
+    siteId: z.string(),
+    retention: retentionSchema.nullable(),
+    schedule: z.object({ cron: z.string(), frequency: z.string().nullable() }).nullable(),
+    files: z.boolean(),
+    databaseIds: z.array(z.string()).nullable(),
+    nextRunAt: isoTimestamp.nullable(),
+    lastRunAt: isoTimestamp.nullable(),
+    updatedAt: isoTimestamp,
+  })
   .meta({ id: 'BackupPolicy' });
 
 export const listQuery = z.strictObject({ ...pageQuery });

@@ -219,8 +219,10 @@ export class WorkflowsStack extends Stack {
       new scheduler.CfnSchedule(this, `${pascalCase(name)}Schedule`, {
         name: `vip-${props.stage}-${name}`,
         description: task.description,
-        scheduleExpression: `rate(${task.everyHours} hours)`,
-        flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 30 },
+        scheduleExpression: `rate(${task.everyMinutes} minutes)`,
+        // an hourly-or-rarer sweep may drift within half an hour; a frequent one runs on time
+        flexibleTimeWindow:
+          task.everyMinutes >= 60 ? { mode: 'FLEXIBLE', maximumWindowInMinutes: 30 } : { mode: 'OFF' },
         target: {
           arn: tasks.fn.functionArn,
           roleArn: schedulerRole.roleArn,

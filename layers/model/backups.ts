@@ -24,18 +24,38 @@ export interface BackupObjectManifest {
   parts: { number: number; sizeBytes: number; sha256: string; etag: string }[];
 }
 
-/** A site's backup policy: which of its backups are kept (functions/backups/retention.ts). */
+/**
+ * A site's backup policy: when it is backed up (a cron expression, UTC) and what with, and which
+ * of its backups are kept (functions/backups/retention.ts). A scheduled policy is in the
+ * schedule index by its next run, which the schedule sweep reads.
+ */
 export interface BackupPolicyItem extends StoredItem {
   entity: 'backup-policy';
   tenantId: string;
   siteId: string;
-  retention: {
+  retention?: {
     keepLast?: number;
     keepDays?: number;
     gfs?: { daily: number; weekly: number; monthly: number };
   };
+  schedule?: { cron: string; frequency?: 'hourly' | 'daily' | 'weekly' };
+  files: boolean;
+  databaseIds?: string[];
+  nextRunAt?: string;
+  lastRunAt?: string;
   updatedAt: string;
 }
+
+/** Scheduled policies by their next run, across tenants, in gsi1: one Query finds those due. */
+export const backupScheduleIndex = {
+  partition: 'BACKUPDUE',
+  keys: (nextRunAt: string, tenantId: string, siteId: string) => ({
+    gsi1pk: 'BACKUPDUE',
+    gsi1sk: `${nextRunAt}#${tenantId}#${siteId}`,
+  }),
+  /** the sort keys of every policy due at `at` (ISO timestamps sort as they read) */
+  until: (at: string): [string, string] => ['0', `${at}#~`],
+};
 
 export const backupStatuses = ['running', 'succeeded'] as const;
 

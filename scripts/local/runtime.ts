@@ -480,13 +480,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         () => {
           runScheduled(name).catch((error: unknown) => log(`${name} failed: ${String(error)}`));
         },
-        options.scheduleIntervalMs ?? scheduledTasks[name].everyHours * 3_600_000,
+        options.scheduleIntervalMs ?? scheduledTasks[name].everyMinutes * 60_000,
       );
       timer.unref();
       cleanups.push(() => clearInterval(timer));
     }
     const sweepCertificates = () => runScheduled('certificate-sweep');
     const refreshDatabases = () => runScheduled('database-refresh');
+    const runBackupSchedules = () => runScheduled('backup-schedule');
 
     const { getPlatform } = await import('../../layers/runtime/platform');
     const { siteAnswering } = await import('../../layers/model/sites');
@@ -530,6 +531,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       sweepCertificates,
       /** reads every database engine's state and sizes now, as the schedule does every 6 hours */
       refreshDatabases,
+      /** starts the scheduled backups that are due now, as the schedule does every 5 minutes */
+      runBackupSchedules,
       /** the provider APIs this runtime stands in for, by the variable that points at each */
       cloudFakes: cloud?.env ?? {},
       gateway,

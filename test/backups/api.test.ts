@@ -15,8 +15,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sweepBackupSchedules } from '../../functions/backups/schedule';
+import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
 
 /**
  * Backups of a site on a local host: its files and its MariaDB database streamed by the real
@@ -248,6 +250,48 @@ describe('Backups', () => {
     const removed = await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
     expect(removed.status).toBe(204);
     expect((await api.call('GET', `${sitePath}/backup-policy`, { token: alice.token })).status).toBe(404);
+  });
+
+  it('runs scheduled backups when they are due, each run once', async () => {
+    const tooOften = await api.call('PUT', `${sitePath}/backup-policy`, {
+      token: alice.token,
+      body: { schedule: { cron: '*/5 * * * *' } },
+    });
+    expect(tooOften.status).toBe(400);
+    expect(tooOften.json.errors[0].path).toBe('body.schedule.cron');
+    const set = await api.call('PUT', `${sitePath}/backup-policy`, {
+      token: alice.token,
+      body: { schedule: 'hourly', retention: { keepLast: 10 }, databaseIds: [] },
+    });
+    expect(set.status, set.text).toBe(200);
+    const { nextRunAt, schedule } = set.json;
+    expect(schedule).toMatchObject({
+      frequency: 'hourly',
+      cron: expect.stringMatching(/^\d{1,2} \* \* \* \*$/),
+    });
+    expect(Date.parse(nextRunAt) - Date.now()).toBeLessThanOrEqual(3_600_000);
+    const before = (await api.call('GET', `${sitePath}/backups?limit=100`, { token: alice.token })).json.items
+      .length;
+    const platform = await getPlatform();
+    const at = new Date(Date.parse(nextRunAt) + 1000);
+    const sweep = (clock: Date) => sweepBackupSchedules({ ...platform, clock: { now: () => clock } });
+    expect(await sweep(at)).toEqual({ started: 1, skipped: 0 });
+    // the same moment again starts nothing: the run moved on
+    expect(await sweep(at)).toEqual({ started: 0, skipped: 0 });
+    const policy = (await api.call('GET', `${sitePath}/backup-policy`, { token: alice.token })).json;
+    expect(policy.lastRunAt).toBe(nextRunAt);
+    expect(Date.parse(policy.nextRunAt) - Date.parse(nextRunAt)).toBe(3_600_000);
+    const listed = await eventually(
+      async () => {
+        const items = (await api.call('GET', `${sitePath}/backups?limit=100`, { token: alice.token })).json
+          .items;
+        return items.length > before && items.at(-1).status === 'succeeded' ? items : undefined;
+      },
+      30_000,
+      'the scheduled backup',
+    );
+    expect(listed.at(-1).includes).toEqual({ files: true, databases: [] });
+    await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
   });
 
   it('deletes a backup with its objects', async () => {
