@@ -112,6 +112,7 @@ export const hostDocuments = {
   'deploy-site': 'documents/deploy-site.yaml',
   database: 'documents/database.yaml',
   'backup-site': 'documents/backup-site.yaml',
+  'restore-site': 'documents/restore-site.yaml',
 } as const;
 
 export type HostDocumentName = keyof typeof hostDocuments;

@@ -11,5 +11,5 @@ export const backupsContext = defineContext({
   grants: ['backups-bucket'],
   // the schedule sweep starts backups (the run-command workflow)
   taskGrants: ['backups-bucket', 'start-run-command'],
-  idPrefixes: ['bkp'],
+  idPrefixes: ['bkp', 'rst'],
 });

@@ -15,7 +15,7 @@ import { siteOf } from '../sites/service';
 import { backupsContext } from './context';
 import type { backupsRoutes } from './routes';
 import { cronFor, nextRun, shortestGapMinutes } from './schedule';
-import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks } from './service';
+import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks, restoreBackup } from './service';
 
 const toPolicy = (item: BackupPolicyItem) => ({
   siteId: item.siteId,
@@ -101,6 +101,11 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   downloadSiteBackup: async ({ params, platform }) => {
     const backup = await backupOf(platform, params.tenantId, params.siteId, params.backupId);
     return ok({ objects: await downloadLinks(platform, backup) });
+  },
+  restoreSiteBackup: async ({ params, body, requestId, platform }) => {
+    const backup = await backupOf(platform, params.tenantId, params.siteId, params.backupId);
+    const operation = await restoreBackup(platform, backup, requestId, body);
+    return accepted(toOperation(operation), `/v1/tenants/${params.tenantId}/operations/${operation.id}`);
   },
   deleteSiteBackup: async ({ params, platform }) => {
     await deleteBackup(platform, await backupOf(platform, params.tenantId, params.siteId, params.backupId));

@@ -1,4 +1,5 @@
 import { route } from '../../layers/http/route';
+import { operationSchema } from '../operations/spec';
 import { listOf, problemSchema } from '../shared-schemas';
 import {
   accepted,
@@ -10,6 +11,7 @@ import {
   policyBody,
   policySchema,
   problems,
+  restoreBody,
   siteBackupsParams,
 } from './spec';
 
@@ -113,6 +115,28 @@ export const backupsRoutes = [
       200: { description: 'The links', schema: downloadSchema },
       ...problems,
       409: { description: 'The backup has not finished', schema: problemSchema },
+    },
+  }),
+  route({
+    operationId: 'restoreSiteBackup',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/sites/{siteId}/backups/{backupId}/restore',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:write',
+    summary:
+      'Restore the site from this backup (files, databases or both): fetched and checked on its host first, then switched in; a restore that fails leaves the site as it was',
+    tags: ['backups'],
+    params: backupParams,
+    body: restoreBody,
+    idempotent: true,
+    responses: {
+      202: { description: 'Restoring', schema: operationSchema },
+      ...problems,
+      409: {
+        description: 'The backup is not finished or not verified, or the site is busy',
+        schema: problemSchema,
+      },
     },
   }),
   route({

@@ -215,3 +215,90 @@ export async function deleteBackup(platform: Platform, backup: BackupItem) {
   await discardObjects(platform, backup.objects);
   await platform.store.remove(backupKeys.item(backup.tenantId, backup.siteId, backup.id));
 }
+
+/**
+ * Restores a site from one of its backups, on its own host: everything is fetched and checked
+ * before the site changes, then databases and files switch (see the restore-site document). One
+ * backup or restore of a site at a time, and none while the site itself is changing.
+ */
+export async function restoreBackup(
+  platform: Platform,
+  backup: BackupItem,
+  requestId: string,
+  body: { files: boolean; databases: boolean },
+): Promise<OperationItem> {
+  if (backup.status !== 'succeeded' || !backup.manifest) {
+    throw errors.conflict('The backup has not finished; only a finished backup restores.');
+  }
+  if (backup.verification?.status !== 'verified') {
+    throw errors.conflict('The backup did not read back as it was sent; it cannot be restored.');
+  }
+  const site = await siteOf(platform, backup.tenantId, backup.siteId);
+  if (site.operationId) {
+    throw errors.conflict(
+      `A change to the site is under way (operation ${site.operationId}); restore once it has ended.`,
+    );
+  }
+  const server = await serverOf(platform, site.tenantId, site.serverId);
+  if (!server.hostKey) throw noHostKey();
+  const chosen = backup.objects.filter((o) => (o.kind === 'files' ? body.files : body.databases));
+  if (chosen.length === 0) {
+    throw errors.validation([
+      { path: 'body', message: 'Nothing to restore: the backup holds none of what was asked' },
+    ]);
+  }
+  const databases = new Map<string, DatabaseItem>();
+  for await (const database of databasesOf(platform.store, site.tenantId, site.serverId))
+    databases.set(database.id, database);
+  const lines: string[] = [];
+  for (const object of chosen) {
+    const manifest = backup.manifest.objects.find((m) => m.name === object.name);
+    if (!manifest) continue;
+    const url = await getSignedUrl(
+      s3Client(),
+      new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
+      {
+        expiresIn: PART_URL_SECONDS,
+      },
+    );
+    if (object.kind === 'files') {
+      lines.push(`files ${manifest.compression} ${manifest.sha256} ${url}`);
+    } else if (object.database) {
+      const database = databases.get(object.database.id);
+      if (database?.status !== 'active') {
+        throw errors.conflict(
+          `The database ${object.database.name} is no longer on the server; restore the files alone.`,
+        );
+      }
+      lines.push(
+        `database ${database.engine} ${database.name} ${manifest.compression} ${manifest.sha256} ${url}`,
+      );
+    }
+  }
+  const restoreId = platform.ids.next('rst').slice(4);
+  const planSealed = sealFor(server.hostKey, gzipSync(`${lines.join('\n')}\n`).toString('base64'));
+  try {
+    const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
+      kind: 'restore-site',
+      document: {
+        name: 'restore-site',
+        subject: { siteId: site.id, backupId: backup.id },
+        parameters: { siteUser: site.systemUser, restoreId, planSealed },
+      },
+      alongside: (operationId) => [
+        putNew({
+          ...backupKeys.lock(site.tenantId, site.id),
+          entity: 'backup-lock',
+          backupId: backup.id,
+          operationId,
+        }),
+      ],
+    });
+    return operation;
+  } catch (error) {
+    if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
+      throw errors.conflict('A backup or restore of this site is running; try again once it has ended.');
+    }
+    throw error;
+  }
+}

@@ -206,3 +206,11 @@ export async function prune(platform: Platform, tenantId: string, siteId: string
     await platform.store.remove(backupKeys.item(tenantId, siteId, backup.id));
   }
 }
+
+/** A restore holds its site's backup lock until it ends, however it ended. */
+export async function settleRestore(store: Store, ended: EndedBackupCommand) {
+  if (!ended.siteId) return;
+  await store.transact([
+    deleteItem(backupKeys.lock(ended.tenantId, ended.siteId), { equals: { operationId: ended.operationId } }),
+  ]);
+}

@@ -134,6 +134,13 @@ export const policySchema = z
   })
   .meta({ id: 'BackupPolicy' });
 
+export const restoreBody = z
+  .strictObject({
+    files: z.boolean().default(true).meta({ description: "The site's files, as the backup holds them" }),
+    databases: z.boolean().default(true).meta({ description: 'Its databases, as the backup holds them' }),
+  })
+  .default({ files: true, databases: true });
+
 export const listQuery = z.strictObject({ ...pageQuery });
 export const accepted = backupSchema.extend({ operation: operationSchema });
 export const problems = { ...tenantRouteProblems('site or backup') };

@@ -2,7 +2,7 @@ import type { OperationItem } from '../../layers/model/operations';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
-import { settleBackup } from '../backups/settle';
+import { settleBackup, settleRestore } from '../backups/settle';
 import { settleDatabase, settleDatabaseRefresh, settleDatabaseUser } from '../databases/settle';
 import { settleSite } from '../sites/settle';
 import { endExclusive } from './server-operations';
@@ -115,6 +115,8 @@ export const operationKinds = {
   },
   // a site's files and databases streamed to the backups bucket (the backup-site document)
   'backup-site': { workflow: 'run-command', cancel: false, onEnd: settleBackup, explainsFailure: true },
+  // a site's files and databases back from one of its backups (the restore-site document)
+  'restore-site': { workflow: 'run-command', cancel: false, onEnd: settleRestore, explainsFailure: true },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded

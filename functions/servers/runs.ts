@@ -21,5 +21,6 @@ export const runCommand = (platform: Platform) =>
       deploySite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'deploy-site'),
       database: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'database'),
       backupSite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'backup-site'),
+      restoreSite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'restore-site'),
     },
   });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -292,6 +293,132 @@ describe('Backups', () => {
     );
     expect(listed.at(-1).includes).toEqual({ files: true, databases: [] });
     await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
+  });
+
+  it('restores files and a database in place, and a restore that fails changes nothing', async () => {
+    const { backup, operation } = await backUp({ databaseIds: [databaseId] });
+    expect(operation.status).toBe('succeeded');
+    const rows = () => asRoot('SELECT id, note FROM shop.orders ORDER BY id;').stdout;
+    const backedUp = { index: readFileSync(join(home, 'public/index.html'), 'utf8'), rows: rows() };
+    const files = () => ({
+      index: readFileSync(join(home, 'public/index.html'), 'utf8'),
+      runSh: existsSync(join(home, 'run.sh')),
+      later: existsSync(join(home, 'public/later.txt')),
+      tree: tree(join(home, 'public')),
+    });
+    const atBackup = files();
+    // the site moves on after its backup
+    writeFileSync(join(home, 'public/index.html'), '<h1>changed</h1>\n');
+    writeFileSync(join(home, 'public/later.txt'), 'made after the backup');
+    rmSync(join(home, 'run.sh'));
+    expect(
+      asRoot(
+        "UPDATE shop.orders SET note = 'changed'; INSERT INTO shop.orders VALUES (9, 'new'); CREATE TABLE shop.extra (n INT);",
+      ).stderr,
+    ).toBe('');
+    const changed = { files: files(), rows: rows() };
+
+    // a backup whose object no longer matches its checksum: the host refuses it, nothing moves
+    const key = `tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
+    const stored = runtime.s3.objectPath(runtime.s3.bucket, key) as string;
+    const original = readFileSync(stored);
+    const broken = Buffer.from(original);
+    broken[Math.floor(broken.length / 2)] = (broken[Math.floor(broken.length / 2)] ?? 0) ^ 0xff;
+    writeFileSync(stored, broken);
+    const refused = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: {},
+    });
+    expect(refused.status, refused.text).toBe(202);
+    const failed = await ended(refused.headers.get('location'));
+    expect(failed.status).toBe('failed');
+    expect(failed.error.message).toMatch(/does not match its checksum|did not load|tar/);
+    expect(files()).toEqual(changed.files);
+    expect(rows()).toBe(changed.rows);
+
+    writeFileSync(stored, original);
+    const restored = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: {},
+    });
+    const done = await ended(restored.headers.get('location'));
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(files()).toEqual(atBackup);
+    expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe(backedUp.index);
+    expect(rows()).toBe(backedUp.rows);
+    expect(
+      asRoot(
+        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'extra';",
+      ).stdout.trim(),
+    ).toBe('0');
+    // the site's user still owns its home
+    expect(lstatSync(home).uid).toBe(lstatSync(join(home, 'public')).uid);
+  });
+
+  it('restores a PostgreSQL database in one transaction', async () => {
+    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
+      token: alice.token,
+      body: { name: 'backups-pg', provider: 'local', stack: { phpVersions: [], database: 'postgresql' } },
+    });
+    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
+    const pgServer = `/v1/tenants/${alice.tenantId}/servers/${server.json.id}`;
+    const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
+    const pgRoot = runtime.hosts.rootOf(host?.id ?? '');
+    const pgSite = await api.call('POST', `${pgServer}/sites`, {
+      token: alice.token,
+      body: { domain: 'pg-backed-up.example.test', type: 'static' },
+    });
+    expect((await ended(pgSite.headers.get('location'))).status).toBe('succeeded');
+    const db = await api.call('POST', `${pgServer}/databases`, {
+      token: alice.token,
+      body: { name: 'ledger' },
+    });
+    expect((await ended(db.headers.get('location'))).status).toBe('succeeded');
+    const user = await api.call('POST', `${pgServer}/database-users`, {
+      token: alice.token,
+      body: { name: 'ledger_app', grants: [{ databaseId: db.json.id, access: 'all' }] },
+    });
+    expect((await ended(user.headers.get('location'))).status).toBe('succeeded');
+    const sql = (text: string) =>
+      spawnSync(
+        'psql',
+        [
+          '-X',
+          '-q',
+          '-At',
+          '-v',
+          'ON_ERROR_STOP=1',
+          '-h',
+          join(pgRoot, 'run/postgresql'),
+          '-p',
+          String(host?.databasePort),
+          '-U',
+          'ledger_app',
+          'ledger',
+        ],
+        { input: text, encoding: 'utf8', env: { ...process.env, PGPASSWORD: user.json.password } },
+      );
+    expect(
+      sql(
+        'CREATE TABLE entries (id int PRIMARY KEY, amount numeric); INSERT INTO entries VALUES (1, 10.5), (2, -3);',
+      ).stderr,
+    ).toBe('');
+    const pgSitePath = `/v1/tenants/${alice.tenantId}/sites/${pgSite.json.id}`;
+    const started = await api.call('POST', `${pgSitePath}/backups`, {
+      token: alice.token,
+      body: { databaseIds: [db.json.id] },
+    });
+    expect((await ended(started.headers.get('location'))).status).toBe('succeeded');
+    expect(sql('UPDATE entries SET amount = 0; CREATE TABLE later (n int);').stderr).toBe('');
+    const restore = await api.call('POST', `${pgSitePath}/backups/${started.json.id}/restore`, {
+      token: alice.token,
+      body: { files: false },
+    });
+    const done = await ended(restore.headers.get('location'));
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(sql('SELECT id, amount FROM entries ORDER BY id;').stdout.trim()).toBe('1|10.5\n2|-3');
+    // what the app makes after a restore is still the database's
+    expect(sql('INSERT INTO entries VALUES (3, 1); SELECT count(*) FROM entries;').stdout.trim()).toBe('3');
   });
 
   it('deletes a backup with its objects', async () => {

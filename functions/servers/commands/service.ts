@@ -41,6 +41,13 @@ export interface CommandInput {
   parameters: Record<string, string[]>;
 }
 
+/** The documents of other contexts a command may run, by the key the deps name them with. */
+const documentKeys = {
+  database: 'database',
+  'backup-site': 'backupSite',
+  'restore-site': 'restoreSite',
+} as const;
+
 /**
  * Starts a change on an active server through the run-command workflow: an operation with
  * one step, `run`, whose output is the command's exit code, stdout and stderr. A stack change
@@ -57,6 +64,7 @@ export function makeRunCommand(
       deploySite: string;
       database: string;
       backupSite: string;
+      restoreSite: string;
     };
   },
 ) {
@@ -82,7 +90,7 @@ export function makeRunCommand(
        * document): what it changes, for its settling, and the document's parameters.
        */
       document?: {
-        name: 'database' | 'backup-site';
+        name: 'database' | 'backup-site' | 'restore-site';
         subject: { databaseId?: string; userId?: string; siteId?: string; backupId?: string };
         parameters: Record<string, string>;
       };
@@ -120,8 +128,7 @@ export function makeRunCommand(
         ...(command.document?.subject ?? {}),
         ...(command.document
           ? {
-              documentName:
-                command.document.name === 'database' ? deps.documents.database : deps.documents.backupSite,
+              documentName: deps.documents[documentKeys[command.document.name]],
               parameters: {
                 ...Object.fromEntries(Object.entries(command.document.parameters).map(([k, v]) => [k, [v]])),
                 correlationId: [documentSafe(correlationId)],
