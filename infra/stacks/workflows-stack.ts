@@ -247,6 +247,28 @@ export class WorkflowsStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // and of backups that failed, did not read back as sent, or could not start on schedule
+    for (const [metricName, description] of [
+      ['BackupFailed', "A site's backup failed; nothing of it was kept."],
+      ['BackupVerificationFailed', 'A backup does not read back as its host sent it.'],
+      ['ScheduledBackupSkipped', "A site's scheduled backup could not start; its next run tries again."],
+    ] as const) {
+      new cloudwatch.Alarm(this, `${metricName}Alarm`, {
+        alarmName: `vip-${props.stage}-${metricName.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase()}`,
+        alarmDescription: description,
+        metric: new cloudwatch.Metric({
+          namespace: 'VipHostingPanel',
+          metricName,
+          dimensionsMap: { service: 'vip-workflowtasks' },
+          statistic: 'Sum',
+          period: Duration.hours(1),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
   }
 
   /** Starting one workflow's executions, by the machine's name (machines are defined after the function). */

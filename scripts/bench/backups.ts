@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { benchTenant, startBenchRuntime } from './support';
 
 /**
- * Backups, one run: a site of about 1 GB on a local host (half random bytes, half text) backed
+ * Backups and restores, one run: a site of about 1 GB on a local host (half random bytes, half text) backed
  * up through the API, end to end (the host streaming tar | zstd into presigned parts, the local
  * S3, the completion and the read-back), against plain `tar | zstd` of the same tree to
  * /dev/null in the same run; and the most scratch space the backup held while it ran (one
@@ -82,6 +82,28 @@ async function main() {
     );
     console.log(
       `  the operation's command step (sent to the host until its ending settled: completion and read-back included): ${stepMs('run')} ms`,
+    );
+    // a restore of the same backup, in place: fetched, checked, unpacked beside, switched
+    const restoreStart = process.hrtime.bigint();
+    const restore = await call(
+      'POST',
+      `${tenant}/sites/${site.json.id}/backups/${backup.json.id}/restore`,
+      {},
+    );
+    const restored = await ended(restore.json.id);
+    const restoreMs = Number(process.hrtime.bigint() - restoreStart) / 1e6;
+    if (restored.status !== 'succeeded') throw new Error(`restore: ${restored.error?.message}`);
+    const restoreOut = `${restored.steps[0]?.output?.stdout?.head ?? ''}\n${restored.steps[0]?.output?.stdout?.tail ?? ''}`;
+    const restoreHostMs = Number(/^timing: fetch (\d+)/m.exec(restoreOut)?.[1] ?? 0);
+    const plainUnpack = process.hrtime.bigint();
+    const unpack = spawnSync('bash', [
+      '-c',
+      `tar -C "${home}" -cf - . | zstd -q -T0 -3 -c | zstd -q -d -c | tar -x -C "$(mktemp -d)"`,
+    ]);
+    if (unpack.status !== 0) throw new Error(String(unpack.stderr));
+    const plainRoundMs = Number(process.hrtime.bigint() - plainUnpack) / 1e6;
+    console.log(
+      `  restore in place, POST to switched: ${restoreMs.toFixed(0)} ms (${mbps(restoreMs)} MB/s); on the host, fetch, check and unpack beside ${restoreHostMs} ms (${mbps(restoreHostMs)} MB/s); plain tar | zstd | zstd -d | tar -x of the tree ${plainRoundMs.toFixed(0)} ms (the host's restore at ${(plainRoundMs / restoreHostMs).toFixed(2)}x plain's speed)`,
     );
     console.log(
       `  scratch held while it ran: ${(shmPeak / 1024 / 1024).toFixed(1)} MB in /dev/shm (${((shmPeak / siteBytes) * 100).toFixed(2)}% of the site), none on disk`,

@@ -100,10 +100,17 @@ describe('Stack: workflows', () => {
     const schedules = templates.workflows.findResources('AWS::Scheduler::Schedule');
     const inputs = Object.values(schedules).map((r) => JSON.parse(r.Properties.Target.Input).action);
     expect(inputs).toEqual(Object.values(scheduledTasks).map((t) => t.action));
-    templates.workflows.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'CertificateRenewalFailed',
-      Namespace: 'VipHostingPanel',
-    });
+    for (const metric of [
+      'CertificateRenewalFailed',
+      'BackupFailed',
+      'BackupVerificationFailed',
+      'ScheduledBackupSkipped',
+    ]) {
+      templates.workflows.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Namespace: 'VipHostingPanel',
+      });
+    }
   });
 
   it('gives the state machine only the actions its definition uses', () => {
