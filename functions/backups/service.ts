@@ -5,12 +5,14 @@ import type * as z from 'zod';
 import { s3Client } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import { type BackupItem, type BackupObject, backupKeys, backupObjectKey } from '../../layers/model/backups';
+import { quotaBytes } from '../../layers/model/counters';
 import { type DatabaseItem, databasesOf } from '../../layers/model/databases';
 import type { OperationItem } from '../../layers/model/operations';
 import type { SiteItem } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import { TransactionFailedError } from '../../layers/store/store';
-import { putNew } from '../../layers/store/writes';
+import { deleteItem, putNew } from '../../layers/store/writes';
+import { readUsage } from '../plans/quota';
 import { runCommand } from '../servers/runs';
 import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
@@ -98,6 +100,12 @@ export async function backUpNow(
   }
   const server = await serverOf(platform, site.tenantId, site.serverId);
   if (!server.hostKey) throw noHostKey();
+  // the plan's backup storage: a backup starts only while some is left (its size is known once made)
+  const usage = await readUsage(platform.store, site.tenantId);
+  const storage = usage?.quotas.backupStorageBytes;
+  if (storage && storage.limit !== null && storage.used >= storage.limit) {
+    throw errors.quotaExceeded('backupStorageBytes', storage.limit, storage.used);
+  }
   const databases = await databasesFor(platform, site, body.databaseIds);
   if (!body.files && databases.length === 0) {
     throw errors.validation([{ path: 'body', message: 'Nothing to back up: no files and no databases' }]);
@@ -213,7 +221,12 @@ export async function deleteBackup(platform: Platform, backup: BackupItem) {
     throw errors.conflict('The backup is running; delete it once it has ended.');
   }
   await discardObjects(platform, backup.objects);
-  await platform.store.remove(backupKeys.item(backup.tenantId, backup.siteId, backup.id));
+  await platform.store.transact([
+    deleteItem(backupKeys.item(backup.tenantId, backup.siteId, backup.id), {
+      equals: { status: 'succeeded' },
+    }),
+    quotaBytes(backup.tenantId, 'backupStorageBytes', -(backup.manifest?.sizeBytes ?? 0)),
+  ]);
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   type BackupPolicyItem,
   backupKeys,
 } from '../../layers/model/backups';
+import { quotaBytes } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
@@ -138,6 +139,7 @@ export async function settleBackup(
       const problem = await verifyObject(platform, manifest);
       if (problem) problems.push(problem);
     }
+    const sizeBytes = objects.reduce((sum, o) => sum + o.sizeBytes, 0);
     const durationMs = Number(/^timing: total (\d+)$/m.exec(stdout)?.[1] ?? 0);
     const verification = {
       status: problems.length === 0 ? ('verified' as const) : ('failed' as const),
@@ -150,7 +152,7 @@ export async function settleBackup(
         {
           set: {
             status: 'succeeded',
-            manifest: { objects, sizeBytes: objects.reduce((sum, o) => sum + o.sizeBytes, 0), durationMs },
+            manifest: { objects, sizeBytes, durationMs },
             verification,
             endedAt: ending.at,
           },
@@ -158,6 +160,8 @@ export async function settleBackup(
         { equals: { operationId: ended.operationId } },
       ),
       release,
+      // what it keeps in the bucket counts against the plan's backup storage
+      quotaBytes(ended.tenantId, 'backupStorageBytes', sizeBytes),
     ]);
     if (problems.length > 0) {
       logger.error('A backup does not read back as it was sent', { backupId: backup.id, problems });
@@ -203,7 +207,10 @@ export async function prune(platform: Platform, tenantId: string, siteId: string
   );
   for (const backup of finished.filter((b) => !keep.has(b.id))) {
     await discardObjects(platform, backup.objects);
-    await platform.store.remove(backupKeys.item(tenantId, siteId, backup.id));
+    await platform.store.transact([
+      deleteItem(backupKeys.item(tenantId, siteId, backup.id), { equals: { status: 'succeeded' } }),
+      quotaBytes(tenantId, 'backupStorageBytes', -(backup.manifest?.sizeBytes ?? 0)),
+    ]);
   }
 }
 

@@ -75,3 +75,19 @@ export function countersChange(
     },
   };
 }
+
+/**
+ * Bytes added to (or, negative, given back from) a quota measured in bytes, such as the backup
+ * storage a tenant uses; for a transaction with the change it measures. The plan's limit is
+ * checked when work starts (a backup's size is known only once it is made).
+ */
+export function quotaBytes(tenantId: string, quota: Quota, delta: number): TransactItem {
+  return {
+    Update: {
+      Key: counterKeys.item(tenantId),
+      UpdateExpression: 'ADD #used :delta',
+      ExpressionAttributeNames: { '#used': usedAttribute(quota) },
+      ExpressionAttributeValues: { ':delta': delta },
+    },
+  };
+}

@@ -19,7 +19,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepBackupSchedules } from '../../functions/backups/schedule';
 import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, operationEnded, signUp, startTestRuntime } from '../support/runtime';
+import {
+  apiClient,
+  eventually,
+  operationEnded,
+  planLimits,
+  signUp,
+  startTestRuntime,
+} from '../support/runtime';
 
 /**
  * Backups of a site on a local host: its files and its MariaDB database streamed by the real
@@ -419,6 +426,75 @@ describe('Backups', () => {
     expect(sql('SELECT id, amount FROM entries ORDER BY id;').stdout.trim()).toBe('1|10.5\n2|-3');
     // what the app makes after a restore is still the database's
     expect(sql('INSERT INTO entries VALUES (3, 1); SELECT count(*) FROM entries;').stdout.trim()).toBe('3');
+  });
+
+  it("counts what backups keep against the plan's storage, and refuses a backup once it is used up", async () => {
+    // what the tenant's backups keep, as its usage reports it
+    let kept = 0;
+    const sites = (
+      await api.call('GET', `/v1/tenants/${alice.tenantId}/sites?limit=100`, { token: alice.token })
+    ).json.items as { id: string }[];
+    for (const each of sites) {
+      const listed = (
+        await api.call('GET', `/v1/tenants/${alice.tenantId}/sites/${each.id}/backups?limit=100`, {
+          token: alice.token,
+        })
+      ).json.items as { sizeBytes: number | null }[];
+      kept += listed.reduce((sum, b) => sum + (b.sizeBytes ?? 0), 0);
+    }
+    const usage = await api.call('GET', `/v1/tenants/${alice.tenantId}/usage`, { token: alice.token });
+    expect(usage.json.quotas.backupStorageBytes.used).toBe(kept);
+
+    const reseller = await signUp(api, 'backups-reseller@example.com', 'reseller');
+    const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
+      token: reseller.token,
+      body: { name: 'Tiny backups', limits: { ...planLimits, backupStorageBytes: 1 } },
+    });
+    const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
+      token: reseller.token,
+      body: {
+        name: 'Tiny',
+        owner: { email: 'backups-tiny@example.com', name: 'T', password: 'a long enough password' },
+      },
+    });
+    await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
+      token: reseller.token,
+      body: { planId: plan.json.id },
+    });
+    const login = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'backups-tiny@example.com', password: 'a long enough password' },
+    });
+    const tiny = { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
+    const call = (method: string, path: string, body?: unknown) =>
+      api.call(method, path, { token: tiny.token, ...(body === undefined ? {} : { body }) });
+    const server = await call('POST', `/v1/tenants/${tiny.tenantId}/servers`, {
+      name: 'tiny',
+      provider: 'local',
+      stack: { phpVersions: [], database: null },
+    });
+    expect((await operationEnded(api, server.headers.get('location') ?? '', tiny.token)).status).toBe(
+      'succeeded',
+    );
+    const tinySite = await call('POST', `/v1/tenants/${tiny.tenantId}/servers/${server.json.id}/sites`, {
+      domain: 'tiny.example.test',
+      type: 'static',
+    });
+    expect((await operationEnded(api, tinySite.headers.get('location') ?? '', tiny.token)).status).toBe(
+      'succeeded',
+    );
+    const backups = `/v1/tenants/${tiny.tenantId}/sites/${tinySite.json.id}/backups`;
+    const first = await call('POST', backups, {});
+    expect((await operationEnded(api, first.headers.get('location') ?? '', tiny.token)).status).toBe(
+      'succeeded',
+    );
+    const second = await call('POST', backups, {});
+    expect(second.status).toBe(409);
+    expect(second.json.detail).toMatch(/backupStorageBytes/);
+    // deleting gives the bytes back, and backups start again
+    expect((await call('DELETE', `${backups}/${first.json.id}`)).status).toBe(204);
+    const after = await call('GET', `/v1/tenants/${tiny.tenantId}/usage`);
+    expect(after.json.quotas.backupStorageBytes.used).toBe(0);
+    expect((await call('POST', backups, {})).status).toBe(202);
   });
 
   it('deletes a backup with its objects', async () => {
