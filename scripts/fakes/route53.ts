@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { fromXml, tags, toXml, xmlDocument } from './xml';
 
 /**
  * Route 53 as a local stand-in of its REST/XML API, for what the platform calls when it proves
@@ -21,21 +22,6 @@ const NS = 'https://route53.amazonaws.com/doc/2013-04-01/';
 
 const fqdn = (name: string) => (name.endsWith('.') ? name : `${name}.`).toLowerCase();
 
-const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
-
-const tag = (text: string, name: string): string[] =>
-  [...text.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1] ?? '');
-
-const fromXml = (text: string) =>
-  text
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-const toXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 export async function startFakeRoute53(options: {
   /** publishes a name's TXT values to the DNS the ACME server resolves with (none: cleared) */
   publish: (name: string, values: string[]) => Promise<void>;
@@ -46,14 +32,14 @@ export async function startFakeRoute53(options: {
   const error = (response: ServerResponse, status: number, code: string, message: string) => {
     response.writeHead(status, { 'content-type': 'text/xml' });
     response.end(
-      xml(
+      xmlDocument(
         `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${toXml(message)}</Message></Error><RequestId>${randomBytes(8).toString('hex')}</RequestId></ErrorResponse>`,
       ),
     );
   };
   const ok = (response: ServerResponse, body: string) => {
     response.writeHead(200, { 'content-type': 'text/xml' });
-    response.end(xml(body));
+    response.end(xmlDocument(body));
   };
   const changeInfo = (id: string) =>
     `<ChangeInfo><Id>/change/${id}</Id><Status>INSYNC</Status><SubmittedAt>${new Date().toISOString()}</SubmittedAt></ChangeInfo>`;
@@ -83,11 +69,11 @@ export async function startFakeRoute53(options: {
     if (request.method === 'POST' && rrset) {
       const zone = zones.get(rrset[1] ?? '');
       if (!zone) return error(response, 404, 'NoSuchHostedZone', `No hosted zone found with ID: ${rrset[1]}`);
-      const changes = tag(body, 'Change').map((change) => ({
-        action: tag(change, 'Action')[0] ?? '',
-        name: fqdn(fromXml(tag(change, 'Name')[0] ?? '')),
-        type: tag(change, 'Type')[0] ?? '',
-        values: tag(change, 'Value').map(fromXml),
+      const changes = tags(body, 'Change').map((change) => ({
+        action: tags(change, 'Action')[0] ?? '',
+        name: fqdn(fromXml(tags(change, 'Name')[0] ?? '')),
+        type: tags(change, 'Type')[0] ?? '',
+        values: tags(change, 'Value').map(fromXml),
       }));
       for (const change of changes) {
         if (change.type !== 'TXT')

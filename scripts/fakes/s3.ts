@@ -18,6 +18,7 @@ import { pipeline } from 'node:stream/promises';
 import { S3RequestPresigner } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from './sha256';
+import { fromXml, tags, toXml, xmlDocument } from './xml';
 
 /**
  * Amazon S3 as a local stand-in of its REST API (path-style), for what the platform's backups
@@ -58,18 +59,6 @@ interface UploadMeta {
   contentType: string;
   metadata: Record<string, string>;
 }
-
-const xml = (body: string) => `<?xml version="1.0" encoding="UTF-8"?>\n${body}`;
-const toXml = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const fromXml = (text: string) =>
-  text
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-const tags = (text: string, name: string): string[] =>
-  [...text.matchAll(new RegExp(`<${name}>([\\s\\S]*?)</${name}>`, 'g'))].map((m) => m[1] ?? '');
 
 class S3Error extends Error {
   constructor(
@@ -317,7 +306,7 @@ export async function startFakeS3(options: {
       ...(body !== undefined ? { 'content-type': 'application/xml' } : {}),
       ...headers,
     });
-    response.end(body === undefined ? undefined : xml(body));
+    response.end(body === undefined ? undefined : xmlDocument(body));
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse) {

@@ -21,9 +21,9 @@ import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import {
   apiClient,
+  customerOnPlan,
   eventually,
   operationEnded,
-  planLimits,
   signUp,
   startTestRuntime,
 } from '../support/runtime';
@@ -445,26 +445,11 @@ describe('Backups', () => {
     const usage = await api.call('GET', `/v1/tenants/${alice.tenantId}/usage`, { token: alice.token });
     expect(usage.json.quotas.backupStorageBytes.used).toBe(kept);
 
-    const reseller = await signUp(api, 'backups-reseller@example.com', 'reseller');
-    const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
-      token: reseller.token,
-      body: { name: 'Tiny backups', limits: { ...planLimits, backupStorageBytes: 1 } },
-    });
-    const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
-      token: reseller.token,
-      body: {
-        name: 'Tiny',
-        owner: { email: 'backups-tiny@example.com', name: 'T', password: 'a long enough password' },
-      },
-    });
-    await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
-      token: reseller.token,
-      body: { planId: plan.json.id },
-    });
-    const login = await api.call('POST', '/v1/auth/login', {
-      body: { email: 'backups-tiny@example.com', password: 'a long enough password' },
-    });
-    const tiny = { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
+    const tiny = await customerOnPlan(
+      api,
+      { reseller: 'backups-reseller@example.com', customer: 'backups-tiny@example.com' },
+      { backupStorageBytes: 1 },
+    );
     const call = (method: string, path: string, body?: unknown) =>
       api.call(method, path, { token: tiny.token, ...(body === undefined ? {} : { body }) });
     const server = await call('POST', `/v1/tenants/${tiny.tenantId}/servers`, {

@@ -7,9 +7,9 @@ import { literal, quoteIdent } from '../../functions/databases/sql';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import {
   apiClient,
+  customerOnPlan,
   eventually,
   operationEnded,
-  planLimits,
   signUp,
   startTestRuntime,
 } from '../support/runtime';
@@ -145,26 +145,11 @@ beforeAll(async () => {
   }
   runtime = await startTestRuntime({ databaseEngines: true });
   api = apiClient(runtime.url);
-  const reseller = await signUp(api, 'db-reseller@example.com', 'reseller');
-  const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
-    token: reseller.token,
-    body: { name: 'One database', limits: { ...planLimits, databases: 1 } },
-  });
-  const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
-    token: reseller.token,
-    body: {
-      name: 'Limited',
-      owner: { email: 'db-limited@example.com', name: 'L', password: 'a long enough password' },
-    },
-  });
-  await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
-    token: reseller.token,
-    body: { planId: plan.json.id },
-  });
-  const login = await api.call('POST', '/v1/auth/login', {
-    body: { email: 'db-limited@example.com', password: 'a long enough password' },
-  });
-  limited = { tenantId: login.json.tenantId, token: login.json.accessToken };
+  limited = await customerOnPlan(
+    api,
+    { reseller: 'db-reseller@example.com', customer: 'db-limited@example.com' },
+    { databases: 1 },
+  );
   alice = await signUp(api, 'db-alice@example.com');
   bob = await signUp(api, 'db-bob@example.com');
   [maria, pg, bobs, limitedServer] = await Promise.all([

@@ -135,3 +135,30 @@ export const planLimits = {
   backupRetentionDays: 14,
   backupStorageBytes: 10_737_418_240,
 };
+
+/**
+ * A reseller's customer on a plan of the reseller's with these limits (the rest as `planLimits`),
+ * its owner logged in.
+ */
+export async function customerOnPlan(
+  api: ReturnType<typeof apiClient>,
+  emails: { reseller: string; customer: string },
+  limits: Partial<typeof planLimits>,
+) {
+  const password = 'a long enough password';
+  const reseller = await signUp(api, emails.reseller, 'reseller');
+  const plan = await api.call('POST', `/v1/tenants/${reseller.tenantId}/plans`, {
+    token: reseller.token,
+    body: { name: `Plan for ${emails.customer}`, limits: { ...planLimits, ...limits } },
+  });
+  const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
+    token: reseller.token,
+    body: { name: 'Customer', owner: { email: emails.customer, name: 'C', password } },
+  });
+  await api.call('PUT', `/v1/tenants/${reseller.tenantId}/customers/${customer.json.id}/plan`, {
+    token: reseller.token,
+    body: { planId: plan.json.id },
+  });
+  const login = await api.call('POST', '/v1/auth/login', { body: { email: emails.customer, password } });
+  return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
+}
