@@ -71,6 +71,7 @@ async function main() {
   }
   say(`Sites by their domain (as port 80 would answer): curl -H 'Host: <domain>' ${runtime.frontDoor}/`);
   say(`Git server: ${runtime.git.url}/<name>.git for the bare repositories in ${runtime.git.root}`);
+  say(`Backups: S3 at ${runtime.s3.endpoint}, bucket ${runtime.s3.bucket}`);
   if (runtime.acme) {
     // pebble makes a new root at every start: what a client trusts to check the sites' certificates
     const root = join(runtime.dataDir, 'pebble-root.pem');

@@ -4,6 +4,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type * as z from 'zod';
 import { s3Client } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
+import { ignoring } from '../../layers/errors/ignoring';
 import { type BackupItem, type BackupObject, backupKeys, backupObjectKey } from '../../layers/model/backups';
 import { quotaBytes } from '../../layers/model/counters';
 import { type DatabaseItem, databasesOf } from '../../layers/model/databases';
@@ -187,6 +188,19 @@ export async function backUpNow(
     if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
       throw errors.conflict('A backup of this site is running; try again once it has ended.');
     }
+    // written, but its workflow did not start: nothing runs, so nothing may hold the site
+    if (backup && !(error instanceof TransactionFailedError)) {
+      await ignoring(TransactionFailedError, () =>
+        platform.store.transact([
+          deleteItem(backupKeys.item(site.tenantId, site.id, id), {
+            equals: { operationId: backup?.operationId },
+          }),
+          deleteItem(backupKeys.lock(site.tenantId, site.id), {
+            equals: { operationId: backup?.operationId },
+          }),
+        ]),
+      );
+    }
     throw error;
   }
 }
@@ -290,6 +304,7 @@ export async function restoreBackup(
   }
   const restoreId = platform.ids.next('rst').slice(4);
   const planSealed = sealFor(server.hostKey, gzipSync(`${lines.join('\n')}\n`).toString('base64'));
+  let lockedBy: string | undefined;
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
       kind: 'restore-site',
@@ -298,19 +313,30 @@ export async function restoreBackup(
         subject: { siteId: site.id, backupId: backup.id },
         parameters: { siteUser: site.systemUser, restoreId, planSealed },
       },
-      alongside: (operationId) => [
-        putNew({
-          ...backupKeys.lock(site.tenantId, site.id),
-          entity: 'backup-lock',
-          backupId: backup.id,
-          operationId,
-        }),
-      ],
+      alongside: (operationId) => {
+        lockedBy = operationId;
+        return [
+          putNew({
+            ...backupKeys.lock(site.tenantId, site.id),
+            entity: 'backup-lock',
+            backupId: backup.id,
+            operationId,
+          }),
+        ];
+      },
     });
     return operation;
   } catch (error) {
     if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
       throw errors.conflict('A backup or restore of this site is running; try again once it has ended.');
+    }
+    // written, but its workflow did not start: nothing runs, so nothing may hold the site
+    if (lockedBy && !(error instanceof TransactionFailedError)) {
+      await ignoring(TransactionFailedError, () =>
+        platform.store.transact([
+          deleteItem(backupKeys.lock(site.tenantId, site.id), { equals: { operationId: lockedBy } }),
+        ]),
+      );
     }
     throw error;
   }
