@@ -252,7 +252,7 @@ export async function restoreBackup(
   platform: Platform,
   backup: BackupItem,
   requestId: string,
-  body: { files: boolean; databases: boolean },
+  body: { files: boolean; databases: boolean; targetSiteId?: string | undefined },
 ): Promise<OperationItem> {
   if (backup.status !== 'succeeded' || !backup.manifest) {
     throw errors.conflict('The backup has not finished; only a finished backup restores.');
@@ -260,7 +260,20 @@ export async function restoreBackup(
   if (backup.verification?.status !== 'verified') {
     throw errors.conflict('The backup did not read back as it was sent; it cannot be restored.');
   }
-  const site = await siteOf(platform, backup.tenantId, backup.siteId);
+  const source = await siteOf(platform, backup.tenantId, backup.siteId);
+  const elsewhere = body.targetSiteId !== undefined && body.targetSiteId !== source.id;
+  const site = elsewhere
+    ? await siteOf(platform, backup.tenantId, body.targetSiteId as string).catch(() => {
+        throw errors.validation([{ path: 'body.targetSiteId', message: "No such site of the tenant's" }]);
+      })
+    : source;
+  if (elsewhere && body.databases && backup.objects.some((o) => o.kind === 'database')) {
+    throw errors.validation([
+      { path: 'body.databases', message: 'Into another site the files restore alone; give databases: false' },
+    ]);
+  }
+  if (site.status !== 'active')
+    throw errors.conflict(`The site is ${site.status}; restore into an active site.`);
   if (site.operationId) {
     throw errors.conflict(
       `A change to the site is under way (operation ${site.operationId}); restore once it has ended.`,
@@ -311,7 +324,12 @@ export async function restoreBackup(
       document: {
         name: 'restore-site',
         subject: { siteId: site.id, backupId: backup.id },
-        parameters: { siteUser: site.systemUser, restoreId, planSealed },
+        parameters: {
+          siteUser: site.systemUser,
+          restoreId,
+          planSealed,
+          intoAnotherSite: elsewhere ? 'yes' : 'no',
+        },
       },
       alongside: (operationId) => {
         lockedBy = operationId;

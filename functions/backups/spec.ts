@@ -138,6 +138,9 @@ export const restoreBody = z
   .strictObject({
     files: z.boolean().default(true).meta({ description: "The site's files, as the backup holds them" }),
     databases: z.boolean().default(true).meta({ description: 'Its databases, as the backup holds them' }),
+    targetSiteId: prefixedId('ste')
+      .optional()
+      .meta({ description: "Another of the tenant's sites (on any server) to restore the files into" }),
   })
   .default({ files: true, databases: true });
 

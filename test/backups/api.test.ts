@@ -362,6 +362,40 @@ describe('Backups', () => {
     expect(lstatSync(home).uid).toBe(lstatSync(join(home, 'public')).uid);
   });
 
+  it("restores a backup's files into another site, as that site's own", async () => {
+    const { backup } = await backUp({ databaseIds: [databaseId] });
+    const copy = await api.call('POST', `${serverPath}/sites`, {
+      token: alice.token,
+      body: { domain: 'copy.example.test', type: 'static' },
+    });
+    expect((await ended(copy.headers.get('location'))).status).toBe('succeeded');
+    const copyHome = join(root, 'home', copy.json.systemUser);
+    const copyVip = existsSync(join(copyHome, '.vip')) ? tree(join(copyHome, '.vip')) : {};
+    const withDatabases = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: { targetSiteId: copy.json.id },
+    });
+    expect(withDatabases.status).toBe(400);
+    expect(withDatabases.json.errors[0].path).toBe('body.databases');
+    const foreign = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: { targetSiteId: 'ste_00000000000000000000000000', databases: false },
+    });
+    expect(foreign.status).toBe(400);
+    const restored = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: { targetSiteId: copy.json.id, databases: false },
+    });
+    const done = await ended(restored.headers.get('location'));
+    expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
+    expect(tree(join(copyHome, 'public'))).toEqual(tree(join(home, 'public')));
+    // the files are the copy's own, and the copy keeps its own .vip
+    const owner = lstatSync(copyHome).uid;
+    expect(lstatSync(join(copyHome, 'public/index.html')).uid).toBe(owner);
+    expect(owner).not.toBe(lstatSync(home).uid);
+    expect(existsSync(join(copyHome, '.vip')) ? tree(join(copyHome, '.vip')) : {}).toEqual(copyVip);
+  });
+
   it('restores a PostgreSQL database in one transaction', async () => {
     const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
       token: alice.token,
