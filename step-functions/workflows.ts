@@ -134,7 +134,20 @@ export function loadWorkflow(name: WorkflowName, values: WorkflowSubstitutions):
   return JSON.parse(text) as Record<string, unknown>;
 }
 
-/** A host document's content, parsed from YAML. */
+/**
+ * A host document's content, parsed from YAML. A line `# vip-include: FILE` in a script is
+ * replaced by step-functions/documents/fragments/FILE at its indentation, so the shell functions
+ * several documents need (unseal) are written once; SSM gets each document whole.
+ */
 export function loadHostDocument(name: HostDocumentName): Record<string, unknown> {
-  return parse(readFileSync(join(here, hostDocuments[name]), 'utf8')) as Record<string, unknown>;
+  const text = readFileSync(join(here, hostDocuments[name]), 'utf8').replace(
+    /^( *)# vip-include: ([a-z0-9-]+\.sh)$/gm,
+    (_, indent: string, file: string) =>
+      readFileSync(join(here, 'documents', 'fragments', file), 'utf8')
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => (line ? `${indent}${line}` : line))
+        .join('\n'),
+  );
+  return parse(text) as Record<string, unknown>;
 }
