@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, operationEnded, planLimits, signUp, startTestRuntime } from '../support/runtime';
+import {
+  apiClient,
+  eventually,
+  operationEnded,
+  planLimits,
+  signUp,
+  startTestRuntime,
+} from '../support/runtime';
 import { getFromSite } from '../support/site-http';
 
 let runtime: LocalRuntime;
@@ -246,7 +253,17 @@ describe('Sites API', () => {
       token: limited.token,
     });
     const created = { json: listed.json.items[0] as { id: string; servedAt: string } };
-    const servedAt = created.json.servedAt;
+    // that test does not wait for the site's creation to end: this one does
+    const servedAt = await eventually(
+      async () => {
+        const now = await api.call('GET', site(limited, created.json.id), { token: limited.token });
+        return now.json.pendingOperationId === null && now.json.servedAt
+          ? (now.json.servedAt as string)
+          : undefined;
+      },
+      30_000,
+      'the site to be served',
+    );
     const page = () => getFromSite(servedAt, 'two.limited.example');
     expect((await page()).status).toBe(200);
     /** the reseller follows its customer's site until its change has ended */
