@@ -41,6 +41,9 @@ export const DOWNLOAD_SECONDS = 15 * 60;
 
 const bucket = (platform: Platform) => platform.config.BACKUPS_BUCKET;
 
+const backupRunning = () =>
+  errors.conflict('A backup or restore of this site is running; try again once it has ended.');
+
 export async function backupOf(platform: Platform, tenantId: string, siteId: string, backupId: string) {
   const backup = await platform.store.get<BackupItem>(backupKeys.item(tenantId, siteId, backupId), true);
   if (!backup) throw errors.notFound('backup');
@@ -101,6 +104,8 @@ export async function backUpNow(
   }
   const server = await serverOf(platform, site.tenantId, site.serverId);
   if (!server.hostKey) throw noHostKey();
+  // a running backup or restore answers before any upload is begun (the lock's write decides a race)
+  if (await platform.store.get(backupKeys.lock(site.tenantId, site.id), true)) throw backupRunning();
   // the plan's backup storage: a backup starts only while some is left (its size is known once made)
   const usage = await readUsage(platform.store, site.tenantId);
   const storage = usage?.quotas.backupStorageBytes;
@@ -186,7 +191,7 @@ export async function backUpNow(
   } catch (error) {
     await discardObjects(platform, objects);
     if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
-      throw errors.conflict('A backup of this site is running; try again once it has ended.');
+      throw backupRunning();
     }
     // written, but its workflow did not start: nothing runs, so nothing may hold the site
     if (backup && !(error instanceof TransactionFailedError)) {
@@ -346,7 +351,7 @@ export async function restoreBackup(
     return operation;
   } catch (error) {
     if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
-      throw errors.conflict('A backup or restore of this site is running; try again once it has ended.');
+      throw backupRunning();
     }
     // written, but its workflow did not start: nothing runs, so nothing may hold the site
     if (lockedBy && !(error instanceof TransactionFailedError)) {

@@ -154,7 +154,6 @@ export class ApiStack extends Stack {
       Object.entries(this.functions).map(([context, fn]) => [
         context,
         new apigw.LambdaIntegration(fn.fn, {
-          allowTestInvoke: false,
           // one invoke permission per function for this API's stage, not one per method: the
           // stack holds at most 500 resources, and the routes of a context all reach its function
           scopePermissionToMethod: false,
