@@ -34,7 +34,16 @@ export interface WorkflowDefinition {
   documents: readonly HostDocumentName[];
   /** it asks SSM whether a host's agent is online */
   describesInstances?: boolean;
+  /** fragments (step-functions/fragments/NAME.json) whose states it shares with other workflows */
+  includes?: readonly WorkflowFragment[];
 }
+
+/**
+ * States several workflows share, written once: `host-command` sends one SSM command, marks its
+ * step running and polls it to its end (the including machine says how often and how long in
+ * `InitCommandWait`, and what follows in `CommandSucceeded`).
+ */
+export type WorkflowFragment = 'host-command';
 
 /**
  * The state machines, each an ASL file in this folder; the CDK app and the local runtime
@@ -55,15 +64,22 @@ export const workflows = {
   'run-command': {
     file: 'run-command.asl.json',
     timeoutMinutes: 30,
-    documents: [
-      'run-command',
-      'bootstrap-server',
-      'site',
-      'install-app',
-      'deploy-site',
-      'database',
-      'backup-site',
-    ],
+    documents: ['run-command', 'bootstrap-server', 'site', 'install-app', 'deploy-site', 'database'],
+    includes: ['host-command'],
+  },
+  // a site's backup: the host streams it, then the uploads are completed and read back part by part
+  'backup-site': {
+    file: 'backup-site.asl.json',
+    timeoutMinutes: 6 * 60 + 30,
+    documents: ['backup-site'],
+    includes: ['host-command'],
+  },
+  // a site's restore: the host fetches and checks everything before the site switches
+  'restore-site': {
+    file: 'restore-site.asl.json',
+    timeoutMinutes: 6 * 60 + 30,
+    documents: ['restore-site'],
+    includes: ['host-command'],
   },
   // a site's certificate from an ACME directory: the site document serves the challenges, then installs it
   'issue-certificate': { file: 'issue-certificate.asl.json', timeoutMinutes: 30, documents: ['site'] },
@@ -121,8 +137,28 @@ export const hostDocumentNames = Object.keys(hostDocuments) as HostDocumentName[
 
 const workflowPath = (name: WorkflowName): string => join(here, workflows[name].file);
 
-/** The raw ASL text with its `${...}` placeholders, as the CDK passes it to DefinitionBody with substitutions. */
-export const readWorkflow = (name: WorkflowName): string => readFileSync(workflowPath(name), 'utf8');
+/**
+ * The raw ASL text with its `${...}` placeholders, as the CDK passes it to DefinitionBody with
+ * substitutions: the workflow's file with the states of the fragments it includes (its own
+ * states may not reuse a fragment's names).
+ */
+export function readWorkflow(name: WorkflowName): string {
+  const definition: WorkflowDefinition = workflows[name];
+  const text = readFileSync(workflowPath(name), 'utf8');
+  if (!definition.includes) return text;
+  const asl = JSON.parse(text) as { States: Record<string, unknown> };
+  for (const fragment of definition.includes) {
+    const { States } = JSON.parse(readFileSync(join(here, 'fragments', `${fragment}.json`), 'utf8')) as {
+      States: Record<string, unknown>;
+    };
+    for (const state of Object.keys(States)) {
+      if (state in asl.States)
+        throw new Error(`${name}: the state ${state} is also in the fragment ${fragment}`);
+    }
+    asl.States = { ...States, ...asl.States };
+  }
+  return `${JSON.stringify(asl, null, 2)}\n`;
+}
 
 /** The ASL with placeholders filled in; a placeholder without a value is an error, never a silent blank. */
 export function loadWorkflow(name: WorkflowName, values: WorkflowSubstitutions): Record<string, unknown> {

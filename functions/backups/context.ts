@@ -5,11 +5,11 @@ import { backupsRoutes } from './routes';
 export const backupsContext = defineContext({
   name: 'backups',
   routes: backupsRoutes,
-  workflows: ['run-command'],
+  workflows: ['backup-site', 'restore-site'],
   // multipart uploads begun, parts presigned, download links, deletes; the tasks complete,
   // read back and abort them
   grants: ['backups-bucket'],
-  // the schedule sweep starts backups (the run-command workflow)
-  taskGrants: ['backups-bucket', 'start-run-command'],
+  // the schedule sweep starts backups and test restores
+  taskGrants: ['backups-bucket', 'start-backup-workflows'],
   idPrefixes: ['bkp', 'rst'],
 });

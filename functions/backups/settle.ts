@@ -56,59 +56,141 @@ export function parseManifest(stdout: string, objects: readonly BackupObject[]):
   });
 }
 
-/**
- * Reads an object back from the bucket and compares it, part by part and whole, with what the
- * host sent: a backup nobody can read back is not one.
- */
-export async function verifyObject(
-  platform: Platform,
-  manifest: BackupObjectManifest,
-): Promise<string | undefined> {
-  const { Body } = await s3Client().send(
-    new GetObjectCommand({ Bucket: platform.config.BACKUPS_BUCKET, Key: manifest.key }),
+/** One part of a backup's objects, as the verification reads it back. */
+export interface BackupPart {
+  object: string;
+  number: number;
+}
+
+/** The backup a workflow's step acts on, while it is still running under that workflow's operation. */
+async function runningBackup(store: Store, ended: EndedBackupCommand) {
+  if (!ended.backupId || !ended.siteId) throw new Error('The command names no backup');
+  const backup = await store.get<BackupItem>(
+    backupKeys.item(ended.tenantId, ended.siteId, ended.backupId),
+    true,
   );
-  const whole = createHash('sha256');
-  let index = 0;
-  let part = createHash('sha256');
-  let left = manifest.parts[0]?.sizeBytes ?? 0;
-  let read = 0;
-  for await (const chunk of Body as Readable) {
-    let data = chunk as Buffer;
-    whole.update(data);
-    read += data.length;
-    while (data.length > 0 && index < manifest.parts.length) {
-      const take = Math.min(left, data.length);
-      part.update(data.subarray(0, take));
-      data = data.subarray(take);
-      left -= take;
-      if (left === 0) {
-        if (part.digest('hex') !== manifest.parts[index]?.sha256) {
-          return `${manifest.name}: part ${index + 1} does not match what the host sent`;
-        }
-        index += 1;
-        part = createHash('sha256');
-        left = manifest.parts[index]?.sizeBytes ?? 0;
-      }
-    }
+  if (backup?.status !== 'running' || backup.operationId !== ended.operationId) {
+    throw new Error(`The backup ${ended.backupId} is not running under ${ended.operationId}`);
   }
-  if (read !== manifest.sizeBytes)
-    return `${manifest.name}: ${read} bytes in the bucket, ${manifest.sizeBytes} sent`;
-  if (whole.digest('hex') !== manifest.sha256)
-    return `${manifest.name}: the object does not match what the host sent`;
-  return undefined;
+  return backup;
 }
 
 /**
- * A backup follows its command's ending, once. Succeeded: each upload is completed from the
- * parts the host reported, read back and compared, and the backup keeps its manifest. Failed (or
- * not completable): every upload is aborted, what was completed is deleted and the record goes;
- * nothing half-made stays in the bucket or the list.
+ * The host finished streaming: each upload is completed from the parts it reported, and the
+ * backup keeps the manifest; what follows reads each part back. An object the host did not
+ * finish, or S3 refused to complete, fails the workflow (which discards the backup).
+ */
+export async function recordUploads(
+  platform: Platform,
+  ended: EndedBackupCommand,
+  stdout: string,
+): Promise<{ parts: BackupPart[] }> {
+  const backup = await runningBackup(platform.store, ended);
+  const objects = parseManifest(stdout, backup.objects);
+  for (const [i, manifest] of objects.entries()) {
+    await s3Client().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: platform.config.BACKUPS_BUCKET,
+        Key: manifest.key,
+        UploadId: backup.objects[i]?.uploadId,
+        MultipartUpload: {
+          Parts: manifest.parts.map((p) => ({ PartNumber: p.number, ETag: `"${p.etag}"` })),
+        },
+      }),
+    );
+  }
+  const sizeBytes = objects.reduce((sum, o) => sum + o.sizeBytes, 0);
+  const durationMs = Number(/^timing: total (\d+)$/m.exec(stdout)?.[1] ?? 0);
+  await platform.store.transact([
+    updateItem(
+      backupKeys.item(backup.tenantId, backup.siteId, backup.id),
+      { set: { manifest: { objects, sizeBytes, durationMs } } },
+      { equals: { operationId: ended.operationId } },
+    ),
+  ]);
+  return { parts: objects.flatMap((o) => o.parts.map((p) => ({ object: o.name, number: p.number }))) };
+}
+
+/**
+ * Reads one part back from the bucket (a ranged GET) and compares its size and SHA-256 with what
+ * the host sent. Every part matching, in order and size, is the whole object the host hashed.
+ */
+export async function verifyPart(
+  platform: Platform,
+  ended: EndedBackupCommand,
+  part: BackupPart,
+): Promise<{ problem?: string }> {
+  const backup = await runningBackup(platform.store, ended);
+  const manifest = backup.manifest?.objects.find((o) => o.name === part.object);
+  const index = manifest?.parts.findIndex((p) => p.number === part.number) ?? -1;
+  const expected = manifest?.parts[index];
+  if (!manifest || !expected) throw new Error(`No part ${part.number} of ${part.object} in the manifest`);
+  const offset = manifest.parts.slice(0, index).reduce((sum, p) => sum + p.sizeBytes, 0);
+  const { Body } = await s3Client().send(
+    new GetObjectCommand({
+      Bucket: platform.config.BACKUPS_BUCKET,
+      Key: manifest.key,
+      Range: `bytes=${offset}-${offset + expected.sizeBytes - 1}`,
+    }),
+  );
+  const hash = createHash('sha256');
+  let read = 0;
+  for await (const chunk of Body as Readable) {
+    hash.update(chunk as Buffer);
+    read += (chunk as Buffer).length;
+  }
+  if (read !== expected.sizeBytes) {
+    return {
+      problem: `${part.object}: part ${part.number} is ${read} bytes in the bucket, ${expected.sizeBytes} sent`,
+    };
+  }
+  if (hash.digest('hex') !== expected.sha256) {
+    return { problem: `${part.object}: part ${part.number} does not match what the host sent` };
+  }
+  return {};
+}
+
+/** What reading every part back found, on the backup (still running until its operation ends). */
+export async function recordVerification(
+  platform: Platform,
+  ended: EndedBackupCommand,
+  parts: readonly { problem?: string }[],
+) {
+  const backup = await runningBackup(platform.store, ended);
+  const problems = parts.flatMap((p) => (p.problem ? [p.problem] : []));
+  await platform.store.transact([
+    updateItem(
+      backupKeys.item(backup.tenantId, backup.siteId, backup.id),
+      {
+        set: {
+          verification: {
+            status: problems.length === 0 ? 'verified' : 'failed',
+            checkedAt: platform.clock.now().toISOString(),
+            ...(problems.length > 0 ? { detail: problems.slice(0, 20).join('; ') } : {}),
+          },
+        },
+      },
+      { equals: { operationId: ended.operationId } },
+    ),
+  ]);
+  if (problems.length > 0) {
+    logger.error('A backup does not read back as it was sent', { backupId: backup.id, problems });
+    metrics.addMetric('BackupVerificationFailed', 'Count', 1);
+  }
+  return {};
+}
+
+/**
+ * A backup follows its workflow's ending, once. Succeeded (its uploads completed and read back by
+ * the steps before): the backup is kept, counted against the plan's storage, and the site's
+ * older backups its policy no longer keeps go. Failed anywhere: every upload is aborted, what
+ * was completed is deleted and the record goes; nothing half-made stays in the bucket or the list.
  */
 export async function settleBackup(
   store: Store,
   ended: EndedBackupCommand,
   succeeded: boolean,
-  ending: { output?: Record<string, unknown> | undefined; at: string; platform?: Platform },
+  ending: { at: string; platform?: Platform },
 ) {
   if (!ended.backupId || !ended.siteId || !ending.platform) return;
   const platform = ending.platform;
@@ -118,70 +200,26 @@ export async function settleBackup(
   const release = deleteItem(backupKeys.lock(ended.tenantId, ended.siteId), {
     equals: { backupId: backup.id },
   });
-  const stdout = typeof ending.output?.stdout === 'string' ? ending.output.stdout : '';
-  try {
-    if (!succeeded) throw new Error('The backup command failed on the host');
-    const objects = parseManifest(stdout, backup.objects);
-    for (const [i, manifest] of objects.entries()) {
-      await s3Client().send(
-        new CompleteMultipartUploadCommand({
-          Bucket: platform.config.BACKUPS_BUCKET,
-          Key: manifest.key,
-          UploadId: backup.objects[i]?.uploadId,
-          MultipartUpload: {
-            Parts: manifest.parts.map((p) => ({ PartNumber: p.number, ETag: `"${p.etag}"` })),
-          },
-        }),
-      );
-    }
-    const problems: string[] = [];
-    for (const manifest of objects) {
-      const problem = await verifyObject(platform, manifest);
-      if (problem) problems.push(problem);
-    }
-    const sizeBytes = objects.reduce((sum, o) => sum + o.sizeBytes, 0);
-    const durationMs = Number(/^timing: total (\d+)$/m.exec(stdout)?.[1] ?? 0);
-    const verification = {
-      status: problems.length === 0 ? ('verified' as const) : ('failed' as const),
-      checkedAt: ending.at,
-      ...(problems.length > 0 ? { detail: problems.join('; ') } : {}),
-    };
+  if (succeeded && backup.manifest && backup.verification) {
     await store.transact([
       updateItem(
         ref,
-        {
-          set: {
-            status: 'succeeded',
-            manifest: { objects, sizeBytes, durationMs },
-            verification,
-            endedAt: ending.at,
-          },
-        },
+        { set: { status: 'succeeded', endedAt: ending.at } },
         { equals: { operationId: ended.operationId } },
       ),
       release,
       // what it keeps in the bucket counts against the plan's backup storage
-      quotaBytes(ended.tenantId, 'backupStorageBytes', sizeBytes),
+      quotaBytes(ended.tenantId, 'backupStorageBytes', backup.manifest.sizeBytes),
     ]);
-    if (problems.length > 0) {
-      logger.error('A backup does not read back as it was sent', { backupId: backup.id, problems });
-      metrics.addMetric('BackupVerificationFailed', 'Count', 1);
-    }
-  } catch (error) {
-    await discardObjects(platform, backup.objects);
-    await store.transact([deleteItem(ref, { equals: { operationId: ended.operationId } }), release]);
-    logger.error('A backup failed; nothing of it was kept', {
-      backupId: backup.id,
-      siteId: backup.siteId,
-      error: error instanceof Error ? error.message : String(error),
-    });
-    metrics.addMetric('BackupFailed', 'Count', 1);
-    // a command that succeeded whose objects could not be completed fails its operation
-    if (succeeded) throw error;
+    // only after a success: the site's older backups its policy no longer keeps go
+    await prune(platform, backup.tenantId, backup.siteId, new Date(ending.at));
     return;
   }
-  // only after a success: the site's older backups its policy no longer keeps go
-  await prune(platform, backup.tenantId, backup.siteId, new Date(ending.at));
+  await discardObjects(platform, backup.objects);
+  await store.transact([deleteItem(ref, { equals: { operationId: ended.operationId } }), release]);
+  logger.error('A backup failed; nothing of it was kept', { backupId: backup.id, siteId: backup.siteId });
+  metrics.addMetric('BackupFailed', 'Count', 1);
+  if (succeeded) throw new Error('The backup ended without its uploads completed and read back');
 }
 
 /** Deletes the site's finished backups its policy does not keep (objects first, then records). */

@@ -1,10 +1,31 @@
 import type { TaskHandlers } from '../../layers/runtime/tasks';
+import type { Invocation } from '../servers/commands/invocation';
 import { sweepBackupSchedules } from './schedule';
+import {
+  type BackupPart,
+  type EndedBackupCommand,
+  recordUploads,
+  recordVerification,
+  verifyPart,
+} from './settle';
+
+/** The command input of a backup-site execution, as far as its steps read it. */
+type BackupInput = EndedBackupCommand & { correlationId: string };
 
 export type BackupTaskEvent =
   /** the scheduled sweep (EventBridge Scheduler): the backups whose schedule is due start */
-  { action: 'backupScheduleSweep'; input: { correlationId: string } };
+  | { action: 'backupScheduleSweep'; input: { correlationId: string } }
+  /** backup-site: the host streamed everything; complete the uploads */
+  | { action: 'backupUploaded'; input: BackupInput; invocation: Invocation }
+  /** backup-site: read one part back and compare it */
+  | { action: 'backupVerifyPart'; input: BackupInput; part: BackupPart }
+  /** backup-site: what reading the parts back found */
+  | { action: 'backupVerified'; input: BackupInput; parts: { problem?: string }[] };
 
 export const backupTasks: TaskHandlers<BackupTaskEvent> = {
   backupScheduleSweep: (platform) => sweepBackupSchedules(platform),
+  backupUploaded: (platform, event) =>
+    recordUploads(platform, event.input, event.invocation.StandardOutputContent ?? ''),
+  backupVerifyPart: (platform, event) => verifyPart(platform, event.input, event.part),
+  backupVerified: (platform, event) => recordVerification(platform, event.input, event.parts),
 };

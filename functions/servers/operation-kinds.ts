@@ -114,9 +114,9 @@ export const operationKinds = {
     explainsFailure: true,
   },
   // a site's files and databases streamed to the backups bucket (the backup-site document)
-  'backup-site': { workflow: 'run-command', cancel: false, onEnd: settleBackup, explainsFailure: true },
+  'backup-site': { workflow: 'backup-site', cancel: false, onEnd: settleBackup, explainsFailure: true },
   // a site's files and databases back from one of its backups (the restore-site document)
-  'restore-site': { workflow: 'run-command', cancel: false, onEnd: settleRestore, explainsFailure: true },
+  'restore-site': { workflow: 'restore-site', cancel: false, onEnd: settleRestore, explainsFailure: true },
   // reads the end of a site's log: nothing to settle, and a cancel stops it on the host
   'site-logs': { workflow: 'run-command', cancel: 'command' },
   // the bootstrap document again, with the grown stack; the server takes it only if it succeeded
@@ -130,9 +130,12 @@ export const operationKinds = {
 
 export type OperationKindName = keyof typeof operationKinds;
 
-/** The kinds the run-command workflow runs. */
+/** The workflows that run one command on a host (they share the host-command states). */
+export type CommandWorkflow = 'run-command' | 'backup-site' | 'restore-site';
+
+/** The kinds that run one command on a host, through one of the command workflows. */
 export type CommandKind = {
-  [K in OperationKindName]: (typeof operationKinds)[K]['workflow'] extends 'run-command' ? K : never;
+  [K in OperationKindName]: (typeof operationKinds)[K]['workflow'] extends CommandWorkflow ? K : never;
 }[OperationKindName];
 
 /** A kind read back from an operation record, if it is one of these. */

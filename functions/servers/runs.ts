@@ -12,7 +12,11 @@ export const runCommand = (platform: Platform) =>
   makeRunCommand({
     ...platform,
     sfn: sfnClient(),
-    stateMachineArn: machineArn(platform, 'run-command'),
+    machines: {
+      'run-command': machineArn(platform, 'run-command'),
+      'backup-site': machineArn(platform, 'backup-site'),
+      'restore-site': machineArn(platform, 'restore-site'),
+    },
     documents: {
       runCommand: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
       bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),

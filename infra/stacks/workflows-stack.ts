@@ -407,6 +407,10 @@ export class WorkflowsStack extends Stack {
         // by name: the machine is defined after this function, and names it
         tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'run-command'));
         return;
+      case 'start-backup-workflows':
+        tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'backup-site'));
+        tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'restore-site'));
+        return;
     }
   }
 }

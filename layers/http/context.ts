@@ -43,6 +43,8 @@ export type TaskGrant =
   | 'site-certificates'
   /** start the run-command workflow (a change that catches a host up) */
   | 'start-run-command'
+  /** start the backup-site and restore-site workflows (scheduled backups and test restores) */
+  | 'start-backup-workflows'
   /** keep a rotated database password, delete a dropped user's */
   | 'database-passwords'
   /** complete backups' uploads, read them back, abort and delete what failed */

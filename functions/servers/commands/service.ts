@@ -7,7 +7,7 @@ import {
 } from '../../../layers/model/operations';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { TransactItem } from '../../../layers/store/store';
-import { type CommandKind, operationKindOf } from '../operation-kinds';
+import { type CommandKind, type CommandWorkflow, operationKindOf, operationKinds } from '../operation-kinds';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
 import {
   bootstrapParameters,
@@ -49,13 +49,15 @@ const documentKeys = {
 } as const;
 
 /**
- * Starts a change on an active server through the run-command workflow: an operation with
- * one step, `run`, whose output is the command's exit code, stdout and stderr. A stack change
- * runs the bootstrap document again with the grown stack (it converges the host and leaves
- * what is already in place as it is), alone on the server.
+ * Starts a change on an active server through its kind's command workflow (run-command, or a
+ * backup's or restore's own): an operation with one step, `run`, whose output is the command's
+ * exit code, stdout and stderr. A stack change runs the bootstrap document again with the grown
+ * stack (it converges the host and leaves what is already in place as it is), alone on the server.
  */
 export function makeRunCommand(
-  deps: ServerOperationDeps & {
+  deps: Omit<ServerOperationDeps, 'stateMachineArn'> & {
+    /** the state machine of each command workflow */
+    machines: Record<CommandWorkflow, string>;
     documents: {
       runCommand: string;
       bootstrap: string;
@@ -106,68 +108,74 @@ export function makeRunCommand(
     const units = command.service === undefined ? [] : unitsOf(server.stack, command.service);
     if (typeof units === 'string') throw errors.validation([{ path: 'path.service', message: units }]);
     const stack = command.stack?.(server.stack);
-    const { operation } = await startOnServer(deps, {
-      tenantId,
-      serverId,
-      correlationId,
-      kind: command.kind,
-      steps: [commandStep],
-      workflow: 'command',
-      ...(stack ? { exclusive: 'stackOperationId' as const } : {}),
-      ...(command.alongside ? { alongside: command.alongside } : {}),
-      ...(command.serverAdd ? { serverAdd: command.serverAdd } : {}),
-      input: (operationId): CommandInput => ({
+    const workflow: CommandWorkflow = operationKinds[command.kind].workflow;
+    const { operation } = await startOnServer(
+      { ...deps, stateMachineArn: deps.machines[workflow] },
+      {
         tenantId,
         serverId,
-        operationId,
         correlationId,
         kind: command.kind,
-        instanceId: server.instanceId,
-        ...(command.keyId ? { keyId: command.keyId } : {}),
-        ...(command.site ? { siteId: command.site.siteId } : {}),
-        ...(command.document?.subject ?? {}),
-        ...(command.document
-          ? {
-              documentName: deps.documents[documentKeys[command.document.name]],
-              parameters: {
-                ...Object.fromEntries(Object.entries(command.document.parameters).map(([k, v]) => [k, [v]])),
-                correlationId: [documentSafe(correlationId)],
-              },
-            }
-          : command.site
+        steps: [commandStep],
+        workflow: 'command',
+        ...(stack ? { exclusive: 'stackOperationId' as const } : {}),
+        ...(command.alongside ? { alongside: command.alongside } : {}),
+        ...(command.serverAdd ? { serverAdd: command.serverAdd } : {}),
+        input: (operationId): CommandInput => ({
+          tenantId,
+          serverId,
+          operationId,
+          correlationId,
+          kind: command.kind,
+          instanceId: server.instanceId,
+          ...(command.keyId ? { keyId: command.keyId } : {}),
+          ...(command.site ? { siteId: command.site.siteId } : {}),
+          ...(command.document?.subject ?? {}),
+          ...(command.document
             ? {
-                documentName:
-                  command.site.document === 'install-app'
-                    ? deps.documents.installApp
-                    : command.site.document === 'deploy-site'
-                      ? deps.documents.deploySite
-                      : deps.documents.site,
+                documentName: deps.documents[documentKeys[command.document.name]],
                 parameters: {
-                  ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
+                  ...Object.fromEntries(
+                    Object.entries(command.document.parameters).map(([k, v]) => [k, [v]]),
+                  ),
                   correlationId: [documentSafe(correlationId)],
                 },
               }
-            : stack
+            : command.site
               ? {
-                  documentName: deps.documents.bootstrap,
-                  stack,
-                  parameters: bootstrapParameters(stack, correlationId),
-                }
-              : {
-                  documentName: deps.documents.runCommand,
+                  documentName:
+                    command.site.document === 'install-app'
+                      ? deps.documents.installApp
+                      : command.site.document === 'deploy-site'
+                        ? deps.documents.deploySite
+                        : deps.documents.site,
                   parameters: {
-                    action: [operationKindOf(command.kind)?.documentAction ?? ''],
-                    publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
-                    service: [units.join(' ')],
-                    scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                    ...Object.fromEntries(Object.entries(command.site.parameters).map(([k, v]) => [k, [v]])),
                     correlationId: [documentSafe(correlationId)],
                   },
-                }),
-      }),
-      ...(stack
-        ? { onNotStarted: (input: CommandInput) => endExclusive(deps.store, input, 'stackOperationId') }
-        : {}),
-    });
+                }
+              : stack
+                ? {
+                    documentName: deps.documents.bootstrap,
+                    stack,
+                    parameters: bootstrapParameters(stack, correlationId),
+                  }
+                : {
+                    documentName: deps.documents.runCommand,
+                    parameters: {
+                      action: [operationKindOf(command.kind)?.documentAction ?? ''],
+                      publicKeyBase64: [Buffer.from(command.publicKey ?? '', 'utf8').toString('base64')],
+                      service: [units.join(' ')],
+                      scriptBase64: [Buffer.from(command.script ?? '', 'utf8').toString('base64')],
+                      correlationId: [documentSafe(correlationId)],
+                    },
+                  }),
+        }),
+        ...(stack
+          ? { onNotStarted: (input: CommandInput) => endExclusive(deps.store, input, 'stackOperationId') }
+          : {}),
+      },
+    );
     return { server, operation };
   };
 }
