@@ -12,7 +12,12 @@ import {
   usagePlans,
 } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
-import { documentPlaceholder, hostDocumentNames, scheduledTasks } from '../../step-functions/workflows';
+import {
+  documentPlaceholder,
+  hostDocumentNames,
+  scheduledTasks,
+  workflowNames,
+} from '../../step-functions/workflows';
 
 /** The contexts whose data is the tenant's own, as their definitions say. */
 const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
@@ -87,12 +92,18 @@ describe('Stack: workflows', () => {
 
   it('gives the other workflows only the actions their definitions use', () => {
     expect(machineActions('DecommissionServerRole')).toEqual(new Set(['lambda:InvokeFunction']));
-    for (const role of ['RunCommandRole', 'RebootServerRole', 'IssueCertificateRole']) {
+    for (const role of [
+      'RunCommandRole',
+      'RebootServerRole',
+      'IssueCertificateRole',
+      'BackupSiteRole',
+      'RestoreSiteRole',
+    ]) {
       expect(machineActions(role)).toEqual(
         new Set(['lambda:InvokeFunction', 'ssm:SendCommand', 'ssm:GetCommandInvocation']),
       );
     }
-    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', 5);
+    templates.workflows.resourceCountIs('AWS::StepFunctions::StateMachine', workflowNames.length);
     templates.workflows.resourceCountIs('AWS::SSM::Document', hostDocumentNames.length);
   });
 
