@@ -18,7 +18,7 @@ import { runCommand } from '../servers/runs';
 import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
 import { discardObjects } from './objects';
-import type { backUpBody } from './spec';
+import type { backUpBody, restoreBody } from './spec';
 
 const MiB = 1024 * 1024;
 
@@ -257,7 +257,7 @@ export async function restoreBackup(
   platform: Platform,
   backup: BackupItem,
   requestId: string,
-  body: { files: boolean; databases: boolean; targetSiteId?: string | undefined },
+  body: z.output<typeof restoreBody>,
 ): Promise<OperationItem> {
   if (backup.status !== 'succeeded' || !backup.manifest) {
     throw errors.conflict('The backup has not finished; only a finished backup restores.');
@@ -272,11 +272,6 @@ export async function restoreBackup(
         throw errors.validation([{ path: 'body.targetSiteId', message: "No such site of the tenant's" }]);
       })
     : source;
-  if (elsewhere && body.databases && backup.objects.some((o) => o.kind === 'database')) {
-    throw errors.validation([
-      { path: 'body.databases', message: 'Into another site the files restore alone; give databases: false' },
-    ]);
-  }
   if (site.status !== 'active')
     throw errors.conflict(`The site is ${site.status}; restore into an active site.`);
   if (site.operationId) {
@@ -292,9 +287,7 @@ export async function restoreBackup(
       { path: 'body', message: 'Nothing to restore: the backup holds none of what was asked' },
     ]);
   }
-  const databases = new Map<string, DatabaseItem>();
-  for await (const database of databasesOf(platform.store, site.tenantId, site.serverId))
-    databases.set(database.id, database);
+  const into = await databaseTargets(platform, backup, site, elsewhere, body.databaseTargets, chosen);
   const lines: string[] = [];
   for (const object of chosen) {
     const manifest = backup.manifest.objects.find((m) => m.name === object.name);
@@ -309,14 +302,9 @@ export async function restoreBackup(
     if (object.kind === 'files') {
       lines.push(`files ${manifest.compression} ${manifest.sha256} ${url}`);
     } else if (object.database) {
-      const database = databases.get(object.database.id);
-      if (database?.status !== 'active') {
-        throw errors.conflict(
-          `The database ${object.database.name} is no longer on the server; restore the files alone.`,
-        );
-      }
+      const database = into.get(object.database.id) as DatabaseItem;
       lines.push(
-        `database ${database.engine} ${database.name} ${manifest.compression} ${manifest.sha256} ${url}`,
+        `database ${database.engine} ${database.name} ${object.database.name} ${manifest.compression} ${manifest.sha256} ${url}`,
       );
     }
   }
@@ -363,4 +351,78 @@ export async function restoreBackup(
     }
     throw error;
   }
+}
+
+/**
+ * Where each of the backup's chosen databases is restored: the targets given (databases of the
+ * target site's server, each of the same engine), else in place each into itself, else into
+ * another site its one database into the database linked to that site.
+ */
+async function databaseTargets(
+  platform: Platform,
+  backup: BackupItem,
+  site: SiteItem,
+  elsewhere: boolean,
+  given: { from: string; to: string }[] | undefined,
+  chosen: readonly BackupObject[],
+): Promise<Map<string, DatabaseItem>> {
+  const held = chosen.flatMap((o) => (o.database ? [o.database] : []));
+  const on = new Map<string, DatabaseItem>();
+  for await (const database of databasesOf(platform.store, site.tenantId, site.serverId)) {
+    if (database.status === 'active') on.set(database.id, database);
+  }
+  const into = new Map<string, DatabaseItem>();
+  if (given) {
+    const problems = given.flatMap(({ from, to }, i) => {
+      const source = held.find((d) => d.id === from);
+      const target = on.get(to);
+      if (!source)
+        return [{ path: `body.databaseTargets.${i}.from`, message: 'The backup holds no such database' }];
+      if (!target) {
+        return [
+          { path: `body.databaseTargets.${i}.to`, message: "No such database on the target site's server" },
+        ];
+      }
+      if (target.engine !== source.engine) {
+        return [{ path: `body.databaseTargets.${i}.to`, message: `Not a ${source.engine} database` }];
+      }
+      if (into.has(from) || [...into.values()].some((d) => d.id === to)) {
+        return [
+          { path: `body.databaseTargets.${i}`, message: 'Each database is restored once, into one database' },
+        ];
+      }
+      into.set(from, target);
+      return [];
+    });
+    if (problems.length > 0) throw errors.validation(problems);
+  }
+  const missing = held.filter((d) => !into.has(d.id));
+  if (missing.length === 0) return into;
+  if (!elsewhere) {
+    for (const database of missing) {
+      const itself = on.get(database.id);
+      if (!itself) {
+        throw errors.conflict(
+          `The database ${database.name} is no longer on the server; restore the files alone, or name a database to restore it into.`,
+        );
+      }
+      into.set(database.id, itself);
+    }
+    return into;
+  }
+  const linked = [...on.values()].filter((d) => d.link?.siteId === site.id);
+  const only = missing.length === 1 ? missing[0] : undefined;
+  const target = linked.length === 1 ? linked[0] : undefined;
+  if (!only || !target || target.engine !== only.engine || [...into.values()].includes(target)) {
+    throw errors.validation([
+      {
+        path: 'body.databaseTargets',
+        message: `Name the database on the target site's server each of the backup's databases (${missing
+          .map((d) => `${d.name}, ${d.engine}`)
+          .join('; ')}) is restored into, or give databases: false`,
+      },
+    ]);
+  }
+  into.set(only.id, target);
+  return into;
 }

@@ -140,7 +140,23 @@ export const restoreBody = z
     databases: z.boolean().default(true).meta({ description: 'Its databases, as the backup holds them' }),
     targetSiteId: prefixedId('ste')
       .optional()
-      .meta({ description: "Another of the tenant's sites (on any server) to restore the files into" }),
+      .meta({ description: "Another of the tenant's sites (on any server) to restore into" }),
+    databaseTargets: z
+      .array(
+        z.strictObject({
+          from: prefixedId('dbs').meta({ description: 'A database the backup holds' }),
+          to: prefixedId('dbs').meta({
+            description: "The database on the target site's server it is restored into (same engine)",
+          }),
+        }),
+      )
+      .min(1)
+      .max(20)
+      .optional()
+      .meta({
+        description:
+          "Where each of the backup's databases goes. Default: in place, each into itself; into another site, the backup's one database into the database linked to that site.",
+      }),
   })
   .default({ files: true, databases: true });
 

@@ -362,7 +362,7 @@ describe('Backups', () => {
     expect(lstatSync(home).uid).toBe(lstatSync(join(home, 'public')).uid);
   });
 
-  it("restores a backup's files into another site, as that site's own", async () => {
+  it("restores a backup's files and database into another site, as that site's own", async () => {
     const { backup } = await backUp({ databaseIds: [databaseId] });
     const copy = await api.call('POST', `${serverPath}/sites`, {
       token: alice.token,
@@ -370,22 +370,55 @@ describe('Backups', () => {
     });
     expect((await ended(copy.headers.get('location'))).status).toBe('succeeded');
     const copyHome = join(root, 'home', copy.json.systemUser);
-    const copyVip = existsSync(join(copyHome, '.vip')) ? tree(join(copyHome, '.vip')) : {};
-    const withDatabases = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+    // the copy has no database of its own yet: where the backup's goes must be said
+    const nowhere = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
       token: alice.token,
       body: { targetSiteId: copy.json.id },
     });
-    expect(withDatabases.status).toBe(400);
-    expect(withDatabases.json.errors[0].path).toBe('body.databases');
+    expect(nowhere.status).toBe(400);
+    expect(nowhere.json.errors[0].path).toBe('body.databaseTargets');
     const foreign = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
       token: alice.token,
       body: { targetSiteId: 'ste_00000000000000000000000000', databases: false },
     });
     expect(foreign.status).toBe(400);
+    const notHeld = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+      token: alice.token,
+      body: {
+        targetSiteId: copy.json.id,
+        databaseTargets: [{ from: 'dbs_00000000000000000000000000', to: databaseId }],
+      },
+    });
+    expect(notHeld.status).toBe(400);
+    expect(notHeld.json.errors[0].path).toBe('body.databaseTargets.0.from');
+    // the copy's own database, linked to it through its own user
+    const copyDb = await api.call('POST', `${serverPath}/databases`, {
+      token: alice.token,
+      body: { name: 'copy_shop' },
+    });
+    expect((await ended(copyDb.headers.get('location'))).status).toBe('succeeded');
+    const copyUser = await api.call('POST', `${serverPath}/database-users`, {
+      token: alice.token,
+      body: { name: 'copy_app', grants: [{ databaseId: copyDb.json.id, access: 'all' }] },
+    });
+    expect((await ended(copyUser.headers.get('location'))).status).toBe('succeeded');
+    const linked = await api.call('PUT', `${serverPath}/databases/${copyDb.json.id}/site`, {
+      token: alice.token,
+      body: { siteId: copy.json.id, userId: copyUser.json.id },
+    });
+    expect((await ended(linked.headers.get('location'))).status).toBe('succeeded');
+    expect(asRoot('CREATE TABLE copy_shop.mine (n INT); INSERT INTO copy_shop.mine VALUES (7);').stderr).toBe(
+      '',
+    );
+    const before = asRoot('SELECT id, note FROM shop.orders ORDER BY id;').stdout;
+    // its environment, with the linked database's credentials, is its own and stays
+    const copyVip = tree(join(copyHome, '.vip'));
+
     const restored = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
       token: alice.token,
-      body: { targetSiteId: copy.json.id, databases: false },
+      body: { targetSiteId: copy.json.id },
     });
+    expect(restored.status, restored.text).toBe(202);
     const done = await ended(restored.headers.get('location'));
     expect(done.status, JSON.stringify(done.error)).toBe('succeeded');
     expect(tree(join(copyHome, 'public'))).toEqual(tree(join(home, 'public')));
@@ -394,6 +427,20 @@ describe('Backups', () => {
     expect(lstatSync(join(copyHome, 'public/index.html')).uid).toBe(owner);
     expect(owner).not.toBe(lstatSync(home).uid);
     expect(existsSync(join(copyHome, '.vip')) ? tree(join(copyHome, '.vip')) : {}).toEqual(copyVip);
+    // the copy's database is the backup's, read through the copy's own user; the source is untouched
+    const asCopyApp = spawnSync(
+      'mariadb',
+      ['-S', join(root, 'run/mysqld/mysqld.sock'), '-u', 'copy_app', '-N', '--batch', 'copy_shop'],
+      {
+        input: 'SELECT id, note FROM orders ORDER BY id;',
+        encoding: 'utf8',
+        env: { ...process.env, MYSQL_PWD: copyUser.json.password },
+      },
+    );
+    expect(asCopyApp.stderr).toBe('');
+    expect(asCopyApp.stdout).toBe(before);
+    expect(asRoot("SHOW TABLES FROM copy_shop LIKE 'mine';").stdout).toBe('');
+    expect(asRoot('SELECT id, note FROM shop.orders ORDER BY id;').stdout).toBe(before);
   });
 
   it('restores a PostgreSQL database in one transaction', async () => {
@@ -460,6 +507,47 @@ describe('Backups', () => {
     expect(sql('SELECT id, amount FROM entries ORDER BY id;').stdout.trim()).toBe('1|10.5\n2|-3');
     // what the app makes after a restore is still the database's
     expect(sql('INSERT INTO entries VALUES (3, 1); SELECT count(*) FROM entries;').stdout.trim()).toBe('3');
+
+    // into another database of the server: the copy's own reader sees the restored rows
+    const copy = await api.call('POST', `${pgServer}/databases`, {
+      token: alice.token,
+      body: { name: 'ledger_copy' },
+    });
+    expect((await ended(copy.headers.get('location'))).status).toBe('succeeded');
+    const reader = await api.call('POST', `${pgServer}/database-users`, {
+      token: alice.token,
+      body: { name: 'copy_reader', grants: [{ databaseId: copy.json.id, access: 'read' }] },
+    });
+    expect((await ended(reader.headers.get('location'))).status).toBe('succeeded');
+    const intoCopy = await api.call('POST', `${pgSitePath}/backups/${started.json.id}/restore`, {
+      token: alice.token,
+      body: { files: false, databaseTargets: [{ from: db.json.id, to: copy.json.id }] },
+    });
+    const copied = await ended(intoCopy.headers.get('location'));
+    expect(copied.status, JSON.stringify(copied.error)).toBe('succeeded');
+    const read = spawnSync(
+      'psql',
+      [
+        '-X',
+        '-At',
+        '-h',
+        join(pgRoot, 'run/postgresql'),
+        '-p',
+        String(host?.databasePort),
+        '-U',
+        'copy_reader',
+        'ledger_copy',
+      ],
+      {
+        input: 'SELECT id, amount FROM entries ORDER BY id;',
+        encoding: 'utf8',
+        env: { ...process.env, PGPASSWORD: reader.json.password },
+      },
+    );
+    expect(read.stderr).toBe('');
+    expect(read.stdout.trim()).toBe('1|10.5\n2|-3');
+    // the source database is as the app left it
+    expect(sql('SELECT count(*) FROM entries;').stdout.trim()).toBe('3');
   });
 
   it("counts what backups keep against the plan's storage, and refuses a backup once it is used up", async () => {
