@@ -287,7 +287,7 @@ export async function restoreBackup(
       { path: 'body', message: 'Nothing to restore: the backup holds none of what was asked' },
     ]);
   }
-  const into = await databaseTargets(platform, backup, site, elsewhere, body.databaseTargets, chosen);
+  const into = await databaseTargets(platform, site, elsewhere, body.databaseTargets, chosen);
   const lines: string[] = [];
   for (const object of chosen) {
     const manifest = backup.manifest.objects.find((m) => m.name === object.name);
@@ -360,7 +360,6 @@ export async function restoreBackup(
  */
 async function databaseTargets(
   platform: Platform,
-  backup: BackupItem,
   site: SiteItem,
   elsewhere: boolean,
   given: { from: string; to: string }[] | undefined,
