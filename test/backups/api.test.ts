@@ -10,6 +10,7 @@ import {
   readFileSync,
   readlinkSync,
   rmSync,
+  statfsSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -614,6 +615,68 @@ describe('Backups', () => {
     expect((await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status).toBe(
       404,
     );
+  });
+
+  it("streams a backup larger than the free space of the host's disk, staging nothing there", async () => {
+    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
+      token: alice.token,
+      body: { name: 'backups-tight', provider: 'local', stack: { phpVersions: [], database: null } },
+    });
+    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
+    const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
+    const tightRoot = runtime.hosts.rootOf(host?.id ?? '');
+    const tight = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers/${server.json.id}/sites`, {
+      token: alice.token,
+      body: { domain: 'tight.example.test', type: 'static' },
+    });
+    expect((await ended(tight.headers.get('location'))).status).toBe('succeeded');
+    // the host's /home becomes a 40 MiB disk holding the site and 34 MiB that does not compress:
+    // less free space than the site's size, so an archive staged there could not be written
+    const homes = join(tightRoot, 'home');
+    const aside = mkdtempSync(join(scratch, 'homes-'));
+    const sh = (command: string) => {
+      const result = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
+      expect(result.status, result.stderr).toBe(0);
+    };
+    sh(
+      `cp -a "${homes}/." "${aside}/" && mount -t tmpfs -o size=40m,mode=0755 vip-tight "${homes}" && cp -a "${aside}/." "${homes}/"`,
+    );
+    try {
+      const tightHome = join(homes, tight.json.systemUser);
+      writeFileSync(join(tightHome, 'public/big.bin'), randomBytes(34 * 1024 * 1024));
+      const { bavail, bsize } = statfsSync(homes);
+      const siteBytes = Number(
+        spawnSync('du', ['-sb', tightHome], { encoding: 'utf8' }).stdout.split('\t')[0],
+      );
+      expect(bavail * bsize).toBeLessThan(siteBytes / 4);
+
+      const started = await api.call('POST', `/v1/tenants/${alice.tenantId}/sites/${tight.json.id}/backups`, {
+        token: alice.token,
+        body: {},
+      });
+      expect(started.status, started.text).toBe(202);
+      const operation = await ended(started.headers.get('location'));
+      expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+      const tightSite = `/v1/tenants/${alice.tenantId}/sites/${tight.json.id}`;
+      const read = await api.call('GET', `${tightSite}/backups/${started.json.id}`, { token: alice.token });
+      expect(read.json).toMatchObject({ status: 'succeeded', verification: { status: 'verified' } });
+      expect(read.json.sizeBytes).toBeGreaterThan(34 * 1024 * 1024);
+      // byte for byte, from the bucket
+      const links = await api.call('POST', `${tightSite}/backups/${started.json.id}/download`, {
+        token: alice.token,
+      });
+      const link = links.json.objects.find((o: { name: string }) => o.name === 'files');
+      const unpacked = mkdtempSync(join(scratch, 'tight-'));
+      // fetched here: the local S3 answers in this process, which a synchronous child would block
+      const response = await fetch(link.url);
+      const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
+        input: Buffer.from(await response.arrayBuffer()),
+      });
+      expect(untar.status, String(untar.stderr)).toBe(0);
+      expect(tree(unpacked)).toEqual(tree(tightHome));
+    } finally {
+      sh(`umount "${homes}"`);
+    }
   });
 
   it('answers 404 to another tenant on every backup route, download links included', async () => {
