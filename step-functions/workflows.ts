@@ -70,8 +70,9 @@ export const workflows = {
   // a site's backup: the host streams it, then the uploads are completed and read back part by part
   'backup-site': {
     file: 'backup-site.asl.json',
-    timeoutMinutes: 6 * 60 + 30,
-    documents: ['backup-site'],
+    timeoutMinutes: 12 * 60 + 30,
+    // and the restore-site document, for a test restore of what it made
+    documents: ['backup-site', 'restore-site'],
     includes: ['host-command'],
   },
   // a site's restore: the host fetches and checks everything before the site switches

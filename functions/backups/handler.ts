@@ -23,6 +23,8 @@ const toPolicy = (item: BackupPolicyItem) => ({
   schedule: item.schedule ? { cron: item.schedule.cron, frequency: item.schedule.frequency ?? null } : null,
   files: item.files,
   databaseIds: item.databaseIds ?? null,
+  testRestore: item.testRestore ?? 'weekly',
+  lastTestRestoreAt: item.lastTestRestoreAt ?? null,
   nextRunAt: item.nextRunAt ?? null,
   lastRunAt: item.lastRunAt ?? null,
   updatedAt: item.updatedAt,
@@ -66,7 +68,9 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
         : {}),
       files: body.files,
       ...(body.databaseIds ? { databaseIds: body.databaseIds } : {}),
+      testRestore: body.testRestore,
       ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
+      ...(previous?.lastTestRestoreAt ? { lastTestRestoreAt: previous.lastTestRestoreAt } : {}),
       updatedAt: now.toISOString(),
     };
     await platform.store.put(policy);

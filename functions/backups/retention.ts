@@ -1,3 +1,4 @@
+import type { BackupPolicyItem } from '../../layers/model/backups';
 /**
  * Which backups a retention rule keeps. Rules add up: a backup is kept when any of them keeps
  * it, and the newest verified backup is always kept (a rule never leaves a site without a good
@@ -75,3 +76,18 @@ export function retained(backups: readonly RetainedBackup[], retention: Retentio
 }
 
 export const isoWeekOf = (at: Date) => periods(at).week;
+
+const testRestoreDays = { daily: 1, weekly: 7, monthly: 30 } as const;
+
+/**
+ * Whether a scheduled backup should also be test-restored: its policy's interval (weekly unless
+ * it says otherwise) has passed since the last test restore (with an hour's slack, so a daily
+ * backup at the same hour each day qualifies every day).
+ */
+export function testRestoreDue(policy: BackupPolicyItem, now: Date): boolean {
+  const frequency = policy.testRestore ?? 'weekly';
+  if (frequency === 'off') return false;
+  if (!policy.lastTestRestoreAt) return true;
+  const interval = testRestoreDays[frequency] * 24 * 3600_000 - 3600_000;
+  return now.getTime() - new Date(policy.lastTestRestoreAt).getTime() >= interval;
+}

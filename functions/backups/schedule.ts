@@ -5,6 +5,7 @@ import { type BackupPolicyItem, backupKeys, backupScheduleIndex } from '../../la
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
+import { testRestoreDue } from './retention';
 import { backUpNow } from './service';
 
 export type BackupFrequency = 'hourly' | 'daily' | 'weekly';
@@ -82,7 +83,11 @@ export async function sweepBackupSchedules(platform: Platform) {
             siteId: policy.siteId,
             requestId: `scheduled-${policy.siteId}-${due}`,
           },
-          { files: policy.files, ...(policy.databaseIds ? { databaseIds: policy.databaseIds } : {}) },
+          {
+            files: policy.files,
+            ...(policy.databaseIds ? { databaseIds: policy.databaseIds } : {}),
+            testRestore: testRestoreDue(policy, now),
+          },
         );
         started += 1;
       } catch (error) {

@@ -160,7 +160,7 @@ export async function backUpNow(
       kind: 'backup-site',
       document: {
         name: 'backup-site',
-        subject: { siteId: site.id, backupId: id },
+        subject: { siteId: site.id, backupId: id, ...(body.testRestore ? { testRestore: true } : {}) },
         parameters: { siteUser: site.systemUser, planSealed },
       },
       alongside: (operationId) => {
@@ -288,28 +288,11 @@ export async function restoreBackup(
     ]);
   }
   const into = await databaseTargets(platform, site, elsewhere, body.databaseTargets, chosen);
-  const lines: string[] = [];
-  for (const object of chosen) {
-    const manifest = backup.manifest.objects.find((m) => m.name === object.name);
-    if (!manifest) continue;
-    const url = await getSignedUrl(
-      s3Client(),
-      new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
-      {
-        expiresIn: PART_URL_SECONDS,
-      },
-    );
-    if (object.kind === 'files') {
-      lines.push(`files ${manifest.compression} ${manifest.sha256} ${url}`);
-    } else if (object.database) {
-      const database = into.get(object.database.id) as DatabaseItem;
-      lines.push(
-        `database ${database.engine} ${database.name} ${object.database.name} ${manifest.compression} ${manifest.sha256} ${url}`,
-      );
-    }
-  }
   const restoreId = platform.ids.next('rst').slice(4);
-  const planSealed = sealFor(server.hostKey, gzipSync(`${lines.join('\n')}\n`).toString('base64'));
+  const planSealed = await sealedRestorePlan(platform, server.hostKey, backup, chosen, (database) => {
+    const target = into.get(database.id) as DatabaseItem;
+    return { engine: target.engine, name: target.name };
+  });
   let lockedBy: string | undefined;
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
@@ -424,4 +407,37 @@ async function databaseTargets(
   }
   into.set(only.id, target);
   return into;
+}
+
+/**
+ * The restore document's plan, sealed to the host's key: a presigned GET per chosen object with
+ * its compression and SHA-256, and for a dump the database it loads into (and the one it was
+ * taken of).
+ */
+export async function sealedRestorePlan(
+  platform: Platform,
+  hostKey: string,
+  backup: BackupItem,
+  chosen: readonly BackupObject[],
+  targetOf: (database: NonNullable<BackupObject['database']>) => { engine: string; name: string },
+) {
+  const lines: string[] = [];
+  for (const object of chosen) {
+    const manifest = backup.manifest?.objects.find((m) => m.name === object.name);
+    if (!manifest) continue;
+    const url = await getSignedUrl(
+      s3Client(),
+      new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
+      { expiresIn: PART_URL_SECONDS },
+    );
+    if (object.kind === 'files') {
+      lines.push(`files ${manifest.compression} ${manifest.sha256} ${url}`);
+    } else if (object.database) {
+      const target = targetOf(object.database);
+      lines.push(
+        `database ${target.engine} ${target.name} ${object.database.name} ${manifest.compression} ${manifest.sha256} ${url}`,
+      );
+    }
+  }
+  return sealFor(hostKey, gzipSync(`${lines.join('\n')}\n`).toString('base64'));
 }

@@ -24,6 +24,8 @@ export interface EndedBackupCommand {
   operationId: string;
   siteId?: string;
   backupId?: string;
+  /** the backup, once verified, is also restored into scratch on its host */
+  testRestore?: boolean;
 }
 
 /**
@@ -177,7 +179,8 @@ export async function recordVerification(
     logger.error('A backup does not read back as it was sent', { backupId: backup.id, problems });
     metrics.addMetric('BackupVerificationFailed', 'Count', 1);
   }
-  return {};
+  // a test restore, if one was asked for, proves only a backup that read back as it was sent
+  return { testRestore: ended.testRestore === true && problems.length === 0 };
 }
 
 /**

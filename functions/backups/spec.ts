@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { testRestoreFrequencies } from '../../layers/model/backups';
 import { operationSchema } from '../operations/spec';
 import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { isCronExpression } from '../sites/spec';
@@ -17,8 +18,12 @@ export const backUpBody = z
       .meta({
         description: "Databases on the site's server to dump with it; default: those linked to the site",
       }),
+    testRestore: z.boolean().default(false).meta({
+      description:
+        'Once it is verified, also restore it into scratch on its host (files unpacked, each dump loaded into a scratch database) to prove it; the site does not change',
+    }),
   })
-  .default({ files: true });
+  .default({ files: true, testRestore: false });
 
 export const backupSchema = z
   .object({
@@ -50,6 +55,21 @@ export const backupSchema = z
       .nullable()
       .meta({
         description: "The bucket's copy read back and compared, part by part, with what the host sent",
+      }),
+    testRestore: z
+      .object({
+        status: z.enum(['passed', 'failed']),
+        at: isoTimestamp,
+        files: z.number().int().optional().meta({ description: 'Entries the files unpacked to' }),
+        databases: z
+          .array(z.object({ name: z.string(), tables: z.number().int() }))
+          .optional()
+          .meta({ description: 'Tables each dump loaded into its scratch database' }),
+        detail: z.string().optional(),
+      })
+      .nullable()
+      .meta({
+        description: 'The backup restored into scratch on its host, if it was; the site did not change',
       }),
     operationId: z.string(),
     createdAt: isoTimestamp,
@@ -116,6 +136,10 @@ export const policyBody = z
       description:
         'Databases to dump with each scheduled backup; default: those linked to the site when it runs',
     }),
+    testRestore: z.enum(testRestoreFrequencies).default('weekly').meta({
+      description:
+        'How often a scheduled backup is also restored into scratch on its host to prove it (the first scheduled backup after the interval)',
+    }),
   })
   .refine((body) => body.retention !== undefined || body.schedule !== undefined, {
     message: 'Give a schedule, a retention or both',
@@ -128,6 +152,8 @@ export const policySchema = z
     schedule: z.object({ cron: z.string(), frequency: z.string().nullable() }).nullable(),
     files: z.boolean(),
     databaseIds: z.array(z.string()).nullable(),
+    testRestore: z.enum(testRestoreFrequencies),
+    lastTestRestoreAt: isoTimestamp.nullable(),
     nextRunAt: isoTimestamp.nullable(),
     lastRunAt: isoTimestamp.nullable(),
     updatedAt: isoTimestamp,

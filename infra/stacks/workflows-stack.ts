@@ -247,10 +247,11 @@ export class WorkflowsStack extends Stack {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    // and of backups that failed, did not read back as sent, or could not start on schedule
+    // and of backups that failed, did not read back as sent or restore in scratch, or could not start on schedule
     for (const [metricName, description] of [
       ['BackupFailed', "A site's backup failed; nothing of it was kept."],
       ['BackupVerificationFailed', 'A backup does not read back as its host sent it.'],
+      ['BackupTestRestoreFailed', 'A backup did not restore into scratch on its host.'],
       ['ScheduledBackupSkipped', "A site's scheduled backup could not start; its next run tries again."],
     ] as const) {
       new cloudwatch.Alarm(this, `${metricName}Alarm`, {

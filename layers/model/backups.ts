@@ -24,6 +24,19 @@ export interface BackupObjectManifest {
   parts: { number: number; sizeBytes: number; sha256: string; etag: string }[];
 }
 
+/** How often a scheduled backup also proves itself by a test restore into scratch on its host. */
+export const testRestoreFrequencies = ['off', 'daily', 'weekly', 'monthly'] as const;
+export type TestRestoreFrequency = (typeof testRestoreFrequencies)[number];
+
+/** What a test restore of a backup found: the files it unpacked, the tables each dump loaded. */
+export interface BackupTestRestore {
+  status: 'passed' | 'failed';
+  at: string;
+  files?: number;
+  databases?: { name: string; tables: number }[];
+  detail?: string;
+}
+
 /**
  * A site's backup policy: when it is backed up (a cron expression, UTC) and what with, and which
  * of its backups are kept (functions/backups/retention.ts). A scheduled policy is in the
@@ -41,6 +54,9 @@ export interface BackupPolicyItem extends StoredItem {
   schedule?: { cron: string; frequency?: 'hourly' | 'daily' | 'weekly' };
   files: boolean;
   databaseIds?: string[];
+  /** how often a scheduled backup is also test-restored (default weekly) */
+  testRestore?: TestRestoreFrequency;
+  lastTestRestoreAt?: string;
   nextRunAt?: string;
   lastRunAt?: string;
   updatedAt: string;
@@ -75,6 +91,8 @@ export interface BackupItem extends StoredItem {
   manifest?: { objects: BackupObjectManifest[]; sizeBytes: number; durationMs: number };
   /** the bucket's copy read back and compared, part by part, with what the host sent */
   verification?: { status: 'verified' | 'failed'; checkedAt: string; detail?: string };
+  /** the backup restored into scratch on its host: the files unpacked, each dump loaded, counted */
+  testRestore?: BackupTestRestore;
   operationId: string;
   createdAt: string;
   endedAt?: string;
@@ -122,6 +140,7 @@ export const toBackup = (item: BackupItem) => ({
       parts: o.parts.length,
     })) ?? [],
   verification: item.verification ?? null,
+  testRestore: item.testRestore ?? null,
   operationId: item.operationId,
   createdAt: item.createdAt,
   endedAt: item.endedAt ?? null,

@@ -2,7 +2,7 @@ import './polyfills';
 import { isDeepStrictEqual } from 'node:util';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AwsServiceError, epochSeconds, type JsonOperations } from './aws-json-protocol';
-import { type LocalTask, taskStates, waitStates } from './task-resources';
+import { type LocalTask, retryingStates, taskStates, waitStates } from './task-resources';
 
 type Definition = { StartAt: string; States: Record<string, Record<string, unknown>> };
 
@@ -51,9 +51,10 @@ export function makeLocalStepFunctions(options: LocalStepFunctionsOptions) {
         waitStates(definition).map((state) => [state, options.waitMs]),
       );
       const retryIntervalOverrides = Object.fromEntries(
-        Object.entries(definition.States)
-          .filter(([, state]) => Array.isArray(state.Retry))
-          .map(([name, state]) => [name, (state.Retry as unknown[]).map(() => options.retryIntervalMs)]),
+        retryingStates(definition).map(([name, retriers]) => [
+          name,
+          Array.from({ length: retriers }, () => options.retryIntervalMs),
+        ]),
       );
       return [
         arn,

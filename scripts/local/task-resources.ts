@@ -103,9 +103,28 @@ export function taskStates(definition: {
   return found;
 }
 
-/** Every Wait state in a definition. */
+/** Every Wait state in a definition, in its Parallel branches and Map processors too. */
 export function waitStates(definition: { States: Record<string, Record<string, unknown>> }): string[] {
-  return Object.entries(definition.States)
-    .filter(([, state]) => state.Type === 'Wait')
-    .map(([name]) => name);
+  return Object.entries(definition.States).flatMap(([name, state]) => [
+    ...(state.Type === 'Wait' ? [name] : []),
+    ...nested(state).flatMap(waitStates),
+  ]);
 }
+
+/** Every state with a Retry in a definition, at any depth, with its number of retriers. */
+export function retryingStates(definition: {
+  States: Record<string, Record<string, unknown>>;
+}): [string, number][] {
+  return Object.entries(definition.States).flatMap(([name, state]): [string, number][] => [
+    ...(Array.isArray(state.Retry) ? [[name, state.Retry.length] as [string, number]] : []),
+    ...nested(state).flatMap(retryingStates),
+  ]);
+}
+
+type Nested = { States: Record<string, Record<string, unknown>> };
+const nested = (state: Record<string, unknown>): Nested[] => [
+  ...((state.Branches as Nested[] | undefined) ?? []),
+  ...(((state.ItemProcessor ?? state.Iterator) as Nested | undefined)
+    ? [(state.ItemProcessor ?? state.Iterator) as Nested]
+    : []),
+];

@@ -130,7 +130,7 @@ afterAll(async () => {
 
 describe('Backups', () => {
   it('backs up files and a database that come back byte for byte and row for row', async () => {
-    const { backup, operation } = await backUp({ databaseIds: [databaseId] });
+    const { backup, operation } = await backUp({ databaseIds: [databaseId], testRestore: true });
     expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
     const read = await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token });
     expect(read.json).toMatchObject({
@@ -138,6 +138,16 @@ describe('Backups', () => {
       includes: { files: true, databases: [{ id: databaseId, name: 'shop' }] },
       verification: { status: 'verified' },
     });
+    // proven on the host: the files unpacked in scratch (caches left out), the dump loaded into a
+    // scratch database; both gone again
+    const entries = Object.keys(tree(home)).filter((path) => !path.startsWith('.cache')).length;
+    expect(read.json.testRestore).toMatchObject({
+      status: 'passed',
+      files: entries,
+      databases: [{ name: 'shop', tables: 1 }],
+    });
+    expect(readdirSync(join(root, 'home')).filter((name) => name.startsWith('.vip-'))).toEqual([]);
+    expect(asRoot("SHOW DATABASES LIKE 'vip\\_%';").stdout).toBe('');
     const files = read.json.objects.find((o: { name: string }) => o.name === 'files');
     // 40 MiB that zstd cannot shrink: three 16 MiB parts at least
     expect(files.parts).toBeGreaterThanOrEqual(3);
@@ -300,6 +310,10 @@ describe('Backups', () => {
       'the scheduled backup',
     );
     expect(listed.at(-1).includes).toEqual({ files: true, databases: [] });
+    // the policy's first scheduled backup is test-restored (weekly by default), and remembered
+    expect(listed.at(-1).testRestore).toMatchObject({ status: 'passed' });
+    const tested = (await api.call('GET', `${sitePath}/backup-policy`, { token: alice.token })).json;
+    expect(tested).toMatchObject({ testRestore: 'weekly', lastTestRestoreAt: listed.at(-1).testRestore.at });
     await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
   });
 
@@ -495,9 +509,14 @@ describe('Backups', () => {
     const pgSitePath = `/v1/tenants/${alice.tenantId}/sites/${pgSite.json.id}`;
     const started = await api.call('POST', `${pgSitePath}/backups`, {
       token: alice.token,
-      body: { databaseIds: [db.json.id] },
+      body: { databaseIds: [db.json.id], testRestore: true },
     });
     expect((await ended(started.headers.get('location'))).status).toBe('succeeded');
+    const tested = await api.call('GET', `${pgSitePath}/backups/${started.json.id}`, { token: alice.token });
+    expect(tested.json.testRestore).toMatchObject({
+      status: 'passed',
+      databases: [{ name: 'ledger', tables: 1 }],
+    });
     expect(sql('UPDATE entries SET amount = 0; CREATE TABLE later (n int);').stderr).toBe('');
     const restore = await api.call('POST', `${pgSitePath}/backups/${started.json.id}/restore`, {
       token: alice.token,
@@ -650,9 +669,10 @@ describe('Backups', () => {
       );
       expect(bavail * bsize).toBeLessThan(siteBytes / 4);
 
+      const siteBefore = tree(tightHome);
       const started = await api.call('POST', `/v1/tenants/${alice.tenantId}/sites/${tight.json.id}/backups`, {
         token: alice.token,
-        body: {},
+        body: { testRestore: true },
       });
       expect(started.status, started.text).toBe(202);
       const operation = await ended(started.headers.get('location'));
@@ -661,6 +681,14 @@ describe('Backups', () => {
       const read = await api.call('GET', `${tightSite}/backups/${started.json.id}`, { token: alice.token });
       expect(read.json).toMatchObject({ status: 'succeeded', verification: { status: 'verified' } });
       expect(read.json.sizeBytes).toBeGreaterThan(34 * 1024 * 1024);
+      // a test restore needs room for the files beside the site: it fails, says why, and leaves
+      // neither scratch nor a change behind; the backup stands, read back as it was sent
+      expect(read.json.testRestore).toMatchObject({
+        status: 'failed',
+        detail: expect.stringMatching(/No space left on device/),
+      });
+      expect(readdirSync(homes).filter((name) => name.startsWith('.vip-'))).toEqual([]);
+      expect(tree(tightHome)).toEqual(siteBefore);
       // byte for byte, from the bucket
       const links = await api.call('POST', `${tightSite}/backups/${started.json.id}/download`, {
         token: alice.token,

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isoWeekOf, type RetainedBackup, type Retention, retained } from '../../functions/backups/retention';
+import {
+  isoWeekOf,
+  type RetainedBackup,
+  type Retention,
+  retained,
+  testRestoreDue,
+} from '../../functions/backups/retention';
+import type { BackupPolicyItem } from '../../layers/model/backups';
 
 /**
  * Retention over arbitrary histories of backups (hourly, daily, weekly schedules with gaps and
@@ -106,5 +113,23 @@ describe('Backup retention', () => {
     expect(isoWeekOf(new Date('2027-01-04T00:00:00Z'))).toBe('2027-W01');
     expect(isoWeekOf(new Date('2024-12-30T00:00:00Z'))).toBe('2025-W01');
     expect(isoWeekOf(new Date('2026-06-15T00:00:00Z'))).toBe('2026-W25');
+  });
+});
+
+describe('Test restores on a schedule', () => {
+  const policy = (testRestore: BackupPolicyItem['testRestore'], lastTestRestoreAt?: string) =>
+    ({ testRestore, ...(lastTestRestoreAt ? { lastTestRestoreAt } : {}) }) as BackupPolicyItem;
+  const now = new Date('2026-12-03T03:17:00Z');
+
+  it('tests the first scheduled backup, then one per interval, weekly unless told', () => {
+    expect(testRestoreDue(policy(undefined), now)).toBe(true);
+    expect(testRestoreDue(policy('off'), now)).toBe(false);
+    expect(testRestoreDue(policy(undefined, '2026-11-27T03:17:00Z'), now)).toBe(false);
+    expect(testRestoreDue(policy(undefined, '2026-11-26T03:17:00Z'), now)).toBe(true);
+    // a daily backup a little earlier than yesterday's is still tested daily
+    expect(testRestoreDue(policy('daily', '2026-12-02T03:40:00Z'), now)).toBe(true);
+    expect(testRestoreDue(policy('daily', '2026-12-03T01:00:00Z'), now)).toBe(false);
+    expect(testRestoreDue(policy('monthly', '2026-11-05T03:17:00Z'), now)).toBe(false);
+    expect(testRestoreDue(policy('monthly', '2026-11-03T03:17:00Z'), now)).toBe(true);
   });
 });

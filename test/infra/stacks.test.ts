@@ -115,6 +115,7 @@ describe('Stack: workflows', () => {
       'CertificateRenewalFailed',
       'BackupFailed',
       'BackupVerificationFailed',
+      'BackupTestRestoreFailed',
       'ScheduledBackupSkipped',
     ]) {
       templates.workflows.hasResourceProperties('AWS::CloudWatch::Alarm', {

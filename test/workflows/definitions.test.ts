@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { workflowTasks } from '../../functions/workflow-tasks';
 import { makeTaskResolver, taskStates } from '../../scripts/local/task-resources';
 import {
+  documentSubstitutions,
   hostDocuments,
   loadHostDocument,
   loadWorkflow,
@@ -20,8 +21,7 @@ const aslValidator = require('asl-validator') as (definition: unknown) => {
 
 const substitutions = {
   WorkflowTasksFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:vip-test-workflow-tasks',
-  BootstrapServerDocumentName: 'vip-test-bootstrap-server',
-  RunCommandDocumentName: 'vip-test-run-command',
+  ...documentSubstitutions((name) => `vip-test-${name}`),
   HostCommandLogGroupName: '/vip/test/host-commands',
 };
 

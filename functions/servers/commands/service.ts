@@ -36,6 +36,8 @@ export interface CommandInput {
   userId?: string;
   /** the backup the command makes */
   backupId?: string;
+  /** a backup: once verified, also restored into scratch on its host */
+  testRestore?: boolean;
   /** change-stack: the stack the server has once the bootstrap has converged it */
   stack?: ServerStack;
   parameters: Record<string, string[]>;
@@ -93,7 +95,13 @@ export function makeRunCommand(
        */
       document?: {
         name: 'database' | 'backup-site' | 'restore-site';
-        subject: { databaseId?: string; userId?: string; siteId?: string; backupId?: string };
+        subject: {
+          databaseId?: string;
+          userId?: string;
+          siteId?: string;
+          backupId?: string;
+          testRestore?: boolean;
+        };
         parameters: Record<string, string>;
       };
       /** change-stack: the stack wanted, from the server's current one (throws a 400 for a change it refuses) */
