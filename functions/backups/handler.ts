@@ -11,74 +11,38 @@ import {
 } from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
-import { siteOf } from '../sites/service';
+import { serverOf, siteOf } from '../sites/service';
 import { backupsContext } from './context';
+import { policyOf, putPolicy, toPolicy } from './policies';
 import type { backupsRoutes } from './routes';
-import { cronFor, nextRun, shortestGapMinutes } from './schedule';
 import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks, restoreBackup } from './service';
-
-const toPolicy = (item: BackupPolicyItem) => ({
-  siteId: item.siteId,
-  retention: item.retention ?? null,
-  schedule: item.schedule ? { cron: item.schedule.cron, frequency: item.schedule.frequency ?? null } : null,
-  files: item.files,
-  databaseIds: item.databaseIds ?? null,
-  testRestore: item.testRestore ?? 'weekly',
-  lastTestRestoreAt: item.lastTestRestoreAt ?? null,
-  nextRunAt: item.nextRunAt ?? null,
-  lastRunAt: item.lastRunAt ?? null,
-  updatedAt: item.updatedAt,
-});
 
 export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   getBackupPolicy: async ({ params, platform }) => {
     await siteOf(platform, params.tenantId, params.siteId);
-    const policy = await platform.store.get<BackupPolicyItem>(
-      backupKeys.policy(params.tenantId, params.siteId),
-    );
-    if (!policy) throw errors.notFound('backup policy');
-    return ok(toPolicy(policy));
+    return ok(toPolicy(await policyOf(platform, params.tenantId, params.siteId)));
   },
   putBackupPolicy: async ({ params, body, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);
     if (body.databaseIds) await databasesFor(platform, site, body.databaseIds);
-    const now = platform.clock.now();
-    const schedule = body.schedule
-      ? typeof body.schedule === 'string'
-        ? { cron: cronFor(body.schedule, site.id), frequency: body.schedule }
-        : { cron: body.schedule.cron }
-      : undefined;
-    if (schedule && !schedule.frequency && shortestGapMinutes(schedule.cron, now) < 15) {
-      throw errors.validation([
-        { path: 'body.schedule.cron', message: 'At most one backup every 15 minutes' },
-      ]);
-    }
-    const previous = await platform.store.get<BackupPolicyItem>(
-      backupKeys.policy(params.tenantId, params.siteId),
-    );
-    const nextRunAt = schedule ? nextRun(schedule.cron, now) : undefined;
-    const policy: BackupPolicyItem = {
-      ...backupKeys.policy(params.tenantId, params.siteId),
-      entity: 'backup-policy',
-      tenantId: params.tenantId,
-      siteId: params.siteId,
-      ...(body.retention ? { retention: body.retention as NonNullable<BackupPolicyItem['retention']> } : {}),
-      ...(schedule && nextRunAt
-        ? { schedule, nextRunAt, ...backupScheduleIndex.keys(nextRunAt, params.tenantId, params.siteId) }
-        : {}),
-      files: body.files,
-      ...(body.databaseIds ? { databaseIds: body.databaseIds } : {}),
-      testRestore: body.testRestore,
-      ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
-      ...(previous?.lastTestRestoreAt ? { lastTestRestoreAt: previous.lastTestRestoreAt } : {}),
-      updatedAt: now.toISOString(),
-    };
-    await platform.store.put(policy);
-    return ok(toPolicy(policy));
+    return ok(toPolicy(await putPolicy(platform, params.tenantId, { siteId: site.id }, body)));
   },
   deleteBackupPolicy: async ({ params, platform }) => {
     await siteOf(platform, params.tenantId, params.siteId);
     await platform.store.remove(backupKeys.policy(params.tenantId, params.siteId));
+    return { status: 204 };
+  },
+  getServerBackupPolicy: async ({ params, platform }) => {
+    await serverOf(platform, params.tenantId, params.serverId);
+    return ok(toPolicy(await policyOf(platform, params.tenantId, params.serverId)));
+  },
+  putServerBackupPolicy: async ({ params, body, platform }) => {
+    const server = await serverOf(platform, params.tenantId, params.serverId);
+    return ok(toPolicy(await putPolicy(platform, params.tenantId, { serverId: server.id }, body)));
+  },
+  deleteServerBackupPolicy: async ({ params, platform }) => {
+    await serverOf(platform, params.tenantId, params.serverId);
+    await platform.store.remove(backupKeys.policy(params.tenantId, params.serverId));
     return { status: 204 };
   },
   backUpSite: async ({ params, body, requestId, platform }) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Cron } from 'croner';
 import { AppError } from '../../layers/errors/app-error';
 import { type BackupPolicyItem, backupKeys, backupScheduleIndex } from '../../layers/model/backups';
+import { type SiteItem, siteKeys } from '../../layers/model/sites';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
@@ -43,31 +44,34 @@ export function shortestGapMinutes(expression: string, from: Date): number {
 }
 
 /**
- * Starts every scheduled backup that is due (policies indexed by their next run, no scan). Each
- * policy's next run moves on before its backup starts, conditionally on the run it found, so two
- * sweeps never start one run twice; a site that cannot be backed up now (a backup running, the
- * site changing) is logged and waits for its next run.
+ * Starts every scheduled backup that is due (policies indexed by their next run, no scan): a
+ * site's, or, for a server's, each of its sites without a schedule of its own. Each policy's
+ * next run moves on before its backups start, conditionally on the run it found, so two sweeps
+ * never start one run twice; a test restore due is taken then too. A site that cannot be backed
+ * up now (a backup running, the site changing) is logged and waits for its next run.
  */
 export async function sweepBackupSchedules(platform: Platform) {
   const now = platform.clock.now();
-  let started = 0;
-  let skipped = 0;
+  const counts = { started: 0, skipped: 0 };
   for await (const page of platform.store.pages<BackupPolicyItem>({
     index: 'gsi1',
     pk: backupScheduleIndex.partition,
     skBetween: backupScheduleIndex.until(now.toISOString()),
   })) {
     for (const policy of page) {
-      if (!policy.schedule || !policy.nextRunAt) continue;
+      const id = policy.siteId ?? policy.serverId;
+      if (!policy.schedule || !policy.nextRunAt || !id) continue;
       const due = policy.nextRunAt;
       const next = nextRun(policy.schedule.cron, now);
+      const testRestore = testRestoreDue(policy, now);
       try {
         await platform.store.update(
-          backupKeys.policy(policy.tenantId, policy.siteId),
+          backupKeys.policy(policy.tenantId, id),
           {
             nextRunAt: next,
-            ...backupScheduleIndex.keys(next, policy.tenantId, policy.siteId),
+            ...backupScheduleIndex.keys(next, policy.tenantId, id),
             lastRunAt: due,
+            ...(testRestore ? { lastTestRestoreAt: now.toISOString() } : {}),
           },
           { where: { equals: { nextRunAt: due } } },
         );
@@ -75,32 +79,58 @@ export async function sweepBackupSchedules(platform: Platform) {
         if (error instanceof ConditionFailedError) continue;
         throw error;
       }
-      try {
-        await backUpNow(
-          platform,
-          {
-            tenantId: policy.tenantId,
-            siteId: policy.siteId,
-            requestId: `scheduled-${policy.siteId}-${due}`,
-          },
-          {
-            files: policy.files,
-            ...(policy.databaseIds ? { databaseIds: policy.databaseIds } : {}),
-            testRestore: testRestoreDue(policy, now),
-          },
-        );
-        started += 1;
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        skipped += 1;
-        logger.warn('A scheduled backup could not start; the next run tries again', {
-          siteId: policy.siteId,
-          due,
-          reason: error.message,
-        });
-        metrics.addMetric('ScheduledBackupSkipped', 'Count', 1);
+      const siteIds = policy.siteId ? [policy.siteId] : await unscheduledSites(platform, policy);
+      for (const siteId of siteIds) {
+        const started = await startScheduled(platform, policy, siteId, due, testRestore);
+        counts[started ? 'started' : 'skipped'] += 1;
       }
     }
   }
-  return { started, skipped };
+  return counts;
+}
+
+/** A server policy's sites: those on the server whose own policy has no schedule. */
+async function unscheduledSites(platform: Platform, policy: BackupPolicyItem) {
+  const ids: string[] = [];
+  for await (const page of platform.store.pages<SiteItem>({
+    index: 'gsi1',
+    pk: siteKeys.serverPartition(policy.tenantId, policy.serverId as string),
+    skPrefix: siteKeys.prefix,
+  })) {
+    for (const site of page) {
+      const own = await platform.store.get<BackupPolicyItem>(backupKeys.policy(site.tenantId, site.id));
+      if (!own?.schedule) ids.push(site.id);
+    }
+  }
+  return ids;
+}
+
+async function startScheduled(
+  platform: Platform,
+  policy: BackupPolicyItem,
+  siteId: string,
+  due: string,
+  testRestore: boolean,
+) {
+  try {
+    await backUpNow(
+      platform,
+      { tenantId: policy.tenantId, siteId, requestId: `scheduled-${siteId}-${due}` },
+      {
+        files: policy.files,
+        ...(policy.databaseIds ? { databaseIds: policy.databaseIds } : {}),
+        testRestore,
+      },
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    logger.warn('A scheduled backup could not start; the next run tries again', {
+      siteId,
+      due,
+      reason: error.message,
+    });
+    metrics.addMetric('ScheduledBackupSkipped', 'Count', 1);
+    return false;
+  }
 }

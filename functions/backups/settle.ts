@@ -215,7 +215,7 @@ export async function settleBackup(
       quotaBytes(ended.tenantId, 'backupStorageBytes', backup.manifest.sizeBytes),
     ]);
     // only after a success: the site's older backups its policy no longer keeps go
-    await prune(platform, backup.tenantId, backup.siteId, new Date(ending.at));
+    await prune(platform, backup, new Date(ending.at));
     return;
   }
   await discardObjects(platform, backup.objects);
@@ -225,10 +225,19 @@ export async function settleBackup(
   if (succeeded) throw new Error('The backup ended without its uploads completed and read back');
 }
 
-/** Deletes the site's finished backups its policy does not keep (objects first, then records). */
-export async function prune(platform: Platform, tenantId: string, siteId: string, now: Date) {
-  const policy = await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, siteId));
-  const retention = policy?.retention;
+/**
+ * Deletes the site's finished backups its policy does not keep (objects first, then records):
+ * the site's own retention, else its server's.
+ */
+export async function prune(
+  platform: Platform,
+  { tenantId, siteId, serverId }: Pick<BackupItem, 'tenantId' | 'siteId' | 'serverId'>,
+  now: Date,
+) {
+  const own = await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, siteId));
+  const retention =
+    own?.retention ??
+    (await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, serverId)))?.retention;
   if (!retention) return;
   const finished: BackupItem[] = [];
   for await (const page of platform.store.pages<BackupItem>({

@@ -127,27 +127,45 @@ export const scheduleSchema = z
       "hourly, daily or weekly (at a minute, hour and weekday of the site's own, 01:00-05:59 UTC), or a cron expression (UTC) at most every 15 minutes",
   });
 
+const policyFields = {
+  retention: retentionSchema.optional(),
+  schedule: scheduleSchema.optional(),
+  files: z.boolean().default(true),
+  testRestore: z.enum(testRestoreFrequencies).default('weekly').meta({
+    description:
+      'How often a scheduled backup is also restored into scratch on its host to prove it (the first scheduled backup after the interval)',
+  }),
+};
+const givesSomething = {
+  check: (body: { retention?: unknown; schedule?: unknown }) =>
+    body.retention !== undefined || body.schedule !== undefined,
+  message: 'Give a schedule, a retention or both',
+};
+
 export const policyBody = z
   .strictObject({
-    retention: retentionSchema.optional(),
-    schedule: scheduleSchema.optional(),
-    files: z.boolean().default(true),
+    ...policyFields,
     databaseIds: z.array(prefixedId('dbs')).max(20).optional().meta({
       description:
         'Databases to dump with each scheduled backup; default: those linked to the site when it runs',
     }),
-    testRestore: z.enum(testRestoreFrequencies).default('weekly').meta({
-      description:
-        'How often a scheduled backup is also restored into scratch on its host to prove it (the first scheduled backup after the interval)',
-    }),
   })
-  .refine((body) => body.retention !== undefined || body.schedule !== undefined, {
-    message: 'Give a schedule, a retention or both',
-  });
+  .refine(givesSomething.check, { message: givesSomething.message });
+
+/** A server's policy: every one of its sites without a schedule of its own, each with its linked databases. */
+export const serverPolicyBody = z
+  .strictObject(policyFields)
+  .refine(givesSomething.check, { message: givesSomething.message });
+
+export const serverPolicyParams = tenantParams.extend({ serverId: prefixedId('srv') });
 
 export const policySchema = z
   .object({
-    siteId: z.string(),
+    siteId: z.string().nullable().meta({ description: "The site it is of (null on a server's policy)" }),
+    serverId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The server it is of: every one of its sites without a schedule of its own' }),
     retention: retentionSchema.nullable(),
     schedule: z.object({ cron: z.string(), frequency: z.string().nullable() }).nullable(),
     files: z.boolean(),

@@ -1,8 +1,6 @@
-import { ignoring } from '../../layers/errors/ignoring';
 import { type BackupItem, type BackupTestRestore, backupKeys } from '../../layers/model/backups';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError } from '../../layers/store/store';
 import { updateItem } from '../../layers/store/writes';
 import type { Invocation } from '../servers/commands/invocation';
 import { documentSafe } from '../servers/stack/service';
@@ -63,7 +61,7 @@ export function parseTestRestore(stdout: string): Pick<BackupTestRestore, 'files
 }
 
 /**
- * A test restore's result on the backup, and on the site's policy as its last; a failure is
+ * A test restore's result on the backup; a failure is
  * logged and counted (its alarm), and the backup is kept: it read back as it was sent.
  */
 export async function recordTestRestore(
@@ -97,10 +95,6 @@ export async function recordTestRestore(
       { equals: { operationId: input.operationId } },
     ),
   ]);
-  // a site without a policy (a test restore asked for by hand) has nowhere to remember it
-  await ignoring(ConditionFailedError, () =>
-    platform.store.update(backupKeys.policy(backup.tenantId, backup.siteId), { lastTestRestoreAt: at }),
-  );
   if (!passed) {
     logger.error('A backup did not restore in scratch', { backupId: backup.id, detail: result.detail });
     metrics.addMetric('BackupTestRestoreFailed', 'Count', 1);

@@ -38,14 +38,18 @@ export interface BackupTestRestore {
 }
 
 /**
- * A site's backup policy: when it is backed up (a cron expression, UTC) and what with, and which
- * of its backups are kept (functions/backups/retention.ts). A scheduled policy is in the
- * schedule index by its next run, which the schedule sweep reads.
+ * A backup policy, of a site or of a server: when it is backed up (a cron expression, UTC) and
+ * what with, and which of its backups are kept (functions/backups/retention.ts). A server's
+ * policy is every one of its sites' that has no schedule of its own. A scheduled policy is in
+ * the schedule index by its next run, which the schedule sweep reads.
  */
 export interface BackupPolicyItem extends StoredItem {
   entity: 'backup-policy';
   tenantId: string;
-  siteId: string;
+  /** the site it is of; absent on a server's */
+  siteId?: string;
+  /** the server it is of; absent on a site's */
+  serverId?: string;
   retention?: {
     keepLast?: number;
     keepDays?: number;
@@ -65,9 +69,9 @@ export interface BackupPolicyItem extends StoredItem {
 /** Scheduled policies by their next run, across tenants, in gsi1: one Query finds those due. */
 export const backupScheduleIndex = {
   partition: 'BACKUPDUE',
-  keys: (nextRunAt: string, tenantId: string, siteId: string) => ({
+  keys: (nextRunAt: string, tenantId: string, siteOrServerId: string) => ({
     gsi1pk: 'BACKUPDUE',
-    gsi1sk: `${nextRunAt}#${tenantId}#${siteId}`,
+    gsi1sk: `${nextRunAt}#${tenantId}#${siteOrServerId}`,
   }),
   /** the sort keys of every policy due at `at` (ISO timestamps sort as they read) */
   until: (at: string): [string, string] => ['0', `${at}#~`],
@@ -105,10 +109,10 @@ export const backupKeys = {
     sk: `BACKUP#${siteId}#${backupId}`,
   }),
   prefix: (siteId: string) => `BACKUP#${siteId}#`,
-  /** the site's backup policy: how many of its backups are kept */
-  policy: (tenantId: string, siteId: string) => ({
+  /** a site's or a server's backup policy (their ids' prefixes keep them apart) */
+  policy: (tenantId: string, siteOrServerId: string) => ({
     pk: tenantPartition(tenantId),
-    sk: `BACKUPPOLICY#${siteId}`,
+    sk: `BACKUPPOLICY#${siteOrServerId}`,
   }),
   /** held while a backup of the site runs, so backups of one site are serialised */
   lock: (tenantId: string, siteId: string) => ({ pk: tenantPartition(tenantId), sk: `BACKUPLOCK#${siteId}` }),

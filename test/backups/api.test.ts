@@ -313,7 +313,7 @@ describe('Backups', () => {
     // the policy's first scheduled backup is test-restored (weekly by default), and remembered
     expect(listed.at(-1).testRestore).toMatchObject({ status: 'passed' });
     const tested = (await api.call('GET', `${sitePath}/backup-policy`, { token: alice.token })).json;
-    expect(tested).toMatchObject({ testRestore: 'weekly', lastTestRestoreAt: listed.at(-1).testRestore.at });
+    expect(tested).toMatchObject({ testRestore: 'weekly', lastTestRestoreAt: at.toISOString() });
     await api.call('DELETE', `${sitePath}/backup-policy`, { token: alice.token });
   });
 
@@ -707,6 +707,82 @@ describe('Backups', () => {
     }
   });
 
+  it("backs up each site of a server on the server's policy, unless the site has its own schedule", async () => {
+    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
+      token: alice.token,
+      body: { name: 'backups-fleet', provider: 'local', stack: { phpVersions: [], database: null } },
+    });
+    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
+    const fleet = `/v1/tenants/${alice.tenantId}/servers/${server.json.id}`;
+    const sites: { id: string }[] = [];
+    for (const domain of ['fleet-a.example.test', 'fleet-b.example.test']) {
+      const made = await api.call('POST', `${fleet}/sites`, {
+        token: alice.token,
+        body: { domain, type: 'static' },
+      });
+      expect((await ended(made.headers.get('location'))).status).toBe('succeeded');
+      sites.push(made.json);
+    }
+    const [a, b] = sites as [{ id: string }, { id: string }];
+    const bad = await api.call('PUT', `${fleet}/backup-policy`, {
+      token: alice.token,
+      body: { schedule: 'daily', databaseIds: [] },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.json.errors[0].path).toBe('body.databaseIds');
+    const set = await api.call('PUT', `${fleet}/backup-policy`, {
+      token: alice.token,
+      body: { schedule: 'daily', retention: { keepLast: 1 }, testRestore: 'off' },
+    });
+    expect(set.status, set.text).toBe(200);
+    expect(set.json).toMatchObject({ serverId: server.json.id, siteId: null, testRestore: 'off' });
+    // b keeps its own schedule; a follows the server's
+    const own = await api.call('PUT', `/v1/tenants/${alice.tenantId}/sites/${b.id}/backup-policy`, {
+      token: alice.token,
+      body: { schedule: { cron: '0 3 1 1 *' } },
+    });
+    expect(own.status).toBe(200);
+    const platform = await getPlatform();
+    const at = new Date(Date.parse(set.json.nextRunAt) + 1000);
+    const sweep = () => sweepBackupSchedules({ ...platform, clock: { now: () => at } });
+    expect(await sweep()).toEqual({ started: 1, skipped: 0 });
+    expect(await sweep()).toEqual({ started: 0, skipped: 0 });
+    const listOf = async (siteId: string) =>
+      (await api.call('GET', `/v1/tenants/${alice.tenantId}/sites/${siteId}/backups`, { token: alice.token }))
+        .json.items as { id: string; status: string; testRestore: unknown }[];
+    const first = await eventually(
+      async () => {
+        const items = await listOf(a.id);
+        return items.length === 1 && items[0]?.status === 'succeeded' ? items[0] : undefined;
+      },
+      30_000,
+      "the server's scheduled backup of a",
+    );
+    expect(first.testRestore).toBeNull();
+    expect(await listOf(b.id)).toEqual([]);
+    // its next run, a day on: the server's retention keeps a's newest only
+    const moved = (await api.call('GET', `${fleet}/backup-policy`, { token: alice.token })).json;
+    expect(Date.parse(moved.nextRunAt) - Date.parse(set.json.nextRunAt)).toBe(86_400_000);
+    const later = new Date(Date.parse(moved.nextRunAt) + 1000);
+    expect(await sweepBackupSchedules({ ...platform, clock: { now: () => later } })).toEqual({
+      started: 1,
+      skipped: 0,
+    });
+    const second = await eventually(
+      async () => {
+        const items = await listOf(a.id);
+        return items.length === 1 && items[0]?.id !== first.id && items[0]?.status === 'succeeded'
+          ? items[0]
+          : undefined;
+      },
+      30_000,
+      "the server's next backup of a, and the first pruned",
+    );
+    expect(second.id > first.id).toBe(true);
+    expect((await api.call('DELETE', `${fleet}/backup-policy`, { token: alice.token })).status).toBe(204);
+    expect((await api.call('GET', `${fleet}/backup-policy`, { token: alice.token })).status).toBe(404);
+  });
+
   it('answers 404 to another tenant on every backup route, download links included', async () => {
     const { backup } = await backUp({});
     const theirs = `/v1/tenants/${alice.tenantId}/sites/${site.id}`;
@@ -721,6 +797,7 @@ describe('Backups', () => {
         ['GET', `${path}/backup-policy`],
         ['PUT', `${path}/backup-policy`, { retention: { keepLast: 1 } }],
         ['DELETE', `${path}/backup-policy`],
+        ['POST', `${path}/backups/${backup.id}/restore`, {}],
       ] as [string, string, Record<string, unknown>?][]) {
         const response = await api.call(method, route, { token: bob.token, ...(body ? { body } : {}) });
         expect(response.status, `${method} ${route}`).toBe(404);
@@ -729,6 +806,28 @@ describe('Backups', () => {
     }
     const still = await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token });
     expect(still.status).toBe(200);
+    // a server's policy, and a restore into another tenant's site
+    for (const path of [serverPath, serverPath.replace(alice.tenantId, bob.tenantId)]) {
+      for (const [method, body] of [['GET'], ['PUT', { retention: { keepLast: 1 } }], ['DELETE']] as [
+        string,
+        Record<string, unknown>?,
+      ][]) {
+        const response = await api.call(method, `${path}/backup-policy`, {
+          token: bob.token,
+          ...(body ? { body } : {}),
+        });
+        expect(response.status, `${method} ${path}/backup-policy`).toBe(404);
+      }
+    }
+    const bobs = await api.call(
+      'POST',
+      `/v1/tenants/${bob.tenantId}/sites/${site.id}/backups/${backup.id}/restore`,
+      {
+        token: bob.token,
+        body: { targetSiteId: site.id },
+      },
+    );
+    expect(bobs.status).toBe(404);
   });
 
   it('refuses bad input with a 400 naming the field', async () => {
