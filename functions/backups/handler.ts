@@ -1,14 +1,7 @@
-import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { accepted, ok } from '../../layers/http/route';
-import {
-  type BackupItem,
-  type BackupPolicyItem,
-  backupKeys,
-  backupScheduleIndex,
-  toBackup,
-} from '../../layers/model/backups';
+import { type BackupItem, backupKeys, toBackup } from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { serverOf, siteOf } from '../sites/service';
