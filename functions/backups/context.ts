@@ -11,5 +11,5 @@ export const backupsContext = defineContext({
   grants: ['backups-bucket'],
   // the schedule sweep starts backups and test restores
   taskGrants: ['backups-bucket', 'start-backup-workflows'],
-  idPrefixes: ['bkp', 'rst'],
+  idPrefixes: ['bkp', 'rst', 'btg'],
 });

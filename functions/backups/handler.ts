@@ -1,7 +1,13 @@
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
-import { accepted, ok } from '../../layers/http/route';
-import { type BackupItem, backupKeys, toBackup } from '../../layers/model/backups';
+import { accepted, created, ok } from '../../layers/http/route';
+import {
+  type BackupItem,
+  type BackupTargetItem,
+  backupKeys,
+  toBackup,
+  toBackupTarget,
+} from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { serverOf, siteOf } from '../sites/service';
@@ -9,6 +15,8 @@ import { backupsContext } from './context';
 import { policyOf, putPolicy, toPolicy } from './policies';
 import type { backupsRoutes } from './routes';
 import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks, restoreBackup } from './service';
+import { targetOf } from './storage';
+import { createTarget, deleteTarget } from './targets';
 
 export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   getBackupPolicy: async ({ params, platform }) => {
@@ -36,6 +44,27 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   deleteServerBackupPolicy: async ({ params, platform }) => {
     await serverOf(platform, params.tenantId, params.serverId);
     await platform.store.remove(backupKeys.policy(params.tenantId, params.serverId));
+    return { status: 204 };
+  },
+  listBackupTargets: async ({ params, query, platform }) => {
+    const page = await platform.store.query<BackupTargetItem>({
+      pk: tenantPartition(params.tenantId),
+      skPrefix: backupKeys.targetPrefix,
+      limit: query.limit,
+      cursor: query.cursor,
+      tenantId: params.tenantId,
+      scope: 'backup-targets',
+    });
+    return ok({ items: page.items.map(toBackupTarget), nextCursor: page.nextCursor });
+  },
+  createBackupTarget: async ({ params, body, platform }) => {
+    const target = await createTarget(platform, params.tenantId, body);
+    return created(toBackupTarget(target), `/v1/tenants/${params.tenantId}/backup-targets/${target.id}`);
+  },
+  getBackupTarget: async ({ params, platform }) =>
+    ok(toBackupTarget(await targetOf(platform, params.tenantId, params.targetId))),
+  deleteBackupTarget: async ({ params, platform }) => {
+    await deleteTarget(platform, params.tenantId, params.targetId);
     return { status: 204 };
   },
   backUpSite: async ({ params, body, requestId, platform }) => {

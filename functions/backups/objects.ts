@@ -1,15 +1,14 @@
 import { AbortMultipartUploadCommand, DeleteObjectCommand, NoSuchUpload } from '@aws-sdk/client-s3';
-import { s3Client } from '../../layers/aws/clients';
 import type { BackupObject } from '../../layers/model/backups';
-import type { Platform } from '../../layers/runtime/platform';
+import type { BackupStorage } from './storage';
 
-/** Takes back what a backup began in the bucket: its uploads aborted, any completed object deleted. */
-export async function discardObjects(platform: Platform, objects: readonly BackupObject[]) {
+/** Takes back what a backup began in its storage: its uploads aborted, any completed object deleted. */
+export async function discardObjects(storage: BackupStorage, objects: readonly BackupObject[]) {
   for (const object of objects) {
     try {
-      await s3Client().send(
+      await storage.client.send(
         new AbortMultipartUploadCommand({
-          Bucket: platform.config.BACKUPS_BUCKET,
+          Bucket: storage.bucket,
           Key: object.key,
           UploadId: object.uploadId,
         }),
@@ -17,8 +16,6 @@ export async function discardObjects(platform: Platform, objects: readonly Backu
     } catch (error) {
       if (!(error instanceof NoSuchUpload)) throw error;
     }
-    await s3Client().send(
-      new DeleteObjectCommand({ Bucket: platform.config.BACKUPS_BUCKET, Key: object.key }),
-    );
+    await storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: object.key }));
   }
 }

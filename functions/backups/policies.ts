@@ -13,6 +13,7 @@ export const toPolicy = (item: BackupPolicyItem) => ({
   schedule: item.schedule ? { cron: item.schedule.cron, frequency: item.schedule.frequency ?? null } : null,
   files: item.files,
   databaseIds: item.databaseIds ?? null,
+  targetId: item.targetId ?? null,
   testRestore: item.testRestore ?? 'weekly',
   lastTestRestoreAt: item.lastTestRestoreAt ?? null,
   nextRunAt: item.nextRunAt ?? null,
@@ -38,6 +39,9 @@ export async function putPolicy(
   body: Omit<z.output<typeof policyBody>, 'databaseIds'> & { databaseIds?: string[] | undefined },
 ) {
   const id = 'siteId' in subject ? subject.siteId : subject.serverId;
+  if (body.targetId && !(await platform.store.get(backupKeys.target(tenantId, body.targetId)))) {
+    throw errors.validation([{ path: 'body.targetId', message: 'No such backup target of the tenant' }]);
+  }
   const now = platform.clock.now();
   const schedule = body.schedule
     ? typeof body.schedule === 'string'
@@ -60,6 +64,7 @@ export async function putPolicy(
       : {}),
     files: body.files,
     ...(body.databaseIds ? { databaseIds: body.databaseIds } : {}),
+    ...(body.targetId ? { targetId: body.targetId } : {}),
     testRestore: body.testRestore,
     ...(previous?.lastRunAt ? { lastRunAt: previous.lastRunAt } : {}),
     ...(previous?.lastTestRestoreAt ? { lastTestRestoreAt: previous.lastTestRestoreAt } : {}),

@@ -1,6 +1,6 @@
 import { route } from '../../layers/http/route';
 import { operationSchema } from '../operations/spec';
-import { listOf, problemSchema } from '../shared-schemas';
+import { listOf, problemSchema, tenantParams } from '../shared-schemas';
 import {
   accepted,
   backUpBody,
@@ -15,6 +15,9 @@ import {
   serverPolicyBody,
   serverPolicyParams,
   siteBackupsParams,
+  targetBody,
+  targetParams,
+  targetSchema,
 } from './spec';
 
 export const backupsRoutes = [
@@ -93,6 +96,58 @@ export const backupsRoutes = [
     tags: ['backups'],
     params: serverPolicyParams,
     responses: { 204: { description: 'Removed' }, ...problems },
+  }),
+  route({
+    operationId: 'listBackupTargets',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/backup-targets',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:read',
+    summary: "The tenant's own storage for backups",
+    tags: ['backups'],
+    params: tenantParams,
+    query: listQuery,
+    responses: { 200: { description: 'A page of targets', schema: listOf(targetSchema) }, ...problems },
+  }),
+  route({
+    operationId: 'createBackupTarget',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/backup-targets',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:write',
+    summary:
+      "Add S3-compatible storage of the tenant's own for backups: checked by writing and deleting one small object; the secret key is kept sealed. Backups sent there are encrypted on the host (AES-256-GCM in chunks under the tenant's data key from KMS)",
+    tags: ['backups'],
+    params: tenantParams,
+    body: targetBody,
+    idempotent: true,
+    responses: { 201: { description: 'Added', schema: targetSchema }, ...problems },
+  }),
+  route({
+    operationId: 'getBackupTarget',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/backup-targets/{targetId}',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:read',
+    summary: "One of the tenant's backup storages (its secret is never answered)",
+    tags: ['backups'],
+    params: targetParams,
+    responses: { 200: { description: 'The target', schema: targetSchema }, ...problems },
+  }),
+  route({
+    operationId: 'deleteBackupTarget',
+    method: 'DELETE',
+    path: '/v1/tenants/{tenantId}/backup-targets/{targetId}',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:write',
+    summary: 'Forget a backup storage once no policy uses it and no backup is kept in it',
+    tags: ['backups'],
+    params: targetParams,
+    responses: { 204: { description: 'Forgotten' }, ...problems },
   }),
   route({
     operationId: 'backUpSite',

@@ -119,6 +119,7 @@ async function startScheduled(
       {
         files: policy.files,
         ...(policy.databaseIds ? { databaseIds: policy.databaseIds } : {}),
+        ...(policy.targetId ? { targetId: policy.targetId } : {}),
         testRestore,
       },
     );

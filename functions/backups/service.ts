@@ -2,11 +2,9 @@ import { gzipSync } from 'node:zlib';
 import { CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type * as z from 'zod';
-import { s3Client } from '../../layers/aws/clients';
-import { errors } from '../../layers/errors/app-error';
+import { AppError, errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
-import { type BackupItem, type BackupObject, backupKeys, backupObjectKey } from '../../layers/model/backups';
-import { quotaBytes } from '../../layers/model/counters';
+import { type BackupItem, type BackupObject, backupKeys } from '../../layers/model/backups';
 import { type DatabaseItem, databasesOf } from '../../layers/model/databases';
 import type { OperationItem } from '../../layers/model/operations';
 import type { SiteItem } from '../../layers/model/sites';
@@ -19,6 +17,7 @@ import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
 import { discardObjects } from './objects';
 import type { backUpBody, restoreBody } from './spec';
+import { type BackupStorage, storageFor, storedBytes, tenantDataKey } from './storage';
 
 const MiB = 1024 * 1024;
 
@@ -38,8 +37,6 @@ const PART_URL_SECONDS = 6 * 3600;
 
 /** How long a download link stays valid. */
 export const DOWNLOAD_SECONDS = 15 * 60;
-
-const bucket = (platform: Platform) => platform.config.BACKUPS_BUCKET;
 
 const backupRunning = () =>
   errors.conflict('A backup or restore of this site is running; try again once it has ended.');
@@ -66,16 +63,16 @@ export async function databasesFor(platform: Platform, site: SiteItem, ids: stri
 }
 
 /** Every planned part's URL for one object: presigned UploadPart requests, each for its own part number. */
-async function partUrls(platform: Platform, object: BackupObject) {
+async function partUrls(storage: BackupStorage, object: BackupObject) {
   const lines: string[] = [];
   let number = 0;
   for (const { count, bytes } of PART_PLAN) {
     for (let i = 0; i < count; i += 1) {
       number += 1;
       const url = await getSignedUrl(
-        s3Client(),
+        storage.client,
         new UploadPartCommand({
-          Bucket: bucket(platform),
+          Bucket: storage.bucket,
           Key: object.key,
           UploadId: object.uploadId,
           PartNumber: number,
@@ -106,11 +103,19 @@ export async function backUpNow(
   if (!server.hostKey) throw noHostKey();
   // a running backup or restore answers before any upload is begun (the lock's write decides a race)
   if (await platform.store.get(backupKeys.lock(site.tenantId, site.id), true)) throw backupRunning();
-  // the plan's backup storage: a backup starts only while some is left (its size is known once made)
-  const usage = await readUsage(platform.store, site.tenantId);
-  const storage = usage?.quotas.backupStorageBytes;
-  if (storage && storage.limit !== null && storage.used >= storage.limit) {
-    throw errors.quotaExceeded('backupStorageBytes', storage.limit, storage.used);
+  const storage = await storageFor(platform, site.tenantId, body.targetId).catch((error) => {
+    if (error instanceof AppError && error.status === 404) {
+      throw errors.validation([{ path: 'body.targetId', message: 'No such backup target of the tenant' }]);
+    }
+    throw error;
+  });
+  if (!storage.target) {
+    // the plan's backup storage: a backup starts only while some is left (its size is known once made)
+    const usage = await readUsage(platform.store, site.tenantId);
+    const quota = usage?.quotas.backupStorageBytes;
+    if (quota && quota.limit !== null && quota.used >= quota.limit) {
+      throw errors.quotaExceeded('backupStorageBytes', quota.limit, quota.used);
+    }
   }
   const databases = await databasesFor(platform, site, body.databaseIds);
   if (!body.files && databases.length === 0) {
@@ -123,9 +128,9 @@ export async function backUpNow(
   ];
   const objects: BackupObject[] = [];
   for (const planned of names) {
-    const key = backupObjectKey(site.tenantId, site.id, id, planned.name);
-    const { UploadId } = await s3Client().send(
-      new CreateMultipartUploadCommand({ Bucket: bucket(platform), Key: key }),
+    const key = storage.keyOf(site.tenantId, site.id, id, planned.name);
+    const { UploadId } = await storage.client.send(
+      new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }),
     );
     objects.push({
       name: planned.name,
@@ -143,14 +148,17 @@ export async function backUpNow(
         : {}),
     });
   }
-  const plan: string[] = [];
+  // to a customer's storage, the host encrypts every object with the tenant's data key first
+  const plan: string[] = storage.target
+    ? [`key ${(await tenantDataKey(platform, site.tenantId)).toString('base64')}`]
+    : [];
   for (const object of objects) {
     plan.push(
       object.database
         ? `object ${object.name} database ${object.database.engine} ${object.database.name}`
         : `object ${object.name} files`,
     );
-    plan.push(...(await partUrls(platform, object)));
+    plan.push(...(await partUrls(storage, object)));
   }
   const planSealed = sealFor(server.hostKey, gzipSync(`${plan.join('\n')}\n`).toString('base64'));
   const now = platform.clock.now().toISOString();
@@ -173,6 +181,7 @@ export async function backUpNow(
           serverId: site.serverId,
           status: 'running',
           objects,
+          ...(storage.target ? { targetId: storage.target.id, encryption: 'aes-256-gcm' as const } : {}),
           operationId,
           createdAt: now,
         };
@@ -189,7 +198,7 @@ export async function backUpNow(
     });
     return { backup: backup as BackupItem, operation };
   } catch (error) {
-    await discardObjects(platform, objects);
+    await discardObjects(storage, objects);
     if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
       throw backupRunning();
     }
@@ -216,6 +225,7 @@ export async function downloadLinks(platform: Platform, backup: BackupItem) {
     throw errors.conflict('The backup has not finished; its objects are not complete yet.');
   }
   const expiresAt = new Date(platform.clock.now().getTime() + DOWNLOAD_SECONDS * 1000).toISOString();
+  const storage = await storageFor(platform, backup.tenantId, backup.targetId);
   return Promise.all(
     backup.manifest.objects.map(async (object) => ({
       name: object.name,
@@ -223,12 +233,11 @@ export async function downloadLinks(platform: Platform, backup: BackupItem) {
       sha256: object.sha256,
       compression: object.compression,
       url: await getSignedUrl(
-        s3Client(),
-        new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
-        {
-          expiresIn: DOWNLOAD_SECONDS,
-        },
+        storage.client,
+        new GetObjectCommand({ Bucket: storage.bucket, Key: object.key }),
+        { expiresIn: DOWNLOAD_SECONDS },
       ),
+      encryption: backup.encryption ?? null,
       expiresAt,
     })),
   );
@@ -239,12 +248,12 @@ export async function deleteBackup(platform: Platform, backup: BackupItem) {
   if (backup.status === 'running') {
     throw errors.conflict('The backup is running; delete it once it has ended.');
   }
-  await discardObjects(platform, backup.objects);
+  await discardObjects(await storageFor(platform, backup.tenantId, backup.targetId), backup.objects);
   await platform.store.transact([
     deleteItem(backupKeys.item(backup.tenantId, backup.siteId, backup.id), {
       equals: { status: 'succeeded' },
     }),
-    quotaBytes(backup.tenantId, 'backupStorageBytes', -(backup.manifest?.sizeBytes ?? 0)),
+    ...storedBytes(backup, -1),
   ]);
 }
 
@@ -421,13 +430,16 @@ export async function sealedRestorePlan(
   chosen: readonly BackupObject[],
   targetOf: (database: NonNullable<BackupObject['database']>) => { engine: string; name: string },
 ) {
-  const lines: string[] = [];
+  const storage = await storageFor(platform, backup.tenantId, backup.targetId);
+  const lines: string[] = backup.encryption
+    ? [`key ${(await tenantDataKey(platform, backup.tenantId)).toString('base64')}`]
+    : [];
   for (const object of chosen) {
     const manifest = backup.manifest?.objects.find((m) => m.name === object.name);
     if (!manifest) continue;
     const url = await getSignedUrl(
-      s3Client(),
-      new GetObjectCommand({ Bucket: bucket(platform), Key: object.key }),
+      storage.client,
+      new GetObjectCommand({ Bucket: storage.bucket, Key: object.key }),
       { expiresIn: PART_URL_SECONDS },
     );
     if (object.kind === 'files') {

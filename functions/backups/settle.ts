@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { s3Client } from '../../layers/aws/clients';
 import {
   type BackupItem,
   type BackupObject,
@@ -9,7 +8,6 @@ import {
   type BackupPolicyItem,
   backupKeys,
 } from '../../layers/model/backups';
-import { quotaBytes } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
@@ -17,6 +15,7 @@ import type { Store } from '../../layers/store/store';
 import { deleteItem, updateItem } from '../../layers/store/writes';
 import { discardObjects } from './objects';
 import { retained } from './retention';
+import { storageFor, storedBytes } from './storage';
 
 /** What a backup command's ending tells its record. */
 export interface EndedBackupCommand {
@@ -89,10 +88,11 @@ export async function recordUploads(
 ): Promise<{ parts: BackupPart[] }> {
   const backup = await runningBackup(platform.store, ended);
   const objects = parseManifest(stdout, backup.objects);
+  const storage = await storageFor(platform, backup.tenantId, backup.targetId);
   for (const [i, manifest] of objects.entries()) {
-    await s3Client().send(
+    await storage.client.send(
       new CompleteMultipartUploadCommand({
-        Bucket: platform.config.BACKUPS_BUCKET,
+        Bucket: storage.bucket,
         Key: manifest.key,
         UploadId: backup.objects[i]?.uploadId,
         MultipartUpload: {
@@ -128,9 +128,10 @@ export async function verifyPart(
   const expected = manifest?.parts[index];
   if (!manifest || !expected) throw new Error(`No part ${part.number} of ${part.object} in the manifest`);
   const offset = manifest.parts.slice(0, index).reduce((sum, p) => sum + p.sizeBytes, 0);
-  const { Body } = await s3Client().send(
+  const storage = await storageFor(platform, backup.tenantId, backup.targetId);
+  const { Body } = await storage.client.send(
     new GetObjectCommand({
-      Bucket: platform.config.BACKUPS_BUCKET,
+      Bucket: storage.bucket,
       Key: manifest.key,
       Range: `bytes=${offset}-${offset + expected.sizeBytes - 1}`,
     }),
@@ -211,14 +212,14 @@ export async function settleBackup(
         { equals: { operationId: ended.operationId } },
       ),
       release,
-      // what it keeps in the bucket counts against the plan's backup storage
-      quotaBytes(ended.tenantId, 'backupStorageBytes', backup.manifest.sizeBytes),
+      // what it keeps in the platform's bucket counts against the plan's backup storage
+      ...storedBytes(backup, 1),
     ]);
     // only after a success: the site's older backups its policy no longer keeps go
     await prune(platform, backup, new Date(ending.at));
     return;
   }
-  await discardObjects(platform, backup.objects);
+  await discardObjects(await storageFor(platform, backup.tenantId, backup.targetId), backup.objects);
   await store.transact([deleteItem(ref, { equals: { operationId: ended.operationId } }), release]);
   logger.error('A backup failed; nothing of it was kept', { backupId: backup.id, siteId: backup.siteId });
   metrics.addMetric('BackupFailed', 'Count', 1);
@@ -256,10 +257,10 @@ export async function prune(
     now,
   );
   for (const backup of finished.filter((b) => !keep.has(b.id))) {
-    await discardObjects(platform, backup.objects);
+    await discardObjects(await storageFor(platform, tenantId, backup.targetId), backup.objects);
     await platform.store.transact([
       deleteItem(backupKeys.item(tenantId, siteId, backup.id), { equals: { status: 'succeeded' } }),
-      quotaBytes(tenantId, 'backupStorageBytes', -(backup.manifest?.sizeBytes ?? 0)),
+      ...storedBytes(backup, -1),
     ]);
   }
 }

@@ -18,6 +18,10 @@ export const backUpBody = z
       .meta({
         description: "Databases on the site's server to dump with it; default: those linked to the site",
       }),
+    targetId: prefixedId('btg').optional().meta({
+      description:
+        "The tenant's own storage to send it to (encrypted on the host first); default: the platform's bucket",
+    }),
     testRestore: z.boolean().default(false).meta({
       description:
         'Once it is verified, also restore it into scratch on its host (files unpacked, each dump loaded into a scratch database) to prove it; the site does not change',
@@ -56,6 +60,14 @@ export const backupSchema = z
       .meta({
         description: "The bucket's copy read back and compared, part by part, with what the host sent",
       }),
+    targetId: z
+      .string()
+      .nullable()
+      .meta({ description: "The tenant's storage it is in; null: the platform's bucket" }),
+    encryption: z
+      .enum(['aes-256-gcm'])
+      .nullable()
+      .meta({ description: 'Encrypted on the host before it left, in chunks under the tenant data key' }),
     testRestore: z
       .object({
         status: z.enum(['passed', 'failed']),
@@ -85,6 +97,7 @@ export const downloadSchema = z.object({
       sha256: z.string(),
       compression: z.enum(['zstd', 'gzip', 'none']),
       url: z.string().meta({ description: 'A presigned GET, valid 15 minutes' }),
+      encryption: z.enum(['aes-256-gcm']).nullable(),
       expiresAt: isoTimestamp,
     }),
   ),
@@ -129,6 +142,9 @@ export const scheduleSchema = z
 
 const policyFields = {
   retention: retentionSchema.optional(),
+  targetId: prefixedId('btg').optional().meta({
+    description: "The tenant's own storage its backups go to; default: the platform's bucket",
+  }),
   schedule: scheduleSchema.optional(),
   files: z.boolean().default(true),
   testRestore: z.enum(testRestoreFrequencies).default('weekly').meta({
@@ -170,6 +186,7 @@ export const policySchema = z
     schedule: z.object({ cron: z.string(), frequency: z.string().nullable() }).nullable(),
     files: z.boolean(),
     databaseIds: z.array(z.string()).nullable(),
+    targetId: z.string().nullable(),
     testRestore: z.enum(testRestoreFrequencies),
     lastTestRestoreAt: isoTimestamp.nullable(),
     nextRunAt: isoTimestamp.nullable(),
@@ -207,3 +224,59 @@ export const restoreBody = z
 export const listQuery = z.strictObject({ ...pageQuery });
 export const accepted = backupSchema.extend({ operation: operationSchema });
 export const problems = { ...tenantRouteProblems('site or backup') };
+
+export const targetParams = tenantParams.extend({ targetId: prefixedId('btg') });
+
+export const targetBody = z.strictObject({
+  name: z.string().trim().min(1).max(64),
+  type: z
+    .literal('s3')
+    .default('s3')
+    .meta({ description: 'S3-compatible storage (AWS S3, MinIO, R2, B2, Wasabi…)' }),
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .max(300)
+    .meta({ description: 'The storage API, https://…' }),
+  region: z
+    .string()
+    .regex(/^[a-z0-9-]{2,32}$/)
+    .default('us-east-1'),
+  bucket: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'An S3 bucket name: 3-63 of a-z, 0-9, dot and hyphen'),
+  prefix: z
+    .string()
+    .max(200)
+    .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, "Folders ending in '/', e.g. vip/backups/")
+    .default(''),
+  forcePathStyle: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'Address the bucket in the path (most S3-compatible stores want it)' }),
+  accessKeyId: z
+    .string()
+    .min(3)
+    .max(128)
+    .regex(/^[\x21-\x7e]+$/),
+  secretAccessKey: z
+    .string()
+    .min(8)
+    .max(256)
+    .regex(/^[\x21-\x7e]+$/)
+    .meta({ description: 'Kept sealed; never answered back' }),
+});
+
+export const targetSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    type: z.literal('s3'),
+    endpoint: z.string(),
+    region: z.string(),
+    bucket: z.string(),
+    prefix: z.string(),
+    forcePathStyle: z.boolean(),
+    accessKeyId: z.string(),
+    createdAt: isoTimestamp,
+  })
+  .meta({ id: 'BackupTarget' });

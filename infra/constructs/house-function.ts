@@ -181,10 +181,12 @@ export function grantBackupsBucket(fn: HouseFunction, stage: string, key: kms.IK
       resources: [`${bucket}/tenants/*`],
     }),
   );
-  // the bucket's objects are encrypted with the data key (SSE-KMS, with a bucket key)
+  // the bucket's objects are encrypted with the data key (SSE-KMS, with a bucket key), and so are
+  // tenants' own data keys for backups to their storage (client-side AES-256-GCM)
   fn.fn.addToRolePolicy(
     new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [key.keyArn] }),
   );
+  fn.setEnvironment({ BACKUP_KEY_ID: key.keyArn });
   acknowledge(fn, [
     {
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::vip-${stage}-backups-<AWS::AccountId>-<AWS::Region>/tenants/*]`,

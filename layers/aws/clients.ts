@@ -2,6 +2,7 @@ import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -106,6 +107,9 @@ export const s3Client = once(() => {
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
 });
+
+/** KMS, for tenants' backup data keys. */
+export const kmsClient = once(() => new KMSClient(base(getConfig().KMS_ENDPOINT)));
 
 export const sfnClient = once(() => new SFNClient(base(getConfig().SFN_ENDPOINT)));
 

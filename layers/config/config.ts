@@ -56,6 +56,14 @@ export const configSchema = z.object({
   STS_ENDPOINT: optionalUrl,
   APIGATEWAY_ENDPOINT: optionalUrl,
   S3_ENDPOINT: optionalUrl,
+  KMS_ENDPOINT: optionalUrl,
+  /** the KMS key tenants' backup data keys are made under (the data stack's key) */
+  BACKUP_KEY_ID: z.string().min(1).optional(),
+  /** customers' backup storage may be on loopback or plain HTTP (a local runtime only) */
+  BACKUP_TARGETS_LOCAL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** the platform's bucket for backups (the data stack's) */
   BACKUPS_BUCKET: z.string().min(3).default('vip-backups'),
   /** the usage plan (by name) a reseller's usage key joins when it creates its first API token */

@@ -58,6 +58,8 @@ export interface BackupPolicyItem extends StoredItem {
   schedule?: { cron: string; frequency?: 'hourly' | 'daily' | 'weekly' };
   files: boolean;
   databaseIds?: string[];
+  /** the customer's storage its backups go to; the platform's bucket when absent */
+  targetId?: string;
   /** how often a scheduled backup is also test-restored (default weekly) */
   testRestore?: TestRestoreFrequency;
   lastTestRestoreAt?: string;
@@ -97,10 +99,57 @@ export interface BackupItem extends StoredItem {
   verification?: { status: 'verified' | 'failed'; checkedAt: string; detail?: string };
   /** the backup restored into scratch on its host: the files unpacked, each dump loaded, counted */
   testRestore?: BackupTestRestore;
+  /** the customer's storage it went to (functions/backups/storage.ts); the platform's bucket when absent */
+  targetId?: string;
+  /** encrypted on the host before it left (customers' storage): AES-256-GCM in chunks under the tenant's data key */
+  encryption?: 'aes-256-gcm';
   operationId: string;
   createdAt: string;
   endedAt?: string;
 }
+
+/**
+ * A customer's own S3-compatible storage for backups. Its secret key is kept sealed under the
+ * tenant's backup data key (never in the clear, never answered back).
+ */
+export interface BackupTargetItem extends StoredItem {
+  entity: 'backup-target';
+  id: string;
+  tenantId: string;
+  name: string;
+  type: 's3';
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** every object's key starts with it ('' or ending in '/') */
+  prefix: string;
+  forcePathStyle: boolean;
+  accessKeyId: string;
+  secretSealed: string;
+  createdAt: string;
+}
+
+/** A tenant's backup data key, as KMS encrypted it under the platform's key (bound to the tenant). */
+export interface BackupDataKeyItem extends StoredItem {
+  entity: 'backup-data-key';
+  tenantId: string;
+  keyId: string;
+  ciphertext: string;
+  createdAt: string;
+}
+
+export const toBackupTarget = (item: BackupTargetItem) => ({
+  id: item.id,
+  name: item.name,
+  type: item.type,
+  endpoint: item.endpoint,
+  region: item.region,
+  bucket: item.bucket,
+  prefix: item.prefix,
+  forcePathStyle: item.forcePathStyle,
+  accessKeyId: item.accessKeyId,
+  createdAt: item.createdAt,
+});
 
 /** A site's backups sort by id (ULIDs: oldest first) under the site; one runs at a time, held by its lock. */
 export const backupKeys = {
@@ -114,6 +163,14 @@ export const backupKeys = {
     pk: tenantPartition(tenantId),
     sk: `BACKUPPOLICY#${siteOrServerId}`,
   }),
+  /** a customer's storage for backups */
+  target: (tenantId: string, targetId: string) => ({
+    pk: tenantPartition(tenantId),
+    sk: `BACKUPTARGET#${targetId}`,
+  }),
+  targetPrefix: 'BACKUPTARGET#',
+  /** the tenant's backup data key (one per tenant) */
+  dataKey: (tenantId: string) => ({ pk: tenantPartition(tenantId), sk: 'BACKUPDATAKEY' }),
   /** held while a backup of the site runs, so backups of one site are serialised */
   lock: (tenantId: string, siteId: string) => ({ pk: tenantPartition(tenantId), sk: `BACKUPLOCK#${siteId}` }),
 };
@@ -145,6 +202,8 @@ export const toBackup = (item: BackupItem) => ({
     })) ?? [],
   verification: item.verification ?? null,
   testRestore: item.testRestore ?? null,
+  targetId: item.targetId ?? null,
+  encryption: item.encryption ?? null,
   operationId: item.operationId,
   createdAt: item.createdAt,
   endedAt: item.endedAt ?? null,

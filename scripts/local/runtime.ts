@@ -24,6 +24,7 @@ import {
   scheduledTasks,
   workflowNames,
 } from '../../step-functions/workflows';
+import { makeLocalKms } from '../fakes/kms';
 import { startFakeRoute53 } from '../fakes/route53';
 import { startFakeS3 } from '../fakes/s3';
 import { makeLocalApiKeys } from './api-gateway-keys';
@@ -272,6 +273,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       ROUTE53_ENDPOINT: route53.endpoint,
       S3_ENDPOINT: s3.endpoint,
       BACKUPS_BUCKET: backupsBucket,
+      KMS_ENDPOINT: endpoints.services,
+      BACKUP_KEY_ID: `arn:aws:kms:${REGION}:${ACCOUNT}:key/local-data-key`,
+      // customers' backup storage may be this machine's (a second S3 stand-in, over HTTP)
+      BACKUP_TARGETS_LOCAL: 'true',
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
       STS_ENDPOINT: endpoints.services,
@@ -381,6 +386,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
 
     const ses = makeLocalSes(join(dataDir, 'outbox.jsonl'));
+    const kms = makeLocalKms({ keyFile: persist('kms-key') });
     const apiKeys = makeLocalApiKeys({ registryPath: persist('api-keys.json') });
     apiKeys.definePlan({ id: 'standard', name: names.standardUsagePlan, ...usagePlans.standard }, [
       standardUsageKey(STAGE),
@@ -442,6 +448,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
           AmazonSSM: ssm.operations,
           AWSStepFunctions: stepFunctions.operations,
           Logs_20140328: logs.operations,
+          TrentService: kms.operations,
         });
       });
     });

@@ -18,8 +18,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepBackupSchedules } from '../../functions/backups/schedule';
+import { tenantDataKey } from '../../functions/backups/storage';
 import { getPlatform } from '../../layers/runtime/platform';
+import { startFakeS3 } from '../../scripts/fakes/s3';
 import type { LocalRuntime } from '../../scripts/local/runtime';
+import { openAesGcmStream } from '../support/aes-gcm-stream';
 import {
   apiClient,
   customerOnPlan,
@@ -781,6 +784,118 @@ describe('Backups', () => {
     expect(second.id > first.id).toBe(true);
     expect((await api.call('DELETE', `${fleet}/backup-policy`, { token: alice.token })).status).toBe(204);
     expect((await api.call('GET', `${fleet}/backup-policy`, { token: alice.token })).status).toBe(404);
+  });
+
+  it("sends backups to the tenant's own storage encrypted on the host, and restores from there", async () => {
+    const customer = await startFakeS3({
+      dir: mkdtempSync(join(scratch, 'customer-s3-')),
+      accessKeyId: 'CUSTOMERKEY0001',
+      secretAccessKey: 'customer-secret-key',
+    });
+    customer.createBucket('acme-backups');
+    try {
+      const targets = `/v1/tenants/${alice.tenantId}/backup-targets`;
+      const good = {
+        name: 'Acme storage',
+        endpoint: customer.endpoint,
+        bucket: 'acme-backups',
+        prefix: 'vip/',
+        accessKeyId: 'CUSTOMERKEY0001',
+        secretAccessKey: 'customer-secret-key',
+      };
+      for (const [body, path] of [
+        [{ ...good, secretAccessKey: 'not-the-secret' }, 'body.secretAccessKey'],
+        [{ ...good, accessKeyId: 'SOMEONEELSE01' }, 'body.accessKeyId'],
+        [{ ...good, bucket: 'no-such-bucket' }, 'body.bucket'],
+        [{ ...good, prefix: '/vip' }, 'body.prefix'],
+        [{ ...good, endpoint: 'ftp://example.com' }, 'body.endpoint'],
+      ] as [Record<string, unknown>, string][]) {
+        const refused = await api.call('POST', targets, { token: alice.token, body });
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+        expect(refused.json.errors[0].path).toBe(path);
+      }
+      const made = await api.call('POST', targets, { token: alice.token, body: good });
+      expect(made.status, made.text).toBe(201);
+      expect(made.text).not.toContain('customer-secret-key');
+      expect(made.json).toMatchObject({ name: 'Acme storage', bucket: 'acme-backups', prefix: 'vip/' });
+      const listed = await api.call('GET', targets, { token: alice.token });
+      expect(listed.json.items.map((t: { id: string }) => t.id)).toContain(made.json.id);
+      const usage = async () =>
+        (await api.call('GET', `/v1/tenants/${alice.tenantId}/usage`, { token: alice.token })).json.quotas
+          .backupStorageBytes.used;
+      const usedBefore = await usage();
+
+      const { backup, operation } = await backUp({
+        databaseIds: [databaseId],
+        targetId: made.json.id,
+        testRestore: true,
+      });
+      expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+      const read = (await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).json;
+      expect(read).toMatchObject({
+        targetId: made.json.id,
+        encryption: 'aes-256-gcm',
+        verification: { status: 'verified' },
+        testRestore: { status: 'passed', databases: [{ name: 'shop', tables: 1 }] },
+      });
+      // the platform's bucket holds nothing of it, nor does the plan count it
+      expect(await usage()).toBe(usedBefore);
+      const key = `vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
+      expect(runtime.s3.objectPath(runtime.s3.bucket, key.slice(4))).toBeUndefined();
+      const stored = readFileSync(customer.objectPath('acme-backups', key) as string);
+      // what the customer's storage holds is ciphertext: neither a zstd frame nor a tar
+      expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
+      expect(stored.includes(Buffer.from('backed up'))).toBe(false);
+      // opened apart from the host's code, with the tenant's data key: the site, byte for byte
+      const dataKey = await tenantDataKey(await getPlatform(), alice.tenantId);
+      const unpacked = mkdtempSync(join(scratch, 'customer-files-'));
+      const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
+        input: openAesGcmStream(dataKey, stored),
+      });
+      expect(untar.status, String(untar.stderr)).toBe(0);
+      const original = tree(home);
+      delete original['.cache/skip-me'];
+      delete original['.cache'];
+      expect(tree(unpacked)).toEqual(original);
+      // one byte changed anywhere and it does not open
+      const altered = Buffer.from(stored);
+      altered[altered.length >> 1] = (altered[altered.length >> 1] ?? 0) ^ 1;
+      expect(() => openAesGcmStream(dataKey, altered)).toThrow();
+
+      // restored from there, decrypted on the host
+      writeFileSync(join(home, 'public/index.html'), '<h1>changed</h1>\n');
+      const restore = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+        token: alice.token,
+        body: { databases: false },
+      });
+      const restored = await ended(restore.headers.get('location'));
+      expect(restored.status, JSON.stringify(restored.error)).toBe('succeeded');
+      expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe('<h1>backed up</h1>\n');
+
+      // the storage is forgotten only once nothing is kept there
+      const busy = await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token });
+      expect(busy.status).toBe(409);
+      expect(
+        (await api.call('DELETE', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status,
+      ).toBe(204);
+      expect(customer.objectPath('acme-backups', key)).toBeUndefined();
+      for (const [method, path] of [
+        ['GET', `/v1/tenants/${alice.tenantId}/backup-targets/${made.json.id}`],
+        ['DELETE', `/v1/tenants/${alice.tenantId}/backup-targets/${made.json.id}`],
+        ['GET', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
+        ['DELETE', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
+      ] as const) {
+        const response = await api.call(method, path, { token: bob.token });
+        expect(response.status, `${method} ${path}`).toBe(404);
+      }
+      const bobs = await api.call('GET', `/v1/tenants/${bob.tenantId}/backup-targets`, { token: bob.token });
+      expect(bobs.json.items).toEqual([]);
+      expect((await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token })).status).toBe(
+        204,
+      );
+    } finally {
+      await customer.stop();
+    }
   });
 
   it('answers 404 to another tenant on every backup route, download links included', async () => {
