@@ -2,6 +2,7 @@ import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { accepted, created, ok } from '../../layers/http/route';
 import {
+  type BackupDataKeyItem,
   type BackupItem,
   type BackupTargetItem,
   backupKeys,
@@ -15,7 +16,7 @@ import { backupsContext } from './context';
 import { policyOf, putPolicy, toPolicy } from './policies';
 import type { backupsRoutes } from './routes';
 import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks, restoreBackup } from './service';
-import { targetOf } from './storage';
+import { targetOf, tenantDataKey } from './storage';
 import { createTarget, deleteTarget } from './targets';
 
 export const backupsImplementations: Implementations<typeof backupsRoutes> = {
@@ -66,6 +67,16 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   deleteBackupTarget: async ({ params, platform }) => {
     await deleteTarget(platform, params.tenantId, params.targetId);
     return { status: 204 };
+  },
+  exportBackupDataKey: async ({ params, platform }) => {
+    const key = await tenantDataKey(platform, params.tenantId);
+    const kept = await platform.store.get<BackupDataKeyItem>(backupKeys.dataKey(params.tenantId), true);
+    return ok({
+      algorithm: 'aes-256-gcm',
+      format: 'VIPGCM1',
+      key: key.toString('base64'),
+      createdAt: kept?.createdAt ?? platform.clock.now().toISOString(),
+    });
   },
   backUpSite: async ({ params, body, requestId, platform }) => {
     const { backup, operation } = await backUpNow(platform, { ...params, requestId }, body);

@@ -6,6 +6,7 @@ import {
   backUpBody,
   backupParams,
   backupSchema,
+  dataKeySchema,
   downloadSchema,
   listQuery,
   policyBody,
@@ -148,6 +149,19 @@ export const backupsRoutes = [
     tags: ['backups'],
     params: targetParams,
     responses: { 204: { description: 'Forgotten' }, ...problems },
+  }),
+  route({
+    operationId: 'exportBackupDataKey',
+    method: 'POST',
+    path: '/v1/tenants/{tenantId}/backup-data-key/export',
+    context: 'backups',
+    auth: 'user',
+    permission: 'backups:key',
+    summary:
+      "The key that opens the tenant's backups in its own storage, so they can be opened without the panel (scripts/open-backup.ts); audited",
+    tags: ['backups'],
+    params: tenantParams,
+    responses: { 200: { description: 'The key', schema: dataKeySchema }, ...problems },
   }),
   route({
     operationId: 'backUpSite',

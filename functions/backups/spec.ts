@@ -280,3 +280,15 @@ export const targetSchema = z
     createdAt: isoTimestamp,
   })
   .meta({ id: 'BackupTarget' });
+
+export const dataKeySchema = z
+  .object({
+    algorithm: z.literal('aes-256-gcm'),
+    format: z.literal('VIPGCM1').meta({
+      description:
+        "1 MiB chunks, each nonce the header's 7-byte prefix, the chunk index and a last-chunk flag; open with `npm run open-backup`",
+    }),
+    key: z.string().meta({ description: 'The 256-bit key, base64' }),
+    createdAt: isoTimestamp,
+  })
+  .meta({ id: 'BackupDataKey' });

@@ -20,6 +20,7 @@ export const permissionMatrix = {
   'databases:write': ['owner', 'admin', 'developer'],
   'backups:read': ['owner', 'admin', 'developer', 'read-only'],
   'backups:write': ['owner', 'admin', 'developer'],
+  'backups:key': ['owner', 'admin'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
   'audit:read': ['owner', 'admin'],

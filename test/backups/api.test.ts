@@ -22,7 +22,7 @@ import { tenantDataKey } from '../../functions/backups/storage';
 import { getPlatform } from '../../layers/runtime/platform';
 import { startFakeS3 } from '../../scripts/fakes/s3';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { openAesGcmStream } from '../support/aes-gcm-stream';
+import { openAesGcmStream, openingStream } from '../../scripts/open-backup';
 import {
   apiClient,
   customerOnPlan,
@@ -846,8 +846,14 @@ describe('Backups', () => {
       // what the customer's storage holds is ciphertext: neither a zstd frame nor a tar
       expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
       expect(stored.includes(Buffer.from('backed up'))).toBe(false);
-      // opened apart from the host's code, with the tenant's data key: the site, byte for byte
-      const dataKey = await tenantDataKey(await getPlatform(), alice.tenantId);
+      // opened apart from the panel, with the tenant's exported key: the site, byte for byte
+      const exported = await api.call('POST', `/v1/tenants/${alice.tenantId}/backup-data-key/export`, {
+        token: alice.token,
+      });
+      expect(exported.status, exported.text).toBe(200);
+      expect(exported.json).toMatchObject({ algorithm: 'aes-256-gcm', format: 'VIPGCM1' });
+      const dataKey = Buffer.from(exported.json.key, 'base64');
+      expect(dataKey.equals(await tenantDataKey(await getPlatform(), alice.tenantId))).toBe(true);
       const unpacked = mkdtempSync(join(scratch, 'customer-files-'));
       const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
         input: openAesGcmStream(dataKey, stored),
@@ -860,7 +866,20 @@ describe('Backups', () => {
       // one byte changed anywhere and it does not open
       const altered = Buffer.from(stored);
       altered[altered.length >> 1] = (altered[altered.length >> 1] ?? 0) ^ 1;
-      expect(() => openAesGcmStream(dataKey, altered)).toThrow();
+      expect(() => openAesGcmStream(dataKey, altered)).toThrow(/does not open/);
+      // cut off at a chunk's end, it does not open either (the last chunk is marked)
+      expect(() => openAesGcmStream(dataKey, stored.subarray(0, 15 + (1 << 20) + 16))).toThrow(
+        /does not open/,
+      );
+      // the streaming opener (npm run open-backup) gives the same bytes
+      const streamed: Buffer[] = [];
+      const opening = openingStream(dataKey);
+      opening.on('data', (chunk: Buffer) => streamed.push(chunk));
+      const openedAll = new Promise((resolve, reject) => opening.on('end', resolve).on('error', reject));
+      for (let at = 0; at < stored.length; at += 65_536) opening.write(stored.subarray(at, at + 65_536));
+      opening.end();
+      await openedAll;
+      expect(Buffer.concat(streamed).equals(openAesGcmStream(dataKey, stored))).toBe(true);
 
       // restored from there, decrypted on the host
       writeFileSync(join(home, 'public/index.html'), '<h1>changed</h1>\n');
@@ -884,6 +903,7 @@ describe('Backups', () => {
         ['DELETE', `/v1/tenants/${alice.tenantId}/backup-targets/${made.json.id}`],
         ['GET', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
         ['DELETE', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
+        ['POST', `/v1/tenants/${alice.tenantId}/backup-data-key/export`],
       ] as const) {
         const response = await api.call(method, path, { token: bob.token });
         expect(response.status, `${method} ${path}`).toBe(404);

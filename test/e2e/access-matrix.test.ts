@@ -47,6 +47,7 @@ const missing: Record<string, string> = {
   planId: 'plan_00000000000000000000000000',
   siteId: 'ste_00000000000000000000000000',
   backupId: 'bkp_00000000000000000000000000',
+  targetId: 'btg_00000000000000000000000000',
   databaseId: 'dbs_00000000000000000000000000',
   databaseUserId: 'dbu_00000000000000000000000000',
   daemon: 'worker',

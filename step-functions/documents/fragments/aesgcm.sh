@@ -4,7 +4,7 @@
 # chunk's ciphertext and its 16-byte tag. A chunk's nonce is the prefix, its index (4 bytes, big
 # endian) and a byte that is 1 on the last chunk only; the 15-byte header is every chunk's
 # additional data. An altered, reordered or truncated stream, or another key, fails to decrypt.
-# (test/support/aes-gcm-stream.ts reads the same format with Node's crypto, independently.)
+# (scripts/open-backup.ts opens the same format with Node's crypto, apart from the panel.)
 aes_gcm_stream() {
   python3 -c '
 import base64, ctypes, ctypes.util, os, sys
