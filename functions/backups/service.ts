@@ -1,5 +1,10 @@
 import { gzipSync } from 'node:zlib';
-import { CreateMultipartUploadCommand, GetObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type * as z from 'zod';
 import { AppError, errors } from '../../layers/errors/app-error';
@@ -152,6 +157,15 @@ export async function backUpNow(
   const plan: string[] = storage.target
     ? [`key ${(await tenantDataKey(platform, site.tenantId)).toString('base64')}`]
     : [];
+  // the host writes what it sent beside the objects (its output is cut at 24,000 characters)
+  const manifestKey = storage.keyOf(site.tenantId, site.id, id, 'manifest');
+  plan.push(
+    `manifest ${await getSignedUrl(
+      storage.client,
+      new PutObjectCommand({ Bucket: storage.bucket, Key: manifestKey }),
+      { expiresIn: PART_URL_SECONDS },
+    )}`,
+  );
   for (const object of objects) {
     plan.push(
       object.database
@@ -181,6 +195,7 @@ export async function backUpNow(
           serverId: site.serverId,
           status: 'running',
           objects,
+          manifestKey,
           ...(storage.target ? { targetId: storage.target.id, encryption: 'aes-256-gcm' as const } : {}),
           operationId,
           createdAt: now,
@@ -198,7 +213,7 @@ export async function backUpNow(
     });
     return { backup: backup as BackupItem, operation };
   } catch (error) {
-    await discardObjects(storage, objects);
+    await discardObjects(storage, objects, manifestKey);
     if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
       throw backupRunning();
     }
@@ -248,7 +263,11 @@ export async function deleteBackup(platform: Platform, backup: BackupItem) {
   if (backup.status === 'running') {
     throw errors.conflict('The backup is running; delete it once it has ended.');
   }
-  await discardObjects(await storageFor(platform, backup.tenantId, backup.targetId), backup.objects);
+  await discardObjects(
+    await storageFor(platform, backup.tenantId, backup.targetId),
+    backup.objects,
+    backup.manifestKey,
+  );
   await platform.store.transact([
     deleteItem(backupKeys.item(backup.tenantId, backup.siteId, backup.id), {
       equals: { status: 'succeeded' },

@@ -87,8 +87,14 @@ export async function recordUploads(
   stdout: string,
 ): Promise<{ parts: BackupPart[] }> {
   const backup = await runningBackup(platform.store, ended);
-  const objects = parseManifest(stdout, backup.objects);
   const storage = await storageFor(platform, backup.tenantId, backup.targetId);
+  // what the host sent, from the manifest it wrote beside the objects (its output may be cut)
+  const sent = backup.manifestKey
+    ? await (
+        await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: backup.manifestKey }))
+      ).Body?.transformToString()
+    : stdout;
+  const objects = parseManifest(sent ?? '', backup.objects);
   for (const [i, manifest] of objects.entries()) {
     await storage.client.send(
       new CompleteMultipartUploadCommand({
@@ -102,7 +108,7 @@ export async function recordUploads(
     );
   }
   const sizeBytes = objects.reduce((sum, o) => sum + o.sizeBytes, 0);
-  const durationMs = Number(/^timing: total (\d+)$/m.exec(stdout)?.[1] ?? 0);
+  const durationMs = Number(/^timing: total (\d+)$/m.exec(sent ?? '')?.[1] ?? 0);
   await platform.store.transact([
     updateItem(
       backupKeys.item(backup.tenantId, backup.siteId, backup.id),
@@ -219,7 +225,11 @@ export async function settleBackup(
     await prune(platform, backup, new Date(ending.at));
     return;
   }
-  await discardObjects(await storageFor(platform, backup.tenantId, backup.targetId), backup.objects);
+  await discardObjects(
+    await storageFor(platform, backup.tenantId, backup.targetId),
+    backup.objects,
+    backup.manifestKey,
+  );
   await store.transact([deleteItem(ref, { equals: { operationId: ended.operationId } }), release]);
   logger.error('A backup failed; nothing of it was kept', { backupId: backup.id, siteId: backup.siteId });
   metrics.addMetric('BackupFailed', 'Count', 1);
@@ -257,7 +267,11 @@ export async function prune(
     now,
   );
   for (const backup of finished.filter((b) => !keep.has(b.id))) {
-    await discardObjects(await storageFor(platform, tenantId, backup.targetId), backup.objects);
+    await discardObjects(
+      await storageFor(platform, tenantId, backup.targetId),
+      backup.objects,
+      backup.manifestKey,
+    );
     await platform.store.transact([
       deleteItem(backupKeys.item(tenantId, siteId, backup.id), { equals: { status: 'succeeded' } }),
       ...storedBytes(backup, -1),

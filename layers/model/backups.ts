@@ -99,6 +99,8 @@ export interface BackupItem extends StoredItem {
   verification?: { status: 'verified' | 'failed'; checkedAt: string; detail?: string };
   /** the backup restored into scratch on its host: the files unpacked, each dump loaded, counted */
   testRestore?: BackupTestRestore;
+  /** the object the host writes beside the others: each part's size, SHA-256 and ETag */
+  manifestKey?: string;
   /** the customer's storage it went to (functions/backups/storage.ts); the platform's bucket when absent */
   targetId?: string;
   /** encrypted on the host before it left (customers' storage): AES-256-GCM in chunks under the tenant's data key */

@@ -154,6 +154,17 @@ describe('Backups', () => {
     const files = read.json.objects.find((o: { name: string }) => o.name === 'files');
     // 40 MiB that zstd cannot shrink: three 16 MiB parts at least
     expect(files.parts).toBeGreaterThanOrEqual(3);
+    // what the host sent is kept beside the objects, part by part (not read from the command's
+    // output, which SSM cuts at 24,000 characters)
+    const manifest = readFileSync(
+      runtime.s3.objectPath(
+        runtime.s3.bucket,
+        `tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/manifest`,
+      ) as string,
+      'utf8',
+    );
+    expect(manifest.match(/^part: files \d+ /gm)).toHaveLength(files.parts);
+    expect(manifest).toContain(`object: files ${files.sha256}`);
     expect(runtime.s3.openUploads(runtime.s3.bucket)).toEqual([]);
 
     const links = await api.call('POST', `${sitePath}/backups/${backup.id}/download`, { token: alice.token });
@@ -229,7 +240,7 @@ describe('Backups', () => {
       before.json.items.map((b: { id: string }) => b.id),
     );
     expect(runtime.s3.openUploads(runtime.s3.bucket)).toEqual([]);
-    for (const name of ['files', 'database-shop']) {
+    for (const name of ['files', 'database-shop', 'manifest']) {
       expect(
         runtime.s3.objectPath(
           runtime.s3.bucket,
@@ -630,10 +641,13 @@ describe('Backups', () => {
   it('deletes a backup with its objects', async () => {
     const { backup } = await backUp({});
     const key = `tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
+    const manifest = key.replace(/files$/, 'manifest');
     expect(runtime.s3.objectPath(runtime.s3.bucket, key)).toBeDefined();
+    expect(runtime.s3.objectPath(runtime.s3.bucket, manifest)).toBeDefined();
     const deleted = await api.call('DELETE', `${sitePath}/backups/${backup.id}`, { token: alice.token });
     expect(deleted.status).toBe(204);
     expect(runtime.s3.objectPath(runtime.s3.bucket, key)).toBeUndefined();
+    expect(runtime.s3.objectPath(runtime.s3.bucket, manifest)).toBeUndefined();
     expect((await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status).toBe(
       404,
     );
