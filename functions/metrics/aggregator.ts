@@ -5,7 +5,7 @@ import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { mergeIntoRollup } from './rollup';
-import { gauges, minuteOf, type Sample, sampleSchema } from './sample';
+import { gaugeOf, gauges, MAX_SAMPLE_BYTES, minuteOf, type Sample, sampleSchema } from './sample';
 
 const MAX_ATTEMPTS = 5;
 
@@ -14,11 +14,22 @@ interface Parsed {
   sequenceNumber: string;
 }
 
-function parse(record: KinesisStreamRecord): Sample | undefined {
+/**
+ * One record as a sample, or undefined for one that is too large, not JSON or not a sample of
+ * either version: counted, logged and skipped, so one bad host never stalls its shard.
+ */
+export function parse(record: KinesisStreamRecord): Sample | undefined {
+  const data = Buffer.from(record.kinesis.data, 'base64');
+  if (data.length > MAX_SAMPLE_BYTES) {
+    logger.warn('Dropping an oversized metrics record', {
+      sequenceNumber: record.kinesis.sequenceNumber,
+      bytes: data.length,
+    });
+    metrics.addMetric('OversizedSamples', 'Count', 1);
+    return undefined;
+  }
   try {
-    const result = sampleSchema.safeParse(
-      JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')),
-    );
+    const result = sampleSchema.safeParse(JSON.parse(data.toString('utf8')));
     if (result.success) return result.data;
     logger.warn('Dropping an invalid metrics sample', {
       sequenceNumber: record.kinesis.sequenceNumber,
@@ -90,9 +101,13 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   await Promise.allSettled(
     [...newest.values()].map(async (entry) => {
       try {
-        await setLatestSample(platform.store, entry.sample.tenantId, entry.sample.serverId, {
-          at: entry.sample.at,
-          ...Object.fromEntries(gauges.map((g) => [g, entry.sample[g]])),
+        const { sample } = entry;
+        await setLatestSample(platform.store, sample.tenantId, sample.serverId, {
+          at: sample.at,
+          ...Object.fromEntries(
+            gauges.flatMap((g) => (gaugeOf(sample, g) === undefined ? [] : [[g, gaugeOf(sample, g)]])),
+          ),
+          ...(sample.version === 2 ? { disks: sample.disks, services: sample.services } : {}),
         } as LatestSample);
       } catch (error) {
         logger.error('Latest sample write failed', { error: error as Error });

@@ -1,5 +1,5 @@
 import { ROLLUP_RETENTION_SECONDS, type RollupItem, rollupKeys, type Stat } from '../../layers/model/rollups';
-import { type Gauge, gauges, minuteOf, type Sample } from './sample';
+import { type Gauge, gaugeOf, gauges, minuteOf, type Sample } from './sample';
 
 const addTo = (stat: Stat | undefined, value: number, newest: boolean): Stat =>
   stat
@@ -32,7 +32,11 @@ export function mergeIntoRollup(existing: RollupItem | undefined, samples: Sampl
   const stats = { ...(existing?.stats ?? {}) } as Partial<Record<Gauge, Stat>>;
   for (const sample of fresh) {
     const newest = sample.at >= lastAt;
-    for (const gauge of gauges) stats[gauge] = addTo(stats[gauge], sample[gauge], newest);
+    for (const gauge of gauges) {
+      const value = gaugeOf(sample, gauge);
+      // a version 1 sample has no swap nor inodes: those gauges count only the samples that do
+      if (value !== undefined) stats[gauge] = addTo(stats[gauge], value, newest);
+    }
     if (newest) lastAt = sample.at;
   }
   return {
@@ -44,7 +48,7 @@ export function mergeIntoRollup(existing: RollupItem | undefined, samples: Sampl
     count: (existing?.count ?? 0) + fresh.length,
     lastAt,
     sampleIds: [...seen],
-    stats: stats as Record<Gauge, Stat>,
+    stats,
     version: (existing?.version ?? 0) + 1,
     expiresAt: Math.floor(Date.parse(`${minute}:00Z`) / 1000) + ROLLUP_RETENTION_SECONDS,
   };
@@ -56,9 +60,9 @@ export function toPoint(item: RollupItem) {
     minute: item.minute,
     count: item.count,
     metrics: Object.fromEntries(
-      gauges.map((gauge) => {
+      gauges.flatMap((gauge) => {
         const stat = item.stats[gauge];
-        return [gauge, { ...stat, avg: stat.count > 0 ? stat.sum / stat.count : 0 }];
+        return stat ? [[gauge, { ...stat, avg: stat.count > 0 ? stat.sum / stat.count : 0 }]] : [];
       }),
     ),
   };

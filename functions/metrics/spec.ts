@@ -3,7 +3,7 @@ import { route } from '../../layers/http/route';
 import { serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
-import { gauges } from './sample';
+import { gauges, managedServices, v2Gauges } from './sample';
 
 const stat = z.object({
   count: z.number(),
@@ -43,14 +43,42 @@ export const metricsResponse = z
       z.object({
         minute: z.string(),
         count: z.number(),
-        metrics: z.object(Object.fromEntries(gauges.map((g) => [g, stat]))),
+        metrics: z.object(
+          Object.fromEntries(
+            gauges.map((g) => [g, (v2Gauges as readonly string[]).includes(g) ? stat.optional() : stat]),
+          ),
+        ),
       }),
     ),
   })
   .meta({ id: 'ServerMetrics' });
 
 const latest = z
-  .object(Object.fromEntries([['at', z.string()], ...gauges.map((g) => [g, z.number()])]))
+  .object({
+    at: z.string(),
+    ...Object.fromEntries(
+      gauges.map((g) => [
+        g,
+        (v2Gauges as readonly string[]).includes(g) ? z.number().optional() : z.number(),
+      ]),
+    ),
+    disks: z
+      .array(
+        z.object({
+          mount: z.string(),
+          usedBytes: z.number(),
+          totalBytes: z.number(),
+          inodesUsed: z.number(),
+          inodesTotal: z.number(),
+        }),
+      )
+      .optional()
+      .meta({ description: 'Every mount (version 2 agents)' }),
+    services: z
+      .partialRecord(z.enum(managedServices), z.enum(['up', 'down']))
+      .optional()
+      .meta({ description: 'The managed services up or down (version 2 agents)' }),
+  })
   .nullable();
 
 export const dashboardResponse = z

@@ -20,7 +20,8 @@ export interface RollupItem extends StoredItem {
   lastAt: string;
   /** samples already counted in this minute: a redelivered record changes nothing */
   sampleIds: string[];
-  stats: Record<Gauge, Stat>;
+  /** per gauge; one no sample of the minute carried (swap and inodes in version 1) is absent */
+  stats: Partial<Record<Gauge, Stat>>;
 }
 
 /** Rollups: one partition per server, sorted by minute; kept 35 days by TTL. */

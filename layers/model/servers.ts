@@ -18,7 +18,17 @@ export type CloudProviderName = (typeof cloudProviders)[number];
  * The newest metrics sample, kept on the server item so the dashboard reads it with the
  * server: every gauge of a sample (functions/metrics/sample.ts), under the same names.
  */
-export type LatestSample = { at: string } & Record<Gauge, number>;
+/** A server's newest sample: its gauges, and what a version 2 sample adds (mounts, services). */
+export type LatestSample = { at: string } & Partial<Record<Gauge, number>> & {
+    disks?: {
+      mount: string;
+      usedBytes: number;
+      totalBytes: number;
+      inodesUsed: number;
+      inodesTotal: number;
+    }[];
+    services?: Partial<Record<'webServer' | 'phpFpm' | 'database' | 'redis', 'up' | 'down'>>;
+  };
 
 export interface ServerItem extends StoredItem {
   entity: 'server';

@@ -1,5 +1,6 @@
 import { readFileSync, statfsSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 
 interface Snapshot {
   at: number;
@@ -32,38 +33,90 @@ function snapshot(): Snapshot {
   return { at: Date.now(), cpuIdle: idle, cpuTotal: total, rxBytes: rx, txBytes: tx };
 }
 
+/** The units that make each managed service, by the package that brings them. */
+const serviceUnits: Record<string, { service: 'webServer' | 'phpFpm' | 'database' | 'redis'; unit: string }> =
+  {
+    nginx: { service: 'webServer', unit: 'nginx' },
+    'nginx-light': { service: 'webServer', unit: 'nginx' },
+    apache2: { service: 'webServer', unit: 'apache2' },
+    caddy: { service: 'webServer', unit: 'caddy' },
+    openlitespeed: { service: 'webServer', unit: 'lsws' },
+    'mariadb-server': { service: 'database', unit: 'mariadb' },
+    'mysql-server': { service: 'database', unit: 'mysql' },
+    postgresql: { service: 'database', unit: 'postgresql' },
+    'redis-server': { service: 'redis', unit: 'redis-server' },
+  };
+
+const lines = (file: string) => {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+};
+
 /**
- * A filesystem's use as `df` reports it: used over what a user can have (used plus available),
- * so the blocks reserved for root count neither way.
+ * Each managed service the host has installed, up when one of its units is active, as a host's
+ * agent reads `systemctl is-active` (the host shim keeps the installed packages and active units
+ * under var/lib/vip).
  */
-export function diskUsedPercent(disk: { blocks: number; bfree: number; bavail: number }): number {
-  const used = disk.blocks - disk.bfree;
-  const usable = used + disk.bavail;
-  return clampPercent(usable > 0 ? (used / usable) * 100 : 0);
+export function servicesOf(root: string) {
+  const active = new Set(lines(join(root, 'var/lib/vip/services')));
+  const found: Partial<Record<'webServer' | 'phpFpm' | 'database' | 'redis', 'up' | 'down'>> = {};
+  for (const pkg of lines(join(root, 'var/lib/vip/packages'))) {
+    const known =
+      serviceUnits[pkg] ??
+      (/^php[0-9.]+-fpm$/.test(pkg) ? { service: 'phpFpm' as const, unit: pkg } : undefined);
+    if (!known) continue;
+    if (found[known.service] !== 'up') found[known.service] = active.has(known.unit) ? 'up' : 'down';
+  }
+  return found;
 }
 
-/** Measures the machine the local host runs on, as a host's metrics agent would measure its own. */
-export function makeMachineSampler(diskPath: string) {
+/** Swap in use and in all, from /proc/meminfo (none where there is none). */
+function swap() {
+  const info = lines('/proc/meminfo');
+  const kb = (name: string) =>
+    Number(info.find((l) => l.startsWith(`${name}:`))?.split(/\s+/)[1] ?? 0) * 1024;
+  const totalBytes = kb('SwapTotal');
+  return { usedBytes: Math.max(0, totalBytes - kb('SwapFree')), totalBytes };
+}
+
+/**
+ * Measures the machine the local host runs on, as a host's metrics agent would measure its own:
+ * a version 2 sample's measurements (the caller adds its ids and time).
+ */
+export function makeMachineSampler(root: string) {
   let previous = snapshot();
   return () => {
     const current = snapshot();
     const seconds = Math.max((current.at - previous.at) / 1000, 0.001);
     const totalDelta = current.cpuTotal - previous.cpuTotal;
     const cpuPercent = totalDelta > 0 ? (1 - (current.cpuIdle - previous.cpuIdle) / totalDelta) * 100 : 0;
-    const disk = statfsSync(diskPath);
-    const diskTotal = disk.blocks * disk.bsize;
-    const [load1 = 0, load5 = 0, load15 = 0] = loadavg();
+    const disk = statfsSync(root);
+    const used = (disk.blocks - disk.bfree) * disk.bsize;
+    const [one = 0, five = 0, fifteen = 0] = loadavg();
     const sample = {
+      v: 2 as const,
       cpuPercent: clampPercent(cpuPercent),
-      memoryUsedPercent: clampPercent((1 - freemem() / totalmem()) * 100),
-      memoryTotalBytes: totalmem(),
-      diskUsedPercent: diskUsedPercent(disk),
-      diskTotalBytes: diskTotal,
-      load1,
-      load5,
-      load15,
-      networkRxBytesPerSecond: Math.max(0, (current.rxBytes - previous.rxBytes) / seconds),
-      networkTxBytesPerSecond: Math.max(0, (current.txBytes - previous.txBytes) / seconds),
+      load: { one, five, fifteen },
+      memory: { usedBytes: totalmem() - freemem(), totalBytes: totalmem() },
+      swap: swap(),
+      disks: [
+        {
+          mount: '/',
+          usedBytes: used,
+          // what a user can have: used plus available (root's reserve counts neither way), as df
+          totalBytes: used + disk.bavail * disk.bsize,
+          inodesUsed: Math.max(0, disk.files - disk.ffree),
+          inodesTotal: disk.files,
+        },
+      ],
+      network: {
+        rxBytesPerSecond: Math.max(0, (current.rxBytes - previous.rxBytes) / seconds),
+        txBytesPerSecond: Math.max(0, (current.txBytes - previous.txBytes) / seconds),
+      },
+      services: servicesOf(root),
     };
     previous = current;
     return sample;

@@ -234,6 +234,11 @@ describe('Feature: metrics', () => {
       latest: { at: expect.any(String) },
     });
     expect(dashboard.json.servers[0].latest.memoryUsedPercent).toBeGreaterThan(0);
+    // version 2 samples: every mount with its inodes, the managed services up or down
+    const latest = dashboard.json.servers[0].latest;
+    expect(latest.disks[0]).toMatchObject({ mount: '/', inodesTotal: expect.any(Number) });
+    expect(latest.services.webServer).toBe('up');
+    expect(point.metrics.inodesUsedPercent.count).toBeGreaterThan(0);
   });
 
   it('reads the dashboard in two DynamoDB requests and a server in one', async () => {
