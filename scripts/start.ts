@@ -61,7 +61,15 @@ async function main() {
     logLevel: values.quiet ? 'WARN' : 'INFO',
     ...(values.quiet ? {} : { log: (message: string) => say(`[local] ${message}`) }),
   });
-  writeFileSync(lockFile, JSON.stringify({ pid: process.pid, url: runtime.url }));
+  writeFileSync(
+    lockFile,
+    JSON.stringify({
+      pid: process.pid,
+      url: runtime.url,
+      // where `npm run loadgen` puts its samples
+      kinesis: { endpoint: runtime.endpoints.kinesis, streamName: runtime.names.metricsStream },
+    }),
+  );
   say(
     `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${runtime.url}  (API docs: ${runtime.url}/v1/openapi.json)`,
   );
