@@ -1,4 +1,3 @@
-import { AbortMultipartUploadCommand, DeleteObjectCommand, NoSuchUpload } from '@aws-sdk/client-s3';
 import type { BackupObject } from '../../layers/model/backups';
 import type { BackupStorage } from './storage';
 
@@ -11,20 +10,6 @@ export async function discardObjects(
   objects: readonly BackupObject[],
   manifestKey?: string | undefined,
 ) {
-  if (manifestKey)
-    await storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: manifestKey }));
-  for (const object of objects) {
-    try {
-      await storage.client.send(
-        new AbortMultipartUploadCommand({
-          Bucket: storage.bucket,
-          Key: object.key,
-          UploadId: object.uploadId,
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof NoSuchUpload)) throw error;
-    }
-    await storage.client.send(new DeleteObjectCommand({ Bucket: storage.bucket, Key: object.key }));
-  }
+  if (manifestKey) await storage.discard({ key: manifestKey, uploadId: '' });
+  for (const object of objects) await storage.discard(object);
 }

@@ -1,11 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import {
-  CreateMultipartUploadCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type * as z from 'zod';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
@@ -22,23 +15,7 @@ import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
 import { discardObjects } from './objects';
 import type { backUpBody, restoreBody } from './spec';
-import { type BackupStorage, storageFor, storedBytes, tenantDataKey } from './storage';
-
-const MiB = 1024 * 1024;
-
-/**
- * The parts a host may send of one object, growing so that a small site's parts stay small (the
- * host holds one part at a time) and a large one still fits S3's 10,000: 40 of 16 MiB, 40 of
- * 64 MiB, 40 of 256 MiB (about 13 GiB in all).
- */
-export const PART_PLAN = [
-  { count: 40, bytes: 16 * MiB },
-  { count: 40, bytes: 64 * MiB },
-  { count: 40, bytes: 256 * MiB },
-] as const;
-
-/** How long the part URLs stay valid: the longest a backup's command may run. */
-const PART_URL_SECONDS = 6 * 3600;
+import { HOST_URL_SECONDS, storageFor, storedBytes, tenantDataKey } from './storage';
 
 /** How long a download link stays valid. */
 export const DOWNLOAD_SECONDS = 15 * 60;
@@ -65,29 +42,6 @@ export async function databasesFor(platform: Platform, site: SiteItem, ids: stri
   });
   if (problems.length > 0) throw errors.validation(problems);
   return ids.map((id) => all.find((d) => d.id === id) as DatabaseItem);
-}
-
-/** Every planned part's URL for one object: presigned UploadPart requests, each for its own part number. */
-async function partUrls(storage: BackupStorage, object: BackupObject) {
-  const lines: string[] = [];
-  let number = 0;
-  for (const { count, bytes } of PART_PLAN) {
-    for (let i = 0; i < count; i += 1) {
-      number += 1;
-      const url = await getSignedUrl(
-        storage.client,
-        new UploadPartCommand({
-          Bucket: storage.bucket,
-          Key: object.key,
-          UploadId: object.uploadId,
-          PartNumber: number,
-        }),
-        { expiresIn: PART_URL_SECONDS },
-      );
-      lines.push(`url ${number} ${bytes} ${url}`);
-    }
-  }
-  return lines;
 }
 
 /**
@@ -134,14 +88,12 @@ export async function backUpNow(
   const objects: BackupObject[] = [];
   for (const planned of names) {
     const key = storage.keyOf(site.tenantId, site.id, id, planned.name);
-    const { UploadId } = await storage.client.send(
-      new CreateMultipartUploadCommand({ Bucket: storage.bucket, Key: key }),
-    );
+    const uploadId = await storage.begin(key);
     objects.push({
       name: planned.name,
       kind: planned.kind,
       key,
-      uploadId: UploadId as string,
+      uploadId,
       ...(planned.kind === 'database'
         ? {
             database: {
@@ -154,25 +106,20 @@ export async function backUpNow(
     });
   }
   // to a customer's storage, the host encrypts every object with the tenant's data key first
-  const plan: string[] = storage.target
-    ? [`key ${(await tenantDataKey(platform, site.tenantId)).toString('base64')}`]
-    : [];
+  const plan: string[] = [
+    ...(storage.target ? [`key ${(await tenantDataKey(platform, site.tenantId)).toString('base64')}`] : []),
+    ...storage.hostLines(),
+  ];
   // the host writes what it sent beside the objects (its output is cut at 24,000 characters)
   const manifestKey = storage.keyOf(site.tenantId, site.id, id, 'manifest');
-  plan.push(
-    `manifest ${await getSignedUrl(
-      storage.client,
-      new PutObjectCommand({ Bucket: storage.bucket, Key: manifestKey }),
-      { expiresIn: PART_URL_SECONDS },
-    )}`,
-  );
+  plan.push(`manifest ${await storage.putUrl(manifestKey)}`);
   for (const object of objects) {
     plan.push(
       object.database
         ? `object ${object.name} database ${object.database.engine} ${object.database.name}`
         : `object ${object.name} files`,
     );
-    plan.push(...(await partUrls(storage, object)));
+    plan.push(...(await storage.partLines(object)));
   }
   const planSealed = sealFor(server.hostKey, gzipSync(`${plan.join('\n')}\n`).toString('base64'));
   const now = platform.clock.now().toISOString();
@@ -241,21 +188,23 @@ export async function downloadLinks(platform: Platform, backup: BackupItem) {
   }
   const expiresAt = new Date(platform.clock.now().getTime() + DOWNLOAD_SECONDS * 1000).toISOString();
   const storage = await storageFor(platform, backup.tenantId, backup.targetId);
-  return Promise.all(
-    backup.manifest.objects.map(async (object) => ({
+  const links = [];
+  for (const object of backup.manifest.objects) {
+    const url = await storage.downloadUrl(object.key, DOWNLOAD_SECONDS);
+    if (!url) {
+      throw errors.conflict("The backup is on the tenant's SFTP server; download it from there.");
+    }
+    links.push({
       name: object.name,
       sizeBytes: object.sizeBytes,
       sha256: object.sha256,
       compression: object.compression,
-      url: await getSignedUrl(
-        storage.client,
-        new GetObjectCommand({ Bucket: storage.bucket, Key: object.key }),
-        { expiresIn: DOWNLOAD_SECONDS },
-      ),
-      encryption: backup.encryption ?? null,
+      url,
       expiresAt,
-    })),
-  );
+      encryption: backup.encryption ?? null,
+    });
+  }
+  return links;
 }
 
 /** Deletes a finished backup: its objects, then its record. */
@@ -450,17 +399,16 @@ export async function sealedRestorePlan(
   targetOf: (database: NonNullable<BackupObject['database']>) => { engine: string; name: string },
 ) {
   const storage = await storageFor(platform, backup.tenantId, backup.targetId);
-  const lines: string[] = backup.encryption
-    ? [`key ${(await tenantDataKey(platform, backup.tenantId)).toString('base64')}`]
-    : [];
+  const lines: string[] = [
+    ...(backup.encryption
+      ? [`key ${(await tenantDataKey(platform, backup.tenantId)).toString('base64')}`]
+      : []),
+    ...storage.hostLines(),
+  ];
   for (const object of chosen) {
     const manifest = backup.manifest?.objects.find((m) => m.name === object.name);
     if (!manifest) continue;
-    const url = await getSignedUrl(
-      storage.client,
-      new GetObjectCommand({ Bucket: storage.bucket, Key: object.key }),
-      { expiresIn: PART_URL_SECONDS },
-    );
+    const url = await storage.getUrl(object.key, HOST_URL_SECONDS);
     if (object.kind === 'files') {
       lines.push(`files ${manifest.compression} ${manifest.sha256} ${url}`);
     } else if (object.database) {

@@ -1,6 +1,3 @@
-import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { CompleteMultipartUploadCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import {
   type BackupItem,
   type BackupObject,
@@ -89,26 +86,13 @@ export async function recordUploads(
   const backup = await runningBackup(platform.store, ended);
   const storage = await storageFor(platform, backup.tenantId, backup.targetId);
   // what the host sent, from the manifest it wrote beside the objects (its output may be cut)
-  const sent = backup.manifestKey
-    ? await (
-        await storage.client.send(new GetObjectCommand({ Bucket: storage.bucket, Key: backup.manifestKey }))
-      ).Body?.transformToString()
-    : stdout;
-  const objects = parseManifest(sent ?? '', backup.objects);
+  const sent = backup.manifestKey ? await storage.readText(backup.manifestKey) : stdout;
+  const objects = parseManifest(sent, backup.objects);
   for (const [i, manifest] of objects.entries()) {
-    await storage.client.send(
-      new CompleteMultipartUploadCommand({
-        Bucket: storage.bucket,
-        Key: manifest.key,
-        UploadId: backup.objects[i]?.uploadId,
-        MultipartUpload: {
-          Parts: manifest.parts.map((p) => ({ PartNumber: p.number, ETag: `"${p.etag}"` })),
-        },
-      }),
-    );
+    await storage.complete(backup.objects[i] as BackupObject, manifest);
   }
   const sizeBytes = objects.reduce((sum, o) => sum + o.sizeBytes, 0);
-  const durationMs = Number(/^timing: total (\d+)$/m.exec(sent ?? '')?.[1] ?? 0);
+  const durationMs = Number(/^timing: total (\d+)$/m.exec(sent)?.[1] ?? 0);
   await platform.store.transact([
     updateItem(
       backupKeys.item(backup.tenantId, backup.siteId, backup.id),
@@ -135,25 +119,17 @@ export async function verifyPart(
   if (!manifest || !expected) throw new Error(`No part ${part.number} of ${part.object} in the manifest`);
   const offset = manifest.parts.slice(0, index).reduce((sum, p) => sum + p.sizeBytes, 0);
   const storage = await storageFor(platform, backup.tenantId, backup.targetId);
-  const { Body } = await storage.client.send(
-    new GetObjectCommand({
-      Bucket: storage.bucket,
-      Key: manifest.key,
-      Range: `bytes=${offset}-${offset + expected.sizeBytes - 1}`,
-    }),
+  const { sha256, bytes: read } = await storage.hashRange(
+    manifest.key,
+    offset,
+    offset + expected.sizeBytes - 1,
   );
-  const hash = createHash('sha256');
-  let read = 0;
-  for await (const chunk of Body as Readable) {
-    hash.update(chunk as Buffer);
-    read += (chunk as Buffer).length;
-  }
   if (read !== expected.sizeBytes) {
     return {
-      problem: `${part.object}: part ${part.number} is ${read} bytes in the bucket, ${expected.sizeBytes} sent`,
+      problem: `${part.object}: part ${part.number} is ${read} bytes in the storage, ${expected.sizeBytes} sent`,
     };
   }
-  if (hash.digest('hex') !== expected.sha256) {
+  if (sha256 !== expected.sha256) {
     return { problem: `${part.object}: part ${part.number} does not match what the host sent` };
   }
   return {};

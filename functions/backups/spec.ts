@@ -227,12 +227,18 @@ export const problems = { ...tenantRouteProblems('site or backup') };
 
 export const targetParams = tenantParams.extend({ targetId: prefixedId('btg') });
 
-export const targetBody = z.strictObject({
+const targetCommon = {
   name: z.string().trim().min(1).max(64),
-  type: z
-    .literal('s3')
-    .default('s3')
-    .meta({ description: 'S3-compatible storage (AWS S3, MinIO, R2, B2, Wasabi…)' }),
+  prefix: z
+    .string()
+    .max(200)
+    .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, "Folders ending in '/', e.g. vip/backups/")
+    .default(''),
+};
+
+const s3TargetBody = z.strictObject({
+  ...targetCommon,
+  type: z.literal('s3').meta({ description: 'S3-compatible storage (AWS S3, MinIO, R2, B2, Wasabi…)' }),
   endpoint: z
     .url({ protocol: /^https?$/ })
     .max(300)
@@ -244,11 +250,6 @@ export const targetBody = z.strictObject({
   bucket: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'An S3 bucket name: 3-63 of a-z, 0-9, dot and hyphen'),
-  prefix: z
-    .string()
-    .max(200)
-    .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, "Folders ending in '/', e.g. vip/backups/")
-    .default(''),
   forcePathStyle: z
     .boolean()
     .default(true)
@@ -266,17 +267,65 @@ export const targetBody = z.strictObject({
     .meta({ description: 'Kept sealed; never answered back' }),
 });
 
+const sftpTargetBody = z.strictObject({
+  ...targetCommon,
+  type: z.literal('sftp').meta({ description: 'An SFTP server (a storage box, a NAS, another machine)' }),
+  host: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[A-Za-z0-9.:-]+$/, 'A host name or an IP address'),
+  port: z.number().int().min(1).max(65535).default(22),
+  username: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._-]+$/),
+  password: z
+    .string()
+    .min(1)
+    .max(256)
+    .regex(/^[^\n\r\0]+$/, 'One line')
+    .meta({ description: 'Kept sealed; never answered back' }),
+  path: z
+    .string()
+    .max(300)
+    .regex(/^\/([A-Za-z0-9._~-]+\/?)*$/, 'An absolute folder, e.g. /home/backup/vip'),
+  hostKeySha256: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9+/]{43}=$/,
+      "The server's host key as `ssh-keygen -lf` gives it (SHA256:…), without SHA256:",
+    )
+    .optional()
+    .meta({ description: 'The host key to trust; default: the one the server shows when it is added' }),
+});
+
+/** A target: S3-compatible (the default type) or SFTP. */
+export const targetBody = z.preprocess(
+  (value) =>
+    value && typeof value === 'object' && !Array.isArray(value) && !('type' in value)
+      ? { ...value, type: 's3' }
+      : value,
+  z.discriminatedUnion('type', [s3TargetBody, sftpTargetBody]),
+);
+
 export const targetSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    type: z.literal('s3'),
-    endpoint: z.string(),
-    region: z.string(),
-    bucket: z.string(),
+    type: z.enum(['s3', 'sftp']),
     prefix: z.string(),
-    forcePathStyle: z.boolean(),
-    accessKeyId: z.string(),
+    endpoint: z.string().optional(),
+    region: z.string().optional(),
+    bucket: z.string().optional(),
+    forcePathStyle: z.boolean().optional(),
+    accessKeyId: z.string().optional(),
+    host: z.string().optional(),
+    port: z.number().int().optional(),
+    username: z.string().optional(),
+    path: z.string().optional(),
+    hostKeySha256: z.string().optional().meta({ description: 'The only host key trusted (SHA-256, base64)' }),
     createdAt: isoTimestamp,
   })
   .meta({ id: 'BackupTarget' });

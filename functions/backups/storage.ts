@@ -1,11 +1,26 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  NoSuchUpload,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import SftpClient from 'ssh2-sftp-client';
 import { kmsClient, s3Client } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
 import {
   type BackupDataKeyItem,
   type BackupItem,
+  type BackupObject,
+  type BackupObjectManifest,
   type BackupTargetItem,
   backupKeys,
   backupObjectKey,
@@ -14,25 +29,247 @@ import { quotaBytes } from '../../layers/model/counters';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 
-/** Where a backup's objects live: the platform's bucket, or a customer's own storage. */
+const MiB = 1024 * 1024;
+
+/**
+ * The parts a host may send of one object, growing so that a small site's parts stay small (the
+ * host holds one part at a time) and a large one still fits S3's 10,000: 40 of 16 MiB, 40 of
+ * 64 MiB, 40 of 256 MiB (about 13 GiB in all).
+ */
+export const PART_PLAN = [
+  { count: 40, bytes: 16 * MiB },
+  { count: 40, bytes: 64 * MiB },
+  { count: 40, bytes: 256 * MiB },
+] as const;
+
+/** How long the URLs the host is given stay valid: the longest a backup's command may run. */
+export const HOST_URL_SECONDS = 6 * 3600;
+
+/**
+ * Where a backup's objects live: the platform's bucket, a customer's S3-compatible storage, or a
+ * customer's SFTP server. The host reaches S3 through presigned URLs (no credentials on the host)
+ * and an SFTP server with the account sealed into its plan, for the command's length only.
+ */
 export interface BackupStorage {
-  client: S3Client;
-  bucket: string;
-  /** the object key of one of a backup's objects */
-  keyOf: (tenantId: string, siteId: string, backupId: string, name: string) => string;
   /** the customer's storage; its backups are encrypted on the host */
   target?: BackupTargetItem;
+  /** the object key of one of a backup's objects */
+  keyOf(tenantId: string, siteId: string, backupId: string, name: string): string;
+  /** begins an object: S3's multipart upload id ('' where there is none) */
+  begin(key: string): Promise<string>;
+  /** the plan's `url N BYTES URL` lines of an object's parts */
+  partLines(object: BackupObject): Promise<string[]>;
+  /** where the host writes the manifest, and where it fetches an object from */
+  putUrl(key: string): Promise<string>;
+  getUrl(key: string, seconds: number): Promise<string>;
+  /** a link a customer's browser can use (SFTP has none) */
+  downloadUrl(key: string, seconds: number): Promise<string | undefined>;
+  /** what else the host needs to reach the storage (an SFTP account), as plan lines */
+  hostLines(): string[];
+  /** completes an object from the parts the host sent */
+  complete(object: BackupObject, manifest: BackupObjectManifest): Promise<void>;
+  readText(key: string): Promise<string>;
+  /** the SHA-256 and length of bytes [start, end] of an object */
+  hashRange(key: string, start: number, end: number): Promise<{ sha256: string; bytes: number }>;
+  /** takes back an object, complete or not */
+  discard(object: Pick<BackupObject, 'key' | 'uploadId'>): Promise<void>;
+  /** checks the storage takes a write and a delete */
+  probe(key: string): Promise<void>;
 }
 
-const platformStorage = (platform: Platform): BackupStorage => ({
-  client: s3Client(),
-  bucket: platform.config.BACKUPS_BUCKET,
-  keyOf: backupObjectKey,
-});
+/** S3 or an S3-compatible store, through a client with the storage's own credentials. */
+function s3Storage(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  target?: BackupTargetItem,
+): BackupStorage {
+  return {
+    ...(target ? { target } : {}),
+    keyOf: (...args) => `${prefix}${backupObjectKey(...args)}`,
+    async begin(key) {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+      return UploadId as string;
+    },
+    async partLines(object) {
+      const lines: string[] = [];
+      let number = 0;
+      for (const { count, bytes } of PART_PLAN) {
+        for (let i = 0; i < count; i += 1) {
+          number += 1;
+          const url = await getSignedUrl(
+            client,
+            new UploadPartCommand({
+              Bucket: bucket,
+              Key: object.key,
+              UploadId: object.uploadId,
+              PartNumber: number,
+            }),
+            { expiresIn: HOST_URL_SECONDS },
+          );
+          lines.push(`url ${number} ${bytes} ${url}`);
+        }
+      }
+      return lines;
+    },
+    putUrl: (key) =>
+      getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key }), {
+        expiresIn: HOST_URL_SECONDS,
+      }),
+    getUrl: (key, seconds) =>
+      getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
+    downloadUrl: (key, seconds) =>
+      getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: seconds }),
+    hostLines: () => [],
+    async complete(object, manifest) {
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: object.key,
+          UploadId: object.uploadId,
+          MultipartUpload: {
+            Parts: manifest.parts.map((p) => ({ PartNumber: p.number, ETag: `"${p.etag}"` })),
+          },
+        }),
+      );
+    },
+    async readText(key) {
+      const { Body } = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return (await Body?.transformToString()) ?? '';
+    },
+    async hashRange(key, start, end) {
+      const { Body } = await client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end}` }),
+      );
+      const hash = createHash('sha256');
+      let bytes = 0;
+      for await (const chunk of Body as AsyncIterable<Uint8Array>) {
+        hash.update(chunk);
+        bytes += chunk.length;
+      }
+      return { sha256: hash.digest('hex'), bytes };
+    },
+    async discard(object) {
+      if (object.uploadId) {
+        try {
+          await client.send(
+            new AbortMultipartUploadCommand({ Bucket: bucket, Key: object.key, UploadId: object.uploadId }),
+          );
+        } catch (error) {
+          if (!(error instanceof NoSuchUpload)) throw error;
+        }
+      }
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.key }));
+    },
+    async probe(key) {
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: 'vip' }));
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+/** The SHA-256 of an SSH host key blob, base64 as OpenSSH and curl write it (`SHA256:…`, padded). */
+export const hostKeyFingerprint = (key: Buffer) => createHash('sha256').update(key).digest('base64');
+
+/** An SFTP session to a customer's server that trusts only the host key recorded for it. */
+export async function withSftp<T>(
+  server: { host: string; port: number; username: string; hostKeySha256?: string | undefined },
+  password: string,
+  work: (sftp: SftpClient, hostKey: string) => Promise<T>,
+): Promise<T> {
+  const sftp = new SftpClient();
+  let seen = '';
+  await sftp.connect({
+    host: server.host,
+    port: server.port,
+    username: server.username,
+    password,
+    readyTimeout: 10_000,
+    retries: 1,
+    hostVerifier: (key: Buffer) => {
+      seen = hostKeyFingerprint(key);
+      return server.hostKeySha256 === undefined || seen === server.hostKeySha256;
+    },
+  } as SftpClient.ConnectOptions);
+  try {
+    return await work(sftp, seen);
+  } finally {
+    await sftp.end();
+  }
+}
+
+/** A customer's SFTP server: objects are files under its folder, the host appends each part. */
+function sftpStorage(target: BackupTargetItem & { type: 'sftp' }, password: string): BackupStorage {
+  const session = <T>(work: (sftp: SftpClient) => Promise<T>) =>
+    withSftp(target, password, (sftp) => work(sftp));
+  const pathOf = (key: string) => `${target.path.replace(/\/$/, '')}/${key}`;
+  const urlOf = (key: string) =>
+    `sftp://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${pathOf(key)}`;
+  return {
+    target,
+    keyOf: (...args) => `${target.prefix}${backupObjectKey(...args)}`,
+    begin: async () => '',
+    async partLines(object) {
+      const lines: string[] = [];
+      let number = 0;
+      for (const { count, bytes } of PART_PLAN) {
+        for (let i = 0; i < count; i += 1) {
+          number += 1;
+          lines.push(`url ${number} ${bytes} ${urlOf(object.key)}`);
+        }
+      }
+      return lines;
+    },
+    putUrl: async (key) => urlOf(key),
+    getUrl: async (key) => urlOf(key),
+    downloadUrl: async () => undefined,
+    hostLines: () => [
+      `sftp-user ${Buffer.from(target.username).toString('base64')}`,
+      `sftp-password ${Buffer.from(password).toString('base64')}`,
+      `sftp-hostkey ${target.hostKeySha256}`,
+    ],
+    complete: async () => {},
+    readText: (key) => session(async (sftp) => String(await sftp.get(pathOf(key)))),
+    hashRange: (key, start, end) =>
+      session(async (sftp) => {
+        const hash = createHash('sha256');
+        let bytes = 0;
+        const sink = new Writable({
+          write(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            done();
+          },
+        });
+        // ssh2 reads the range; the typings leave start and end out
+        await sftp.get(pathOf(key), sink, {
+          readStreamOptions: { start, end } as SftpClient.ReadStreamOptions,
+        });
+        return { sha256: hash.digest('hex'), bytes };
+      }),
+    discard: (object) =>
+      session(async (sftp) => {
+        await sftp.delete(pathOf(object.key), true);
+      }),
+    probe: (key) =>
+      session(async (sftp) => {
+        const path = pathOf(key);
+        await sftp.mkdir(path.slice(0, path.lastIndexOf('/')) || '/', true);
+        await sftp.put(Buffer.from('vip'), path);
+        await sftp.delete(path);
+      }),
+  };
+}
+
+/** The storage a customer's target describes, with its secret. */
+export function targetStorage(target: BackupTargetItem, secret: string): BackupStorage {
+  if (target.type === 'sftp') return sftpStorage(target, secret);
+  return s3Storage(targetClient(target, secret), target.bucket, target.prefix, target);
+}
 
 /** An S3 client for a customer's storage, with its own credentials. */
 export const targetClient = (
-  target: Pick<BackupTargetItem, 'endpoint' | 'region' | 'forcePathStyle' | 'accessKeyId'>,
+  target: { endpoint: string; region: string; forcePathStyle: boolean; accessKeyId: string },
   secretAccessKey: string,
 ) =>
   new S3Client({
@@ -57,15 +294,10 @@ export async function storageFor(
   tenantId: string,
   targetId: string | undefined,
 ): Promise<BackupStorage> {
-  if (!targetId) return platformStorage(platform);
+  if (!targetId) return s3Storage(s3Client(), platform.config.BACKUPS_BUCKET, '');
   const target = await targetOf(platform, tenantId, targetId);
   const key = await tenantDataKey(platform, tenantId);
-  return {
-    client: targetClient(target, openSealed(key, target.secretSealed)),
-    bucket: target.bucket,
-    keyOf: (...args) => `${target.prefix}${backupObjectKey(...args)}`,
-    target,
-  };
+  return targetStorage(target, openSealed(key, target.secretSealed));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { DeleteObjectCommand, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import {
@@ -13,7 +13,7 @@ import { tenantPartition } from '../../layers/model/keys';
 import type { Platform } from '../../layers/runtime/platform';
 import { putNew } from '../../layers/store/writes';
 import type { targetBody } from './spec';
-import { sealWith, targetClient, targetOf, tenantDataKey } from './storage';
+import { sealWith, targetOf, targetStorage, tenantDataKey, withSftp } from './storage';
 
 /** Loopback, private, link-local, carrier-grade NAT and unspecified addresses (v4 and v6). */
 export function isPrivateAddress(address: string): boolean {
@@ -76,39 +76,91 @@ function refusal(error: unknown): { path: string; message: string } {
 }
 
 /**
- * Adds a customer's storage: the endpoint checked, one small object written and deleted with
- * the credentials (a backup needs both), the secret sealed under the tenant's data key.
+ * Adds a customer's storage: the address checked, one small object written and deleted with
+ * the credentials (a backup needs both), the secret sealed under the tenant's data key. An SFTP
+ * server's host key is recorded as first seen (or as given), and no other is trusted after.
  */
 export async function createTarget(platform: Platform, tenantId: string, body: z.output<typeof targetBody>) {
-  const refused = await refusedEndpoint(body.endpoint, platform.config.BACKUP_TARGETS_LOCAL);
-  if (refused) throw errors.validation([{ path: 'body.endpoint', message: refused }]);
-  const client = targetClient(body, body.secretAccessKey);
-  const probe = `${body.prefix}.vip-write-check`;
-  try {
-    await client.send(new PutObjectCommand({ Bucket: body.bucket, Key: probe, Body: 'vip' }));
-    await client.send(new DeleteObjectCommand({ Bucket: body.bucket, Key: probe }));
-  } catch (error) {
-    throw errors.validation([refusal(error)]);
+  const local = platform.config.BACKUP_TARGETS_LOCAL;
+  const refused =
+    body.type === 's3'
+      ? await refusedEndpoint(body.endpoint, local)
+      : await refusedEndpoint(`https://${body.host.includes(':') ? `[${body.host}]` : body.host}`, local);
+  if (refused) {
+    throw errors.validation([{ path: body.type === 's3' ? 'body.endpoint' : 'body.host', message: refused }]);
   }
   const id = platform.ids.next('btg');
-  const target: BackupTargetItem = {
+  const common = {
     ...backupKeys.target(tenantId, id),
-    entity: 'backup-target',
+    entity: 'backup-target' as const,
     id,
     tenantId,
     name: body.name,
-    type: body.type,
-    endpoint: body.endpoint,
-    region: body.region,
-    bucket: body.bucket,
     prefix: body.prefix,
-    forcePathStyle: body.forcePathStyle,
-    accessKeyId: body.accessKeyId,
-    secretSealed: sealWith(await tenantDataKey(platform, tenantId), body.secretAccessKey),
     createdAt: platform.clock.now().toISOString(),
   };
+  let target: BackupTargetItem;
+  let secret: string;
+  if (body.type === 's3') {
+    secret = body.secretAccessKey;
+    target = {
+      ...common,
+      type: 's3',
+      endpoint: body.endpoint,
+      region: body.region,
+      bucket: body.bucket,
+      forcePathStyle: body.forcePathStyle,
+      accessKeyId: body.accessKeyId,
+      secretSealed: '',
+    };
+  } else {
+    secret = body.password;
+    const server = {
+      host: body.host,
+      port: body.port,
+      username: body.username,
+      hostKeySha256: body.hostKeySha256,
+    };
+    const hostKeySha256 = await withSftp(server, body.password, async (_sftp, seen) => seen).catch(
+      (error) => {
+        throw errors.validation([sftpRefusal(error, body.hostKeySha256 !== undefined)]);
+      },
+    );
+    target = {
+      ...common,
+      type: 'sftp',
+      host: body.host,
+      port: body.port,
+      username: body.username,
+      path: body.path,
+      hostKeySha256,
+      secretSealed: '',
+    };
+  }
+  try {
+    await targetStorage(target, secret).probe(`${body.prefix}.vip-write-check`);
+  } catch (error) {
+    throw errors.validation([body.type === 's3' ? refusal(error) : sftpRefusal(error, false, true)]);
+  }
+  target.secretSealed = sealWith(await tenantDataKey(platform, tenantId), secret);
   await platform.store.transact([putNew(target)]);
   return target;
+}
+
+/** The field an SFTP server's refusal points at. */
+function sftpRefusal(
+  error: unknown,
+  keyGiven: boolean,
+  connected = false,
+): { path: string; message: string } {
+  const said = (error instanceof Error ? error.message : String(error)).slice(0, 200);
+  if (/host key|verification/i.test(said) || (keyGiven && /handshake/i.test(said))) {
+    return { path: 'body.hostKeySha256', message: `The server showed another host key: ${said}` };
+  }
+  if (/authentication/i.test(said))
+    return { path: 'body.password', message: 'The server refused the account' };
+  if (connected) return { path: 'body.path', message: `The server would not take a file there: ${said}` };
+  return { path: 'body.host', message: `The server could not be reached: ${said}` };
 }
 
 /** Forgets a customer's storage, once no policy sends backups there and no backup is kept there. */

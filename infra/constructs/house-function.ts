@@ -68,9 +68,12 @@ export class HouseFunction extends Construct {
         sourcesContent: false,
         mainFields: ['module', 'main'],
         // The Node.js 22 runtime ships the AWS SDK v3; leaving it out keeps each bundle small.
-        externalModules: ['@aws-sdk/*', '@smithy/*'],
-        // Some CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        // ssh2 (SFTP backup storage) tries its native helpers and falls back to JavaScript.
+        externalModules: ['@aws-sdk/*', '@smithy/*', 'cpu-features'],
+        esbuildArgs: { '--external:*.node': true },
+        // Some CommonJS dependencies call require() or read __dirname; give the ESM bundle both.
+        banner:
+          "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);",
       },
     });
     acknowledge(this, functionFindings);

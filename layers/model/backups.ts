@@ -110,26 +110,41 @@ export interface BackupItem extends StoredItem {
   endedAt?: string;
 }
 
-/**
- * A customer's own S3-compatible storage for backups. Its secret key is kept sealed under the
- * tenant's backup data key (never in the clear, never answered back).
- */
-export interface BackupTargetItem extends StoredItem {
+interface BackupTargetBase extends StoredItem {
   entity: 'backup-target';
   id: string;
   tenantId: string;
   name: string;
-  type: 's3';
-  endpoint: string;
-  region: string;
-  bucket: string;
   /** every object's key starts with it ('' or ending in '/') */
   prefix: string;
-  forcePathStyle: boolean;
-  accessKeyId: string;
+  /** the secret (S3's secret key, SFTP's password), sealed under the tenant's backup data key */
   secretSealed: string;
   createdAt: string;
 }
+
+/**
+ * A customer's own storage for backups: S3-compatible, or an SFTP server. Its secret is kept
+ * sealed under the tenant's backup data key (never in the clear, never answered back).
+ */
+export type BackupTargetItem =
+  | (BackupTargetBase & {
+      type: 's3';
+      endpoint: string;
+      region: string;
+      bucket: string;
+      forcePathStyle: boolean;
+      accessKeyId: string;
+    })
+  | (BackupTargetBase & {
+      type: 'sftp';
+      host: string;
+      port: number;
+      username: string;
+      /** the absolute folder backups go under */
+      path: string;
+      /** the server's host key (SHA-256, base64), as first seen or as given: no other is trusted */
+      hostKeySha256: string;
+    });
 
 /** A tenant's backup data key, as KMS encrypted it under the platform's key (bound to the tenant). */
 export interface BackupDataKeyItem extends StoredItem {
@@ -144,12 +159,22 @@ export const toBackupTarget = (item: BackupTargetItem) => ({
   id: item.id,
   name: item.name,
   type: item.type,
-  endpoint: item.endpoint,
-  region: item.region,
-  bucket: item.bucket,
   prefix: item.prefix,
-  forcePathStyle: item.forcePathStyle,
-  accessKeyId: item.accessKeyId,
+  ...(item.type === 's3'
+    ? {
+        endpoint: item.endpoint,
+        region: item.region,
+        bucket: item.bucket,
+        forcePathStyle: item.forcePathStyle,
+        accessKeyId: item.accessKeyId,
+      }
+    : {
+        host: item.host,
+        port: item.port,
+        username: item.username,
+        path: item.path,
+        hostKeySha256: item.hostKeySha256,
+      }),
   createdAt: item.createdAt,
 });
 

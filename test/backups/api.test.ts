@@ -31,6 +31,7 @@ import {
   signUp,
   startTestRuntime,
 } from '../support/runtime';
+import { startSftpServer } from '../support/sftp-server';
 
 /**
  * Backups of a site on a local host: its files and its MariaDB database streamed by the real
@@ -929,6 +930,93 @@ describe('Backups', () => {
       );
     } finally {
       await customer.stop();
+    }
+  });
+
+  it("sends backups to the tenant's SFTP server encrypted on the host, and restores from there", async () => {
+    const sftp = await startSftpServer();
+    try {
+      const targets = `/v1/tenants/${alice.tenantId}/backup-targets`;
+      const good = {
+        type: 'sftp',
+        name: 'Storage box',
+        host: sftp.host,
+        port: sftp.port,
+        username: sftp.username,
+        password: sftp.password,
+        path: sftp.path,
+        prefix: 'vip/',
+      };
+      for (const [body, path] of [
+        [{ ...good, password: 'not-the-password' }, 'body.password'],
+        [{ ...good, hostKeySha256: `${'A'.repeat(43)}=` }, 'body.hostKeySha256'],
+        [{ ...good, path: 'relative/folder' }, 'body.path'],
+        [{ ...good, path: '/root/not-theirs' }, 'body.path'],
+        [{ ...good, port: 1 }, 'body.host'],
+      ] as [Record<string, unknown>, string][]) {
+        const refused = await api.call('POST', targets, { token: alice.token, body });
+        expect(refused.status, JSON.stringify(body)).toBe(400);
+        expect(refused.json.errors[0].path, refused.text).toBe(path);
+      }
+      const made = await api.call('POST', targets, { token: alice.token, body: good });
+      expect(made.status, made.text).toBe(201);
+      expect(made.text).not.toContain(sftp.password);
+      // the host key it saw is the server's own, and the only one trusted from now on
+      expect(made.json).toMatchObject({ type: 'sftp', hostKeySha256: sftp.hostKeySha256, path: sftp.path });
+
+      const { backup, operation } = await backUp({
+        databaseIds: [databaseId],
+        targetId: made.json.id,
+        testRestore: true,
+      });
+      expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+      const read = (await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).json;
+      expect(read).toMatchObject({
+        targetId: made.json.id,
+        encryption: 'aes-256-gcm',
+        verification: { status: 'verified' },
+        testRestore: { status: 'passed', databases: [{ name: 'shop', tables: 1 }] },
+      });
+      expect(read.objects.find((o: { name: string }) => o.name === 'files').parts).toBeGreaterThanOrEqual(3);
+      // on the server: ciphertext, which the tenant's key opens into the site, byte for byte
+      const stored = sftp.read(`vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`);
+      expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
+      const dataKey = await tenantDataKey(await getPlatform(), alice.tenantId);
+      const unpacked = mkdtempSync(join(scratch, 'sftp-files-'));
+      const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
+        input: openAesGcmStream(dataKey, stored),
+      });
+      expect(untar.status, String(untar.stderr)).toBe(0);
+      const original = tree(home);
+      delete original['.cache/skip-me'];
+      delete original['.cache'];
+      expect(tree(unpacked)).toEqual(original);
+      // no link to give a browser: the tenant has the server
+      const links = await api.call('POST', `${sitePath}/backups/${backup.id}/download`, {
+        token: alice.token,
+      });
+      expect(links.status).toBe(409);
+
+      writeFileSync(join(home, 'public/index.html'), '<h1>changed again</h1>\n');
+      const restore = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+        token: alice.token,
+        body: { databases: false },
+      });
+      const restored = await ended(restore.headers.get('location'));
+      expect(restored.status, JSON.stringify(restored.error)).toBe('succeeded');
+      expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe('<h1>backed up</h1>\n');
+
+      expect(
+        (await api.call('DELETE', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status,
+      ).toBe(204);
+      expect(() =>
+        sftp.read(`vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`),
+      ).toThrow();
+      expect((await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token })).status).toBe(
+        204,
+      );
+    } finally {
+      await sftp.stop();
     }
   });
 
