@@ -42,6 +42,19 @@ export const PART_PLAN = [
   { count: 40, bytes: 256 * MiB },
 ] as const;
 
+/** The plan's `url N BYTES URL` line of every part of PART_PLAN, each with its URL. */
+async function planLines(urlOf: (number: number) => Promise<string>) {
+  const lines: string[] = [];
+  let number = 0;
+  for (const { count, bytes } of PART_PLAN) {
+    for (let i = 0; i < count; i += 1) {
+      number += 1;
+      lines.push(`url ${number} ${bytes} ${await urlOf(number)}`);
+    }
+  }
+  return lines;
+}
+
 /** How long the URLs the host is given stay valid: the longest a backup's command may run. */
 export const HOST_URL_SECONDS = 6 * 3600;
 
@@ -91,27 +104,19 @@ function s3Storage(
       const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
       return UploadId as string;
     },
-    async partLines(object) {
-      const lines: string[] = [];
-      let number = 0;
-      for (const { count, bytes } of PART_PLAN) {
-        for (let i = 0; i < count; i += 1) {
-          number += 1;
-          const url = await getSignedUrl(
-            client,
-            new UploadPartCommand({
-              Bucket: bucket,
-              Key: object.key,
-              UploadId: object.uploadId,
-              PartNumber: number,
-            }),
-            { expiresIn: HOST_URL_SECONDS },
-          );
-          lines.push(`url ${number} ${bytes} ${url}`);
-        }
-      }
-      return lines;
-    },
+    partLines: (object) =>
+      planLines((number) =>
+        getSignedUrl(
+          client,
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: object.key,
+            UploadId: object.uploadId,
+            PartNumber: number,
+          }),
+          { expiresIn: HOST_URL_SECONDS },
+        ),
+      ),
     putUrl: (key) =>
       getSignedUrl(client, new PutObjectCommand({ Bucket: bucket, Key: key }), {
         expiresIn: HOST_URL_SECONDS,
@@ -209,17 +214,8 @@ function sftpStorage(target: BackupTargetItem & { type: 'sftp' }, password: stri
     target,
     keyOf: (...args) => `${target.prefix}${backupObjectKey(...args)}`,
     begin: async () => '',
-    async partLines(object) {
-      const lines: string[] = [];
-      let number = 0;
-      for (const { count, bytes } of PART_PLAN) {
-        for (let i = 0; i < count; i += 1) {
-          number += 1;
-          lines.push(`url ${number} ${bytes} ${urlOf(object.key)}`);
-        }
-      }
-      return lines;
-    },
+    // every part goes to the one file, appended in order
+    partLines: (object) => planLines(async () => urlOf(object.key)),
     putUrl: async (key) => urlOf(key),
     getUrl: async (key) => urlOf(key),
     downloadUrl: async () => undefined,

@@ -77,6 +77,56 @@ function tree(dir: string): Record<string, string> {
   return entries;
 }
 
+/** POSTs a change (a server, a site, a database, a user) and waits for its operation to succeed; answers the response. */
+async function made(path: string, body: Record<string, unknown>) {
+  const response = await api.call('POST', path, { token: alice.token, body });
+  expect(response.status, response.text).toBe(202);
+  const operation = await ended(response.headers.get('location'));
+  expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+  return response;
+}
+
+/** An object the host encrypted for a tenant's storage opens, with the tenant's key, into the site as backed up. */
+async function expectOpensToSite(stored: Buffer, into: string) {
+  const dataKey = await tenantDataKey(await getPlatform(), alice.tenantId);
+  const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${into}"`], {
+    input: openAesGcmStream(dataKey, stored),
+  });
+  expect(untar.status, String(untar.stderr)).toBe(0);
+  const original = tree(home);
+  delete original['.cache/skip-me'];
+  delete original['.cache'];
+  expect(tree(into)).toEqual(original);
+  return dataKey;
+}
+
+/**
+ * Backs the site up to one of the tenant's own storages with a test restore: it must read back
+ * verified and restore in scratch, encrypted; then a change to the site is undone by restoring it.
+ */
+async function backUpToAndRestore(targetId: string, after: (backup: { id: string }) => Promise<void>) {
+  const { backup, operation } = await backUp({ databaseIds: [databaseId], targetId, testRestore: true });
+  expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
+  const read = (await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).json;
+  expect(read).toMatchObject({
+    targetId,
+    encryption: 'aes-256-gcm',
+    verification: { status: 'verified' },
+    testRestore: { status: 'passed', databases: [{ name: 'shop', tables: 1 }] },
+  });
+  expect(read.objects.find((o: { name: string }) => o.name === 'files').parts).toBeGreaterThanOrEqual(3);
+  await after(backup);
+  writeFileSync(join(home, 'public/index.html'), `<h1>changed for ${targetId}</h1>\n`);
+  const restore = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
+    token: alice.token,
+    body: { databases: false },
+  });
+  const restored = await ended(restore.headers.get('location'));
+  expect(restored.status, JSON.stringify(restored.error)).toBe('succeeded');
+  expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe('<h1>backed up</h1>\n');
+  return backup;
+}
+
 async function backUp(body: Record<string, unknown>) {
   const started = await api.call('POST', `${sitePath}/backups`, { token: alice.token, body });
   expect(started.status, started.text).toBe(202);
@@ -88,17 +138,13 @@ beforeAll(async () => {
   api = apiClient(runtime.url);
   alice = await signUp(api, 'backups-alice@example.com');
   bob = await signUp(api, 'backups-bob@example.com');
-  const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
-    token: alice.token,
-    body: { name: 'backups', provider: 'local', stack: { phpVersions: [], database: 'mariadb' } },
+  const server = await made(`/v1/tenants/${alice.tenantId}/servers`, {
+    name: 'backups',
+    provider: 'local',
+    stack: { phpVersions: [], database: 'mariadb' },
   });
-  expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
   serverPath = `/v1/tenants/${alice.tenantId}/servers/${server.json.id}`;
-  const created = await api.call('POST', `${serverPath}/sites`, {
-    token: alice.token,
-    body: { domain: 'backed-up.example.test', type: 'static' },
-  });
-  expect((await ended(created.headers.get('location'))).status).toBe('succeeded');
+  const created = await made(`${serverPath}/sites`, { domain: 'backed-up.example.test', type: 'static' });
   site = created.json;
   sitePath = `/v1/tenants/${alice.tenantId}/sites/${site.id}`;
   const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
@@ -115,11 +161,7 @@ beforeAll(async () => {
   symlinkSync('public/index.html', join(home, 'index-link'));
   mkdirSync(join(home, '.cache'), { recursive: true });
   writeFileSync(join(home, '.cache/skip-me'), 'cache');
-  const db = await api.call('POST', `${serverPath}/databases`, {
-    token: alice.token,
-    body: { name: 'shop' },
-  });
-  expect((await ended(db.headers.get('location'))).status).toBe('succeeded');
+  const db = await made(`${serverPath}/databases`, { name: 'shop' });
   databaseId = db.json.id;
   const filled = asRoot(
     "CREATE TABLE shop.orders (id INT PRIMARY KEY, note TEXT); INSERT INTO shop.orders VALUES (1, 'first'), (2, 'it''s \\\\ second'), (3, 'ünïcödé');",
@@ -229,11 +271,7 @@ describe('Backups', () => {
   it('leaves nothing behind when the host fails halfway', async () => {
     const before = await api.call('GET', `${sitePath}/backups`, { token: alice.token });
     // the files go up first; the dump then fails with the engine stopped
-    const stop = await api.call('POST', `${serverPath}/recipe-runs`, {
-      token: alice.token,
-      body: { script: 'vip-host stop mariadb' },
-    });
-    expect((await ended(stop.headers.get('location'))).status).toBe('succeeded');
+    await made(`${serverPath}/recipe-runs`, { script: 'vip-host stop mariadb' });
     const { backup, operation } = await backUp({ databaseIds: [databaseId] });
     expect(operation.status).toBe('failed');
     const after = await api.call('GET', `${sitePath}/backups`, { token: alice.token });
@@ -394,11 +432,7 @@ describe('Backups', () => {
 
   it("restores a backup's files and database into another site, as that site's own", async () => {
     const { backup } = await backUp({ databaseIds: [databaseId] });
-    const copy = await api.call('POST', `${serverPath}/sites`, {
-      token: alice.token,
-      body: { domain: 'copy.example.test', type: 'static' },
-    });
-    expect((await ended(copy.headers.get('location'))).status).toBe('succeeded');
+    const copy = await made(`${serverPath}/sites`, { domain: 'copy.example.test', type: 'static' });
     const copyHome = join(root, 'home', copy.json.systemUser);
     // the copy has no database of its own yet: where the backup's goes must be said
     const nowhere = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
@@ -422,16 +456,11 @@ describe('Backups', () => {
     expect(notHeld.status).toBe(400);
     expect(notHeld.json.errors[0].path).toBe('body.databaseTargets.0.from');
     // the copy's own database, linked to it through its own user
-    const copyDb = await api.call('POST', `${serverPath}/databases`, {
-      token: alice.token,
-      body: { name: 'copy_shop' },
+    const copyDb = await made(`${serverPath}/databases`, { name: 'copy_shop' });
+    const copyUser = await made(`${serverPath}/database-users`, {
+      name: 'copy_app',
+      grants: [{ databaseId: copyDb.json.id, access: 'all' }],
     });
-    expect((await ended(copyDb.headers.get('location'))).status).toBe('succeeded');
-    const copyUser = await api.call('POST', `${serverPath}/database-users`, {
-      token: alice.token,
-      body: { name: 'copy_app', grants: [{ databaseId: copyDb.json.id, access: 'all' }] },
-    });
-    expect((await ended(copyUser.headers.get('location'))).status).toBe('succeeded');
     const linked = await api.call('PUT', `${serverPath}/databases/${copyDb.json.id}/site`, {
       token: alice.token,
       body: { siteId: copy.json.id, userId: copyUser.json.id },
@@ -474,29 +503,20 @@ describe('Backups', () => {
   });
 
   it('restores a PostgreSQL database in one transaction', async () => {
-    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
-      token: alice.token,
-      body: { name: 'backups-pg', provider: 'local', stack: { phpVersions: [], database: 'postgresql' } },
+    const server = await made(`/v1/tenants/${alice.tenantId}/servers`, {
+      name: 'backups-pg',
+      provider: 'local',
+      stack: { phpVersions: [], database: 'postgresql' },
     });
-    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
     const pgServer = `/v1/tenants/${alice.tenantId}/servers/${server.json.id}`;
     const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
     const pgRoot = runtime.hosts.rootOf(host?.id ?? '');
-    const pgSite = await api.call('POST', `${pgServer}/sites`, {
-      token: alice.token,
-      body: { domain: 'pg-backed-up.example.test', type: 'static' },
+    const pgSite = await made(`${pgServer}/sites`, { domain: 'pg-backed-up.example.test', type: 'static' });
+    const db = await made(`${pgServer}/databases`, { name: 'ledger' });
+    const user = await made(`${pgServer}/database-users`, {
+      name: 'ledger_app',
+      grants: [{ databaseId: db.json.id, access: 'all' }],
     });
-    expect((await ended(pgSite.headers.get('location'))).status).toBe('succeeded');
-    const db = await api.call('POST', `${pgServer}/databases`, {
-      token: alice.token,
-      body: { name: 'ledger' },
-    });
-    expect((await ended(db.headers.get('location'))).status).toBe('succeeded');
-    const user = await api.call('POST', `${pgServer}/database-users`, {
-      token: alice.token,
-      body: { name: 'ledger_app', grants: [{ databaseId: db.json.id, access: 'all' }] },
-    });
-    expect((await ended(user.headers.get('location'))).status).toBe('succeeded');
     const sql = (text: string) =>
       spawnSync(
         'psql',
@@ -522,11 +542,7 @@ describe('Backups', () => {
       ).stderr,
     ).toBe('');
     const pgSitePath = `/v1/tenants/${alice.tenantId}/sites/${pgSite.json.id}`;
-    const started = await api.call('POST', `${pgSitePath}/backups`, {
-      token: alice.token,
-      body: { databaseIds: [db.json.id], testRestore: true },
-    });
-    expect((await ended(started.headers.get('location'))).status).toBe('succeeded');
+    const started = await made(`${pgSitePath}/backups`, { databaseIds: [db.json.id], testRestore: true });
     const tested = await api.call('GET', `${pgSitePath}/backups/${started.json.id}`, { token: alice.token });
     expect(tested.json.testRestore).toMatchObject({
       status: 'passed',
@@ -544,16 +560,11 @@ describe('Backups', () => {
     expect(sql('INSERT INTO entries VALUES (3, 1); SELECT count(*) FROM entries;').stdout.trim()).toBe('3');
 
     // into another database of the server: the copy's own reader sees the restored rows
-    const copy = await api.call('POST', `${pgServer}/databases`, {
-      token: alice.token,
-      body: { name: 'ledger_copy' },
+    const copy = await made(`${pgServer}/databases`, { name: 'ledger_copy' });
+    const reader = await made(`${pgServer}/database-users`, {
+      name: 'copy_reader',
+      grants: [{ databaseId: copy.json.id, access: 'read' }],
     });
-    expect((await ended(copy.headers.get('location'))).status).toBe('succeeded');
-    const reader = await api.call('POST', `${pgServer}/database-users`, {
-      token: alice.token,
-      body: { name: 'copy_reader', grants: [{ databaseId: copy.json.id, access: 'read' }] },
-    });
-    expect((await ended(reader.headers.get('location'))).status).toBe('succeeded');
     const intoCopy = await api.call('POST', `${pgSitePath}/backups/${started.json.id}/restore`, {
       token: alice.token,
       body: { files: false, databaseTargets: [{ from: db.json.id, to: copy.json.id }] },
@@ -655,18 +666,17 @@ describe('Backups', () => {
   });
 
   it("streams a backup larger than the free space of the host's disk, staging nothing there", async () => {
-    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
-      token: alice.token,
-      body: { name: 'backups-tight', provider: 'local', stack: { phpVersions: [], database: null } },
+    const server = await made(`/v1/tenants/${alice.tenantId}/servers`, {
+      name: 'backups-tight',
+      provider: 'local',
+      stack: { phpVersions: [], database: null },
     });
-    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
     const host = runtime.hosts.list().find((h) => h.labels['vip-server-id'] === server.json.id);
     const tightRoot = runtime.hosts.rootOf(host?.id ?? '');
-    const tight = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers/${server.json.id}/sites`, {
-      token: alice.token,
-      body: { domain: 'tight.example.test', type: 'static' },
+    const tight = await made(`/v1/tenants/${alice.tenantId}/servers/${server.json.id}/sites`, {
+      domain: 'tight.example.test',
+      type: 'static',
     });
-    expect((await ended(tight.headers.get('location'))).status).toBe('succeeded');
     // the host's /home becomes a 40 MiB disk holding the site and 34 MiB that does not compress:
     // less free space than the site's size, so an archive staged there could not be written
     const homes = join(tightRoot, 'home');
@@ -726,20 +736,16 @@ describe('Backups', () => {
   });
 
   it("backs up each site of a server on the server's policy, unless the site has its own schedule", async () => {
-    const server = await api.call('POST', `/v1/tenants/${alice.tenantId}/servers`, {
-      token: alice.token,
-      body: { name: 'backups-fleet', provider: 'local', stack: { phpVersions: [], database: null } },
+    const server = await made(`/v1/tenants/${alice.tenantId}/servers`, {
+      name: 'backups-fleet',
+      provider: 'local',
+      stack: { phpVersions: [], database: null },
     });
-    expect((await ended(server.headers.get('location'))).status).toBe('succeeded');
     const fleet = `/v1/tenants/${alice.tenantId}/servers/${server.json.id}`;
     const sites: { id: string }[] = [];
     for (const domain of ['fleet-a.example.test', 'fleet-b.example.test']) {
-      const made = await api.call('POST', `${fleet}/sites`, {
-        token: alice.token,
-        body: { domain, type: 'static' },
-      });
-      expect((await ended(made.headers.get('location'))).status).toBe('succeeded');
-      sites.push(made.json);
+      const fleetSite = await made(`${fleet}/sites`, { domain, type: 'static' });
+      sites.push(fleetSite.json);
     }
     const [a, b] = sites as [{ id: string }, { id: string }];
     const bad = await api.call('PUT', `${fleet}/backup-policy`, {
@@ -829,95 +835,71 @@ describe('Backups', () => {
         expect(refused.status, JSON.stringify(body)).toBe(400);
         expect(refused.json.errors[0].path).toBe(path);
       }
-      const made = await api.call('POST', targets, { token: alice.token, body: good });
-      expect(made.status, made.text).toBe(201);
-      expect(made.text).not.toContain('customer-secret-key');
-      expect(made.json).toMatchObject({ name: 'Acme storage', bucket: 'acme-backups', prefix: 'vip/' });
+      const target = await api.call('POST', targets, { token: alice.token, body: good });
+      expect(target.status, target.text).toBe(201);
+      expect(target.text).not.toContain('customer-secret-key');
+      expect(target.json).toMatchObject({ name: 'Acme storage', bucket: 'acme-backups', prefix: 'vip/' });
       const listed = await api.call('GET', targets, { token: alice.token });
-      expect(listed.json.items.map((t: { id: string }) => t.id)).toContain(made.json.id);
+      expect(listed.json.items.map((t: { id: string }) => t.id)).toContain(target.json.id);
       const usage = async () =>
         (await api.call('GET', `/v1/tenants/${alice.tenantId}/usage`, { token: alice.token })).json.quotas
           .backupStorageBytes.used;
       const usedBefore = await usage();
 
-      const { backup, operation } = await backUp({
-        databaseIds: [databaseId],
-        targetId: made.json.id,
-        testRestore: true,
+      const backup = await backUpToAndRestore(target.json.id, async (made) => {
+        // the platform's bucket holds nothing of it, nor does the plan count it
+        expect(await usage()).toBe(usedBefore);
+        const key = `vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${made.id}/files`;
+        expect(runtime.s3.objectPath(runtime.s3.bucket, key.slice(4))).toBeUndefined();
+        const stored = readFileSync(customer.objectPath('acme-backups', key) as string);
+        // what the customer's storage holds is ciphertext: neither a zstd frame nor a tar
+        expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
+        expect(stored.includes(Buffer.from('backed up'))).toBe(false);
+        // opened apart from the panel, with the tenant's exported key: the site, byte for byte
+        const exported = await api.call('POST', `/v1/tenants/${alice.tenantId}/backup-data-key/export`, {
+          token: alice.token,
+        });
+        expect(exported.status, exported.text).toBe(200);
+        expect(exported.json).toMatchObject({ algorithm: 'aes-256-gcm', format: 'VIPGCM1' });
+        const dataKey = Buffer.from(exported.json.key, 'base64');
+        const opened = await expectOpensToSite(stored, mkdtempSync(join(scratch, 'customer-files-')));
+        expect(dataKey.equals(opened)).toBe(true);
+        // one byte changed anywhere and it does not open
+        const altered = Buffer.from(stored);
+        altered[altered.length >> 1] = (altered[altered.length >> 1] ?? 0) ^ 1;
+        expect(() => openAesGcmStream(dataKey, altered)).toThrow(/does not open/);
+        // cut off at a chunk's end, it does not open either (the last chunk is marked)
+        expect(() => openAesGcmStream(dataKey, stored.subarray(0, 15 + (1 << 20) + 16))).toThrow(
+          /does not open/,
+        );
+        // the streaming opener (npm run open-backup) gives the same bytes
+        const streamed: Buffer[] = [];
+        const opening = openingStream(dataKey);
+        opening.on('data', (chunk: Buffer) => streamed.push(chunk));
+        const openedAll = new Promise((resolve, reject) => opening.on('end', resolve).on('error', reject));
+        for (let at = 0; at < stored.length; at += 65_536) opening.write(stored.subarray(at, at + 65_536));
+        opening.end();
+        await openedAll;
+        expect(Buffer.concat(streamed).equals(openAesGcmStream(dataKey, stored))).toBe(true);
       });
-      expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
-      const read = (await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).json;
-      expect(read).toMatchObject({
-        targetId: made.json.id,
-        encryption: 'aes-256-gcm',
-        verification: { status: 'verified' },
-        testRestore: { status: 'passed', databases: [{ name: 'shop', tables: 1 }] },
-      });
-      // the platform's bucket holds nothing of it, nor does the plan count it
-      expect(await usage()).toBe(usedBefore);
-      const key = `vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
-      expect(runtime.s3.objectPath(runtime.s3.bucket, key.slice(4))).toBeUndefined();
-      const stored = readFileSync(customer.objectPath('acme-backups', key) as string);
-      // what the customer's storage holds is ciphertext: neither a zstd frame nor a tar
-      expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
-      expect(stored.includes(Buffer.from('backed up'))).toBe(false);
-      // opened apart from the panel, with the tenant's exported key: the site, byte for byte
-      const exported = await api.call('POST', `/v1/tenants/${alice.tenantId}/backup-data-key/export`, {
-        token: alice.token,
-      });
-      expect(exported.status, exported.text).toBe(200);
-      expect(exported.json).toMatchObject({ algorithm: 'aes-256-gcm', format: 'VIPGCM1' });
-      const dataKey = Buffer.from(exported.json.key, 'base64');
-      expect(dataKey.equals(await tenantDataKey(await getPlatform(), alice.tenantId))).toBe(true);
-      const unpacked = mkdtempSync(join(scratch, 'customer-files-'));
-      const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
-        input: openAesGcmStream(dataKey, stored),
-      });
-      expect(untar.status, String(untar.stderr)).toBe(0);
-      const original = tree(home);
-      delete original['.cache/skip-me'];
-      delete original['.cache'];
-      expect(tree(unpacked)).toEqual(original);
-      // one byte changed anywhere and it does not open
-      const altered = Buffer.from(stored);
-      altered[altered.length >> 1] = (altered[altered.length >> 1] ?? 0) ^ 1;
-      expect(() => openAesGcmStream(dataKey, altered)).toThrow(/does not open/);
-      // cut off at a chunk's end, it does not open either (the last chunk is marked)
-      expect(() => openAesGcmStream(dataKey, stored.subarray(0, 15 + (1 << 20) + 16))).toThrow(
-        /does not open/,
-      );
-      // the streaming opener (npm run open-backup) gives the same bytes
-      const streamed: Buffer[] = [];
-      const opening = openingStream(dataKey);
-      opening.on('data', (chunk: Buffer) => streamed.push(chunk));
-      const openedAll = new Promise((resolve, reject) => opening.on('end', resolve).on('error', reject));
-      for (let at = 0; at < stored.length; at += 65_536) opening.write(stored.subarray(at, at + 65_536));
-      opening.end();
-      await openedAll;
-      expect(Buffer.concat(streamed).equals(openAesGcmStream(dataKey, stored))).toBe(true);
-
-      // restored from there, decrypted on the host
-      writeFileSync(join(home, 'public/index.html'), '<h1>changed</h1>\n');
-      const restore = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
-        token: alice.token,
-        body: { databases: false },
-      });
-      const restored = await ended(restore.headers.get('location'));
-      expect(restored.status, JSON.stringify(restored.error)).toBe('succeeded');
-      expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe('<h1>backed up</h1>\n');
 
       // the storage is forgotten only once nothing is kept there
-      const busy = await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token });
+      const busy = await api.call('DELETE', `${targets}/${target.json.id}`, { token: alice.token });
       expect(busy.status).toBe(409);
       expect(
         (await api.call('DELETE', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status,
       ).toBe(204);
-      expect(customer.objectPath('acme-backups', key)).toBeUndefined();
+      expect(
+        customer.objectPath(
+          'acme-backups',
+          `vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`,
+        ),
+      ).toBeUndefined();
       for (const [method, path] of [
-        ['GET', `/v1/tenants/${alice.tenantId}/backup-targets/${made.json.id}`],
-        ['DELETE', `/v1/tenants/${alice.tenantId}/backup-targets/${made.json.id}`],
-        ['GET', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
-        ['DELETE', `/v1/tenants/${bob.tenantId}/backup-targets/${made.json.id}`],
+        ['GET', `/v1/tenants/${alice.tenantId}/backup-targets/${target.json.id}`],
+        ['DELETE', `/v1/tenants/${alice.tenantId}/backup-targets/${target.json.id}`],
+        ['GET', `/v1/tenants/${bob.tenantId}/backup-targets/${target.json.id}`],
+        ['DELETE', `/v1/tenants/${bob.tenantId}/backup-targets/${target.json.id}`],
         ['POST', `/v1/tenants/${alice.tenantId}/backup-data-key/export`],
       ] as const) {
         const response = await api.call(method, path, { token: bob.token });
@@ -925,7 +907,7 @@ describe('Backups', () => {
       }
       const bobs = await api.call('GET', `/v1/tenants/${bob.tenantId}/backup-targets`, { token: bob.token });
       expect(bobs.json.items).toEqual([]);
-      expect((await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token })).status).toBe(
+      expect((await api.call('DELETE', `${targets}/${target.json.id}`, { token: alice.token })).status).toBe(
         204,
       );
     } finally {
@@ -958,53 +940,23 @@ describe('Backups', () => {
         expect(refused.status, JSON.stringify(body)).toBe(400);
         expect(refused.json.errors[0].path, refused.text).toBe(path);
       }
-      const made = await api.call('POST', targets, { token: alice.token, body: good });
-      expect(made.status, made.text).toBe(201);
-      expect(made.text).not.toContain(sftp.password);
+      const target = await api.call('POST', targets, { token: alice.token, body: good });
+      expect(target.status, target.text).toBe(201);
+      expect(target.text).not.toContain(sftp.password);
       // the host key it saw is the server's own, and the only one trusted from now on
-      expect(made.json).toMatchObject({ type: 'sftp', hostKeySha256: sftp.hostKeySha256, path: sftp.path });
+      expect(target.json).toMatchObject({ type: 'sftp', hostKeySha256: sftp.hostKeySha256, path: sftp.path });
 
-      const { backup, operation } = await backUp({
-        databaseIds: [databaseId],
-        targetId: made.json.id,
-        testRestore: true,
+      const backup = await backUpToAndRestore(target.json.id, async (made) => {
+        // on the server: ciphertext, which the tenant's key opens into the site, byte for byte
+        const stored = sftp.read(`vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${made.id}/files`);
+        expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
+        await expectOpensToSite(stored, mkdtempSync(join(scratch, 'sftp-files-')));
+        // no link to give a browser: the tenant has the server
+        const links = await api.call('POST', `${sitePath}/backups/${made.id}/download`, {
+          token: alice.token,
+        });
+        expect(links.status).toBe(409);
       });
-      expect(operation.status, JSON.stringify(operation.error)).toBe('succeeded');
-      const read = (await api.call('GET', `${sitePath}/backups/${backup.id}`, { token: alice.token })).json;
-      expect(read).toMatchObject({
-        targetId: made.json.id,
-        encryption: 'aes-256-gcm',
-        verification: { status: 'verified' },
-        testRestore: { status: 'passed', databases: [{ name: 'shop', tables: 1 }] },
-      });
-      expect(read.objects.find((o: { name: string }) => o.name === 'files').parts).toBeGreaterThanOrEqual(3);
-      // on the server: ciphertext, which the tenant's key opens into the site, byte for byte
-      const stored = sftp.read(`vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`);
-      expect(stored.subarray(0, 8).toString('latin1')).toBe('VIPGCM1\0');
-      const dataKey = await tenantDataKey(await getPlatform(), alice.tenantId);
-      const unpacked = mkdtempSync(join(scratch, 'sftp-files-'));
-      const untar = spawnSync('bash', ['-c', `zstd -d -c | tar -x -p -C "${unpacked}"`], {
-        input: openAesGcmStream(dataKey, stored),
-      });
-      expect(untar.status, String(untar.stderr)).toBe(0);
-      const original = tree(home);
-      delete original['.cache/skip-me'];
-      delete original['.cache'];
-      expect(tree(unpacked)).toEqual(original);
-      // no link to give a browser: the tenant has the server
-      const links = await api.call('POST', `${sitePath}/backups/${backup.id}/download`, {
-        token: alice.token,
-      });
-      expect(links.status).toBe(409);
-
-      writeFileSync(join(home, 'public/index.html'), '<h1>changed again</h1>\n');
-      const restore = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
-        token: alice.token,
-        body: { databases: false },
-      });
-      const restored = await ended(restore.headers.get('location'));
-      expect(restored.status, JSON.stringify(restored.error)).toBe('succeeded');
-      expect(readFileSync(join(home, 'public/index.html'), 'utf8')).toBe('<h1>backed up</h1>\n');
 
       expect(
         (await api.call('DELETE', `${sitePath}/backups/${backup.id}`, { token: alice.token })).status,
@@ -1012,7 +964,7 @@ describe('Backups', () => {
       expect(() =>
         sftp.read(`vip/tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`),
       ).toThrow();
-      expect((await api.call('DELETE', `${targets}/${made.json.id}`, { token: alice.token })).status).toBe(
+      expect((await api.call('DELETE', `${targets}/${target.json.id}`, { token: alice.token })).status).toBe(
         204,
       );
     } finally {
