@@ -88,7 +88,11 @@ export async function backUpNow(
   const objects: BackupObject[] = [];
   for (const planned of names) {
     const key = storage.keyOf(site.tenantId, site.id, id, planned.name);
-    const uploadId = await storage.begin(key);
+    // an upload that cannot begin takes back those begun before it
+    const uploadId = await storage.begin(key).catch(async (error: unknown) => {
+      await discardObjects(storage, objects);
+      throw error;
+    });
     objects.push({
       name: planned.name,
       kind: planned.kind,

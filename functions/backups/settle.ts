@@ -104,7 +104,7 @@ export async function recordUploads(
 }
 
 /**
- * Reads one part back from the bucket (a ranged GET) and compares its size and SHA-256 with what
+ * Reads one part back from its storage (a ranged read) and compares its size and SHA-256 with what
  * the host sent. Every part matching, in order and size, is the whole object the host hashed.
  */
 export async function verifyPart(
