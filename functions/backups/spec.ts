@@ -29,6 +29,14 @@ export const backUpBody = z
   })
   .default({ files: true, testRestore: false });
 
+/** What the API tells of each object of a backup. */
+const objectFields = {
+  name: z.string(),
+  sizeBytes: z.number().int(),
+  sha256: z.string(),
+  compression: z.enum(['zstd', 'gzip', 'none']),
+};
+
 export const backupSchema = z
   .object({
     id: z.string(),
@@ -43,10 +51,7 @@ export const backupSchema = z
     durationMs: z.number().int().nullable(),
     objects: z.array(
       z.object({
-        name: z.string(),
-        sizeBytes: z.number().int(),
-        sha256: z.string(),
-        compression: z.enum(['zstd', 'gzip', 'none']),
+        ...objectFields,
         parts: z.number().int(),
       }),
     ),
@@ -92,10 +97,7 @@ export const backupSchema = z
 export const downloadSchema = z.object({
   objects: z.array(
     z.object({
-      name: z.string(),
-      sizeBytes: z.number().int(),
-      sha256: z.string(),
-      compression: z.enum(['zstd', 'gzip', 'none']),
+      ...objectFields,
       url: z.string().meta({ description: 'A presigned GET, valid 15 minutes' }),
       encryption: z.enum(['aes-256-gcm']).nullable(),
       expiresAt: isoTimestamp,
