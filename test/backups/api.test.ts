@@ -371,6 +371,13 @@ describe('Backups', () => {
   });
 
   it('restores files and a database in place, and a restore that fails changes nothing', async () => {
+    // a trigger and a routine, which RENAME TABLE does not carry from one database to another
+    const objects = spawnSync('mariadb', ['-S', join(root, 'run/mysqld/mysqld.sock'), '-u', 'root', 'shop'], {
+      input:
+        "CREATE TRIGGER stamp BEFORE INSERT ON orders FOR EACH ROW SET NEW.note = CONCAT(NEW.note, ' (stamped)');\nCREATE PROCEDURE order_count() SELECT COUNT(*) FROM orders;\n",
+      encoding: 'utf8',
+    });
+    expect(objects.stderr).toBe('');
     const { backup, operation } = await backUp({ databaseIds: [databaseId] });
     expect(operation.status).toBe('succeeded');
     const rows = () => asRoot('SELECT id, note FROM shop.orders ORDER BY id;').stdout;
@@ -388,10 +395,13 @@ describe('Backups', () => {
     rmSync(join(home, 'run.sh'));
     expect(
       asRoot(
-        "UPDATE shop.orders SET note = 'changed'; INSERT INTO shop.orders VALUES (9, 'new'); CREATE TABLE shop.extra (n INT);",
+        "UPDATE shop.orders SET note = 'changed'; INSERT INTO shop.orders VALUES (9, 'new'); CREATE TABLE shop.extra (n INT); DROP TRIGGER shop.stamp; DROP PROCEDURE shop.order_count; CREATE PROCEDURE shop.stray() SELECT 1;",
       ).stderr,
     ).toBe('');
-    const changed = { files: files(), rows: rows() };
+    const routines = () =>
+      asRoot("SELECT routine_name FROM information_schema.routines WHERE routine_schema = 'shop' ORDER BY 1;")
+        .stdout;
+    const changed = { files: files(), rows: rows(), routines: routines() };
 
     // a backup whose object no longer matches its checksum: the host refuses it, nothing moves
     const key = `tenants/${alice.tenantId}/sites/${site.id}/backups/${backup.id}/files`;
@@ -410,6 +420,7 @@ describe('Backups', () => {
     expect(failed.error.message).toMatch(/does not match its checksum|did not load|tar/);
     expect(files()).toEqual(changed.files);
     expect(rows()).toBe(changed.rows);
+    expect(routines()).toBe(changed.routines);
 
     writeFileSync(stored, original);
     const restored = await api.call('POST', `${sitePath}/backups/${backup.id}/restore`, {
@@ -426,6 +437,16 @@ describe('Backups', () => {
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'shop' AND table_name = 'extra';",
       ).stdout.trim(),
     ).toBe('0');
+    // the trigger and the routine are back, and the one made since is gone
+    expect(routines()).toBe('order_count\n');
+    expect(
+      asRoot("INSERT INTO shop.orders VALUES (10, 'after'); SELECT note FROM shop.orders WHERE id = 10;")
+        .stdout,
+    ).toBe('after (stamped)\n');
+    expect(asRoot('CALL shop.order_count();').stdout.trim()).toBe(
+      String(backedUp.rows.trim().split('\n').length + 1),
+    );
+    expect(asRoot('DELETE FROM shop.orders WHERE id = 10;').stderr).toBe('');
     // the site's user still owns its home
     expect(lstatSync(home).uid).toBe(lstatSync(join(home, 'public')).uid);
   });
