@@ -3,6 +3,7 @@ import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
 import { backupTasks } from './backups/tasks';
 import { databaseTasks } from './databases/tasks';
+import { metricsTasks } from './metrics/tasks';
 import { serversTasks } from './servers/tasks';
 import { certificateTasks } from './sites/certificates/tasks';
 
@@ -15,6 +16,7 @@ export const workflowTasks: AnyTaskHandlers = mergeTasks(
   certificateTasks as AnyTaskHandlers,
   databaseTasks as AnyTaskHandlers,
   backupTasks as AnyTaskHandlers,
+  metricsTasks as AnyTaskHandlers,
 );
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */

@@ -107,6 +107,12 @@ export const scheduledTasks = {
     everyMinutes: 360,
     description: "Reads servers' database engines and their databases' sizes",
   },
+  // folds each closed minute of metrics into its hour and day, exactly once
+  'rollup-fold': {
+    action: 'rollupFoldSweep',
+    everyMinutes: 1,
+    description: 'Folds closed minutes of metrics into their hours and days',
+  },
   // starts the backups whose policy's schedule is due
   'backup-schedule': {
     action: 'backupScheduleSweep',

@@ -51,7 +51,13 @@ async function applyToRollup(platform: Platform, samples: Sample[]): Promise<voi
   const key = rollupKeys.item(first.tenantId, first.serverId, minuteOf(first.at));
   for (let attempt = 1; ; attempt += 1) {
     const existing = await platform.store.get<RollupItem>(key, true);
-    const merged = mergeIntoRollup(existing, samples);
+    if (existing?.foldedAt) {
+      // folded into its hour and day already: these samples came later than the grace allows
+      logger.warn('Late metrics samples for a closed minute', { key, samples: samples.length });
+      metrics.addMetric('LateSamples', 'Count', samples.length);
+      return;
+    }
+    const merged = mergeIntoRollup(existing, samples, platform.config.METRICS_RETENTION_MINUTE_DAYS);
     if (!merged) return;
     try {
       await platform.store.putIfVersion(merged, existing ? (existing.version ?? 1) : undefined);

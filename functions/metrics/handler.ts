@@ -3,40 +3,49 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
 import { counterKeys, siteCounterAttribute } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
-import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
+import { bucketOf, type Resolution, type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import type { StoredItem } from '../../layers/store/store';
 import { metricsContext } from './context';
 import { toPoint } from './rollup';
-import { minuteOf } from './sample';
+import { MAX_AUTO_POINTS } from './spec';
 
 const HOUR = 3600_000;
+
+/** The finest resolution that gives a range at most MAX_AUTO_POINTS points. */
+export function resolutionFor(from: Date, to: Date): Resolution {
+  const span = to.getTime() - from.getTime();
+  if (span <= MAX_AUTO_POINTS * 60_000) return '1m';
+  if (span <= MAX_AUTO_POINTS * HOUR) return '1h';
+  return '1d';
+}
 
 export const handler = makeContextHandler(metricsContext, {
   getServerMetrics: async ({ params, query, platform }) => {
     const now = platform.clock.now();
     const to = query.to ? new Date(query.to) : now;
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - HOUR);
+    const resolution = query.resolution === 'auto' ? resolutionFor(from, to) : query.resolution;
     const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!server) throw errors.notFound('server');
     const points: RollupItem[] = [];
     let cursor: string | undefined;
     do {
       const page = await platform.store.query<RollupItem>({
-        pk: rollupKeys.partition(params.tenantId, params.serverId),
-        skBetween: [minuteOf(from.toISOString()), minuteOf(to.toISOString())],
+        pk: rollupKeys.partition(params.tenantId, params.serverId, resolution),
+        skBetween: [bucketOf(resolution, from.toISOString()), bucketOf(resolution, to.toISOString())],
         limit: 500,
         cursor,
         tenantId: params.tenantId,
-        scope: `metrics:${params.serverId}`,
+        scope: `metrics:${params.serverId}:${resolution}`,
       });
       points.push(...page.items);
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
     return ok({
       serverId: server.id,
-      resolution: '1m',
+      resolution,
       from: from.toISOString(),
       to: to.toISOString(),
       points: points.map(toPoint),

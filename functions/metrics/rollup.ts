@@ -1,5 +1,18 @@
-import { ROLLUP_RETENTION_SECONDS, type RollupItem, rollupKeys, type Stat } from '../../layers/model/rollups';
+import { DDSketch } from '@datadog/sketches-js';
+import {
+  bucketOf,
+  type Resolution,
+  type RollupItem,
+  rollupFoldIndex,
+  rollupKeys,
+  type SketchedGauge,
+  type Stat,
+  sketchedGauges,
+} from '../../layers/model/rollups';
 import { type Gauge, gaugeOf, gauges, minuteOf, type Sample } from './sample';
+
+/** The sketches' relative accuracy: a quantile read back is within 1% of the true value. */
+export const SKETCH_RELATIVE_ACCURACY = 0.01;
 
 const addTo = (stat: Stat | undefined, value: number, newest: boolean): Stat =>
   stat
@@ -12,14 +25,30 @@ const addTo = (stat: Stat | undefined, value: number, newest: boolean): Stat =>
       }
     : { count: 1, sum: value, min: value, max: value, last: value };
 
+const openSketch = (encoded: string | undefined) =>
+  encoded
+    ? DDSketch.fromProto(Buffer.from(encoded, 'base64'))
+    : new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
+const sealSketch = (sketch: DDSketch) => Buffer.from(sketch.toProto()).toString('base64');
+
+/** When a bucket of a resolution expires, in epoch seconds, for that resolution's days kept. */
+export const expiresAtOf = (bucket: string, keptDays: number) =>
+  Math.floor(Date.parse(`${bucket}:00Z`) / 1000) + keptDays * 86_400;
+
 /**
  * Folds samples of one server and minute into its rollup. Samples already counted (by
  * sampleId) are ignored, so a redelivered Kinesis record changes nothing; `last` follows the
- * newest sample time, not arrival order. Returns undefined when nothing changed.
+ * newest sample time, not arrival order. A minute already folded into its hour and day is
+ * closed: its samples are late and change nothing. A new minute enters the fold index. Returns
+ * undefined when nothing changed.
  */
-export function mergeIntoRollup(existing: RollupItem | undefined, samples: Sample[]): RollupItem | undefined {
+export function mergeIntoRollup(
+  existing: RollupItem | undefined,
+  samples: Sample[],
+  keptDays = 2,
+): RollupItem | undefined {
   const first = samples[0];
-  if (!first) return undefined;
+  if (!first || existing?.foldedAt) return undefined;
   const seen = new Set(existing?.sampleIds ?? []);
   const fresh = samples.filter((s) => {
     if (seen.has(s.sampleId)) return false;
@@ -30,6 +59,9 @@ export function mergeIntoRollup(existing: RollupItem | undefined, samples: Sampl
   const minute = minuteOf(first.at);
   let lastAt = existing?.lastAt ?? '';
   const stats = { ...(existing?.stats ?? {}) } as Partial<Record<Gauge, Stat>>;
+  const sketches = Object.fromEntries(
+    sketchedGauges.map((g) => [g, openSketch(existing?.sketches?.[g])]),
+  ) as Record<SketchedGauge, DDSketch>;
   for (const sample of fresh) {
     const newest = sample.at >= lastAt;
     for (const gauge of gauges) {
@@ -37,25 +69,99 @@ export function mergeIntoRollup(existing: RollupItem | undefined, samples: Sampl
       // a version 1 sample has no swap nor inodes: those gauges count only the samples that do
       if (value !== undefined) stats[gauge] = addTo(stats[gauge], value, newest);
     }
+    for (const gauge of sketchedGauges) {
+      const value = gaugeOf(sample, gauge);
+      if (value !== undefined) sketches[gauge].accept(value);
+    }
     if (newest) lastAt = sample.at;
   }
   return {
     ...rollupKeys.item(first.tenantId, first.serverId, minute),
+    ...(existing ? {} : rollupFoldIndex.keys(minute, first.tenantId, first.serverId)),
+    ...(existing?.gsi1pk ? { gsi1pk: existing.gsi1pk, gsi1sk: existing.gsi1sk } : {}),
     entity: 'rollup',
     tenantId: first.tenantId,
     serverId: first.serverId,
     minute,
+    resolution: '1m',
     count: (existing?.count ?? 0) + fresh.length,
     lastAt,
     sampleIds: [...seen],
     stats,
+    sketches: Object.fromEntries(sketchedGauges.map((g) => [g, sealSketch(sketches[g])])),
     version: (existing?.version ?? 0) + 1,
-    expiresAt: Math.floor(Date.parse(`${minute}:00Z`) / 1000) + ROLLUP_RETENTION_SECONDS,
+    expiresAt: expiresAtOf(minute, keptDays),
   };
 }
 
-/** A rollup as the API shows it: each gauge with its average. */
+/**
+ * A closed minute folded into its hour's or day's rollup: counts and sums add, min and max
+ * widen, `last` is the one sampled latest, sketches merge (so quantiles survive from minutes to
+ * days within the sketch's relative accuracy).
+ */
+export function foldInto(
+  target: RollupItem | undefined,
+  minute: RollupItem,
+  resolution: Exclude<Resolution, '1m'>,
+  keptDays: number,
+): RollupItem {
+  const bucket = bucketOf(resolution, `${minute.minute}:00Z`);
+  const newer = !target || minute.lastAt >= target.lastAt;
+  const stats = { ...(target?.stats ?? {}) } as Partial<Record<Gauge, Stat>>;
+  for (const gauge of gauges) {
+    const add = minute.stats[gauge];
+    const into = stats[gauge];
+    if (!add) continue;
+    stats[gauge] = into
+      ? {
+          count: into.count + add.count,
+          sum: into.sum + add.sum,
+          min: Math.min(into.min, add.min),
+          max: Math.max(into.max, add.max),
+          last: newer ? add.last : into.last,
+        }
+      : { ...add };
+  }
+  const sketches: Partial<Record<SketchedGauge, string>> = {};
+  for (const gauge of sketchedGauges) {
+    const add = minute.sketches?.[gauge];
+    const into = target?.sketches?.[gauge];
+    if (!add) {
+      if (into) sketches[gauge] = into;
+      continue;
+    }
+    const merged = openSketch(into);
+    merged.merge(openSketch(add));
+    sketches[gauge] = sealSketch(merged);
+  }
+  return {
+    ...rollupKeys.item(minute.tenantId, minute.serverId, bucket, resolution),
+    entity: 'rollup',
+    tenantId: minute.tenantId,
+    serverId: minute.serverId,
+    minute: bucket,
+    resolution,
+    count: (target?.count ?? 0) + minute.count,
+    lastAt: newer ? minute.lastAt : (target?.lastAt ?? minute.lastAt),
+    stats,
+    sketches,
+    minutes: (target?.minutes ?? 0) + 1,
+    version: (target?.version ?? 0) + 1,
+    expiresAt: expiresAtOf(bucket, keptDays),
+  };
+}
+
+/** A rollup as the API shows it: each gauge with its average, and p50/p95/p99 where sketched. */
 export function toPoint(item: RollupItem) {
+  const quantiles = Object.fromEntries(
+    sketchedGauges.flatMap((gauge) => {
+      const encoded = item.sketches?.[gauge];
+      if (!encoded) return [];
+      const sketch = openSketch(encoded);
+      const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 100) / 100;
+      return [[gauge, { p50: at(0.5), p95: at(0.95), p99: at(0.99) }]];
+    }),
+  );
   return {
     minute: item.minute,
     count: item.count,
@@ -65,5 +171,6 @@ export function toPoint(item: RollupItem) {
         return stat ? [[gauge, { ...stat, avg: stat.count > 0 ? stat.sum / stat.count : 0 }]] : [];
       }),
     ),
+    ...(Object.keys(quantiles).length > 0 ? { quantiles } : {}),
   };
 }

@@ -14,29 +14,41 @@ const stat = z.object({
   avg: z.number(),
 });
 
-export const MAX_METRICS_RANGE_SECONDS = 24 * 3600;
+/** The longest range a query may ask for, at each resolution, in seconds. */
+export const MAX_RANGE_SECONDS = { '1m': 24 * 3600, '1h': 90 * 86_400, '1d': 2 * 366 * 86_400 } as const;
+
+/** The most points a graph gets when the resolution is chosen for it. */
+export const MAX_AUTO_POINTS = 360;
 
 export const metricsQuery = z
   .strictObject({
     from: z.iso.datetime({ offset: true }).optional(),
     to: z.iso.datetime({ offset: true }).optional(),
+    resolution: z.enum(['auto', '1m', '1h', '1d']).default('auto').meta({
+      description:
+        'auto: the finest with at most 360 points over the range (1m up to 6 hours, 1h up to 15 days, else 1d); hours and days hold the minutes closed so far',
+    }),
   })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) <= Date.parse(q.to), {
     path: ['from'],
     message: 'Must not be after to',
   })
   .refine(
-    (q) => !q.from || !q.to || Date.parse(q.to) - Date.parse(q.from) <= MAX_METRICS_RANGE_SECONDS * 1000,
+    (q) =>
+      !q.from ||
+      !q.to ||
+      Date.parse(q.to) - Date.parse(q.from) <=
+        MAX_RANGE_SECONDS[q.resolution === 'auto' ? '1d' : q.resolution] * 1000,
     {
       path: ['to'],
-      message: 'The range is at most 24 hours',
+      message: 'The range is at most 24 hours at 1m, 90 days at 1h and 2 years at 1d',
     },
   );
 
 export const metricsResponse = z
   .object({
     serverId: z.string(),
-    resolution: z.literal('1m'),
+    resolution: z.enum(['1m', '1h', '1d']),
     from: z.string(),
     to: z.string(),
     points: z.array(
@@ -48,6 +60,11 @@ export const metricsResponse = z
             gauges.map((g) => [g, (v2Gauges as readonly string[]).includes(g) ? stat.optional() : stat]),
           ),
         ),
+        quantiles: z
+          .object({ cpuPercent: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }) })
+          .partial()
+          .optional()
+          .meta({ description: "From the bucket's mergeable sketch, within 1% of the true value" }),
       }),
     ),
   })

@@ -219,7 +219,7 @@ export class WorkflowsStack extends Stack {
       new scheduler.CfnSchedule(this, `${pascalCase(name)}Schedule`, {
         name: `vip-${props.stage}-${name}`,
         description: task.description,
-        scheduleExpression: `rate(${task.everyMinutes} minutes)`,
+        scheduleExpression: `rate(${task.everyMinutes} ${task.everyMinutes === 1 ? 'minute' : 'minutes'})`,
         // an hourly-or-rarer sweep may drift within half an hour; a frequent one runs on time
         flexibleTimeWindow:
           task.everyMinutes >= 60 ? { mode: 'FLEXIBLE', maximumWindowInMinutes: 30 } : { mode: 'OFF' },

@@ -57,6 +57,12 @@ export const configSchema = z.object({
   APIGATEWAY_ENDPOINT: optionalUrl,
   S3_ENDPOINT: optionalUrl,
   KMS_ENDPOINT: optionalUrl,
+  /** how long metrics rollups are kept at each resolution */
+  METRICS_RETENTION_MINUTE_DAYS: z.coerce.number().int().min(1).max(90).default(2),
+  METRICS_RETENTION_HOUR_DAYS: z.coerce.number().int().min(1).max(800).default(90),
+  METRICS_RETENTION_DAY_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
+  /** a minute is folded into its hour and day this long after it ends; later samples are late */
+  METRICS_FOLD_GRACE_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
   /** the KMS key tenants' backup data keys are made under (the data stack's key) */
   BACKUP_KEY_ID: z.string().min(1).optional(),
   /** customers' backup storage may be on loopback or plain HTTP (a local runtime only) */

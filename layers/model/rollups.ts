@@ -10,27 +10,68 @@ export interface Stat {
   last: number;
 }
 
+/** The resolutions rollups are kept at. */
+export const resolutions = ['1m', '1h', '1d'] as const;
+export type Resolution = (typeof resolutions)[number];
+
+/** The sketches a rollup keeps (mergeable quantiles, DDSketch protobuf in base64). */
+export const sketchedGauges = ['cpuPercent'] as const;
+export type SketchedGauge = (typeof sketchedGauges)[number];
+
 export interface RollupItem extends StoredItem {
   entity: 'rollup';
   tenantId: string;
   serverId: string;
+  /** the bucket's start, `2026-11-27T10:42` (an hour's ends in `:00`, a day's in `T00:00`) */
   minute: string;
+  /** absent on minutes written before resolutions existed: 1m */
+  resolution?: Resolution;
   count: number;
   /** the time of the sample `last` comes from, so out-of-order delivery keeps the newest */
   lastAt: string;
-  /** samples already counted in this minute: a redelivered record changes nothing */
-  sampleIds: string[];
-  /** per gauge; one no sample of the minute carried (swap and inodes in version 1) is absent */
+  /** a minute's samples already counted: a redelivered record changes nothing (at most a few) */
+  sampleIds?: string[];
+  /** per gauge; one no sample of the bucket carried (swap and inodes in version 1) is absent */
   stats: Partial<Record<Gauge, Stat>>;
+  /** quantile sketches, mergeable from minutes to hours to days */
+  sketches?: Partial<Record<SketchedGauge, string>>;
+  /** a minute folded into its hour and day: closed, later samples for it are late */
+  foldedAt?: string;
+  /** an hour's or day's number of minutes folded into it */
+  minutes?: number;
 }
 
-/** Rollups: one partition per server, sorted by minute; kept 35 days by TTL. */
+/**
+ * Rollups: one partition per server and resolution, sorted by bucket; each resolution kept for
+ * its own time by TTL. A minute not yet folded into its hour and day is in the fold index.
+ */
 export const rollupKeys = {
-  partition: (tenantId: string, serverId: string) => tenantSubPartition(tenantId, 'SERVER', serverId, 'M1'),
-  item: (tenantId: string, serverId: string, minute: string) => ({
-    pk: rollupKeys.partition(tenantId, serverId),
-    sk: minute,
+  partition: (tenantId: string, serverId: string, resolution: Resolution = '1m') =>
+    tenantSubPartition(tenantId, 'SERVER', serverId, { '1m': 'M1', '1h': 'H1', '1d': 'D1' }[resolution]),
+  item: (tenantId: string, serverId: string, bucket: string, resolution: Resolution = '1m') => ({
+    pk: rollupKeys.partition(tenantId, serverId, resolution),
+    sk: bucket,
   }),
 };
 
-export const ROLLUP_RETENTION_SECONDS = 35 * 24 * 3600;
+/** The bucket a time falls in at a resolution: `2026-11-27T10:42`, `2026-11-27T10:00`, `2026-11-27T00:00`. */
+export function bucketOf(resolution: Resolution, iso: string): string {
+  const minute = new Date(iso).toISOString().slice(0, 16);
+  if (resolution === '1m') return minute;
+  if (resolution === '1h') return `${minute.slice(0, 13)}:00`;
+  return `${minute.slice(0, 10)}T00:00`;
+}
+
+/**
+ * Minutes waiting to be folded, across tenants, in gsi1 by minute: the fold sweep reads those
+ * closed (a grace after their end) and takes each out as it folds it.
+ */
+export const rollupFoldIndex = {
+  partition: 'ROLLUPFOLD',
+  keys: (minute: string, tenantId: string, serverId: string) => ({
+    gsi1pk: 'ROLLUPFOLD',
+    gsi1sk: `${minute}#${tenantId}#${serverId}`,
+  }),
+  /** the sort keys of every minute before `minute` */
+  before: (minute: string): [string, string] => ['0', minute],
+};

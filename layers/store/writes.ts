@@ -107,6 +107,17 @@ export function putNew(item: StoredItem): TransactItem {
   };
 }
 
+/**
+ * A transaction's put of a whole item over the version read (none: only while there is none),
+ * for read-merge-write inside a transaction.
+ */
+export function putOverVersion(item: StoredItem, expectedVersion: number | undefined): TransactItem {
+  const p = new Placeholders('v');
+  const where: Conditions =
+    expectedVersion === undefined ? { exists: false } : { equals: { version: expectedVersion } };
+  return { Put: { Item: item, ...withCondition(where, p), ...placeholders(p) } };
+}
+
 /** A transaction's put of a whole item, whatever was there. */
 export const putItem = (item: StoredItem): TransactItem => ({ Put: { Item: item } });
 

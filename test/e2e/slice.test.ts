@@ -335,19 +335,21 @@ describe('Feature: metrics', () => {
     expect(dashboard.json.servers[0].latest.at > at).toBe(true);
   });
 
-  it('rejects a range over 24 hours and from after to, naming the field', async () => {
-    const long = await api.call(
-      'GET',
-      `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z`,
-      { token: alice.token },
-    );
+  it('picks the resolution for the range, and rejects a range too long for one, naming the field', async () => {
+    const metrics = (q: string) =>
+      api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${q}`, {
+        token: alice.token,
+      });
+    // at most 360 points when the resolution is left to the API
+    expect((await metrics('from=2026-01-01T00:00:00Z&to=2026-01-01T06:00:00Z')).json.resolution).toBe('1m');
+    expect((await metrics('from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z')).json.resolution).toBe('1h');
+    expect((await metrics('from=2026-01-01T00:00:00Z&to=2026-03-01T00:00:00Z')).json.resolution).toBe('1d');
+    const long = await metrics('from=2026-01-01T00:00:00Z&to=2026-01-03T00:00:00Z&resolution=1m');
     expectProblem(long, 400);
     expect(long.json.errors).toEqual([{ path: 'query.to', message: expect.any(String) }]);
-    const reversed = await api.call(
-      'GET',
-      `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?from=2026-01-03T00:00:00Z&to=2026-01-01T00:00:00Z`,
-      { token: alice.token },
-    );
+    const unknown = await metrics('resolution=5m');
+    expect(unknown.json.errors[0].path).toBe('query.resolution');
+    const reversed = await metrics('from=2026-01-03T00:00:00Z&to=2026-01-01T00:00:00Z');
     expect(reversed.json.errors[0].path).toBe('query.from');
   });
 });

@@ -51,9 +51,12 @@ describe('Module: rollups', () => {
     expect(merged?.version).toBe(2);
   });
 
-  it('expires rollups by TTL 35 days after their minute', () => {
+  it('expires minutes by TTL 2 days after their minute, unless configured otherwise', () => {
     const rollup = mergeIntoRollup(undefined, [base]);
-    expect(rollup?.expiresAt).toBe(Date.parse('2026-11-27T10:42:00Z') / 1000 + 35 * 24 * 3600);
+    expect(rollup?.expiresAt).toBe(Date.parse('2026-11-27T10:42:00Z') / 1000 + 2 * 24 * 3600);
+    expect(mergeIntoRollup(undefined, [base], 7)?.expiresAt).toBe(
+      Date.parse('2026-11-27T10:42:00Z') / 1000 + 7 * 24 * 3600,
+    );
   });
 });
 
