@@ -82,8 +82,16 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   }
   const groups = new Map<string, Parsed[]>();
   const newest = new Map<string, Parsed>();
+  // a minute past its retention reads as gone (TTL): a sample that old (an agent's clock, a
+  // stream kept longer) is counted and skipped rather than fought over
+  const oldest =
+    platform.clock.now().getTime() - platform.config.METRICS_RETENTION_MINUTE_DAYS * 86_400_000 + 60_000;
   for (const entry of parsed) {
     const { sample } = entry;
+    if (Date.parse(sample.at) < oldest) {
+      metrics.addMetric('ExpiredSamples', 'Count', 1);
+      continue;
+    }
     const groupKey = `${sample.tenantId}/${sample.serverId}/${minuteOf(sample.at)}`;
     groups.set(groupKey, [...(groups.get(groupKey) ?? []), entry]);
     const serverKey = `${sample.tenantId}/${sample.serverId}`;

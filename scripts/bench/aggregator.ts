@@ -32,7 +32,8 @@ try {
   );
   const tenantId = `ten_${ulid().toLowerCase()}`;
   const servers = Array.from({ length: SERVERS }, () => `srv_${ulid().toLowerCase()}`);
-  const start = Date.parse('2026-12-01T10:00:00Z');
+  // recent: minutes older than their retention (2 days) read as gone
+  const start = Math.floor((Date.now() - 3 * 3_600_000) / 60_000) * 60_000;
   const records = (offsetMinutes: number) =>
     servers.flatMap((serverId) =>
       Array.from({ length: SAMPLES_PER_SERVER }, (_, i) => {
@@ -90,7 +91,7 @@ try {
   // aggregator's CPU time against only parsing the same records.
   const fleet = makeFleet({ hosts: 1000, seed: 3, tenantId, duplicates: 0, silence: 0, spikes: 0.003 });
   const fleetRecords = Array.from({ length: 10 }, (_, tick) =>
-    fleet.tick(new Date(Date.parse('2026-12-01T12:00:05Z') + tick * 10_000)),
+    fleet.tick(new Date(start + 60 * 60_000 + 5_000 + tick * 10_000)),
   )
     .flat()
     .map(({ serverId, record }, i) => ({

@@ -184,4 +184,12 @@ describe('Metrics at 1 minute, 1 hour and 1 day', () => {
     expect(await rollups(clean, serverId, '1h')).toEqual(hourBefore);
     expect(await rollups(clean, serverId, '1m')).toEqual(minuteBefore);
   });
+
+  it('skips a sample older than minutes are kept, which would read as gone', async () => {
+    const tenantId = `ten_${ulid().toLowerCase()}`;
+    const first = fleetFor(tenantId)[0] as Record<string, unknown>;
+    const old = { ...first, at: new Date(Date.now() - 3 * 86_400_000).toISOString() };
+    await deliver(asRecords([old]));
+    expect(await rollups(tenantId, String(first.serverId), '1m')).toEqual([]);
+  });
 });
