@@ -78,7 +78,7 @@ poll() {
   local tries=0
   until "$@"; do
     tries=$((tries + 1))
-    if [ "$tries" -ge 100 ]; then return 1; fi
+    if [ "$tries" -ge "${POLL_TRIES:-100}" ]; then return 1; fi
     sleep 0.05
   done
 }
@@ -94,8 +94,8 @@ pools_listen() {
 # await_pools VERSION: waits until every pool of a PHP-FPM version listens on its socket (a
 # reload re-executes the master, which opens the sockets of new pools once it is back)
 await_pools() {
-  poll pools_listen "$1" || {
-    echo "php$1-fpm did not open its pools' sockets within 5 s" >&2
+  POLL_TRIES=600 poll pools_listen "$1" || {
+    echo "php$1-fpm did not open its pools' sockets within 30 s" >&2
     return 1
   }
 }
@@ -122,8 +122,9 @@ reload_nginx() {
   master="$(cat /run/nginx.pid)"
   before=" $(pgrep -P "$master" | tr '\n' ' ')"
   kill -HUP "$master"
-  poll nginx_reloaded "$master" "$before" || {
-    echo "nginx did not start new workers within 5 s" >&2
+  # a loaded machine may take a while: up to 30 s, as the site document waits
+  POLL_TRIES=600 poll nginx_reloaded "$master" "$before" || {
+    echo "nginx did not start new workers within 30 s" >&2
     return 1
   }
 }
