@@ -46,11 +46,15 @@ export async function foldMinute(
   }
 }
 
+/** Servers folded at once: each server's minutes one after another (they share hours and days). */
+const SERVERS_AT_ONCE = 16;
+
 /**
  * Folds every minute that closed (a grace after its end, METRICS_FOLD_GRACE_SECONDS) into its
  * hour and day, from the fold index (no scan): run every minute by EventBridge Scheduler (the
  * local timer). Hours and days never hold a set of sample ids: each minute is folded once, and
- * the minute's own ids (a handful) are what makes redelivery harmless.
+ * the minute's own ids (a handful) are what makes redelivery harmless. A server's minutes fold in
+ * order, one at a time (they write the same hour and day); servers fold side by side.
  */
 export async function foldClosedMinutes(platform: Platform) {
   const now = platform.clock.now();
@@ -63,9 +67,21 @@ export async function foldClosedMinutes(platform: Platform) {
     pk: rollupFoldIndex.partition,
     skBetween: rollupFoldIndex.before(cutoff),
   })) {
+    const byServer = new Map<string, RollupItem[]>();
     for (const entry of page) {
-      if (await foldMinute(platform, entry)) folded += 1;
+      const server = `${entry.tenantId}/${entry.serverId}`;
+      byServer.set(server, [...(byServer.get(server) ?? []), entry]);
     }
+    const queue = [...byServer.values()];
+    await Promise.all(
+      Array.from({ length: Math.min(SERVERS_AT_ONCE, queue.length) }, async () => {
+        for (let minutes = queue.shift(); minutes; minutes = queue.shift()) {
+          for (const entry of minutes) {
+            if (await foldMinute(platform, entry)) folded += 1;
+          }
+        }
+      }),
+    );
   }
   if (folded > 0) logger.info('Folded closed minutes into hours and days', { folded });
   metrics.addMetric('MinutesFolded', 'Count', folded);
