@@ -61,7 +61,7 @@ export interface BackupPart {
 }
 
 /** The backup a workflow's step acts on, while it is still running under that workflow's operation. */
-async function runningBackup(store: Store, ended: EndedBackupCommand) {
+export async function runningBackup(store: Store, ended: EndedBackupCommand) {
   if (!ended.backupId || !ended.siteId) throw new Error('The command names no backup');
   const backup = await store.get<BackupItem>(
     backupKeys.item(ended.tenantId, ended.siteId, ended.backupId),

@@ -264,7 +264,7 @@ export function targetStorage(target: BackupTargetItem, secret: string): BackupS
 }
 
 /** An S3 client for a customer's storage, with its own credentials. */
-export const targetClient = (
+const targetClient = (
   target: { endpoint: string; region: string; forcePathStyle: boolean; accessKeyId: string },
   secretAccessKey: string,
 ) =>

@@ -1,4 +1,4 @@
-import { type BackupItem, type BackupTestRestore, backupKeys } from '../../layers/model/backups';
+import { type BackupTestRestore, backupKeys } from '../../layers/model/backups';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { updateItem } from '../../layers/store/writes';
@@ -6,19 +6,15 @@ import type { Invocation } from '../servers/commands/invocation';
 import { documentSafe } from '../servers/stack/service';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
 import { sealedRestorePlan } from './service';
-import type { EndedBackupCommand } from './settle';
+import { type EndedBackupCommand, runningBackup } from './settle';
 
 /** The backup-site execution's input, as its test-restore steps read it. */
 export type TestRestoreInput = EndedBackupCommand & { correlationId: string };
 
+/** The backup the workflow is making, once its uploads are complete (it has a manifest). */
 async function backupUnderTest(platform: Platform, input: TestRestoreInput) {
-  const backup = await platform.store.get<BackupItem>(
-    backupKeys.item(input.tenantId, input.siteId ?? '', input.backupId ?? ''),
-    true,
-  );
-  if (backup?.status !== 'running' || backup.operationId !== input.operationId || !backup.manifest) {
-    throw new Error(`The backup ${input.backupId} is not being made under ${input.operationId}`);
-  }
+  const backup = await runningBackup(platform.store, input);
+  if (!backup.manifest) throw new Error(`The backup ${input.backupId} has no manifest yet`);
   return backup;
 }
 
