@@ -73,7 +73,7 @@ lay_down() {
 
 running() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# poll CHECK ARGS...: runs the check every 50 ms, for at most 5 s, until it holds
+# poll CHECK ARGS...: runs the check every 50 ms until it holds, at most POLL_TRIES times (100: 5 s)
 poll() {
   local tries=0
   until "$@"; do
@@ -166,6 +166,12 @@ stop_site_unit() {
   if [ -f "$pidfile" ] && running "$pidfile"; then
     kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || kill -TERM "$(cat "$pidfile")" || true
     for _ in $(seq 50); do running "$pidfile" || break; sleep 0.1; done
+    # as systemd does once TimeoutStopSec has passed: what did not stop is killed, so a restart
+    # never leaves the old process answering beside the new one
+    if running "$pidfile"; then
+      kill -KILL -- "-$(cat "$pidfile")" 2>/dev/null || kill -KILL "$(cat "$pidfile")" || true
+      for _ in $(seq 50); do running "$pidfile" || break; sleep 0.1; done
+    fi
   fi
   rm -f "$pidfile"
 }
