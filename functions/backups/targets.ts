@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
@@ -10,51 +8,11 @@ import {
   backupKeys,
 } from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
+import { refusedEndpoint } from '../../layers/net/public-address';
 import type { Platform } from '../../layers/runtime/platform';
 import { putNew } from '../../layers/store/writes';
 import type { targetBody } from './spec';
 import { sealWith, targetOf, targetStorage, tenantDataKey, withSftp } from './storage';
-
-/** Loopback, private, link-local, carrier-grade NAT and unspecified addresses (v4 and v6). */
-export function isPrivateAddress(address: string): boolean {
-  if (isIP(address) === 6) {
-    const lower = address.toLowerCase();
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1];
-    if (mapped) return isPrivateAddress(mapped);
-    return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower);
-  }
-  const [a = 0, b = 0] = address.split('.').map(Number);
-  return (
-    a === 0 ||
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168)
-  );
-}
-
-/**
- * Why the platform will not send backups to an endpoint, if it will not: only HTTPS, and only
- * public addresses (the Lambdas that reach it sit inside the platform's network), unless the
- * runtime is a local one, whose customers' storage is on this machine.
- */
-export async function refusedEndpoint(endpoint: string, local: boolean): Promise<string | undefined> {
-  const url = new URL(endpoint);
-  if (local) return undefined;
-  if (url.protocol !== 'https:') return 'Only https:// endpoints';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host)
-    ? [host]
-    : await lookup(host, { all: true }).then(
-        (found) => found.map((a) => a.address),
-        () => [],
-      );
-  if (addresses.length === 0) return 'The endpoint does not resolve';
-  if (addresses.some(isPrivateAddress)) return 'The endpoint is not a public address';
-  return undefined;
-}
 
 /** The field a storage's refusal points at. */
 function refusal(error: unknown): { path: string; message: string } {

@@ -64,6 +64,8 @@ export interface QueryOptions {
   tenantId: string;
   scope: string;
   ascending?: boolean;
+  /** a strongly consistent read (the table only, not an index) */
+  consistent?: boolean;
   /**
    * Narrows the page after the key condition (pages may then hold fewer than `limit` items):
    * attributes that must equal a value, and list attributes that must contain one; an
@@ -134,13 +136,15 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     return isExpired(Item as T | undefined, now()) ? undefined : (Item as T | undefined);
   }
 
-  async function batchGet<T extends StoredItem>(keys: ItemKey[]): Promise<T[]> {
+  async function batchGet<T extends StoredItem>(keys: ItemKey[], consistent = false): Promise<T[]> {
     if (keys.length === 0) return [];
     const found: T[] = [];
     let pending: Record<string, unknown>[] | undefined = keys.map((k) => ({ ...k }));
     while (pending && pending.length > 0) {
       const result = await client.send(
-        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending } } }),
+        new BatchGetCommand({
+          RequestItems: { [tableName]: { Keys: pending, ...(consistent ? { ConsistentRead: true } : {}) } },
+        }),
       );
       found.push(...((result.Responses?.[tableName] ?? []) as T[]));
       pending = result.UnprocessedKeys?.[tableName]?.Keys as Record<string, unknown>[] | undefined;
@@ -349,6 +353,7 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
         ExpressionAttributeValues: { ...values, ...filters.values },
         Limit: options.limit,
         ScanIndexForward: options.ascending ?? true,
+        ...(options.consistent ? { ConsistentRead: true } : {}),
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress, refusedEndpoint } from '../../functions/backups/targets';
+import { isPrivateAddress, refusedEndpoint } from '../../layers/net/public-address';
 
-/** Customers' storage is reached from inside the platform: only public HTTPS endpoints (SSRF). */
-describe("Customers' backup storage endpoints", () => {
+/** Tenants' endpoints (backup storage, webhooks) are reached from inside the platform: only public HTTPS ones (SSRF). */
+describe("Tenants' endpoints", () => {
   it('tells private, loopback, link-local and shared addresses from public ones', () => {
     for (const address of [
       '127.0.0.1',
