@@ -1,5 +1,6 @@
 import type { ContextDefinition } from '../layers/http/context';
 import type { RouteSpec } from '../layers/http/route';
+import { alertsContext } from './alerts/context';
 import { auditContext } from './audit/context';
 import { authContext } from './auth/context';
 import { backupsContext } from './backups/context';
@@ -29,6 +30,7 @@ export const contexts: readonly ContextDefinition[] = [
   backupsContext,
   operationsContext,
   metricsContext,
+  alertsContext,
   auditContext,
   tokensContext,
   membersContext,

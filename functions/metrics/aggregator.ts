@@ -4,6 +4,8 @@ import { type LatestSample, setLatestSample } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
+import { evaluateAlerts } from '../alerts/evaluation';
+import { observationOf } from '../alerts/observation';
 import { mergeIntoRollup } from './rollup';
 import { gaugeOf, gauges, MAX_SAMPLE_BYTES, minuteOf, type Sample, sampleSchema } from './sample';
 
@@ -45,9 +47,9 @@ export function parse(record: KinesisStreamRecord): Sample | undefined {
 }
 
 /** Read, merge, write with optimistic locking; a concurrent writer makes it read again. */
-async function applyToRollup(platform: Platform, samples: Sample[]): Promise<void> {
+async function applyToRollup(platform: Platform, samples: Sample[]): Promise<RollupItem | undefined> {
   const first = samples[0];
-  if (!first) return;
+  if (!first) return undefined;
   const key = rollupKeys.item(first.tenantId, first.serverId, minuteOf(first.at));
   for (let attempt = 1; ; attempt += 1) {
     const existing = await platform.store.get<RollupItem>(key, true);
@@ -55,13 +57,13 @@ async function applyToRollup(platform: Platform, samples: Sample[]): Promise<voi
       // folded into its hour and day already: these samples came later than the grace allows
       logger.warn('Late metrics samples for a closed minute', { key, samples: samples.length });
       metrics.addMetric('LateSamples', 'Count', samples.length);
-      return;
+      return undefined;
     }
     const merged = mergeIntoRollup(existing, samples, platform.config.METRICS_RETENTION_MINUTE_DAYS);
-    if (!merged) return;
+    if (!merged) return existing;
     try {
       await platform.store.putIfVersion(merged, existing ? (existing.version ?? 1) : undefined);
-      return;
+      return merged;
     } catch (error) {
       if (!(error instanceof ConditionFailedError) || attempt >= MAX_ATTEMPTS) throw error;
     }
@@ -99,19 +101,40 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     if (!current || current.sample.at < sample.at) newest.set(serverKey, entry);
   }
   const failed: string[] = [];
+  /** each server's minute of its newest sample, as written */
+  const minutes = new Map<string, RollupItem>();
   await Promise.allSettled(
     [...groups.values()].map(async (entries) => {
       try {
-        await applyToRollup(
+        const rollup = await applyToRollup(
           platform,
           entries.map((e) => e.sample),
         );
+        const { sample } = entries[0] as Parsed;
+        const newestOfServer = newest.get(`${sample.tenantId}/${sample.serverId}`)?.sample;
+        if (rollup && newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) {
+          minutes.set(`${sample.tenantId}/${sample.serverId}`, rollup);
+        }
       } catch (error) {
         logger.error('Rollup write failed', { error: error as Error });
         failed.push(...entries.map((e) => e.sequenceNumber));
       }
     }),
   );
+  // alert rules, on each server's newest sample (and its minute's percentiles)
+  try {
+    await evaluateAlerts(
+      platform,
+      [...newest.entries()].map(([serverKey, { sample }]) => ({
+        tenantId: sample.tenantId,
+        serverId: sample.serverId,
+        observe: () => observationOf(sample, minutes.get(serverKey)),
+      })),
+    );
+  } catch (error) {
+    logger.error('Alert evaluation failed', { error: error as Error });
+    failed.push(...[...newest.values()].map((e) => e.sequenceNumber));
+  }
   await Promise.allSettled(
     [...newest.values()].map(async (entry) => {
       try {

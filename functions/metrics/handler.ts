@@ -1,6 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { ok } from '../../layers/http/route';
+import { alertKeys, type FiringAlertsItem } from '../../layers/model/alerts';
 import { counterKeys, siteCounterAttribute } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { bucketOf, type Resolution, type RollupItem, rollupKeys } from '../../layers/model/rollups';
@@ -52,10 +53,16 @@ export const handler = makeContextHandler(metricsContext, {
     });
   },
 
-  /** Two DynamoDB requests whatever the fleet size: the counters item and one page of servers. */
+  /**
+   * Two DynamoDB requests whatever the fleet size: the counters and firing alerts items in one
+   * BatchGetItem, and one page of servers.
+   */
   getDashboard: async ({ params, query, platform }) => {
-    const [counters, page] = await Promise.all([
-      platform.store.get<StoredItem>(counterKeys.item(params.tenantId)),
+    const [items, page] = await Promise.all([
+      platform.store.batchGet<StoredItem>([
+        counterKeys.item(params.tenantId),
+        alertKeys.firing(params.tenantId),
+      ]),
       platform.store.query<ServerItem>({
         pk: tenantPartition(params.tenantId),
         skPrefix: serverKeys.prefix,
@@ -65,6 +72,11 @@ export const handler = makeContextHandler(metricsContext, {
         scope: 'dashboard',
       }),
     ]);
+    const counters = items.find((i) => i.sk === counterKeys.item(params.tenantId).sk);
+    const firing = Object.values(
+      (items.find((i) => i.sk === alertKeys.firing(params.tenantId).sk) as FiringAlertsItem | undefined)
+        ?.firing ?? {},
+    ).sort((a, b) => a.since.localeCompare(b.since));
     const counts = Object.fromEntries(
       serverStatuses.map((status) => [status, Number(counters?.[`servers_${status}`] ?? 0)]),
     ) as Record<(typeof serverStatuses)[number], number>;
@@ -75,6 +87,7 @@ export const handler = makeContextHandler(metricsContext, {
     return ok({
       counts: { total, ...counts },
       siteCounts: { total: Object.values(siteCounts).reduce((a, b) => a + b, 0), ...siteCounts },
+      alerts: { firing: firing.length, items: firing.slice(0, 50) },
       servers: page.items.map((s) => ({
         id: s.id,
         name: s.name,

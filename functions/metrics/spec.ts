@@ -107,6 +107,23 @@ export const dashboardResponse = z
     siteCounts: z
       .object({ total: z.number(), ...Object.fromEntries(siteStatuses.map((s) => [s, z.number()])) })
       .meta({ description: "The tenant's sites by status" }),
+    alerts: z
+      .object({
+        firing: z.number(),
+        items: z.array(
+          z.object({
+            ruleId: z.string(),
+            ruleName: z.string(),
+            serverId: z.string(),
+            severity: z.string(),
+            since: z.string(),
+            value: z.number(),
+          }),
+        ),
+      })
+      .meta({
+        description: 'The alerts firing now, longest-firing first (at most 50 here; GET /alerts has all)',
+      }),
     servers: z.array(z.object({ id: z.string(), name: z.string(), status: z.enum(serverStatuses), latest })),
     nextCursor: z.string().nullable(),
   })

@@ -1,4 +1,5 @@
 import type { App, Environment } from 'aws-cdk-lib';
+import { AlertsStack } from './alerts-stack';
 import { ApiStack } from './api-stack';
 import { DataStack } from './data-stack';
 import { MetricsStack } from './metrics-stack';
@@ -23,12 +24,19 @@ export function buildStacks(app: App, options: { stage: string; env?: Environmen
     machines: workflows.machines,
     ...env,
   });
+  const alerts = new AlertsStack(app, `${prefix}-Alerts`, {
+    stage,
+    table: data.table,
+    secrets: data.secrets,
+    ...env,
+  });
   const metrics = new MetricsStack(app, `${prefix}-Metrics`, {
     stage,
     table: data.table,
     stream: data.stream,
     secrets: data.secrets,
+    bus: alerts.bus,
     ...env,
   });
-  return { data, workflows, api, metrics };
+  return { data, workflows, api, alerts, metrics };
 }

@@ -1,5 +1,6 @@
 import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,9 +16,14 @@ export interface MetricsStackProps extends StackProps {
   table: dynamodb.Table;
   stream: kinesis.IStream;
   secrets: { name: string; arn: string; key: kms.IKey };
+  /** the bus alert transitions are put on */
+  bus: events.EventBus;
 }
 
-/** The aggregator: Kinesis samples into 1-minute rollups and each server's latest sample. */
+/**
+ * The aggregator: Kinesis samples into 1-minute rollups and each server's latest sample, with
+ * the tenants' alert rules evaluated on each server's newest sample.
+ */
 export class MetricsStack extends Stack {
   readonly aggregator: HouseFunction;
   readonly failures: sqs.Queue;
@@ -37,7 +43,9 @@ export class MetricsStack extends Stack {
     })
       .grantTable(props.table)
       .grantSecrets(props.secrets)
-      .setEnvironment(platformEnvironment(this, props.stage));
+      .setEnvironment({ ...platformEnvironment(this, props.stage), EVENT_BUS_NAME: props.bus.eventBusName });
+    // alert rules are evaluated as samples arrive; their transitions go on the bus
+    props.bus.grantPutEventsTo(this.aggregator.fn);
     this.aggregator.fn.addEventSource(
       new KinesisEventSource(props.stream, {
         startingPosition: lambda.StartingPosition[aggregatorMapping.startingPosition],

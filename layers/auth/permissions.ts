@@ -23,6 +23,8 @@ export const permissionMatrix = {
   'backups:key': ['owner', 'admin'],
   'operations:read': ['owner', 'admin', 'developer', 'read-only'],
   'metrics:read': ['owner', 'admin', 'developer', 'read-only'],
+  'alerts:read': ['owner', 'admin', 'developer', 'read-only'],
+  'alerts:write': ['owner', 'admin', 'developer'],
   'audit:read': ['owner', 'admin'],
   'members:read': ['owner', 'admin'],
   'members:write': ['owner', 'admin'],

@@ -1,12 +1,14 @@
 import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -117,3 +119,9 @@ export const sesClient = once(() => new SESv2Client(base(getConfig().SES_ENDPOIN
 
 /** API Gateway's management API, for resellers' usage keys. */
 export const apiGatewayClient = once(() => new APIGatewayClient(base(getConfig().APIGATEWAY_ENDPOINT)));
+
+/** EventBridge, for domain events (alert transitions). */
+export const eventsClient = once(() => new EventBridgeClient(base(getConfig().EVENTS_ENDPOINT)));
+
+/** SQS, for the alert webhooks' queue. */
+export const sqsClient = once(() => new SQSClient(base(getConfig().SQS_ENDPOINT)));

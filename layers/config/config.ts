@@ -57,12 +57,29 @@ export const configSchema = z.object({
   APIGATEWAY_ENDPOINT: optionalUrl,
   S3_ENDPOINT: optionalUrl,
   KMS_ENDPOINT: optionalUrl,
+  EVENTS_ENDPOINT: optionalUrl,
+  SQS_ENDPOINT: optionalUrl,
   /** how long metrics rollups are kept at each resolution */
   METRICS_RETENTION_MINUTE_DAYS: z.coerce.number().int().min(1).max(90).default(2),
   METRICS_RETENTION_HOUR_DAYS: z.coerce.number().int().min(1).max(800).default(90),
   METRICS_RETENTION_DAY_DAYS: z.coerce.number().int().min(1).max(3650).default(730),
   /** a minute is folded into its hour and day this long after it ends; later samples are late */
   METRICS_FOLD_GRACE_SECONDS: z.coerce.number().int().min(60).max(3600).default(300),
+  /** the platform's EventBridge bus, which alert transitions are put on */
+  EVENT_BUS_NAME: z.string().min(1).default('vip-local-events'),
+  /** the SQS queue of alert webhooks to deliver (the alerts stack's) */
+  WEBHOOK_QUEUE_URL: optionalUrl,
+  /** a failed webhook is tried again after this many seconds, doubled each time (up to 15 minutes) */
+  WEBHOOK_RETRY_BASE_SECONDS: z.coerce.number().int().min(0).max(900).default(30),
+  /** alert webhooks may go to loopback or plain HTTP (a local runtime only) */
+  WEBHOOK_TARGETS_LOCAL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** how long the aggregator trusts a tenant's alert rules and silences it has read */
+  ALERT_CONFIG_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(30),
+  /** how long an alert rule's history is kept */
+  ALERT_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** the KMS key tenants' backup data keys are made under (the data stack's key) */
   BACKUP_KEY_ID: z.string().min(1).optional(),
   /** customers' backup storage may be on loopback or plain HTTP (a local runtime only) */

@@ -31,6 +31,11 @@ export const resourceNames = (stage: string) => ({
   /** backups' objects; bucket names are global, so the account and region are part of it */
   backupsBucket: (account: string, region: string) => `vip-${stage}-backups-${account}-${region}`,
   resellersUsagePlan: `vip-${stage}-resellers`,
+  /** the bus domain events are put on (alert transitions) */
+  eventBus: `vip-${stage}-events`,
+  /** alert webhooks waiting to be delivered, and those that never were */
+  webhookQueue: `vip-${stage}-webhooks`,
+  webhookDeadLetters: `vip-${stage}-webhooks-dlq`,
 });
 
 /** A host document's name in a stage (step-functions/workflows.ts names the documents). */
@@ -71,3 +76,12 @@ export const standardUsageKey = (stage: string) => `vip-${stage}-standard-usage`
 
 /** A reseller's usage key value, created with its first API token. */
 export const resellerUsageKey = (stage: string, tenantId: string) => `vip-${stage}-reseller-${tenantId}`;
+
+/** The alert webhooks' queue: how long a delivery may take, and how many tries before the DLQ. */
+export const webhookQueue = {
+  visibilityTimeoutSeconds: 60,
+  maxReceiveCount: 5,
+  batchSize: 10,
+  /** a delivery's request gives up after this long */
+  requestTimeoutSeconds: 10,
+} as const;

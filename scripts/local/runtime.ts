@@ -15,6 +15,7 @@ import {
   stateMachineArn,
   stateMachineName,
   usagePlans,
+  webhookQueue,
 } from '../../layers/config/resources';
 import {
   documentSubstitutions,
@@ -42,6 +43,7 @@ import {
   startDynamoDbEngine,
   startKinesisEngine,
 } from './engines';
+import { makeLocalEventBus } from './event-bus';
 import { makeFrontDoor } from './front-door';
 import { makeGateway } from './gateway';
 import { makeGitServer } from './git-server';
@@ -49,6 +51,7 @@ import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
 import { makeLocalLogs } from './logs';
 import { makeLocalSes } from './ses';
+import { makeLocalSqs } from './sqs';
 import { makeLocalSsm } from './ssm';
 import { makeLocalStepFunctions } from './step-functions';
 import { makeLocalSts } from './sts';
@@ -89,6 +92,8 @@ export interface LocalRuntimeOptions {
   databaseEngines?: boolean;
   /** servers whose machine the local provider's reset button does not restart (a provider fault) */
   resetsIgnoredFor?: string[];
+  /** the first delay before a failed webhook is tried again, doubled each time (default: as in AWS) */
+  webhookRetryBaseSeconds?: number;
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
   resellerThrottle?: { rateLimit: number; burstLimit: number };
   logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
@@ -279,6 +284,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       BACKUP_TARGETS_LOCAL: 'true',
       SFN_ENDPOINT: endpoints.services,
       SES_ENDPOINT: endpoints.services,
+      EVENTS_ENDPOINT: endpoints.services,
+      EVENT_BUS_NAME: names.eventBus,
+      SQS_ENDPOINT: endpoints.services,
+      WEBHOOK_QUEUE_URL: `${endpoints.services}/${ACCOUNT}/${names.webhookQueue}`,
+      // alert webhooks may go to endpoints on this machine
+      WEBHOOK_TARGETS_LOCAL: 'true',
+      ...(options.webhookRetryBaseSeconds !== undefined
+        ? { WEBHOOK_RETRY_BASE_SECONDS: String(options.webhookRetryBaseSeconds) }
+        : {}),
       STS_ENDPOINT: endpoints.services,
       APIGATEWAY_ENDPOINT: endpoints.services,
       RESELLER_USAGE_PLAN_NAME: names.resellersUsagePlan,
@@ -351,10 +365,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         }),
       ),
     );
-    const [authorizer, workflowTasks, aggregator] = await Promise.all([
+    const [authorizer, workflowTasks, aggregator, alertNotifier, webhookDelivery] = await Promise.all([
       import('../../functions/auth/authorizer'),
       import('../../functions/workflow-tasks'),
       import('../../functions/metrics/aggregator'),
+      import('../../functions/alerts/notify'),
+      import('../../functions/alerts/deliver'),
     ]);
 
     const resolveTask = makeTaskResolver({
@@ -386,6 +402,31 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
 
     const ses = makeLocalSes(join(dataDir, 'outbox.jsonl'));
+    // EventBridge and SQS: alert transitions to the notifier, webhooks through their queue
+    const eventBus = makeLocalEventBus({
+      busName: names.eventBus,
+      account: ACCOUNT,
+      region: REGION,
+      targets: { 'alert-notifier': (event) => alertNotifier.handler(event as never) },
+      onDiscard: (event, rule) =>
+        appendFileSync(join(dataDir, 'events-dlq.jsonl'), `${JSON.stringify({ rule, event })}\n`),
+      log,
+    });
+    cleanups.push(() => eventBus.settle());
+    const sqs = makeLocalSqs({ endpoint: endpoints.services, account: ACCOUNT, region: REGION });
+    const webhookDeadLetters = sqs.createQueue(names.webhookDeadLetters, { visibilityTimeoutSeconds: 30 });
+    const webhookQueueUrl = sqs.createQueue(names.webhookQueue, {
+      visibilityTimeoutSeconds: webhookQueue.visibilityTimeoutSeconds,
+      maxReceiveCount: webhookQueue.maxReceiveCount,
+      deadLetter: names.webhookDeadLetters,
+    });
+    cleanups.push(
+      sqs.startMapping(webhookQueueUrl, {
+        batchSize: webhookQueue.batchSize,
+        handler: (event) => webhookDelivery.handler(event),
+        log,
+      }),
+    );
     const kms = makeLocalKms({ keyFile: persist('kms-key') });
     const apiKeys = makeLocalApiKeys({ registryPath: persist('api-keys.json') });
     apiKeys.definePlan({ id: 'standard', name: names.standardUsagePlan, ...usagePlans.standard }, [
@@ -449,6 +490,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
           AWSStepFunctions: stepFunctions.operations,
           Logs_20140328: logs.operations,
           TrentService: kms.operations,
+          AWSEvents: eventBus.operations,
+          AmazonSQS: sqs.operations,
         });
       });
     });
@@ -532,6 +575,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       acme,
       /** Route 53's API, whose hosted zones (`addZone`) prove their domains by DNS-01 */
       route53,
+      /** the EventBridge bus: every event put on it, and `settle` to wait for its targets */
+      eventBus,
+      /** the alert webhooks' queue and its dead-letter queue */
+      webhooks: { queueUrl: webhookQueueUrl, deadLetterUrl: webhookDeadLetters, bodies: sqs.bodies },
       /** S3's API for backups, and the platform's bucket in it */
       s3: { ...s3, bucket: backupsBucket },
       /** runs the certificates sweep now, as the schedule does every 6 hours */

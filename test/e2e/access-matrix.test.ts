@@ -51,6 +51,8 @@ const missing: Record<string, string> = {
   databaseId: 'dbs_00000000000000000000000000',
   databaseUserId: 'dbu_00000000000000000000000000',
   daemon: 'worker',
+  ruleId: 'alr_00000000000000000000000000',
+  silenceId: 'sil_00000000000000000000000000',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */

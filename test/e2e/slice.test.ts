@@ -241,7 +241,7 @@ describe('Feature: metrics', () => {
     expect(point.metrics.inodesUsedPercent.count).toBeGreaterThan(0);
   });
 
-  it('reads the dashboard in two DynamoDB requests and a server in one', async () => {
+  it('reads the dashboard (counts, firing alerts, servers) in two DynamoDB requests and a server in one', async () => {
     const { documentClient } = await import('../../layers/aws/clients');
     const { getPlatform } = await import('../../layers/runtime/platform');
     const sent: string[] = [];
@@ -264,7 +264,7 @@ describe('Feature: metrics', () => {
       );
     try {
       await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
-      expect(sent.sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+      expect(sent.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
       sent.length = 0;
       await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
       expect(sent).toEqual(['GetItemCommand']);

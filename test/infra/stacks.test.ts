@@ -10,7 +10,9 @@ import {
   resourceNames,
   standardUsageKey,
   usagePlans,
+  webhookQueue,
 } from '../../layers/config/resources';
+import { eventRules } from '../../layers/events/rules';
 import { tableDefinition } from '../../layers/store/table-definition';
 import {
   documentPlaceholder,
@@ -22,7 +24,7 @@ import {
 /** The contexts whose data is the tenant's own, as their definitions say. */
 const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
 
-let templates: Record<'data' | 'workflows' | 'api' | 'metrics', Template>;
+let templates: Record<'data' | 'workflows' | 'api' | 'alerts' | 'metrics', Template>;
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -31,6 +33,7 @@ beforeAll(() => {
     data: Template.fromStack(stacks.data),
     workflows: Template.fromStack(stacks.workflows),
     api: Template.fromStack(stacks.api),
+    alerts: Template.fromStack(stacks.alerts),
     metrics: Template.fromStack(stacks.metrics),
   };
 });
@@ -448,6 +451,48 @@ describe('Stack: metrics', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       StartingPosition: 'TRIM_HORIZON',
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
+    });
+  });
+});
+
+describe('Stack: alerts', () => {
+  it('creates the bus with each rule of the shared definition, its pattern as written, to its target with a DLQ', () => {
+    templates.alerts.hasResourceProperties('AWS::Events::EventBus', { Name: resourceNames('test').eventBus });
+    for (const rule of Object.values(eventRules)) {
+      templates.alerts.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: rule.pattern,
+        Targets: [
+          Match.objectLike({
+            RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 8 }),
+            DeadLetterConfig: { Arn: Match.anyValue() },
+          }),
+        ],
+      });
+    }
+  });
+
+  it('queues webhooks with a redrive to a dead-letter queue and delivers them with partial batch failures', () => {
+    templates.alerts.hasResourceProperties('AWS::SQS::Queue', {
+      QueueName: resourceNames('test').webhookQueue,
+      VisibilityTimeout: webhookQueue.visibilityTimeoutSeconds,
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: webhookQueue.maxReceiveCount },
+    });
+    templates.alerts.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: webhookQueue.batchSize,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('lets the aggregator put events on the bus, and tells it which', () => {
+    templates.metrics.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'events:PutEvents', Resource: Match.anyValue() }),
+        ]),
+      },
+    });
+    templates.metrics.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ EVENT_BUS_NAME: Match.anyValue() }) },
     });
   });
 });

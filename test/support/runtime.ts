@@ -16,6 +16,8 @@ export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Pr
   // new password hashes at 1/8 of production's cost: every file signs up many users
   process.env.PASSWORD_SCRYPT_LOG2_N ??= '12';
   process.env.DEFAULT_REQUESTS_PER_MINUTE ??= '100000';
+  // a rule made by a test is evaluated by the next batch, not half a minute later
+  process.env.ALERT_CONFIG_CACHE_SECONDS ??= '0';
   return startLocalRuntime({
     port: 0,
     engines: inject('engines'),

@@ -1,0 +1,9 @@
+import { defineContext } from '../../layers/http/context';
+import { alertsRoutes } from './spec';
+
+/** Alert rules, their states and history, silences; evaluated by the metrics aggregator. */
+export const alertsContext = defineContext({
+  name: 'alerts',
+  routes: alertsRoutes,
+  idPrefixes: ['alr', 'sil', 'alev'],
+});

@@ -1,0 +1,85 @@
+import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { sqsClient } from '../../layers/aws/clients';
+import { webhookQueue } from '../../layers/config/resources';
+import { type AlertRuleItem, alertKeys } from '../../layers/model/alerts';
+import { refusedEndpoint } from '../../layers/net/public-address';
+import { logger, metrics } from '../../layers/observability/logger';
+import { getPlatform, type Platform } from '../../layers/runtime/platform';
+import type { WebhookMessage } from './notify';
+import { signatureHeader } from './signature';
+
+/** How long a failed delivery waits before its next try: the base doubled per try, at most 15 minutes. */
+export const retryDelaySeconds = (base: number, receiveCount: number) =>
+  Math.min(900, base * 2 ** Math.max(0, receiveCount - 1));
+
+/** Sends one webhook; true when the endpoint answered 2xx. */
+async function deliver(platform: Platform, message: WebhookMessage): Promise<boolean> {
+  const rule = await platform.store.get<AlertRuleItem>(alertKeys.rule(message.tenantId, message.ruleId));
+  // a rule deleted since, or an endpoint removed from it: nothing to deliver
+  if (!rule?.webhooks.some((w) => w.url === message.url)) return true;
+  const refused = await refusedEndpoint(message.url, platform.config.WEBHOOK_TARGETS_LOCAL);
+  if (refused) {
+    logger.warn('Webhook endpoint refused', { url: message.url, refused });
+    return true;
+  }
+  try {
+    const response = await fetch(message.url, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(webhookQueue.requestTimeoutSeconds * 1000),
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'VIP-Hosting-Panel-Webhooks/1',
+        'x-vip-event-id': message.eventId,
+        'x-vip-signature': signatureHeader(rule.webhookSecret, message.body, platform.clock.now()),
+      },
+      body: message.body,
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.ok) return true;
+    logger.warn('Webhook answered an error', {
+      url: message.url,
+      status: response.status,
+      eventId: message.eventId,
+    });
+  } catch (error) {
+    logger.warn('Webhook unreachable', { url: message.url, error: (error as Error).message });
+  }
+  return false;
+}
+
+/**
+ * The webhook queue's consumer: each message is one event for one endpoint, signed with its
+ * rule's secret. A failed one is reported alone (ReportBatchItemFailures) and hidden for a
+ * growing delay; after the queue's maxReceiveCount tries SQS moves it to the dead-letter queue.
+ */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const platform = await getPlatform();
+  const failures: { itemIdentifier: string }[] = [];
+  await Promise.all(
+    event.Records.map(async (record: SQSRecord) => {
+      let delivered = false;
+      try {
+        delivered = await deliver(platform, JSON.parse(record.body) as WebhookMessage);
+      } catch (error) {
+        logger.error('Webhook delivery failed', { error: error as Error });
+      }
+      metrics.addMetric(delivered ? 'WebhooksDelivered' : 'WebhookFailures', 'Count', 1);
+      if (delivered) return;
+      failures.push({ itemIdentifier: record.messageId });
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount ?? 1);
+      await sqsClient()
+        .send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: platform.config.WEBHOOK_QUEUE_URL,
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: retryDelaySeconds(platform.config.WEBHOOK_RETRY_BASE_SECONDS, receiveCount),
+          }),
+        )
+        .catch((error: unknown) => logger.warn('Could not delay a webhook retry', { error: error as Error }));
+    }),
+  );
+  metrics.publishStoredMetrics();
+  return { batchItemFailures: failures };
+}

@@ -1,0 +1,36 @@
+import { type RollupItem, sketchedGauges } from '../../layers/model/rollups';
+import { toPoint } from '../metrics/rollup';
+import { gaugeOf, gauges, managedServices, type Sample } from '../metrics/sample';
+import type { Observation } from './evaluate';
+
+const quantiles = ['p50', 'p95', 'p99'] as const;
+
+/**
+ * Every metric a rule may watch: each gauge of the newest sample, each sketched gauge's
+ * percentiles over the current minute (`cpuPercent.p95`), and each managed service, 1 while up
+ * and 0 while down (`service.phpFpm`).
+ */
+export const alertMetrics = [
+  ...gauges,
+  ...sketchedGauges.flatMap((g) => quantiles.map((q) => `${g}.${q}`)),
+  ...managedServices.map((s) => `service.${s}`),
+] as const;
+
+/** One server's observation: its newest sample, with the minute that sample fell in. */
+export function observationOf(sample: Sample, minute: RollupItem | undefined): Observation {
+  const values: Record<string, number> = {};
+  for (const gauge of gauges) {
+    const value = gaugeOf(sample, gauge);
+    if (value !== undefined) values[gauge] = value;
+  }
+  if (sample.version === 2) {
+    for (const [service, status] of Object.entries(sample.services)) {
+      values[`service.${service}`] = status === 'up' ? 1 : 0;
+    }
+  }
+  const point = minute ? toPoint(minute) : undefined;
+  for (const [gauge, q] of Object.entries(point?.quantiles ?? {})) {
+    for (const name of quantiles) values[`${gauge}.${name}`] = q[name];
+  }
+  return { at: sample.at, values };
+}
