@@ -24,7 +24,7 @@ import {
 /** The contexts whose data is the tenant's own, as their definitions say. */
 const tenantDataContexts = contexts.filter((c) => c.data.scope === 'tenant').map((c) => c.name);
 
-let templates: Record<'data' | 'workflows' | 'api' | 'alerts' | 'metrics', Template>;
+let templates: Record<'data' | 'workflows' | 'api' | 'apiFunctions' | 'alerts' | 'metrics', Template>;
 
 beforeAll(() => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -33,6 +33,7 @@ beforeAll(() => {
     data: Template.fromStack(stacks.data),
     workflows: Template.fromStack(stacks.workflows),
     api: Template.fromStack(stacks.api),
+    apiFunctions: Template.fromStack(stacks.api.handlers),
     alerts: Template.fromStack(stacks.alerts),
     metrics: Template.fromStack(stacks.metrics),
   };
@@ -234,8 +235,8 @@ describe('Stack: API', () => {
       Enabled: true,
     });
     templates.api.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
-    const tokens = Object.entries(templates.api.findResources('AWS::Lambda::Function')).find(([id]) =>
-      id.startsWith('ContextTokens'),
+    const tokens = Object.entries(templates.apiFunctions.findResources('AWS::Lambda::Function')).find(
+      ([id]) => id.startsWith('ContextTokens'),
     );
     expect(tokens?.[1].Properties.Environment.Variables.RESELLER_USAGE_PLAN_NAME).toBe(
       resourceNames('test').resellersUsagePlan,
@@ -329,7 +330,7 @@ describe('Stack: API', () => {
       expect(JSON.stringify(method.Integration.Uri)).toContain('/response-streaming-invocations');
       expect(method.Integration.TimeoutInMillis).toBe(360_000);
     }
-    const handlers = Object.values(templates.api.findResources('AWS::Lambda::Function')).filter(
+    const handlers = Object.values(templates.apiFunctions.findResources('AWS::Lambda::Function')).filter(
       (fn) => (fn.Properties as Record<string, any>).Handler === 'index.streamHandler',
     );
     expect(handlers).toHaveLength(1);
@@ -337,7 +338,7 @@ describe('Stack: API', () => {
   });
 
   it("lets only the servers API and the workflow tasks assume tenants' vip-hosting- roles, and names the account they trust", () => {
-    const assumers = Object.entries({ api: templates.api, workflows: templates.workflows }).flatMap(
+    const assumers = Object.entries({ api: templates.apiFunctions, workflows: templates.workflows }).flatMap(
       ([name, template]) =>
         Object.values(template.findResources('AWS::IAM::Policy'))
           .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('sts:AssumeRole'))
@@ -347,7 +348,7 @@ describe('Stack: API', () => {
     expect(assumers).toHaveLength(2);
     expect(assumers.some((a) => a.startsWith('api:') && a.includes('ContextServers'))).toBe(true);
     expect(assumers.some((a) => a.startsWith('workflows:') && a.includes('WorkflowTasks'))).toBe(true);
-    const accounts = Object.values(templates.api.findResources('AWS::Lambda::Function'))
+    const accounts = Object.values(templates.apiFunctions.findResources('AWS::Lambda::Function'))
       .map((fn) => (fn.Properties as Record<string, any>).Environment?.Variables)
       .filter((variables) => variables?.TABLE_NAME)
       .map((variables) => variables.PLATFORM_ACCOUNT_ID);
@@ -372,7 +373,7 @@ describe('Stack: API', () => {
 
 describe('Stack: api, tenant isolation in IAM', () => {
   const tenantRole = () => {
-    const roles = templates.api.findResources('AWS::IAM::Role', {
+    const roles = templates.apiFunctions.findResources('AWS::IAM::Role', {
       Properties: { RoleName: resourceNames('test').tenantDataRole },
     });
     const [id, role] = Object.entries(roles)[0] ?? [];
@@ -382,7 +383,7 @@ describe('Stack: api, tenant isolation in IAM', () => {
 
   it("has one tenant data role whose policy allows only the tag-named tenant's leading keys", () => {
     const { id } = tenantRole();
-    const policies = Object.values(templates.api.findResources('AWS::IAM::Policy')).filter((p) =>
+    const policies = Object.values(templates.apiFunctions.findResources('AWS::IAM::Policy')).filter((p) =>
       (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === id),
     );
     const statements = policies.flatMap(
@@ -432,7 +433,7 @@ describe('Stack: api, tenant isolation in IAM', () => {
   });
 
   it('tells exactly the tenant-data functions which role to assume', () => {
-    const functions = Object.entries(templates.api.findResources('AWS::Lambda::Function'));
+    const functions = Object.entries(templates.apiFunctions.findResources('AWS::Lambda::Function'));
     const withRole = functions
       .filter(([, fn]) => fn.Properties.Environment?.Variables?.TENANT_DATA_ROLE_ARN)
       .map(([id]) => id);
