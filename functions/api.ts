@@ -12,8 +12,10 @@ import { plansContext } from './plans/context';
 import { platformContext } from './platform/context';
 import { serversContext } from './servers/context';
 import { sitesContext } from './sites/context';
+import { statusPagesContext } from './status-pages/context';
 import { tenantsContext } from './tenants/context';
 import { tokensContext } from './tokens/context';
+import { uptimeContext } from './uptime/context';
 
 /**
  * Every bounded context of the API, each described by its own definition. The CDK app, the
@@ -31,6 +33,8 @@ export const contexts: readonly ContextDefinition[] = [
   operationsContext,
   metricsContext,
   alertsContext,
+  uptimeContext,
+  statusPagesContext,
   auditContext,
   tokensContext,
   membersContext,

@@ -6,6 +6,7 @@ import { databaseTasks } from './databases/tasks';
 import { metricsTasks } from './metrics/tasks';
 import { serversTasks } from './servers/tasks';
 import { certificateTasks } from './sites/certificates/tasks';
+import { uptimeTasks } from './uptime/tasks';
 
 /**
  * Every context's workflow tasks: the one line a context with workflows adds here (a test
@@ -17,6 +18,7 @@ export const workflowTasks: AnyTaskHandlers = mergeTasks(
   databaseTasks as AnyTaskHandlers,
   backupTasks as AnyTaskHandlers,
   metricsTasks as AnyTaskHandlers,
+  uptimeTasks as AnyTaskHandlers,
 );
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */

@@ -113,6 +113,12 @@ export const scheduledTasks = {
     everyMinutes: 1,
     description: 'Folds closed minutes of metrics into their hours and days',
   },
+  // probes the uptime checks that are due
+  'uptime-sweep': {
+    action: 'uptimeSweep',
+    everyMinutes: 1,
+    description: 'Probes the uptime checks that are due',
+  },
   // starts the backups whose policy's schedule is due
   'backup-schedule': {
     action: 'backupScheduleSweep',

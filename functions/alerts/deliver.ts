@@ -2,11 +2,10 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../../layers/aws/clients';
 import { webhookQueue } from '../../layers/config/resources';
-import { type AlertRuleItem, alertKeys } from '../../layers/model/alerts';
 import { refusedEndpoint } from '../../layers/net/public-address';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
-import type { WebhookMessage } from './notify';
+import { notifierOf, type WebhookMessage } from './notify';
 import { signatureHeader } from './signature';
 
 /** How long a failed delivery waits before its next try: the base doubled per try, at most 15 minutes. */
@@ -15,9 +14,9 @@ export const retryDelaySeconds = (base: number, receiveCount: number) =>
 
 /** Sends one webhook; true when the endpoint answered 2xx. */
 async function deliver(platform: Platform, message: WebhookMessage): Promise<boolean> {
-  const rule = await platform.store.get<AlertRuleItem>(alertKeys.rule(message.tenantId, message.ruleId));
-  // a rule deleted since, or an endpoint removed from it: nothing to deliver
-  if (!rule?.webhooks.some((w) => w.url === message.url)) return true;
+  const notifier = await notifierOf(platform.store, message.tenantId, message.owner);
+  // a rule or check deleted since, or an endpoint removed from it: nothing to deliver
+  if (!notifier?.webhooks.some((w) => w.url === message.url)) return true;
   const refused = await refusedEndpoint(message.url, platform.config.WEBHOOK_TARGETS_LOCAL);
   if (refused) {
     logger.warn('Webhook endpoint refused', { url: message.url, refused });
@@ -32,7 +31,7 @@ async function deliver(platform: Platform, message: WebhookMessage): Promise<boo
         'content-type': 'application/json',
         'user-agent': 'VIP-Hosting-Panel-Webhooks/1',
         'x-vip-event-id': message.eventId,
-        'x-vip-signature': signatureHeader(rule.webhookSecret, message.body, platform.clock.now()),
+        'x-vip-signature': signatureHeader(notifier.webhookSecret, message.body, platform.clock.now()),
       },
       body: message.body,
     });

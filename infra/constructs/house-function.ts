@@ -140,6 +140,7 @@ export function platformEnvironment(stack: Stack, stage: string): Record<string,
     BACKUPS_BUCKET: names.backupsBucket(stack.account, stack.region),
     JWT_ISSUER: `https://api.vip-hosting-panel/${stage}`,
     JWT_AUDIENCE: 'vip-hosting-panel',
+    EVENT_BUS_NAME: names.eventBus,
   };
 }
 

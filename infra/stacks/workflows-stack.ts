@@ -412,6 +412,21 @@ export class WorkflowsStack extends Stack {
         tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'backup-site'));
         tasks.fn.addToRolePolicy(this.startsWorkflow(stage, 'restore-site'));
         return;
+      case 'put-events':
+        // by name: the bus is the alerts stack's, made after this one
+        tasks.fn.addToRolePolicy(
+          new iam.PolicyStatement({
+            actions: ['events:PutEvents'],
+            resources: [
+              this.formatArn({
+                service: 'events',
+                resource: 'event-bus',
+                resourceName: resourceNames(stage).eventBus,
+              }),
+            ],
+          }),
+        );
+        return;
     }
   }
 }

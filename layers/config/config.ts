@@ -78,6 +78,15 @@ export const configSchema = z.object({
     .transform((v) => v === 'true'),
   /** how long the aggregator trusts a tenant's alert rules and silences it has read */
   ALERT_CONFIG_CACHE_SECONDS: z.coerce.number().min(0).max(300).default(30),
+  /** uptime checks may probe loopback and private addresses (a local runtime only) */
+  UPTIME_TARGETS_LOCAL: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** a CA file uptime probes trust besides the system's (a local runtime's own CA) */
+  UPTIME_CA_FILE: z.string().min(1).optional(),
+  /** how long each probe's result is kept in its check's history */
+  UPTIME_RESULT_DAYS: z.coerce.number().int().min(1).max(90).default(7),
   /** how long an alert rule's history is kept */
   ALERT_HISTORY_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   /** the KMS key tenants' backup data keys are made under (the data stack's key) */

@@ -3,7 +3,10 @@
  * the CDK app (rules on the stage's bus) and by the local runtime's bus, which matches the same
  * patterns.
  */
-export const eventSources = { alerts: 'vip-hosting-panel.alerts' } as const;
+export const eventSources = {
+  alerts: 'vip-hosting-panel.alerts',
+  uptime: 'vip-hosting-panel.uptime',
+} as const;
 
 /** Each alert transition is one event; its detail-type names the transition. */
 export const alertDetailTypes = {
@@ -11,6 +14,12 @@ export const alertDetailTypes = {
   firing: 'Alert firing',
   resolved: 'Alert resolved',
   cleared: 'Alert cleared',
+} as const;
+
+/** An uptime check's incident opening (down) and closing (up). */
+export const uptimeDetailTypes = {
+  down: 'Uptime check down',
+  up: 'Uptime check up',
 } as const;
 
 /** The functions rules deliver to (infra/stacks/alerts-stack.ts builds each). */
@@ -31,6 +40,12 @@ export const eventRules = {
       'detail-type': [alertDetailTypes.firing, alertDetailTypes.resolved],
       detail: { silenced: [false] },
     },
+    target: 'alert-notifier',
+  },
+  // an uptime check's incident opening and closing notify its emails and webhooks
+  'uptime-notifications': {
+    description: "Uptime incidents opened and closed: their check's emails and webhooks",
+    pattern: { source: [eventSources.uptime] },
     target: 'alert-notifier',
   },
 } as const satisfies Record<string, EventRule>;

@@ -48,7 +48,9 @@ export type TaskGrant =
   /** keep a rotated database password, delete a dropped user's */
   | 'database-passwords'
   /** complete backups' uploads, read them back, abort and delete what failed */
-  | 'backups-bucket';
+  | 'backups-bucket'
+  /** put domain events on the platform's bus (uptime incidents) */
+  | 'put-events';
 
 /** One bounded context: everything the CDK app, the local runtime and IAM need to know of it. */
 export interface ContextDefinition<Routes extends readonly RouteSpec[] = readonly RouteSpec[]> {

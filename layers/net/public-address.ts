@@ -28,9 +28,19 @@ export function isPrivateAddress(address: string): boolean {
  * on this machine.
  */
 export async function refusedEndpoint(endpoint: string, local: boolean): Promise<string | undefined> {
-  const url = new URL(endpoint);
   if (local) return undefined;
-  if (url.protocol !== 'https:') return 'Only https:// endpoints';
+  if (new URL(endpoint).protocol !== 'https:') return 'Only https:// endpoints';
+  return refusedAddress(endpoint, local);
+}
+
+/**
+ * Why the platform will not reach a URL's host, if it will not: only public addresses after DNS
+ * resolution, whatever the scheme (an uptime check may watch plain HTTP), unless the runtime is
+ * a local one.
+ */
+export async function refusedAddress(endpoint: string, local: boolean): Promise<string | undefined> {
+  if (local) return undefined;
+  const url = new URL(endpoint);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host)
     ? [host]

@@ -92,6 +92,8 @@ export interface LocalRuntimeOptions {
   databaseEngines?: boolean;
   /** servers whose machine the local provider's reset button does not restart (a provider fault) */
   resetsIgnoredFor?: string[];
+  /** a CA (PEM file) uptime probes trust besides the system's */
+  uptimeCaFile?: string;
   /** the first delay before a failed webhook is tried again, doubled each time (default: as in AWS) */
   webhookRetryBaseSeconds?: number;
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
@@ -290,6 +292,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       WEBHOOK_QUEUE_URL: `${endpoints.services}/${ACCOUNT}/${names.webhookQueue}`,
       // alert webhooks may go to endpoints on this machine
       WEBHOOK_TARGETS_LOCAL: 'true',
+      // uptime checks may watch sites and servers on this machine
+      UPTIME_TARGETS_LOCAL: 'true',
+      ...(options.uptimeCaFile ? { UPTIME_CA_FILE: options.uptimeCaFile } : {}),
       ...(options.webhookRetryBaseSeconds !== undefined
         ? { WEBHOOK_RETRY_BASE_SECONDS: String(options.webhookRetryBaseSeconds) }
         : {}),
@@ -538,6 +543,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     const sweepCertificates = () => runScheduled('certificate-sweep');
     const refreshDatabases = () => runScheduled('database-refresh');
     const runBackupSchedules = () => runScheduled('backup-schedule');
+    const runUptimeChecks = () => runScheduled('uptime-sweep');
 
     const { getPlatform } = await import('../../layers/runtime/platform');
     const { siteAnswering } = await import('../../layers/model/sites');
@@ -587,6 +593,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       refreshDatabases,
       /** starts the scheduled backups that are due now, as the schedule does every 5 minutes */
       runBackupSchedules,
+      /** probes the uptime checks that are due now, as the schedule does every minute */
+      runUptimeChecks,
       /** the provider APIs this runtime stands in for, by the variable that points at each */
       cloudFakes: cloud?.env ?? {},
       gateway,

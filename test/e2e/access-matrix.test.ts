@@ -53,6 +53,7 @@ const missing: Record<string, string> = {
   daemon: 'worker',
   ruleId: 'alr_00000000000000000000000000',
   silenceId: 'sil_00000000000000000000000000',
+  checkId: 'upc_00000000000000000000000000',
 };
 
 /** An empty JSON body for routes that take one: enough to get past the gateway, never valid. */

@@ -74,6 +74,14 @@ describe('Module: context definitions', () => {
   it('runs every context with a tenant in every path under tenant-scoped data, or says why not', () => {
     const unscoped = contexts.filter((c) => c.data.scope === 'platform').map((c) => c.name);
     // the contexts that reach other partitions, each with its reason in its definition
-    expect(unscoped.sort()).toEqual(['auth', 'members', 'plans', 'platform', 'tenants', 'tokens']);
+    expect(unscoped.sort()).toEqual([
+      'auth',
+      'members',
+      'plans',
+      'platform',
+      'status-pages',
+      'tenants',
+      'tokens',
+    ]);
   });
 });
