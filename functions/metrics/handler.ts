@@ -5,7 +5,7 @@ import { alertKeys, type FiringAlertsItem } from '../../layers/model/alerts';
 import { counterKeys, siteCounterAttribute } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { bucketOf, type Resolution, type RollupItem, rollupKeys } from '../../layers/model/rollups';
-import { type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
+import { fleetIndex, type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import type { StoredItem } from '../../layers/store/store';
 import { metricsContext } from './context';
@@ -22,7 +22,66 @@ export function resolutionFor(from: Date, to: Date): Resolution {
   return '1d';
 }
 
+/** The most a fleet read asks for in one request (DynamoDB stops at 1 MB, about 5,000 entries). */
+const FLEET_PAGE = 5_000;
+
 export const handler = makeContextHandler(metricsContext, {
+  getFleet: async ({ params, query, platform }) => {
+    const pk = fleetIndex.partition(params.tenantId);
+    const entries: ServerItem[] = [];
+    if (query.gauge === 'cpuPercent' && !query.tag) {
+      // the index is sorted by CPU: the top N is the first N
+      const page = await platform.store.query<ServerItem>({
+        index: 'gsi2',
+        pk,
+        limit: query.top,
+        ascending: query.order === 'asc',
+        tenantId: params.tenantId,
+        scope: 'fleet',
+      });
+      entries.push(...page.items);
+    } else {
+      let cursor: string | undefined;
+      do {
+        const page = await platform.store.query<ServerItem>({
+          index: 'gsi2',
+          pk,
+          limit: FLEET_PAGE,
+          cursor,
+          tenantId: params.tenantId,
+          scope: 'fleet',
+          filter: { contains: { tags: query.tag } },
+        });
+        entries.push(...page.items);
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor);
+    }
+    const ranked = entries
+      .flatMap((server) => {
+        const value = server.fleet?.[query.gauge];
+        return value === undefined || !server.fleet ? [] : [{ server, fleet: server.fleet, value }];
+      })
+      .sort((a, b) => (query.order === 'asc' ? a.value - b.value : b.value - a.value));
+    return ok({
+      gauge: query.gauge,
+      order: query.order,
+      tag: query.tag ?? null,
+      servers: ranked.slice(0, query.top).map(({ server, fleet, value }) => {
+        const { at, ...gauges } = fleet;
+        return {
+          id: server.id,
+          name: server.name,
+          status: server.status,
+          tags: server.tags ?? [],
+          value,
+          at,
+          gauges,
+        };
+      }),
+      reporting: ranked.length,
+    });
+  },
+
   getServerMetrics: async ({ params, query, platform }) => {
     const now = platform.clock.now();
     const to = query.to ? new Date(query.to) : now;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { serverStatuses } from '../../layers/model/servers';
+import { fleetGauges, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { gauges, managedServices, v2Gauges } from './sample';
@@ -131,6 +131,39 @@ export const dashboardResponse = z
 
 const problems = tenantRouteProblems('server');
 
+export const fleetQuery = z.strictObject({
+  gauge: z.enum(fleetGauges).default('cpuPercent'),
+  top: z.coerce.number().int().min(1).max(100).default(10),
+  order: z
+    .enum(['desc', 'asc'])
+    .default('desc')
+    .meta({ description: 'desc: the highest first; asc: the lowest' }),
+  tag: z.string().trim().min(1).max(64).optional().meta({ description: 'Only the servers with this tag' }),
+});
+
+export const fleetResponse = z
+  .object({
+    gauge: z.enum(fleetGauges),
+    order: z.enum(['desc', 'asc']),
+    tag: z.string().nullable(),
+    servers: z.array(
+      z.object({
+        id: z.string(),
+        name: z.string(),
+        status: z.enum(serverStatuses),
+        tags: z.array(z.string()),
+        value: z.number(),
+        at: z.string(),
+        gauges: z.object(Object.fromEntries(fleetGauges.map((g) => [g, z.number().optional()]))),
+      }),
+    ),
+    reporting: z.number().meta({
+      description:
+        'How many servers were read and ranked: every one with a sample (and the tag), or for the top by CPU the first N',
+    }),
+  })
+  .meta({ id: 'Fleet' });
+
 export const metricsRoutes = [
   route({
     operationId: 'getServerMetrics',
@@ -160,5 +193,19 @@ export const metricsRoutes = [
       cursor: z.string().min(1).max(2048).optional(),
     }),
     responses: { 200: { description: 'The dashboard', schema: dashboardResponse }, ...problems },
+  }),
+  route({
+    operationId: 'getFleet',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/fleet',
+    context: 'metrics',
+    auth: 'user',
+    permission: 'metrics:read',
+    summary:
+      "The tenant's servers ranked by a gauge of their newest sample, or those with a tag: the top N by CPU in one request, any other ranking in one request per 5,000 servers",
+    tags: ['metrics'],
+    params: tenantParams,
+    query: fleetQuery,
+    responses: { 200: { description: 'The ranking', schema: fleetResponse }, ...problems },
   }),
 ] as const;

@@ -58,7 +58,12 @@ export class DataStack extends Stack {
         indexName: index.indexName,
         partitionKey: string(index.partitionKey),
         sortKey: string(index.sortKey),
-        projectionType: dynamodb.ProjectionType.ALL,
+        ...(index.projection.type === 'ALL'
+          ? { projectionType: dynamodb.ProjectionType.ALL }
+          : {
+              projectionType: dynamodb.ProjectionType.INCLUDE,
+              nonKeyAttributes: [...index.projection.attributes],
+            }),
       });
     }
 

@@ -3,7 +3,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Gauge } from '../../functions/metrics/sample';
 import type { ServerStack } from '../../functions/servers/stack/service';
 import type { Store, StoredItem } from '../store/store';
-import { tenantPartition } from './keys';
+import { tenantPartition, tenantSubPartition } from './keys';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];
@@ -50,6 +50,10 @@ export interface ServerItem extends StoredItem {
   /** custom servers: the one line to run on the machine, until its agent registers */
   installCommand?: string;
   latest?: LatestSample;
+  /** the newest sample's fleet entry, and the server's place in the fleet index (gsi2) */
+  fleet?: FleetEntry;
+  gsi2pk?: string;
+  gsi2sk?: string;
   /** what the server was when its deletion began: an active server still holds a unit of quota */
   deletingFrom?: ServerStatus;
   /** the reboot under way, until it ends */
@@ -116,22 +120,66 @@ export function toServer(item: ServerItem) {
   };
 }
 
-/** Keeps the newest metrics sample on the server item; an older one, or an unknown server's, changes nothing. */
+/** The gauges the fleet view ranks servers by; each is in the fleet index's projection. */
+export const fleetGauges = [
+  'cpuPercent',
+  'memoryUsedPercent',
+  'diskUsedPercent',
+  'swapUsedPercent',
+  'inodesUsedPercent',
+  'load1',
+] as const satisfies readonly Gauge[];
+export type FleetGauge = (typeof fleetGauges)[number];
+
+/** What the fleet index holds of a server's newest sample (small: the index is written with every sample). */
+export type FleetEntry = { at: string } & Partial<Record<FleetGauge, number>>;
+
+/**
+ * A tenant's reporting servers in gsi2, sorted by CPU (hundredths of a percent, padded): the top
+ * N by CPU is one Query; by another gauge or within a tag, a read of the partition, whose entries
+ * are small (ids, name, status, tags, the fleet entry), about 5,000 servers a request.
+ */
+export const fleetIndex = {
+  partition: (tenantId: string) => tenantSubPartition(tenantId, 'FLEET'),
+  sortKey: (cpuPercent: number, serverId: string) =>
+    `${String(Math.round(Math.min(100, Math.max(0, cpuPercent)) * 100)).padStart(5, '0')}#${serverId}`,
+};
+
+/**
+ * Keeps the newest metrics sample on the server item, and its fleet entry and place in the fleet
+ * index; an older sample, or an unknown server's, changes nothing.
+ */
 export async function setLatestSample(
   store: Store,
   tenantId: string,
   serverId: string,
   latest: LatestSample,
 ): Promise<void> {
+  const fleet: FleetEntry = {
+    at: latest.at,
+    ...Object.fromEntries(fleetGauges.flatMap((g) => (latest[g] === undefined ? [] : [[g, latest[g]]]))),
+  };
   try {
     await store.client.send(
       new UpdateCommand({
         TableName: store.tableName,
         Key: serverKeys.item(tenantId, serverId),
-        UpdateExpression: 'SET #latest = :latest',
+        UpdateExpression: 'SET #latest = :latest, #fleet = :fleet, #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk',
         ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#latest) OR #latest.#at < :at)',
-        ExpressionAttributeNames: { '#latest': 'latest', '#at': 'at' },
-        ExpressionAttributeValues: { ':latest': latest, ':at': latest.at },
+        ExpressionAttributeNames: {
+          '#latest': 'latest',
+          '#at': 'at',
+          '#fleet': 'fleet',
+          '#gsi2pk': 'gsi2pk',
+          '#gsi2sk': 'gsi2sk',
+        },
+        ExpressionAttributeValues: {
+          ':latest': latest,
+          ':at': latest.at,
+          ':fleet': fleet,
+          ':gsi2pk': fleetIndex.partition(tenantId),
+          ':gsi2sk': fleetIndex.sortKey(latest.cpuPercent ?? 0, serverId),
+        },
       }),
     );
   } catch (error) {

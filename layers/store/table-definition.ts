@@ -8,8 +8,28 @@ export const tableDefinition = {
   partitionKey: 'pk',
   sortKey: 'sk',
   ttlAttribute: 'expiresAt',
-  indexes: [{ indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }],
-} as const;
+  indexes: [
+    { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: { type: 'ALL' } },
+    // a tenant's servers by CPU, with what the fleet view shows of each (layers/model/servers.ts)
+    {
+      indexName: 'gsi2',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+      // expiresAt too: every query filters out what has expired, and a filter reads only what is projected
+      projection: { type: 'INCLUDE', attributes: ['id', 'name', 'status', 'tags', 'fleet', 'expiresAt'] },
+    },
+  ],
+} as const satisfies {
+  partitionKey: string;
+  sortKey: string;
+  ttlAttribute: string;
+  indexes: readonly {
+    indexName: string;
+    partitionKey: string;
+    sortKey: string;
+    projection: { type: 'ALL' } | { type: 'INCLUDE'; attributes: readonly string[] };
+  }[];
+};
 
 export type IndexName = (typeof tableDefinition.indexes)[number]['indexName'];
 
@@ -34,7 +54,10 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
         { AttributeName: index.sortKey, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: 'ALL' },
+      Projection:
+        index.projection.type === 'ALL'
+          ? { ProjectionType: 'ALL' }
+          : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.attributes] },
     })),
   };
 }

@@ -165,7 +165,9 @@ describe('Feature: alerts', () => {
     const values = [85, 85, 20, 85, 85, 20, 85, 85, 20, 85];
     await deliver(
       runtime,
-      values.map((cpu, i) => sample(owner.tenantId, web, 400 + i * 10, cpu, i < 5 ? 'down' : 'up')),
+      values.map((cpu, i) =>
+        sample(owner.tenantId, web, 400 + i * 10, cpu, { phpFpm: i < 5 ? 'down' : 'up' }),
+      ),
     );
     const downHistory = await api.call(
       'GET',
@@ -200,7 +202,7 @@ describe('Feature: alerts', () => {
       token: owner.token,
     });
     expect(deleted.status).toBe(204);
-    await deliver(runtime, [sample(owner.tenantId, web, 600, 10, 'down')]);
+    await deliver(runtime, [sample(owner.tenantId, web, 600, 10, { phpFpm: 'down' })]);
     await eventually(async () => (hook.received.length === 1 ? true : undefined), 10_000, 'the webhook');
     expect(mails('silenced@example.com').map((m) => m.subject)).toEqual([
       '[warning] FIRING: PHP-FPM down on web-2',

@@ -52,7 +52,13 @@ describe('Stack: data', () => {
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
       SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
       GlobalSecondaryIndexes: tableDefinition.indexes.map((index) =>
-        Match.objectLike({ IndexName: index.indexName, Projection: { ProjectionType: 'ALL' } }),
+        Match.objectLike({
+          IndexName: index.indexName,
+          Projection:
+            index.projection.type === 'ALL'
+              ? { ProjectionType: 'ALL' }
+              : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection.attributes] },
+        }),
       ),
     });
   });

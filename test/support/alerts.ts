@@ -72,7 +72,13 @@ let sequence = 1_000_000;
 /** when the scripted series begin: half an hour ago */
 export const start = Date.now() - 30 * 60_000;
 /** One v2 sample of a server `seconds` after the series' start, with its CPU and PHP-FPM's state. */
-export const sample = (tenantId: string, serverId: string, seconds: number, cpu: number, phpFpm = 'up') => ({
+export const sample = (
+  tenantId: string,
+  serverId: string,
+  seconds: number,
+  cpu: number,
+  options: { phpFpm?: 'up' | 'down'; memoryUsedBytes?: number } = {},
+) => ({
   v: 2,
   sampleId: `smp-${serverId}-${seconds}`,
   tenantId,
@@ -80,11 +86,11 @@ export const sample = (tenantId: string, serverId: string, seconds: number, cpu:
   at: new Date(start + seconds * 1000).toISOString(),
   cpuPercent: cpu,
   load: { one: 0.5, five: 0.4, fifteen: 0.3 },
-  memory: { usedBytes: 1e9, totalBytes: 4e9 },
+  memory: { usedBytes: options.memoryUsedBytes ?? 1e9, totalBytes: 4e9 },
   swap: { usedBytes: 0, totalBytes: 1e9 },
   disks: [{ mount: '/', usedBytes: 1e10, totalBytes: 4e10, inodesUsed: 1000, inodesTotal: 100000 }],
   network: { rxBytesPerSecond: 100, txBytesPerSecond: 100 },
-  services: { webServer: 'up', phpFpm },
+  services: { webServer: 'up', phpFpm: options.phpFpm ?? 'up' },
 });
 
 /**
