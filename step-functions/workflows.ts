@@ -107,10 +107,11 @@ export const scheduledTasks = {
     everyMinutes: 360,
     description: "Reads servers' database engines and their databases' sizes",
   },
-  // folds each closed minute of metrics into its hour and day, exactly once
+  // folds each closed minute of metrics into its hour and day, exactly once (a server's closed
+  // minutes of an hour together, so the hour and day are written once for five minutes)
   'rollup-fold': {
     action: 'rollupFoldSweep',
-    everyMinutes: 1,
+    everyMinutes: 5,
     description: 'Folds closed minutes of metrics into their hours and days',
   },
   // probes the uptime checks that are due

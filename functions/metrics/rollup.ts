@@ -1,4 +1,5 @@
 import { DDSketch } from '@datadog/sketches-js';
+import sketchProtos from '@datadog/sketches-js/dist/ddsketch/proto/compiled';
 import {
   bucketOf,
   type Resolution,
@@ -29,7 +30,47 @@ const openSketch = (encoded: string | undefined) =>
   encoded
     ? DDSketch.fromProto(Buffer.from(encoded, 'base64'))
     : new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY });
-const sealSketch = (sketch: DDSketch) => Buffer.from(sketch.toProto()).toString('base64');
+
+interface ProtoStore {
+  contiguousBinCounts?: number[];
+  contiguousBinIndexOffset?: number;
+}
+interface ProtoSketch {
+  positiveValues?: ProtoStore;
+  negativeValues?: ProtoStore;
+}
+const ProtoDDSketch = (
+  sketchProtos as unknown as {
+    DDSketch: {
+      decode(bytes: Uint8Array): ProtoSketch;
+      encode(message: ProtoSketch): { finish(): Uint8Array };
+    };
+  }
+).DDSketch;
+
+/** A store's bins without the empty ones either side (the library keeps whole chunks of 128). */
+function trimmed(store: ProtoStore | undefined): ProtoStore | undefined {
+  if (!store) return store;
+  const counts = store.contiguousBinCounts ?? [];
+  let from = 0;
+  let to = counts.length;
+  while (from < to && counts[from] === 0) from += 1;
+  while (to > from && counts[to - 1] === 0) to -= 1;
+  store.contiguousBinCounts = counts.slice(from, to);
+  store.contiguousBinIndexOffset = (store.contiguousBinIndexOffset ?? 0) + from;
+  return store;
+}
+
+/**
+ * A sketch as stored: DDSketch's protobuf with the empty bins either side of each store left out
+ * (a minute's few values would otherwise carry a chunk of 128 zero counts), in base64.
+ */
+const sealSketch = (sketch: DDSketch) => {
+  const message = ProtoDDSketch.decode(sketch.toProto());
+  trimmed(message.positiveValues);
+  trimmed(message.negativeValues);
+  return Buffer.from(ProtoDDSketch.encode(message).finish()).toString('base64');
+};
 
 /** When a bucket of a resolution expires, in epoch seconds, for that resolution's days kept. */
 export const expiresAtOf = (bucket: string, keptDays: number) =>
@@ -78,7 +119,7 @@ export function mergeIntoRollup(
   return {
     ...rollupKeys.item(first.tenantId, first.serverId, minute),
     ...(existing ? {} : rollupFoldIndex.keys(minute, first.tenantId, first.serverId)),
-    ...(existing?.gsi1pk ? { gsi1pk: existing.gsi1pk, gsi1sk: existing.gsi1sk } : {}),
+    ...(existing?.gsi2pk ? { gsi2pk: existing.gsi2pk, gsi2sk: existing.gsi2sk } : {}),
     entity: 'rollup',
     tenantId: first.tenantId,
     serverId: first.serverId,

@@ -39,6 +39,9 @@ export interface RollupItem extends StoredItem {
   foldedAt?: string;
   /** an hour's or day's number of minutes folded into it */
   minutes?: number;
+  /** a minute's place in the fold index until it is folded */
+  gsi2pk?: string;
+  gsi2sk?: string;
 }
 
 /**
@@ -63,15 +66,22 @@ export function bucketOf(resolution: Resolution, iso: string): string {
 }
 
 /**
- * Minutes waiting to be folded, across tenants, in gsi1 by minute: the fold sweep reads those
- * closed (a grace after their end) and takes each out as it folds it.
+ * Minutes waiting to be folded, across tenants, in gsi2 by minute: the fold sweep reads those
+ * closed (a grace after their end) and takes each out as it folds it. gsi2 projects a few small
+ * attributes a minute does not have, so the minute's rewrites (one a batch) write nothing to the
+ * index: its entry is written once, when the minute is made, and removed once, when it folds.
  */
 export const rollupFoldIndex = {
   partition: 'ROLLUPFOLD',
   keys: (minute: string, tenantId: string, serverId: string) => ({
-    gsi1pk: 'ROLLUPFOLD',
-    gsi1sk: `${minute}#${tenantId}#${serverId}`,
+    gsi2pk: 'ROLLUPFOLD',
+    gsi2sk: `${minute}#${tenantId}#${serverId}`,
   }),
+  /** the minute an index entry stands for, from its sort key */
+  entryOf: (sortKey: string) => {
+    const [minute = '', tenantId = '', serverId = ''] = sortKey.split('#');
+    return { minute, tenantId, serverId };
+  },
   /** the sort keys of every minute before `minute` */
   before: (minute: string): [string, string] => ['0', minute],
 };
