@@ -40,6 +40,13 @@ export interface KinesisPollerOptions {
 export function startKinesisPoller(options: KinesisPollerOptions) {
   const { client, mapping } = options;
   const checkpoints = jsonFile(options.checkpointPath, {} as Record<string, string>);
+  /** per shard: how far behind its newest record the poller reads, as Lambda's IteratorAge */
+  const progress: Record<string, { iteratorAgeMs: number; millisBehindLatest: number; delivered: number }> =
+    {};
+  const progressOf = (shardId: string) => {
+    progress[shardId] ??= { iteratorAgeMs: 0, millisBehindLatest: 0, delivered: 0 };
+    return progress[shardId];
+  };
   let running = true;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>
@@ -94,6 +101,10 @@ export function startKinesisPoller(options: KinesisPollerOptions) {
     }
     if (failedFrom === undefined) {
       commit(shardId, records.at(-1));
+      const shard = progressOf(shardId);
+      shard.delivered += records.length;
+      const age = Date.now() - (records[0]?.ApproximateArrivalTimestamp?.getTime() ?? Date.now());
+      shard.iteratorAgeMs = Math.max(shard.iteratorAgeMs, age);
       return;
     }
     commit(shardId, failedFrom > 0 ? records[failedFrom - 1] : undefined);
@@ -134,6 +145,8 @@ export function startKinesisPoller(options: KinesisPollerOptions) {
       );
       iterator = result.NextShardIterator;
       buffer.push(...(result.Records ?? []));
+      const shard = progressOf(shardId);
+      shard.millisBehindLatest = result.MillisBehindLatest ?? 0;
       const windowOver = Date.now() - windowStart >= mapping.maxBatchingWindowMs;
       if (buffer.length >= mapping.batchSize || (buffer.length > 0 && windowOver)) {
         const batch = buffer.slice(0, mapping.batchSize);
@@ -165,6 +178,12 @@ export function startKinesisPoller(options: KinesisPollerOptions) {
   })();
 
   return {
+    /** each shard's progress since the last call (the oldest record's age at delivery, at most) */
+    progress: () => {
+      const read = structuredClone(progress);
+      for (const shard of Object.values(progress)) shard.iteratorAgeMs = 0;
+      return read;
+    },
     async stop() {
       running = false;
       wake?.();

@@ -94,6 +94,8 @@ export interface LocalRuntimeOptions {
   resetsIgnoredFor?: string[];
   /** a CA (PEM file) uptime probes trust besides the system's */
   uptimeCaFile?: string;
+  /** how long the metrics stream's consumer gathers records for a batch (default: as in AWS) */
+  metricsBatchingWindowMs?: number;
   /** the first delay before a failed webhook is tried again, doubled each time (default: as in AWS) */
   webhookRetryBaseSeconds?: number;
   /** the resellers' usage plan throttle, when a test wants to reach it quickly (default: as in AWS) */
@@ -511,7 +513,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
         streamArn,
         region: REGION,
         batchSize: aggregatorMapping.batchSize,
-        maxBatchingWindowMs: aggregatorMapping.maxBatchingWindowSeconds * 1000,
+        maxBatchingWindowMs:
+          options.metricsBatchingWindowMs ?? aggregatorMapping.maxBatchingWindowSeconds * 1000,
         maxRetryAttempts: aggregatorMapping.retryAttempts,
         bisectBatchOnFunctionError: aggregatorMapping.bisectBatchOnFunctionError,
       },
@@ -581,6 +584,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       acme,
       /** Route 53's API, whose hosted zones (`addZone`) prove their domains by DNS-01 */
       route53,
+      /** the metrics stream's consumer: how far behind it reads, per shard */
+      metricsPoller: { progress: () => poller.progress() },
       /** the EventBridge bus: every event put on it, and `settle` to wait for its targets */
       eventBus,
       /** the alert webhooks' queue and its dead-letter queue */

@@ -26,6 +26,8 @@ export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Pr
     waitMs: 100,
     retryIntervalMs: 50,
     metricsIntervalMs: 400,
+    // samples reach the rollups within a second, not AWS's 30 s window
+    metricsBatchingWindowMs: 500,
     hostBootDelayMs: 100,
     // a file that needs the database engines running asks for them (most servers' stacks name one)
     databaseEngines: false,
