@@ -1,4 +1,5 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import pLimit from 'p-limit';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { type LatestSample, setLatestSample } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
@@ -10,6 +11,8 @@ import { mergeIntoRollup } from './rollup';
 import { gaugeOf, gauges, MAX_SAMPLE_BYTES, minuteOf, type Sample, sampleSchema } from './sample';
 
 const MAX_ATTEMPTS = 5;
+/** DynamoDB requests in flight at once (the SDK's HTTP agent keeps 50 sockets) */
+const REQUESTS_AT_ONCE = 48;
 
 interface Parsed {
   sample: Sample;
@@ -103,23 +106,27 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   const failed: string[] = [];
   /** each server's minute of its newest sample, as written */
   const minutes = new Map<string, RollupItem>();
+  // a 30 s batch holds a few thousand groups: a bounded number of requests in flight at once
+  const limit = pLimit(REQUESTS_AT_ONCE);
   await Promise.allSettled(
-    [...groups.values()].map(async (entries) => {
-      try {
-        const rollup = await applyToRollup(
-          platform,
-          entries.map((e) => e.sample),
-        );
-        const { sample } = entries[0] as Parsed;
-        const newestOfServer = newest.get(`${sample.tenantId}/${sample.serverId}`)?.sample;
-        if (rollup && newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) {
-          minutes.set(`${sample.tenantId}/${sample.serverId}`, rollup);
+    [...groups.values()].map((entries) =>
+      limit(async () => {
+        try {
+          const rollup = await applyToRollup(
+            platform,
+            entries.map((e) => e.sample),
+          );
+          const { sample } = entries[0] as Parsed;
+          const newestOfServer = newest.get(`${sample.tenantId}/${sample.serverId}`)?.sample;
+          if (rollup && newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) {
+            minutes.set(`${sample.tenantId}/${sample.serverId}`, rollup);
+          }
+        } catch (error) {
+          logger.error('Rollup write failed', { error: error as Error });
+          failed.push(...entries.map((e) => e.sequenceNumber));
         }
-      } catch (error) {
-        logger.error('Rollup write failed', { error: error as Error });
-        failed.push(...entries.map((e) => e.sequenceNumber));
-      }
-    }),
+      }),
+    ),
   );
   // alert rules, on each server's newest sample (and its minute's percentiles)
   try {
@@ -136,21 +143,23 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     failed.push(...[...newest.values()].map((e) => e.sequenceNumber));
   }
   await Promise.allSettled(
-    [...newest.values()].map(async (entry) => {
-      try {
-        const { sample } = entry;
-        await setLatestSample(platform.store, sample.tenantId, sample.serverId, {
-          at: sample.at,
-          ...Object.fromEntries(
-            gauges.flatMap((g) => (gaugeOf(sample, g) === undefined ? [] : [[g, gaugeOf(sample, g)]])),
-          ),
-          ...(sample.version === 2 ? { disks: sample.disks, services: sample.services } : {}),
-        } as LatestSample);
-      } catch (error) {
-        logger.error('Latest sample write failed', { error: error as Error });
-        failed.push(entry.sequenceNumber);
-      }
-    }),
+    [...newest.values()].map((entry) =>
+      limit(async () => {
+        try {
+          const { sample } = entry;
+          await setLatestSample(platform.store, sample.tenantId, sample.serverId, {
+            at: sample.at,
+            ...Object.fromEntries(
+              gauges.flatMap((g) => (gaugeOf(sample, g) === undefined ? [] : [[g, gaugeOf(sample, g)]])),
+            ),
+            ...(sample.version === 2 ? { disks: sample.disks, services: sample.services } : {}),
+          } as LatestSample);
+        } catch (error) {
+          logger.error('Latest sample write failed', { error: error as Error });
+          failed.push(entry.sequenceNumber);
+        }
+      }),
+    ),
   );
   metrics.addMetric('SamplesAggregated', 'Count', parsed.length);
   metrics.publishStoredMetrics();
