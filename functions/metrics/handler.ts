@@ -6,10 +6,11 @@ import { counterKeys, siteCounterAttribute } from '../../layers/model/counters';
 import { tenantPartition } from '../../layers/model/keys';
 import { bucketOf, type Resolution, type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { fleetIndex, type ServerItem, serverKeys, serverStatuses } from '../../layers/model/servers';
-import { siteStatuses } from '../../layers/model/sites';
+import { type SiteItem, siteKeys, siteStatuses } from '../../layers/model/sites';
+import type { Platform } from '../../layers/runtime/platform';
 import type { StoredItem } from '../../layers/store/store';
 import { metricsContext } from './context';
-import { toPoint } from './rollup';
+import { toPoint, toSitePoint } from './rollup';
 import { MAX_AUTO_POINTS } from './spec';
 
 const HOUR = 3600_000;
@@ -25,7 +26,59 @@ export function resolutionFor(from: Date, to: Date): Resolution {
 /** The most a fleet read asks for in one request (DynamoDB stops at 1 MB, about 5,000 entries). */
 const FLEET_PAGE = 5_000;
 
+/** A server's rollups over a range at a resolution, every page of them. */
+async function rollupsOf(
+  platform: Platform,
+  tenantId: string,
+  serverId: string,
+  resolution: Resolution,
+  from: Date,
+  to: Date,
+): Promise<RollupItem[]> {
+  const points: RollupItem[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await platform.store.query<RollupItem>({
+      pk: rollupKeys.partition(tenantId, serverId, resolution),
+      skBetween: [bucketOf(resolution, from.toISOString()), bucketOf(resolution, to.toISOString())],
+      limit: 500,
+      cursor,
+      tenantId,
+      scope: `metrics:${serverId}:${resolution}`,
+    });
+    points.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return points;
+}
+
+/** A query's range and resolution: the last hour by default, the resolution chosen for it when `auto`. */
+function rangeOf(
+  query: { from?: string | undefined; to?: string | undefined; resolution: string },
+  now: Date,
+) {
+  const to = query.to ? new Date(query.to) : now;
+  const from = query.from ? new Date(query.from) : new Date(to.getTime() - HOUR);
+  const resolution = query.resolution === 'auto' ? resolutionFor(from, to) : (query.resolution as Resolution);
+  return { from, to, resolution };
+}
+
 export const handler = makeContextHandler(metricsContext, {
+  getSiteMetrics: async ({ params, query, platform }) => {
+    const site = await platform.store.get<SiteItem>(siteKeys.item(params.tenantId, params.siteId));
+    if (!site) throw errors.notFound('site');
+    const { from, to, resolution } = rangeOf(query, platform.clock.now());
+    const points = await rollupsOf(platform, params.tenantId, site.serverId, resolution, from, to);
+    return ok({
+      siteId: site.id,
+      serverId: site.serverId,
+      resolution,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      points: points.flatMap((point) => toSitePoint(point, site.id) ?? []),
+    });
+  },
+
   getFleet: async ({ params, query, platform }) => {
     const pk = fleetIndex.partition(params.tenantId);
     const entries: ServerItem[] = [];
@@ -83,26 +136,10 @@ export const handler = makeContextHandler(metricsContext, {
   },
 
   getServerMetrics: async ({ params, query, platform }) => {
-    const now = platform.clock.now();
-    const to = query.to ? new Date(query.to) : now;
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - HOUR);
-    const resolution = query.resolution === 'auto' ? resolutionFor(from, to) : query.resolution;
+    const { from, to, resolution } = rangeOf(query, platform.clock.now());
     const server = await platform.store.get<ServerItem>(serverKeys.item(params.tenantId, params.serverId));
     if (!server) throw errors.notFound('server');
-    const points: RollupItem[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await platform.store.query<RollupItem>({
-        pk: rollupKeys.partition(params.tenantId, params.serverId, resolution),
-        skBetween: [bucketOf(resolution, from.toISOString()), bucketOf(resolution, to.toISOString())],
-        limit: 500,
-        cursor,
-        tenantId: params.tenantId,
-        scope: `metrics:${params.serverId}:${resolution}`,
-      });
-      points.push(...page.items);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
+    const points = await rollupsOf(platform, params.tenantId, params.serverId, resolution, from, to);
     return ok({
       serverId: server.id,
       resolution,

@@ -6,8 +6,10 @@ import {
   type RollupItem,
   rollupFoldIndex,
   rollupKeys,
+  type SiteFigure,
   type SketchedGauge,
   type Stat,
+  siteFigures,
   sketchedGauges,
 } from '../../layers/model/rollups';
 import { type Gauge, gaugeOf, gauges, minuteOf, type Sample } from './sample';
@@ -72,6 +74,29 @@ const sealSketch = (sketch: DDSketch) => {
   return Buffer.from(ProtoDDSketch.encode(message).finish()).toString('base64');
 };
 
+/** The values (with their weights) a sample adds to a sketch. */
+function sketchValues(sample: Sample, sketched: SketchedGauge): [number, number][] {
+  if (sketched === 'responseTimeMs') {
+    return (sample.version === 2 ? (sample.sites ?? []) : [])
+      .filter((site) => site.requestsPerSecond > 0)
+      .map((site) => [site.responseTimeMs, site.requestsPerSecond]);
+  }
+  const value = gaugeOf(sample, sketched);
+  return value === undefined ? [] : [[value, 1]];
+}
+
+/** Two stats of the same figure as one: `newer` says whose `last` is the later. */
+const mergeStats = (into: Stat | undefined, add: Stat, newer: boolean): Stat =>
+  into
+    ? {
+        count: into.count + add.count,
+        sum: into.sum + add.sum,
+        min: Math.min(into.min, add.min),
+        max: Math.max(into.max, add.max),
+        last: newer ? add.last : into.last,
+      }
+    : { ...add };
+
 /** When a bucket of a resolution expires, in epoch seconds, for that resolution's days kept. */
 export const expiresAtOf = (bucket: string, keptDays: number) =>
   Math.floor(Date.parse(`${bucket}:00Z`) / 1000) + keptDays * 86_400;
@@ -103,6 +128,7 @@ export function mergeIntoRollup(
   const sketches = Object.fromEntries(
     sketchedGauges.map((g) => [g, openSketch(existing?.sketches?.[g])]),
   ) as Record<SketchedGauge, DDSketch>;
+  const sites = structuredClone(existing?.sites ?? {});
   for (const sample of fresh) {
     const newest = sample.at >= lastAt;
     for (const gauge of gauges) {
@@ -110,9 +136,13 @@ export function mergeIntoRollup(
       // a version 1 sample has no swap nor inodes: those gauges count only the samples that do
       if (value !== undefined) stats[gauge] = addTo(stats[gauge], value, newest);
     }
-    for (const gauge of sketchedGauges) {
-      const value = gaugeOf(sample, gauge);
-      if (value !== undefined) sketches[gauge].accept(value);
+    for (const sketched of sketchedGauges) {
+      for (const [value, weight] of sketchValues(sample, sketched)) sketches[sketched].accept(value, weight);
+    }
+    for (const site of sample.version === 2 ? (sample.sites ?? []) : []) {
+      const figures = sites[site.siteId] ?? {};
+      for (const figure of siteFigures) figures[figure] = addTo(figures[figure], site[figure], newest);
+      sites[site.siteId] = figures;
     }
     if (newest) lastAt = sample.at;
   }
@@ -129,6 +159,7 @@ export function mergeIntoRollup(
     lastAt,
     sampleIds: [...seen],
     stats,
+    ...(Object.keys(sites).length > 0 ? { sites } : {}),
     sketches: Object.fromEntries(sketchedGauges.map((g) => [g, sealSketch(sketches[g])])),
     version: (existing?.version ?? 0) + 1,
     expiresAt: expiresAtOf(minute, keptDays),
@@ -151,17 +182,16 @@ export function foldInto(
   const stats = { ...(target?.stats ?? {}) } as Partial<Record<Gauge, Stat>>;
   for (const gauge of gauges) {
     const add = minute.stats[gauge];
-    const into = stats[gauge];
-    if (!add) continue;
-    stats[gauge] = into
-      ? {
-          count: into.count + add.count,
-          sum: into.sum + add.sum,
-          min: Math.min(into.min, add.min),
-          max: Math.max(into.max, add.max),
-          last: newer ? add.last : into.last,
-        }
-      : { ...add };
+    if (add) stats[gauge] = mergeStats(stats[gauge], add, newer);
+  }
+  const sites = structuredClone(target?.sites ?? {});
+  for (const [siteId, figures] of Object.entries(minute.sites ?? {})) {
+    const into = sites[siteId] ?? {};
+    for (const figure of siteFigures) {
+      const add = figures[figure];
+      if (add) into[figure] = mergeStats(into[figure], add, newer);
+    }
+    sites[siteId] = into;
   }
   const sketches: Partial<Record<SketchedGauge, string>> = {};
   for (const gauge of sketchedGauges) {
@@ -185,10 +215,26 @@ export function foldInto(
     count: (target?.count ?? 0) + minute.count,
     lastAt: newer ? minute.lastAt : (target?.lastAt ?? minute.lastAt),
     stats,
+    ...(Object.keys(sites).length > 0 ? { sites } : {}),
     sketches,
     minutes: (target?.minutes ?? 0) + 1,
     version: (target?.version ?? 0) + 1,
     expiresAt: expiresAtOf(bucket, keptDays),
+  };
+}
+
+/** One site's figures in a rollup as the API shows them (undefined when the site had none). */
+export function toSitePoint(item: RollupItem, siteId: string) {
+  const figures = item.sites?.[siteId];
+  if (!figures) return undefined;
+  return {
+    minute: item.minute,
+    metrics: Object.fromEntries(
+      siteFigures.flatMap((figure: SiteFigure) => {
+        const stat = figures[figure];
+        return stat ? [[figure, { ...stat, avg: stat.count > 0 ? stat.sum / stat.count : 0 }]] : [];
+      }),
+    ),
   };
 }
 
@@ -199,6 +245,8 @@ export function toPoint(item: RollupItem) {
       const encoded = item.sketches?.[gauge];
       if (!encoded) return [];
       const sketch = openSketch(encoded);
+      // a server whose sites served nothing has an empty response time sketch
+      if (sketch.count === 0) return [];
       const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 100) / 100;
       return [[gauge, { p50: at(0.5), p95: at(0.95), p99: at(0.99) }]];
     }),

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { siteFigures } from '../../layers/model/rollups';
 import { fleetGauges, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
@@ -61,10 +62,16 @@ export const metricsResponse = z
           ),
         ),
         quantiles: z
-          .object({ cpuPercent: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }) })
+          .object({
+            cpuPercent: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }),
+            responseTimeMs: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }),
+          })
           .partial()
           .optional()
-          .meta({ description: "From the bucket's mergeable sketch, within 1% of the true value" }),
+          .meta({
+            description:
+              "From the bucket's mergeable sketches, within 1% of the true value: CPU, and the response time of the server's sites (each site's figure weighted by its requests)",
+          }),
       }),
     ),
   })
@@ -131,6 +138,22 @@ export const dashboardResponse = z
 
 const problems = tenantRouteProblems('server');
 
+export const siteMetricsResponse = z
+  .object({
+    siteId: z.string(),
+    serverId: z.string(),
+    resolution: z.enum(['1m', '1h', '1d']),
+    from: z.string(),
+    to: z.string(),
+    points: z.array(
+      z.object({
+        minute: z.string(),
+        metrics: z.object(Object.fromEntries(siteFigures.map((f) => [f, stat.optional()]))),
+      }),
+    ),
+  })
+  .meta({ id: 'SiteMetrics' });
+
 export const fleetQuery = z.strictObject({
   gauge: z.enum(fleetGauges).default('cpuPercent'),
   top: z.coerce.number().int().min(1).max(100).default(10),
@@ -193,6 +216,23 @@ export const metricsRoutes = [
       cursor: z.string().min(1).max(2048).optional(),
     }),
     responses: { 200: { description: 'The dashboard', schema: dashboardResponse }, ...problems },
+  }),
+  route({
+    operationId: 'getSiteMetrics',
+    method: 'GET',
+    path: '/v1/tenants/{tenantId}/sites/{siteId}/metrics',
+    context: 'metrics',
+    auth: 'user',
+    permission: 'metrics:read',
+    summary:
+      "A site's requests per second, 5xx rate and response time as its server's agent reports them, at the resolution chosen as for a server's metrics",
+    tags: ['metrics'],
+    params: tenantParams.extend({ siteId: prefixedId('ste') }),
+    query: metricsQuery,
+    responses: {
+      200: { description: 'Rollups', schema: siteMetricsResponse },
+      ...tenantRouteProblems('site'),
+    },
   }),
   route({
     operationId: 'getFleet',

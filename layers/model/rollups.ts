@@ -14,9 +14,16 @@ export interface Stat {
 export const resolutions = ['1m', '1h', '1d'] as const;
 export type Resolution = (typeof resolutions)[number];
 
-/** The sketches a rollup keeps (mergeable quantiles, DDSketch protobuf in base64). */
-export const sketchedGauges = ['cpuPercent'] as const;
+/**
+ * The sketches a rollup keeps (mergeable quantiles, DDSketch protobuf in base64): CPU, and the
+ * response time of the server's sites, each site's figure weighted by its requests.
+ */
+export const sketchedGauges = ['cpuPercent', 'responseTimeMs'] as const;
 export type SketchedGauge = (typeof sketchedGauges)[number];
+
+/** What a rollup keeps of each site on the server, from the agents' per-site figures. */
+export const siteFigures = ['requestsPerSecond', 'errorRate5xx', 'responseTimeMs'] as const;
+export type SiteFigure = (typeof siteFigures)[number];
 
 export interface RollupItem extends StoredItem {
   entity: 'rollup';
@@ -33,6 +40,8 @@ export interface RollupItem extends StoredItem {
   sampleIds?: string[];
   /** per gauge; one no sample of the bucket carried (swap and inodes in version 1) is absent */
   stats: Partial<Record<Gauge, Stat>>;
+  /** each site's figures, by site id (version 2 samples that carry sites) */
+  sites?: Record<string, Partial<Record<SiteFigure, Stat>>>;
   /** quantile sketches, mergeable from minutes to hours to days */
   sketches?: Partial<Record<SketchedGauge, string>>;
   /** a minute folded into its hour and day: closed, later samples for it are late */

@@ -69,15 +69,19 @@ export async function server(tenantId: string, name: string, tags: string[]) {
 }
 
 let sequence = 1_000_000;
-/** when the scripted series begin: half an hour ago */
-export const start = Date.now() - 30 * 60_000;
+/** when the scripted series begin: the start of an hour, three hours or so ago */
+export const start = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
 /** One v2 sample of a server `seconds` after the series' start, with its CPU and PHP-FPM's state. */
 export const sample = (
   tenantId: string,
   serverId: string,
   seconds: number,
   cpu: number,
-  options: { phpFpm?: 'up' | 'down'; memoryUsedBytes?: number } = {},
+  options: {
+    phpFpm?: 'up' | 'down';
+    memoryUsedBytes?: number;
+    sites?: { siteId: string; requestsPerSecond: number; errorRate5xx: number; responseTimeMs: number }[];
+  } = {},
 ) => ({
   v: 2,
   sampleId: `smp-${serverId}-${seconds}`,
@@ -91,6 +95,7 @@ export const sample = (
   disks: [{ mount: '/', usedBytes: 1e10, totalBytes: 4e10, inodesUsed: 1000, inodesTotal: 100000 }],
   network: { rxBytesPerSecond: 100, txBytesPerSecond: 100 },
   services: { webServer: 'up', phpFpm: options.phpFpm ?? 'up' },
+  ...(options.sites ? { sites: options.sites } : {}),
 });
 
 /**
