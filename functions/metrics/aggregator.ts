@@ -49,13 +49,20 @@ export function parse(record: KinesisStreamRecord): Sample | undefined {
   return undefined;
 }
 
-/** Read, merge, write with optimistic locking; a concurrent writer makes it read again. */
-async function applyToRollup(platform: Platform, samples: Sample[]): Promise<RollupItem | undefined> {
+/**
+ * Read, merge, write with optimistic locking; a concurrent writer makes it read again. The first
+ * read is the batch's (`read`: the minutes read together); a retry reads the minute alone.
+ */
+async function applyToRollup(
+  platform: Platform,
+  samples: Sample[],
+  read: RollupItem | undefined,
+): Promise<RollupItem | undefined> {
   const first = samples[0];
   if (!first) return undefined;
   const key = rollupKeys.item(first.tenantId, first.serverId, minuteOf(first.at));
   for (let attempt = 1; ; attempt += 1) {
-    const existing = await platform.store.get<RollupItem>(key, true);
+    const existing = attempt === 1 ? read : await platform.store.get<RollupItem>(key, true);
     if (existing?.foldedAt) {
       // folded into its hour and day already: these samples came later than the grace allows
       logger.warn('Late metrics samples for a closed minute', { key, samples: samples.length });
@@ -108,15 +115,36 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
   const minutes = new Map<string, RollupItem>();
   // a 30 s batch holds a few thousand groups: a bounded number of requests in flight at once
   const limit = pLimit(REQUESTS_AT_ONCE);
+  // every group's minute as it is, a hundred to a request (consistent, as the writes are conditional on it)
+  const keys = [...groups.values()].map((entries) => {
+    const { sample } = entries[0] as Parsed;
+    return rollupKeys.item(sample.tenantId, sample.serverId, minuteOf(sample.at));
+  });
+  const current = new Map<string, RollupItem>();
+  await Promise.all(
+    Array.from({ length: Math.ceil(keys.length / 100) }, (_, i) =>
+      limit(async () => {
+        try {
+          const items = await platform.store.batchGet<RollupItem>(keys.slice(i * 100, i * 100 + 100), true);
+          for (const item of items) current.set(`${item.pk}/${item.sk}`, item);
+        } catch (error) {
+          // the groups read nothing ahead: their conditional writes fail and read again alone
+          logger.warn('Could not read minutes ahead', { error: error as Error });
+        }
+      }),
+    ),
+  );
   await Promise.allSettled(
     [...groups.values()].map((entries) =>
       limit(async () => {
         try {
+          const { sample } = entries[0] as Parsed;
+          const key = rollupKeys.item(sample.tenantId, sample.serverId, minuteOf(sample.at));
           const rollup = await applyToRollup(
             platform,
             entries.map((e) => e.sample),
+            current.get(`${key.pk}/${key.sk}`),
           );
-          const { sample } = entries[0] as Parsed;
           const newestOfServer = newest.get(`${sample.tenantId}/${sample.serverId}`)?.sample;
           if (rollup && newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) {
             minutes.set(`${sample.tenantId}/${sample.serverId}`, rollup);

@@ -123,7 +123,7 @@ try {
     `\nOne batch of ${fleetRecords.length} v2 samples from ${hosts.size} hosts, one run: ${buckets.size} minute buckets and ${hosts.size} latest snapshots touched`,
   );
   console.log(
-    `  DynamoDB writes ${writes} for ${buckets.size + hosts.size} buckets: ${(writes / (buckets.size + hosts.size)).toFixed(2)} writes per bucket (reads ${counts.get('GetItemCommand') ?? 0}) ${JSON.stringify(Object.fromEntries(counts))}`,
+    `  DynamoDB writes ${writes} for ${buckets.size + hosts.size} buckets: ${(writes / (buckets.size + hosts.size)).toFixed(2)} writes per bucket (reads: ${counts.get('GetItemCommand') ?? 0} GetItem, ${counts.get('BatchGetItemCommand') ?? 0} BatchGetItem) ${JSON.stringify(Object.fromEntries(counts))}`,
   );
   console.log(
     `  CPU: aggregating ${ms(aggregateCpu).toFixed(0)} ms, only parsing ${ms(parseCpu).toFixed(0)} ms: ${(ms(aggregateCpu) / ms(parseCpu)).toFixed(1)}x`,
