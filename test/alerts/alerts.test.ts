@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySignature } from '../../functions/alerts/signature';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { closeReceivers, deliver, receiver, sample, server, start } from '../support/alerts';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, mailsTo, signUp, startTestRuntime } from '../support/runtime';
 
 /**
  * Alerts end to end on the local runtime: rules through the API, scripted samples through the
@@ -29,21 +28,6 @@ afterAll(async () => {
 
 const series = (tenantId: string, serverId: string, from: number, values: number[]) =>
   values.map((cpu, i) => sample(tenantId, serverId, from + i * 10, cpu));
-
-const mails = (to: string) => {
-  let text = '';
-  try {
-    text = readFileSync(runtime.outboxPath, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { to: string[]; subject: string; text: string })
-    .filter((m) => m.to.includes(to));
-};
 
 const createRule = (body: Record<string, unknown>, as = owner) =>
   api.call('POST', `/v1/tenants/${as.tenantId}/alert-rules`, { token: as.token, body });
@@ -95,7 +79,7 @@ describe('Feature: alerts', () => {
       true,
     );
     expect(verifySignature('whsec_wrong', call?.body ?? '', call?.signature ?? '', new Date())).toBe(false);
-    const firingMails = mails('oncall@example.com');
+    const firingMails = mailsTo(runtime, 'oncall@example.com');
     expect(firingMails).toHaveLength(1);
     expect(firingMails[0]?.subject).toBe('[critical] FIRING: CPU high on web on web-1');
 
@@ -109,7 +93,7 @@ describe('Feature: alerts', () => {
       'the resolved webhook',
     );
     expect(JSON.parse(hook.received[1]?.body ?? '{}').type).toBe('alert.resolved');
-    expect(mails('oncall@example.com').map((m) => m.subject)).toEqual([
+    expect(mailsTo(runtime, 'oncall@example.com').map((m) => m.subject)).toEqual([
       '[critical] FIRING: CPU high on web on web-1',
       '[critical] RESOLVED: CPU high on web on web-1',
     ]);
@@ -195,8 +179,8 @@ describe('Feature: alerts', () => {
     expect(transitions.filter((t: string) => t === 'cleared')).toHaveLength(3);
     await new Promise((r) => setTimeout(r, 500));
     expect(hook.received).toEqual([]);
-    expect(mails('silenced@example.com')).toEqual([]);
-    expect(mails('flapping@example.com')).toEqual([]);
+    expect(mailsTo(runtime, 'silenced@example.com')).toEqual([]);
+    expect(mailsTo(runtime, 'flapping@example.com')).toEqual([]);
     // the silence ends: the next firing notifies
     const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/silences/${silence.json.id}`, {
       token: owner.token,
@@ -204,7 +188,7 @@ describe('Feature: alerts', () => {
     expect(deleted.status).toBe(204);
     await deliver(runtime, [sample(owner.tenantId, web, 600, 10, { phpFpm: 'down' })]);
     await eventually(async () => (hook.received.length === 1 ? true : undefined), 10_000, 'the webhook');
-    expect(mails('silenced@example.com').map((m) => m.subject)).toEqual([
+    expect(mailsTo(runtime, 'silenced@example.com').map((m) => m.subject)).toEqual([
       '[warning] FIRING: PHP-FPM down on web-2',
     ]);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { closeReceivers, receiver } from '../support/alerts';
 import { certificateChain } from '../support/certificates';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, eventually, mailsTo, signUp, startTestRuntime } from '../support/runtime';
 
 /**
  * Uptime checks on the local runtime: a site on this machine that fails three times and
@@ -66,22 +66,6 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-const mails = (to: string) => {
-  let text = '';
-  try {
-    text = readFileSync(runtime.outboxPath, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { to: string[]; subject: string })
-    .filter((m) => m.to.includes(to))
-    .map((m) => m.subject);
-};
-
 const create = (body: Record<string, unknown>, as = owner) =>
   api.call('POST', `/v1/tenants/${as.tenantId}/uptime-checks`, { token: as.token, body });
 
@@ -131,7 +115,7 @@ describe('Feature: uptime checks', () => {
         failures: 3,
       }),
     ]);
-    expect(mails('ops@example.com')).toEqual([`DOWN: Shop front (${url})`]);
+    expect(mailsTo(runtime, 'ops@example.com').map((m) => m.subject)).toEqual([`DOWN: Shop front (${url})`]);
     await eventually(async () => (hook.received.length === 1 ? true : undefined), 10_000, 'the down webhook');
     const down = hook.received[0];
     expect(JSON.parse(down?.body ?? '{}')).toMatchObject({ type: 'uptime.down', checkId: made.json.id });
@@ -149,7 +133,10 @@ describe('Feature: uptime checks', () => {
     expect(check.lastResult).toMatchObject({ ok: true, statusCode: 200 });
     const closed = await api.call('GET', `/v1/tenants/${owner.tenantId}/incidents`, { token: owner.token });
     expect(closed.json.items[0].closedAt).toBe(check.lastResult.at);
-    expect(mails('ops@example.com')).toEqual([`DOWN: Shop front (${url})`, `UP: Shop front (${url})`]);
+    expect(mailsTo(runtime, 'ops@example.com').map((m) => m.subject)).toEqual([
+      `DOWN: Shop front (${url})`,
+      `UP: Shop front (${url})`,
+    ]);
     await eventually(async () => (hook.received.length === 2 ? true : undefined), 10_000, 'the up webhook');
     expect(JSON.parse(hook.received[1]?.body ?? '{}').type).toBe('uptime.up');
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapParameters } from '../../functions/servers/stack/service';
 import { hostDocumentName } from '../../layers/config/resources';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, eventually, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, dynamoReadsDuring, eventually, signUp, startTestRuntime } from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -242,35 +242,14 @@ describe('Feature: metrics', () => {
   });
 
   it('reads the dashboard (counts, firing alerts, servers) in two DynamoDB requests and a server in one', async () => {
-    const { documentClient } = await import('../../layers/aws/clients');
-    const { getPlatform } = await import('../../layers/runtime/platform');
-    const sent: string[] = [];
-    // the function's own client (checks around the handler) and the tenant's session (the handler's reads)
-    const clients = [documentClient(), (await getPlatform()).storeFor(alice.tenantId).client];
-    const name = 'count-dynamodb-requests';
-    for (const client of clients)
-      client.middlewareStack.add(
-        (next, context) => async (args) => {
-          // The aggregator runs in this process too; its reads are consistent and its writes are not reads.
-          // The tenant's standing (its TENANT record, read at most every 2 s per instance) is counted
-          // apart by the benchmark: under a loaded test run the 2 s can pass between two requests.
-          const input = args.input as { ConsistentRead?: boolean; Key?: { sk?: unknown } };
-          const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
-          const standing = input.Key?.sk === 'TENANT';
-          if (read && !input.ConsistentRead && !standing) sent.push(String(context.commandName));
-          return next(args);
-        },
-        { step: 'initialize', name },
-      );
-    try {
-      await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token });
-      expect(sent.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
-      sent.length = 0;
-      await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token });
-      expect(sent).toEqual(['GetItemCommand']);
-    } finally {
-      for (const client of clients) client.middlewareStack.remove(name);
-    }
+    const dashboard = await dynamoReadsDuring(alice.tenantId, () =>
+      api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token }),
+    );
+    expect(dashboard.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+    const server = await dynamoReadsDuring(alice.tenantId, () =>
+      api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token }),
+    );
+    expect(server).toEqual(['GetItemCommand']);
   });
 
   it('counts a redelivered Kinesis record once', async () => {

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentClient } from '../../layers/aws/clients';
-import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { deliver, sample, server } from '../support/alerts';
-import { apiClient, signUp, startTestRuntime } from '../support/runtime';
+import { apiClient, dynamoReadsDuring, signUp, startTestRuntime } from '../support/runtime';
 
 /**
  * The fleet view: a tenant's servers ranked by a gauge of their newest sample, the top N by CPU
@@ -47,34 +45,10 @@ afterAll(async () => runtime?.stop());
 const fleet = (query: string, as = owner) =>
   api.call('GET', `/v1/tenants/${as.tenantId}/fleet${query}`, { token: as.token });
 
-/** The DynamoDB reads a call makes through the function's client and the tenant's session. */
-async function readsOf(call: () => Promise<unknown>) {
-  const sent: string[] = [];
-  const clients = [documentClient(), (await getPlatform()).storeFor(owner.tenantId).client];
-  const name = 'count-fleet-reads';
-  for (const client of clients)
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as { ConsistentRead?: boolean; Key?: { sk?: unknown } };
-        const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
-        if (read && !input.ConsistentRead && input.Key?.sk !== 'TENANT')
-          sent.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name },
-    );
-  try {
-    await call();
-  } finally {
-    for (const client of clients) client.middlewareStack.remove(name);
-  }
-  return sent;
-}
-
 describe('Feature: the fleet view', () => {
   it('ranks the top N by CPU from one Query of the fleet index', async () => {
     let answer: Awaited<ReturnType<typeof fleet>> | undefined;
-    const reads = await readsOf(async () => {
+    const reads = await dynamoReadsDuring(owner.tenantId, async () => {
       answer = await fleet('?top=3');
     });
     expect(answer?.status, answer?.text).toBe(200);

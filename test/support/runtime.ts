@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../scripts/local/runtime';
 import { uniqueName } from './dynamodb';
@@ -165,4 +166,54 @@ export async function customerOnPlan(
   });
   const login = await api.call('POST', '/v1/auth/login', { body: { email: emails.customer, password } });
   return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
+}
+
+/** The emails the runtime's SES stand-in sent to an address, oldest first. */
+export function mailsTo(
+  runtime: LocalRuntime,
+  to: string,
+): { to: string[]; subject: string; text: string }[] {
+  let text = '';
+  try {
+    text = readFileSync(runtime.outboxPath, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { to: string[]; subject: string; text: string })
+    .filter((m) => m.to.includes(to));
+}
+
+/**
+ * The DynamoDB reads `call` makes, by command, through the function's own client (the checks
+ * around a handler) and a tenant's session (the handler's reads). The aggregator runs in this
+ * process too: its reads are consistent and are left out, as are the tenant's standing reads
+ * (its TENANT record, read at most every 2 s per instance, which a loaded run may cross).
+ */
+export async function dynamoReadsDuring(tenantId: string, call: () => Promise<unknown>): Promise<string[]> {
+  const { documentClient } = await import('../../layers/aws/clients');
+  const { getPlatform } = await import('../../layers/runtime/platform');
+  const sent: string[] = [];
+  const clients = [documentClient(), (await getPlatform()).storeFor(tenantId).client];
+  const name = 'count-dynamodb-reads';
+  for (const client of clients)
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { ConsistentRead?: boolean; Key?: { sk?: unknown } };
+        const read = /^(GetItem|Query|BatchGetItem)Command$/.test(String(context.commandName));
+        if (read && !input.ConsistentRead && input.Key?.sk !== 'TENANT')
+          sent.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+  try {
+    await call();
+  } finally {
+    for (const client of clients) client.middlewareStack.remove(name);
+  }
+  return sent;
 }
