@@ -1,6 +1,7 @@
 import { metrics, withCorrelation } from '../layers/observability/logger';
 import { getPlatform } from '../layers/runtime/platform';
 import { type AnyTaskHandlers, mergeTasks, type TaskEventBase } from '../layers/runtime/tasks';
+import { alertsTasks } from './alerts/tasks';
 import { backupTasks } from './backups/tasks';
 import { databaseTasks } from './databases/tasks';
 import { metricsTasks } from './metrics/tasks';
@@ -19,6 +20,7 @@ export const workflowTasks: AnyTaskHandlers = mergeTasks(
   backupTasks as AnyTaskHandlers,
   metricsTasks as AnyTaskHandlers,
   uptimeTasks as AnyTaskHandlers,
+  alertsTasks as AnyTaskHandlers,
 );
 
 /** The Lambda the workflows call for the steps that are more than one AWS API call. */

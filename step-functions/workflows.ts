@@ -114,6 +114,12 @@ export const scheduledTasks = {
     everyMinutes: 5,
     description: 'Folds closed minutes of metrics into their hours and days',
   },
+  // observes how long servers have been silent, for the alert rules that watch it
+  'alert-heartbeat': {
+    action: 'alertHeartbeatSweep',
+    everyMinutes: 1,
+    description: "Observes servers' silence for the alert rules that watch it",
+  },
   // probes the uptime checks that are due
   'uptime-sweep': {
     action: 'uptimeSweep',

@@ -5,5 +5,7 @@ import { alertsRoutes } from './spec';
 export const alertsContext = defineContext({
   name: 'alerts',
   routes: alertsRoutes,
+  // the heartbeat sweep puts transitions on the bus
+  taskGrants: ['put-events'],
   idPrefixes: ['alr', 'sil', 'alev'],
 });

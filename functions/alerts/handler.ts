@@ -11,6 +11,7 @@ import {
   type FiringAlertsItem,
   firingChange,
   firingItemIfAbsent,
+  heartbeatRuleIndex,
   type SilenceItem,
   toAlertEvent,
   toAlertRule,
@@ -23,6 +24,7 @@ import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import { deleteItem, putNew } from '../../layers/store/writes';
 import { alertsContext } from './context';
+import { SILENCE_METRIC } from './observation';
 import { newWebhookSecret } from './signature';
 import type { ruleBody } from './spec';
 
@@ -72,6 +74,7 @@ export const handler = makeContextHandler(alertsContext, {
       tenantId: params.tenantId,
       ...body,
       webhookSecret: newWebhookSecret(),
+      ...(body.metric === SILENCE_METRIC ? heartbeatRuleIndex.keys(params.tenantId, id) : {}),
       createdAt: now,
       updatedAt: now,
       version: 1,
@@ -95,7 +98,16 @@ export const handler = makeContextHandler(alertsContext, {
     const updated = await updateIfMatch<AlertRuleItem>(
       platform.store,
       alertKeys.rule(params.tenantId, params.ruleId),
-      { ...body, updatedAt: platform.clock.now().toISOString() },
+      {
+        ...body,
+        // a rule on a server's silence is in the heartbeat sweep's index, and only such a rule
+        ...(body.metric === undefined
+          ? {}
+          : body.metric === SILENCE_METRIC
+            ? heartbeatRuleIndex.keys(params.tenantId, rule.id)
+            : { gsi1pk: undefined, gsi1sk: undefined }),
+        updatedAt: platform.clock.now().toISOString(),
+      },
       headers('if-match'),
       rule.version,
     );

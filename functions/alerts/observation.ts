@@ -6,12 +6,19 @@ import type { Observation } from './evaluate';
 const quantiles = ['p50', 'p95', 'p99'] as const;
 
 /**
+ * How long a server has sent no sample, in seconds: observed by the heartbeat sweep every minute
+ * (functions/alerts/heartbeat.ts), never by a sample.
+ */
+export const SILENCE_METRIC = 'secondsSinceSample';
+
+/**
  * Every metric a rule may watch: each gauge of the newest sample, each sketched gauge's
- * percentiles over the current minute (`cpuPercent.p95`), and each managed service, 1 while up
- * and 0 while down (`service.phpFpm`).
+ * percentiles over the current minute (`cpuPercent.p95`), each managed service, 1 while up and
+ * 0 while down (`service.phpFpm`), and how long the server has been silent.
  */
 export const alertMetrics = [
   ...gauges,
+  SILENCE_METRIC,
   ...sketchedGauges.flatMap((g) => quantiles.map((q) => `${g}.${q}`)),
   ...managedServices.map((s) => `service.${s}`),
 ] as const;

@@ -44,6 +44,9 @@ export interface AlertRuleItem extends StoredItem {
   webhookSecret: string;
   createdAt: string;
   updatedAt: string;
+  /** a rule on a server's silence is in the heartbeat index */
+  gsi1pk?: string;
+  gsi1sk?: string;
 }
 
 /** A silence: no notification for what it matches while it is active; a maintenance window repeats weekly. */
@@ -153,6 +156,15 @@ export const alertKeys = {
     pk: tenantPartition(tenantId),
     sk: `ALERTNOTIFIED#${eventId}`,
   }),
+};
+
+/**
+ * Rules on a server's silence, across tenants, in gsi1: the heartbeat sweep finds them (and
+ * their tenants) with one Query.
+ */
+export const heartbeatRuleIndex = {
+  partition: 'ALERTHEARTBEAT',
+  keys: (tenantId: string, ruleId: string) => ({ gsi1pk: 'ALERTHEARTBEAT', gsi1sk: `${tenantId}#${ruleId}` }),
 };
 
 /** The key of an alert in the firing item's map: one rule on one server. */

@@ -1,6 +1,8 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { heartbeatSweep } from '../../functions/alerts/heartbeat';
 import { verifySignature } from '../../functions/alerts/signature';
+import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { closeReceivers, deliver, receiver, sample, server, start } from '../support/alerts';
 import { apiClient, eventually, mailsTo, signUp, startTestRuntime } from '../support/runtime';
@@ -190,6 +192,42 @@ describe('Feature: alerts', () => {
     await eventually(async () => (hook.received.length === 1 ? true : undefined), 10_000, 'the webhook');
     expect(mailsTo(runtime, 'silenced@example.com').map((m) => m.subject)).toEqual([
       '[warning] FIRING: PHP-FPM down on web-2',
+    ]);
+  });
+
+  it('fires when a server goes silent for longer than the rule allows, and resolves when it reports again', async () => {
+    const web = await server(owner.tenantId, 'web-5', []);
+    const made = await createRule({
+      name: 'Silent',
+      metric: 'secondsSinceSample',
+      comparison: '>',
+      threshold: 120,
+      forSeconds: 0,
+      severity: 'critical',
+      scope: { kind: 'server', serverId: web },
+      emails: ['heartbeat@example.com'],
+    });
+    expect(made.status).toBe(201);
+    const platform = await getPlatform();
+    const sweepAt = async (seconds: number) => {
+      await heartbeatSweep({ ...platform, clock: { now: () => new Date(start + seconds * 1000) } });
+      await runtime.eventBus.settle();
+    };
+    await deliver(runtime, [sample(owner.tenantId, web, 1000, 20)]);
+    await sweepAt(1060);
+    expect(mailsTo(runtime, 'heartbeat@example.com')).toEqual([]);
+    await sweepAt(1180);
+    expect(mailsTo(runtime, 'heartbeat@example.com').map((m) => m.subject)).toEqual([
+      '[critical] FIRING: Silent on web-5',
+    ]);
+    const firing = await api.call('GET', `/v1/tenants/${owner.tenantId}/alerts`, { token: owner.token });
+    expect(firing.json.items).toContainEqual(expect.objectContaining({ ruleId: made.json.id, value: 180 }));
+    // its samples come back
+    await deliver(runtime, [sample(owner.tenantId, web, 1200, 20)]);
+    await sweepAt(1240);
+    expect(mailsTo(runtime, 'heartbeat@example.com').map((m) => m.subject)).toEqual([
+      '[critical] FIRING: Silent on web-5',
+      '[critical] RESOLVED: Silent on web-5',
     ]);
   });
 
