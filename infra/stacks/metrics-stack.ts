@@ -54,6 +54,7 @@ export class MetricsStack extends Stack {
         bisectBatchOnError: aggregatorMapping.bisectBatchOnFunctionError,
         reportBatchItemFailures: aggregatorMapping.reportBatchItemFailures,
         retryAttempts: aggregatorMapping.retryAttempts,
+        parallelizationFactor: aggregatorMapping.parallelizationFactor,
         onFailure: new SqsDlq(this.failures),
       }),
     );

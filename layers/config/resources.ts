@@ -19,6 +19,12 @@ export const metricsStream = {
 export const aggregatorMapping = {
   batchSize: 2000,
   maxBatchingWindowSeconds: 30,
+  /**
+   * Batches of a shard processed at once. Lambda keeps each partition key's records in order
+   * (a server's samples are its partition key), so a server's minute still has one writer at a
+   * time; 2 lets a shard catch up twice as fast after a stall.
+   */
+  parallelizationFactor: 2,
   retryAttempts: 5,
   bisectBatchOnFunctionError: true,
   reportBatchItemFailures: true,

@@ -455,6 +455,7 @@ describe('Stack: metrics', () => {
       MaximumBatchingWindowInSeconds: aggregatorMapping.maxBatchingWindowSeconds,
       BisectBatchOnFunctionError: true,
       MaximumRetryAttempts: aggregatorMapping.retryAttempts,
+      ParallelizationFactor: aggregatorMapping.parallelizationFactor,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       StartingPosition: 'TRIM_HORIZON',
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
