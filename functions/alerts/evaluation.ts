@@ -9,14 +9,13 @@ import {
   alertKeys,
   firingChange,
   type SilenceItem,
-  stateOverVersion,
 } from '../../layers/model/alerts';
 import { tenantPartition } from '../../layers/model/keys';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type TransactItem, TransactionFailedError } from '../../layers/store/store';
-import { putNew } from '../../layers/store/writes';
+import { conditionCheck, putNew, putOverVersion } from '../../layers/store/writes';
 import { inScope, type Observation, type ServerFacts, silenced, step } from './evaluate';
 
 interface TenantConfig {
@@ -210,7 +209,11 @@ export function eventDetail(c: Change) {
 
 async function commit(platform: Platform, change: Change): Promise<void> {
   const { rule, server, next, transition } = change;
-  const items: TransactItem[] = [stateOverVersion(next, change.current?.version)];
+  // the rule still there: one deleted since this instance read the tenant's rules leaves nothing behind
+  const items: TransactItem[] = [
+    putOverVersion(next, change.current?.version),
+    conditionCheck(alertKeys.rule(rule.tenantId, rule.id)),
+  ];
   if (transition) {
     const detail = eventDetail(change);
     const event: AlertEventItem = {
@@ -252,6 +255,10 @@ async function commit(platform: Platform, change: Change): Promise<void> {
     await platform.store.transact(items);
   } catch (error) {
     if (!(error instanceof TransactionFailedError)) throw error;
+    if (error.reasons[1] === 'ConditionalCheckFailed') {
+      logger.info('Alert rule deleted under its evaluation', { ruleId: rule.id });
+      return;
+    }
     // another delivery of the same observation got there first: what it wrote is this
     const now = await platform.store.get<AlertStateItem>(
       alertKeys.state(rule.tenantId, rule.id, server.id),

@@ -59,13 +59,7 @@ export function afterProbe(check: UptimeCheckItem, result: ProbeResult, now: Dat
   const nextCheckAt = new Date(next).toISOString();
   return {
     ...check,
-    status: result.ok
-      ? 'up'
-      : failures >= check.failuresToOpen
-        ? 'down'
-        : check.status === 'down'
-          ? 'down'
-          : check.status,
+    status: result.ok ? 'up' : failures >= check.failuresToOpen ? 'down' : check.status,
     consecutiveFailures: failures,
     lastResult: result,
     days,

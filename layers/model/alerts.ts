@@ -1,5 +1,4 @@
 import type { StoredItem, TransactItem } from '../store/store';
-import { putItem } from '../store/writes';
 import { tenantPartition } from './keys';
 
 /** What a rule watches: a gauge of the latest sample, a percentile of the minute, or a service. */
@@ -207,19 +206,6 @@ export function firingChange(
           ExpressionAttributeValues: { ':minusOne': -1 },
         },
       };
-}
-
-/** A state written over the version read (none: only while there is none). */
-export function stateOverVersion(item: AlertStateItem, readVersion: number | undefined): TransactItem {
-  const write = putItem(item);
-  return {
-    Put: {
-      ...write.Put,
-      ConditionExpression: readVersion === undefined ? 'attribute_not_exists(#pk)' : '#version = :version',
-      ExpressionAttributeNames: readVersion === undefined ? { '#pk': 'pk' } : { '#version': 'version' },
-      ...(readVersion === undefined ? {} : { ExpressionAttributeValues: { ':version': readVersion } }),
-    },
-  } as TransactItem;
 }
 
 /** A rule as the API shows it: never its webhook secret. */

@@ -127,6 +127,18 @@ export function deleteItem(key: ItemKey, where: Conditions = { exists: true }): 
   return { Delete: { Key: key, ...withCondition(where, p), ...placeholders(p) } };
 }
 
+/** A transaction's check that an item holds what `where` says (exists, by default), writing nothing. */
+export function conditionCheck(key: ItemKey, where: Conditions = { exists: true }): TransactItem {
+  const p = new Placeholders('c');
+  return {
+    ConditionCheck: {
+      Key: key,
+      ConditionExpression: conditionOf(where, p) ?? `attribute_exists(${p.name('pk')})`,
+      ...placeholders(p),
+    },
+  } as TransactItem;
+}
+
 /** A transaction's update; by default only of an item that exists. */
 export function updateItem(key: ItemKey, change: Change, where: Conditions = { exists: true }): TransactItem {
   const p = new Placeholders('u');

@@ -1,7 +1,9 @@
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateAlerts, forgetAlertConfig } from '../../functions/alerts/evaluation';
 import { heartbeatSweep } from '../../functions/alerts/heartbeat';
 import { verifySignature } from '../../functions/alerts/signature';
+import { alertKeys } from '../../layers/model/alerts';
 import { getPlatform } from '../../layers/runtime/platform';
 import type { LocalRuntime } from '../../scripts/local/runtime';
 import { closeReceivers, deliver, receiver, sample, server, start } from '../support/alerts';
@@ -229,6 +231,46 @@ describe('Feature: alerts', () => {
       '[critical] FIRING: Silent on web-5',
       '[critical] RESOLVED: Silent on web-5',
     ]);
+  });
+
+  it('leaves nothing behind of a rule deleted while an evaluation still holds it', async () => {
+    const web = await server(owner.tenantId, 'web-6', []);
+    const made = await createRule({
+      name: 'Deleted',
+      metric: 'cpuPercent',
+      comparison: '>',
+      threshold: 50,
+      forSeconds: 0,
+      scope: { kind: 'server', serverId: web },
+    });
+    const platform = await getPlatform();
+    // an aggregator instance that read the tenant's rules a moment ago, and keeps them for 5 minutes
+    const cached = { ...platform, config: { ...platform.config, ALERT_CONFIG_CACHE_SECONDS: 300 } };
+    const observe = (seconds: number, cpuPercent: number) => [
+      {
+        tenantId: owner.tenantId,
+        serverId: web,
+        observe: () => ({ at: new Date(start + seconds * 1000).toISOString(), values: { cpuPercent } }),
+      },
+    ];
+    forgetAlertConfig();
+    try {
+      expect(await evaluateAlerts(cached, observe(2000, 10))).toBe(0);
+      const deleted = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/alert-rules/${made.json.id}`, {
+        token: owner.token,
+      });
+      expect(deleted.status).toBe(204);
+      // the rule as the instance still holds it would fire: its transaction finds the rule gone
+      await evaluateAlerts(cached, observe(2010, 90));
+      await runtime.eventBus.settle();
+    } finally {
+      forgetAlertConfig();
+    }
+    expect(
+      await platform.store.get(alertKeys.state(owner.tenantId, made.json.id, web), true),
+    ).toBeUndefined();
+    const firing = await api.call('GET', `/v1/tenants/${owner.tenantId}/alerts`, { token: owner.token });
+    expect(firing.json.items.map((a: { ruleId: string }) => a.ruleId)).not.toContain(made.json.id);
   });
 
   it('manages rules and silences, answers 400 naming the field, and 404 to another tenant', async () => {
