@@ -1,8 +1,10 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../../layers/aws/clients';
 import { webhookQueue } from '../../layers/config/resources';
-import { refusedEndpoint } from '../../layers/net/public-address';
+import { publicOnlyLookup, refusedEndpoint } from '../../layers/net/public-address';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { notifierOf, type WebhookMessage } from './notify';
@@ -23,29 +25,53 @@ async function deliver(platform: Platform, message: WebhookMessage): Promise<boo
     return true;
   }
   try {
-    const response = await fetch(message.url, {
-      method: 'POST',
-      redirect: 'manual',
-      signal: AbortSignal.timeout(webhookQueue.requestTimeoutSeconds * 1000),
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'VIP-Hosting-Panel-Webhooks/1',
-        'x-vip-event-id': message.eventId,
-        'x-vip-signature': signatureHeader(notifier.webhookSecret, message.body, platform.clock.now()),
-      },
-      body: message.body,
+    const status = await post(message.url, message.body, platform.config.WEBHOOK_TARGETS_LOCAL, {
+      'content-type': 'application/json',
+      'user-agent': 'VIP-Hosting-Panel-Webhooks/1',
+      'x-vip-event-id': message.eventId,
+      'x-vip-signature': signatureHeader(notifier.webhookSecret, message.body, platform.clock.now()),
     });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.ok) return true;
-    logger.warn('Webhook answered an error', {
-      url: message.url,
-      status: response.status,
-      eventId: message.eventId,
-    });
+    if (status >= 200 && status < 300) return true;
+    logger.warn('Webhook answered an error', { url: message.url, status, eventId: message.eventId });
   } catch (error) {
     logger.warn('Webhook unreachable', { url: message.url, error: (error as Error).message });
   }
   return false;
+}
+
+/**
+ * POSTs a body and answers the status, following no redirect; the connection's own DNS lookup
+ * refuses private addresses (outside a local runtime), so a name that resolves elsewhere after
+ * the check above still cannot reach the platform's network.
+ */
+function post(
+  url: string,
+  body: string,
+  allowPrivate: boolean,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        lookup: publicOnlyLookup(allowPrivate),
+        timeout: webhookQueue.requestTimeoutSeconds * 1000,
+        agent: false,
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+        response.on('error', reject);
+      },
+    );
+    request.on('timeout', () =>
+      request.destroy(new Error(`No answer within ${webhookQueue.requestTimeoutSeconds} s`)),
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /**

@@ -1,10 +1,8 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { LookupFunction } from 'node:net';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import type { ProbeResult } from '../../layers/model/uptime';
-import { isPrivateAddress } from '../../layers/net/public-address';
+import { isPrivateAddress, publicOnlyLookup } from '../../layers/net/public-address';
 
 /** The most of a body read for a keyword. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -21,33 +19,6 @@ export interface ProbeOptions {
   /** CAs trusted besides the system's (PEM) */
   extraCa?: string | undefined;
   now?: () => Date;
-}
-
-/**
- * A DNS lookup that refuses private, loopback and link-local addresses: the address checked is
- * the address connected to, so a name that resolves elsewhere between a check and the request
- * (DNS rebinding) cannot reach the platform's network.
- */
-export function publicOnlyLookup(allowPrivate: boolean): LookupFunction {
-  return (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, found) => {
-      if (error) {
-        callback(error, '', 0);
-        return;
-      }
-      const addresses = found as LookupAddress[];
-      const refused = !allowPrivate && addresses.some((a) => isPrivateAddress(a.address));
-      if (refused || addresses.length === 0) {
-        const reason = Object.assign(new Error(`${hostname} is not a public address`), {
-          code: 'EREFUSEDADDRESS',
-        });
-        callback(reason, '', 0);
-        return;
-      }
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0]?.address ?? '', addresses[0]?.family ?? 4);
-    });
-  };
 }
 
 /**

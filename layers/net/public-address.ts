@@ -1,5 +1,6 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 
 /** Loopback, private, link-local, carrier-grade NAT and unspecified addresses (v4 and v6). */
 export function isPrivateAddress(address: string): boolean {
@@ -51,4 +52,31 @@ export async function refusedAddress(endpoint: string, local: boolean): Promise<
   if (addresses.length === 0) return 'The endpoint does not resolve';
   if (addresses.some(isPrivateAddress)) return 'The endpoint is not a public address';
   return undefined;
+}
+
+/**
+ * A DNS lookup that refuses private, loopback and link-local addresses: the address checked is
+ * the address connected to, so a name that resolves elsewhere between a check and the request
+ * (DNS rebinding) cannot reach the platform's network.
+ */
+export function publicOnlyLookup(allowPrivate: boolean): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, found) => {
+      if (error) {
+        callback(error, '', 0);
+        return;
+      }
+      const addresses = found as LookupAddress[];
+      const refused = !allowPrivate && addresses.some((a) => isPrivateAddress(a.address));
+      if (refused || addresses.length === 0) {
+        const reason = Object.assign(new Error(`${hostname} is not a public address`), {
+          code: 'EREFUSEDADDRESS',
+        });
+        callback(reason, '', 0);
+        return;
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]?.address ?? '', addresses[0]?.family ?? 4);
+    });
+  };
 }
