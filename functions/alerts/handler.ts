@@ -19,7 +19,6 @@ import {
 } from '../../layers/model/alerts';
 import { tenantPartition } from '../../layers/model/keys';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { refusedEndpoint } from '../../layers/net/public-address';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import { deleteItem, putNew } from '../../layers/store/writes';
@@ -27,16 +26,13 @@ import { alertsContext } from './context';
 import { SILENCE_METRIC } from './observation';
 import { newWebhookSecret } from './signature';
 import type { ruleBody } from './spec';
+import { webhookProblems } from './webhooks';
 
 type RuleFields = { [K in keyof z.output<typeof ruleBody>]?: z.output<typeof ruleBody>[K] | undefined };
 
 /** A rule's webhooks must be public HTTPS endpoints and its server one of the tenant's: 400s naming the field. */
 async function checkRule(platform: Platform, store: Store, tenantId: string, body: RuleFields) {
-  const problems: { path: string; message: string }[] = [];
-  for (const [n, webhook] of (body.webhooks ?? []).entries()) {
-    const refused = await refusedEndpoint(webhook.url, platform.config.WEBHOOK_TARGETS_LOCAL);
-    if (refused) problems.push({ path: `body.webhooks.${n}.url`, message: refused });
-  }
+  const problems = await webhookProblems(platform, body.webhooks);
   if (body.scope?.kind === 'server') {
     const server = await store.get<ServerItem>(serverKeys.item(tenantId, body.scope.serverId));
     if (!server) problems.push({ path: 'body.scope.serverId', message: 'No such server of yours' });

@@ -14,11 +14,12 @@ import {
   uptimeDueIndex,
   uptimeKeys,
 } from '../../layers/model/uptime';
-import { refusedAddress, refusedEndpoint } from '../../layers/net/public-address';
+import { refusedAddress } from '../../layers/net/public-address';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import { putNew } from '../../layers/store/writes';
 import { newWebhookSecret } from '../alerts/signature';
+import { webhookProblems } from '../alerts/webhooks';
 import { uptimeContext } from './context';
 import type { checkBody } from './spec';
 
@@ -31,10 +32,7 @@ async function checkTargets(platform: Platform, body: CheckFields) {
     const refused = await refusedAddress(body.url, platform.config.UPTIME_TARGETS_LOCAL);
     if (refused) problems.push({ path: 'body.url', message: refused });
   }
-  for (const [n, webhook] of (body.webhooks ?? []).entries()) {
-    const refused = await refusedEndpoint(webhook.url, platform.config.WEBHOOK_TARGETS_LOCAL);
-    if (refused) problems.push({ path: `body.webhooks.${n}.url`, message: refused });
-  }
+  problems.push(...(await webhookProblems(platform, body.webhooks)));
   if (problems.length > 0) throw errors.validation(problems);
 }
 
