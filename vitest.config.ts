@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // feature tests beside their features; test/e2e boots the whole local runtime
+    include: ['{functions,layers,scripts,infra,step-functions,test}/**/*.test.ts'],
     // DynamoDB Local and kinesis-local start once for the run; each file makes its own table
     // and streams on them and sets its own environment in its own process.
     globalSetup: ['test/support/global-engines.ts'],

@@ -8,7 +8,7 @@ import { uniqueName } from './dynamodb';
  * shared engines with a table and stream of its own. Test files sign
  * up and log in far more often than a person does, so unless a file sets them, the rate
  * limits and the per-address login slow-down are lifted well above what a file sends
- * (test/e2e/rate-limits.test.ts and test/auth/login-service.test.ts check them).
+ * (test/e2e/tenancy/rate-limits.test.ts and functions/auth/service.test.ts check them).
  */
 export function startTestRuntime(options: Partial<LocalRuntimeOptions> = {}): Promise<LocalRuntime> {
   process.env.AUTH_RATE_LIMIT_PER_MINUTE ??= '100000';
