@@ -115,6 +115,7 @@ export async function signUp(
     tenantId: login.json.tenantId as string,
     token: login.json.accessToken as string,
     refreshToken: login.json.refreshToken as string,
+    userId: login.json.userId as string,
     password,
   };
 }
