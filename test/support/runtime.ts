@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { inject } from 'vitest';
 import { type LocalRuntime, type LocalRuntimeOptions, startLocalRuntime } from '../../scripts/local/runtime';
 import { uniqueName } from './dynamodb';
+import { planLimits } from './fixtures';
+
+export { planLimits };
 
 /**
  * The whole local control plane on free ports, in memory, with short waits, on the run's
@@ -130,17 +133,6 @@ export const operationEnded = (api: ReturnType<typeof apiClient>, path: string, 
     45_000,
     `${path} to end`,
   );
-
-/** A plan's limits for tests: three servers, and room for everything else. */
-export const planLimits = {
-  servers: 3,
-  sites: 10,
-  databases: 5,
-  mailboxes: 20,
-  dnsZones: 5,
-  backupRetentionDays: 14,
-  backupStorageBytes: 10_737_418_240,
-};
 
 /**
  * A reseller's customer on a plan of the reseller's with these limits (the rest as `planLimits`),
