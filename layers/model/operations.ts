@@ -116,7 +116,11 @@ export async function recordSteps(
     result?: Record<string, unknown>;
   } = {},
 ): Promise<boolean> {
-  const names: Record<string, string> = { '#steps': 'steps', '#updatedAt': 'updatedAt' };
+  // `#steps` only when a step changes: DynamoDB refuses a name the expressions do not use
+  const names: Record<string, string> = {
+    '#updatedAt': 'updatedAt',
+    ...(Object.keys(steps).length > 0 ? { '#steps': 'steps' } : {}),
+  };
   const values: Record<string, unknown> = { ':at': at };
   const sets = ['#updatedAt = :at'];
   let n = 0;
