@@ -1,4 +1,3 @@
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
@@ -8,6 +7,7 @@ import { limitAttribute } from '../../../layers/model/plans';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Store, StoredItem } from '../../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
+import { machineArn, unreachableStepFunctions } from '../../../test/support/step-functions';
 import { readUsage } from '../../plans/quota';
 import { makeCreateServer, transitionServer } from './service';
 
@@ -15,14 +15,8 @@ let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let store: Store;
 const clock: Clock = { now: () => new Date('2026-12-01T09:00:00Z') };
 const ids = ulidIds();
-// a Step Functions endpoint where nothing listens: every start fails, as an outage would
-const unreachable = new SFNClient({
-  endpoint: 'http://127.0.0.1:9',
-  region: 'eu-central-1',
-  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  maxAttempts: 1,
-});
-const stateMachineArn = 'arn:aws:states:eu-central-1:000000000000:stateMachine:vip-test-provision-server';
+const unreachable = unreachableStepFunctions();
+const stateMachineArn = machineArn('vip-test-provision-server');
 
 beforeAll(async () => {
   ({ dynamo, store } = await startTestStore(clock));
