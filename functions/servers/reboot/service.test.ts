@@ -57,10 +57,10 @@ async function server(changes: Partial<ServerItem> = {}, without: (keyof ServerI
 
 const refusal = (promise: Promise<unknown>) =>
   promise.then(
-    () => ({ status: 200, path: undefined as string | undefined, detail: '' }),
+    () => ({ status: 200, path: undefined as string | undefined }),
     (error: unknown) => {
       if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path, detail: error.message };
+      return { status: error.status, path: error.errors?.[0]?.path };
     },
   );
 
