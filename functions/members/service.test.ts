@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPasswordCost } from '../../layers/auth/passwords';
 import type { Principal, Role } from '../../layers/auth/tokens';
-import { AppError } from '../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
 import { counterKeys } from '../../layers/model/counters';
 import { type UserItem, userKeys } from '../../layers/model/users';
 import type { Store, StoredItem } from '../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../test/support/dynamodb';
+import { refusal } from '../../test/support/refusal';
 import { makeCreateTenant } from '../tenants/service';
 import {
   type MemberDeps,
@@ -67,16 +67,6 @@ async function join(tenantId: string, inviter: Principal, email: string, role: R
   return { tenantId, userId: user.id, role: user.role };
 }
 
-/** What a call refused with: its status and the field it named, if any. */
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, path: undefined as string | undefined }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path };
-    },
-  );
-
 const owners = async (tenantId: string) =>
   (await store.get<StoredItem & { owners?: number }>(counterKeys.item(tenantId), true))?.owners;
 
@@ -98,7 +88,7 @@ describe('Service: members and invitations', () => {
     const user = await makeAcceptInvitation(deps)({ token, name: 'Ada', password });
     expect(user).toMatchObject({ tenantId, email: 'ada@example.com', role: 'admin', name: 'Ada' });
     expect(await store.get<UserItem>(userKeys.item(tenantId, user.id), true)).toBeDefined();
-    expect(await refusal(makeAcceptInvitation(deps)({ token, name: 'Again', password }))).toEqual({
+    expect(await refusal(makeAcceptInvitation(deps)({ token, name: 'Again', password }))).toMatchObject({
       status: 404,
       path: undefined,
     });
@@ -123,7 +113,7 @@ describe('Service: members and invitations', () => {
       await refusal(
         makeAcceptInvitation(deps)({ token: tokenMailedTo('taken-3@example.com'), name: 'T', password }),
       ),
-    ).toEqual({ status: 409, path: 'body.token' });
+    ).toMatchObject({ status: 409, path: 'body.token' });
   });
 
   it('revokes a pending invitation, whose token then makes nobody', async () => {
@@ -181,7 +171,9 @@ describe('Service: members and invitations', () => {
       ).status,
     ).toBe(412);
     await makeChangeRole(deps)(tenantId, owner, dev.userId, 'developer', promoted.version);
-    expect(await refusal(makeChangeRole(deps)(tenantId, owner, owner.userId, 'admin', undefined))).toEqual({
+    expect(
+      await refusal(makeChangeRole(deps)(tenantId, owner, owner.userId, 'admin', undefined)),
+    ).toMatchObject({
       status: 409,
       path: 'body.role',
     });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPasswordCost } from '../../layers/auth/passwords';
-import { AppError } from '../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import type { Store } from '../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../test/support/dynamodb';
 import { planLimits } from '../../test/support/fixtures';
+import { refusal } from '../../test/support/refusal';
 import { makeCreateTenant } from '../tenants/service';
 import { readUsage } from './quota';
 import { makeAssignPlan, makeCreatePlan, makeDeletePlan, makeUpdatePlan, type PlanDeps } from './service';
@@ -50,16 +50,6 @@ async function reseller(name: string, customers: number) {
   return { id: tenant.id, customers: made.map((c) => c.id) };
 }
 
-/** What a call refused with: its status and the field it named, if any. */
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, path: undefined as string | undefined }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path };
-    },
-  );
-
 const rateOf = async (tenantId: string) =>
   (await store.get<TenantItem & { requestsPerMinute?: number }>(tenantKeys.item(tenantId), true))
     ?.requestsPerMinute;
@@ -97,7 +87,7 @@ describe('Service: plans and quotas', () => {
     const plan = await makeCreatePlan(deps)(r.id, { name: 'Starter', limits: planLimits });
     const foreignPlan = await makeCreatePlan(deps)(other.id, { name: 'Theirs', limits: planLimits });
     expect((await refusal(makeAssignPlan(deps)(r.id, foreignCustomer, plan.id))).status).toBe(404);
-    expect(await refusal(makeAssignPlan(deps)(r.id, customer, foreignPlan.id))).toEqual({
+    expect(await refusal(makeAssignPlan(deps)(r.id, customer, foreignPlan.id))).toMatchObject({
       status: 400,
       path: 'body.planId',
     });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setPasswordCost } from '../../layers/auth/passwords';
 import type { Principal } from '../../layers/auth/tokens';
-import { AppError } from '../../layers/errors/app-error';
+import type { AppError } from '../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
 import { apiTokenKeys } from '../../layers/model/api-tokens';
 import { counterKeys } from '../../layers/model/counters';
@@ -13,6 +13,7 @@ import { userKeys } from '../../layers/model/users';
 import type { Store, StoredItem } from '../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../test/support/dynamodb';
 import { planLimits } from '../../test/support/fixtures';
+import { refusal } from '../../test/support/refusal';
 import { makeInvite } from '../members/service';
 import { makeAssignPlan, makeCreatePlan } from '../plans/service';
 import { makeCreateApiToken } from '../tokens/service';
@@ -38,16 +39,6 @@ afterAll(async () => {
 
 const newTenant = (name: string, kind: 'reseller' | 'customer', parent?: TenantItem) =>
   makeCreateTenant(deps)({ name, kind, owner: { email: `${name}@example.com`, name, password } }, parent);
-
-/** What a call refused with: its status and the field it named, if any. */
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, path: undefined as string | undefined }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path };
-    },
-  );
 
 /** Every item left in a tenant's partition, by sort key. */
 const partitionOf = async (tenantId: string) => {
@@ -82,11 +73,14 @@ describe('Service: tenants', () => {
 
     // an email already taken: 409 naming the field, and no tenant nor link left behind
     const before = await partitionOf(reseller.id);
-    expect(await refusal(newTenant('tree-a-shop', 'customer', reseller))).toEqual({
+    expect(await refusal(newTenant('tree-a-shop', 'customer', reseller))).toMatchObject({
       status: 409,
       path: 'body.owner.email',
     });
-    expect(await refusal(newTenant('tree-a-shop', 'customer'))).toEqual({ status: 409, path: 'body.email' });
+    expect(await refusal(newTenant('tree-a-shop', 'customer'))).toMatchObject({
+      status: 409,
+      path: 'body.email',
+    });
     expect(await partitionOf(reseller.id)).toEqual(before);
   });
 

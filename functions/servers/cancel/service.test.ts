@@ -2,13 +2,13 @@ import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateMachineArn } from '../../../layers/config/resources';
-import { AppError } from '../../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
 import { counterAttribute, counterKeys } from '../../../layers/model/counters';
 import { type OperationItem, operationKeys } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Store } from '../../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
+import { refusal } from '../../../test/support/refusal';
 import { machineArn, startStepFunctions, waitingMachine } from '../../../test/support/step-functions';
 import { newOperation } from '../../operations/service';
 import { provisionSteps } from '../provisioning/service';
@@ -96,15 +96,6 @@ async function provisioning() {
 
 const statusOf = (name: string) => stepFunctions.executions().find((e) => e.name === name)?.status;
 
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => 200,
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return error.status;
-    },
-  );
-
 describe('Service: cancelling an operation', () => {
   it('stops a provisioning, records it cancelled by its user, and decommissions what it made', async () => {
     const { tenantId, serverId, operationId } = await provisioning();
@@ -126,14 +117,15 @@ describe('Service: cancelling an operation', () => {
     });
     // and only once
     expect(
-      await refusal(makeCancelOperation(deps)(tenantId, operationId, { ...owner, tenantId }, 'c3')),
+      (await refusal(makeCancelOperation(deps)(tenantId, operationId, { ...owner, tenantId }, 'c3'))).status,
     ).toBe(409);
   });
 
   it('answers 404 to an unknown operation and 409 to one that runs to its end', async () => {
     const { tenantId, serverId } = await provisioning();
     expect(
-      await refusal(makeCancelOperation(deps)(tenantId, ids.next('op'), { ...owner, tenantId }, 'c')),
+      (await refusal(makeCancelOperation(deps)(tenantId, ids.next('op'), { ...owner, tenantId }, 'c')))
+        .status,
     ).toBe(404);
     const reboot = newOperation({
       tenantId,
@@ -145,9 +137,9 @@ describe('Service: cancelling an operation', () => {
       now: clock.now().toISOString(),
     });
     await store.put(reboot);
-    expect(await refusal(makeCancelOperation(deps)(tenantId, reboot.id, { ...owner, tenantId }, 'c'))).toBe(
-      409,
-    );
+    expect(
+      (await refusal(makeCancelOperation(deps)(tenantId, reboot.id, { ...owner, tenantId }, 'c'))).status,
+    ).toBe(409);
     expect((await store.get<OperationItem>(operationKeys.item(tenantId, reboot.id), true))?.status).toBe(
       'pending',
     );

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Store } from '../../../layers/store/store';
 import { putNew } from '../../../layers/store/writes';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
+import { refusal } from '../../../test/support/refusal';
 import {
   machineArn,
   startStepFunctions,
@@ -80,15 +80,6 @@ const inputOf = (operationId: string): CommandInput & { stack?: ServerStack } =>
   return JSON.parse(execution.input) as CommandInput;
 };
 
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, path: undefined as string | undefined }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path };
-    },
-  );
-
 describe('Service: commands on a server', () => {
   it("restarts only what the server's stack has, each PHP version's unit by name", async () => {
     const id = await server();
@@ -104,7 +95,7 @@ describe('Service: commands on a server', () => {
       },
     });
     for (const service of ['redis', 'apache'] as const) {
-      expect(await refusal(run(tenantId, id, 'c', { kind: 'restart-service', service }))).toEqual({
+      expect(await refusal(run(tenantId, id, 'c', { kind: 'restart-service', service }))).toMatchObject({
         status: 400,
         path: 'path.service',
       });

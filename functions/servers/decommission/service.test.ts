@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
 import { counterAttribute, counterKeys } from '../../../layers/model/counters';
 import { type OperationItem, operationKeys } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Store, StoredItem } from '../../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
+import { refusal } from '../../../test/support/refusal';
 import {
   machineArn,
   startStepFunctions,
@@ -53,15 +53,6 @@ async function serverIn(changes: Partial<ServerItem> = {}) {
   await store.put({ ...counterKeys.item(tenantId), entity: 'counters', [counterAttribute(item.status)]: 1 });
   return { tenantId, id };
 }
-
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, detail: '' }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, detail: error.detail ?? '' };
-    },
-  );
 
 const counters = async (tenantId: string): Promise<Record<string, unknown>> =>
   (await store.get<StoredItem>(counterKeys.item(tenantId), true)) ?? {};

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
 import { type OperationItem, operationKeys } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import type { Store } from '../../../layers/store/store';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
+import { refusal } from '../../../test/support/refusal';
 import {
   machineArn,
   startStepFunctions,
@@ -54,15 +54,6 @@ async function server(changes: Partial<ServerItem> = {}, without: (keyof ServerI
   await store.put(item);
   return id;
 }
-
-const refusal = (promise: Promise<unknown>) =>
-  promise.then(
-    () => ({ status: 200, path: undefined as string | undefined }),
-    (error: unknown) => {
-      if (!(error instanceof AppError)) throw error;
-      return { status: error.status, path: error.errors?.[0]?.path };
-    },
-  );
 
 const serverItem = async (id: string) => store.get<ServerItem>(serverKeys.item(tenantId, id), true);
 
