@@ -38,21 +38,21 @@ interface ProtoStore {
   contiguousBinIndexOffset?: number;
 }
 interface ProtoSketch {
+  mapping?: unknown;
   positiveValues?: ProtoStore;
   negativeValues?: ProtoStore;
+  zeroCount?: number;
 }
 const ProtoDDSketch = (
   sketchProtos as unknown as {
     DDSketch: {
-      decode(bytes: Uint8Array): ProtoSketch;
       encode(message: ProtoSketch): { finish(): Uint8Array };
     };
   }
 ).DDSketch;
 
 /** A store's bins without the empty ones either side (the library keeps whole chunks of 128). */
-function trimmed(store: ProtoStore | undefined): ProtoStore | undefined {
-  if (!store) return store;
+function trimmed(store: ProtoStore): ProtoStore {
   const counts = store.contiguousBinCounts ?? [];
   let from = 0;
   let to = counts.length;
@@ -68,9 +68,13 @@ function trimmed(store: ProtoStore | undefined): ProtoStore | undefined {
  * (a minute's few values would otherwise carry a chunk of 128 zero counts), in base64.
  */
 const sealSketch = (sketch: DDSketch) => {
-  const message = ProtoDDSketch.decode(sketch.toProto());
-  trimmed(message.positiveValues);
-  trimmed(message.negativeValues);
+  // the message DDSketch.toProto encodes, trimmed before it is encoded once
+  const message: ProtoSketch = {
+    mapping: sketch.mapping.toProto(),
+    positiveValues: trimmed(sketch.store.toProto() as ProtoStore),
+    negativeValues: trimmed(sketch.negativeStore.toProto() as ProtoStore),
+    zeroCount: sketch.zeroCount,
+  };
   return Buffer.from(ProtoDDSketch.encode(message).finish()).toString('base64');
 };
 
