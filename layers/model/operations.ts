@@ -116,20 +116,18 @@ export async function recordSteps(
     result?: Record<string, unknown>;
   } = {},
 ): Promise<boolean> {
-  // `#steps` only when a step changes: DynamoDB refuses a name the expressions do not use
-  const names: Record<string, string> = {
-    '#updatedAt': 'updatedAt',
-    ...(Object.keys(steps).length > 0 ? { '#steps': 'steps' } : {}),
-  };
+  const names: Record<string, string> = { '#updatedAt': 'updatedAt' };
   const values: Record<string, unknown> = { ':at': at };
   const sets = ['#updatedAt = :at'];
   let n = 0;
   for (const [step, fields] of Object.entries(steps)) {
     const s = `#s${n}`;
-    names[s] = step;
     for (const [field, value] of Object.entries(fields)) {
       if (value === undefined) continue;
       n += 1;
+      // a name only once an expression uses it: DynamoDB refuses unused ones
+      names['#steps'] = 'steps';
+      names[s] = step;
       names[`#f${n}`] = field;
       values[`:v${n}`] = value;
       sets.push(`#steps.${s}.#f${n} = :v${n}`);
