@@ -66,8 +66,9 @@ async function main() {
     JSON.stringify({
       pid: process.pid,
       url: runtime.url,
-      // where `npm run loadgen` puts its samples
+      // where `npm run loadgen` puts its samples, and where the lag benchmark reads the rollups
       kinesis: { endpoint: runtime.endpoints.kinesis, streamName: runtime.names.metricsStream },
+      dynamodb: { endpoint: runtime.endpoints.dynamodb, tableName: runtime.names.table },
     }),
   );
   say(

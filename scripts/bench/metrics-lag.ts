@@ -1,8 +1,11 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { minuteOf } from '../../functions/metrics/sample';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { durationMs, idFor, makeFleet, putAll } from '../loadgen';
+import { dynamoDbClient, kinesisClient } from '../local/engines';
 import { startBenchRuntime } from './support';
 
 /**
@@ -13,6 +16,11 @@ import { startBenchRuntime } from './support';
  * record of each batch is when delivered, the most in each 5 s) is read every 5 s.
  *
  *   npx tsx scripts/bench/metrics-lag.ts --hosts 1000 --interval 10s --duration 5m
+ *
+ * With --running it starts nothing: it is a load generator against the control plane `npm start`
+ * runs in another process (its stream and table, from its lock file), and follows the samples
+ * there. The consumer's backlog is then not readable from outside; the lag in each 30 s shows
+ * whether it keeps up.
  */
 const { values } = parseArgs({
   options: {
@@ -20,6 +28,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '10s' },
     duration: { type: 'string', default: '5m' },
     probes: { type: 'string', default: '20' },
+    running: { type: 'boolean', default: false },
   },
 });
 
@@ -28,7 +37,41 @@ const quantile = (sorted: number[], q: number) =>
     ? Number.NaN
     : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
 
-const runtime = await startBenchRuntime();
+/** The control plane: one of our own in this process, or the one `npm start` runs. */
+async function controlPlane() {
+  if (!values.running) {
+    const runtime = await startBenchRuntime();
+    return {
+      dynamodb: runtime.clients.dynamodb,
+      kinesis: runtime.clients.kinesis,
+      table: runtime.names.table,
+      stream: runtime.names.metricsStream,
+      backlog: () => {
+        const progress = Object.values(runtime.metricsPoller.progress());
+        return Math.max(0, ...progress.map((p) => p.iteratorAgeMs));
+      },
+      stop: () => runtime.stop(),
+    };
+  }
+  const lock = join(process.cwd(), '.data', 'control-plane.lock');
+  if (!existsSync(lock)) throw new Error('No control plane is running: start it with npm start first');
+  const running = JSON.parse(readFileSync(lock, 'utf8')) as {
+    kinesis: { endpoint: string; streamName: string };
+    dynamodb?: { endpoint: string; tableName: string };
+  };
+  if (!running.dynamodb)
+    throw new Error('The running control plane is older than this benchmark: restart it');
+  return {
+    dynamodb: dynamoDbClient(running.dynamodb.endpoint),
+    kinesis: kinesisClient(running.kinesis.endpoint),
+    table: running.dynamodb.tableName,
+    stream: running.kinesis.streamName,
+    backlog: undefined,
+    stop: async () => {},
+  };
+}
+
+const runtime = await controlPlane();
 try {
   const seed = 7;
   const tenantId = idFor('ten', seed, 'metrics-lag');
@@ -40,14 +83,15 @@ try {
     silence: 0.002,
     spikes: 0.003,
   });
-  const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb);
+  const documents = DynamoDBDocumentClient.from(runtime.dynamodb);
   const interval = durationMs(values.interval);
   const duration = durationMs(values.duration);
   const probesPerTick = Number(values.probes);
 
   const pending: { serverId: string; sampleId: string; at: string; putAt: number }[] = [];
-  const lags: number[] = [];
-  const ages: { at: number; iteratorAgeMs: number; behindMs: number }[] = [];
+  /** each followed sample's lag, by when it was put */
+  const lags: { putAt: number; ms: number }[] = [];
+  const ages: { at: number; iteratorAgeMs: number }[] = [];
   let records = 0;
   let running = true;
   const started = Date.now();
@@ -68,17 +112,17 @@ try {
         ];
         const answer = await documents.send(
           new BatchGetCommand({
-            RequestItems: { [runtime.names.table]: { Keys: keys, ConsistentRead: true } },
+            RequestItems: { [runtime.table]: { Keys: keys, ConsistentRead: true } },
           }),
         );
-        const rollups = (answer.Responses?.[runtime.names.table] ?? []) as RollupItem[];
+        const rollups = (answer.Responses?.[runtime.table] ?? []) as RollupItem[];
         const now = Date.now();
         for (const probe of batch) {
           const rollup = rollups.find(
             (r) => r.serverId === probe.serverId && r.minute === minuteOf(probe.at),
           );
           if (rollup?.sampleIds?.includes(probe.sampleId)) {
-            lags.push(now - probe.putAt);
+            lags.push({ putAt: probe.putAt, ms: now - probe.putAt });
             pending.splice(pending.indexOf(probe), 1);
           }
         }
@@ -88,12 +132,8 @@ try {
     }
   })();
   const watcher = setInterval(() => {
-    const progress = Object.values(runtime.metricsPoller.progress());
-    ages.push({
-      at: Date.now(),
-      iteratorAgeMs: Math.max(0, ...progress.map((p) => p.iteratorAgeMs)),
-      behindMs: Math.max(0, ...progress.map((p) => p.millisBehindLatest)),
-    });
+    const backlog = runtime.backlog?.();
+    if (backlog !== undefined) ages.push({ at: Date.now(), iteratorAgeMs: backlog });
   }, 5_000);
 
   console.log(
@@ -114,12 +154,12 @@ try {
         putAt: tickStarted,
       });
     }
-    const { failed } = await putAll(runtime.clients.kinesis, runtime.names.metricsStream, entries);
+    const { failed } = await putAll(runtime.kinesis, runtime.stream, entries);
     records += entries.length - failed;
     if (Math.floor((Date.now() - started) / 30_000) !== Math.floor((tickStarted - started) / 30_000)) {
       const last = ages.at(-1);
       console.log(
-        `${Math.round((Date.now() - started) / 1000)} s: ${records} records put; backlog ${last?.iteratorAgeMs ?? 0} ms, ${pending.length} samples not yet in a rollup`,
+        `${Math.round((Date.now() - started) / 1000)} s: ${records} records put;${last ? ` backlog ${last.iteratorAgeMs} ms,` : ''} ${pending.length} samples not yet in a rollup`,
       );
     }
     await new Promise((r) => setTimeout(r, Math.max(0, interval - (Date.now() - tickStarted))));
@@ -128,22 +168,41 @@ try {
   await follower;
   clearInterval(watcher);
 
-  const sorted = [...lags].sort((a, b) => a - b);
+  const sorted = lags.map((l) => l.ms).sort((a, b) => a - b);
   const iteratorAges = ages.map((a) => a.iteratorAgeMs).sort((a, b) => a - b);
   const seconds = (Date.now() - started) / 1000;
   console.log('');
+  console.log(
+    `control plane: ${values.running ? 'the one npm start runs, in another process' : 'in this process'}`,
+  );
   console.log(`records put: ${records} (${(records / seconds).toFixed(0)}/s)`);
   console.log(`samples followed: ${lags.length}, never counted: ${pending.length}`);
   console.log(
     `end-to-end lag, PutRecords to the rollup readable: p50 ${quantile(sorted, 0.5)} ms, p99 ${quantile(sorted, 0.99)} ms, max ${sorted.at(-1)} ms`,
   );
   console.log(`  ratio p99 / sample interval: ${(quantile(sorted, 0.99) / interval).toFixed(2)}`);
+  // the lag of the samples put in each 30 s: one that keeps growing is a consumer falling behind
+  const windows = new Map<number, number[]>();
+  for (const lag of lags) {
+    const window = Math.floor((lag.putAt - started) / 30_000) * 30;
+    windows.set(window, [...(windows.get(window) ?? []), lag.ms]);
+  }
   console.log(
-    `backlog: the oldest record's age when delivered, most in each 5 s: p50 ${quantile(iteratorAges, 0.5)} ms, max ${iteratorAges.at(-1)} ms; over time (s: ms) ${ages
-      .filter((_, i) => i % 6 === 0)
-      .map((a) => `${Math.round((a.at - started) / 1000)}:${a.iteratorAgeMs}`)
+    `  over time (s: p50/max ms) ${[...windows.entries()]
+      .map(([at, ms]) => {
+        const inWindow = ms.sort((a, b) => a - b);
+        return `${at}:${quantile(inWindow, 0.5)}/${inWindow.at(-1)}`;
+      })
       .join(' ')}`,
   );
+  if (ages.length > 0) {
+    console.log(
+      `backlog: the oldest record's age when delivered, most in each 5 s: p50 ${quantile(iteratorAges, 0.5)} ms, max ${iteratorAges.at(-1)} ms; over time (s: ms) ${ages
+        .filter((_, i) => i % 6 === 0)
+        .map((a) => `${Math.round((a.at - started) / 1000)}:${a.iteratorAgeMs}`)
+        .join(' ')}`,
+    );
+  }
 } finally {
   await runtime.stop();
 }
