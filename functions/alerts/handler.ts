@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { created, etag, ok } from '../../layers/http/route';
 import {
   type AlertEventItem,
@@ -48,15 +49,16 @@ async function ruleOf(store: Store, tenantId: string, ruleId: string) {
 
 export const handler = makeContextHandler(alertsContext, {
   listAlertRules: async ({ params, query, platform }) => {
-    const page = await platform.store.query<AlertRuleItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: alertKeys.rulePrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'alert-rules',
-    });
-    return ok({ items: page.items.map(toAlertRule), nextCursor: page.nextCursor });
+    return listPage<AlertRuleItem, ReturnType<typeof toAlertRule>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: alertKeys.rulePrefix,
+        scope: 'alert-rules',
+        query,
+      },
+      toAlertRule,
+    );
   },
 
   createAlertRule: async ({ params, body, platform }) => {
@@ -132,16 +134,17 @@ export const handler = makeContextHandler(alertsContext, {
 
   listAlertRuleHistory: async ({ params, query, platform }) => {
     await ruleOf(platform.store, params.tenantId, params.ruleId);
-    const page = await platform.store.query<AlertEventItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: alertKeys.historyPrefix(params.ruleId),
-      limit: query.limit,
-      cursor: query.cursor,
-      ascending: false,
-      tenantId: params.tenantId,
-      scope: `alert-history:${params.ruleId}`,
-    });
-    return ok({ items: page.items.map(toAlertEvent), nextCursor: page.nextCursor });
+    return listPage<AlertEventItem, ReturnType<typeof toAlertEvent>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: alertKeys.historyPrefix(params.ruleId),
+        scope: `alert-history:${params.ruleId}`,
+        query,
+        ascending: false,
+      },
+      toAlertEvent,
+    );
   },
 
   listFiringAlerts: async ({ params, platform }) => {
@@ -151,15 +154,16 @@ export const handler = makeContextHandler(alertsContext, {
   },
 
   listSilences: async ({ params, query, platform }) => {
-    const page = await platform.store.query<SilenceItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: alertKeys.silencePrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'silences',
-    });
-    return ok({ items: page.items.map(toSilence), nextCursor: page.nextCursor });
+    return listPage<SilenceItem, ReturnType<typeof toSilence>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: alertKeys.silencePrefix,
+        scope: 'silences',
+        query,
+      },
+      toSilence,
+    );
   },
 
   createSilence: async ({ params, body, platform }) => {

@@ -1,5 +1,6 @@
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { accepted, created, ok } from '../../layers/http/route';
 import {
   type BackupDataKeyItem,
@@ -9,7 +10,6 @@ import {
   toBackup,
   toBackupTarget,
 } from '../../layers/model/backups';
-import { tenantPartition } from '../../layers/model/keys';
 import { toOperation } from '../../layers/model/operations';
 import { serverOf, siteOf } from '../sites/service';
 import { backupsContext } from './context';
@@ -48,15 +48,16 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
     return { status: 204 };
   },
   listBackupTargets: async ({ params, query, platform }) => {
-    const page = await platform.store.query<BackupTargetItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: backupKeys.targetPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'backup-targets',
-    });
-    return ok({ items: page.items.map(toBackupTarget), nextCursor: page.nextCursor });
+    return listPage<BackupTargetItem, ReturnType<typeof toBackupTarget>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: backupKeys.targetPrefix,
+        scope: 'backup-targets',
+        query,
+      },
+      toBackupTarget,
+    );
   },
   createBackupTarget: async ({ params, body, platform }) => {
     const target = await createTarget(platform, params.tenantId, body);
@@ -87,15 +88,16 @@ export const backupsImplementations: Implementations<typeof backupsRoutes> = {
   },
   listSiteBackups: async ({ params, query, platform }) => {
     await siteOf(platform, params.tenantId, params.siteId);
-    const page = await platform.store.query<BackupItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: backupKeys.prefix(params.siteId),
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: `backups:${params.siteId}`,
-    });
-    return ok({ items: page.items.map(toBackup), nextCursor: page.nextCursor });
+    return listPage<BackupItem, ReturnType<typeof toBackup>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: backupKeys.prefix(params.siteId),
+        scope: `backups:${params.siteId}`,
+        query,
+      },
+      toBackup,
+    );
   },
   getSiteBackup: async ({ params, platform }) =>
     ok(toBackup(await backupOf(platform, params.tenantId, params.siteId, params.backupId))),

@@ -1,6 +1,7 @@
 import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import {
   type DatabaseItem,
@@ -10,7 +11,6 @@ import {
   toDatabase,
   toDatabaseUser,
 } from '../../layers/model/databases';
-import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { serverOf } from '../sites/service';
 import { databasesContext } from './context';
@@ -39,15 +39,11 @@ async function serverList<T extends DatabaseItem | DatabaseUserItem>(
   map: (item: T) => unknown,
 ) {
   await serverOf(platform, params.tenantId, params.serverId);
-  const page = await platform.store.query<T>({
-    pk: tenantPartition(params.tenantId),
-    skPrefix,
-    limit: query.limit,
-    cursor: query.cursor,
-    tenantId: params.tenantId,
-    scope: skPrefix,
-  });
-  return ok({ items: page.items.map(map), nextCursor: page.nextCursor });
+  return listPage<T, unknown>(
+    platform.store,
+    { tenantId: params.tenantId, skPrefix, scope: skPrefix, query },
+    map,
+  );
 }
 
 export const databasesImplementations: Implementations<typeof databasesRoutes> = {

@@ -2,8 +2,8 @@ import { allows } from '../../layers/auth/permissions';
 import { errors } from '../../layers/errors/app-error';
 import type { Implementations } from '../../layers/http/context-handler';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
-import { tenantPartition } from '../../layers/model/keys';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { type SiteItem, siteKeys, toCertificateSummary, toSite } from '../../layers/model/sites';
@@ -58,20 +58,20 @@ export const sitesImplementations: Implementations<typeof sitesRoutes> = {
     return ok({ items: page.items.map(toSite), nextCursor: page.nextCursor });
   },
   listSites: async ({ params, query, platform }) => {
-    const page = await platform.store.query<SiteItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: siteKeys.prefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      // a cursor works only with the filters it was made with
-      scope: `sites?${query.status ?? ''}&${query.type ?? ''}&${query.serverId ?? ''}&${query.domain ?? ''}`,
-      filter: {
-        equals: { status: query.status, 'spec.type': query.type, serverId: query.serverId },
-        startsWith: { 'spec.domain': query.domain },
+    return listPage<SiteItem, ReturnType<typeof toSite>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: siteKeys.prefix,
+        scope: `sites?${query.status ?? ''}&${query.type ?? ''}&${query.serverId ?? ''}&${query.domain ?? ''}`,
+        query,
+        filter: {
+          equals: { status: query.status, 'spec.type': query.type, serverId: query.serverId },
+          startsWith: { 'spec.domain': query.domain },
+        },
       },
-    });
-    return ok({ items: page.items.map(toSite), nextCursor: page.nextCursor });
+      toSite,
+    );
   },
   getSite: async ({ params, platform }) => {
     const site = await siteOf(platform, params.tenantId, params.siteId);

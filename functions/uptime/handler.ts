@@ -2,8 +2,8 @@ import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
+import { listPage } from '../../layers/http/list';
 import { created, etag, ok } from '../../layers/http/route';
-import { tenantPartition } from '../../layers/model/keys';
 import {
   type IncidentItem,
   toIncident,
@@ -48,15 +48,16 @@ const withoutNulls = (body: Record<string, unknown>) =>
 
 export const handler = makeContextHandler(uptimeContext, {
   listUptimeChecks: async ({ params, query, platform }) => {
-    const page = await platform.store.query<UptimeCheckItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: uptimeKeys.checkPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      scope: 'uptime-checks',
-    });
-    return ok({ items: page.items.map(toUptimeCheck), nextCursor: page.nextCursor });
+    return listPage<UptimeCheckItem, ReturnType<typeof toUptimeCheck>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: uptimeKeys.checkPrefix,
+        scope: 'uptime-checks',
+        query,
+      },
+      toUptimeCheck,
+    );
   },
 
   createUptimeCheck: async ({ params, body, platform }) => {
@@ -125,28 +126,30 @@ export const handler = makeContextHandler(uptimeContext, {
 
   listUptimeResults: async ({ params, query, platform }) => {
     await checkOf(platform.store, params.tenantId, params.checkId);
-    const page = await platform.store.query<UptimeResultItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: uptimeKeys.resultPrefix(params.checkId),
-      limit: query.limit,
-      cursor: query.cursor,
-      ascending: false,
-      tenantId: params.tenantId,
-      scope: `uptime-results:${params.checkId}`,
-    });
-    return ok({ items: page.items.map(toResult), nextCursor: page.nextCursor });
+    return listPage<UptimeResultItem, ReturnType<typeof toResult>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: uptimeKeys.resultPrefix(params.checkId),
+        scope: `uptime-results:${params.checkId}`,
+        query,
+        ascending: false,
+      },
+      toResult,
+    );
   },
 
   listIncidents: async ({ params, query, platform }) => {
-    const page = await platform.store.query<IncidentItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: uptimeKeys.incidentPrefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      ascending: false,
-      tenantId: params.tenantId,
-      scope: 'incidents',
-    });
-    return ok({ items: page.items.map(toIncident), nextCursor: page.nextCursor });
+    return listPage<IncidentItem, ReturnType<typeof toIncident>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: uptimeKeys.incidentPrefix,
+        scope: 'incidents',
+        query,
+        ascending: false,
+      },
+      toIncident,
+    );
   },
 });

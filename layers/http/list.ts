@@ -1,11 +1,13 @@
 import { tenantPartition } from '../model/keys';
 import type { CursorCodec } from '../store/cursor';
-import type { Store, StoredItem } from '../store/store';
+import type { QueryOptions, Store, StoredItem } from '../store/store';
 import { type HttpResult, ok } from './route';
 
 /**
- * One page of a tenant's items whose sort key starts with `skPrefix` (in its own partition unless `pk` names another), as the list convention
- * answers it: `{ items, nextCursor }`, the cursor signed and bound to the tenant and the list.
+ * One page of a tenant's items whose sort key starts with `skPrefix` (in its own partition
+ * unless `pk` names another; newest first with `ascending: false`; narrowed by `filter`), as the
+ * list convention answers it: `{ items, nextCursor }`, the cursor signed and bound to the tenant
+ * and the list (a filtered list's scope names its filters, so a cursor works only with them).
  */
 export async function listPage<T extends StoredItem, R>(
   store: Store,
@@ -16,6 +18,8 @@ export async function listPage<T extends StoredItem, R>(
     skPrefix: string;
     scope: string;
     query: { limit: number; cursor?: string | undefined };
+    ascending?: boolean;
+    filter?: QueryOptions['filter'];
   },
   toItem: (item: T) => R,
 ): Promise<HttpResult> {
@@ -26,6 +30,8 @@ export async function listPage<T extends StoredItem, R>(
     cursor: list.query.cursor,
     tenantId: list.tenantId,
     scope: list.scope,
+    ...(list.ascending === undefined ? {} : { ascending: list.ascending }),
+    ...(list.filter ? { filter: list.filter } : {}),
   });
   return ok({ items: page.items.map(toItem), nextCursor: page.nextCursor });
 }

@@ -2,8 +2,8 @@ import { sfnClient } from '../../../layers/aws/clients';
 import { errors } from '../../../layers/errors/app-error';
 import { updateIfMatch } from '../../../layers/http/conditional';
 import type { Implementations } from '../../../layers/http/context-handler';
+import { listPage } from '../../../layers/http/list';
 import { accepted, etag, ok } from '../../../layers/http/route';
-import { tenantPartition } from '../../../layers/model/keys';
 import { toOperation } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys, toServer } from '../../../layers/model/servers';
 import { resolvePlacement } from '../providers/placement';
@@ -27,17 +27,17 @@ export const provisioningImplementations: Implementations<typeof provisioningRou
     );
   },
   listServers: async ({ params, query, platform }) => {
-    const page = await platform.store.query<ServerItem>({
-      pk: tenantPartition(params.tenantId),
-      skPrefix: serverKeys.prefix,
-      limit: query.limit,
-      cursor: query.cursor,
-      tenantId: params.tenantId,
-      // a cursor works only with the filters it was made with
-      scope: `servers?${query.status ?? ''}&${query.provider ?? ''}&${query.tag ?? ''}`,
-      filter: { equals: { status: query.status, provider: query.provider }, contains: { tags: query.tag } },
-    });
-    return ok({ items: page.items.map(toServer), nextCursor: page.nextCursor });
+    return listPage<ServerItem, ReturnType<typeof toServer>>(
+      platform.store,
+      {
+        tenantId: params.tenantId,
+        skPrefix: serverKeys.prefix,
+        scope: `servers?${query.status ?? ''}&${query.provider ?? ''}&${query.tag ?? ''}`,
+        query,
+        filter: { equals: { status: query.status, provider: query.provider }, contains: { tags: query.tag } },
+      },
+      toServer,
+    );
   },
   updateServer: async ({ params, body, headers, platform }) => {
     const item = await platform.store.get<ServerItem>(
