@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, expect } from 'vitest';
 import * as z from 'zod';
 import { makeCreateTenant } from '../../functions/tenants/service';
+import { setPasswordCost } from '../../layers/auth/passwords';
 import { type Principal, principalCodec } from '../../layers/auth/tokens';
 import type { AppError } from '../../layers/errors/app-error';
 import { defineContext } from '../../layers/http/context';
@@ -167,6 +168,8 @@ export function usePipelineFixture() {
     },
   };
   beforeAll(async () => {
+    // the tenants' owners need a password hash, not a strong one
+    setPasswordCost(12);
     let store: Store;
     ({ dynamo, store } = await startTestStore(clock));
     fx.store = store;
