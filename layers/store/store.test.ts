@@ -126,6 +126,48 @@ describe('Module: store (DynamoDB Local)', () => {
     expect(items.map((i) => i.sk).sort()).toEqual(['ITEM#1', 'ITEM#2']);
   });
 
+  it('puts many items each on its own version: new ones only while absent, read ones only while unchanged', async () => {
+    const read = await store.create({ pk: 'T#many', sk: 'READ', count: 1, gone: 'soon' });
+    const stale = await store.create({ pk: 'T#many', sk: 'STALE', count: 1 });
+    await store.update({ pk: stale.pk, sk: stale.sk }, { count: 2 });
+    await store.create({ pk: 'T#many', sk: 'TAKEN', count: 1 });
+    const fresh = Array.from({ length: 60 }, (_, i) => ({
+      item: { pk: 'T#many', sk: `NEW#${String(i).padStart(2, '0')}`, count: i, version: 1 },
+    }));
+    const outcomes = await store.putAllIfVersion(
+      [
+        { item: { pk: 'T#many', sk: 'READ', count: 5, minute: 'reserved word', version: 2 }, read },
+        { item: { pk: 'T#many', sk: 'STALE', count: 9, version: 2 }, read: stale },
+        { item: { pk: 'T#many', sk: 'TAKEN', count: 9, version: 1 } },
+        ...fresh,
+      ],
+      3,
+    );
+    expect(outcomes.slice(0, 3)).toEqual(['written', 'conflict', 'conflict']);
+    expect(outcomes.slice(3)).toEqual(fresh.map(() => 'written'));
+    // written whole: set, and what the item no longer has removed
+    expect(await store.get({ pk: 'T#many', sk: 'READ' })).toEqual({
+      pk: 'T#many',
+      sk: 'READ',
+      count: 5,
+      minute: 'reserved word',
+      version: 2,
+    });
+    expect(await store.get({ pk: 'T#many', sk: 'STALE' })).toMatchObject({ count: 2, version: 2 });
+    expect(await store.get({ pk: 'T#many', sk: 'TAKEN' })).toMatchObject({ count: 1, version: 1 });
+    const page = await store.query({ pk: 'T#many', skPrefix: 'NEW#', limit: 100, tenantId: 't', scope: 's' });
+    expect(page.items.map((i) => i.count)).toEqual(fresh.map((f) => f.item.count));
+  });
+
+  it('fails a write DynamoDB refuses for another reason than its condition, and only that one', async () => {
+    const outcomes = await store.putAllIfVersion([
+      { item: { pk: 'T#many', sk: 'TOO-BIG', body: 'x'.repeat(410 * 1024), version: 1 } },
+      { item: { pk: 'T#many', sk: 'FINE', version: 1 } },
+    ]);
+    expect(outcomes).toEqual(['failed', 'written']);
+    expect(await store.get({ pk: 'T#many', sk: 'TOO-BIG' })).toBeUndefined();
+  });
+
   it('deletes conditionally when asked to', async () => {
     await store.create({ pk: 'T#del', sk: 'ONCE' });
     await store.remove({ pk: 'T#del', sk: 'ONCE' }, { mustExist: true });
