@@ -461,6 +461,18 @@ describe('Stack: metrics', () => {
       DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
     });
   });
+
+  it('lets the aggregator write its batches of conditional PartiQL statements to the table', () => {
+    templates.metrics.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: Match.arrayWith(['dynamodb:PartiQLInsert', 'dynamodb:PartiQLUpdate']),
+          }),
+        ]),
+      },
+    });
+  });
 });
 
 describe('Stack: alerts', () => {

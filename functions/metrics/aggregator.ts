@@ -1,7 +1,7 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
-import { type LatestSample, setLatestSample } from '../../layers/model/servers';
+import { type LatestSample, type LatestWrite, setLatestSamples } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
@@ -49,24 +49,24 @@ export function parse(record: KinesisStreamRecord): Sample | undefined {
   return undefined;
 }
 
+/** Samples for a minute already folded into its hour and day: later than the grace allows. */
+function late(key: { pk: string; sk: string }, samples: number) {
+  logger.warn('Late metrics samples for a closed minute', { key, samples });
+  metrics.addMetric('LateSamples', 'Count', samples);
+}
+
 /**
- * Read, merge, write with optimistic locking; a concurrent writer makes it read again. The first
- * read is the batch's (`read`: the minutes read together); a retry reads the minute alone.
+ * One group's minute read, merged and written alone, with optimistic locking: a concurrent
+ * writer makes it read again. For the groups whose batched write did not hold.
  */
-async function applyToRollup(
-  platform: Platform,
-  samples: Sample[],
-  read: RollupItem | undefined,
-): Promise<RollupItem | undefined> {
+async function applyToRollup(platform: Platform, samples: Sample[]): Promise<RollupItem | undefined> {
   const first = samples[0];
   if (!first) return undefined;
   const key = rollupKeys.item(first.tenantId, first.serverId, minuteOf(first.at));
   for (let attempt = 1; ; attempt += 1) {
-    const existing = attempt === 1 ? read : await platform.store.get<RollupItem>(key, true);
+    const existing = await platform.store.get<RollupItem>(key, true);
     if (existing?.foldedAt) {
-      // folded into its hour and day already: these samples came later than the grace allows
-      logger.warn('Late metrics samples for a closed minute', { key, samples: samples.length });
-      metrics.addMetric('LateSamples', 'Count', samples.length);
+      late(key, samples.length);
       return undefined;
     }
     const merged = mergeIntoRollup(existing, samples, platform.config.METRICS_RETENTION_MINUTE_DAYS);
@@ -134,21 +134,56 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
       }),
     ),
   );
+  /** a group's minute as it now stands: kept when it is its server's newest sample's */
+  const written = (entries: Parsed[], rollup: RollupItem) => {
+    const { sample } = entries[0] as Parsed;
+    const serverKey = `${sample.tenantId}/${sample.serverId}`;
+    const newestOfServer = newest.get(serverKey)?.sample;
+    if (newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) minutes.set(serverKey, rollup);
+  };
+  // every group merged into its minute as read, then all written together, each only while its
+  // minute is still as read (25 to a request, each on its own condition)
+  const merges: { entries: Parsed[]; read: RollupItem | undefined; merged: RollupItem }[] = [];
+  const alone: Parsed[][] = [];
+  for (const entries of groups.values()) {
+    const { sample } = entries[0] as Parsed;
+    const key = rollupKeys.item(sample.tenantId, sample.serverId, minuteOf(sample.at));
+    const read = current.get(`${key.pk}/${key.sk}`);
+    if (read?.foldedAt) {
+      late(key, entries.length);
+      continue;
+    }
+    try {
+      const merged = mergeIntoRollup(
+        read,
+        entries.map((e) => e.sample),
+        platform.config.METRICS_RETENTION_MINUTE_DAYS,
+      );
+      if (merged) merges.push({ entries, read, merged });
+      else if (read) written(entries, read);
+    } catch (error) {
+      logger.error('Rollup merge failed', { error: error as Error });
+      failed.push(...entries.map((e) => e.sequenceNumber));
+    }
+  }
+  const outcomes = await platform.store.putAllIfVersion(
+    merges.map(({ merged, read }) => ({ item: merged, read })),
+    REQUESTS_AT_ONCE,
+  );
+  merges.forEach(({ entries, merged }, i) => {
+    if (outcomes[i] === 'written') written(entries, merged);
+    else alone.push(entries);
+  });
+  // a minute changed since it was read (or a write DynamoDB refused): read and written alone
   await Promise.allSettled(
-    [...groups.values()].map((entries) =>
+    alone.map((entries) =>
       limit(async () => {
         try {
-          const { sample } = entries[0] as Parsed;
-          const key = rollupKeys.item(sample.tenantId, sample.serverId, minuteOf(sample.at));
           const rollup = await applyToRollup(
             platform,
             entries.map((e) => e.sample),
-            current.get(`${key.pk}/${key.sk}`),
           );
-          const newestOfServer = newest.get(`${sample.tenantId}/${sample.serverId}`)?.sample;
-          if (rollup && newestOfServer && minuteOf(newestOfServer.at) === rollup.minute) {
-            minutes.set(`${sample.tenantId}/${sample.serverId}`, rollup);
-          }
+          if (rollup) written(entries, rollup);
         } catch (error) {
           logger.error('Rollup write failed', { error: error as Error });
           failed.push(...entries.map((e) => e.sequenceNumber));
@@ -170,25 +205,35 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
     logger.error('Alert evaluation failed', { error: error as Error });
     failed.push(...[...newest.values()].map((e) => e.sequenceNumber));
   }
-  await Promise.allSettled(
-    [...newest.values()].map((entry) =>
-      limit(async () => {
-        try {
-          const { sample } = entry;
-          await setLatestSample(platform.store, sample.tenantId, sample.serverId, {
-            at: sample.at,
-            ...Object.fromEntries(
-              gauges.flatMap((g) => (gaugeOf(sample, g) === undefined ? [] : [[g, gaugeOf(sample, g)]])),
-            ),
-            ...(sample.version === 2 ? { disks: sample.disks, services: sample.services } : {}),
-          } as LatestSample);
-        } catch (error) {
-          logger.error('Latest sample write failed', { error: error as Error });
-          failed.push(entry.sequenceNumber);
-        }
-      }),
-    ),
+  // each server's newest sample, 25 servers to a request; a write DynamoDB refused (not its
+  // condition: that is an older sample or an unknown server) is tried once more, then redelivered
+  const latest = [...newest.values()];
+  const latestWrites = latest.map(({ sample }) => ({
+    tenantId: sample.tenantId,
+    serverId: sample.serverId,
+    latest: {
+      at: sample.at,
+      ...Object.fromEntries(
+        gauges.flatMap((g) => (gaugeOf(sample, g) === undefined ? [] : [[g, gaugeOf(sample, g)]])),
+      ),
+      ...(sample.version === 2 ? { disks: sample.disks, services: sample.services } : {}),
+    } as LatestSample,
+  }));
+  let refused = (await setLatestSamples(platform.store, latestWrites, REQUESTS_AT_ONCE)).flatMap(
+    (outcome, i) => (outcome === 'failed' ? [i] : []),
   );
+  if (refused.length > 0) {
+    const again = await setLatestSamples(
+      platform.store,
+      refused.map((i) => latestWrites[i] as LatestWrite),
+      REQUESTS_AT_ONCE,
+    );
+    refused = refused.filter((_, j) => again[j] === 'failed');
+  }
+  for (const i of refused) {
+    logger.error('Latest sample write failed', { serverId: latestWrites[i]?.serverId });
+    failed.push((latest[i] as Parsed).sequenceNumber);
+  }
   metrics.addMetric('SamplesAggregated', 'Count', parsed.length);
   metrics.publishStoredMetrics();
   if (failed.length === 0) return { batchItemFailures: [] };

@@ -92,6 +92,9 @@ export class HouseFunction extends Construct {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
       'dynamodb:BatchWriteItem',
+      // the store's batched conditional writes (BatchExecuteStatement) are PartiQL INSERTs and UPDATEs
+      'dynamodb:PartiQLInsert',
+      'dynamodb:PartiQLUpdate',
     ];
     this.fn.addToRolePolicy(
       new iam.PolicyStatement({

@@ -1,8 +1,6 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Gauge } from '../../functions/metrics/sample';
 import type { ServerStack } from '../../functions/servers/stack/service';
-import type { Store, StoredItem } from '../store/store';
+import { type BatchOutcome, partiqlName, type Store, type StoredItem } from '../store/store';
 import { tenantPartition, tenantSubPartition } from './keys';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
@@ -145,44 +143,42 @@ export const fleetIndex = {
     `${String(Math.round(Math.min(100, Math.max(0, cpuPercent)) * 100)).padStart(5, '0')}#${serverId}`,
 };
 
+/** One server's newest sample, as the aggregator keeps it. */
+export interface LatestWrite {
+  tenantId: string;
+  serverId: string;
+  latest: LatestSample;
+}
+
 /**
- * Keeps the newest metrics sample on the server item, and its fleet entry and place in the fleet
- * index; an older sample, or an unknown server's, changes nothing.
+ * Keeps each server's newest metrics sample on its item, with its fleet entry and place in the
+ * fleet index; an older sample, or an unknown server's, changes nothing (`conflict`). Written 25
+ * servers to a request (`inFlight` at once), each on its own condition; answers each write's
+ * outcome in order, `failed` for one DynamoDB refused otherwise.
  */
-export async function setLatestSample(
-  store: Store,
-  tenantId: string,
-  serverId: string,
-  latest: LatestSample,
-): Promise<void> {
-  const fleet: FleetEntry = {
-    at: latest.at,
-    ...Object.fromEntries(fleetGauges.flatMap((g) => (latest[g] === undefined ? [] : [[g, latest[g]]]))),
-  };
-  try {
-    await store.client.send(
-      new UpdateCommand({
-        TableName: store.tableName,
-        Key: serverKeys.item(tenantId, serverId),
-        UpdateExpression: 'SET #latest = :latest, #fleet = :fleet, #gsi2pk = :gsi2pk, #gsi2sk = :gsi2sk',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(#latest) OR #latest.#at < :at)',
-        ExpressionAttributeNames: {
-          '#latest': 'latest',
-          '#at': 'at',
-          '#fleet': 'fleet',
-          '#gsi2pk': 'gsi2pk',
-          '#gsi2sk': 'gsi2sk',
-        },
-        ExpressionAttributeValues: {
-          ':latest': latest,
-          ':at': latest.at,
-          ':fleet': fleet,
-          ':gsi2pk': fleetIndex.partition(tenantId),
-          ':gsi2sk': fleetIndex.sortKey(latest.cpuPercent ?? 0, serverId),
-        },
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+export function setLatestSamples(store: Store, writes: LatestWrite[], inFlight = 1): Promise<BatchOutcome[]> {
+  const table = partiqlName(store.tableName);
+  return store.executeAll(
+    writes.map(({ tenantId, serverId, latest }) => {
+      const key = serverKeys.item(tenantId, serverId);
+      const fleet: FleetEntry = {
+        at: latest.at,
+        ...Object.fromEntries(fleetGauges.flatMap((g) => (latest[g] === undefined ? [] : [[g, latest[g]]]))),
+      };
+      return {
+        // an UPDATE changes only an item that exists
+        statement: `UPDATE ${table} SET "latest" = ? SET "fleet" = ? SET "gsi2pk" = ? SET "gsi2sk" = ? WHERE "pk" = ? AND "sk" = ? AND ("latest" IS MISSING OR "latest"."at" < ?)`,
+        parameters: [
+          latest,
+          fleet,
+          fleetIndex.partition(tenantId),
+          fleetIndex.sortKey(latest.cpuPercent ?? 0, serverId),
+          key.pk,
+          key.sk,
+          latest.at,
+        ],
+      };
+    }),
+    inFlight,
+  );
 }

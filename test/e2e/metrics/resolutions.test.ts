@@ -200,4 +200,38 @@ describe('Metrics at 1 minute, 1 hour and 1 day', () => {
     await deliver(asRecords([old]));
     expect(await rollups(tenantId, String(first.serverId), '1m')).toEqual([]);
   });
+
+  it('counts every sample once when a minute changes between the batch reading and writing it', async () => {
+    const tenantId = `ten_${ulid().toLowerCase()}`;
+    const samples = fleetFor(tenantId).slice(0, 12); // two hosts, six ticks: one minute each
+    const [first, meanwhile] = [samples.slice(0, 8), samples.slice(8)];
+    const { documentClient } = await import('../../../layers/aws/clients');
+    let raced = false;
+    // another invocation writes the same minutes just before this batch's writes go out
+    documentClient().middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchExecuteStatementCommand' && !raced) {
+          raced = true;
+          await deliver(asRecords(meanwhile, 100));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'raceAggregator' },
+    );
+    try {
+      await deliver(asRecords(first));
+    } finally {
+      documentClient().middlewareStack.remove('raceAggregator');
+    }
+    expect(raced).toBe(true);
+    for (const serverId of servers) {
+      const ofServer = samples.filter((s) => s.serverId === serverId);
+      const minutes = await rollups(tenantId, serverId, '1m');
+      expect(minutes.reduce((n, m) => n + m.count, 0)).toBe(ofServer.length);
+      expect(minutes.reduce((n, m) => n + (m.stats.cpuPercent?.sum ?? 0), 0)).toBeCloseTo(
+        ofServer.reduce((n, s) => n + Number(s.cpuPercent), 0),
+        9,
+      );
+    }
+  });
 });
