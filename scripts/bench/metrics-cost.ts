@@ -1,13 +1,17 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { aggregatorMapping, metricsStream } from '../../layers/config/resources';
-import { alertKeys } from '../../layers/model/alerts';
-import { serverKeys } from '../../layers/model/servers';
 import { scheduledTasks } from '../../step-functions/workflows';
 import { idFor, makeFleet } from '../loadgen';
 import { startLocalRuntime } from '../local/runtime';
+import { itemSize, writeUnitsOf } from './item-size';
+import { registerFleet } from './support';
 
 /**
  * What metrics cost in AWS per 1,000 hosts a month, from counts measured here: a fleet of
@@ -16,7 +20,7 @@ import { startLocalRuntime } from '../local/runtime';
  * (the mapping's window and batch size on each shard: with a 2 s window, one sample of each host
  * in a batch); the fold sweep runs as scheduled. `--window` and `--batch-size` show what other
  * mapping settings would cost. Every DynamoDB request asks for its consumed capacity, which DynamoDB Local reports as
- * DynamoDB does; the aggregator's and the sweep's time is measured here. Prices are us-east-1's
+ * DynamoDB does (but for PartiQL statements, whose units are counted from the items' sizes); the aggregator's and the sweep's time is measured here. Prices are us-east-1's
  * list prices (on-demand DynamoDB, provisioned Kinesis shards, arm64 Lambda).
  *
  *   npx tsx scripts/bench/metrics-cost.ts --hosts 1000 --minutes 10
@@ -67,87 +71,45 @@ try {
   const tenantId = idFor('ten', seed, 'metrics-cost');
   const fleet = makeFleet({ hosts: HOSTS, seed, tenantId, duplicates: 0, silence: 0, spikes: 0.003 });
 
-  // the servers, as big as a real one (its stack, tags, host key), and two alert rules
-  const hostKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({
-    type: 'spki',
-    format: 'pem',
-  }) as string;
-  const documents = DynamoDBDocumentClient.from(runtime.clients.dynamodb);
-  const now = new Date().toISOString();
-  const items: Record<string, unknown>[] = fleet.hosts.map((host, i) => ({
-    ...serverKeys.item(tenantId, host.serverId),
-    entity: 'server',
-    id: host.serverId,
-    tenantId,
-    name: `web-${String(i).padStart(4, '0')}.example.com`,
-    provider: 'hetzner',
-    region: 'fsn1',
-    size: 'cx32',
-    stack: {
-      webServer: 'nginx',
-      phpVersions: ['8.3', '8.2'],
-      database: 'mariadb',
-      redis: true,
-      nodeVersions: [],
-    },
-    status: 'active',
-    tags: ['web', i % 2 ? 'eu' : 'us'],
-    hostId: `mi-${String(i).padStart(17, '0')}`,
-    instanceId: String(50_000_000 + i),
-    ipv4: `203.0.113.${i % 250}`,
-    lastOperationId: `op_${'0'.repeat(26)}`,
-    hostKey,
-    bootId: '8f2c1e0a-5b7d-4c3e-9a1f-2d6b8e4c7a90',
-    siteCount: 12,
-    databaseCount: 8,
-    createdAt: now,
-    updatedAt: now,
-    version: 3,
-  }));
-  const rule = (id: string, metric: string, threshold: number) => ({
-    ...alertKeys.rule(tenantId, id),
-    entity: 'alert-rule',
-    id,
-    tenantId,
-    name: metric,
-    metric,
-    comparison: '>',
-    threshold,
-    forSeconds: 300,
-    recoverSeconds: 60,
-    severity: 'warning',
-    scope: { kind: 'all' },
-    enabled: true,
-    emails: ['oncall@example.com'],
-    webhooks: [],
-    webhookSecret: 'whsec_cost',
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-  });
-  items.push(
-    rule(idFor('alr', seed, 'cpu'), 'cpuPercent', 90),
-    rule(idFor('alr', seed, 'disk'), 'diskUsedPercent', 90),
-  );
-  items.push({ ...alertKeys.firing(tenantId), entity: 'firing-alerts', firing: {} });
-  for (let i = 0; i < items.length; i += 25) {
-    await documents.send(
-      new BatchWriteCommand({
-        RequestItems: {
-          [runtime.names.table]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })),
-        },
-      }),
-    );
-  }
+  await registerFleet(runtime, tenantId, fleet, seed);
 
-  // every request's consumed capacity, summed by operation
+  // every request's consumed capacity, summed by operation. DynamoDB Local reports none for
+  // PartiQL statements: theirs is counted from each item before and after (as DynamoDB charges a
+  // write, refused or not, and its index entries), read aside by a client of the bench's own
   const consumed = { read: 0, write: 0, requests: new Map<string, number>() };
+  const sizesOf = async (keys: { pk: string; sk: string }[]) => {
+    const found = new Map<string, Record<string, AttributeValue>>();
+    let pending: Record<string, AttributeValue>[] | undefined = keys.map(({ pk, sk }) => ({
+      pk: { S: pk },
+      sk: { S: sk },
+    }));
+    while (pending && pending.length > 0) {
+      const answer: BatchGetItemCommandOutput = await runtime.clients.dynamodb.send(
+        new BatchGetItemCommand({
+          RequestItems: { [runtime.names.table]: { Keys: pending, ConsistentRead: true } },
+        }),
+      );
+      for (const item of answer.Responses?.[runtime.names.table] ?? []) {
+        found.set(`${item.pk?.S}/${item.sk?.S}`, item);
+      }
+      pending = answer.UnprocessedKeys?.[runtime.names.table]?.Keys;
+    }
+    return keys.map(({ pk, sk }) => found.get(`${pk}/${sk}`));
+  };
   documentClient().middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       input.ReturnConsumedCapacity = 'TOTAL';
       const name = String(context.commandName);
       consumed.requests.set(name, (consumed.requests.get(name) ?? 0) + 1);
+      if (name === 'BatchExecuteStatementCommand') {
+        const keys = (input.Statements as { Statement: string; Parameters: unknown[] }[]).map(statementKey);
+        const before = await sizesOf(keys);
+        const result = await next(args);
+        const after = await sizesOf(keys);
+        consumed.write += keys.reduce((n, _, i) => n + writeUnitsOf(before[i], after[i]), 0);
+        return result;
+      }
       const result = await next(args);
       const output = result.output as { ConsumedCapacity?: unknown };
       const capacities = [output.ConsumedCapacity].flat().filter(Boolean) as {
@@ -256,7 +218,10 @@ try {
         tenantId,
         scope: 'bench',
       });
-      return Math.max(0, ...page.items.map((item) => JSON.stringify(item).length));
+      return Math.max(
+        0,
+        ...page.items.map((item) => itemSize(marshall(item, { removeUndefinedValues: true }))),
+      );
     };
     return { minute: await read('1m'), hour: await read('1h'), day: await read('1d') };
   })();
@@ -310,4 +275,15 @@ try {
   );
 } finally {
   await runtime.stop();
+}
+
+/** The key a PartiQL write names: its `pk` and `sk` values, by the place of their `?`s. */
+function statementKey({ Statement, Parameters }: { Statement: string; Parameters: unknown[] }) {
+  const parameterNamed = (name: string) => {
+    const marker = new RegExp(`(?:'${name}': |"${name}" = )\\?`).exec(Statement);
+    if (!marker) throw new Error(`a statement without its ${name}: ${Statement}`);
+    const questionMarks = Statement.slice(0, marker.index + marker[0].length).split('?').length - 1;
+    return String(Parameters[questionMarks - 1]);
+  };
+  return { pk: parameterNamed('pk'), sk: parameterNamed('sk') };
 }
