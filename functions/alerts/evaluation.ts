@@ -95,7 +95,8 @@ export const alertEventId = (ruleId: string, serverId: string, transition: Alert
 export interface Evaluated {
   tenantId: string;
   serverId: string;
-  observe: () => Observation;
+  /** the server's observation, of at least the metrics its rules watch */
+  observe: (watched: ReadonlySet<string>) => Observation;
 }
 
 interface Change {
@@ -143,12 +144,14 @@ export async function evaluateAlerts(platform: Platform, evaluated: readonly Eva
     );
     for (const item of items) states.set(item.sk, item);
   }
+  const watched = new Map<Evaluated, Set<string>>();
+  for (const { entry, rule } of pairs) watched.set(entry, (watched.get(entry) ?? new Set()).add(rule.metric));
   const observations = new Map<Evaluated, Observation>();
   const changes: Change[] = [];
   for (const { entry, rule, server, silences } of pairs) {
     let observation = observations.get(entry);
     if (!observation) {
-      observation = entry.observe();
+      observation = entry.observe(watched.get(entry) ?? new Set());
       observations.set(entry, observation);
     }
     const key = alertKeys.state(entry.tenantId, rule.id, server.id);

@@ -1,5 +1,5 @@
 import { type RollupItem, sketchedGauges } from '../../layers/model/rollups';
-import { toPoint } from '../metrics/rollup';
+import { quantilesOf } from '../metrics/rollup';
 import { gaugeOf, gauges, managedServices, type Sample } from '../metrics/sample';
 import type { Observation } from './evaluate';
 
@@ -23,8 +23,15 @@ export const alertMetrics = [
   ...managedServices.map((s) => `service.${s}`),
 ] as const;
 
-/** One server's observation: its newest sample, with the minute that sample fell in. */
-export function observationOf(sample: Sample, minute: RollupItem | undefined): Observation {
+/**
+ * One server's observation: its newest sample, with the minute that sample fell in. A sketched
+ * gauge's percentiles (a sketch decoded) only when `watched`, the metrics its rules watch, names one.
+ */
+export function observationOf(
+  sample: Sample,
+  minute: RollupItem | undefined,
+  watched: ReadonlySet<string>,
+): Observation {
   const values: Record<string, number> = {};
   for (const gauge of gauges) {
     const value = gaugeOf(sample, gauge);
@@ -35,9 +42,10 @@ export function observationOf(sample: Sample, minute: RollupItem | undefined): O
       values[`service.${service}`] = status === 'up' ? 1 : 0;
     }
   }
-  const point = minute ? toPoint(minute) : undefined;
-  for (const [gauge, q] of Object.entries(point?.quantiles ?? {})) {
-    for (const name of quantiles) values[`${gauge}.${name}`] = q[name];
+  for (const gauge of sketchedGauges) {
+    if (!minute || !quantiles.some((name) => watched.has(`${gauge}.${name}`))) continue;
+    const q = quantilesOf(minute, gauge);
+    if (q) for (const name of quantiles) values[`${gauge}.${name}`] = q[name];
   }
   return { at: sample.at, values };
 }

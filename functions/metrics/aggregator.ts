@@ -198,7 +198,7 @@ export async function handler(event: KinesisStreamEvent): Promise<KinesisStreamB
       [...newest.entries()].map(([serverKey, { sample }]) => ({
         tenantId: sample.tenantId,
         serverId: sample.serverId,
-        observe: () => observationOf(sample, minutes.get(serverKey)),
+        observe: (watched) => observationOf(sample, minutes.get(serverKey), watched),
       })),
     );
   } catch (error) {

@@ -242,17 +242,25 @@ export function toSitePoint(item: RollupItem, siteId: string) {
   };
 }
 
+/**
+ * A sketched gauge's p50, p95 and p99 in a rollup (to hundredths), or undefined when it has no
+ * value (a server whose sites served nothing has an empty response time sketch).
+ */
+export function quantilesOf(item: RollupItem, gauge: SketchedGauge) {
+  const encoded = item.sketches?.[gauge];
+  if (!encoded) return undefined;
+  const sketch = openSketch(encoded);
+  if (sketch.count === 0) return undefined;
+  const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 100) / 100;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}
+
 /** A rollup as the API shows it: each gauge with its average, and p50/p95/p99 where sketched. */
 export function toPoint(item: RollupItem) {
   const quantiles = Object.fromEntries(
     sketchedGauges.flatMap((gauge) => {
-      const encoded = item.sketches?.[gauge];
-      if (!encoded) return [];
-      const sketch = openSketch(encoded);
-      // a server whose sites served nothing has an empty response time sketch
-      if (sketch.count === 0) return [];
-      const at = (q: number) => Math.round(sketch.getValueAtQuantile(q) * 100) / 100;
-      return [[gauge, { p50: at(0.5), p95: at(0.95), p99: at(0.99) }]];
+      const of = quantilesOf(item, gauge);
+      return of ? [[gauge, of]] : [];
     }),
   );
   return {
