@@ -6,9 +6,11 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
@@ -153,12 +155,33 @@ export async function startKinesisEngine(
   return { endpoint: `http://127.0.0.1:${plain}`, stop: () => stopChild(child) } satisfies Engine;
 }
 
-/** Creates the product's table from its definition; an existing one is kept. */
+/** Creates the product's table from its definition; an existing one is kept, and given the indexes it lacks. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const wanted = createTableInput(tableName);
   try {
-    await client.send(new CreateTableCommand(createTableInput(tableName)));
+    await client.send(new CreateTableCommand(wanted));
+    return;
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  // a table kept from an earlier version (in .data): the indexes added since are created, one
+  // at a time as DynamoDB takes them, each waited for until ACTIVE
+  const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const has = new Set((table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of wanted.GlobalSecondaryIndexes ?? []) {
+    if (has.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    await until(`the index ${index.IndexName}`, async () => {
+      const { Table: now } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+      const status = now?.GlobalSecondaryIndexes?.find((i) => i.IndexName === index.IndexName)?.IndexStatus;
+      if (status !== 'ACTIVE') throw new Error(`index is ${status}`);
+    });
   }
 }
 
