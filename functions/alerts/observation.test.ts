@@ -1,26 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertRuleItem, AlertStateItem } from '../../layers/model/alerts';
+import { sampleV1 } from '../../test/support/fixtures';
 import { mergeIntoRollup, SKETCH_RELATIVE_ACCURACY } from '../metrics/rollup';
 import type { Sample } from '../metrics/sample';
 import { step } from './evaluate';
 import { observationOf } from './observation';
 
 const sample = (second: number, cpuPercent: number): Sample => ({
-  version: 1,
+  ...sampleV1,
   sampleId: `sample-${second}`,
-  tenantId: 'ten_01m8d8kezr00fxgsavj9esh8n6',
-  serverId: 'srv_01m8d8kg2kase3eedzaax30kff',
   at: new Date(Date.UTC(2026, 11, 3, 12, 0, second)).toISOString(),
   cpuPercent,
-  memoryUsedPercent: 50,
-  memoryTotalBytes: 1,
-  diskUsedPercent: 70,
-  diskTotalBytes: 1,
-  load1: 1,
-  load5: 1,
-  load15: 1,
-  networkRxBytesPerSecond: 100,
-  networkTxBytesPerSecond: 200,
 });
 
 // one minute: four quiet samples and two spikes

@@ -1,27 +1,12 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sampleV1 } from '../../test/support/fixtures';
 import { parse } from './aggregator';
 import { mergeIntoRollup, toPoint } from './rollup';
-import { MAX_SAMPLE_BYTES, type Sample, sampleSchema } from './sample';
+import { MAX_SAMPLE_BYTES, sampleSchema } from './sample';
 
-const base: Sample = {
-  version: 1,
-  sampleId: 'sample-0000001',
-  tenantId: 'ten_01m8d8kezr00fxgsavj9esh8n6',
-  serverId: 'srv_01m8d8kg2kase3eedzaax30kff',
-  at: '2026-11-27T10:42:05.000Z',
-  cpuPercent: 10,
-  memoryUsedPercent: 50,
-  memoryTotalBytes: 1,
-  diskUsedPercent: 70,
-  diskTotalBytes: 1,
-  load1: 1,
-  load5: 1,
-  load15: 1,
-  networkRxBytesPerSecond: 100,
-  networkTxBytesPerSecond: 200,
-};
+const base = sampleV1;
 
 describe('Module: rollups', () => {
   it('folds samples into count, sum, min, max and last per gauge, keyed by minute', () => {
