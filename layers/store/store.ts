@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import pLimit from 'p-limit';
 import type { Clock } from '../ids/ids';
+import { logger } from '../observability/logger';
 import type { CursorCodec } from './cursor';
 import { type IndexName, tableDefinition } from './table-definition';
 import { type Conditions, conditionOf, Placeholders } from './writes';
@@ -292,6 +293,7 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
                 })),
               }),
             );
+            const refused: Record<string, number> = {};
             batch.forEach((_, i) => {
               const code = Responses[i]?.Error?.Code;
               outcomes[from + i] =
@@ -300,8 +302,15 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
                   : code === 'ConditionalCheckFailed' || code === 'DuplicateItem'
                     ? 'conflict'
                     : 'failed';
+              if (outcomes[from + i] === 'failed') refused[String(code)] = (refused[String(code)] ?? 0) + 1;
             });
-          } catch {
+            if (Object.keys(refused).length > 0) logger.warn('Batched writes refused', { refused });
+          } catch (error) {
+            // throttled past the SDK's retries, or not allowed (PartiQL needs its own IAM actions)
+            logger.warn('A batch of writes failed whole', {
+              error: error as Error,
+              statements: batch.length,
+            });
             batch.forEach((_, i) => {
               outcomes[from + i] = 'failed';
             });
