@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
-import { siteFigures } from '../../layers/model/rollups';
+import { resolutions, siteFigures } from '../../layers/model/rollups';
 import { fleetGauges, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
@@ -46,12 +46,17 @@ export const metricsQuery = z
     },
   );
 
+/** What a metrics answer says of its range: the resolution chosen and the bounds. */
+const rangeAnswered = {
+  resolution: z.enum(resolutions),
+  from: z.string(),
+  to: z.string(),
+};
+
 export const metricsResponse = z
   .object({
     serverId: z.string(),
-    resolution: z.enum(['1m', '1h', '1d']),
-    from: z.string(),
-    to: z.string(),
+    ...rangeAnswered,
     points: z.array(
       z.object({
         minute: z.string(),
@@ -142,9 +147,7 @@ export const siteMetricsResponse = z
   .object({
     siteId: z.string(),
     serverId: z.string(),
-    resolution: z.enum(['1m', '1h', '1d']),
-    from: z.string(),
-    to: z.string(),
+    ...rangeAnswered,
     points: z.array(
       z.object({
         minute: z.string(),
