@@ -19,9 +19,10 @@ import { registerFleet } from './support';
  * 10 s for some simulated minutes; batches are formed as the event source mapping forms them
  * (the mapping's window and batch size on each shard: with a 2 s window, one sample of each host
  * in a batch); the fold sweep runs as scheduled. `--window` and `--batch-size` show what other
- * mapping settings would cost. Every DynamoDB request asks for its consumed capacity, which DynamoDB Local reports as
- * DynamoDB does (but for PartiQL statements, whose units are counted from the items' sizes); the aggregator's and the sweep's time is measured here. Prices are us-east-1's
- * list prices (on-demand DynamoDB, provisioned Kinesis shards, arm64 Lambda).
+ * mapping settings would cost. Every DynamoDB request asks for its consumed capacity, which
+ * DynamoDB Local reports as DynamoDB does (but for PartiQL statements, whose units are counted
+ * from the items written); the aggregator's and the sweep's time is measured here. Prices are
+ * us-east-1's list prices (on-demand DynamoDB, provisioned Kinesis shards, arm64 Lambda).
  *
  *   npx tsx scripts/bench/metrics-cost.ts --hosts 1000 --minutes 10
  */
@@ -77,7 +78,7 @@ try {
   // PartiQL statements: theirs is counted from each item before and after (as DynamoDB charges a
   // write, refused or not, and its index entries), read aside by a client of the bench's own
   const consumed = { read: 0, write: 0, requests: new Map<string, number>() };
-  const sizesOf = async (keys: { pk: string; sk: string }[]) => {
+  const itemsOf = async (keys: { pk: string; sk: string }[]) => {
     const found = new Map<string, Record<string, AttributeValue>>();
     let pending: Record<string, AttributeValue>[] | undefined = keys.map(({ pk, sk }) => ({
       pk: { S: pk },
@@ -104,9 +105,9 @@ try {
       consumed.requests.set(name, (consumed.requests.get(name) ?? 0) + 1);
       if (name === 'BatchExecuteStatementCommand') {
         const keys = (input.Statements as { Statement: string; Parameters: unknown[] }[]).map(statementKey);
-        const before = await sizesOf(keys);
+        const before = await itemsOf(keys);
         const result = await next(args);
-        const after = await sizesOf(keys);
+        const after = await itemsOf(keys);
         consumed.write += keys.reduce((n, _, i) => n + writeUnitsOf(before[i], after[i]), 0);
         return result;
       }
