@@ -4,7 +4,7 @@ import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqsClient } from '../../layers/aws/clients';
 import { webhookQueue } from '../../layers/config/resources';
-import { publicOnlyLookup, refusedEndpoint } from '../../layers/net/public-address';
+import { guardedAgentFor, reachOf, refusedEndpoint } from '../../layers/net/public-address';
 import { logger, metrics } from '../../layers/observability/logger';
 import { getPlatform, type Platform } from '../../layers/runtime/platform';
 import { notifierOf, type WebhookMessage } from './notify';
@@ -40,25 +40,19 @@ async function deliver(platform: Platform, message: WebhookMessage): Promise<boo
 }
 
 /**
- * POSTs a body and answers the status, following no redirect; the connection's own DNS lookup
- * refuses private addresses (outside a local runtime), so a name that resolves elsewhere after
- * the check above still cannot reach the platform's network.
+ * POSTs a body and answers the status, following no redirect; every connection is checked
+ * against the runtime's reach as it is made, so a name that resolves elsewhere after the check
+ * above still cannot reach the platform's network.
  */
-function post(
-  url: string,
-  body: string,
-  allowPrivate: boolean,
-  headers: Record<string, string>,
-): Promise<number> {
+function post(url: string, body: string, local: boolean, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = (url.startsWith('https:') ? httpsRequest : httpRequest)(
       url,
       {
         method: 'POST',
         headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-        lookup: publicOnlyLookup(allowPrivate),
         timeout: webhookQueue.requestTimeoutSeconds * 1000,
-        agent: false,
+        agent: guardedAgentFor(url, reachOf(local)),
       },
       (response) => {
         response.resume();

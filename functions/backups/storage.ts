@@ -13,6 +13,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import SftpClient from 'ssh2-sftp-client';
 import { kmsClient, s3Client } from '../../layers/aws/clients';
 import { errors } from '../../layers/errors/app-error';
@@ -26,6 +27,13 @@ import {
   backupObjectKey,
 } from '../../layers/model/backups';
 import { quotaBytes } from '../../layers/model/counters';
+import {
+  guardedHttpAgent,
+  guardedHttpsAgent,
+  pinnedAddress,
+  type Reach,
+  reachOf,
+} from '../../layers/net/public-address';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 
@@ -176,16 +184,22 @@ function s3Storage(
 /** The SHA-256 of an SSH host key blob, base64 as OpenSSH and curl write it (`SHA256:…`, padded). */
 export const hostKeyFingerprint = (key: Buffer) => createHash('sha256').update(key).digest('base64');
 
-/** An SFTP session to a customer's server that trusts only the host key recorded for it. */
+/**
+ * An SFTP session to a customer's server that trusts only the host key recorded for it, to the
+ * address its name resolves to now, checked against the runtime's reach (every session, so a
+ * name that later resolves inside the platform's network is refused then).
+ */
 export async function withSftp<T>(
   server: { host: string; port: number; username: string; hostKeySha256?: string | undefined },
   password: string,
+  reach: Reach,
   work: (sftp: SftpClient, hostKey: string) => Promise<T>,
 ): Promise<T> {
+  const address = await pinnedAddress(server.host, reach);
   const sftp = new SftpClient();
   let seen = '';
   await sftp.connect({
-    host: server.host,
+    host: address,
     port: server.port,
     username: server.username,
     password,
@@ -204,9 +218,13 @@ export async function withSftp<T>(
 }
 
 /** A customer's SFTP server: objects are files under its folder, the host appends each part. */
-function sftpStorage(target: BackupTargetItem & { type: 'sftp' }, password: string): BackupStorage {
+function sftpStorage(
+  target: BackupTargetItem & { type: 'sftp' },
+  password: string,
+  reach: Reach,
+): BackupStorage {
   const session = <T>(work: (sftp: SftpClient) => Promise<T>) =>
-    withSftp(target, password, (sftp) => work(sftp));
+    withSftp(target, password, reach, (sftp) => work(sftp));
   const pathOf = (key: string) => `${target.path.replace(/\/$/, '')}/${key}`;
   const urlOf = (key: string) =>
     `sftp://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${pathOf(key)}`;
@@ -257,18 +275,26 @@ function sftpStorage(target: BackupTargetItem & { type: 'sftp' }, password: stri
   };
 }
 
-/** The storage a customer's target describes, with its secret. */
-export function targetStorage(target: BackupTargetItem, secret: string): BackupStorage {
-  if (target.type === 'sftp') return sftpStorage(target, secret);
-  return s3Storage(targetClient(target, secret), target.bucket, target.prefix, target);
+/**
+ * The storage a customer's target describes, with its secret, reached only at addresses within
+ * the runtime's reach.
+ */
+export function targetStorage(target: BackupTargetItem, secret: string, reach: Reach): BackupStorage {
+  if (target.type === 'sftp') return sftpStorage(target, secret, reach);
+  return s3Storage(targetClient(target, secret, reach), target.bucket, target.prefix, target);
 }
 
-/** An S3 client for a customer's storage, with its own credentials. */
+/** An S3 client for a customer's storage, with its own credentials; every connection guarded. */
 const targetClient = (
   target: { endpoint: string; region: string; forcePathStyle: boolean; accessKeyId: string },
   secretAccessKey: string,
+  reach: Reach,
 ) =>
   new S3Client({
+    requestHandler: new NodeHttpHandler({
+      httpAgent: guardedHttpAgent(reach),
+      httpsAgent: guardedHttpsAgent(reach),
+    }),
     region: target.region,
     endpoint: target.endpoint,
     forcePathStyle: target.forcePathStyle,
@@ -293,7 +319,11 @@ export async function storageFor(
   if (!targetId) return s3Storage(s3Client(), platform.config.BACKUPS_BUCKET, '');
   const target = await targetOf(platform, tenantId, targetId);
   const key = await tenantDataKey(platform, tenantId);
-  return targetStorage(target, openSealed(key, target.secretSealed));
+  return targetStorage(
+    target,
+    openSealed(key, target.secretSealed),
+    reachOf(platform.config.BACKUP_TARGETS_LOCAL),
+  );
 }
 
 /**

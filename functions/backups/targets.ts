@@ -8,16 +8,23 @@ import {
   backupKeys,
 } from '../../layers/model/backups';
 import { tenantPartition } from '../../layers/model/keys';
-import { refusedEndpoint } from '../../layers/net/public-address';
+import { reachOf, refusedEndpoint } from '../../layers/net/public-address';
+import { logger } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { putNew } from '../../layers/store/writes';
 import type { targetBody } from './spec';
 import { sealWith, targetOf, targetStorage, tenantDataKey, withSftp } from './storage';
 
-/** The field a storage's refusal points at. */
+/** A connection the guard refused as it was made (the name resolves elsewhere now). */
+const refusedByGuard = (error: unknown) =>
+  (error as { code?: string } | undefined)?.code === 'EREFUSEDADDRESS';
+
+/**
+ * The field a storage's refusal points at. What the connection itself said is logged, never
+ * answered: the answer would tell a caller what listens at an address (a port scanner).
+ */
 function refusal(error: unknown): { path: string; message: string } {
   const code = error instanceof S3ServiceException ? error.name : '';
-  const said = error instanceof Error ? error.message : String(error);
   if (code === 'NoSuchBucket') return { path: 'body.bucket', message: 'The storage has no such bucket' };
   if (code === 'InvalidAccessKeyId')
     return { path: 'body.accessKeyId', message: 'The storage does not know this key' };
@@ -30,7 +37,12 @@ function refusal(error: unknown): { path: string; message: string } {
       message: 'The key may not write to the bucket (s3:PutObject, s3:DeleteObject)',
     };
   }
-  return { path: 'body.endpoint', message: `The storage could not be reached: ${said.slice(0, 200)}` };
+  logger.info('Backup storage unreachable', {
+    error: error instanceof Error ? error.message : String(error),
+  });
+  if (refusedByGuard(error))
+    return { path: 'body.endpoint', message: 'The endpoint is not an allowed address' };
+  return { path: 'body.endpoint', message: 'The storage could not be reached' };
 }
 
 /**
@@ -47,6 +59,7 @@ export async function createTarget(platform: Platform, tenantId: string, body: z
   if (refused) {
     throw errors.validation([{ path: body.type === 's3' ? 'body.endpoint' : 'body.host', message: refused }]);
   }
+  const reach = reachOf(local);
   const id = platform.ids.next('btg');
   const common = {
     ...backupKeys.target(tenantId, id),
@@ -79,7 +92,7 @@ export async function createTarget(platform: Platform, tenantId: string, body: z
       username: body.username,
       hostKeySha256: body.hostKeySha256,
     };
-    const hostKeySha256 = await withSftp(server, body.password, async (_sftp, seen) => seen).catch(
+    const hostKeySha256 = await withSftp(server, body.password, reach, async (_sftp, seen) => seen).catch(
       (error) => {
         throw errors.validation([sftpRefusal(error, body.hostKeySha256 !== undefined)]);
       },
@@ -96,7 +109,7 @@ export async function createTarget(platform: Platform, tenantId: string, body: z
     };
   }
   try {
-    await targetStorage(target, secret).probe(`${body.prefix}.vip-write-check`);
+    await targetStorage(target, secret, reach).probe(`${body.prefix}.vip-write-check`);
   } catch (error) {
     throw errors.validation([body.type === 's3' ? refusal(error) : sftpRefusal(error, false, true)]);
   }
@@ -111,14 +124,16 @@ function sftpRefusal(
   keyGiven: boolean,
   connected = false,
 ): { path: string; message: string } {
-  const said = (error instanceof Error ? error.message : String(error)).slice(0, 200);
+  const said = error instanceof Error ? error.message : String(error);
+  logger.info('SFTP storage refused', { error: said });
   if (/host key|verification/i.test(said) || (keyGiven && /handshake/i.test(said))) {
-    return { path: 'body.hostKeySha256', message: `The server showed another host key: ${said}` };
+    return { path: 'body.hostKeySha256', message: 'The server showed another host key' };
   }
   if (/authentication/i.test(said))
     return { path: 'body.password', message: 'The server refused the account' };
-  if (connected) return { path: 'body.path', message: `The server would not take a file there: ${said}` };
-  return { path: 'body.host', message: `The server could not be reached: ${said}` };
+  if (connected) return { path: 'body.path', message: 'The server would not take a file there' };
+  if (refusedByGuard(error)) return { path: 'body.host', message: 'The host is not an allowed address' };
+  return { path: 'body.host', message: 'The server could not be reached' };
 }
 
 /** Forgets a customer's storage, once no policy sends backups there and no backup is kept there. */

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates, type TLSSocket } from 'node:tls';
 import type { ProbeResult } from '../../layers/model/uptime';
-import { isPrivateAddress, publicOnlyLookup } from '../../layers/net/public-address';
+import { guardedAgentFor, reachOf } from '../../layers/net/public-address';
 
 /** The most of a body read for a keyword. */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -14,8 +14,8 @@ export interface ProbeOptions {
   expectedStatus: { min: number; max: number };
   keyword?: string | undefined;
   tlsExpiryDays: number;
-  /** private, loopback and link-local addresses may be probed (a local runtime only) */
-  allowPrivate: boolean;
+  /** a local runtime's probes reach loopback only; otherwise, public addresses only */
+  local: boolean;
   /** CAs trusted besides the system's (PEM) */
   extraCa?: string | undefined;
   now?: () => Date;
@@ -32,26 +32,21 @@ export function probe(options: ProbeOptions): Promise<ProbeResult> {
   const at = now().toISOString();
   const url = new URL(options.url);
   const secure = url.protocol === 'https:';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const literal = /^[\d.]+$/.test(host) || host.includes(':');
   const done = (result: Omit<ProbeResult, 'at' | 'latencyMs'>): ProbeResult => ({
     at,
     latencyMs: Date.now() - started,
     ...result,
   });
-  if (literal && !options.allowPrivate && isPrivateAddress(host)) {
-    return Promise.resolve(done({ ok: false, error: `${host} is not a public address` }));
-  }
   return new Promise<ProbeResult>((resolve) => {
     const request = (secure ? httpsRequest : httpRequest)(
       url,
       {
         method: options.method,
-        lookup: publicOnlyLookup(options.allowPrivate),
         timeout: options.timeoutSeconds * 1000,
         headers: { 'user-agent': 'VIP-Hosting-Panel-Uptime/1', accept: '*/*' },
         ...(secure && options.extraCa ? { ca: [...rootCertificates, options.extraCa] } : {}),
-        agent: false,
+        // every connection, an IP literal's too, is checked against the runtime's reach
+        agent: guardedAgentFor(options.url, reachOf(options.local)),
       },
       (response: IncomingMessage) => {
         const certificate = secure ? (response.socket as TLSSocket).getPeerCertificate?.() : undefined;

@@ -193,7 +193,7 @@ export async function uptimeSweep(platform: Platform): Promise<{ probed: number;
           expectedStatus: check.expectedStatus,
           keyword: check.keyword,
           tlsExpiryDays: check.tlsExpiryDays,
-          allowPrivate: platform.config.UPTIME_TARGETS_LOCAL,
+          local: platform.config.UPTIME_TARGETS_LOCAL,
           extraCa: extraCaOf(platform.config.UPTIME_CA_FILE),
           now: () => platform.clock.now(),
         });

@@ -198,7 +198,7 @@ describe('Feature: uptime checks', () => {
         timeoutSeconds: 2,
         expectedStatus: { min: 200, max: 399 },
         tlsExpiryDays: 0,
-        allowPrivate: false,
+        local: false,
       });
       expect(result, url).toMatchObject({ ok: false, error: expect.stringMatching(/not a public address/) });
     }
