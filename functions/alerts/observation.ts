@@ -1,6 +1,7 @@
+import { gauges } from '../../layers/model/gauges';
 import { type RollupItem, sketchedGauges } from '../../layers/model/rollups';
 import { quantilesOf } from '../metrics/rollup';
-import { gaugeOf, gauges, managedServices, type Sample } from '../metrics/sample';
+import { gaugeOf, managedServices, type Sample } from '../metrics/sample';
 import type { Observation } from './evaluate';
 
 const quantiles = ['p50', 'p95', 'p99'] as const;

@@ -1,5 +1,6 @@
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import pLimit from 'p-limit';
+import { gauges } from '../../layers/model/gauges';
 import { type RollupItem, rollupKeys } from '../../layers/model/rollups';
 import { type LatestSample, type LatestWrite, setLatestSamples } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
@@ -8,7 +9,7 @@ import { ConditionFailedError } from '../../layers/store/store';
 import { evaluateAlerts } from '../alerts/evaluation';
 import { observationOf } from '../alerts/observation';
 import { mergeIntoRollup } from './rollup';
-import { gaugeOf, gauges, MAX_SAMPLE_BYTES, minuteOf, type Sample, sampleSchema } from './sample';
+import { gaugeOf, MAX_SAMPLE_BYTES, minuteOf, type Sample, sampleSchema } from './sample';
 
 const MAX_ATTEMPTS = 5;
 /** DynamoDB requests in flight at once (the SDK's HTTP agent keeps 50 sockets) */

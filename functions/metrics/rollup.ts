@@ -1,5 +1,6 @@
 import { DDSketch } from '@datadog/sketches-js';
 import sketchProtos from '@datadog/sketches-js/dist/ddsketch/proto/compiled';
+import { type Gauge, gauges } from '../../layers/model/gauges';
 import {
   bucketOf,
   type Resolution,
@@ -12,7 +13,7 @@ import {
   siteFigures,
   sketchedGauges,
 } from '../../layers/model/rollups';
-import { type Gauge, gaugeOf, gauges, minuteOf, type Sample } from './sample';
+import { gaugeOf, minuteOf, type Sample } from './sample';
 
 /** The sketches' relative accuracy: a quantile read back is within 1% of the true value. */
 export const SKETCH_RELATIVE_ACCURACY = 0.01;

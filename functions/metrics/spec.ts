@@ -1,10 +1,11 @@
 import * as z from 'zod';
 import { route } from '../../layers/http/route';
+import { gauges, v2Gauges } from '../../layers/model/gauges';
 import { resolutions, siteFigures } from '../../layers/model/rollups';
 import { fleetGauges, serverStatuses } from '../../layers/model/servers';
 import { siteStatuses } from '../../layers/model/sites';
 import { prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
-import { gauges, managedServices, v2Gauges } from './sample';
+import { managedServices } from './sample';
 
 const stat = z.object({
   count: z.number(),

@@ -1,4 +1,5 @@
 import type { OperationItem } from '../../layers/model/operations';
+import type { ServerStack } from '../../layers/model/stack';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import type { WorkflowName } from '../../step-functions/workflows';
@@ -7,7 +8,6 @@ import { settleDatabase, settleDatabaseRefresh, settleDatabaseUser } from '../da
 import { settleSite } from '../sites/settle';
 import { endExclusive } from './server-operations';
 import { settleSshKey, settleSshKeyOfCancelled } from './ssh-keys/service';
-import type { ServerStack } from './stack/service';
 
 /** What a command's ending (or its cancel) is told: the command's ids and what it was run with. */
 export interface EndedCommand {

@@ -2,7 +2,7 @@ import { domainToASCII } from 'node:url';
 import { Cron } from 'croner';
 import * as z from 'zod';
 import { phpProcessManagers, siteStatuses, siteTypes } from '../../layers/model/sites';
-import { nodeVersions, phpVersions } from '../servers/stack/service';
+import { nodeVersions, phpVersions } from '../../layers/model/stack';
 import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 import { isControl } from './render/escape';
 

@@ -6,14 +6,9 @@ import { routes } from '../../functions/api';
 import { signupBody } from '../../functions/auth/spec';
 import { credentialsSecret } from '../../functions/servers/providers/credentials';
 import { createServerBody } from '../../functions/servers/spec';
-import {
-  databaseEngines,
-  nodeVersions,
-  phpVersions,
-  webServers,
-} from '../../functions/servers/stack/service';
 import { AppError, errors } from '../errors/app-error';
 import { cloudProviders } from '../model/servers';
+import { databaseEngines, nodeVersions, phpVersions, webServers } from '../model/stack';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from './middlewares';
 import { toProblem } from './problem';
 import { parsePart } from './validation';

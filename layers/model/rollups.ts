@@ -1,5 +1,5 @@
-import type { Gauge } from '../../functions/metrics/sample';
 import type { StoredItem } from '../store/store';
+import type { Gauge } from './gauges';
 import { tenantSubPartition } from './keys';
 
 export interface Stat {

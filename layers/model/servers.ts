@@ -1,7 +1,7 @@
-import type { Gauge } from '../../functions/metrics/sample';
-import type { ServerStack } from '../../functions/servers/stack/service';
 import { type BatchOutcome, partiqlName, type Store, type StoredItem } from '../store/store';
+import type { Gauge } from './gauges';
 import { tenantPartition, tenantSubPartition } from './keys';
+import type { ServerStack } from './stack';
 
 export const serverStatuses = ['provisioning', 'active', 'failed', 'deleting'] as const;
 export type ServerStatus = (typeof serverStatuses)[number];

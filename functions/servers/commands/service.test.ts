@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Clock, ulidIds } from '../../../layers/ids/ids';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
+import type { ServerStack } from '../../../layers/model/stack';
 import type { Store } from '../../../layers/store/store';
 import { putNew } from '../../../layers/store/writes';
 import { type startDynamoDbLocal, startTestStore } from '../../../test/support/dynamodb';
@@ -11,7 +12,6 @@ import {
   unreachableStepFunctions,
   waitingMachine,
 } from '../../../test/support/step-functions';
-import type { ServerStack } from '../stack/service';
 import { type CommandInput, makeRunCommand } from './service';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;

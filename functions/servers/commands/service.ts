@@ -5,17 +5,12 @@ import {
   operationKeys,
   recordSteps,
 } from '../../../layers/model/operations';
+import type { ServerStack } from '../../../layers/model/stack';
 import type { Platform } from '../../../layers/runtime/platform';
 import type { TransactItem } from '../../../layers/store/store';
 import { type CommandKind, type CommandWorkflow, operationKindOf, operationKinds } from '../operation-kinds';
 import { endExclusive, readyServer, type ServerOperationDeps, startOnServer } from '../server-operations';
-import {
-  bootstrapParameters,
-  documentSafe,
-  type RestartableService,
-  type ServerStack,
-  unitsOf,
-} from '../stack/service';
+import { bootstrapParameters, documentSafe, type RestartableService, unitsOf } from '../stack/service';
 
 /** What the run-command workflow is started with: the server's instance and the document's parameters. */
 export interface CommandInput {

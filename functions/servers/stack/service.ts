@@ -1,22 +1,14 @@
 import * as z from 'zod';
 import { errors } from '../../../layers/errors/app-error';
-
-/** What a server runs, chosen at creation; the bootstrap document installs exactly this. */
-export const webServers = ['nginx', 'apache', 'openlitespeed', 'caddy'] as const;
-export const phpVersions = ['7.4', '8.0', '8.1', '8.2', '8.3', '8.4'] as const;
-export const databaseEngines = ['mariadb', 'mysql', 'postgresql'] as const;
-export const nodeVersions = ['18', '20', '22', '24'] as const;
-
-export type WebServer = (typeof webServers)[number];
-export type DatabaseEngine = (typeof databaseEngines)[number];
-
-export interface ServerStack {
-  webServer: WebServer;
-  phpVersions: (typeof phpVersions)[number][];
-  database: DatabaseEngine | null;
-  redis: boolean;
-  nodeVersions: (typeof nodeVersions)[number][];
-}
+import {
+  type DatabaseEngine,
+  databaseEngines,
+  nodeVersions,
+  phpVersions,
+  type ServerStack,
+  type WebServer,
+  webServers,
+} from '../../../layers/model/stack';
 
 const distinct = <T>(values: T[]) => new Set(values).size === values.length;
 

@@ -1,5 +1,5 @@
 import type { SiteItem, SiteSpec } from '../../../layers/model/sites';
-import type { ServerStack } from '../../servers/stack/service';
+import type { ServerStack } from '../../../layers/model/stack';
 import { apacheVhostPath, renderApache } from './apache';
 import { caddySitePath, renderCaddy } from './caddy';
 import { ACME_CHALLENGE_ROOT, layoutOf, type RenderInput, SUSPENDED_ROOT } from './layout';
