@@ -5,7 +5,7 @@ import { standardUsageKey } from '../../layers/config/resources';
 import { TOKEN_PREFIX } from '../../layers/model/api-tokens';
 import { logger } from '../../layers/observability/logger';
 import { getPlatform } from '../../layers/runtime/platform';
-import { type ApiTokenRefusal, checkApiToken } from '../tokens/service';
+import { type ApiTokenRefusal, checkApiToken, ipAllowed } from '../tokens/service';
 
 const bearer = (headers: APIGatewayRequestAuthorizerEvent['headers']): string | undefined => {
   const value = Object.entries(headers ?? {}).find(([name]) => name.toLowerCase() === 'authorization')?.[1];
@@ -18,6 +18,7 @@ export const refusalDetails: Record<ApiTokenRefusal | 'jwt-expired', string> = {
   revoked: 'This API token has been revoked.',
   expired: 'This API token has expired.',
   'address-not-allowed': "This API token may not be used from this address (see the token's allowedCidrs).",
+  'creator-removed': "This API token's creator is no longer a member of the tenant.",
   'jwt-expired': 'The access token has expired; refresh it or sign in again.',
 };
 
@@ -59,7 +60,11 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
       if (checked.ok) principal = checked.principal;
       else refusal = checked.reason;
     } else {
-      principal = await platform.verifier.verify(token);
+      const verified = await platform.verifier.verify(token);
+      // a login-as session minted by an address-limited API token keeps the token's limit
+      if (verified.allowedCidrs && !ipAllowed(sourceIp, verified.allowedCidrs))
+        refusal = 'address-not-allowed';
+      else principal = verified;
     }
   } catch (error) {
     if (error instanceof errorsJose.JWTExpired) refusal = 'jwt-expired';

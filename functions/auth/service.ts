@@ -79,10 +79,11 @@ export const lockSeconds = (failures: number, threshold: number): number =>
 
 /** Issues an access token and a stored, single-use refresh token in the given (or a new) family. */
 async function issueTokens(deps: AuthDeps, principal: Principal, family?: string) {
-  const access = await deps.signer.sign(principal);
   const refresh = newRefreshToken();
   const expiresAt = deps.store.nowSeconds() + deps.refreshTokenTtlSeconds;
   const familyId = family ?? deps.ids.next('rt');
+  // the access token names its session, so a logout or a refresh token's reuse ends it too
+  const access = await deps.signer.sign({ ...principal, sessionId: familyId });
   if (!family) {
     await deps.store.create<RefreshFamilyItem>({
       ...sessionKeys.refreshFamily(familyId),

@@ -132,8 +132,8 @@ export function makeRemoveMember(deps: Pick<MemberDeps, 'store'>) {
 
 /**
  * Changes a member's role. Only an owner may make or unmake an owner, and the last owner keeps
- * the role: the owner count is checked in the same transaction. The member's refresh tokens stop
- * working, so the new role holds from its next sign-in (its access token lives out its minutes).
+ * the role: the owner count is checked in the same transaction. The member's sessions end, and
+ * every request is judged by the role as it is now (layers/auth/currency.ts), API tokens' too.
  */
 export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
   return async (

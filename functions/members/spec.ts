@@ -112,7 +112,8 @@ export const memberRoutes = [
     auth: 'user',
     permission: 'members:write',
     summary:
-      "Change a member's role (only an owner makes or unmakes an owner; never the last owner); the member signs in again to use it",
+      "Change a member's role (only an owner makes or unmakes an owner; never the last owner); it holds at once, " +
+      "for the member's sessions and API tokens alike, and the member's sessions end (they sign in again)",
     tags: ['members'],
     params: tenantParams.extend({ userId: prefixedId('usr') }),
     body: changeRoleBody,

@@ -1,10 +1,12 @@
 import { recordAudit } from '../../layers/audit/audit';
+import type { Principal } from '../../layers/auth/tokens';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { ignoring } from '../../layers/errors/ignoring';
 import { updateIfMatch } from '../../layers/http/conditional';
 import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { created, etag, ok, versionFromIfMatch } from '../../layers/http/route';
+import { type ApiTokenItem, apiTokenKeys } from '../../layers/model/api-tokens';
 import { type ChildLinkItem, type TenantItem, tenantKeys, toTenant } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';
 import { reapplySite } from '../sites/service';
@@ -56,6 +58,41 @@ async function setStatus(
   return updated;
 }
 
+/**
+ * The session a login-as mints: an admin of the customer's tenant that names who really acts.
+ * Minted through an API token (or by a session that was), it keeps the token's limits: its
+ * scopes, its allowed addresses and at most its remaining lifetime, and it ends with the token.
+ */
+async function loginAsSession(platform: Platform, principal: Principal, customerId: string) {
+  // a nested login-as keeps naming the user who really acts, and the token they acted through
+  const tokenId = principal.tokenId ?? principal.actor?.tokenId;
+  const actor = {
+    ...(principal.actor ?? { userId: principal.userId, tenantId: principal.tenantId }),
+    ...(tokenId ? { tokenId } : {}),
+  };
+  let expiresIn = platform.config.IMPERSONATION_TTL_SECONDS;
+  let allowedCidrs: string[] = [];
+  if (tokenId) {
+    const token = await platform.store.get<ApiTokenItem>(apiTokenKeys.item(tokenId), true);
+    if (!token) throw errors.unauthorized();
+    allowedCidrs = token.allowedCidrs;
+    if (token.tokenExpiresAt) {
+      const left = Math.floor((Date.parse(token.tokenExpiresAt) - platform.clock.now().getTime()) / 1000);
+      expiresIn = Math.min(expiresIn, left);
+      if (expiresIn <= 0) throw errors.unauthorized('This API token has expired.');
+    }
+  }
+  const session: Principal & { actor: typeof actor } = {
+    tenantId: customerId,
+    userId: actor.userId,
+    role: 'admin',
+    actor,
+    ...(principal.scopes ? { scopes: principal.scopes } : {}),
+    ...(allowedCidrs.length > 0 ? { allowedCidrs } : {}),
+  };
+  return { session, expiresIn };
+}
+
 export const handler = makeContextHandler(tenantsContext, {
   createCustomer: async ({ params, body, platform }) => {
     const parent = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId));
@@ -91,13 +128,9 @@ export const handler = makeContextHandler(tenantsContext, {
   impersonateCustomer: async ({ params, body, principal, platform, sourceIp, requestId, headers }) => {
     const customer = await customerOf(platform.store, params.tenantId, params.customerId);
     if (customer.status !== 'active') throw errors.conflict('The customer is suspended.');
-    // a nested login-as keeps naming the user who really acts
-    const actor = principal.actor ?? { userId: principal.userId, tenantId: principal.tenantId };
-    const role = 'admin' as const;
-    const { token, expiresIn } = await platform.signer.sign(
-      { tenantId: customer.id, userId: actor.userId, role, actor },
-      platform.config.IMPERSONATION_TTL_SECONDS,
-    );
+    const { session, expiresIn } = await loginAsSession(platform, principal, customer.id);
+    const { token } = await platform.signer.sign(session, expiresIn);
+    const { actor, role } = session;
     await recordAudit(
       { store: platform.store, clock: platform.clock, retentionDays: platform.config.AUDIT_RETENTION_DAYS },
       {
@@ -110,7 +143,11 @@ export const handler = makeContextHandler(tenantsContext, {
         ip: sourceIp,
         userAgent: headers('user-agent') ?? '',
         requestId,
-        detail: { reason: body.reason, expiresIn },
+        detail: {
+          reason: body.reason,
+          expiresIn,
+          ...(actor.tokenId ? { tokenId: actor.tokenId, scopes: session.scopes ?? [] } : {}),
+        },
       },
     );
     return ok({ tokenType: 'Bearer', accessToken: token, expiresIn, tenantId: customer.id, role, actor });

@@ -39,7 +39,7 @@ export const impersonationSchema = z
     expiresIn: z.number().int(),
     tenantId: z.string(),
     role: z.enum(roles),
-    actor: z.object({ userId: z.string(), tenantId: z.string() }),
+    actor: z.object({ userId: z.string(), tenantId: z.string(), tokenId: z.string().optional() }),
   })
   .meta({ id: 'Impersonation' });
 
@@ -169,10 +169,11 @@ export const tenantRoutes = [
     path: '/v1/tenants/{tenantId}/customers/{customerId}/impersonate',
     context: 'tenants',
     auth: 'user',
-    permission: 'customers:write',
+    permission: 'customers:impersonate',
     summary:
       "Log in as a customer: a short-lived admin token for the customer's tenant, that cannot be refreshed, " +
-      'cannot touch sign-in settings or API tokens, and marks every audit entry it causes with who really acted',
+      'cannot touch sign-in settings or API tokens, and marks every audit entry it causes with who really acted; ' +
+      "minted with an API token, it keeps the token's scopes, allowed addresses and expiry, and ends with the token",
     tags: ['resellers'],
     params: customerParams,
     body: impersonateBody,

@@ -2,6 +2,7 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { created, ok } from '../../layers/http/route';
 import { type ApiTokenItem, apiTokenKeys, toApiToken } from '../../layers/model/api-tokens';
 import { tenantPartition } from '../../layers/model/keys';
+import { type UserItem, userKeys } from '../../layers/model/users';
 import { tokensContext } from './context';
 import { makeCreateApiToken, makeRevokeApiToken } from './service';
 import { ensureResellerUsageKey } from './usage-keys';
@@ -10,7 +11,10 @@ export const handler = makeContextHandler(tokensContext, {
   createApiToken: async ({ params, body, principal, platform }) => {
     const usageKey = await ensureResellerUsageKey(platform, params.tenantId);
     const { item, token } = await makeCreateApiToken(platform)(params.tenantId, principal, body, usageKey);
-    return created({ ...toApiToken(item), token }, `/v1/tenants/${params.tenantId}/api-tokens/${item.id}`);
+    return created(
+      { ...toApiToken(item, platform.clock.now(), true), token },
+      `/v1/tenants/${params.tenantId}/api-tokens/${item.id}`,
+    );
   },
   listApiTokens: async ({ params, query, platform }) => {
     const page = await platform.store.query<ApiTokenItem>({
@@ -26,8 +30,17 @@ export const handler = makeContextHandler(tokensContext, {
       page.items.map((link) => apiTokenKeys.item(link.id)),
     );
     const byId = new Map(tokens.map((t) => [t.id, t]));
+    // whose creators are still members: a token whose creator left no longer works
+    const creatorIds = [...new Set(page.items.map((link) => link.createdBy.userId))];
+    const members = await platform.store.batchGet<UserItem>(
+      creatorIds.map((userId) => userKeys.item(params.tenantId, userId)),
+    );
+    const memberIds = new Set(members.map((m) => m.id));
+    const at = platform.clock.now();
     return ok({
-      items: page.items.map((link) => toApiToken(byId.get(link.id) ?? link)),
+      items: page.items.map((link) =>
+        toApiToken(byId.get(link.id) ?? link, at, memberIds.has(link.createdBy.userId)),
+      ),
       nextCursor: page.nextCursor,
     });
   },

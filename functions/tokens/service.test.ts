@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditItem } from '../../layers/audit/audit';
+import { allows } from '../../layers/auth/permissions';
 import type { Principal } from '../../layers/auth/tokens';
 import { AppError } from '../../layers/errors/app-error';
 import { type Clock, ulidIds } from '../../layers/ids/ids';
 import { type ApiTokenItem, apiTokenKeys } from '../../layers/model/api-tokens';
 import { auditKeys } from '../../layers/model/audit-log';
+import { type UserItem, userKeys } from '../../layers/model/users';
 import type { Store } from '../../layers/store/store';
+import { putItem } from '../../layers/store/writes';
 import { type startDynamoDbLocal, startTestStore } from '../../test/support/dynamodb';
 import { checkApiToken, ipAllowed, makeCreateApiToken, makeRevokeApiToken, type TokenDeps } from './service';
 
@@ -22,9 +25,24 @@ const owner: Principal = {
 };
 const developer: Principal = { ...owner, userId: 'usr_01jtokensdeveloper00000000', role: 'developer' };
 
+/** A member of the tenant as the members context keeps it (its password is never checked here). */
+const member = (principal: Principal): UserItem => ({
+  ...userKeys.item(principal.tenantId, principal.userId),
+  entity: 'user',
+  id: principal.userId,
+  tenantId: principal.tenantId,
+  email: `${principal.userId}@example.com`,
+  name: principal.userId,
+  role: principal.role,
+  passwordHash: 'unused',
+  createdAt: now.toISOString(),
+  version: 1,
+});
+
 beforeAll(async () => {
   ({ dynamo, store } = await startTestStore(clock));
   deps = { store, clock, ids };
+  await store.transact([putItem(member(owner)), putItem(member(developer))]);
 });
 
 afterAll(async () => {
@@ -96,6 +114,29 @@ describe('Service: API tokens', () => {
     expect((await check(office.token, '198.51.100.200')).ok).toBe(true);
     expect((await check(office.token, '2001:db8::1')).ok).toBe(true);
     expect(await check(office.token, '203.0.113.1')).toEqual({ ok: false, reason: 'address-not-allowed' });
+  });
+
+  it("acts with its creator's current role, and the least of that role and its scopes", async () => {
+    const admin: Principal = { ...owner, userId: 'usr_01jtokensdemotedadmin00000', role: 'admin' };
+    await store.transact([putItem(member(admin))]);
+    const { token } = await create({ scopes: ['members:write', 'servers:read'] }, admin);
+    expect(await check(token)).toMatchObject({ ok: true, principal: { role: 'admin' } });
+    // demoted to read-only: the token is read-only too, and cannot write members any more
+    await store.update(userKeys.item(admin.tenantId, admin.userId), { role: 'read-only' });
+    const checked = await check(token);
+    expect(checked).toMatchObject({ ok: true, principal: { role: 'read-only' } });
+    const principal = (checked as { principal: Principal }).principal;
+    expect(allows(principal, 'members:write')).toBe(false);
+    expect(allows(principal, 'servers:read')).toBe(true);
+  });
+
+  it('stops working once its creator leaves the tenant, and says so', async () => {
+    const leaver: Principal = { ...owner, userId: 'usr_01jtokensleaver000000000000', role: 'admin' };
+    await store.transact([putItem(member(leaver))]);
+    const { token } = await create({ scopes: ['backups:key'] }, leaver);
+    expect((await check(token)).ok).toBe(true);
+    await store.remove(userKeys.item(leaver.tenantId, leaver.userId));
+    expect(await check(token)).toEqual({ ok: false, reason: 'creator-removed' });
   });
 
   it('stops working once revoked, and only its own tenant can revoke it', async () => {

@@ -5,7 +5,8 @@ import { allows, type Permission } from '../../layers/auth/permissions';
 import type { Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
-import { type ApiTokenItem, apiTokenKeys, TOKEN_PREFIX } from '../../layers/model/api-tokens';
+import { type ApiTokenItem, apiTokenKeys, apiTokenStatus, TOKEN_PREFIX } from '../../layers/model/api-tokens';
+import { type UserItem, userKeys } from '../../layers/model/users';
 import type { Store } from '../../layers/store/store';
 import { putItem, putNew } from '../../layers/store/writes';
 
@@ -107,11 +108,15 @@ export async function verifyApiToken(
 
 /**
  * Why an API token was refused. Only a caller who holds the token's secret learns more than
- * `invalid`: its revocation, expiry or allow-list speaks of its own token alone.
+ * `invalid`: its revocation, expiry, allow-list or creator's departure speaks of its own token alone.
  */
-export type ApiTokenRefusal = 'invalid' | 'revoked' | 'expired' | 'address-not-allowed';
+export type ApiTokenRefusal = 'invalid' | 'revoked' | 'expired' | 'address-not-allowed' | 'creator-removed';
 
-/** `verifyApiToken`, telling why a token was refused. */
+/**
+ * `verifyApiToken`, telling why a token was refused. A token acts with its creator's role as it
+ * is now, not as it was when the token was made (a demoted admin's token is demoted with them),
+ * within its own scopes; it stops working once its creator leaves the tenant.
+ */
 export async function checkApiToken(
   deps: Pick<TokenDeps, 'store' | 'clock'> & { auditRetentionDays: number },
   token: string,
@@ -129,9 +134,12 @@ export async function checkApiToken(
   const actual = hashSecret(match[2]);
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return refused('invalid');
   const now = deps.clock.now();
-  if (item.revokedAt) return refused('revoked');
-  if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= now.getTime()) return refused('expired');
+  const state = apiTokenStatus(item, now, true);
+  if (state !== 'active') return refused(state);
   if (!ipAllowed(sourceIp, item.allowedCidrs)) return refused('address-not-allowed');
+  // read consistently: a member removed or demoted a moment ago is already so
+  const creator = await deps.store.get<UserItem>(userKeys.item(item.tenantId, item.createdBy.userId), true);
+  if (!creator) return refused('creator-removed');
   const knownIps = item.knownIps ?? [];
   const newIp = !knownIps.includes(sourceIp);
   await deps.store.update(apiTokenKeys.item(id), {
@@ -147,7 +155,7 @@ export async function checkApiToken(
         actor: {
           userId: item.createdBy.userId,
           tenantId: item.tenantId,
-          role: item.createdBy.role,
+          role: creator.role,
           tokenId: id,
         },
         action: 'auth.token.new-ip',
@@ -166,7 +174,7 @@ export async function checkApiToken(
     principal: {
       tenantId: item.tenantId,
       userId: item.createdBy.userId,
-      role: item.createdBy.role,
+      role: creator.role,
       scopes: item.scopes,
       tokenId: item.id,
       ...(item.usageKey ? { usageKey: item.usageKey } : {}),

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import * as z from 'zod';
 import { type Permission, tokenScopes } from '../../layers/auth/permissions';
 import { route } from '../../layers/http/route';
+import { apiTokenStatuses } from '../../layers/model/api-tokens';
 import { listOf, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
 
 const cidr = z.string().refine((value) => {
@@ -41,6 +42,13 @@ export const apiTokenSchema = z
     lastUsedIp: z.string().nullable(),
     revokedAt: z.string().nullable(),
     createdAt: z.string(),
+    createdBy: z.object({ userId: z.string() }),
+    status: z
+      .enum(apiTokenStatuses)
+      .describe(
+        'Whether it works: `creator-removed` once the member who made it has left the tenant. ' +
+          "A working token acts with its creator's current role, within its scopes.",
+      ),
   })
   .meta({ id: 'ApiToken' });
 

@@ -9,6 +9,7 @@ export const permissionMatrix = {
   'tenant:write': ['owner', 'admin'],
   'customers:read': ['owner', 'admin', 'billing', 'read-only'],
   'customers:write': ['owner', 'admin'],
+  'customers:impersonate': ['owner', 'admin'],
   'plans:read': ['owner', 'admin', 'billing', 'read-only'],
   'plans:write': ['owner', 'admin'],
   'servers:read': ['owner', 'admin', 'developer', 'read-only'],

@@ -3,11 +3,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../ids/ids';
 import { decoyHash, hashPassword, setPasswordCost, verifyPassword } from './passwords';
 import { generateSecrets, type PlatformSecrets } from './secrets';
-import { makeTokenSigner, makeTokenVerifier } from './tokens';
+import { makeTokenSigner, makeTokenVerifier, principalCodec } from './tokens';
 
 const clock: Clock = { now: () => new Date('2026-11-27T10:00:00Z') };
 const settings = { issuer: 'https://issuer.test', audience: 'vip', accessTokenTtlSeconds: 900 };
 const principal = { tenantId: 'ten_1', userId: 'usr_1', role: 'owner' as const, twoFactor: false };
+const issuedAt = Math.floor(clock.now().getTime() / 1000);
 let secrets: PlatformSecrets;
 
 beforeAll(async () => {
@@ -17,7 +18,40 @@ beforeAll(async () => {
 describe('Module: access tokens', () => {
   it('verifies a token it signed and returns the principal', async () => {
     const { token } = await (await makeTokenSigner(secrets, settings, clock)).sign(principal);
-    await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual(principal);
+    await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual({
+      ...principal,
+      issuedAt,
+    });
+  });
+
+  it('carries the session, and a login-as session minted by an API token carries its limits', async () => {
+    const minted = {
+      ...principal,
+      role: 'admin' as const,
+      sessionId: 'rt_1',
+      scopes: ['servers:read' as const, 'sites:read' as const],
+      allowedCidrs: ['198.51.100.0/24'],
+      actor: { userId: 'usr_9', tenantId: 'ten_9', tokenId: 'tok_9' },
+    };
+    const { token } = await (await makeTokenSigner(secrets, settings, clock)).sign(minted, 60);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
+    expect(claims).toMatchObject({
+      sid: 'rt_1',
+      scope: 'servers:read sites:read',
+      cidr: ['198.51.100.0/24'],
+      act: { sub: 'usr_9', tid: 'ten_9', tok: 'tok_9' },
+    });
+    const verified = await makeTokenVerifier(secrets, settings, clock).verify(token);
+    expect(verified).toEqual({ ...minted, issuedAt });
+    // through the authorizer's context and back, everything but the addresses (the authorizer checks those)
+    const { allowedCidrs: _checked, ...carried } = verified;
+    expect(principalCodec.decode(principalCodec.encode(verified))).toEqual(carried);
+  });
+
+  it('keeps an API token with no scopes at no scopes through the authorizer context', () => {
+    const token = { ...principal, tokenId: 'tok_1', scopes: [] };
+    expect(principalCodec.decode(principalCodec.encode(token))).toEqual(token);
+    expect(principalCodec.decode(principalCodec.encode(principal))).toEqual(principal);
   });
 
   it('carries the second factor (amr) and a login-as actor (act), with a shorter lifetime', async () => {
@@ -36,7 +70,10 @@ describe('Module: access tokens', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString());
     expect(claims).toMatchObject({ amr: ['pwd', 'otp'], act: { sub: 'usr_1', tid: 'ten_1' } });
     expect(claims.exp - claims.iat).toBe(300);
-    await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual(impersonation);
+    await expect(makeTokenVerifier(secrets, settings, clock).verify(token)).resolves.toEqual({
+      ...impersonation,
+      issuedAt,
+    });
   });
 
   it('rejects an expired token', async () => {
@@ -94,7 +131,10 @@ describe('Module: access tokens', () => {
     const { token } = await (await makeTokenSigner(secrets, settings, clock)).sign(principal);
     const next = await generateSecrets(clock.now());
     const rotated = { ...secrets, signingKeys: [...next.signingKeys, ...secrets.signingKeys] };
-    await expect(makeTokenVerifier(rotated, settings, clock).verify(token)).resolves.toEqual(principal);
+    await expect(makeTokenVerifier(rotated, settings, clock).verify(token)).resolves.toEqual({
+      ...principal,
+      issuedAt,
+    });
     const fresh = await (await makeTokenSigner(rotated, settings, clock)).sign(principal);
     const [header] = fresh.token.split('.');
     expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString()).kid).toBe(next.signingKeys[0]?.kid);

@@ -18,18 +18,36 @@ export interface Principal {
   tokenId?: string;
   /** whether the session was started with a second factor (the `amr` claim holds `otp`) */
   twoFactor?: boolean;
-  /** set while someone of a tenant above acts as this tenant (login-as): who really acts */
-  actor?: { userId: string; tenantId: string };
+  /**
+   * set while someone of a tenant above acts as this tenant (login-as): who really acts, and
+   * the API token they acted through, if they did
+   */
+  actor?: { userId: string; tenantId: string; tokenId?: string };
+  /** the sign-in session (refresh-token family) a user's access token belongs to */
+  sessionId?: string;
+  /** when a user's access token was issued (seconds since the epoch) */
+  issuedAt?: number;
+  /** the only addresses the session may be used from (a login-as session minted by a limited token) */
+  allowedCidrs?: string[];
 }
 
 const claimsSchema = z.object({
   sub: z.string().min(1),
   tid: z.string().min(1),
   role: z.enum(roles),
-  /** RFC 8693 actor claim: the reseller's user acting as this tenant */
-  act: z.object({ sub: z.string().min(1), tid: z.string().min(1) }).optional(),
+  /** RFC 8693 actor claim: the reseller's user acting as this tenant, and the API token it used */
+  act: z
+    .object({ sub: z.string().min(1), tid: z.string().min(1), tok: z.string().min(1).optional() })
+    .optional(),
   /** RFC 8176 authentication methods: `pwd`, and `otp` when a second factor was given */
   amr: z.array(z.string()).optional(),
+  /** the sign-in session (refresh-token family) */
+  sid: z.string().min(1).optional(),
+  iat: z.number().int(),
+  /** RFC 8693 scope: what a session minted by an API token may do, space-separated */
+  scope: z.string().optional(),
+  /** the addresses a session minted by an address-limited API token may be used from */
+  cidr: z.array(z.string()).optional(),
 });
 
 export interface TokenSettings {
@@ -50,7 +68,18 @@ export async function makeTokenSigner(secrets: PlatformSecrets, settings: TokenS
         tid: principal.tenantId,
         role: principal.role,
         amr: principal.twoFactor ? ['pwd', 'otp'] : ['pwd'],
-        ...(principal.actor ? { act: { sub: principal.actor.userId, tid: principal.actor.tenantId } } : {}),
+        ...(principal.actor
+          ? {
+              act: {
+                sub: principal.actor.userId,
+                tid: principal.actor.tenantId,
+                ...(principal.actor.tokenId ? { tok: principal.actor.tokenId } : {}),
+              },
+            }
+          : {}),
+        ...(principal.sessionId ? { sid: principal.sessionId } : {}),
+        ...(principal.scopes ? { scope: principal.scopes.join(' ') } : {}),
+        ...(principal.allowedCidrs?.length ? { cidr: principal.allowedCidrs } : {}),
       };
       const token = await new SignJWT(claims)
         .setProtectedHeader({ alg: JWT_ALG, kid: current.kid, typ: 'at+jwt' })
@@ -91,7 +120,21 @@ export function makeTokenVerifier(
         userId: claims.sub,
         role: claims.role,
         twoFactor: claims.amr?.includes('otp') ?? false,
-        ...(claims.act ? { actor: { userId: claims.act.sub, tenantId: claims.act.tid } } : {}),
+        issuedAt: claims.iat,
+        ...(claims.sid ? { sessionId: claims.sid } : {}),
+        ...(claims.scope !== undefined
+          ? { scopes: claims.scope.split(' ').filter(Boolean) as Permission[] }
+          : {}),
+        ...(claims.cidr ? { allowedCidrs: claims.cidr } : {}),
+        ...(claims.act
+          ? {
+              actor: {
+                userId: claims.act.sub,
+                tenantId: claims.act.tid,
+                ...(claims.act.tok ? { tokenId: claims.act.tok } : {}),
+              },
+            }
+          : {}),
       };
     },
   };
@@ -116,35 +159,55 @@ export const principalCodec = {
       userId: principal.userId,
       role: principal.role,
       twoFactor: principal.twoFactor ? 'true' : 'false',
-      ...(principal.tokenId
-        ? { tokenId: principal.tokenId, scopes: (principal.scopes ?? []).join(',') }
-        : {}),
+      ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+      ...(principal.scopes ? { scopes: principal.scopes.join(',') } : {}),
+      ...(principal.sessionId ? { sessionId: principal.sessionId } : {}),
+      ...(principal.issuedAt !== undefined ? { issuedAt: String(principal.issuedAt) } : {}),
       ...(principal.actor
-        ? { actorUserId: principal.actor.userId, actorTenantId: principal.actor.tenantId }
+        ? {
+            actorUserId: principal.actor.userId,
+            actorTenantId: principal.actor.tenantId,
+            ...(principal.actor.tokenId ? { actorTokenId: principal.actor.tokenId } : {}),
+          }
         : {}),
     };
   },
   /** undefined when the context does not hold a well-formed principal */
   decode(context: Record<string, unknown> | null | undefined): Principal | undefined {
-    const { tenantId, userId, role, scopes, tokenId, actorUserId, actorTenantId, twoFactor } = context ?? {};
+    const { tenantId, userId, role, scopes, tokenId, twoFactor, sessionId, issuedAt } = context ?? {};
+    const { actorUserId, actorTenantId, actorTokenId } = context ?? {};
     if (typeof tenantId !== 'string' || typeof userId !== 'string' || !roles.includes(role as Role)) {
       return undefined;
     }
+    const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+    const token = text(tokenId);
+    const session = text(sessionId);
+    const actorToken = text(actorTokenId);
+    const issued = Number(issuedAt);
     return {
       tenantId,
       userId,
       role: role as Role,
       twoFactor: twoFactor === 'true' || twoFactor === true,
-      ...(typeof tokenId === 'string' && tokenId
+      ...(token ? { tokenId: token } : {}),
+      // an API token always carries its scopes (none at all is none)
+      ...(typeof scopes === 'string' || token
         ? {
-            tokenId,
             scopes: String(scopes ?? '')
               .split(',')
               .filter(Boolean) as Permission[],
           }
         : {}),
-      ...(typeof actorUserId === 'string' && typeof actorTenantId === 'string' && actorUserId
-        ? { actor: { userId: actorUserId, tenantId: actorTenantId } }
+      ...(session ? { sessionId: session } : {}),
+      ...(issuedAt !== undefined && Number.isInteger(issued) ? { issuedAt: issued } : {}),
+      ...(text(actorUserId) && text(actorTenantId)
+        ? {
+            actor: {
+              userId: actorUserId as string,
+              tenantId: actorTenantId as string,
+              ...(actorToken ? { tokenId: actorToken } : {}),
+            },
+          }
         : {}),
     };
   },

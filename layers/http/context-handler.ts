@@ -10,6 +10,7 @@ import type { ContextDefinition } from './context';
 import { headerValue, jsonBody, problemErrors, requestContext } from './middlewares';
 import { admission } from './pipeline/admission';
 import { audit } from './pipeline/audit';
+import { currency } from './pipeline/currency';
 import { idempotency } from './pipeline/idempotency';
 import { matchRoute } from './pipeline/match-route';
 import { permission } from './pipeline/permission';
@@ -60,8 +61,9 @@ const toResponse = (result: HttpResult): ApiResult => ({
 /**
  * The Lambda handler of one bounded context: the request pipeline, one middleware per concern
  * (layers/http/pipeline), then the route's implementation with what they settled. In order:
- * route, principal, tenant standing and rate limits (begun beside the work), tenancy of the
- * path, admission of a write, permission, query and body, the tenant's store, Idempotency-Key;
+ * route, principal, tenant standing, the caller's currency and rate limits (begun beside the
+ * work), tenancy of the path, admission of a write, permission, query and body, the tenant's
+ * store, Idempotency-Key;
  * on the way out the rate-limit headers and the audit entry; any error as problem+json.
  */
 export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
@@ -142,6 +144,7 @@ export function makeContextHandler<const Routes extends readonly RouteSpec[]>(
     .use(audit())
     .use(principal())
     .use(standing())
+    .use(currency())
     .use(rateLimits())
     .use(tenancy())
     .use(admission())

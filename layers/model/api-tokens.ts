@@ -35,7 +35,20 @@ export const apiTokenKeys = {
 /** The public prefix that makes a leaked token recognisable to secret scanners. */
 export const TOKEN_PREFIX = 'vhp_';
 
-export const toApiToken = (item: ApiTokenItem) => ({
+export const apiTokenStatuses = ['active', 'revoked', 'expired', 'creator-removed'] as const;
+
+/** Whether a token works, given the moment and whether its creator is still a member. */
+export function apiTokenStatus(
+  item: Pick<ApiTokenItem, 'revokedAt' | 'tokenExpiresAt'>,
+  at: Date,
+  creatorIsMember: boolean,
+): (typeof apiTokenStatuses)[number] {
+  if (item.revokedAt) return 'revoked';
+  if (item.tokenExpiresAt && Date.parse(item.tokenExpiresAt) <= at.getTime()) return 'expired';
+  return creatorIsMember ? 'active' : 'creator-removed';
+}
+
+export const toApiToken = (item: ApiTokenItem, at: Date, creatorIsMember: boolean) => ({
   id: item.id,
   name: item.name,
   scopes: item.scopes,
@@ -45,4 +58,6 @@ export const toApiToken = (item: ApiTokenItem) => ({
   lastUsedIp: item.lastUsedIp,
   revokedAt: item.revokedAt,
   createdAt: item.createdAt,
+  createdBy: { userId: item.createdBy.userId },
+  status: apiTokenStatus(item, at, creatorIsMember),
 });

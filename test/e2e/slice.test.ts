@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootstrapParameters } from '../../functions/servers/stack/service';
 import { hostDocumentName } from '../../layers/config/resources';
 import type { LocalRuntime } from '../../scripts/local/runtime';
-import { apiClient, dynamoReadsDuring, eventually, signUp, startTestRuntime } from '../support/runtime';
+import {
+  apiClient,
+  dynamoReadsDuring,
+  eventually,
+  joinAs,
+  signUp,
+  startTestRuntime,
+} from '../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -69,14 +76,28 @@ describe('Feature: auth', () => {
     });
   });
 
-  it('rotates a refresh token, which then works only once', async () => {
-    const first = await api.call('POST', '/v1/auth/refresh', { body: { refreshToken: alice.refreshToken } });
+  it('rotates a refresh token, which then works only once; its reuse ends the session at once', async () => {
+    // a session of its own, so the reuse below ends this one and not the one later tests use
+    const login = await api.call('POST', '/v1/auth/login', {
+      body: { email: 'alice@example.com', password: alice.password },
+    });
+    const first = await api.call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: login.json.refreshToken },
+    });
     expect(first.status).toBe(200);
-    expect(first.json.refreshToken).not.toBe(alice.refreshToken);
-    const replay = await api.call('POST', '/v1/auth/refresh', { body: { refreshToken: alice.refreshToken } });
-    expectProblem(replay, 401);
-    const tenant = await api.call('GET', `/v1/tenants/${alice.tenantId}`, { token: first.json.accessToken });
+    expect(first.json.refreshToken).not.toBe(login.json.refreshToken);
+    const tenantPath = `/v1/tenants/${alice.tenantId}`;
+    const tenant = await api.call('GET', tenantPath, { token: first.json.accessToken });
     expect(tenant.json).toMatchObject({ id: alice.tenantId, status: 'active' });
+    const replay = await api.call('POST', '/v1/auth/refresh', {
+      body: { refreshToken: login.json.refreshToken },
+    });
+    expectProblem(replay, 401);
+    // the replay revoked the whole family: its access tokens stop working now, not in 15 minutes
+    for (const token of [login.json.accessToken, first.json.accessToken]) {
+      expectProblem(await api.call('GET', tenantPath, { token }), 401);
+    }
+    expect((await api.call('GET', tenantPath, { token: alice.token })).status).toBe(200);
   });
 });
 
@@ -241,15 +262,17 @@ describe('Feature: metrics', () => {
     expect(point.metrics.inodesUsedPercent.count).toBeGreaterThan(0);
   });
 
-  it('reads the dashboard (counts, firing alerts, servers) in two DynamoDB requests and a server in one', async () => {
+  it("reads the dashboard (counts, firing alerts, servers) in two DynamoDB requests and a server in one, beside the caller's currency", async () => {
+    // each request also reads its caller's membership and session as they are now, in one
+    // BatchGetItem beside the work (layers/auth/currency.ts)
     const dashboard = await dynamoReadsDuring(alice.tenantId, () =>
       api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token: alice.token }),
     );
-    expect(dashboard.sort()).toEqual(['BatchGetItemCommand', 'QueryCommand']);
+    expect(dashboard.sort()).toEqual(['BatchGetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
     const server = await dynamoReadsDuring(alice.tenantId, () =>
       api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token: alice.token }),
     );
-    expect(server).toEqual(['GetItemCommand']);
+    expect(server.sort()).toEqual(['BatchGetItemCommand', 'GetItemCommand']);
   });
 
   it('counts a redelivered Kinesis record once', async () => {
@@ -424,14 +447,12 @@ describe('Feature: tenancy', () => {
 });
 
 describe('Feature: roles', () => {
-  const tokenFor = async (tenantId: string, role: 'read-only' | 'billing' | 'developer') => {
-    const { getPlatform } = await import('../../layers/runtime/platform');
-    const { signer } = await getPlatform();
-    return (await signer.sign({ tenantId, userId: 'usr_01m8d8kezsnz8bnfr2sppqj9ge', role })).token;
-  };
+  // a member of the tenant with the role, invited by its owner and signed in
+  const tokenFor = async (owner: typeof alice, role: 'read-only' | 'billing' | 'developer') =>
+    (await joinAs(runtime, api, owner, `${role}.${owner.tenantId}@example.com`, role)).token;
 
   it('lets read-only read and answers 403 when it writes', async () => {
-    const token = await tokenFor(alice.tenantId, 'read-only');
+    const token = await tokenFor(alice, 'read-only');
     expect(
       (await api.call('GET', `/v1/tenants/${alice.tenantId}/servers/${serverId}`, { token })).status,
     ).toBe(200);
@@ -443,14 +464,14 @@ describe('Feature: roles', () => {
   });
 
   it('keeps billing away from servers and metrics', async () => {
-    const token = await tokenFor(alice.tenantId, 'billing');
+    const token = await tokenFor(alice, 'billing');
     expect((await api.call('GET', `/v1/tenants/${alice.tenantId}`, { token })).status).toBe(200);
     expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token }), 403);
     expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/dashboard`, { token }), 403);
   });
 
   it("answers 404, not 403, for another tenant's resources whatever the role", async () => {
-    const token = await tokenFor(bob.tenantId, 'billing');
+    const token = await tokenFor(bob, 'billing');
     expectProblem(await api.call('GET', `/v1/tenants/${alice.tenantId}/servers`, { token }), 404);
   });
 });

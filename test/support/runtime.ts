@@ -123,6 +123,41 @@ export async function signUp(
   };
 }
 
+/**
+ * Invites an address into a tenant with a role, accepts the emailed invitation as its
+ * recipient would, and logs the new member in.
+ */
+export async function joinAs(
+  runtime: LocalRuntime,
+  api: ReturnType<typeof apiClient>,
+  inviter: { tenantId: string; token: string },
+  email: string,
+  role: 'admin' | 'developer' | 'billing' | 'read-only' | 'owner',
+) {
+  const invited = await api.call('POST', `/v1/tenants/${inviter.tenantId}/invitations`, {
+    token: inviter.token,
+    body: { email, role },
+  });
+  if (invited.status !== 201) throw new Error(`invitation failed: ${invited.status} ${invited.text}`);
+  const mail = mailsTo(runtime, email).at(-1);
+  const invitation = /(vin_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1];
+  if (!invitation) throw new Error(`no invitation mail for ${email}`);
+  const password = 'a long enough password';
+  const accepted = await api.call('POST', '/v1/invitations/accept', {
+    body: { token: invitation, name: 'Member', password },
+  });
+  if (accepted.status !== 201) throw new Error(`accepting failed: ${accepted.status} ${accepted.text}`);
+  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return {
+    tenantId: login.json.tenantId as string,
+    token: login.json.accessToken as string,
+    refreshToken: login.json.refreshToken as string,
+    userId: login.json.userId as string,
+    password,
+  };
+}
+
 /** Waits for an operation to end (succeeded or failed) and answers it. */
 export const operationEnded = (api: ReturnType<typeof apiClient>, path: string, token: string) =>
   eventually(

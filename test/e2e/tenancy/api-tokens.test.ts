@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyApiToken } from '../../../functions/tokens/service';
 import type { LocalRuntime } from '../../../scripts/local/runtime';
-import { apiClient, signUp, startTestRuntime } from '../../support/runtime';
+import { apiClient, joinAs, signUp, startTestRuntime } from '../../support/runtime';
 
 let runtime: LocalRuntime;
 let api: ReturnType<typeof apiClient>;
@@ -111,6 +111,63 @@ describe('Feature: API tokens', () => {
     const refused = await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token: tampered });
     expect(refused.status).toBe(401);
     expect(refused.json.detail).toEqual(expect.any(String));
+  });
+});
+
+describe("Feature: a token holds no more than its creator's membership", () => {
+  it("is demoted with its creator at once: a demoted admin's token cannot make them admin again", async () => {
+    const admin = await joinAs(runtime, api, owner, 'demoted-admin@example.com', 'admin');
+    const minted = await createToken(
+      { name: 'members', scopes: ['members:write', 'members:read', 'servers:read'] },
+      admin,
+    );
+    expect(minted.status).toBe(201);
+    const token = minted.json.token as string;
+    const member = `/v1/tenants/${owner.tenantId}/members/${admin.userId}`;
+    // used once as an admin, so the gateway's authorizer has an answer cached for it
+    expect((await api.call('GET', `/v1/tenants/${owner.tenantId}/members`, { token })).status).toBe(200);
+    const demoted = await api.call('PATCH', member, { token: owner.token, body: { role: 'read-only' } });
+    expect(demoted.status).toBe(200);
+    const back = await api.call('PATCH', member, { token, body: { role: 'admin' } });
+    expect(back.status).toBe(403);
+    expect(back.json.detail).toMatch(/read-only/);
+    // what the read-only role and the token's scopes both allow still works
+    expect((await api.call('GET', `/v1/tenants/${owner.tenantId}/servers`, { token })).status).toBe(200);
+    const list = await api.call('GET', `/v1/tenants/${owner.tenantId}/members`, { token: owner.token });
+    expect(list.json.items.find((m: { id: string }) => m.id === admin.userId).role).toBe('read-only');
+  });
+
+  it('stops working the moment its creator is removed, and is listed as such', async () => {
+    const leaver = await joinAs(runtime, api, owner, 'leaver@example.com', 'admin');
+    const minted = await createToken(
+      { name: 'keys', scopes: ['backups:key', 'members:write', 'sites:secrets'] },
+      leaver,
+    );
+    const token = minted.json.token as string;
+    const exportKey = (bearer: string) =>
+      api.call('POST', `/v1/tenants/${owner.tenantId}/backup-data-key/export`, { token: bearer });
+    const invite = (bearer: string) =>
+      api.call('POST', `/v1/tenants/${owner.tenantId}/invitations`, {
+        token: bearer,
+        body: { email: 'second-admin@example.com', role: 'admin' },
+      });
+    // cached at the gateway as a working token before the removal
+    expect((await api.call('GET', `/v1/tenants/${owner.tenantId}/members`, { token })).status).toBe(403);
+    const removed = await api.call('DELETE', `/v1/tenants/${owner.tenantId}/members/${leaver.userId}`, {
+      token: owner.token,
+    });
+    expect(removed.status).toBe(204);
+    for (const bearer of [token, leaver.token]) {
+      const key = await exportKey(bearer);
+      expect(key.status).toBe(401);
+      expect(key.json.type).toEqual(expect.any(String));
+      expect((await invite(bearer)).status).toBe(401);
+    }
+    const list = await api.call('GET', `/v1/tenants/${owner.tenantId}/api-tokens`, { token: owner.token });
+    expect(list.json.items.find((t: { id: string }) => t.id === minted.json.id)).toMatchObject({
+      status: 'creator-removed',
+      createdBy: { userId: leaver.userId },
+    });
   });
 });
 

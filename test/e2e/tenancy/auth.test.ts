@@ -269,7 +269,7 @@ describe('Feature: signing key rotation', () => {
     );
     const { token } = await signer.sign({
       tenantId: session.tenantId,
-      userId: 'usr_00000000000000000000000000',
+      userId: session.userId,
       role: 'owner',
     });
     expect((await api.call('GET', `/v1/tenants/${session.tenantId}`, { token })).status).toBe(200);

@@ -390,6 +390,55 @@ describe('Feature: login-as', () => {
     expect((await api.call('GET', `/v1/tenants/${reseller.tenantId}/customers`, { token })).status).toBe(404);
   });
 
+  it("needs its own scope, and a session minted by a token keeps the token's scopes, addresses and expiry", async () => {
+    const mint = (body: Record<string, unknown>) =>
+      api.call('POST', `/v1/tenants/${reseller.tenantId}/api-tokens`, { token: reseller.token, body });
+    const customersOnly = await mint({ name: 'crm', scopes: ['customers:write', 'customers:read'] });
+    const refused = await impersonate({ ...reseller, token: customersOnly.json.token }, customer.tenantId);
+    expect(refused.status).toBe(403);
+    expect(refused.json.detail).toMatch(/customers:impersonate/);
+
+    const support = await mint({
+      name: 'support desk',
+      scopes: ['customers:impersonate', 'servers:read'],
+      allowedCidrs: ['127.0.0.0/8'],
+      expiresAt: new Date(Date.now() + 120_000).toISOString(),
+    });
+    const issued = await impersonate({ ...reseller, token: support.json.token }, customer.tenantId);
+    expect(issued.status).toBe(200);
+    expect(issued.json.expiresIn).toBeLessThanOrEqual(120);
+    expect(issued.json.actor).toEqual({
+      userId: expect.any(String),
+      tenantId: reseller.tenantId,
+      tokenId: support.json.id,
+    });
+    const session = issued.json.accessToken as string;
+    const claims = JSON.parse(Buffer.from(session.split('.')[1] ?? '', 'base64url').toString());
+    expect(claims).toMatchObject({
+      scope: 'customers:impersonate servers:read',
+      cidr: ['127.0.0.0/8'],
+      act: { tok: support.json.id },
+    });
+    expect(claims.exp).toBeLessThanOrEqual(Math.ceil(Date.parse(support.json.expiresAt) / 1000));
+    const servers = `/v1/tenants/${customer.tenantId}/servers`;
+    expect((await api.call('GET', servers, { token: session })).status).toBe(200);
+    const write = await api.call('POST', servers, { token: session, body: { name: 'x', provider: 'local' } });
+    expect(write.status).toBe(403);
+    const log = await api.call('GET', `/v1/tenants/${customer.tenantId}/audit-log`, {
+      token: customer.token,
+    });
+    expect(
+      log.json.items.find((e: { action: string }) => e.action === 'auth.impersonation.started'),
+    ).toMatchObject({
+      detail: { tokenId: support.json.id, scopes: ['customers:impersonate', 'servers:read'] },
+    });
+    // the session ends with the token that minted it
+    await api.call('DELETE', `/v1/tenants/${reseller.tenantId}/api-tokens/${support.json.id}`, {
+      token: reseller.token,
+    });
+    expect((await api.call('GET', servers, { token: session })).status).toBe(401);
+  });
+
   it("is refused to anyone but the customer's resellers, and for a suspended customer", async () => {
     expect((await impersonate(otherReseller, customer.tenantId)).status).toBe(404);
     expect((await impersonate(customer, sibling.tenantId)).status).toBe(404);
