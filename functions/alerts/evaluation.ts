@@ -15,7 +15,7 @@ import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { type TransactItem, TransactionFailedError } from '../../layers/store/store';
-import { conditionCheck, putNew, putOverVersion } from '../../layers/store/writes';
+import { conditionCheck, named, putNew, putOverVersion } from '../../layers/store/writes';
 import { inScope, type Observation, type ServerFacts, silenced, step } from './evaluate';
 
 interface TenantConfig {
@@ -215,7 +215,7 @@ async function commit(platform: Platform, change: Change): Promise<void> {
   // the rule still there: one deleted since this instance read the tenant's rules leaves nothing behind
   const items: TransactItem[] = [
     putOverVersion(next, change.current?.version),
-    conditionCheck(alertKeys.rule(rule.tenantId, rule.id)),
+    named('rule', conditionCheck(alertKeys.rule(rule.tenantId, rule.id))),
   ];
   if (transition) {
     const detail = eventDetail(change);
@@ -258,7 +258,7 @@ async function commit(platform: Platform, change: Change): Promise<void> {
     await platform.store.transact(items);
   } catch (error) {
     if (!(error instanceof TransactionFailedError)) throw error;
-    if (error.reasons[1] === 'ConditionalCheckFailed') {
+    if (error.refusedBy('rule')) {
       logger.info('Alert rule deleted under its evaluation', { ruleId: rule.id });
       return;
     }

@@ -7,8 +7,8 @@ import { countersChange } from '../../layers/model/counters';
 import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from '../../layers/model/invitations';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import { newUser, type UserItem, userKeys } from '../../layers/model/users';
-import { type Store, TransactionFailedError } from '../../layers/store/store';
-import { deleteItem, putItem, putNew, updateItem } from '../../layers/store/writes';
+import { refusedBy, type Store } from '../../layers/store/store';
+import { deleteItem, named, putItem, putNew, updateItem } from '../../layers/store/writes';
 
 export interface MemberDeps {
   store: Store;
@@ -83,21 +83,19 @@ export function makeAcceptInvitation(deps: Pick<MemberDeps, 'store' | 'clock' | 
     });
     try {
       await deps.store.transact([
-        deleteItem(key),
+        named('invitation', deleteItem(key)),
         // a revoked invitation has no link any more, and cannot be accepted
-        deleteItem(invitationKeys.link(invitation.tenantId, invitation.id)),
+        named('invitation link', deleteItem(invitationKeys.link(invitation.tenantId, invitation.id))),
         putNew(user),
-        putNew(claim),
+        named('email', putNew(claim)),
         ...(invitation.role === 'owner' ? [countersChange(invitation.tenantId, { owners: 1 })] : []),
       ]);
     } catch (error) {
-      if (error instanceof TransactionFailedError) {
-        if (error.reasons[0] === 'ConditionalCheckFailed' || error.reasons[1] === 'ConditionalCheckFailed') {
-          throw errors.notFound('invitation');
-        }
-        if (error.reasons[3] === 'ConditionalCheckFailed') {
-          throw errors.conflict('An account with this email already exists.', 'body.token');
-        }
+      if (refusedBy(error, 'invitation') || refusedBy(error, 'invitation link')) {
+        throw errors.notFound('invitation');
+      }
+      if (refusedBy(error, 'email')) {
+        throw errors.conflict('An account with this email already exists.', 'body.token');
       }
       throw error;
     }
@@ -114,17 +112,15 @@ export function makeRemoveMember(deps: Pick<MemberDeps, 'store'>) {
       throw errors.forbidden('Only an owner can remove an owner.');
     try {
       await deps.store.transact([
-        deleteItem(userKeys.item(tenantId, userId)),
+        named('member', deleteItem(userKeys.item(tenantId, userId))),
         deleteItem(userKeys.email(user.email), {}),
-        ...(user.role === 'owner' ? [countersChange(tenantId, { owners: -1, keepAnOwner: true })] : []),
+        ...(user.role === 'owner'
+          ? [named('owners', countersChange(tenantId, { owners: -1, keepAnOwner: true }))]
+          : []),
       ]);
     } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
-        throw errors.conflict('The last owner cannot be removed.');
-      }
-      if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') {
-        throw errors.notFound('member');
-      }
+      if (refusedBy(error, 'owners')) throw errors.conflict('The last owner cannot be removed.');
+      if (refusedBy(error, 'member')) throw errors.notFound('member');
       throw error;
     }
   };
@@ -154,30 +150,36 @@ export function makeChangeRole(deps: Pick<MemberDeps, 'store' | 'clock'>) {
     try {
       await deps.store.transact([
         // the role it was read with, and the version the client's If-Match names
-        updateItem(
-          key,
-          { set: { role, sessionsValidAfter: deps.clock.now().toISOString() } },
-          {
-            exists: true,
-            equals: { role: user.role, ...(ifMatchVersion === undefined ? {} : { version: ifMatchVersion }) },
-          },
+        named(
+          'member',
+          updateItem(
+            key,
+            { set: { role, sessionsValidAfter: deps.clock.now().toISOString() } },
+            {
+              exists: true,
+              equals: {
+                role: user.role,
+                ...(ifMatchVersion === undefined ? {} : { version: ifMatchVersion }),
+              },
+            },
+          ),
         ),
         ...(ownerDelta !== 0
           ? [
-              countersChange(tenantId, {
-                owners: ownerDelta,
-                ...(ownerDelta < 0 ? { keepAnOwner: true } : {}),
-              }),
+              named(
+                'owners',
+                countersChange(tenantId, {
+                  owners: ownerDelta,
+                  ...(ownerDelta < 0 ? { keepAnOwner: true } : {}),
+                }),
+              ),
             ]
           : []),
       ]);
     } catch (error) {
-      if (error instanceof TransactionFailedError) {
-        if (error.reasons[0] === 'ConditionalCheckFailed') throw errors.preconditionFailed();
-        if (error.reasons[1] === 'ConditionalCheckFailed') {
-          throw errors.conflict('The last owner keeps the owner role.', 'body.role');
-        }
-      }
+      if (refusedBy(error, 'member')) throw errors.preconditionFailed();
+      if (refusedBy(error, 'owners'))
+        throw errors.conflict('The last owner keeps the owner role.', 'body.role');
       throw error;
     }
     const updated = await deps.store.get<UserItem>(key, true);

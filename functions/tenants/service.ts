@@ -15,12 +15,12 @@ import {
 import { newUser, userKeys } from '../../layers/model/users';
 import {
   ConditionFailedError,
+  refusedBy,
   type Store,
   type StoredItem,
   type TransactItem,
-  TransactionFailedError,
 } from '../../layers/store/store';
-import { putNew } from '../../layers/store/writes';
+import { named, putNew } from '../../layers/store/writes';
 
 export interface TenantDeps {
   store: Store;
@@ -72,7 +72,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
     const writes: TransactItem[] = [
       putNew(tenant),
       putNew(user),
-      putNew(claim),
+      named('email', putNew(claim)),
       putNew({ ...counterKeys.item(tenantId), entity: 'counters', owners: 1 }),
     ];
     if (parent) {
@@ -90,7 +90,7 @@ export function makeCreateTenant({ store, clock, ids }: TenantDeps) {
     try {
       await store.transact(writes);
     } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
+      if (refusedBy(error, 'email')) {
         throw errors.conflict(
           'An account with this email already exists.',
           parent ? 'body.owner.email' : 'body.email',

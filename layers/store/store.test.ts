@@ -4,7 +4,8 @@ import { type startDynamoDbLocal, startTestStore } from '../../test/support/dyna
 import { AppError } from '../errors/app-error';
 import type { Clock } from '../ids/ids';
 import { recordSteps } from '../model/operations';
-import { ConditionFailedError, type Store, TransactionFailedError } from './store';
+import { ConditionFailedError, refusedBy, type Store, TransactionFailedError } from './store';
+import { named, putNew } from './writes';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
 let store: Store;
@@ -106,14 +107,20 @@ describe('Module: store (DynamoDB Local)', () => {
     await expect(replay('pages', 'servers', 'garbage')).rejects.toMatchObject({ status: 400 });
   });
 
-  it('writes a transaction all or nothing and reports which condition failed', async () => {
+  it('writes a transaction all or nothing and says which named item refused', async () => {
     await store.create({ pk: 'T#tx', sk: 'TAKEN' });
+    await store.create({ pk: 'T#tx', sk: 'HELD' });
     const attempt = store.transact([
-      { Put: { Item: { pk: 'T#tx', sk: 'NEW' }, ConditionExpression: 'attribute_not_exists(pk)' } },
-      { Put: { Item: { pk: 'T#tx', sk: 'TAKEN' }, ConditionExpression: 'attribute_not_exists(pk)' } },
+      named('fresh', putNew({ pk: 'T#tx', sk: 'NEW' })),
+      putNew({ pk: 'T#tx', sk: 'HELD' }),
+      named('claim', putNew({ pk: 'T#tx', sk: 'TAKEN' })),
     ]);
-    await expect(attempt).rejects.toBeInstanceOf(TransactionFailedError);
-    await expect(attempt).rejects.toMatchObject({ reasons: ['None', 'ConditionalCheckFailed'] });
+    const refused = await attempt.catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TransactionFailedError);
+    expect((refused as TransactionFailedError).refusedNames).toEqual(['claim']);
+    expect(refusedBy(refused, 'claim')).toBe(true);
+    expect(refusedBy(refused, 'fresh')).toBe(false);
+    expect(refusedBy(new Error('other'), 'claim')).toBe(false);
     expect(await store.get({ pk: 'T#tx', sk: 'NEW' })).toBeUndefined();
   });
 

@@ -15,21 +15,11 @@ import pLimit from 'p-limit';
 import type { Clock } from '../ids/ids';
 import { logger } from '../observability/logger';
 import type { CursorCodec } from './cursor';
+import type { ItemKey, StoredItem, TransactItem } from './items';
 import { type IndexName, tableDefinition } from './table-definition';
 import { type Conditions, conditionOf, Placeholders } from './writes';
 
-/** The primary key of an item. */
-export interface ItemKey {
-  pk: string;
-  sk: string;
-}
-
-/** What every stored item carries besides its own attributes. */
-export interface StoredItem extends ItemKey {
-  version?: number;
-  expiresAt?: number;
-  [attribute: string]: unknown;
-}
+export type { ItemKey, StoredItem, TransactItem } from './items';
 
 /** A conditional write did not hold: the item exists, is missing, or changed since it was read. */
 export class ConditionFailedError extends Error {
@@ -40,14 +30,35 @@ export class ConditionFailedError extends Error {
 }
 
 /** A transaction was cancelled; `reasons` lists each item's cancellation code in order. */
+/**
+ * A transaction DynamoDB refused. `refusedBy(name)` says whether the condition of the item
+ * written under that name did not hold; `refusedNames` lists every such name.
+ */
 export class TransactionFailedError extends Error {
+  /** DynamoDB's reason for each item, in the order written (for logs; callers ask by name) */
   readonly reasons: string[];
-  constructor(reasons: string[], cause?: unknown) {
-    super(`Transaction cancelled: ${reasons.join(', ')}`, { cause });
+  readonly refusedNames: string[];
+  constructor(reasons: string[], names: (string | undefined)[] = [], cause?: unknown) {
+    const refused = names.filter(
+      (name, i): name is string => !!name && reasons[i] === 'ConditionalCheckFailed',
+    );
+    super(`Transaction cancelled: ${reasons.map((r, i) => (names[i] ? `${names[i]} ${r}` : r)).join(', ')}`, {
+      cause,
+    });
     this.name = 'TransactionFailedError';
     this.reasons = reasons;
+    this.refusedNames = refused;
+  }
+
+  /** Whether the item written under this name was refused by its condition. */
+  refusedBy(name: string): boolean {
+    return this.refusedNames.includes(name);
   }
 }
+
+/** Whether an error is a transaction refused by the condition of the item written under `name`. */
+export const refusedBy = (error: unknown, name: string): boolean =>
+  error instanceof TransactionFailedError && error.refusedBy(name);
 
 /** One PartiQL write of a batch, its values in the order of its `?`s. */
 export interface Statement {
@@ -66,13 +77,6 @@ export const partiqlName = (name: string) => `"${name.replaceAll('"', '""')}"`;
 
 /** PartiQL writes DynamoDB takes in one BatchExecuteStatement. */
 const STATEMENTS_PER_BATCH = 25;
-
-type TransactWriteItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-
-/** One write of a transaction; the store fills in the table name. */
-export type TransactItem = {
-  [K in keyof TransactWriteItem]?: Omit<NonNullable<TransactWriteItem[K]>, 'TableName'>;
-};
 
 export interface QueryOptions {
   pk: string;
@@ -492,7 +496,7 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
 
   /** Writes all or nothing; a failed condition surfaces as TransactionFailedError with its reasons. */
   async function transact(items: TransactItem[]): Promise<void> {
-    const withTable = items.map((entry) => {
+    const withTable = items.map(({ name: _name, ...entry }) => {
       const [kind, body] = Object.entries(entry)[0] as [string, Record<string, unknown>];
       return { [kind]: { TableName: tableName, ...body } };
     });
@@ -504,6 +508,7 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
       if (error instanceof TransactionCanceledException) {
         throw new TransactionFailedError(
           (error.CancellationReasons ?? []).map((r) => r.Code ?? 'None'),
+          items.map((item) => item.name),
           error,
         );
       }

@@ -1,4 +1,4 @@
-import type { ItemKey, StoredItem, TransactItem } from './store';
+import type { ItemKey, StoredItem, TransactItem } from './items';
 
 /**
  * What must hold of an item for a write to go through, in words; the store turns it into a
@@ -147,3 +147,6 @@ export function updateItem(key: ItemKey, change: Change, where: Conditions = { e
     Update: { Key: key, UpdateExpression: expression, ...withCondition(where, p), ...placeholders(p) },
   };
 }
+
+/** A transaction's item under a name, so a refusal can say it was this one (TransactionFailedError.refusedBy). */
+export const named = (name: string, item: TransactItem): TransactItem => ({ ...item, name });

@@ -11,8 +11,8 @@ import {
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import { logger } from '../../../layers/observability/logger';
 import type { Platform } from '../../../layers/runtime/platform';
-import { type Store, TransactionFailedError } from '../../../layers/store/store';
-import { deleteItem, putNew, updateItem } from '../../../layers/store/writes';
+import { refusedBy, type Store } from '../../../layers/store/store';
+import { deleteItem, named, putNew, updateItem } from '../../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../../operations/service';
 import { providerOf } from '../providers/credentials';
 import { deleteServerHosts } from '../providers/provider';
@@ -81,20 +81,23 @@ export function makeDeleteServer({ store, clock, ids, sfn, stateMachineArn }: De
     };
     try {
       await store.transact([
-        updateItem(
-          serverKeys.item(tenantId, serverId),
-          { set: marking },
-          {
-            equals: { status: server.status, version: server.version ?? 1 },
-            // a server with sites keeps them: they go first (their files, users and domains)
-            belowOrAbsent: { siteCount: 1, databaseCount: 1, databaseUserCount: 1 },
-          },
+        named(
+          'server',
+          updateItem(
+            serverKeys.item(tenantId, serverId),
+            { set: marking },
+            {
+              equals: { status: server.status, version: server.version ?? 1 },
+              // a server with sites keeps them: they go first (their files, users and domains)
+              belowOrAbsent: { siteCount: 1, databaseCount: 1, databaseUserCount: 1 },
+            },
+          ),
         ),
         putNew(operation),
         ...(rerun ? [] : [countersChange(tenantId, { servers: { from: server.status, to: 'deleting' } })]),
       ]);
     } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed') {
+      if (refusedBy(error, 'server')) {
         const now = await store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
         if ((now?.siteCount ?? 0) > 0) {
           throw errors.conflict(
@@ -210,7 +213,10 @@ export const decommissionTasks = {
         const holdsQuota = server.deletingFrom === 'active' || server.deletingFrom === 'provisioning';
         try {
           await platform.store.transact([
-            deleteItem(serverKeys.item(input.tenantId, input.serverId), { equals: { status: 'deleting' } }),
+            named(
+              'server',
+              deleteItem(serverKeys.item(input.tenantId, input.serverId), { equals: { status: 'deleting' } }),
+            ),
             countersChange(input.tenantId, {
               servers: { from: 'deleting' },
               ...(holdsQuota ? { giveBackQuota: 'servers' as const } : {}),
@@ -218,8 +224,7 @@ export const decommissionTasks = {
           ]);
         } catch (error) {
           // a second run finds the server gone; anything else is a real failure
-          if (!(error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed'))
-            throw error;
+          if (!refusedBy(error, 'server')) throw error;
         }
         return { removed: true, quotaReturned: holdsQuota };
       },

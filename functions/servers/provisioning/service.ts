@@ -5,8 +5,8 @@ import { countersChange } from '../../../layers/model/counters';
 import type { OperationItem } from '../../../layers/model/operations';
 import { type ServerItem, type ServerStatus, serverKeys } from '../../../layers/model/servers';
 import { logger } from '../../../layers/observability/logger';
-import { type Store, TransactionFailedError } from '../../../layers/store/store';
-import { putNew, updateItem } from '../../../layers/store/writes';
+import { refusedBy, type Store } from '../../../layers/store/store';
+import { named, putNew, updateItem } from '../../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../../operations/service';
 import { quotaExceeded } from '../../plans/quota';
 import type { createServerBody } from '../spec';
@@ -88,12 +88,10 @@ export function makeCreateServer({ store, clock, ids, sfn, stateMachineArn }: Se
       await store.transact([
         putNew(server),
         putNew(operation),
-        countersChange(tenantId, { servers: { to: 'provisioning' }, takeQuota: 'servers' }),
+        named('quota', countersChange(tenantId, { servers: { to: 'provisioning' }, takeQuota: 'servers' })),
       ]);
     } catch (error) {
-      if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
-        throw await quotaExceeded(store, tenantId, 'servers');
-      }
+      if (refusedBy(error, 'quota')) throw await quotaExceeded(store, tenantId, 'servers');
       throw error;
     }
     const executionInput: ProvisionInput = { tenantId, serverId, operationId, correlationId };
@@ -133,10 +131,13 @@ export async function transitionServer(
   const changes = { ...(move.changes ?? {}), status: move.to, updatedAt: clock.now().toISOString() };
   try {
     await store.transact([
-      updateItem(
-        serverKeys.item(move.tenantId, move.serverId),
-        { set: changes },
-        { equals: { status: move.from } },
+      named(
+        'server',
+        updateItem(
+          serverKeys.item(move.tenantId, move.serverId),
+          { set: changes },
+          { equals: { status: move.from } },
+        ),
       ),
       // A server that failed to provision gives its unit of quota back.
       countersChange(move.tenantId, {
@@ -146,8 +147,7 @@ export async function transitionServer(
     ]);
     return true;
   } catch (error) {
-    if (error instanceof TransactionFailedError && error.reasons[0] === 'ConditionalCheckFailed')
-      return false;
+    if (refusedBy(error, 'server')) return false;
     throw error;
   }
 }
