@@ -5,7 +5,8 @@ import { alertsTasks } from './alerts/tasks';
 import { backupTasks } from './backups/tasks';
 import { databaseTasks } from './databases/tasks';
 import { metricsTasks } from './metrics/tasks';
-import { serversTasks } from './servers/tasks';
+import { operationKinds } from './operation-kinds';
+import { makeServersTasks } from './servers/tasks';
 import { certificateTasks } from './sites/certificates/tasks';
 import { uptimeTasks } from './uptime/tasks';
 
@@ -14,7 +15,7 @@ import { uptimeTasks } from './uptime/tasks';
  * checks that every action an ASL file names has its handler).
  */
 export const workflowTasks: AnyTaskHandlers = mergeTasks(
-  serversTasks as AnyTaskHandlers,
+  makeServersTasks(operationKinds) as AnyTaskHandlers,
   certificateTasks as AnyTaskHandlers,
   databaseTasks as AnyTaskHandlers,
   backupTasks as AnyTaskHandlers,

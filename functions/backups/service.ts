@@ -7,13 +7,14 @@ import { type DatabaseItem, databasesOf } from '../../layers/model/databases';
 import type { OperationItem } from '../../layers/model/operations';
 import type { SiteItem } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
-import { TransactionFailedError } from '../../layers/store/store';
-import { deleteItem, putNew } from '../../layers/store/writes';
+import { refusedBy, TransactionFailedError } from '../../layers/store/store';
+import { deleteItem, named, putNew } from '../../layers/store/writes';
 import { readUsage } from '../plans/quota';
 import { runCommand } from '../servers/runs';
 import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf, siteOf } from '../sites/service';
 import { discardObjects } from './objects';
+import { backupOperationKinds } from './operation-kinds';
 import type { backUpBody, restoreBody } from './spec';
 import { HOST_URL_SECONDS, storageFor, storedBytes, tenantDataKey } from './storage';
 
@@ -130,12 +131,9 @@ export async function backUpNow(
   let backup: BackupItem | undefined;
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, ref.requestId, {
-      kind: 'backup-site',
-      document: {
-        name: 'backup-site',
-        subject: { siteId: site.id, backupId: id, ...(body.testRestore ? { testRestore: true } : {}) },
-        parameters: { siteUser: site.systemUser, planSealed },
-      },
+      kind: backupOperationKinds['backup-site'],
+      subject: { siteId: site.id, backupId: id, ...(body.testRestore ? { testRestore: true } : {}) },
+      parameters: { siteUser: site.systemUser, planSealed },
       alongside: (operationId) => {
         backup = {
           ...backupKeys.item(site.tenantId, site.id, id),
@@ -153,19 +151,22 @@ export async function backUpNow(
         };
         return [
           putNew(backup),
-          putNew({
-            ...backupKeys.lock(site.tenantId, site.id),
-            entity: 'backup-lock',
-            backupId: id,
-            operationId,
-          }),
+          named(
+            'lock',
+            putNew({
+              ...backupKeys.lock(site.tenantId, site.id),
+              entity: 'backup-lock',
+              backupId: id,
+              operationId,
+            }),
+          ),
         ];
       },
     });
     return { backup: backup as BackupItem, operation };
   } catch (error) {
     await discardObjects(storage, objects, manifestKey);
-    if (error instanceof TransactionFailedError && error.reasons[3] === 'ConditionalCheckFailed') {
+    if (refusedBy(error, 'lock')) {
       throw backupRunning();
     }
     // written, but its workflow did not start: nothing runs, so nothing may hold the site
@@ -277,32 +278,32 @@ export async function restoreBackup(
   let lockedBy: string | undefined;
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
-      kind: 'restore-site',
-      document: {
-        name: 'restore-site',
-        subject: { siteId: site.id, backupId: backup.id },
-        parameters: {
-          siteUser: site.systemUser,
-          restoreId,
-          planSealed,
-          intoAnotherSite: elsewhere ? 'yes' : 'no',
-        },
+      kind: backupOperationKinds['restore-site'],
+      subject: { siteId: site.id, backupId: backup.id },
+      parameters: {
+        siteUser: site.systemUser,
+        restoreId,
+        planSealed,
+        intoAnotherSite: elsewhere ? 'yes' : 'no',
       },
       alongside: (operationId) => {
         lockedBy = operationId;
         return [
-          putNew({
-            ...backupKeys.lock(site.tenantId, site.id),
-            entity: 'backup-lock',
-            backupId: backup.id,
-            operationId,
-          }),
+          named(
+            'lock',
+            putNew({
+              ...backupKeys.lock(site.tenantId, site.id),
+              entity: 'backup-lock',
+              backupId: backup.id,
+              operationId,
+            }),
+          ),
         ];
       },
     });
     return operation;
   } catch (error) {
-    if (error instanceof TransactionFailedError && error.reasons[2] === 'ConditionalCheckFailed') {
+    if (refusedBy(error, 'lock')) {
       throw backupRunning();
     }
     // written, but its workflow did not start: nothing runs, so nothing may hold the site

@@ -15,13 +15,13 @@ import {
 import type { OperationItem } from '../../layers/model/operations';
 import type { ServerItem } from '../../layers/model/servers';
 import type { Platform } from '../../layers/runtime/platform';
-import { type TransactItem, TransactionFailedError } from '../../layers/store/store';
-import { putNew, updateItem } from '../../layers/store/writes';
+import { refusedBy, type TransactItem } from '../../layers/store/store';
+import { named, putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
-import type { CommandKind } from '../servers/operation-kinds';
 import { runCommand } from '../servers/runs';
 import { sealFor } from '../sites/render/sealed';
 import { noHostKey, serverOf } from '../sites/service';
+import { databaseOperationKinds } from './operation-kinds';
 import { deletePassword, generatePassword, putPassword, readPassword } from './passwords';
 import type {
   createDatabaseBody,
@@ -30,9 +30,6 @@ import type {
   updateDatabaseUserBody,
 } from './spec';
 import { createDatabaseSql, dropDatabaseSql, dropUserSql, hbaLines, putUserSql } from './sql';
-
-/** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
-const SERVER_OPERATION_WRITES = 2;
 
 /** Each engine's longest name, for databases and for users. */
 const NAME_LIMITS: Record<DatabaseEngineName, { database: number; user: number }> = {
@@ -137,7 +134,7 @@ const startDatabaseCommand = (
   server: ServerItem,
   requestId: string,
   command: {
-    kind: CommandKind;
+    kind: keyof typeof databaseOperationKinds;
     databaseId?: string;
     userId?: string;
     parameters: Record<string, string>;
@@ -146,28 +143,21 @@ const startDatabaseCommand = (
   },
 ) =>
   runCommand(platform)(server.tenantId, server.id, requestId, {
-    kind: command.kind,
-    document: {
-      name: 'database',
-      subject: {
-        ...(command.databaseId ? { databaseId: command.databaseId } : {}),
-        ...(command.userId ? { userId: command.userId } : {}),
-      },
-      parameters: command.parameters,
+    kind: databaseOperationKinds[command.kind],
+    subject: {
+      ...(command.databaseId ? { databaseId: command.databaseId } : {}),
+      ...(command.userId ? { userId: command.userId } : {}),
     },
+    parameters: command.parameters,
     ...(command.alongside ? { alongside: command.alongside } : {}),
     ...(command.serverAdd ? { serverAdd: command.serverAdd } : {}),
   });
 
-/** A refused transaction's reason, by the position of the write that failed. */
-function refusal(error: unknown, at: { name?: number; record?: number }, name: string): never {
-  if (error instanceof TransactionFailedError) {
-    if (at.name !== undefined && error.reasons[at.name] === 'ConditionalCheckFailed') {
-      throw errors.conflict(`${name} is taken on this server.`, 'body.name');
-    }
-    if (at.record !== undefined && error.reasons[at.record] === 'ConditionalCheckFailed') {
-      throw errors.conflict('A change to it is on its way to the server; try again once it has ended.');
-    }
+/** A refused transaction's reason, by the named write that failed: the name's claim, or the record. */
+function refusal(error: unknown, name: string): never {
+  if (refusedBy(error, 'name')) throw errors.conflict(`${name} is taken on this server.`, 'body.name');
+  if (refusedBy(error, 'record')) {
+    throw errors.conflict('A change to it is on its way to the server; try again once it has ended.');
   }
   throw error;
 }
@@ -229,18 +219,18 @@ export async function createDatabase(
         };
         return [
           putNew(database),
-          putNew(nameClaim(databaseKeys.name(ref.tenantId, ref.serverId, body.name), ref.serverId, id)),
-          countersChange(ref.tenantId, { takeQuota: 'databases' }),
+          named(
+            'name',
+            putNew(nameClaim(databaseKeys.name(ref.tenantId, ref.serverId, body.name), ref.serverId, id)),
+          ),
+          named('quota', countersChange(ref.tenantId, { takeQuota: 'databases' })),
         ];
       },
     });
     return { database: database as DatabaseItem, operation };
   } catch (error) {
-    const quota = SERVER_OPERATION_WRITES + 2;
-    if (error instanceof TransactionFailedError && error.reasons[quota] === 'ConditionalCheckFailed') {
-      throw await quotaExceeded(platform.store, ref.tenantId, 'databases');
-    }
-    return refusal(error, { name: SERVER_OPERATION_WRITES + 1 }, body.name);
+    if (refusedBy(error, 'quota')) throw await quotaExceeded(platform.store, ref.tenantId, 'databases');
+    return refusal(error, body.name);
   }
 }
 
@@ -274,17 +264,20 @@ export async function deleteDatabase(
           updatedAt: now,
         };
         return [
-          updateItem(
-            databaseKeys.item(database.tenantId, database.serverId, database.id),
-            { set: { status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now } },
-            { equals: { status: 'active' }, absent: ['operationId'] },
+          named(
+            'record',
+            updateItem(
+              databaseKeys.item(database.tenantId, database.serverId, database.id),
+              { set: { status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now } },
+              { equals: { status: 'active' }, absent: ['operationId'] },
+            ),
           ),
         ];
       },
     });
     return { database: deleting, operation };
   } catch (error) {
-    return refusal(error, { record: SERVER_OPERATION_WRITES }, database.name);
+    return refusal(error, database.name);
   }
 }
 
@@ -375,14 +368,17 @@ export async function createDatabaseUser(
         };
         return [
           putNew(user as DatabaseUserItem),
-          putNew(nameClaim(databaseUserKeys.name(ref.tenantId, ref.serverId, body.name), ref.serverId, id)),
+          named(
+            'name',
+            putNew(nameClaim(databaseUserKeys.name(ref.tenantId, ref.serverId, body.name), ref.serverId, id)),
+          ),
         ];
       },
     });
     return { user: user as DatabaseUserItem, password, operation };
   } catch (error) {
     await deletePassword(platform, identity, 'password');
-    return refusal(error, { name: SERVER_OPERATION_WRITES + 1 }, body.name);
+    return refusal(error, body.name);
   }
 }
 
@@ -461,15 +457,24 @@ export async function changeDatabaseUser(
           updatedAt: now,
         };
         return [
-          updateItem(
-            databaseUserKeys.item(user.tenantId, user.serverId, user.id),
-            {
-              set: { status: 'updating', pending, operationId, lastOperationId: operationId, updatedAt: now },
-            },
-            {
-              equals: { status: 'active', version: expectedVersion ?? user.version ?? 1 },
-              absent: ['operationId'],
-            },
+          named(
+            'record',
+            updateItem(
+              databaseUserKeys.item(user.tenantId, user.serverId, user.id),
+              {
+                set: {
+                  status: 'updating',
+                  pending,
+                  operationId,
+                  lastOperationId: operationId,
+                  updatedAt: now,
+                },
+              },
+              {
+                equals: { status: 'active', version: expectedVersion ?? user.version ?? 1 },
+                absent: ['operationId'],
+              },
+            ),
           ),
         ];
       },
@@ -477,14 +482,8 @@ export async function changeDatabaseUser(
     return { user: changed, password: rotating ? password : undefined, operation };
   } catch (error) {
     if (rotating) await deletePassword(platform, user, 'password-next');
-    if (
-      expectedVersion !== undefined &&
-      error instanceof TransactionFailedError &&
-      error.reasons[SERVER_OPERATION_WRITES] === 'ConditionalCheckFailed'
-    ) {
-      throw errors.preconditionFailed();
-    }
-    return refusal(error, { record: SERVER_OPERATION_WRITES }, user.name);
+    if (expectedVersion !== undefined && refusedBy(error, 'record')) throw errors.preconditionFailed();
+    return refusal(error, user.name);
   }
 }
 
@@ -516,17 +515,20 @@ export async function deleteDatabaseUser(platform: Platform, user: DatabaseUserI
       alongside: (operationId) => {
         deleting = { ...user, status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now };
         return [
-          updateItem(
-            databaseUserKeys.item(user.tenantId, user.serverId, user.id),
-            { set: { status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now } },
-            { equals: { status: 'active' }, absent: ['operationId'] },
+          named(
+            'record',
+            updateItem(
+              databaseUserKeys.item(user.tenantId, user.serverId, user.id),
+              { set: { status: 'deleting', operationId, lastOperationId: operationId, updatedAt: now } },
+              { equals: { status: 'active' }, absent: ['operationId'] },
+            ),
           ),
         ];
       },
     });
     return { user: deleting, operation };
   } catch (error) {
-    return refusal(error, { record: SERVER_OPERATION_WRITES }, user.name);
+    return refusal(error, user.name);
   }
 }
 

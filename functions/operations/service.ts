@@ -16,6 +16,8 @@ export function newOperation(input: {
   steps: readonly string[];
   correlationId: string;
   now: string;
+  workflow?: string;
+  cancel?: OperationItem['cancel'];
 }): OperationItem {
   return {
     ...operationKeys.item(input.tenantId, input.operationId),
@@ -31,6 +33,8 @@ export function newOperation(input: {
     stepOrder: [...input.steps],
     steps: Object.fromEntries(input.steps.map((name) => [name, { status: 'pending' }])),
     correlationId: input.correlationId,
+    ...(input.workflow ? { workflow: input.workflow } : {}),
+    ...(input.cancel !== undefined ? { cancel: input.cancel } : {}),
     createdAt: input.now,
     updatedAt: input.now,
     version: 1,

@@ -8,6 +8,10 @@ import { makeRunCommand } from './commands/service';
 export const machineArn = (platform: Platform, workflow: WorkflowName) =>
   stateMachineArn(platform.config.STATE_MACHINE_ARN_PREFIX, workflow);
 
+/**
+ * Starts a command of any context's kind on a server: the one way another context changes a
+ * host (see CommandStart).
+ */
 export const runCommand = (platform: Platform) =>
   makeRunCommand({
     ...platform,
@@ -17,14 +21,5 @@ export const runCommand = (platform: Platform) =>
       'backup-site': machineArn(platform, 'backup-site'),
       'restore-site': machineArn(platform, 'restore-site'),
     },
-    documents: {
-      runCommand: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'run-command'),
-      bootstrap: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'bootstrap-server'),
-      site: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'site'),
-      installApp: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'install-app'),
-      deploySite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'deploy-site'),
-      database: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'database'),
-      backupSite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'backup-site'),
-      restoreSite: documentName(platform.config.DOCUMENT_NAME_PREFIX, 'restore-site'),
-    },
+    documentName: (document) => documentName(platform.config.DOCUMENT_NAME_PREFIX, document),
   });

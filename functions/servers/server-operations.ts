@@ -3,13 +3,8 @@ import { errors } from '../../layers/errors/app-error';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import type { OperationItem } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import {
-  ConditionFailedError,
-  type Store,
-  type TransactItem,
-  TransactionFailedError,
-} from '../../layers/store/store';
-import { putNew, updateItem } from '../../layers/store/writes';
+import { ConditionFailedError, refusedBy, type Store, type TransactItem } from '../../layers/store/store';
+import { named, putNew, updateItem } from '../../layers/store/writes';
 import { newOperation, recordNotStarted } from '../operations/service';
 
 export interface ServerOperationDeps {
@@ -43,8 +38,10 @@ export async function readyServer(
 /**
  * Starts a workflow on a ready server: the operation is written and the server marked with it
  * (and, for a reboot or a stack change, as running it alone) in one transaction that holds only
- * while the server is still active and runs neither; then the execution starts under the operation's id. A start
- * that fails ends the operation failed (after `onNotStarted`) and the error goes on.
+ * while the server is still active and runs neither; then the execution starts under the
+ * operation's id. A start that fails ends the operation failed (after `onNotStarted`) and the
+ * error goes on. The server's write is named `server`; `alongside` items name their own, so a
+ * caller tells its refusals apart by name.
  */
 export async function startOnServer<Input extends { operationId: string }>(
   { store, clock, ids, sfn, stateMachineArn }: ServerOperationDeps,
@@ -53,6 +50,8 @@ export async function startOnServer<Input extends { operationId: string }>(
     serverId: string;
     correlationId: string;
     kind: string;
+    /** how a cancel takes it back, recorded on the operation for the cancel route to read */
+    cancellable?: Pick<OperationItem, 'workflow' | 'cancel'>;
     steps: readonly string[];
     /** for the message of a start that failed: "The {workflow} workflow could not be started." */
     workflow: string;
@@ -77,27 +76,31 @@ export async function startOnServer<Input extends { operationId: string }>(
     steps: start.steps,
     correlationId: start.correlationId,
     now,
+    ...start.cancellable,
   });
   try {
     await store.transact([
       putNew(operation),
-      updateItem(
-        serverKeys.item(tenantId, serverId),
-        {
-          set: {
-            lastOperationId: operationId,
-            updatedAt: now,
-            ...(start.exclusive ? { [start.exclusive]: operationId } : {}),
+      named(
+        'server',
+        updateItem(
+          serverKeys.item(tenantId, serverId),
+          {
+            set: {
+              lastOperationId: operationId,
+              updatedAt: now,
+              ...(start.exclusive ? { [start.exclusive]: operationId } : {}),
+            },
+            ...(start.serverAdd ? { add: start.serverAdd } : {}),
+            bumpVersion: false,
           },
-          ...(start.serverAdd ? { add: start.serverAdd } : {}),
-          bumpVersion: false,
-        },
-        { equals: { status: 'active' }, absent: ['rebootOperationId', 'stackOperationId'] },
+          { equals: { status: 'active' }, absent: ['rebootOperationId', 'stackOperationId'] },
+        ),
       ),
       ...(start.alongside?.(operationId) ?? []),
     ]);
   } catch (error) {
-    if (error instanceof TransactionFailedError && error.reasons[1] === 'ConditionalCheckFailed') {
+    if (refusedBy(error, 'server')) {
       throw errors.conflict(
         'The server changed meanwhile (it is rebooting or installing software, or no longer active).',
       );

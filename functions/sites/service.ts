@@ -5,6 +5,7 @@ import { countersChange } from '../../layers/model/counters';
 import type { OperationItem } from '../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../layers/model/servers';
 import {
+  domainClaim,
   domainsOf,
   type PendingSiteChange,
   type SiteApp,
@@ -18,12 +19,18 @@ import {
   systemUserOf,
 } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError, type TransactItem, TransactionFailedError } from '../../layers/store/store';
-import { putNew, updateItem } from '../../layers/store/writes';
+import {
+  ConditionFailedError,
+  refusedBy,
+  type TransactItem,
+  TransactionFailedError,
+} from '../../layers/store/store';
+import { named, putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
 import { newDeployKey } from './deploy-key';
 import { readDeployKey, readEnvironment, writeDeployKey, writeEnvironment } from './environment';
+import { siteOperationKinds } from './operation-kinds';
 import { applyBundle, removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
 import { nodeUnitName } from './render/node';
@@ -36,7 +43,6 @@ import {
   renderCrontab,
   renderDaemonUnit,
 } from './render/settings';
-import { claim } from './settle';
 import type { createSiteBody, installAppBody, repositoryBody, updateSiteBody } from './spec';
 
 /** The site document's bundle parameter holds at most this many characters (its allowedPattern). */
@@ -140,7 +146,10 @@ function siteParameters(
       },
     ]);
   }
-  return { siteId: site.id, parameters: { action, siteUser: site.systemUser, bundleBase64: bundle } };
+  return {
+    subject: { siteId: site.id },
+    parameters: { action, siteUser: site.systemUser, bundleBase64: bundle },
+  };
 }
 
 export async function serverOf(platform: Platform, tenantId: string, serverId: string): Promise<ServerItem> {
@@ -156,26 +165,27 @@ export async function siteOf(platform: Platform, tenantId: string, siteId: strin
   return site;
 }
 
+/** A domain's claim as a transaction names it, so a refusal says which domain someone holds. */
+const claimNamed = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string) =>
+  named(`domain ${domain}`, putNew(domainClaim(site, domain)));
+
 /**
- * What a refused transaction meant, by the position of the write that failed: the server's
- * state (a conflict from the server operations), a domain someone holds, the plan's limit.
+ * What a refused transaction meant, by the named write that failed: a domain someone holds, the
+ * plan's limit, or else the server's or the site's state (a conflict from the server operations).
  */
 async function explainRefusal(
   platform: Platform,
   tenantId: string,
   error: unknown,
-  claimed: { index: number; domain: string }[],
-  quotaIndex?: number,
+  claimed: string[],
 ): Promise<never> {
   if (error instanceof TransactionFailedError) {
-    for (const { index, domain } of claimed) {
-      if (error.reasons[index] === 'ConditionalCheckFailed') {
+    for (const domain of claimed) {
+      if (error.refusedBy(`domain ${domain}`)) {
         throw errors.conflict(`${domain} is already the domain of a site.`, 'body.domain');
       }
     }
-    if (quotaIndex !== undefined && error.reasons[quotaIndex] === 'ConditionalCheckFailed') {
-      throw await quotaExceeded(platform.store, tenantId, 'sites');
-    }
+    if (error.refusedBy('quota')) throw await quotaExceeded(platform.store, tenantId, 'sites');
     throw errors.conflict('The site changed meanwhile; read it again and retry.');
   }
   throw error;
@@ -202,8 +212,8 @@ const runHostCommand = (
 
 /** A site command run by another host document than the site document, or by another workflow. */
 interface HostCommand {
+  /** the kind, whose declaration names the host document it runs */
   kind: 'install-app' | 'deploy-site' | 'rollback-site' | 'issue-certificate';
-  document?: 'install-app' | 'deploy-site';
   app?: SiteApp;
   parameters?: (server: ServerItem) => Record<string, string>;
   /** starts another workflow than run-command, writing `alongside` with its operation */
@@ -215,9 +225,6 @@ interface HostCommand {
 
 /** A certificate change that goes with a site's change: a checked one to install, or none any more. */
 type CertificateChange = { certificate: SiteCertificate; sealedKey: string } | 'remove';
-
-/** The first writes of a server operation (the operation, the server's mark); alongside ones follow. */
-const SERVER_OPERATION_WRITES = 2;
 
 /**
  * Creates a site: its record (creating), its domains' claims and a unit of the plan's `sites`
@@ -243,8 +250,8 @@ export async function createSite(
   let site: SiteItem | undefined;
   try {
     const { operation } = await runCommand(platform)(ref.tenantId, ref.serverId, ref.requestId, {
-      kind: 'apply-site',
-      site: siteParameters(identity, 'apply', applyBundle(identity, spec, false, server.stack)),
+      kind: siteOperationKinds['apply-site'],
+      ...siteParameters(identity, 'apply', applyBundle(identity, spec, false, server.stack)),
       // the server counts its sites, so it cannot be deleted from under them
       serverAdd: { siteCount: 1 },
       alongside: (operationId): TransactItem[] => {
@@ -266,21 +273,14 @@ export async function createSite(
         };
         return [
           putNew(site),
-          ...domains.map((domain) => putNew(claim(identity, domain))),
-          countersChange(ref.tenantId, { takeQuota: 'sites', sites: { to: 'creating' } }),
+          ...domains.map((domain) => claimNamed(identity, domain)),
+          named('quota', countersChange(ref.tenantId, { takeQuota: 'sites', sites: { to: 'creating' } })),
         ];
       },
     });
     return { site: site as SiteItem, operation };
   } catch (error) {
-    const first = SERVER_OPERATION_WRITES + 1;
-    return explainRefusal(
-      platform,
-      ref.tenantId,
-      error,
-      domains.map((domain, i) => ({ index: first + i, domain })),
-      first + domains.length,
-    );
+    return explainRefusal(platform, ref.tenantId, error, domains);
   }
 }
 
@@ -324,16 +324,13 @@ export async function startChange(
     const certificate = next.certificate;
     const command = hostCommand
       ? {
-          kind: hostCommand.kind as Exclude<HostCommand['kind'], 'issue-certificate'>,
-          site: {
-            siteId: site.id,
-            ...(hostCommand.document ? { document: hostCommand.document } : {}),
-            parameters: hostCommand.parameters?.(server) ?? {},
-          },
+          kind: siteOperationKinds[hostCommand.kind],
+          subject: { siteId: site.id },
+          parameters: hostCommand.parameters?.(server) ?? {},
         }
       : {
-          kind: 'apply-site' as const,
-          site: siteParameters(
+          kind: siteOperationKinds['apply-site'],
+          ...siteParameters(
             site,
             'apply',
             applyBundle(
@@ -372,25 +369,28 @@ export async function startChange(
       };
       changed = { ...site, status, operationId, pending, lastOperationId: operationId, updatedAt: now };
       return [
-        updateItem(
-          ref,
-          {
-            set: {
-              status,
-              operationId,
-              pending,
-              lastOperationId: operationId,
-              updatedAt: now,
-              ...(environment ? { environment: environment.record } : {}),
+        named(
+          'site',
+          updateItem(
+            ref,
+            {
+              set: {
+                status,
+                operationId,
+                pending,
+                lastOperationId: operationId,
+                updatedAt: now,
+                ...(environment ? { environment: environment.record } : {}),
+              },
             },
-          },
-          {
-            exists: true,
-            absent: ['operationId'],
-            equals: { version: expectedVersion ?? site.version ?? 1 },
-          },
+            {
+              exists: true,
+              absent: ['operationId'],
+              equals: { version: expectedVersion ?? site.version ?? 1 },
+            },
+          ),
         ),
-        ...added.map((domain) => putNew(claim(site, domain))),
+        ...added.map((domain) => claimNamed(site, domain)),
         ...(site.status === status
           ? []
           : [countersChange(site.tenantId, { sites: { from: site.status, to: status } })]),
@@ -401,27 +401,13 @@ export async function startChange(
       : await runCommand(platform)(site.tenantId, site.serverId, requestId, { ...command, alongside });
     return { site: changed, operation };
   } catch (error) {
-    if (
-      error instanceof TransactionFailedError &&
-      error.reasons[SERVER_OPERATION_WRITES] === 'ConditionalCheckFailed' &&
-      expectedVersion !== undefined
-    ) {
-      throw errors.preconditionFailed();
-    }
-    if (
-      error instanceof TransactionFailedError &&
-      error.reasons[SERVER_OPERATION_WRITES] === 'ConditionalCheckFailed'
-    ) {
+    if (refusedBy(error, 'site') && expectedVersion !== undefined) throw errors.preconditionFailed();
+    if (refusedBy(error, 'site')) {
       // another change started first: it is the one to wait for
       const now = await platform.store.get<SiteItem>(ref, true);
       if (now) changeable(now);
     }
-    return explainRefusal(
-      platform,
-      site.tenantId,
-      error,
-      added.map((domain, i) => ({ index: SERVER_OPERATION_WRITES + 1 + i, domain })),
-    );
+    return explainRefusal(platform, site.tenantId, error, added);
   }
 }
 
@@ -490,8 +476,8 @@ export async function deleteSite(platform: Platform, site: SiteItem, requestId: 
   const now = platform.clock.now().toISOString();
   try {
     const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
-      kind: 'remove-site',
-      site: siteParameters(site, 'remove', removeBundle(site, site.spec, server.stack)),
+      kind: siteOperationKinds['remove-site'],
+      ...siteParameters(site, 'remove', removeBundle(site, site.spec, server.stack)),
       alongside: (operationId) => [
         updateItem(
           ref,
@@ -561,8 +547,8 @@ export async function daemonLogs(
   const path = daemonLogPath(layoutOf(site).home, daemon);
   const bundle = Buffer.from(`tail ${path} ${lines}\n`, 'utf8').toString('base64');
   const { operation } = await runCommand(platform)(site.tenantId, site.serverId, requestId, {
-    kind: 'site-logs',
-    site: siteParameters(site, 'logs', bundle),
+    kind: siteOperationKinds['site-logs'],
+    ...siteParameters(site, 'logs', bundle),
   });
   return operation;
 }
@@ -651,7 +637,6 @@ export async function installApp(
     requestId,
     {
       kind: 'install-app',
-      document: 'install-app',
       app: body.app,
       parameters: (current) => ({
         app: body.app,
@@ -752,7 +737,6 @@ export async function deploySite(
   const copy = source.copyFrom;
   return runHostCommand(platform, site, requestId, {
     kind: 'deploy-site',
-    document: 'deploy-site',
     parameters: () => ({
       siteUser: site.systemUser,
       releaseId,
@@ -816,7 +800,6 @@ export async function rollbackSite(
   const repository = site.spec.repository;
   return runHostCommand(platform, site, requestId, {
     kind: 'rollback-site',
-    document: 'deploy-site',
     parameters: () => ({
       action: 'rollback',
       siteUser: site.systemUser,

@@ -5,7 +5,6 @@ import { serverKeys } from '../../layers/model/servers';
 import {
   certificateExpiryItem,
   certificateExpiryKeys,
-  type DomainClaimItem,
   domainClaimKeys,
   domainsOf,
   type SiteItem,
@@ -27,15 +26,6 @@ export interface EndedSiteCommand {
 /** A claim given back: only the site's own (the condition holds to it, whatever the key). */
 export const releaseClaim = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string): TransactItem =>
   deleteItem(domainClaimKeys.item(domain), { equals: { tenantId: site.tenantId, siteId: site.id } });
-
-/** A new claim on a domain for a site: fails when anyone holds it. */
-export const claim = (site: Pick<SiteItem, 'tenantId' | 'id'>, domain: string): DomainClaimItem => ({
-  ...domainClaimKeys.item(domain),
-  entity: 'domain-claim',
-  domain,
-  tenantId: site.tenantId,
-  siteId: site.id,
-});
 
 /**
  * What a deploy or a rollback leaves the site: the release the host switched to (its

@@ -25,7 +25,7 @@ import {
   siteEnvironmentsFinding,
 } from '../constructs/house-function';
 import { acknowledge, functionFindings } from '../nag';
-import type { ApiStackProps } from './api-stack';
+import type { ApiStackProps } from './api-props';
 
 /** How long a streamed answer may last: an operation's event stream (300 s) and a margin; API Gateway allows 15 minutes. */
 export const STREAM_TIMEOUT = Duration.minutes(6);

@@ -1,10 +1,7 @@
-import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { contexts, routes } from '../../functions/api';
@@ -17,20 +14,10 @@ import {
   methodNotAllowed,
 } from '../../functions/gateway';
 import { resourceNames, standardUsageKey, usagePlans } from '../../layers/config/resources';
-import type { WorkflowName } from '../../step-functions/workflows';
 import { HouseFunction, platformEnvironment } from '../constructs/house-function';
 import { acknowledge } from '../nag';
 import { ApiFunctions, STREAM_TIMEOUT } from './api-functions';
-
-export interface ApiStackProps extends StackProps {
-  stage: string;
-  table: dynamodb.Table;
-  secrets: { name: string; arn: string; key: kms.IKey };
-  /** every workflow's state machine, for the contexts that start them */
-  machines: Record<WorkflowName, sfn.StateMachine>;
-  /** requests per 5 minutes per IP before the WAF blocks */
-  wafRateLimit?: number;
-}
+import type { ApiStackProps } from './api-props';
 
 /** The REST API: one Lambda per bounded context, the REQUEST authorizer, WAF, access logs and problem+json gateway responses. */
 export class ApiStack extends Stack {

@@ -1,4 +1,5 @@
-import type { Principal, Role } from './tokens';
+export const roles = ['owner', 'admin', 'developer', 'billing', 'read-only'] as const;
+export type Role = (typeof roles)[number];
 
 /**
  * What each role may do: the one table the API enforces (every user route names its
@@ -54,11 +55,18 @@ export const deniedWhileImpersonating: readonly Permission[] = [
   'tokens:write',
 ];
 
+/** What a permission is judged by: a principal's role, its token's scopes, and who really acts. */
+export interface PermissionSubject {
+  role: Role;
+  scopes?: readonly Permission[];
+  actor?: object;
+}
+
 /**
  * The role must allow it, an API token must also carry it as a scope, and a login-as session
  * must not be reaching for sign-in settings or tokens.
  */
-export const allows = (principal: Principal, permission: Permission): boolean =>
+export const allows = (principal: PermissionSubject, permission: Permission): boolean =>
   can(principal.role, permission) &&
   (principal.scopes === undefined || principal.scopes.includes(permission)) &&
   (principal.actor === undefined || !deniedWhileImpersonating.includes(permission));
@@ -67,7 +75,10 @@ export const allows = (principal: Principal, permission: Permission): boolean =>
  * Why `allows` refuses, in words for the caller, or undefined when it allows: the scope an
  * API token lacks, the permission a login-as session may not use, or the role's limit.
  */
-export function refusal(principal: Principal, permission: Permission | undefined): string | undefined {
+export function refusal(
+  principal: PermissionSubject,
+  permission: Permission | undefined,
+): string | undefined {
   if (!permission) return `Your role (${principal.role}) does not allow this.`;
   if (!can(principal.role, permission)) {
     return `Your role (${principal.role}) does not allow this (it needs ${permission}).`;

@@ -2,11 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createLocalJWKSet, importJWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import * as z from 'zod';
 import type { Clock } from '../ids/ids';
-import type { Permission } from './permissions';
+import { type Permission, type Role, roles } from './permissions';
 import { JWT_ALG, type PlatformSecrets } from './secrets';
 
-export const roles = ['owner', 'admin', 'developer', 'billing', 'read-only'] as const;
-export type Role = (typeof roles)[number];
+export { type Role, roles };
 
 /** Who is calling, as established by the authorizer from a verified token. */
 export interface Principal {

@@ -30,6 +30,13 @@ export interface OperationItem extends StoredItem {
   error?: { code: string; message: string };
   result?: Record<string, unknown>;
   correlationId: string;
+  /**
+   * The workflow running it and how a cancel takes it back, as its kind declared them when it
+   * started (a command of any context's kind): what the cancel route needs without knowing
+   * other contexts' kinds.
+   */
+  workflow?: string;
+  cancel?: 'provisioning' | 'command' | false;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;

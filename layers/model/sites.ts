@@ -235,6 +235,15 @@ export const domainClaimKeys = {
   item: (domain: string) => ({ pk: domainClaimPartition(domain), sk: 'CLAIM' }),
 };
 
+/** A new claim on a domain for a site (written with putNew: it fails when anyone holds it). */
+export const domainClaim = (site: { tenantId: string; id: string }, domain: string): DomainClaimItem => ({
+  ...domainClaimKeys.item(domain),
+  entity: 'domain-claim',
+  domain,
+  tenantId: site.tenantId,
+  siteId: site.id,
+});
+
 /**
  * A site's certificate by its expiry: one item per installed certificate in one platform
  * partition sorted by expiry, so the renewal sweep reads those expiring soon with one Query

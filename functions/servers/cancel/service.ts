@@ -13,9 +13,10 @@ import { errors } from '../../../layers/errors/app-error';
 import { ignoring } from '../../../layers/errors/ignoring';
 import { type OperationItem, operationKeys, recordSteps } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
+import type { WorkflowName } from '../../../step-functions/workflows';
 import { failedSteps } from '../../operations/service';
 import { type DecommissionDeps, makeDeleteServer } from '../decommission/service';
-import { operationKindOf } from '../operation-kinds';
+import { type OperationKindRegistry, serverOperationKinds } from '../operation-kinds';
 
 export interface CancelDeps extends DecommissionDeps {
   sfn: SFNClient;
@@ -23,6 +24,19 @@ export interface CancelDeps extends DecommissionDeps {
   /** the workflows' state machine ARNs up to the workflow's name */
   stateMachineArnPrefix: string;
   runCommandDocument: string;
+}
+
+/**
+ * How an operation is cancelled: as its record says (a command's kind declared it when it
+ * started, whichever context owns it), or as the servers context's own kinds say.
+ */
+function cancelOf(
+  operation: OperationItem,
+): { cancel: 'provisioning' | 'command' | false; workflow: string } | undefined {
+  if (operation.cancel !== undefined && operation.workflow) {
+    return { cancel: operation.cancel, workflow: operation.workflow };
+  }
+  return (serverOperationKinds as OperationKindRegistry)[operation.kind];
 }
 
 export type Cancelled =
@@ -47,7 +61,7 @@ export function makeCancelOperation(deps: CancelDeps) {
   ): Promise<Cancelled> => {
     const operation = await deps.store.get<OperationItem>(operationKeys.item(tenantId, operationId), true);
     if (!operation) throw errors.notFound('operation');
-    const kind = operationKindOf(operation.kind);
+    const kind = cancelOf(operation);
     const isCommand = kind?.cancel === 'command';
     if (!kind?.cancel) {
       throw errors.conflict(
@@ -61,7 +75,10 @@ export function makeCancelOperation(deps: CancelDeps) {
     await ignoring(ExecutionDoesNotExist, () =>
       deps.sfn.send(
         new StopExecutionCommand({
-          executionArn: executionArn(stateMachineArn(deps.stateMachineArnPrefix, kind.workflow), operationId),
+          executionArn: executionArn(
+            stateMachineArn(deps.stateMachineArnPrefix, kind.workflow as WorkflowName),
+            operationId,
+          ),
           error: 'Cancelled',
           cause: cancelled.message,
         }),
@@ -117,7 +134,7 @@ async function cancelOnHost(
     printed = await outputSoFar(deps, commandId, instanceId);
   }
   // what the command was changing is marked failed, unless its own ending settled it first
-  await operationKindOf(operation.kind)?.onCancel?.(deps.store, operation);
+  await (serverOperationKinds as OperationKindRegistry)[operation.kind]?.onCancel?.(deps.store, operation);
   return commandId ? { commandId, ...printed } : undefined;
 }
 

@@ -12,6 +12,7 @@ import {
   unreachableStepFunctions,
   waitingMachine,
 } from '../../../test/support/step-functions';
+import { defineOperationKinds, serverOperationKinds } from '../operation-kinds';
 import { type CommandInput, makeRunCommand } from './service';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
@@ -25,16 +26,12 @@ const machines = {
   'backup-site': machineArn('vip-test-backup-site'),
   'restore-site': machineArn('vip-test-restore-site'),
 };
-const documents = {
-  runCommand: 'vip-test-run-command',
-  bootstrap: 'vip-test-bootstrap',
-  site: 'vip-test-site',
-  installApp: 'vip-test-install-app',
-  deploySite: 'vip-test-deploy-site',
-  database: 'vip-test-database',
-  backupSite: 'vip-test-backup-site',
-  restoreSite: 'vip-test-restore-site',
-};
+const documentName = (document: string) => `vip-test-${document}`;
+const kinds = serverOperationKinds;
+/** A kind another context declares in its own folder: servers runs it knowing nothing of it. */
+const { 'add-widget': addWidget } = defineOperationKinds<{ widgetId: string }>()({
+  'add-widget': { workflow: 'run-command', document: 'database', cancel: false },
+});
 let run: ReturnType<typeof makeRunCommand>;
 const stack: ServerStack = {
   webServer: 'nginx',
@@ -49,7 +46,7 @@ beforeAll(async () => {
   stepFunctions = await startStepFunctions(
     Object.fromEntries(Object.values(machines).map((arn) => [arn, waitingMachine])),
   );
-  run = makeRunCommand({ store, clock, ids, sfn: stepFunctions.client, machines, documents });
+  run = makeRunCommand({ store, clock, ids, sfn: stepFunctions.client, machines, documentName });
 });
 
 afterAll(async () => {
@@ -83,10 +80,13 @@ const inputOf = (operationId: string): CommandInput & { stack?: ServerStack } =>
 describe('Service: commands on a server', () => {
   it("restarts only what the server's stack has, each PHP version's unit by name", async () => {
     const id = await server();
-    const { operation } = await run(tenantId, id, 'corr/1', { kind: 'restart-service', service: 'php-fpm' });
+    const { operation } = await run(tenantId, id, 'corr/1', {
+      kind: kinds['restart-service'],
+      service: 'php-fpm',
+    });
     expect(operation).toMatchObject({ kind: 'restart-service', stepOrder: ['run'], targetId: id });
     expect(inputOf(operation.id)).toMatchObject({
-      documentName: documents.runCommand,
+      documentName: 'vip-test-run-command',
       instanceId: 'mi-0123456789abcdef0',
       parameters: {
         action: ['restart-service'],
@@ -95,7 +95,9 @@ describe('Service: commands on a server', () => {
       },
     });
     for (const service of ['redis', 'apache'] as const) {
-      expect(await refusal(run(tenantId, id, 'c', { kind: 'restart-service', service }))).toMatchObject({
+      expect(
+        await refusal(run(tenantId, id, 'c', { kind: kinds['restart-service'], service })),
+      ).toMatchObject({
         status: 400,
         path: 'path.service',
       });
@@ -105,16 +107,16 @@ describe('Service: commands on a server', () => {
   it("sends a recipe's script and a key's public line base64-encoded, as the document reads them", async () => {
     const id = await server();
     const script = "#!/bin/sh\necho 'it ran' > /tmp/proof\n";
-    const recipe = await run(tenantId, id, 'c', { kind: 'run-recipe', script });
+    const recipe = await run(tenantId, id, 'c', { kind: kinds['run-recipe'], script });
     expect(
       Buffer.from(inputOf(recipe.operation.id).parameters.scriptBase64?.[0] ?? '', 'base64').toString(),
     ).toBe(script);
     const key =
       'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG4rT3vTt99Ox5kndS4HmgTrKBT8SKzhK4rhGkEVGlCI ops@example';
     const authorized = await run(tenantId, id, 'c', {
-      kind: 'authorize-ssh-key',
+      kind: kinds['authorize-ssh-key'],
       publicKey: key,
-      keyId: 'key_01jkey0000000000000000000',
+      subject: { keyId: 'key_01jkey0000000000000000000' },
     });
     const input = inputOf(authorized.operation.id);
     expect(input.keyId).toBe('key_01jkey0000000000000000000');
@@ -124,23 +126,25 @@ describe('Service: commands on a server', () => {
   it('runs a stack change alone on the server through the bootstrap, and lets the server go if it cannot start', async () => {
     const id = await server();
     const grown = { ...stack, redis: true };
-    const changed = await run(tenantId, id, 'c', { kind: 'change-stack', stack: () => grown });
+    const changed = await run(tenantId, id, 'c', { kind: kinds['change-stack'], stack: () => grown });
     expect(inputOf(changed.operation.id)).toMatchObject({
-      documentName: documents.bootstrap,
+      documentName: 'vip-test-bootstrap-server',
       stack: grown,
       parameters: { redis: ['yes'], phpVersions: ['8.2 8.3'] },
     });
     expect(await store.get(serverKeys.item(tenantId, id), true)).toMatchObject({
       stackOperationId: changed.operation.id,
     });
-    expect((await refusal(run(tenantId, id, 'c', { kind: 'run-recipe', script: 'true' }))).status).toBe(409);
+    expect(
+      (await refusal(run(tenantId, id, 'c', { kind: kinds['run-recipe'], script: 'true' }))).status,
+    ).toBe(409);
 
     const other = await server();
     const sfn = unreachableStepFunctions();
     try {
-      const failing = makeRunCommand({ store, clock, ids, sfn, machines, documents });
+      const failing = makeRunCommand({ store, clock, ids, sfn, machines, documentName });
       await expect(
-        failing(tenantId, other, 'c', { kind: 'change-stack', stack: () => grown }),
+        failing(tenantId, other, 'c', { kind: kinds['change-stack'], stack: () => grown }),
       ).rejects.toThrow();
     } finally {
       sfn.destroy();
@@ -150,23 +154,27 @@ describe('Service: commands on a server', () => {
     );
   });
 
-  it("runs another context's document with its parameters, and writes its items with the operation", async () => {
+  it("runs another context's kind by its document, with its subject and parameters, and writes its items with the operation", async () => {
     const id = await server();
-    const databaseId = ids.next('db');
+    const widgetId = ids.next('wdg');
     const { operation } = await run(tenantId, id, 'c', {
-      kind: 'create-database',
-      document: { name: 'database', subject: { databaseId }, parameters: { action: 'create', name: 'shop' } },
+      kind: addWidget,
+      subject: { widgetId },
+      parameters: { action: 'create', name: 'shop' },
       alongside: (operationId) => [
         putNew({ pk: serverKeys.item(tenantId, id).pk, sk: `TESTMARK#${operationId}`, entity: 'test-mark' }),
       ],
     });
     expect(inputOf(operation.id)).toMatchObject({
-      documentName: documents.database,
-      databaseId,
+      kind: 'add-widget',
+      documentName: 'vip-test-database',
+      widgetId,
       parameters: { action: ['create'], name: ['shop'], correlationId: ['c'] },
     });
     expect(
       await store.get({ pk: serverKeys.item(tenantId, id).pk, sk: `TESTMARK#${operation.id}` }, true),
     ).toBeDefined();
+    // and records how a cancel takes it back, for the cancel route, which knows no other context's kinds
+    expect(operation).toMatchObject({ kind: 'add-widget', workflow: 'run-command', cancel: false });
   });
 });

@@ -5,6 +5,7 @@ import { accepted } from '../../../layers/http/route';
 import { toOperation } from '../../../layers/model/operations';
 import { type SshKeyItem, sshKeyKeys, sshKeysOf, toSshKey } from '../../../layers/model/ssh-keys';
 import { putNew, updateItem } from '../../../layers/store/writes';
+import { serverOperationKinds } from '../operation-kinds';
 import { runCommand } from '../runs';
 import type { sshKeysRoutes } from './routes';
 import { parsePublicKey } from './service';
@@ -22,9 +23,9 @@ export const sshKeysImplementations: Implementations<typeof sshKeysRoutes> = {
     const keyId = platform.ids.next('key');
     let key: SshKeyItem | undefined;
     const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
-      kind: 'authorize-ssh-key',
+      kind: serverOperationKinds['authorize-ssh-key'],
       publicKey: parsed.publicKey,
-      keyId,
+      subject: { keyId },
       alongside: (operationId) => {
         key = {
           ...sshKeyKeys.item(params.tenantId, params.serverId, keyId),
@@ -61,9 +62,9 @@ export const sshKeysImplementations: Implementations<typeof sshKeysRoutes> = {
     const key = await platform.store.get<SshKeyItem>(keyRef, true);
     if (!key) throw errors.notFound('SSH key');
     const { operation } = await runCommand(platform)(params.tenantId, params.serverId, requestId, {
-      kind: 'revoke-ssh-key',
+      kind: serverOperationKinds['revoke-ssh-key'],
       publicKey: key.publicKey,
-      keyId: key.id,
+      subject: { keyId: key.id },
       alongside: (operationId) => [
         updateItem(keyRef, { set: { status: 'revoking', lastOperationId: operationId }, bumpVersion: false }),
       ],

@@ -10,9 +10,8 @@ import { startOnServer } from '../../servers/server-operations';
 import { putSiteSecret } from '../secrets';
 import { noHostKey, sealerOf, startChange } from '../service';
 import type { certificateUploadBody } from '../spec';
+import { type CertificateInput, certificateSteps } from './input';
 import { checkCertificate } from './pem';
-import type { CertificateInput } from './tasks';
-import { certificateSteps } from './tasks';
 
 /** A certificate goes only where the renderers serve it, and only sealed to a host that has a key. */
 function certifiable(server: ServerItem) {

@@ -16,25 +16,9 @@ import { putSiteSecret } from '../secrets';
 import { settleSite } from '../settle';
 import { acmeClient, completeOrder, orderCertificate, type PlacedChallenge, txtRecords } from './acme';
 import { deleteTxt, hostedZoneOf, putTxt } from './dns';
+import type { CertificateInput } from './input';
 import { checkCertificate } from './pem';
 import { sweepCertificates } from './sweep';
-
-/** What the issue-certificate workflow is started with. */
-export interface CertificateInput {
-  tenantId: string;
-  serverId: string;
-  siteId: string;
-  operationId: string;
-  correlationId: string;
-  kind: 'issue-certificate';
-  instanceId: string;
-  /** the site document, which places the challenges' answers and then installs the certificate */
-  documentName: string;
-  directoryUrl: string;
-}
-
-/** The operation's steps: the order placed, the CA's validation and issuance, the install on the host. */
-export const certificateSteps = ['order', 'validate', 'install'] as const;
 
 /** Where the workflow is: the next phase, and what the order phase learnt. */
 interface StepState {
