@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sqsClient } from '../../layers/aws/clients';
+import { sqsClient } from '../../layers/aws/sqs';
 import { webhookQueue } from '../../layers/config/resources';
 import { guardedAgentFor, reachOf, refusedEndpoint } from '../../layers/net/public-address';
 import { logger, metrics } from '../../layers/observability/logger';

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { sqsClient } from '../../layers/aws/clients';
+import { sqsClient } from '../../layers/aws/sqs';
 import { eventSources } from '../../layers/events/rules';
 import { sendMail } from '../../layers/mail/mailer';
 import { type AlertNotifiedItem, type AlertRuleItem, alertKeys } from '../../layers/model/alerts';

@@ -15,7 +15,8 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import SftpClient from 'ssh2-sftp-client';
-import { kmsClient, s3Client } from '../../layers/aws/clients';
+import { kmsClient } from '../../layers/aws/kms';
+import { s3Client } from '../../layers/aws/s3';
 import { errors } from '../../layers/errors/app-error';
 import {
   type BackupDataKeyItem,

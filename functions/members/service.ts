@@ -5,8 +5,9 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
 import { countersChange } from '../../layers/model/counters';
 import { INVITATION_TTL_SECONDS, type InvitationItem, invitationKeys } from '../../layers/model/invitations';
+import { newUser } from '../../layers/model/new-user';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
-import { newUser, type UserItem, userKeys } from '../../layers/model/users';
+import { type UserItem, userKeys } from '../../layers/model/users';
 import { refusedBy, type Store } from '../../layers/store/store';
 import { deleteItem, named, putItem, putNew, updateItem } from '../../layers/store/writes';
 

@@ -4,7 +4,7 @@ import {
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { logsClient } from '../../layers/aws/clients';
+import { logsClient } from '../../layers/aws/logs';
 
 /** Lines a running command printed since the last read, from the streams Run Command writes. */
 export interface CommandLogLine {

@@ -1,4 +1,4 @@
-import { sfnClient } from '../../layers/aws/clients';
+import { sfnClient } from '../../layers/aws/sfn';
 import { documentName, stateMachineArn } from '../../layers/config/resources';
 import type { Platform } from '../../layers/runtime/platform';
 import type { WorkflowName } from '../../step-functions/workflows';

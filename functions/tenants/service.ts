@@ -3,6 +3,7 @@ import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { apiTokenKeys } from '../../layers/model/api-tokens';
 import { counterKeys } from '../../layers/model/counters';
 import { invitationKeys } from '../../layers/model/invitations';
+import { newUser } from '../../layers/model/new-user';
 import { planKeys } from '../../layers/model/plans';
 import { siteKeys } from '../../layers/model/sites';
 import {
@@ -12,7 +13,7 @@ import {
   type TenantKind,
   tenantKeys,
 } from '../../layers/model/tenants';
-import { newUser, userKeys } from '../../layers/model/users';
+import { userKeys } from '../../layers/model/users';
 import {
   ConditionFailedError,
   refusedBy,

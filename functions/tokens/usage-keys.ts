@@ -4,7 +4,7 @@ import {
   GetApiKeysCommand,
   GetUsagePlansCommand,
 } from '@aws-sdk/client-api-gateway';
-import { apiGatewayClient } from '../../layers/aws/clients';
+import { apiGatewayClient } from '../../layers/aws/api-gateway';
 import { resellerUsageKey } from '../../layers/config/resources';
 import { type TenantItem, tenantKeys } from '../../layers/model/tenants';
 import type { Platform } from '../../layers/runtime/platform';

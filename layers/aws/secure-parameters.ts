@@ -4,7 +4,7 @@ import {
   ParameterNotFound,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
-import { ssmClient } from './clients';
+import { ssmClient } from './ssm';
 
 /**
  * SecureString parameters (KMS-encrypted in AWS, with the platform's key where one is configured):

@@ -1,5 +1,5 @@
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { eventsClient } from '../aws/clients';
+import { eventsClient } from '../aws/events';
 import { getConfig } from '../config/config';
 
 export interface DomainEvent {

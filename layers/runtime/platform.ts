@@ -1,7 +1,8 @@
 import { setPasswordCost } from '../auth/passwords';
 import { loadSecrets, type PlatformSecrets } from '../auth/secrets';
 import { makeTokenSigner, makeTokenVerifier, type Principal } from '../auth/tokens';
-import { documentClient, ssmClient, tenantDocumentClient } from '../aws/clients';
+import { documentClient, tenantDocumentClient } from '../aws/dynamodb';
+import { ssmClient } from '../aws/ssm';
 import { getConfig } from '../config/config';
 import { systemClock, ulidIds } from '../ids/ids';
 import { makeCursorCodec } from '../store/cursor';

@@ -22,7 +22,7 @@ const runtime = await startLocalRuntime({ port: 0, logLevel: 'SILENT', metricsIn
 try {
   const [{ handler, parse }, { documentClient }, { getPlatform }] = await Promise.all([
     import('../../functions/metrics/aggregator'),
-    import('../../layers/aws/clients'),
+    import('../../layers/aws/dynamodb'),
     import('../../layers/runtime/platform'),
   ]);
   const counts = new Map<string, number>();

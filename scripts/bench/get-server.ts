@@ -1,7 +1,7 @@
 import { Agent, request } from 'node:http';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
-import { documentClient } from '../../layers/aws/clients';
+import { documentClient } from '../../layers/aws/dynamodb';
 import { serverKeys } from '../../layers/model/servers';
 import { getPlatform } from '../../layers/runtime/platform';
 import { startBenchRuntime } from './support';

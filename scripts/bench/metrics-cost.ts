@@ -64,7 +64,7 @@ try {
   const [{ handler }, { foldClosedMinutes }, { documentClient }, { getPlatform }] = await Promise.all([
     import('../../functions/metrics/aggregator'),
     import('../../functions/metrics/fold'),
-    import('../../layers/aws/clients'),
+    import('../../layers/aws/dynamodb'),
     import('../../layers/runtime/platform'),
   ]);
   const platform = await getPlatform();

@@ -16,6 +16,7 @@ import {
   gatewayResponses,
   methodNotAllowed,
 } from '../../functions/gateway';
+import { problemType } from '../../layers/errors/app-error';
 import type { RouteSpec } from '../../layers/http/route';
 
 type ProxyHandler = (
@@ -98,6 +99,43 @@ function lambdaContext(functionName: string, requestId: string): Context {
     fail: () => undefined,
     succeed: () => undefined,
   };
+}
+
+/**
+ * A path segment as API Gateway hands it to a handler: percent-decoded, or as it came when it
+ * is not valid percent-encoding (`%ZZ`), so the route's validation answers 400 naming it.
+ */
+export function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+/**
+ * Answers every request on a server that is bound but not serving yet (the runtime still
+ * starting its engines) with a 503 problem and Retry-After, so a client that polls for health
+ * gets an answer at once and comes back, rather than a connection that hangs. The returned
+ * function stops it, once the gateway serves.
+ */
+export function answerWhileStarting(server: Server): () => void {
+  const starting = (request: IncomingMessage, response: ServerResponse) => {
+    request.resume();
+    response.writeHead(503, { 'Content-Type': 'application/problem+json', 'Retry-After': '1' });
+    response.end(
+      JSON.stringify({
+        type: problemType('starting'),
+        title: 'Starting',
+        status: 503,
+        detail: 'The control plane is starting; try again in a moment.',
+        instance: request.url ?? '/',
+        requestId: randomUUID(),
+      }),
+    );
+  };
+  server.on('request', starting);
+  return () => server.off('request', starting);
 }
 
 /**
@@ -253,7 +291,7 @@ export function makeGateway(options: GatewayOptions) {
       multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
       pathParameters:
         route.names.length > 0
-          ? Object.fromEntries(route.names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')]))
+          ? Object.fromEntries(route.names.map((n, i) => [n, decodedSegment(values[i] ?? '')]))
           : null,
       stageVariables: null,
       body: body.length > 0 ? body : null,

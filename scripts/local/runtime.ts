@@ -45,7 +45,7 @@ import {
 } from './engines';
 import { makeLocalEventBus } from './event-bus';
 import { makeFrontDoor } from './front-door';
-import { makeGateway } from './gateway';
+import { answerWhileStarting, makeGateway } from './gateway';
 import { makeGitServer } from './git-server';
 import { makeLocalHosts } from './hosts';
 import { startKinesisPoller } from './kinesis-poller';
@@ -181,6 +181,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
           : startKinesisEngine({ persistPath: persist('kinesis'), logFile: engineLog }),
       ]);
     httpServers.push(servicesServer, apiServer, frontDoorServer, gitServer);
+    // the API's port answers 503 until the gateway serves it
+    const stopStarting = answerWhileStarting(apiServer);
     // bare repositories served by git http-backend, as a forge would serve them
     const git = makeGitServer({ root: join(dataDir, 'git'), log });
     git.serve(gitServer);
@@ -447,7 +449,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
     });
     const sts = makeLocalSts({ assumableRoleArns: [tenantDataRoleArn], account: ACCOUNT });
     stsSession = (accessKeyId) => sts.session(accessKeyId);
-    const { onTenantClient } = await import('../../layers/aws/clients');
+    const { onTenantClient } = await import('../../layers/aws/dynamodb');
     cleanups.push(onTenantClient(enforceTenantPolicy(sts)));
     servicesServer.on('request', (request: IncomingMessage, response: ServerResponse) => {
       const chunks: Buffer[] = [];
@@ -564,6 +566,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions) {
       corsOrigins: process.env.CORS_ORIGINS ?? '*',
       usageKeys: apiKeys,
     });
+    stopStarting();
     gateway.serve(apiServer);
     const port = portOf(apiServer);
 

@@ -222,7 +222,7 @@ export function mailsTo(
  * (its TENANT record, read at most every 2 s per instance, which a loaded run may cross).
  */
 export async function dynamoReadsDuring(tenantId: string, call: () => Promise<unknown>): Promise<string[]> {
-  const { documentClient } = await import('../../layers/aws/clients');
+  const { documentClient } = await import('../../layers/aws/dynamodb');
   const { getPlatform } = await import('../../layers/runtime/platform');
   const sent: string[] = [];
   const clients = [documentClient(), (await getPlatform()).storeFor(tenantId).client];

@@ -1,4 +1,5 @@
-import { sfnClient, ssmClient } from '../../../layers/aws/clients';
+import { sfnClient } from '../../../layers/aws/sfn';
+import { ssmClient } from '../../../layers/aws/ssm';
 import { documentName } from '../../../layers/config/resources';
 import type { Implementations } from '../../../layers/http/context-handler';
 import { accepted, ok } from '../../../layers/http/route';

@@ -4,7 +4,7 @@ import {
   ParameterNotFound,
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../../layers/aws/clients';
+import { ssmClient } from '../../../layers/aws/ssm';
 import { errors } from '../../../layers/errors/app-error';
 import { type CredentialsItem, credentialsKeys } from '../../../layers/model/provider-credentials';
 import type { CloudProviderName, ProviderName } from '../../../layers/model/servers';

@@ -5,7 +5,7 @@ import {
   InvalidActivation,
   InvalidInstanceId,
 } from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../../layers/aws/clients';
+import { ssmClient } from '../../../layers/aws/ssm';
 import { ignoring } from '../../../layers/errors/ignoring';
 
 /** Deletes a hybrid activation; one already gone is fine. */

@@ -1,4 +1,4 @@
-import { sfnClient } from '../../../layers/aws/clients';
+import { sfnClient } from '../../../layers/aws/sfn';
 import { errors } from '../../../layers/errors/app-error';
 import { updateIfMatch } from '../../../layers/http/conditional';
 import type { Implementations } from '../../../layers/http/context-handler';

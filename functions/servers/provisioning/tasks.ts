@@ -1,5 +1,5 @@
 import { CreateActivationCommand } from '@aws-sdk/client-ssm';
-import { ssmClient } from '../../../layers/aws/clients';
+import { ssmClient } from '../../../layers/aws/ssm';
 import { type OperationItem, operationKeys, recordSteps } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import { logger } from '../../../layers/observability/logger';

@@ -1,4 +1,4 @@
-import { sfnClient } from '../../../layers/aws/clients';
+import { sfnClient } from '../../../layers/aws/sfn';
 import type { Implementations } from '../../../layers/http/context-handler';
 import { accepted } from '../../../layers/http/route';
 import { toOperation } from '../../../layers/model/operations';

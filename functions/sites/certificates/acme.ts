@@ -9,7 +9,7 @@ import {
   PutParameterCommand,
 } from '@aws-sdk/client-ssm';
 import * as acme from 'acme-client';
-import { ssmClient } from '../../../layers/aws/clients';
+import { ssmClient } from '../../../layers/aws/ssm';
 import type { Platform } from '../../../layers/runtime/platform';
 
 /** The parameter holding the platform's ACME account (key and URL) at one directory. */

@@ -3,7 +3,7 @@ import {
   GetChangeCommand,
   ListHostedZonesByNameCommand,
 } from '@aws-sdk/client-route-53';
-import { route53Client } from '../../../layers/aws/clients';
+import { route53Client } from '../../../layers/aws/route53';
 
 /** A TXT record an ACME DNS-01 challenge needs: its zone, its name and its values. */
 export interface TxtRecord {

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { sfnClient } from '../../../layers/aws/clients';
+import { sfnClient } from '../../../layers/aws/sfn';
 import { documentName } from '../../../layers/config/resources';
 import { errors } from '../../../layers/errors/app-error';
 import type { ServerItem } from '../../../layers/model/servers';

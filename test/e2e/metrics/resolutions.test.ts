@@ -206,7 +206,7 @@ describe('Metrics at 1 minute, 1 hour and 1 day', () => {
     const tenantId = `ten_${ulid().toLowerCase()}`;
     const samples = fleetFor(tenantId).slice(0, 12); // two hosts, six ticks: one minute each
     const [first, meanwhile] = [samples.slice(0, 8), samples.slice(8)];
-    const { documentClient } = await import('../../../layers/aws/clients');
+    const { documentClient } = await import('../../../layers/aws/dynamodb');
     let raced = false;
     // another invocation writes the same minutes just before this batch's writes go out
     documentClient().middlewareStack.add(
