@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { hostDocumentName, resourceNames, stateMachineName } from '../../layers/config/resources';
 import { tableDefinition } from '../../layers/store/table-definition';
 import { acknowledge, functionFindings } from '../nag';
+import { functionBundling } from './bundling';
 
 /** The repository root, where entries, the lock file and node_modules are. */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -62,18 +63,10 @@ export class HouseFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
         sourceMap: true,
         sourcesContent: false,
-        mainFields: ['module', 'main'],
-        // The Node.js 22 runtime ships the AWS SDK v3; leaving it out keeps each bundle small.
-        // ssh2 (SFTP backup storage) tries its native helpers and falls back to JavaScript.
-        externalModules: ['@aws-sdk/*', '@smithy/*', 'cpu-features'],
+        ...functionBundling(),
         esbuildArgs: { '--external:*.node': true },
-        // Some CommonJS dependencies call require() or read __dirname; give the ESM bundle both.
-        banner:
-          "import { createRequire as __cr } from 'node:module'; import { fileURLToPath as __fu } from 'node:url'; import { dirname as __dn } from 'node:path'; const require = __cr(import.meta.url); const __filename = __fu(import.meta.url); const __dirname = __dn(__filename);",
       },
     });
     acknowledge(this, functionFindings);
