@@ -11,6 +11,7 @@ import { cloudProviders } from '../model/servers';
 import { databaseEngines, nodeVersions, phpVersions, webServers } from '../model/stack';
 import { type ApiEvent, jsonBody, problemErrors, requestContext } from './middlewares';
 import { toProblem } from './problem';
+import { versionFromIfMatch } from './route';
 import { parsePart } from './validation';
 
 const context = {
@@ -243,5 +244,16 @@ describe('Property: request schemas', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('Module: conditional requests', () => {
+  it('reads a version from a strong or weak ETag, and answers 412 for one no item can have', () => {
+    expect(versionFromIfMatch('"v3"')).toBe(3);
+    expect(versionFromIfMatch('W/"v3"')).toBe(3);
+    expect(versionFromIfMatch(undefined)).toBeUndefined();
+    for (const value of ['"v99999999999999999999999"', `"v${'9'.repeat(400)}"`, '"3"', '*']) {
+      expect(() => versionFromIfMatch(value), value).toThrow(expect.objectContaining({ status: 412 }));
+    }
   });
 });

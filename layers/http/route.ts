@@ -89,6 +89,8 @@ export const etag = (version: number | undefined): string => `"v${version ?? 0}"
 export const versionFromIfMatch = (value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   const match = /^(?:W\/)?"v(\d+)"$/.exec(value.trim());
-  if (!match?.[1]) throw errors.preconditionFailed();
-  return Number(match[1]);
+  const version = Number(match?.[1]);
+  // a version no item can have (past 2^53, say) cannot match: 412, as any stale one
+  if (!match?.[1] || !Number.isSafeInteger(version)) throw errors.preconditionFailed();
+  return version;
 };

@@ -4,6 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readlinkSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../scripts/local/engines';
 import type { LocalRuntime } from '../../../scripts/local/runtime';
 import { apiClient, operationEnded, signUp, startTestRuntime } from '../../support/runtime';
 import { getFromSite, sentToHosts } from '../../support/site-http';
@@ -365,7 +366,8 @@ describe('Node.js deploys', () => {
       body: {
         domain: 'node.app.example.com',
         type: 'node',
-        node: { version: '20', startCommand: 'node server.js', port: 39217 },
+        // a port nothing else on this machine holds now
+        node: { version: '20', startCommand: 'node server.js', port: await freePort() },
       },
     });
     expect(created.status, created.text).toBe(202);
