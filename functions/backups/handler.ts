@@ -11,7 +11,8 @@ import {
   toBackupTarget,
 } from '../../layers/model/backups';
 import { toOperation } from '../../layers/model/operations';
-import { serverOf, siteOf } from '../sites/service';
+import { serverOf } from '../../layers/model/servers';
+import { siteOf } from '../../layers/model/sites';
 import { backupsContext } from './context';
 import { policyOf, putPolicy, toPolicy } from './policies';
 import type { backupsRoutes } from './routes';

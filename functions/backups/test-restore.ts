@@ -1,10 +1,12 @@
 import { type BackupTestRestore, backupKeys } from '../../layers/model/backups';
+import { serverOf } from '../../layers/model/servers';
+import { siteOf } from '../../layers/model/sites';
 import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import { updateItem } from '../../layers/store/writes';
 import type { Invocation } from '../servers/commands/invocation';
 import { documentSafe } from '../servers/stack/service';
-import { noHostKey, serverOf, siteOf } from '../sites/service';
+import { noHostKey } from '../sites/change';
 import { sealedRestorePlan } from './service';
 import { type EndedBackupCommand, runningBackup } from './settle';
 

@@ -12,7 +12,7 @@ import {
   toDatabaseUser,
 } from '../../layers/model/databases';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
-import { serverOf } from '../sites/service';
+import { serverOf } from '../../layers/model/servers';
 import { databasesContext } from './context';
 import { linkSite, unlinkSite } from './link';
 import type { databasesRoutes } from './routes';

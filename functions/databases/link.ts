@@ -8,11 +8,12 @@ import {
 } from '../../layers/model/databases';
 import type { OperationItem } from '../../layers/model/operations';
 import type { ServerItem } from '../../layers/model/servers';
-import { type SiteItem, siteKeys } from '../../layers/model/sites';
+import { serverOf } from '../../layers/model/servers';
+import { type SiteItem, siteKeys, siteOf } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
 import { readEnvironment } from '../sites/environment';
-import { serverOf, setEnvironment, siteOf } from '../sites/service';
+import { setEnvironment } from '../sites/service';
 import { readPassword } from './passwords';
 
 /** The variables a linked site's environment gets; what frameworks read (Laravel's names, a URL). */

@@ -1,4 +1,5 @@
 import type * as z from 'zod';
+import { sealFor } from '../../layers/crypto/sealed';
 import { errors, type FieldError } from '../../layers/errors/app-error';
 import { countersChange } from '../../layers/model/counters';
 import {
@@ -14,13 +15,13 @@ import {
 } from '../../layers/model/databases';
 import type { OperationItem } from '../../layers/model/operations';
 import type { ServerItem } from '../../layers/model/servers';
+import { serverOf } from '../../layers/model/servers';
 import type { Platform } from '../../layers/runtime/platform';
 import { refusedBy, type TransactItem } from '../../layers/store/store';
 import { named, putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
 import { runCommand } from '../servers/runs';
-import { sealFor } from '../sites/render/sealed';
-import { noHostKey, serverOf } from '../sites/service';
+import { noHostKey } from '../sites/change';
 import { databaseOperationKinds } from './operation-kinds';
 import { deletePassword, generatePassword, putPassword, readPassword } from './passwords';
 import type {

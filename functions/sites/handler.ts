@@ -5,27 +5,16 @@ import { makeContextHandler } from '../../layers/http/context-handler';
 import { listPage } from '../../layers/http/list';
 import { accepted, etag, ok, versionFromIfMatch } from '../../layers/http/route';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
-import { type ServerItem, serverKeys } from '../../layers/model/servers';
-import { type SiteItem, siteKeys, toCertificateSummary, toSite } from '../../layers/model/sites';
+import { type ServerItem, serverKeys, serverOf } from '../../layers/model/servers';
+import { type SiteItem, siteKeys, siteOf, toCertificateSummary, toSite } from '../../layers/model/sites';
+import { installApp } from './apps';
 import { orderSiteCertificate, removeSiteCertificate, uploadSiteCertificate } from './certificates/service';
 import { sitesContext } from './context';
+import { createSite } from './create';
+import { deploySite, newSiteDeployKey, rollbackSite, setRepository } from './deploys';
 import { readEnvironment } from './environment';
 import type { sitesRoutes } from './routes';
-import {
-  createSite,
-  daemonLogs,
-  deleteSite,
-  deploySite,
-  installApp,
-  newSiteDeployKey,
-  rollbackSite,
-  serverOf,
-  setEnvironment,
-  setRepository,
-  setSuspended,
-  siteOf,
-  updateSite,
-} from './service';
+import { daemonLogs, deleteSite, setEnvironment, setSuspended, updateSite } from './service';
 import { createStaging, promoteStaging } from './staging';
 import { newWebhookSecret, receivePush, webhookPath } from './webhook';
 

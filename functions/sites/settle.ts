@@ -9,6 +9,7 @@ import {
   domainsOf,
   type SiteItem,
   siteKeys,
+  siteOf,
 } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store, TransactItem } from '../../layers/store/store';
@@ -168,7 +169,6 @@ export async function settleSite(
   }
   // A new staging site is on its host: its live site's files come next, as its first deploy.
   if (details.platform && creating && succeeded && site.staging && !site.staging.cloneOperationId) {
-    const { siteOf } = await import('./service');
     const { cloneIntoStaging } = await import('./staging');
     const settled = await siteOf(details.platform, site.tenantId, site.id);
     await ignoring(AppError, () =>
@@ -179,7 +179,7 @@ export async function settleSite(
   // could not start a change of its own then): the host gets the site as it should be now.
   const rendered = pending?.tenantSuspended ?? false;
   if (details.platform && to === 'active' && rendered !== (site.tenantSuspendedAt !== undefined)) {
-    const { reapplySite, siteOf } = await import('./service');
+    const { reapplySite } = await import('./service');
     const settled = await siteOf(details.platform, site.tenantId, site.id);
     await ignoring(AppError, () =>
       reapplySite(details.platform as Platform, settled, `${ended.operationId}-resync`),

@@ -1,10 +1,11 @@
 import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import type { SiteItem, SiteStaging } from '../../layers/model/sites';
-import { siteKeys } from '../../layers/model/sites';
+import { siteKeys, siteOf } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
 import { ConditionFailedError } from '../../layers/store/store';
-import { createSite, deploySite, siteOf } from './service';
+import { createSite } from './create';
+import { deploySite } from './deploys';
 import type { createSiteBody, createStagingBody } from './spec';
 
 type CreateBody = z.output<typeof createSiteBody>;

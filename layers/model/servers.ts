@@ -1,3 +1,4 @@
+import { errors } from '../errors/app-error';
 import { type BatchOutcome, partiqlName, type Store, type StoredItem } from '../store/store';
 import type { Gauge } from './gauges';
 import { tenantPartition, tenantSubPartition } from './keys';
@@ -181,4 +182,15 @@ export function setLatestSamples(store: Store, writes: LatestWrite[], inFlight =
     }),
     inFlight,
   );
+}
+
+/** A server of this tenant, or a 404: another tenant's id is not found, never theirs. */
+export async function serverOf(
+  platform: { store: Store },
+  tenantId: string,
+  serverId: string,
+): Promise<ServerItem> {
+  const server = await platform.store.get<ServerItem>(serverKeys.item(tenantId, serverId), true);
+  if (!server) throw errors.notFound('server');
+  return server;
 }

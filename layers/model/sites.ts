@@ -1,3 +1,4 @@
+import { errors } from '../errors/app-error';
 import type { Store, StoredItem } from '../store/store';
 import { tenantPartition, tenantSubPartition } from './keys';
 
@@ -349,4 +350,15 @@ export function toSite(item: SiteItem) {
     createdAt: item.createdAt,
     updatedAt: item.updatedAt,
   };
+}
+
+/** A site of this tenant, or a 404: another tenant's id is not found, never theirs. */
+export async function siteOf(
+  platform: { store: Store },
+  tenantId: string,
+  siteId: string,
+): Promise<SiteItem> {
+  const site = await platform.store.get<SiteItem>(siteKeys.item(tenantId, siteId), true);
+  if (!site) throw errors.notFound('site');
+  return site;
 }

@@ -7,8 +7,8 @@ import { domainsOf, type SiteItem } from '../../../layers/model/sites';
 import type { Platform } from '../../../layers/runtime/platform';
 import { machineArn } from '../../servers/runs';
 import { startOnServer } from '../../servers/server-operations';
+import { noHostKey, sealerOf, startChange } from '../change';
 import { putSiteSecret } from '../secrets';
-import { noHostKey, sealerOf, startChange } from '../service';
 import type { certificateUploadBody } from '../spec';
 import { type CertificateInput, certificateSteps } from './input';
 import { checkCertificate } from './pem';
@@ -35,14 +35,11 @@ export async function orderSiteCertificate(
   directoryUrl = site.certificate?.directoryUrl ?? platform.config.ACME_DIRECTORY_URL,
 ) {
   certifiable(server);
-  return startChange(
-    platform,
-    site,
+  return startChange(platform, site, {
     requestId,
-    { spec: site.spec, suspended: site.suspended },
-    undefined,
-    undefined,
-    {
+    spec: site.spec,
+    suspended: site.suspended,
+    hostCommand: {
       kind: 'issue-certificate',
       start: (_server, alongside) =>
         startOnServer(
@@ -69,7 +66,7 @@ export async function orderSiteCertificate(
           },
         ),
     },
-  );
+  });
 }
 
 /**
@@ -90,30 +87,24 @@ export async function uploadSiteCertificate(
   if (!seal) throw noHostKey();
   await putSiteSecret(platform, site, 'tls-key', checked.keyPem);
   const { keyPem, ...certificate } = checked;
-  return startChange(
-    platform,
-    site,
+  return startChange(platform, site, {
     requestId,
-    {
-      spec: site.spec,
-      suspended: site.suspended,
-      certificate: {
-        certificate: { ...certificate, source: 'custom', installedAt: now.toISOString() },
-        sealedKey: seal(keyPem),
-      },
+    spec: site.spec,
+    suspended: site.suspended,
+    certificate: {
+      certificate: { ...certificate, source: 'custom', installedAt: now.toISOString() },
+      sealedKey: seal(keyPem),
     },
-    undefined,
-  );
+  });
 }
 
 /** Takes the site's certificate off: it is served over plain HTTP only again. */
 export async function removeSiteCertificate(platform: Platform, site: SiteItem, requestId: string) {
   if (!site.certificate) throw errors.notFound('certificate');
-  return startChange(
-    platform,
-    site,
+  return startChange(platform, site, {
     requestId,
-    { spec: site.spec, suspended: site.suspended, certificate: 'remove' },
-    undefined,
-  );
+    spec: site.spec,
+    suspended: site.suspended,
+    certificate: 'remove',
+  });
 }

@@ -1,3 +1,4 @@
+import { sealFor } from '../../../layers/crypto/sealed';
 import { recordSteps } from '../../../layers/model/operations';
 import { type ServerItem, serverKeys } from '../../../layers/model/servers';
 import { domainsOf, type SiteCertificate, type SiteItem, siteKeys } from '../../../layers/model/sites';
@@ -11,7 +12,6 @@ import { failureError } from '../../servers/provisioning/tasks';
 import { documentSafe } from '../../servers/stack/service';
 import { readEnvironment } from '../environment';
 import { applyBundle, challengeBundle } from '../render/bundle';
-import { sealFor } from '../render/sealed';
 import { putSiteSecret } from '../secrets';
 import { settleSite } from '../settle';
 import { acmeClient, completeOrder, orderCertificate, type PlacedChallenge, txtRecords } from './acme';

@@ -1,4 +1,4 @@
-# unseal TOKEN: a secret the panel sealed to this host's key (functions/sites/render/sealed.ts)
+# unseal TOKEN: a secret the panel sealed to this host's key (layers/crypto/sealed.ts)
 unseal() {
   local wrapped iv mac data keys sealed_file
   IFS=: read -r wrapped iv mac data <<<"$1"
