@@ -15,8 +15,9 @@ import { serverOf } from '../../layers/model/servers';
 import { siteOf } from '../../layers/model/sites';
 import { backupsContext } from './context';
 import { policyOf, putPolicy, toPolicy } from './policies';
+import { restoreBackup } from './restore';
 import type { backupsRoutes } from './routes';
-import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks, restoreBackup } from './service';
+import { backUpNow, backupOf, databasesFor, deleteBackup, downloadLinks } from './service';
 import { targetOf, tenantDataKey } from './storage';
 import { createTarget, deleteTarget } from './targets';
 

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { testRestoreFrequencies } from '../../layers/model/backups';
 import { operationSchema } from '../operations/spec';
 import { isoTimestamp, pageQuery, prefixedId, tenantParams, tenantRouteProblems } from '../shared-schemas';
-import { isCronExpression } from '../sites/spec';
+import { isCronExpression } from '../sites/fields';
 
 export const siteBackupsParams = tenantParams.extend({ siteId: prefixedId('ste') });
 export const backupParams = siteBackupsParams.extend({ backupId: prefixedId('bkp') });

@@ -7,7 +7,7 @@ import { updateItem } from '../../layers/store/writes';
 import type { Invocation } from '../servers/commands/invocation';
 import { documentSafe } from '../servers/stack/service';
 import { noHostKey } from '../sites/change';
-import { sealedRestorePlan } from './service';
+import { sealedRestorePlan } from './restore';
 import { type EndedBackupCommand, runningBackup } from './settle';
 
 /** The backup-site execution's input, as its test-restore steps read it. */

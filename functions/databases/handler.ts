@@ -13,19 +13,12 @@ import {
 } from '../../layers/model/databases';
 import { type OperationItem, toOperation } from '../../layers/model/operations';
 import { serverOf } from '../../layers/model/servers';
+import { databaseOf, databaseUserOf } from './commands';
 import { databasesContext } from './context';
 import { linkSite, unlinkSite } from './link';
 import type { databasesRoutes } from './routes';
-import {
-  changeDatabaseUser,
-  createDatabase,
-  createDatabaseUser,
-  databaseOf,
-  databaseUserOf,
-  deleteDatabase,
-  deleteDatabaseUser,
-  refreshDatabases,
-} from './service';
+import { createDatabase, deleteDatabase, refreshDatabases } from './service';
+import { changeDatabaseUser, createDatabaseUser, deleteDatabaseUser } from './users';
 
 const operationUrl = (tenantId: string, operation: OperationItem) =>
   `/v1/tenants/${tenantId}/operations/${operation.id}`;

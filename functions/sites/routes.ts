@@ -2,11 +2,11 @@ import * as z from 'zod';
 import { route } from '../../layers/http/route';
 import { operationSchema } from '../operations/spec';
 import { listOf, pageQuery, problemSchema, tenantParams } from '../shared-schemas';
+import { certificateRoutes } from './certificate-routes';
+import { deployRoutes } from './deploy-routes';
+import { accepted, busy } from './route-answers';
 import {
-  certificateSchema,
-  certificateUploadBody,
   createSiteBody,
-  createStagingBody,
   daemonLogsParams,
   daemonLogsQuery,
   environmentBody,
@@ -14,22 +14,13 @@ import {
   installAppBody,
   listSitesQuery,
   problems,
-  releasesSchema,
-  repositoryBody,
-  rollbackBody,
   serverSitesParams,
   siteParams,
   siteSchema,
   updateSiteBody,
 } from './spec';
 
-const accepted = (description: string) => ({
-  202: { description, schema: siteSchema.extend({ operation: operationSchema }) },
-});
-const busy = {
-  409: { description: 'A change to the site, or to its server, is under way', schema: problemSchema },
-};
-
+/** Every route of the sites context. */
 export const sitesRoutes = [
   route({
     operationId: 'createSite',
@@ -212,206 +203,6 @@ export const sitesRoutes = [
       },
     },
   }),
-  route({
-    operationId: 'setSiteRepository',
-    method: 'PUT',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/repository',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Where the site deploys from: repository, branch, served folder, shared paths, deploy script, releases kept',
-    tags: ['sites'],
-    params: siteParams,
-    body: repositoryBody,
-    responses: {
-      200: { description: 'The site', schema: siteSchema },
-      ...problems,
-      ...busy,
-      412: { description: 'If-Match names another version', schema: problemSchema },
-    },
-  }),
-  route({
-    operationId: 'deploySite',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/deployments',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Deploy the repository as a new release with zero downtime: the previous release serves until the new one is checked and switched in',
-    tags: ['sites'],
-    params: siteParams,
-    idempotent: true,
-    responses: { ...accepted('Deploying'), ...problems, ...busy },
-  }),
-  route({
-    operationId: 'listSiteReleases',
-    method: 'GET',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/deployments',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:read',
-    summary: 'The releases kept on the host, newest first, and the one serving',
-    tags: ['sites'],
-    params: siteParams,
-    responses: { 200: { description: 'The releases', schema: releasesSchema }, ...problems },
-  }),
-  route({
-    operationId: 'rollbackSite',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/rollback',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary: 'Switch the site back to a kept release (by default the one before the current)',
-    tags: ['sites'],
-    params: siteParams,
-    body: rollbackBody,
-    idempotent: true,
-    responses: { ...accepted('Rolling back'), ...problems, ...busy },
-  }),
-  route({
-    operationId: 'newSiteDeployKey',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/deploy-key',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      "Give the site a new ed25519 deploy key: answers its public half for the repository's deploy keys; the private half is never shown",
-    tags: ['sites'],
-    params: siteParams,
-    responses: {
-      201: { description: 'The new key', schema: z.object({ publicKey: z.string() }) },
-      ...problems,
-    },
-  }),
-  route({
-    operationId: 'newSiteWebhook',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/webhook',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Give the site a push-to-deploy webhook (replacing any): answers its URL and secret, shown this once, for GitHub, GitLab or Bitbucket',
-    tags: ['sites'],
-    params: siteParams,
-    responses: {
-      201: { description: 'The webhook', schema: z.object({ url: z.string(), secret: z.string() }) },
-      ...problems,
-    },
-  }),
-  route({
-    operationId: 'receiveSitePush',
-    method: 'POST',
-    path: '/v1/hooks/tenants/{tenantId}/sites/{siteId}/deploy',
-    context: 'sites',
-    auth: 'none',
-    rateLimit: 'webhook',
-    body: z.looseObject({}).meta({ description: "The forge's push payload, as it sends it" }),
-    summary:
-      "A forge's push: verified (GitHub's X-Hub-Signature-256, GitLab's X-Gitlab-Token, Bitbucket's X-Hub-Signature), a push to the site's branch deploys it, a replayed delivery is ignored",
-    tags: ['sites'],
-    params: siteParams,
-    responses: {
-      202: { description: 'Deploying' },
-      200: { description: 'A delivery received before: ignored' },
-      ...problems,
-      401: { description: 'No signature, or one that does not match', schema: problemSchema },
-      409: { description: 'A change of the site is under way', schema: problemSchema },
-      422: { description: "A push to another branch than the site's", schema: problemSchema },
-    },
-  }),
-  route({
-    operationId: 'getSiteCertificate',
-    method: 'GET',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/certificate',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:read',
-    summary: 'The certificate the site is served with over HTTPS (never its key)',
-    tags: ['sites'],
-    params: siteParams,
-    responses: { 200: { description: 'The certificate', schema: certificateSchema }, ...problems },
-  }),
-  route({
-    operationId: 'orderSiteCertificate',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/certificate/order',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      "Order a certificate for every domain of the site from the ACME directory (Let's Encrypt), proven by HTTP-01 through the site's web server; renewed 30 days before it expires",
-    tags: ['sites'],
-    params: siteParams,
-    idempotent: true,
-    responses: { ...accepted('Ordering'), ...problems, ...busy },
-  }),
-  route({
-    operationId: 'uploadSiteCertificate',
-    method: 'PUT',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/certificate',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Install a certificate of your own: its key must match, its chain complete, it valid now and covering every domain of the site',
-    tags: ['sites'],
-    params: siteParams,
-    body: certificateUploadBody,
-    idempotent: true,
-    responses: { ...accepted('Installing'), ...problems, ...busy },
-  }),
-  route({
-    operationId: 'removeSiteCertificate',
-    method: 'DELETE',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/certificate',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary: 'Take the certificate off the site: it is served over plain HTTP only',
-    tags: ['sites'],
-    params: siteParams,
-    responses: { ...accepted('Removing the certificate'), ...problems, ...busy },
-  }),
-  route({
-    operationId: 'createStagingSite',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/staging',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Make a staging site of this site at its own domain, on the same or another server: its settings, then its files (copied on the same server, its served commit deployed on another)',
-    tags: ['sites'],
-    params: siteParams,
-    body: createStagingBody,
-    idempotent: true,
-    responses: {
-      ...accepted('Making the staging site (the new site, and the operation creating it)'),
-      ...problems,
-      ...busy,
-    },
-  }),
-  route({
-    operationId: 'promoteStagingSite',
-    method: 'POST',
-    path: '/v1/tenants/{tenantId}/sites/{siteId}/promote',
-    context: 'sites',
-    auth: 'user',
-    permission: 'sites:write',
-    summary:
-      'Push this staging site live: a deploy of the live site with what staging serves, without downtime, which a rollback takes back',
-    tags: ['sites'],
-    params: siteParams,
-    idempotent: true,
-    responses: {
-      ...accepted('Deploying the live site (the live site, and its deploy)'),
-      ...problems,
-      ...busy,
-    },
-  }),
+  ...deployRoutes,
+  ...certificateRoutes,
 ] as const;

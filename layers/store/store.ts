@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchExecuteStatementCommand,
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -11,72 +10,18 @@ import {
   type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import pLimit from 'p-limit';
 import type { Clock } from '../ids/ids';
-import { logger } from '../observability/logger';
+import { makeBatchWrites } from './batch-writes';
 import type { CursorCodec } from './cursor';
+import { ConditionFailedError, TransactionFailedError } from './errors';
 import type { ItemKey, StoredItem, TransactItem } from './items';
 import { type IndexName, tableDefinition } from './table-definition';
 import { type Conditions, conditionOf, Placeholders } from './writes';
 
+export type { BatchOutcome, Statement } from './batch-writes';
+export { partiqlName } from './batch-writes';
+export { ConditionFailedError, refusedBy, TransactionFailedError } from './errors';
 export type { ItemKey, StoredItem, TransactItem } from './items';
-
-/** A conditional write did not hold: the item exists, is missing, or changed since it was read. */
-export class ConditionFailedError extends Error {
-  constructor(cause?: unknown) {
-    super('Condition failed', { cause });
-    this.name = 'ConditionFailedError';
-  }
-}
-
-/** A transaction was cancelled; `reasons` lists each item's cancellation code in order. */
-/**
- * A transaction DynamoDB refused. `refusedBy(name)` says whether the condition of the item
- * written under that name did not hold; `refusedNames` lists every such name.
- */
-export class TransactionFailedError extends Error {
-  /** DynamoDB's reason for each item, in the order written (for logs; callers ask by name) */
-  readonly reasons: string[];
-  readonly refusedNames: string[];
-  constructor(reasons: string[], names: (string | undefined)[] = [], cause?: unknown) {
-    const refused = names.filter(
-      (name, i): name is string => !!name && reasons[i] === 'ConditionalCheckFailed',
-    );
-    super(`Transaction cancelled: ${reasons.map((r, i) => (names[i] ? `${names[i]} ${r}` : r)).join(', ')}`, {
-      cause,
-    });
-    this.name = 'TransactionFailedError';
-    this.reasons = reasons;
-    this.refusedNames = refused;
-  }
-
-  /** Whether the item written under this name was refused by its condition. */
-  refusedBy(name: string): boolean {
-    return this.refusedNames.includes(name);
-  }
-}
-
-/** Whether an error is a transaction refused by the condition of the item written under `name`. */
-export const refusedBy = (error: unknown, name: string): boolean =>
-  error instanceof TransactionFailedError && error.refusedBy(name);
-
-/** One PartiQL write of a batch, its values in the order of its `?`s. */
-export interface Statement {
-  statement: string;
-  parameters: unknown[];
-}
-
-/**
- * What became of one write of a batch: written, refused by its condition (`conflict`), or refused
- * by DynamoDB for another reason (`failed`: throttled, an internal error), to be tried again alone.
- */
-export type BatchOutcome = 'written' | 'conflict' | 'failed';
-
-/** A name as a PartiQL identifier, double-quoted (attribute names like `count` are reserved). */
-export const partiqlName = (name: string) => `"${name.replaceAll('"', '""')}"`;
-
-/** PartiQL writes DynamoDB takes in one BatchExecuteStatement. */
-const STATEMENTS_PER_BATCH = 25;
 
 export interface QueryOptions {
   pk: string;
@@ -274,95 +219,7 @@ export function makeStore({ client, tableName, clock, cursors }: StoreDeps) {
     }
   }
 
-  /**
-   * PartiQL writes, 25 to a request (BatchExecuteStatement) with `inFlight` requests at once:
-   * each statement applied or refused on its own, never all or nothing. Answers each one's
-   * outcome in order; a request that fails whole (after the SDK's retries) fails its statements.
-   * A batch may not write one item twice.
-   */
-  async function executeAll(statements: Statement[], inFlight = 1): Promise<BatchOutcome[]> {
-    const outcomes: BatchOutcome[] = [];
-    const limit = pLimit(inFlight);
-    await Promise.all(
-      Array.from({ length: Math.ceil(statements.length / STATEMENTS_PER_BATCH) }, (_, chunk) =>
-        limit(async () => {
-          const from = chunk * STATEMENTS_PER_BATCH;
-          const batch = statements.slice(from, from + STATEMENTS_PER_BATCH);
-          try {
-            const { Responses = [] } = await client.send(
-              new BatchExecuteStatementCommand({
-                Statements: batch.map(({ statement, parameters }) => ({
-                  Statement: statement,
-                  Parameters: parameters,
-                })),
-              }),
-            );
-            const refused: Record<string, number> = {};
-            batch.forEach((_, i) => {
-              const code = Responses[i]?.Error?.Code;
-              outcomes[from + i] =
-                code === undefined
-                  ? 'written'
-                  : code === 'ConditionalCheckFailed' || code === 'DuplicateItem'
-                    ? 'conflict'
-                    : 'failed';
-              if (outcomes[from + i] === 'failed') refused[String(code)] = (refused[String(code)] ?? 0) + 1;
-            });
-            if (Object.keys(refused).length > 0) logger.warn('Batched writes refused', { refused });
-          } catch (error) {
-            // throttled past the SDK's retries, or not allowed (PartiQL needs its own IAM actions)
-            logger.warn('A batch of writes failed whole', {
-              error: error as Error,
-              statements: batch.length,
-            });
-            batch.forEach((_, i) => {
-              outcomes[from + i] = 'failed';
-            });
-          }
-        }),
-      ),
-    );
-    return outcomes;
-  }
-
-  /**
-   * putIfVersion for many items at once, through executeAll: each item written whole only while
-   * it is still as it was read (`read`; absent: only while there is none). A new item is an
-   * INSERT; a read one an UPDATE that sets every attribute the item has and removes those it
-   * no longer has, where the version is still the one read. Answers each item's outcome in order.
-   */
-  async function putAllIfVersion(
-    writes: { item: StoredItem; read?: StoredItem | undefined }[],
-    inFlight = 1,
-  ): Promise<BatchOutcome[]> {
-    const table = partiqlName(tableName);
-    const statements = writes.map(({ item, read }): Statement => {
-      const attributes = Object.entries(item).filter(([, value]) => value !== undefined);
-      if (!read) {
-        return {
-          statement: `INSERT INTO ${table} VALUE {${attributes.map(([name]) => `'${name.replaceAll("'", "''")}': ?`).join(', ')}}`,
-          parameters: attributes.map(([, value]) => value),
-        };
-      }
-      const set = attributes.filter(([name]) => name !== 'pk' && name !== 'sk');
-      const removed = Object.keys(read).filter((name) => item[name] === undefined);
-      return {
-        statement: [
-          `UPDATE ${table}`,
-          ...set.map(([name]) => `SET ${partiqlName(name)} = ?`),
-          ...removed.map((name) => `REMOVE ${partiqlName(name)}`),
-          `WHERE "pk" = ? AND "sk" = ? AND ${read.version === undefined ? '"version" IS MISSING' : '"version" = ?'}`,
-        ].join(' '),
-        parameters: [
-          ...set.map(([, value]) => value),
-          item.pk,
-          item.sk,
-          ...(read.version === undefined ? [] : [read.version]),
-        ],
-      };
-    });
-    return executeAll(statements, inFlight);
-  }
+  const { executeAll, putAllIfVersion } = makeBatchWrites(client, tableName);
 
   /**
    * Adds to number attributes atomically (creating the item if needed) and sets the others
