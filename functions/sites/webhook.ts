@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError, errors } from '../../layers/errors/app-error';
 import { type SiteItem, siteKeys } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
@@ -33,7 +33,9 @@ const hmacHex = (secret: string, body: string) =>
 /** What a push payload says of its branch: GitHub and GitLab `ref`, Bitbucket `push.changes`. */
 interface PushPayload {
   ref?: unknown;
-  push?: { changes?: { new?: { type?: unknown; name?: unknown } }[] };
+  /** GitHub's and GitLab's head commit after the push */
+  after?: unknown;
+  push?: { changes?: { new?: { type?: unknown; name?: unknown; target?: { hash?: unknown } } }[] };
 }
 
 /** A push as the three forges send it: who sent it, its delivery id, and the branch pushed. */
@@ -42,6 +44,8 @@ interface Push {
   delivery: string;
   event: string;
   branches: string[];
+  /** the commit the branch points at after the push, where the forge says */
+  head?: string;
 }
 
 const unauthorized = (detail: string) => new AppError('unauthorized', 401, 'Unauthorized', { detail });
@@ -101,14 +105,28 @@ function verify(headers: (name: string) => string | undefined, rawBody: string, 
       : typeof payload.ref === 'string' && payload.ref.startsWith('refs/heads/')
         ? [payload.ref.slice('refs/heads/'.length)]
         : [];
-  return { forge, delivery, event, branches };
+  const head =
+    forge === 'bitbucket'
+      ? payload.push?.changes?.[0]?.new?.target?.hash
+      : typeof payload.after === 'string'
+        ? payload.after
+        : undefined;
+  return {
+    forge,
+    delivery,
+    event,
+    branches,
+    ...(typeof head === 'string' && /^[0-9a-f]{7,64}$/.test(head) ? { head } : {}),
+  };
 }
 
 const PUSH_EVENTS = ['push', 'Push Hook', 'repo:push'];
 
 /**
- * A push to the site's webhook: verified, only a push to the site's branch, and each delivery
- * once (a replay is answered and ignored). What it starts is a deploy like any other.
+ * A push to the site's webhook: verified, only a push to the site's branch, and each push once:
+ * a replay is answered and ignored, whether it comes with the same delivery id or a new one
+ * (the delivery id is not signed; the body is), so what is remembered is the delivery id, the
+ * body's digest and the head commit. What it starts is a deploy like any other.
  */
 export async function receivePush(
   platform: Platform,
@@ -131,17 +149,21 @@ export async function receivePush(
       detail: `A push to ${push.branches.join(', ') || 'no branch'}; this site deploys ${branch}.`,
     });
   }
-  const now = platform.clock.now();
-  try {
-    await platform.store.create({
-      ...siteKeys.hookDelivery(site.tenantId, site.id, push.delivery),
-      entity: 'hook-delivery',
-      expiresAt: Math.floor(now.getTime() / 1000) + DELIVERY_MEMORY_SECONDS,
-    });
-  } catch (error) {
-    if (error instanceof ConditionFailedError)
-      return { status: 200, body: { ignored: 'This delivery was received before.' } };
-    throw error;
+  const expiresAt = Math.floor(platform.clock.now().getTime() / 1000) + DELIVERY_MEMORY_SECONDS;
+  const digest = createHash('sha256').update(request.rawBody).digest('hex');
+  // the signed content first: a replay under a new delivery id is the same body
+  for (const seen of [`body-${digest}`, ...(push.head ? [`commit-${push.head}`] : []), push.delivery]) {
+    try {
+      await platform.store.create({
+        ...siteKeys.hookDelivery(site.tenantId, site.id, seen),
+        entity: 'hook-delivery',
+        expiresAt,
+      });
+    } catch (error) {
+      if (error instanceof ConditionFailedError)
+        return { status: 200, body: { ignored: 'This push was received before.' } };
+      throw error;
+    }
   }
   await deploy(site);
   return { status: 202, body: { deploying: branch, forge: push.forge } };

@@ -242,7 +242,7 @@ describe('Deploys', () => {
     );
   });
 
-  it("deploys on a forge's push: signatures checked, only the site's branch, each delivery once", async () => {
+  it("deploys on a forge's push: signatures checked, only the site's branch, each push once", async () => {
     const hook = await api.call('POST', `${sitePath()}/webhook`, { token: owner.token });
     expect(hook.status, hook.text).toBe(201);
     const url = new URL(hook.json.url).pathname;
@@ -261,7 +261,7 @@ describe('Deploys', () => {
         'x-github-delivery': delivery,
       });
     };
-    const toMain = { ref: 'refs/heads/main', after: 'abc' };
+    const toMain = { ref: 'refs/heads/main', after: '4b825dc642cb6eb9a060e54bf8d69288fbee4904' };
 
     const unsigned = await send(toMain, { 'x-github-event': 'push', 'x-github-delivery': 'delivery-0001' });
     expect(unsigned.status, unsigned.text).toBe(401);
@@ -284,21 +284,27 @@ describe('Deploys', () => {
     push('four');
     const accepted = await github(toMain, 'delivery-0004');
     expect(accepted.status, accepted.text).toBe(202);
-    // the same delivery again: answered, and nothing more happens
-    const replayed = await github(toMain, 'delivery-0004');
-    expect(replayed.status).toBe(200);
-    expect(replayed.json.ignored).toBe('This delivery was received before.');
+    // the same push again, under its delivery id or a new one (which is not signed): answered,
+    // and nothing more happens
+    for (const delivery of ['delivery-0004', 'delivery-0005-replayed']) {
+      const replayed = await github(toMain, delivery);
+      expect(replayed.status, delivery).toBe(200);
+      expect(replayed.json.ignored).toBe('This push was received before.');
+    }
     const running = (await api.call('GET', sitePath(), { token: owner.token })).json.pendingOperationId;
     expect((await ended(`/v1/tenants/${owner.tenantId}/operations/${running}`)).status).toBe('succeeded');
     expect(await page()).toMatch(/^release four/);
 
     // GitLab sends the secret itself
     push('five');
-    const gitlab = await send(toMain, {
-      'x-gitlab-token': secret,
-      'x-gitlab-event': 'Push Hook',
-      'x-gitlab-event-uuid': 'gitlab-0001',
-    });
+    const gitlab = await send(
+      { ...toMain, after: '9f2c1a7d3b5e8f0a1c2d3e4f5a6b7c8d9e0f1a2b' },
+      {
+        'x-gitlab-token': secret,
+        'x-gitlab-event': 'Push Hook',
+        'x-gitlab-event-uuid': 'gitlab-0001',
+      },
+    );
     expect(gitlab.status, gitlab.text).toBe(202);
     const next = (await api.call('GET', sitePath(), { token: owner.token })).json.pendingOperationId;
     expect((await ended(`/v1/tenants/${owner.tenantId}/operations/${next}`)).status).toBe('succeeded');
