@@ -42,6 +42,8 @@ const settled = (replay: HttpResult): IdempotentRequest => ({
 export function makeIdempotency(store: Store, inProgressSeconds = 60) {
   async function begin(scope: {
     tenantId: string;
+    /** who sends it: a user, an API token, or `public` */
+    caller: string;
     operationId: string;
     key: string;
     body: unknown;
@@ -49,7 +51,7 @@ export function makeIdempotency(store: Store, inProgressSeconds = 60) {
     if (!KEY_PATTERN.test(scope.key)) {
       throw errors.validation([{ path: 'Idempotency-Key', message: 'Use 1 to 255 letters, digits or _.:-' }]);
     }
-    const key = idempotencyKeys.item(scope.tenantId, scope.operationId, scope.key);
+    const key = idempotencyKeys.item(scope.tenantId, scope.caller, scope.operationId, scope.key);
     const requestHash = createHash('sha256')
       .update(JSON.stringify(scope.body ?? null))
       .digest('base64url');

@@ -7,10 +7,14 @@ export const rateCounterKeys = {
   signInsOf: (email: string) => `RATE#account#${email.trim().toLowerCase()}`,
 };
 
-/** Idempotency-Key records, in the partition of the tenant acted on. */
+/**
+ * Idempotency-Key records, in the partition of the tenant acted on, each caller's keys its own
+ * (a user, an API token, or `public` on the routes that need no sign-in), so two callers that
+ * happen to pick the same key never see each other's answers.
+ */
 export const idempotencyKeys = {
-  item: (tenantId: string, operationId: string, key: string) => ({
+  item: (tenantId: string, caller: string, operationId: string, key: string) => ({
     pk: tenantSubPartition(tenantId, 'IDEM'),
-    sk: `${operationId}#${key}`,
+    sk: `${caller}#${operationId}#${key}`,
   }),
 };

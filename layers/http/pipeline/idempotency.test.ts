@@ -14,9 +14,9 @@ import { idempotency } from './idempotency';
 const fx = usePipelineFixture();
 
 describe('Middleware: idempotency', () => {
-  const keyed = (key: string, body: unknown) => {
+  const keyed = (key: string, body: unknown, principal = who(fx.customer)) => {
     const request = fx.requestFor(writeRoute, {
-      principal: who(fx.customer),
+      principal,
       tenantId: fx.customer.id,
       body,
       headers: { 'Idempotency-Key': key },
@@ -53,5 +53,22 @@ describe('Middleware: idempotency', () => {
     await before(idempotency(), retry);
     expect(retry.event.routed?.idempotency?.replay).toBeUndefined();
     await expect(before(idempotency(), keyed('k-3', { name: 'a' }))).rejects.toEqual(problem(409));
+  });
+
+  it("keeps each caller's keys its own: another member's or token's same key is another request", async () => {
+    const first = keyed('k-shared', { name: 'a' });
+    await before(idempotency(), first);
+    await first.event.routed?.idempotency?.record({ status: 201, body: { id: 'first members' } });
+    for (const other of [
+      who(fx.customer, { userId: 'usr_01jdothermemberothermember' }),
+      who(fx.customer, { tokenId: 'tok_01jdtokentokentokentokento', scopes: ['servers:write'] }),
+    ]) {
+      const theirs = keyed('k-shared', { name: 'a' }, other);
+      await before(idempotency(), theirs);
+      expect(theirs.event.routed?.idempotency?.replay).toBeUndefined();
+    }
+    const mine = keyed('k-shared', { name: 'a' });
+    await before(idempotency(), mine);
+    expect(mine.event.routed?.idempotency?.replay).toMatchObject({ body: { id: 'first members' } });
   });
 });

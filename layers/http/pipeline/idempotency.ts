@@ -5,8 +5,9 @@ import { type Middleware, routed } from './state';
 /**
  * Idempotency-Key on the POST routes that honour it: the same key and body replays the first
  * answer, another body answers 422, a retry while the first still runs answers 409 (until
- * the first's time is up: a crashed request frees its key). Keyed by the tenant acted on, so
- * a reseller's key for one customer never replays for another.
+ * the first's time is up: a crashed request frees its key). Keyed by the tenant acted on and the
+ * caller (the API token, or the user who really acts), so a reseller's key for one customer
+ * never replays for another, nor one member's key for another member.
  */
 export const idempotency = (): Middleware => ({
   before: async (request) => {
@@ -19,6 +20,7 @@ export const idempotency = (): Middleware => ({
       platform.config.IDEMPOTENCY_IN_PROGRESS_SECONDS,
     ).begin({
       tenantId: target ?? principal?.tenantId ?? 'public',
+      caller: principal ? (principal.tokenId ?? principal.actor?.userId ?? principal.userId) : 'public',
       operationId: spec.operationId,
       key,
       body: request.event.parsedBody,
