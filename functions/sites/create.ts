@@ -15,9 +15,9 @@ import type { TransactItem } from '../../layers/store/store';
 import { named, putNew } from '../../layers/store/writes';
 import { runCommand } from '../servers/runs';
 import { claimNamed, explainRefusal, siteParameters } from './change';
+import { refuseDomains } from './domains';
 import { siteOperationKinds } from './operation-kinds';
 import { applyBundle } from './render/bundle';
-
 import { specFrom } from './site-spec';
 import type { createSiteBody } from './spec';
 
@@ -40,6 +40,10 @@ export async function createSite(
     ...(await specFrom(server, { ...body, basicAuth: body.basicAuth, snippet: body.snippet })),
     ...(extras.repository ? { repository: extras.repository } : {}),
   };
+  await refuseDomains(platform, ref.tenantId, [
+    { path: 'body.domain', domain: spec.domain },
+    ...spec.aliases.map((domain, i) => ({ path: `body.aliases.${i}`, domain })),
+  ]);
   const siteId = platform.ids.next('ste');
   const now = platform.clock.now().toISOString();
   const identity = { id: siteId, systemUser: systemUserOf(siteId), tenantId: ref.tenantId };

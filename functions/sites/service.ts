@@ -7,12 +7,12 @@ import type { Platform } from '../../layers/runtime/platform';
 import { updateItem } from '../../layers/store/writes';
 import { runCommand } from '../servers/runs';
 import { changeable, explainRefusal, siteParameters, startChange } from './change';
+import { refuseDomains } from './domains';
 import { readEnvironment, writeEnvironment } from './environment';
 import { siteOperationKinds } from './operation-kinds';
 import { removeBundle } from './render/bundle';
 import { layoutOf } from './render/layout';
 import { daemonLogPath } from './render/settings';
-
 import { specFrom } from './site-spec';
 import type { updateSiteBody } from './spec';
 
@@ -40,6 +40,12 @@ export async function updateSite(
     cronJobs: body.cronJobs ?? current.cronJobs,
     daemons: body.daemons ?? current.daemons,
   });
+  const added = spec.aliases.filter((alias) => !current.aliases.includes(alias));
+  await refuseDomains(
+    platform,
+    site.tenantId,
+    added.map((domain) => ({ path: `body.aliases.${spec.aliases.indexOf(domain)}`, domain })),
+  );
   const https = body.https ?? current.https;
   if (https?.hsts && server.stack.webServer === 'openlitespeed') {
     throw errors.validation([

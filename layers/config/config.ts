@@ -109,6 +109,11 @@ export const configSchema = z.object({
   MAIL_FROM: z.string().min(3).default('VIP Hosting Panel <no-reply@vip-hosting-panel.local>'),
   /** the web app, whose pages links in emails open; unset, emails give the API call alone */
   APP_URL: z.url().optional(),
+  /**
+   * The platform's own domains (comma-separated), which no site may take or cover with a
+   * wildcard; the registrable domains of APP_URL and API_URL are always among them.
+   */
+  PLATFORM_DOMAINS: z.string().optional(),
   /** the API's public address, for the API calls emails show (the local runtime sets its own) */
   API_URL: z.url().optional(),
   LOCAL_PROVIDER_ENDPOINT: optionalUrl,
