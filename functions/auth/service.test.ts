@@ -79,27 +79,47 @@ describe('Service: login brute-force protection', () => {
     expect((await attempt('another-guess@example.com', 'wrong', '203.0.113.9')).status).toBe(401);
   });
 
-  it('meets a spread attack with the per-email limit, which the right password and a second factor pass', async () => {
+  it("meets a spread attack by holding back the addresses that failed, never the owner's new one", async () => {
+    await signUp('spread@example.com');
+    later(60);
+    // a botnet: each address stays under its own limits, and together they pass the email's
+    for (let i = 0; i < thresholds.account; i += 1) {
+      expect((await attempt('spread@example.com', 'wrong', `192.0.2.${i}`)).status).toBe(401);
+    }
+    // an address that failed for the email is held back now, the right password or not
+    const bot = await attempt('spread@example.com', password, '192.0.2.3');
+    expect(bot.status).toBe(429);
+    // a new address gets one guess, which counts, and is then held back too
+    expect((await attempt('spread@example.com', 'wrong', '192.0.2.200')).status).toBe(401);
+    expect((await attempt('spread@example.com', 'wrong', '192.0.2.200')).status).toBe(429);
+    // the owner, from an address that never failed, signs in with the right password
+    expect((await attempt('spread@example.com', password, '198.51.100.30')).status).toBe(200);
+  });
+
+  it('lets a held-back address through with a valid second factor, and counts every wrong code', async () => {
     const { user } = await signUp('target@example.com');
     const principal = { tenantId: user.tenantId, userId: user.id, role: 'owner' as const, twoFactor: false };
     const started = await makeStartTotpEnrollment({ store, clock })(principal);
     const secret = Secret.fromBase32(started.secret);
     await makeConfirmTotpEnrollment({ store, clock })(principal, totpCode(secret, now));
     later(60);
-    // a botnet: each address stays under its own limits
     for (let i = 0; i < thresholds.account; i += 1) {
-      expect((await attempt('target@example.com', 'wrong', `192.0.2.${i}`)).status).toBe(401);
+      expect((await attempt('target@example.com', 'wrong', `192.0.3.${i}`)).status).toBe(401);
     }
-    const spread = await attempt('target@example.com', 'wrong', '192.0.2.200');
-    expect(spread.status).toBe(429);
-    expect(spread.detail).toMatch(/second-factor code/);
-    // the right password alone does not get through, nor does a wrong code
-    expect((await attempt('target@example.com', password, '198.51.100.3')).status).toBe(429);
-    expect((await attempt('target@example.com', password, '198.51.100.3', '000000')).status).toBe(429);
-    // with a valid second factor it does
-    expect(
-      (await attempt('target@example.com', password, '198.51.100.3', totpCode(secret, now))).status,
-    ).toBe(200);
+    const held = await attempt('target@example.com', password, '192.0.3.1');
+    expect(held.status).toBe(429);
+    expect(held.detail).toMatch(/second-factor code/);
+    expect((await attempt('target@example.com', password, '192.0.3.1', totpCode(secret, now))).status).toBe(
+      200,
+    );
+    // the owner elsewhere: the right password, then the second factor as always; a wrong code
+    // counts as a failure of that address, which the spread attack then holds back
+    const owner = '198.51.100.31';
+    const asked = await attempt('target@example.com', password, owner);
+    expect(asked.status).toBe(401);
+    expect(asked.detail).toMatch(/two-factor/);
+    expect((await attempt('target@example.com', password, owner, '000000')).status).toBe(401);
+    expect((await attempt('target@example.com', password, owner, '000000')).status).toBe(429);
   });
 
   it('slows an unknown email down exactly as a known one, so it reveals nothing', async () => {

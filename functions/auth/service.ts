@@ -3,6 +3,7 @@ import { decoyHash, hashPassword, verifyPassword } from '../../layers/auth/passw
 import { readStanding } from '../../layers/auth/tenancy';
 import { hashToken, newRefreshToken, type Principal } from '../../layers/auth/tokens';
 import { errors } from '../../layers/errors/app-error';
+import { count } from '../../layers/http/rate-limit';
 import type { Clock, IdGenerator } from '../../layers/ids/ids';
 import { actionLines, type PublicUrls } from '../../layers/mail/mailer';
 import {
@@ -10,6 +11,7 @@ import {
   loginAttemptKeys,
   recordLoginFailure,
 } from '../../layers/model/login-attempts';
+import { rateCounterKeys } from '../../layers/model/request-records';
 import {
   type PasswordResetItem,
   type RefreshFamilyItem,
@@ -140,10 +142,13 @@ export function makeLogin(deps: AuthDeps) {
       ? await deps.store.get<UserItem>(userKeys.item(claim.tenantId, claim.userId))
       : undefined;
     const valid = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+    // While the email is under a spread attack, an address that has failed for it is held
+    // back; an address that has not (the owner's, signing in from somewhere new) still gets
+    // through with the right password, and with a valid second factor any address does.
     const accountHeld = heldUntil(account);
-    if (accountHeld) {
-      // Only the right password with a valid second factor gets through while the email is
-      // under a spread attack; any other attempt gets the same answer and is not counted.
+    const failedHere = (pair?.expiresAt ?? 0) > now && (pair?.failures ?? 0) > 0;
+    const stranger = accountHeld > 0 && failedHere;
+    if (stranger) {
       const secondFactor =
         user?.totpEnabledAt && input.otp && valid && (await useSecondFactor(deps, user, input.otp));
       if (!secondFactor) throw errors.locked(accountHeld - now, 'account');
@@ -164,7 +169,8 @@ export function makeLogin(deps: AuthDeps) {
       return errors.invalidCredentials();
     };
     if (!user || !valid || !standing?.active) throw await fail();
-    if (user.totpEnabledAt && !accountHeld) {
+    // every wrong one-time code counts, the account slowed down or not
+    if (user.totpEnabledAt && !stranger) {
       if (!input.otp) throw errors.secondFactorRequired();
       if (!(await useSecondFactor(deps, user, input.otp))) throw await fail();
     }
@@ -276,9 +282,13 @@ export function makeLogout(deps: AuthDeps) {
 
 const RESET_TTL_SECONDS = 3600;
 
+/** The most password-reset emails an address gets in an hour; more requests send nothing. */
+export const RESET_MAILS_PER_HOUR = 3;
+
 /**
  * Starts a password reset: for a known email, a single-use token valid one hour goes out by
- * email. The answer is the same whether the email is known or not.
+ * email, at most RESET_MAILS_PER_HOUR an hour. The answer is the same whether the email is
+ * known or not, and whether a mail went out.
  */
 export function makeRequestPasswordReset(
   deps: AuthDeps & {
@@ -287,14 +297,22 @@ export function makeRequestPasswordReset(
   },
 ) {
   return async (input: { email: string }) => {
+    // counted for unknown emails too, so the answer and its cost say nothing of the email
+    const mails = await count(
+      deps.store,
+      { pk: rateCounterKeys.resetMailsTo(input.email), subject: 'reset-mail', windowSeconds: 3600 },
+      deps.clock.now().getTime(),
+      { exact: true, limit: RESET_MAILS_PER_HOUR },
+    );
     const claim = await deps.store.get<EmailItem>(userKeys.email(input.email));
-    if (!claim) return;
+    if (!claim || mails.count > RESET_MAILS_PER_HOUR) return;
     const token = `vpr_${randomBytes(32).toString('base64url')}`;
     await deps.store.create<PasswordResetItem>({
       ...sessionKeys.passwordReset(hashToken(token)),
       entity: 'password-reset',
       tenantId: claim.tenantId,
       userId: claim.userId,
+      createdAt: deps.clock.now().toISOString(),
       expiresAt: deps.store.nowSeconds() + RESET_TTL_SECONDS,
     });
     await deps.sendMail({
@@ -338,7 +356,12 @@ export function makeConfirmPasswordReset(deps: AuthDeps) {
       throw error;
     }
     const user = await deps.store.get<UserItem>(userKeys.item(reset.tenantId, reset.userId), true);
-    if (!user) throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
+    // a token made before the password last changed (a newer reset used) is dead
+    const superseded =
+      user?.sessionsValidAfter !== undefined && (reset.createdAt ?? '') < user.sessionsValidAfter;
+    if (!user || superseded) {
+      throw errors.validation([{ path: 'body.token', message: 'Invalid or expired reset token' }]);
+    }
     await setPassword(deps, user, input.password);
   };
 }

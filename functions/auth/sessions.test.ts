@@ -17,6 +17,7 @@ import {
   makeRefresh,
   makeRequestPasswordReset,
   makeSignup,
+  RESET_MAILS_PER_HOUR,
 } from './service';
 
 let dynamo: Awaited<ReturnType<typeof startDynamoDbLocal>>;
@@ -145,6 +146,33 @@ describe('Service: sessions', () => {
       sourceIp: '198.51.100.2',
     });
     expect(next.accessToken).toEqual(expect.any(String));
+  });
+
+  it('kills an older reset token once a newer one was used, and mails an address a few resets an hour', async () => {
+    await account('twice@example.com');
+    const sent: { to: string; text: string }[] = [];
+    const withMail = {
+      ...deps,
+      sendMail: async (mail: { to: string; text: string }) => sent.push(mail),
+      urls: {},
+    };
+    const tokenOf = (mail: { text: string } | undefined) =>
+      /(vpr_[A-Za-z0-9_-]{43})/.exec(mail?.text ?? '')?.[1] ?? '';
+    await makeRequestPasswordReset(withMail)({ email: 'twice@example.com' });
+    later(1);
+    await makeRequestPasswordReset(withMail)({ email: 'twice@example.com' });
+    const [older, newer] = sent.map(tokenOf);
+    later(1);
+    await makeConfirmPasswordReset(deps)({ token: newer ?? '', password: 'the newer password' });
+    expect(
+      await refusal(makeConfirmPasswordReset(deps)({ token: older ?? '', password: 'the older one!!' })),
+    ).toMatchObject({ status: 400, path: 'body.token' });
+    // a flood of requests sends at most RESET_MAILS_PER_HOUR mails in the hour, and answers alike
+    for (let i = 0; i < 20; i += 1) await makeRequestPasswordReset(withMail)({ email: 'twice@example.com' });
+    expect(sent.filter((m) => m.to === 'twice@example.com')).toHaveLength(RESET_MAILS_PER_HOUR);
+    later(3600);
+    await makeRequestPasswordReset(withMail)({ email: 'twice@example.com' });
+    expect(sent.filter((m) => m.to === 'twice@example.com')).toHaveLength(RESET_MAILS_PER_HOUR + 1);
   });
 
   it('changes a password with the current one, ending the other sessions and handing this one new tokens', async () => {

@@ -5,6 +5,8 @@ export const rateCounterKeys = {
   principals: (tenantId: string) => tenantSubPartition(tenantId, 'RATE'),
   signInsFrom: (sourceIp: string) => `RATE#ip#${sourceIp}`,
   signInsOf: (email: string) => `RATE#account#${email.trim().toLowerCase()}`,
+  /** the password-reset emails sent to an address */
+  resetMailsTo: (email: string) => `RATE#reset-mail#${email.trim().toLowerCase()}`,
 };
 
 /**

@@ -22,11 +22,15 @@ export interface RefreshFamilyItem extends StoredItem {
   expiresAt: number;
 }
 
-/** A password reset, found by the hash of its emailed token; it works once, within an hour. */
+/**
+ * A password reset, found by the hash of its emailed token; it works once, within an hour, and
+ * not once the password has changed since it was made (a newer reset used, say).
+ */
 export interface PasswordResetItem extends StoredItem {
   entity: 'password-reset';
   tenantId: string;
   userId: string;
+  createdAt?: string;
   expiresAt: number;
 }
 

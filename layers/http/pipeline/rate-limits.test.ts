@@ -45,4 +45,22 @@ describe('Middleware: rateLimits', () => {
     // another address has its own count
     await expect(call('203.0.113.6')).resolves.toBeDefined();
   });
+
+  it("counts each sign-in route apart, so reset requests never use up an email's logins", async () => {
+    const ip = '198.51.100.78';
+    const resetRoute = {
+      ...signInRoute,
+      operationId: 'requestPasswordReset',
+    } as unknown as typeof signInRoute;
+    const send = async (spec: typeof signInRoute) => {
+      const request = fx.requestFor(spec, { body: { email: 'victim@example.com' }, ip });
+      await before(rateLimits(), request);
+      return Promise.all(request.event.routed?.checks ?? []);
+    };
+    await send(resetRoute);
+    await send(resetRoute);
+    await expect(send(resetRoute)).rejects.toEqual(problem(429));
+    // the logins from the same address and for the same email are untouched
+    await expect(send(signInRoute)).resolves.toBeDefined();
+  });
 });

@@ -8,7 +8,8 @@ import { check, type Middleware, type RouteState, routed } from './state';
  * Counts the request against its rate limits, beside everything else: a signed-in route per
  * principal (user or API token) at its tenant plan's rate, a sign-in route per source address
  * and per email named in the body (from all addresses, at a higher limit that only a spread
- * attack reaches). Every answer of a counted route carries the RateLimit headers, refusals too.
+ * attack reaches), each route counted apart: password-reset requests for an email never use up
+ * its owner's logins. Every answer of a counted route carries the RateLimit headers, refusals too.
  */
 export const rateLimits = (): Middleware => ({
   before: (request) => {
@@ -63,7 +64,7 @@ function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimi
   const counters = [
     {
       pk: rateCounterKeys.signInsFrom(ip),
-      subject: 'sign-in',
+      subject: spec.operationId,
       windowSeconds: 60,
       limit: config.AUTH_RATE_LIMIT_PER_MINUTE,
     },
@@ -71,7 +72,7 @@ function countRequest(state: RouteState, event: PipelineEvent): Promise<RateLimi
   if (typeof email === 'string' && email.length <= 254) {
     counters.push({
       pk: rateCounterKeys.signInsOf(email),
-      subject: 'sign-in',
+      subject: spec.operationId,
       windowSeconds: 60,
       limit: config.AUTH_ACCOUNT_RATE_LIMIT_PER_MINUTE,
     });
