@@ -101,6 +101,19 @@ export async function eventually<T>(
   throw new Error(`Timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
+/** Logs a user in: its tenant, tokens and id, and the password it used. */
+async function logIn(api: ReturnType<typeof apiClient>, email: string, password: string) {
+  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
+  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
+  return {
+    tenantId: login.json.tenantId as string,
+    token: login.json.accessToken as string,
+    refreshToken: login.json.refreshToken as string,
+    userId: login.json.userId as string,
+    password,
+  };
+}
+
 /** Signs up a tenant and logs its owner in. */
 export async function signUp(
   api: ReturnType<typeof apiClient>,
@@ -112,15 +125,7 @@ export async function signUp(
     body: { email, password, name: 'Owner', tenantName: `Tenant of ${email}`, kind },
   });
   if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${signup.text}`);
-  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-  return {
-    tenantId: login.json.tenantId as string,
-    token: login.json.accessToken as string,
-    refreshToken: login.json.refreshToken as string,
-    userId: login.json.userId as string,
-    password,
-  };
+  return logIn(api, email, password);
 }
 
 /**
@@ -147,15 +152,7 @@ export async function joinAs(
     body: { token: invitation, name: 'Member', password },
   });
   if (accepted.status !== 201) throw new Error(`accepting failed: ${accepted.status} ${accepted.text}`);
-  const login = await api.call('POST', '/v1/auth/login', { body: { email, password } });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-  return {
-    tenantId: login.json.tenantId as string,
-    token: login.json.accessToken as string,
-    refreshToken: login.json.refreshToken as string,
-    userId: login.json.userId as string,
-    password,
-  };
+  return logIn(api, email, password);
 }
 
 /** Waits for an operation to end (succeeded or failed) and answers it. */
