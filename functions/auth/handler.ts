@@ -83,9 +83,17 @@ export const handler = makeContextHandler(authContext, {
   },
   changePassword: async (request) =>
     ok(await makeChangePassword(authDeps(request))(request.principal, request.body)),
-  updateTenant: async ({ params, body, headers, platform }) => {
+  updateTenant: async ({ params, body, headers, platform, principal }) => {
     const tenant = await platform.store.get<TenantItem>(tenantKeys.item(params.tenantId), true);
     if (!tenant) throw errors.notFound('tenant');
+    // lifting a two-factor requirement takes a user who signed in with a second factor: not a
+    // password-only session (a reseller's staff on its customer, say), an API token or a login-as
+    const lifting = tenant.requireTwoFactor === true && body.requireTwoFactor === false;
+    if (lifting && (!principal.twoFactor || principal.tokenId || principal.actor)) {
+      throw errors.forbidden(
+        'Lifting a two-factor requirement takes a session signed in with a second factor.',
+      );
+    }
     const updated = await updateIfMatch<TenantItem>(
       platform.store,
       tenantKeys.item(tenant.id),

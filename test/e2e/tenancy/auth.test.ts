@@ -182,6 +182,32 @@ describe('Feature: a tenant that requires two-factor authentication', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it("lets only a session signed in with a second factor lift the requirement, a reseller's staff's too", async () => {
+    const reseller = await signUp(api, 'strict-reseller@example.com', 'reseller');
+    const customer = await api.call('POST', `/v1/tenants/${reseller.tenantId}/customers`, {
+      token: reseller.token,
+      body: {
+        name: 'Strict customer',
+        kind: 'customer',
+        owner: { email: 'strict-customer@example.com', name: 'Owner', password: reseller.password },
+      },
+    });
+    expect(customer.status, customer.text).toBe(201);
+    const customerPath = `/v1/tenants/${customer.json.id}`;
+    const set = await api.call('PATCH', customerPath, {
+      token: reseller.token,
+      body: { requireTwoFactor: true },
+    });
+    expect(set.status).toBe(200);
+    const lifted = await api.call('PATCH', customerPath, {
+      token: reseller.token,
+      body: { requireTwoFactor: false },
+    });
+    expect(lifted.status).toBe(403);
+    expect(lifted.json.detail).toMatch(/second factor/);
+    expect((await api.call('GET', customerPath, { token: reseller.token })).json.requireTwoFactor).toBe(true);
+  });
+
   it('names the field when the update is empty', async () => {
     const session = await signUp(api, 'empty-update@example.com');
     const empty = await api.call('PATCH', `/v1/tenants/${session.tenantId}`, {
