@@ -2,6 +2,8 @@ import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import { type BackupPolicyItem, backupKeys, backupScheduleIndex } from '../../layers/model/backups';
 import type { Platform } from '../../layers/runtime/platform';
+import { readUsage } from '../plans/quota';
+import { retentionOverPlan } from './retention';
 import { cronFor, nextRun, shortestGapMinutes } from './schedule';
 import type { policyBody } from './spec';
 
@@ -41,6 +43,11 @@ export async function putPolicy(
   const id = 'siteId' in subject ? subject.siteId : subject.serverId;
   if (body.targetId && !(await platform.store.get(backupKeys.target(tenantId, body.targetId)))) {
     throw errors.validation([{ path: 'body.targetId', message: 'No such backup target of the tenant' }]);
+  }
+  const maxDays = (await readUsage(platform.store, tenantId))?.quotas.backupRetentionDays.limit;
+  if (body.retention && maxDays !== undefined && maxDays !== null) {
+    const over = retentionOverPlan(body.retention, maxDays);
+    if (over.length > 0) throw errors.validation(over);
   }
   const now = platform.clock.now();
   const schedule = body.schedule

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BackupPolicyItem } from '../../layers/model/backups';
-import { isoWeekOf, type RetainedBackup, type Retention, retained, testRestoreDue } from './retention';
+import {
+  isoWeekOf,
+  type RetainedBackup,
+  type Retention,
+  retained,
+  retentionOverPlan,
+  testRestoreDue,
+} from './retention';
 
 /**
  * Retention over arbitrary histories of backups (hourly, daily, weekly schedules with gaps and
@@ -125,5 +132,36 @@ describe('Test restores on a schedule', () => {
     expect(testRestoreDue(policy('daily', '2026-12-03T01:00:00Z'), now)).toBe(false);
     expect(testRestoreDue(policy('monthly', '2026-11-05T03:17:00Z'), now)).toBe(false);
     expect(testRestoreDue(policy('monthly', '2026-11-03T03:17:00Z'), now)).toBe(true);
+  });
+});
+
+describe("Retention: the plan's backupRetentionDays", () => {
+  const day = (n: number, verified = true): RetainedBackup => ({
+    id: `bkp_${String(n).padStart(26, '0')}`,
+    createdAt: new Date(start + n * DAY).toISOString(),
+    verified,
+  });
+  const now = new Date(start + 40 * DAY);
+
+  it('keeps nothing older than the plan allows, whatever the rules, but the newest verified backup', () => {
+    const backups = Array.from({ length: 40 }, (_, i) => day(i, i !== 39));
+    const keep = retained(backups, { keepLast: 40, gfs: { daily: 0, weekly: 0, monthly: 12 } }, now, 7);
+    // the 7 days before now are days 33 to 39; day 38 is the newest verified one
+    expect([...keep].sort()).toEqual([33, 34, 35, 36, 37, 38, 39].map((n) => day(n).id));
+    expect(retained(backups, { keepLast: 40 }, now, null).size).toBe(40);
+    // with the cap over everything but an unverified newest, the newest verified stays
+    const old = [day(1), day(2, false)];
+    expect([...retained(old, { keepLast: 5 }, now, 7)]).toEqual([day(1).id]);
+  });
+
+  it('names the fields of a policy that asks for more days than the plan allows', () => {
+    expect(retentionOverPlan({ keepDays: 30, gfs: { daily: 7, weekly: 5, monthly: 1 } }, 30)).toEqual([
+      { path: 'body.retention.gfs.weekly', message: 'The plan keeps backups at most 30 days' },
+      { path: 'body.retention.gfs.monthly', message: 'The plan keeps backups at most 30 days' },
+    ]);
+    expect(retentionOverPlan({ keepDays: 31, keepLast: 1000 }, 30).map((e) => e.path)).toEqual([
+      'body.retention.keepDays',
+    ]);
+    expect(retentionOverPlan({ keepLast: 1000, gfs: { daily: 30, weekly: 4, monthly: 0 } }, 30)).toEqual([]);
   });
 });

@@ -52,8 +52,17 @@ function newestPerPeriod(
   return kept;
 }
 
-/** The ids the rule keeps, of the backups given (any order), at `now`. */
-export function retained(backups: readonly RetainedBackup[], retention: Retention, now: Date): Set<string> {
+/**
+ * The ids the rule keeps, of the backups given (any order), at `now`. A plan's
+ * `backupRetentionDays` (`maxDays`) caps every rule: nothing older is kept but the newest
+ * verified backup.
+ */
+export function retained(
+  backups: readonly RetainedBackup[],
+  retention: Retention,
+  now: Date,
+  maxDays?: number | null,
+): Set<string> {
   // newest first; ids are ULIDs, so they break ties in time order
   const sorted = [...backups].sort((a, b) =>
     a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1,
@@ -69,6 +78,10 @@ export function retained(backups: readonly RetainedBackup[], retention: Retentio
     for (const id of newestPerPeriod(sorted, retention.gfs.daily, (b) => at(b).day)) keep.add(id);
     for (const id of newestPerPeriod(sorted, retention.gfs.weekly, (b) => at(b).week)) keep.add(id);
     for (const id of newestPerPeriod(sorted, retention.gfs.monthly, (b) => at(b).month)) keep.add(id);
+  }
+  if (maxDays !== undefined && maxDays !== null) {
+    const cutoff = now.getTime() - maxDays * DAY_MS;
+    for (const b of sorted) if (Date.parse(b.createdAt) < cutoff) keep.delete(b.id);
   }
   const newestVerified = sorted.find((b) => b.verified);
   if (newestVerified) keep.add(newestVerified.id);
@@ -90,4 +103,28 @@ export function testRestoreDue(policy: BackupPolicyItem, now: Date): boolean {
   if (!policy.lastTestRestoreAt) return true;
   const interval = testRestoreDays[frequency] * 24 * 3600_000 - 3600_000;
   return now.getTime() - new Date(policy.lastTestRestoreAt).getTime() >= interval;
+}
+
+/**
+ * Where a retention asks to keep backups longer than the plan's `backupRetentionDays` allows, the
+ * fields that ask it (a week of gfs counts 7 days, a month 31).
+ */
+export function retentionOverPlan(
+  retention: Retention,
+  maxDays: number,
+): { path: string; message: string }[] {
+  const over = (days: number) => days > maxDays;
+  const message = `The plan keeps backups at most ${maxDays} days`;
+  return [
+    ...(retention.keepDays !== undefined && over(retention.keepDays)
+      ? [{ path: 'body.retention.keepDays', message }]
+      : []),
+    ...(retention.gfs && over(retention.gfs.daily) ? [{ path: 'body.retention.gfs.daily', message }] : []),
+    ...(retention.gfs && over(retention.gfs.weekly * 7)
+      ? [{ path: 'body.retention.gfs.weekly', message }]
+      : []),
+    ...(retention.gfs && over(retention.gfs.monthly * 31)
+      ? [{ path: 'body.retention.gfs.monthly', message }]
+      : []),
+  ];
 }

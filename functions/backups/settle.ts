@@ -10,6 +10,7 @@ import { logger, metrics } from '../../layers/observability/logger';
 import type { Platform } from '../../layers/runtime/platform';
 import type { Store } from '../../layers/store/store';
 import { deleteItem, updateItem } from '../../layers/store/writes';
+import { readUsage } from '../plans/quota';
 import { discardObjects } from './objects';
 import { retained } from './retention';
 import { storageFor, storedBytes } from './storage';
@@ -214,7 +215,7 @@ export async function settleBackup(
 
 /**
  * Deletes the site's finished backups its policy does not keep (objects first, then records):
- * the site's own retention, else its server's.
+ * the site's own retention, else its server's, each capped by the plan's backupRetentionDays.
  */
 export async function prune(
   platform: Platform,
@@ -222,9 +223,12 @@ export async function prune(
   now: Date,
 ) {
   const own = await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, siteId));
+  const maxDays = (await readUsage(platform.store, tenantId))?.quotas.backupRetentionDays.limit ?? null;
+  // with no policy, the plan's limit alone decides what is kept
   const retention =
     own?.retention ??
-    (await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, serverId)))?.retention;
+    (await platform.store.get<BackupPolicyItem>(backupKeys.policy(tenantId, serverId)))?.retention ??
+    (maxDays !== null ? { keepDays: maxDays } : undefined);
   if (!retention) return;
   const finished: BackupItem[] = [];
   for await (const page of platform.store.pages<BackupItem>({
@@ -241,6 +245,7 @@ export async function prune(
     })),
     retention,
     now,
+    maxDays,
   );
   for (const backup of finished.filter((b) => !keep.has(b.id))) {
     await discardObjects(
