@@ -2,6 +2,7 @@ import bcrypt from 'bcryptjs';
 import { errors } from '../../layers/errors/app-error';
 import type { ServerItem } from '../../layers/model/servers';
 import type { SiteSpec } from '../../layers/model/sites';
+import { snippetRefusal } from './snippets';
 
 /** bcrypt's cost for basic-auth passwords: what nginx, Apache and Caddy all verify. */
 const BCRYPT_COST = 10;
@@ -27,6 +28,8 @@ export async function specFrom(
   if (fields.snippet && server.stack.webServer === 'openlitespeed') {
     problems.push({ path: 'body.snippet', message: 'Sites on OpenLiteSpeed servers take no snippet' });
   }
+  const outside = fields.snippet ? snippetRefusal(server.stack.webServer, fields.snippet) : undefined;
+  if (outside) problems.push({ path: 'body.snippet', message: outside });
   const domains = [fields.domain, ...fields.aliases];
   if (new Set(domains).size !== domains.length) {
     problems.push({ path: 'body.aliases', message: 'Each domain once, and not the primary domain again' });

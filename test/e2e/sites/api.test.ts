@@ -104,6 +104,15 @@ describe('Sites API', () => {
       ],
       [{ domain: 'example.com', type: 'static', snippet: 'location / { }}' }, 'body.snippet'],
       [
+        // `#` inside a word is no comment to nginx: this closed the site's server block and opened another
+        {
+          domain: 'example.com',
+          type: 'static',
+          snippet: 'set $v a#; } server { server_name other.example;',
+        },
+        'body.snippet',
+      ],
+      [
         { domain: 'example.com', type: 'static', basicAuth: { username: 'a b', password: 'long enough' } },
         'body.basicAuth.username',
       ],
