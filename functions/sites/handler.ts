@@ -14,8 +14,9 @@ import { createSite } from './create';
 import { deploySite, newSiteDeployKey, rollbackSite, setRepository } from './deploys';
 import { readEnvironment } from './environment';
 import type { sitesRoutes } from './routes';
-import { daemonLogs, deleteSite, setEnvironment, setSuspended, updateSite } from './service';
+import { daemonLogs, deleteSite, setEnvironment, setSuspended } from './service';
 import { createStaging, promoteStaging } from './staging';
+import { updateSite } from './update';
 import { newWebhookSecret, receivePush, webhookPath } from './webhook';
 
 const operationUrl = (tenantId: string, operationId: string) =>

@@ -169,7 +169,7 @@ export async function settleSite(
   }
   // A new staging site is on its host: its live site's files come next, as its first deploy.
   if (details.platform && creating && succeeded && site.staging && !site.staging.cloneOperationId) {
-    const { cloneIntoStaging } = await import('./staging');
+    const { cloneIntoStaging } = await import('./staging-clone');
     const settled = await siteOf(details.platform, site.tenantId, site.id);
     await ignoring(AppError, () =>
       cloneIntoStaging(details.platform as Platform, settled, `${ended.operationId}-clone`),

@@ -1,9 +1,8 @@
 import type * as z from 'zod';
 import { errors } from '../../layers/errors/app-error';
 import type { SiteItem, SiteStaging } from '../../layers/model/sites';
-import { siteKeys, siteOf } from '../../layers/model/sites';
+import { siteOf } from '../../layers/model/sites';
 import type { Platform } from '../../layers/runtime/platform';
-import { ConditionFailedError } from '../../layers/store/store';
 import { createSite } from './create';
 import { deploySite } from './deploys';
 import type { createSiteBody, createStagingBody } from './spec';
@@ -71,31 +70,6 @@ export async function createStaging(
     },
     { repository: spec.repository, staging: { of: live.id, from } },
   );
-}
-
-/**
- * Brings a new staging site its live site's files, once the site itself is on its host (its
- * creation's settling starts this): a deploy of the staging site, as any other.
- */
-export async function cloneIntoStaging(platform: Platform, staging: SiteItem, requestId: string) {
-  const from = staging.staging?.from;
-  if (!from || staging.staging?.cloneOperationId) return;
-  const started = await deploySite(
-    platform,
-    staging,
-    requestId,
-    'sourceUser' in from
-      ? { copyFrom: { user: from.sourceUser, webRoot: from.webRoot, copyShared: true } }
-      : { commit: from.commit },
-  );
-  try {
-    await platform.store.update(siteKeys.item(staging.tenantId, staging.id), {
-      staging: { ...staging.staging, cloneOperationId: started.operation.id },
-    });
-  } catch (error) {
-    if (!(error instanceof ConditionFailedError)) throw error;
-  }
-  return started;
 }
 
 /**
