@@ -11,6 +11,7 @@ import {
   dynamoReadsDuring,
   eventually,
   joinAs,
+  recordsDelivered,
   signUp,
   startTestRuntime,
 } from '../support/runtime';
@@ -296,6 +297,7 @@ describe('Feature: metrics', () => {
       networkRxBytesPerSecond: 100,
       networkTxBytesPerSecond: 200,
     };
+    const deliveredBefore = recordsDelivered(runtime);
     for (let i = 0; i < 3; i += 1) {
       await runtime.clients.kinesis.send(
         new PutRecordCommand({
@@ -320,8 +322,12 @@ describe('Feature: metrics', () => {
       20_000,
       'the old sample',
     );
-    // give the poller time to deliver the duplicates too
-    await new Promise((r) => setTimeout(r, 1500));
+    // the consumer has delivered all three copies (the duplicates too) before the count is read
+    await eventually(
+      async () => (recordsDelivered(runtime) >= deliveredBefore + 3 ? true : undefined),
+      20_000,
+      'the duplicates',
+    );
     const response = await api.call(
       'GET',
       `/v1/tenants/${alice.tenantId}/servers/${serverId}/metrics?${query}`,

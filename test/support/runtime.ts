@@ -193,6 +193,24 @@ export async function customerOnPlan(
   return { tenantId: login.json.tenantId as string, token: login.json.accessToken as string };
 }
 
+/**
+ * Waits until nothing more can be on its way to a webhook: every target of the event bus has
+ * run (the notifier has queued what it sends) and the webhook queue is empty (each message
+ * was delivered, or has gone to the dead-letter queue). What has not arrived by then never will.
+ */
+export async function notificationsSettled(runtime: LocalRuntime): Promise<void> {
+  await runtime.eventBus.settle();
+  await eventually(
+    async () => (runtime.webhooks.bodies(runtime.webhooks.queueUrl).length === 0 ? true : undefined),
+    10_000,
+    'the webhook queue to drain',
+  );
+}
+
+/** How many metrics records the stream's consumer has delivered, over all shards. */
+export const recordsDelivered = (runtime: LocalRuntime): number =>
+  Object.values(runtime.metricsPoller.progress()).reduce((sum, shard) => sum + shard.delivered, 0);
+
 /** The emails the runtime's SES stand-in sent to an address, oldest first. */
 export function mailsTo(
   runtime: LocalRuntime,

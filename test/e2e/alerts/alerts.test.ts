@@ -7,7 +7,14 @@ import { alertKeys } from '../../../layers/model/alerts';
 import { getPlatform } from '../../../layers/runtime/platform';
 import type { LocalRuntime } from '../../../scripts/local/runtime';
 import { closeReceivers, deliver, receiver, sample, server, start } from '../../support/alerts';
-import { apiClient, eventually, mailsTo, signUp, startTestRuntime } from '../../support/runtime';
+import {
+  apiClient,
+  eventually,
+  mailsTo,
+  notificationsSettled,
+  signUp,
+  startTestRuntime,
+} from '../../support/runtime';
 
 /**
  * Alerts end to end on the local runtime: rules through the API, scripted samples through the
@@ -101,7 +108,8 @@ describe('Feature: alerts', () => {
       '[critical] FIRING: CPU high on web on web-1',
       '[critical] RESOLVED: CPU high on web on web-1',
     ]);
-    await new Promise((r) => setTimeout(r, 300));
+    // everything that could still be on its way has arrived
+    await notificationsSettled(runtime);
     expect(hook.received).toHaveLength(2);
     expect(new Set(hook.received.map((r) => r.eventId)).size).toBe(2);
 
@@ -181,7 +189,7 @@ describe('Feature: alerts', () => {
     // 85, 85, 20: pending then cleared, three times over, and pending again at the end
     expect(transitions.filter((t: string) => t === 'pending')).toHaveLength(4);
     expect(transitions.filter((t: string) => t === 'cleared')).toHaveLength(3);
-    await new Promise((r) => setTimeout(r, 500));
+    await notificationsSettled(runtime);
     expect(hook.received).toEqual([]);
     expect(mailsTo(runtime, 'silenced@example.com')).toEqual([]);
     expect(mailsTo(runtime, 'flapping@example.com')).toEqual([]);
