@@ -15,17 +15,9 @@ import type { Platform } from '../../layers/runtime/platform';
 import { refusedBy } from '../../layers/store/store';
 import { named, putNew, updateItem } from '../../layers/store/writes';
 import { quotaExceeded } from '../plans/quota';
+import { documentParameters, engineOf, nameProblems, refusal, startDatabaseCommand } from './commands';
 import type { createDatabaseBody } from './spec';
 import { createDatabaseSql, dropDatabaseSql } from './sql';
-
-/** Each engine's longest name, for databases and for users. */
-const _NAME_LIMITS: Record<DatabaseEngineName, { database: number; user: number }> = {
-  mariadb: { database: 64, user: 80 },
-  mysql: { database: 64, user: 32 },
-  postgresql: { database: 63, user: 63 },
-};
-
-import { documentParameters, engineOf, nameProblems, refusal, startDatabaseCommand } from './commands';
 
 /**
  * Creates a database: its record (creating), its name on the server and a unit of the plan's

@@ -14,17 +14,6 @@ import type { Platform } from '../../layers/runtime/platform';
 import { refusedBy } from '../../layers/store/store';
 import { named, putNew, updateItem } from '../../layers/store/writes';
 import { noHostKey } from '../sites/change';
-import { deletePassword, generatePassword, putPassword, readPassword } from './passwords';
-import type { createDatabaseUserBody, rotatePasswordBody, updateDatabaseUserBody } from './spec';
-import { dropUserSql, hbaLines, putUserSql } from './sql';
-
-/** Each engine's longest name, for databases and for users. */
-const _NAME_LIMITS: Record<DatabaseEngineName, { database: number; user: number }> = {
-  mariadb: { database: 64, user: 80 },
-  mysql: { database: 64, user: 32 },
-  postgresql: { database: 63, user: 63 },
-};
-
 import {
   databasesById,
   documentParameters,
@@ -33,6 +22,9 @@ import {
   refusal,
   startDatabaseCommand,
 } from './commands';
+import { deletePassword, generatePassword, putPassword, readPassword } from './passwords';
+import type { createDatabaseUserBody, rotatePasswordBody, updateDatabaseUserBody } from './spec';
+import { dropUserSql, hbaLines, putUserSql } from './sql';
 
 /** The grants and networks a user asks for, checked against the server's databases and engine. */
 function checkSpec(
